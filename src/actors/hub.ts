@@ -1,0 +1,345 @@
+// The hub: a Map of independent root actors (instances, mode, gate), each persisted to its
+// own snapshot row. Every change an actor makes, whether caused by a request or by one of its
+// timers, is written (snapshot, projection rows, event rows) through the group-commit writer;
+// callers get a promise that settles only after SQLite has it. If a transaction fails, the
+// actors it touched are rebuilt from their last committed snapshot, so memory never runs
+// ahead of the database for long.
+import { createActor, type AnyStateMachine, type Actor, type SnapshotFrom } from 'xstate';
+import type { Logger } from 'pino';
+import type { WriteOp, Writer } from '../db/writer.js';
+import { boundedJson } from './event-details.js';
+
+export type AnyActor = Actor<AnyStateMachine>;
+export type AnySnapshot = SnapshotFrom<AnyStateMachine>;
+
+/** An event row to be written in the same transaction as the change that caused it. */
+export interface EventDraft {
+  type: string;
+  at: number;
+  instanceId?: string | null;
+  deviceId?: string | null;
+  details?: unknown;
+}
+
+/** What kind of actor an entry is: how to build it and which rows mirror its state. */
+export interface ActorKind {
+  machine: AnyStateMachine;
+  /** Builds (does not start) an actor for `id`, fresh from `input` or from a persisted snapshot. */
+  create(id: string, from: { snapshot: unknown } | { input: unknown }): AnyActor;
+  /** Rows that mirror the new state, and events its transition produced (prev is the last committed value). */
+  rows(id: string, snapshot: AnySnapshot, prev: AnySnapshot | null): { ops: WriteOp[]; events: EventDraft[] };
+}
+
+export interface ActorChange {
+  id: string;
+  machineId: string;
+  snapshot: AnySnapshot;
+  prev: AnySnapshot | null;
+}
+
+export interface EmittedIntent {
+  actorId: string;
+  event: { type: string } & Record<string, unknown>;
+}
+
+/** Published after a transaction committed: what changed, which events were written. */
+export interface CommitNotice {
+  changes: ActorChange[];
+  events: EventDraft[];
+  emitted: EmittedIntent[];
+}
+
+export type CommitListener = (notice: CommitNotice) => void;
+/** Turns an emitted event into rows for the same transaction (the notification outbox, say). */
+export type EmitPlanner = (emitted: EmittedIntent) => { ops?: WriteOp[]; events?: EventDraft[] };
+
+interface Entry {
+  id: string;
+  kind: ActorKind;
+  actor: AnyActor;
+  /** Persisted snapshot JSON as last committed, for rollback; null if never committed. */
+  committedJson: string | null;
+  /** Snapshot as of the last batch handed to the writer (the "prev" of the next change). */
+  lastSnapshot: AnySnapshot | null;
+  unsubscribe: () => void;
+}
+
+export interface HubDeps {
+  writer: Writer;
+  logger: Logger;
+  eventDetailsMaxBytes: number;
+}
+
+export interface Extra {
+  ops?: WriteOp[];
+  events?: EventDraft[];
+}
+
+export class ActorNotFoundError extends Error {
+  constructor(readonly id: string) {
+    super(`no live actor ${id}`);
+    this.name = 'ActorNotFoundError';
+  }
+}
+
+export function createHub(deps: HubDeps) {
+  const entries = new Map<string, Entry>();
+  const listeners = new Set<CommitListener>();
+  const planners: EmitPlanner[] = [];
+
+  let dirty = new Map<string, Entry>();
+  let pendingOps: WriteOp[] = [];
+  let pendingEvents: EventDraft[] = [];
+  let pendingEmitted: EmittedIntent[] = [];
+  let scheduled = false;
+  /** True while the hub itself is sending, so changes are committed by the caller's batch. */
+  let sending = false;
+
+  function eventRow(e: EventDraft): WriteOp {
+    return {
+      kind: 'insert',
+      table: 'events',
+      row: {
+        event_type: e.type,
+        instance_id: e.instanceId ?? null,
+        device_id: e.deviceId ?? null,
+        details: e.details === undefined ? null : boundedJson(e.details, deps.eventDetailsMaxBytes),
+        created_at: new Date(e.at).toISOString(),
+      },
+    };
+  }
+
+  function attach(entry: Entry): void {
+    const sub = entry.actor.subscribe({
+      next: () => {
+        dirty.set(entry.id, entry);
+        if (!sending) schedule();
+      },
+      error: (err) => {
+        deps.logger.error({ err, actor: entry.id }, 'actor failed; retired from the hub');
+        if (entries.get(entry.id) === entry) entries.delete(entry.id);
+        dirty.delete(entry.id);
+        pendingEvents.push({ type: 'actor.error', at: Date.now(), instanceId: entry.id, details: { message: String((err as Error)?.message ?? err) } });
+        schedule();
+      },
+    });
+    const emitted = entry.actor.on('*', (event) => {
+      pendingEmitted.push({ actorId: entry.id, event: event as EmittedIntent['event'] });
+    });
+    entry.unsubscribe = () => {
+      sub.unsubscribe();
+      emitted.unsubscribe();
+    };
+  }
+
+  function schedule(): void {
+    if (scheduled) return;
+    scheduled = true;
+    queueMicrotask(() => {
+      if (!scheduled) return;
+      commit().catch((err) => deps.logger.error({ err }, 'background commit failed'));
+    });
+  }
+
+  /** Hands everything collected so far to the writer as one unit; resolves after COMMIT. */
+  function commit(): Promise<CommitNotice> {
+    scheduled = false;
+    const batch = dirty;
+    const ops = pendingOps;
+    const events = pendingEvents;
+    const emitted = pendingEmitted;
+    dirty = new Map();
+    pendingOps = [];
+    pendingEvents = [];
+    pendingEmitted = [];
+
+    const changes: ActorChange[] = [];
+    const committed: { entry: Entry; json: string }[] = [];
+    const rowOps: WriteOp[] = [];
+    for (const entry of batch.values()) {
+      const snapshot = entry.actor.getSnapshot() as AnySnapshot;
+      const json = JSON.stringify(entry.actor.getPersistedSnapshot());
+      rowOps.push({
+        kind: 'upsert',
+        table: 'actor_snapshots',
+        key: ['actor_id'],
+        row: {
+          actor_id: entry.id,
+          machine_id: entry.kind.machine.id,
+          machine_version: entry.kind.machine.version ?? '0',
+          status: snapshot.status,
+          snapshot: json,
+          updated_at: new Date().toISOString(),
+        },
+      });
+      const r = entry.kind.rows(entry.id, snapshot, entry.lastSnapshot);
+      rowOps.push(...r.ops);
+      events.push(...r.events);
+      changes.push({ id: entry.id, machineId: entry.kind.machine.id, snapshot, prev: entry.lastSnapshot });
+      entry.lastSnapshot = snapshot;
+      committed.push({ entry, json });
+      if (snapshot.status !== 'active' && entries.get(entry.id) === entry) {
+        entries.delete(entry.id);
+        entry.unsubscribe();
+      }
+    }
+    for (const e of emitted) {
+      for (const plan of planners) {
+        const r = plan(e);
+        if (r.ops) ops.push(...r.ops);
+        if (r.events) events.push(...r.events);
+      }
+    }
+    const all = [...rowOps, ...ops, ...events.map(eventRow)];
+    const notice: CommitNotice = { changes, events, emitted };
+    return deps.writer.submit(all).then(
+      () => {
+        for (const c of committed) c.entry.committedJson = c.json;
+        for (const l of listeners) {
+          try {
+            l(notice);
+          } catch (err) {
+            deps.logger.error({ err }, 'commit listener failed');
+          }
+        }
+        return notice;
+      },
+      (err: unknown) => {
+        rollback(committed.map((c) => c.entry));
+        throw err;
+      },
+    );
+  }
+
+  function rollback(touched: Entry[]): void {
+    for (const entry of touched) {
+      entry.unsubscribe();
+      entry.actor.stop();
+      if (entries.get(entry.id) === entry) entries.delete(entry.id);
+      if (entry.committedJson === null) continue;
+      try {
+        const restored = build(entry.id, entry.kind, { snapshot: JSON.parse(entry.committedJson) }, entry.committedJson);
+        restored.lastSnapshot = restored.actor.getSnapshot() as AnySnapshot;
+        deps.logger.warn({ actor: entry.id }, 'write failed; actor rolled back to its last committed snapshot');
+      } catch (err) {
+        deps.logger.error({ err, actor: entry.id }, 'rollback failed; actor retired');
+      }
+    }
+  }
+
+  function build(id: string, kind: ActorKind, from: { snapshot: unknown } | { input: unknown }, committedJson: string | null): Entry {
+    const actor = kind.create(id, from);
+    const entry: Entry = { id, kind, actor, committedJson, lastSnapshot: null, unsubscribe: () => undefined };
+    attach(entry);
+    entries.set(id, entry);
+    sending = true;
+    try {
+      actor.start();
+    } finally {
+      sending = false;
+    }
+    return entry;
+  }
+
+  function withSending<T>(fn: () => T): T {
+    sending = true;
+    try {
+      return fn();
+    } finally {
+      sending = false;
+    }
+  }
+
+  function addExtra(extra: Extra | undefined): void {
+    if (extra?.ops) pendingOps.push(...extra.ops);
+    if (extra?.events) pendingEvents.push(...extra.events);
+  }
+
+  return {
+    /** Starts a new actor and commits its first snapshot (with `extra` rows). */
+    spawn(id: string, kind: ActorKind, input: unknown, extra?: Extra): Promise<CommitNotice> {
+      const entry = build(id, kind, { input }, null);
+      dirty.set(id, entry);
+      addExtra(extra);
+      return commit();
+    },
+
+    /**
+     * Restores an actor from a validated persisted snapshot; the snapshot is already
+     * committed, so nothing is written unless starting it changes something.
+     */
+    restore(id: string, kind: ActorKind, snapshot: unknown, json: string): AnyActor {
+      const entry = build(id, kind, { snapshot }, json);
+      entry.lastSnapshot = entry.actor.getSnapshot() as AnySnapshot;
+      if (entry.actor.getSnapshot().status === 'error') {
+        entries.delete(id);
+        entry.unsubscribe();
+        throw (entry.actor.getSnapshot() as { error?: unknown }).error ?? new Error(`actor ${id} failed to start`);
+      }
+      // Starting a restored actor is not a change; only what happens after it is.
+      dirty.delete(id);
+      return entry.actor;
+    },
+
+    /**
+     * Sends an event to a live actor and commits whatever it (and anything else) changed.
+     * `extra` may be a function of the snapshot after the event, so that rows describing
+     * the transition share its transaction.
+     */
+    send<E extends { type: string }>(id: string, event: E, extra?: Extra | ((after: AnySnapshot) => Extra)): Promise<CommitNotice> {
+      const entry = entries.get(id);
+      if (!entry) return Promise.reject(new ActorNotFoundError(id));
+      withSending(() => entry.actor.send(event));
+      dirty.set(id, entry);
+      addExtra(typeof extra === 'function' ? extra(entry.actor.getSnapshot() as AnySnapshot) : extra);
+      return commit();
+    },
+
+    /** Writes rows that belong to no actor transition (an event that changed nothing). */
+    record(extra: Extra): Promise<CommitNotice> {
+      addExtra(extra);
+      return commit();
+    },
+
+    get(id: string): AnyActor | undefined {
+      return entries.get(id)?.actor;
+    },
+
+    has(id: string): boolean {
+      return entries.has(id);
+    },
+
+    /** Live actors of one machine. */
+    *actorsOf(machineId: string): Generator<[string, AnyActor]> {
+      for (const [id, e] of entries) if (e.kind.machine.id === machineId) yield [id, e.actor];
+    },
+
+    count(machineId?: string): number {
+      if (!machineId) return entries.size;
+      let n = 0;
+      for (const e of entries.values()) if (e.kind.machine.id === machineId) n += 1;
+      return n;
+    },
+
+    onCommit(listener: CommitListener): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    addEmitPlanner(planner: EmitPlanner): void {
+      planners.push(planner);
+    },
+
+    /** Stops every actor (their timers too) without writing anything. */
+    stopAll(): void {
+      scheduled = false;
+      for (const e of entries.values()) {
+        e.unsubscribe();
+        e.actor.stop();
+      }
+      entries.clear();
+    },
+  };
+}
+
+export type Hub = ReturnType<typeof createHub>;

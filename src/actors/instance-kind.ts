@@ -1,0 +1,76 @@
+// How the hub builds instance actors and mirrors them into rows: the machine with its real
+// expiry timer provided, the `claude_instances` projection row, and the lifecycle events a
+// transition produces (registered, stopped).
+import { createActor } from 'xstate';
+import type { WriteOp } from '../db/writer.js';
+import { instanceMachine } from '../machines/instance.js';
+import { displayName, type InstanceContext, type InstanceInput, type InstanceStateValue } from '../machines/instance-context.js';
+import type { Clock } from './clock.js';
+import { createExpiryTimer } from './expiry-timer.js';
+import type { ActorKind, AnyActor, AnySnapshot, EventDraft } from './hub.js';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function projectionRow(ctx: InstanceContext, state: InstanceStateValue): WriteOp {
+  return {
+    kind: 'upsert',
+    table: 'claude_instances',
+    key: ['id'],
+    row: {
+      id: ctx.instanceId,
+      session_id: ctx.sessionId,
+      agent_type: ctx.agentType,
+      tab_name: ctx.tabName,
+      display_name: displayName(ctx),
+      origin_type: ctx.origin.type,
+      source_ip: ctx.origin.sourceIp,
+      device_id: ctx.origin.deviceId,
+      profile_name: ctx.profile.name,
+      tts_voice: ctx.profile.voice,
+      notification_sound: ctx.profile.sound,
+      color: ctx.profile.color,
+      pid: ctx.pid,
+      working_dir: ctx.workingDir,
+      transcript_path: ctx.transcriptPath,
+      status: state === 'stopped' ? 'stopped' : 'active',
+      state,
+      current_tool: ctx.currentTool,
+      tool_count: ctx.toolCount,
+      subagent_count: ctx.subagentCount,
+      registered_at: iso(ctx.registeredAt),
+      last_activity: iso(ctx.lastActivityAt),
+      state_since: iso(ctx.stateSince),
+      stopped_at: iso(ctx.stoppedAt),
+      stop_reason: ctx.stopReason,
+    },
+  };
+}
+
+export function createInstanceKind(clock: Clock): ActorKind {
+  const machine = instanceMachine.provide({ actors: { expiryTimer: createExpiryTimer(clock) } });
+  return {
+    machine,
+    create(id, from) {
+      const actor =
+        'snapshot' in from
+          ? createActor(machine, { id, snapshot: from.snapshot as never, input: undefined as never })
+          : createActor(machine, { id, input: from.input as InstanceInput });
+      return actor as unknown as AnyActor;
+    },
+    rows(_id, snapshot: AnySnapshot, prev: AnySnapshot | null) {
+      const ctx = snapshot.context as InstanceContext;
+      const state = snapshot.value as InstanceStateValue;
+      const events: EventDraft[] = [];
+      if (state === 'stopped' && prev?.value !== 'stopped') {
+        events.push({
+          type: 'instance.stopped',
+          at: ctx.stoppedAt ?? ctx.lastActivityAt,
+          instanceId: ctx.instanceId,
+          deviceId: ctx.origin.deviceId,
+          details: { name: displayName(ctx), reason: ctx.stopReason, from: prev?.value ?? null },
+        });
+      }
+      return { ops: [projectionRow(ctx, state)], events };
+    },
+  };
+}

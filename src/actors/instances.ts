@@ -1,0 +1,289 @@
+// Instances: finds the actor a hook event belongs to (by session id, and for resumed,
+// cleared or compacted sessions by transcript or pid), registers instances that are not
+// known yet, and routes events to them through the hub. Every answer resolves after commit.
+import { createHash, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Database } from '../db/database.js';
+import type { WriteOp } from '../db/writer.js';
+import { displayName, type InstanceContext, type InstanceEvent, type InstanceInput, type InstanceStateValue, type Origin } from '../machines/instance-context.js';
+import type { Clock } from './clock.js';
+import type { DeviceDirectory } from './devices.js';
+import { CONTINUING_SOURCES, hookEventType, toInstanceEvent, type HookInput } from './hook-events.js';
+import type { ActorKind, AnySnapshot, EventDraft, Hub } from './hub.js';
+import { viewOfContext, type InstanceView } from './instance-view.js';
+import { assignProfile, lowestFreeNumber, type ProfilePoolConfig } from './profile-pool.js';
+
+export const INSTANCE_MACHINE_ID = 'instance';
+
+export interface InstancesDeps {
+  db: Database;
+  hub: Hub;
+  kind: ActorKind;
+  devices: DeviceDirectory;
+  clock: Clock;
+  logger: Logger;
+  localDevice: string;
+  profiles: ProfilePoolConfig;
+  instanceExpiryMs: number;
+}
+
+export interface HookOutcome {
+  /** applied: the instance's actor took the event; recorded: only logged (stopped instance, unknown hook). */
+  outcome: 'applied' | 'recorded';
+  registered: boolean;
+  instance: InstanceView | null;
+  event_type: string;
+  from: string | null;
+  to: string | null;
+}
+
+export interface RegisterInput {
+  instanceId?: string;
+  sessionId?: string;
+  agentType?: 'claude' | 'codex';
+  tabName?: string;
+  originType?: 'local' | 'ssh';
+  sourceIp?: string;
+  deviceId?: string;
+  sshClient?: string;
+  pid?: number;
+  tty?: string;
+  workingDir?: string;
+  transcriptPath?: string;
+}
+
+export class ConflictError extends Error {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+const SAFE_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
+/** A stable, URL-safe instance id for a session first seen through a hook. */
+export function instanceIdFor(agentType: string, sessionId: string): string {
+  if (SAFE_ID.test(sessionId)) return `${agentType}-${sessionId}`;
+  return `${agentType}-${createHash('sha256').update(sessionId).digest('hex').slice(0, 24)}`;
+}
+
+/** First field of SSH_CLIENT / SSH_CONNECTION ("ip port port"). */
+export function sshSourceIp(sshClient: string | undefined): string | null {
+  const ip = sshClient?.trim().split(/\s+/)[0];
+  return ip ? ip : null;
+}
+
+export async function createInstances(deps: InstancesDeps) {
+  const { hub, kind, clock } = deps;
+  /** Every session id ever linked to an instance, stopped ones included. */
+  const sessions = new Map<string, string>();
+  for (const r of await deps.db.all<{ session_id: string; instance_id: string }>('SELECT session_id, instance_id FROM instance_sessions')) {
+    sessions.set(r.session_id, r.instance_id);
+  }
+
+  function live(): { id: string; ctx: InstanceContext; state: InstanceStateValue }[] {
+    const out: { id: string; ctx: InstanceContext; state: InstanceStateValue }[] = [];
+    for (const [id, actor] of hub.actorsOf(INSTANCE_MACHINE_ID)) {
+      const s = actor.getSnapshot();
+      out.push({ id, ctx: s.context as InstanceContext, state: s.value as InstanceStateValue });
+    }
+    return out;
+  }
+
+  function contextOf(id: string): { ctx: InstanceContext; state: InstanceStateValue } | null {
+    const actor = hub.get(id);
+    if (!actor) return null;
+    const s = actor.getSnapshot();
+    return { ctx: s.context as InstanceContext, state: s.value as InstanceStateValue };
+  }
+
+  function linkOp(sessionId: string, instanceId: string, at: number): WriteOp {
+    sessions.set(sessionId, instanceId);
+    return {
+      kind: 'upsert',
+      table: 'instance_sessions',
+      key: ['session_id'],
+      row: { session_id: sessionId, instance_id: instanceId, linked_at: new Date(at).toISOString() },
+    };
+  }
+
+  function resolveOrigin(r: { sshClient?: string; sourceIp?: string; originType?: 'local' | 'ssh'; deviceId?: string }): Origin {
+    const ip = sshSourceIp(r.sshClient) ?? r.sourceIp ?? null;
+    const type = r.originType ?? (ip ? 'ssh' : 'local');
+    if (r.deviceId && deps.devices.get(r.deviceId)) return { type, sourceIp: ip, deviceId: r.deviceId };
+    if (type === 'local' && !ip) return { type, sourceIp: null, deviceId: deps.localDevice };
+    const byIp = ip ? deps.devices.byIp(ip) : undefined;
+    return { type, sourceIp: ip, deviceId: byIp?.id ?? (type === 'local' ? deps.localDevice : 'unknown') };
+  }
+
+  function newInput(
+    id: string,
+    r: RegisterInput & { sessionId: string; agentType: 'claude' | 'codex' },
+    pidLocal: boolean,
+    at: number,
+  ): InstanceInput {
+    const others = live();
+    return {
+      instanceId: id,
+      agentType: r.agentType,
+      sessionId: r.sessionId,
+      transcriptPath: r.transcriptPath ?? null,
+      tabName: r.tabName ?? null,
+      number: lowestFreeNumber(others.filter((o) => o.ctx.agentType === r.agentType).map((o) => o.ctx.number)),
+      origin: resolveOrigin(r),
+      profile: assignProfile(deps.profiles, others.map((o) => o.ctx.profile.slot)),
+      pid: r.pid ?? null,
+      pidLocal,
+      tty: r.tty ?? null,
+      workingDir: r.workingDir ?? null,
+      registeredAt: at,
+      expiresAfterMs: deps.instanceExpiryMs,
+    };
+  }
+
+  /** Starts (or restarts, for a stopped id) an instance actor; resolves after commit. */
+  function spawn(id: string, input: InstanceInput, at: number, extraOps: WriteOp[], revived: boolean) {
+    const events: EventDraft[] = [
+      {
+        type: 'instance.registered',
+        at,
+        instanceId: id,
+        deviceId: input.origin.deviceId,
+        details: {
+          name: displayName(input),
+          agent_type: input.agentType,
+          origin: { type: input.origin.type, source_ip: input.origin.sourceIp, device_id: input.origin.deviceId },
+          profile: input.profile.name,
+          session_id: input.sessionId,
+          revived,
+        },
+      },
+    ];
+    return hub.spawn(id, kind, input, { ops: [linkOp(input.sessionId, id, at), ...extraOps], events });
+  }
+
+  function findContinued(input: HookInput, pidLocal: boolean): string | null {
+    const candidates = live();
+    if (input.transcriptPath) {
+      const byTranscript = candidates.find((c) => c.ctx.transcriptPath === input.transcriptPath);
+      if (byTranscript) return byTranscript.id;
+    }
+    if (input.pid && pidLocal) {
+      const byPid = candidates.find((c) => c.ctx.pidLocal && c.ctx.pid === input.pid);
+      if (byPid) return byPid.id;
+    }
+    return null;
+  }
+
+  function hookEventRow(input: HookInput, instanceId: string | null, deviceId: string | null, at: number, from: string | null, to: string | null): EventDraft {
+    return { type: hookEventType(input), at, instanceId, deviceId, details: { from, to, payload: input.raw } };
+  }
+
+  async function handleHook(input: HookInput, pidLocal: boolean): Promise<HookOutcome> {
+    const at = clock.now();
+    const event = toInstanceEvent(input, at);
+    const type = hookEventType(input);
+    const isStart = event?.type === 'hook.session_start';
+    let id = sessions.get(input.sessionId) ?? null;
+    const extraOps: WriteOp[] = [];
+
+    if (isStart && (!id || !hub.has(id)) && CONTINUING_SOURCES.has(input.source ?? '')) {
+      const continued = findContinued(input, pidLocal);
+      if (continued) {
+        id = continued;
+        extraOps.push(linkOp(input.sessionId, continued, at));
+      }
+    }
+
+    let registered = false;
+    const pending: Promise<unknown>[] = [];
+    if (!id || (!hub.has(id) && isStart)) {
+      // Unknown session (hooks may start mid-session), or a stopped one starting again.
+      const revived = id !== null;
+      id ??= instanceIdFor(input.agentType, input.sessionId);
+      const spawnInput = newInput(
+        id,
+        { ...input, workingDir: input.cwd, agentType: input.agentType, sessionId: input.sessionId },
+        pidLocal,
+        at,
+      );
+      pending.push(spawn(id, spawnInput, at, extraOps.splice(0), revived));
+      registered = true;
+    }
+
+    const current = contextOf(id);
+    if (!current || !event) {
+      // A stopped instance's session (not starting again), or a hook type with no effect.
+      const deviceId = current?.ctx.origin.deviceId ?? null;
+      pending.push(hub.record({ ops: extraOps, events: [hookEventRow(input, id, deviceId, at, current?.state ?? null, current?.state ?? null)] }));
+      await Promise.all(pending);
+      const after = contextOf(id);
+      return {
+        outcome: 'recorded',
+        registered,
+        instance: after ? viewOfContext(after.ctx, after.state) : null,
+        event_type: type,
+        from: current?.state ?? null,
+        to: after?.state ?? null,
+      };
+    }
+
+    const from = current.state;
+    let after: AnySnapshot | null = null;
+    const sent = hub.send(id, event as InstanceEvent, (snap) => {
+      after = snap;
+      const ctx = snap.context as InstanceContext;
+      return { ops: extraOps, events: [hookEventRow(input, id, ctx.origin.deviceId, at, from, snap.value as string)] };
+    });
+    await Promise.all([...pending, sent]);
+    const snap = after as unknown as AnySnapshot;
+    const to = snap.value as InstanceStateValue;
+    const ctx = snap.context as InstanceContext;
+    return { outcome: 'applied', registered, instance: viewOfContext(ctx, to), event_type: type, from, to };
+  }
+
+  return {
+    handleHook,
+
+    /** The seed's explicit registration; idempotent for a live instance id. */
+    async register(r: RegisterInput, pidLocal: boolean): Promise<{ created: boolean; instance: InstanceView }> {
+      const at = clock.now();
+      const agentType = r.agentType ?? 'claude';
+      const id = r.instanceId ?? `${agentType}-${randomUUID()}`;
+      const existing = contextOf(id);
+      if (existing) return { created: false, instance: viewOfContext(existing.ctx, existing.state) };
+      const previous = await deps.db.get<{ session_id: string }>('SELECT session_id FROM claude_instances WHERE id = ?', [id]);
+      const sessionId = r.sessionId ?? previous?.session_id ?? randomUUID();
+      const owner = sessions.get(sessionId);
+      if (owner && owner !== id) throw new ConflictError(`session ${sessionId} belongs to instance ${owner}`, 'session_id');
+      // Re-check after the read: another request may have registered the id meanwhile.
+      const raced = contextOf(id);
+      if (raced) return { created: false, instance: viewOfContext(raced.ctx, raced.state) };
+      const input = newInput(id, { ...r, sessionId, agentType }, pidLocal, at);
+      const notice = await spawn(id, input, at, [], previous !== undefined);
+      const snap = hub.get(id)?.getSnapshot() ?? notice.changes.find((c) => c.id === id)?.snapshot;
+      return { created: true, instance: viewOfContext(snap!.context as InstanceContext, snap!.value as InstanceStateValue) };
+    },
+
+    /** Sends a lifecycle event to a live instance; null when it is not live. */
+    async send(id: string, event: InstanceEvent): Promise<InstanceView | null> {
+      if (!hub.has(id)) return null;
+      const notice = await hub.send(id, event);
+      const snap = hub.get(id)?.getSnapshot() ?? notice.changes.find((c) => c.id === id)?.snapshot;
+      return snap ? viewOfContext(snap.context as InstanceContext, snap.value as InstanceStateValue) : null;
+    },
+
+    isLive: (id: string) => hub.has(id),
+    live,
+    view(id: string): InstanceView | null {
+      const c = contextOf(id);
+      return c ? viewOfContext(c.ctx, c.state) : null;
+    },
+    instanceOfSession: (sessionId: string) => sessions.get(sessionId) ?? null,
+  };
+}
+
+export type Instances = Awaited<ReturnType<typeof createInstances>>;

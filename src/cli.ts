@@ -1,0 +1,154 @@
+// token-api's command line: `token-api <command> [options]`. Each command has --help.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError, loadConfig, type ConfigOverrides } from './config.js';
+import { DatabaseError } from './db/database.js';
+import { MigrationError } from './db/migrations.js';
+import { startServer } from './server.js';
+import { VERSION } from './version.js';
+
+export class UsageError extends Error {}
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number>;
+}
+
+const commonOptions = {
+  home: { type: 'string' },
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function overridesFrom(values: Record<string, string | boolean | undefined>): ConfigOverrides {
+  const o: ConfigOverrides = {};
+  if (typeof values.home === 'string') o.home = values.home;
+  if (typeof values.config === 'string') o.config = values.config;
+  if (typeof values.host === 'string') o.host = values.host;
+  if (typeof values.port === 'string') {
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number (0-65535), got "${values.port}"`);
+    o.port = port;
+  }
+  if (typeof values['log-level'] === 'string') {
+    const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+    const level = values['log-level'] as (typeof levels)[number];
+    if (!levels.includes(level)) throw new UsageError(`--log-level must be one of ${levels.join(', ')}`);
+    o.logLevel = level;
+  }
+  return o;
+}
+
+const commands: Record<string, Command> = {
+  serve: {
+    summary: 'run the server (what `npm start` runs)',
+    usage: `token-api serve [--port N] [--host ADDR] [--home DIR] [--config FILE] [--log-level LEVEL]
+
+Runs token-api in the foreground until SIGINT or SIGTERM.
+
+  --port N          port to listen on (default 7777; env TOKEN_API_PORT)
+  --host ADDR       address to bind (default 127.0.0.1; env TOKEN_API_HOST)
+  --home DIR        data directory (default ~/.token-api; env TOKEN_API_HOME)
+  --config FILE     config file (default $TOKEN_API_HOME/config.json; env TOKEN_API_CONFIG)
+  --log-level LEVEL trace, debug, info, warn, error, fatal or silent (default info)
+
+Logs go to $TOKEN_API_HOME/logs/token-api.log and to stderr.`,
+    options: { ...commonOptions, port: { type: 'string', short: 'p' }, host: { type: 'string' }, 'log-level': { type: 'string' } },
+    async run(values) {
+      const config = loadConfig(overridesFrom(values));
+      let server;
+      try {
+        server = await startServer(config, { logToStderr: true });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE') {
+          throw new UsageError(`${config.host}:${config.port} is already in use; is token-api already running? Choose another port with --port.`);
+        }
+        if (code === 'EADDRNOTAVAIL') throw new UsageError(`cannot listen on ${config.host}: no such address on this machine`);
+        if (code === 'EACCES') throw new UsageError(`not allowed to listen on ${config.host}:${config.port}`);
+        throw err;
+      }
+      process.stderr.write(`token-api ${VERSION} listening on ${server.url} (data in ${config.home})\n`);
+      const { restore } = server.system;
+      if (restore.restored + restore.rebuilt + restore.retired > 0) {
+        process.stderr.write(`restored ${restore.restored} instance(s)${restore.rebuilt ? `, rebuilt ${restore.rebuilt}` : ''}${restore.retired ? `, retired ${restore.retired}` : ''}\n`);
+      }
+      return await new Promise<number>((resolve) => {
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          process.stderr.write(`${signal}: stopping token-api…\n`);
+          server.close().then(
+            () => resolve(0),
+            (err) => {
+              process.stderr.write(`error while stopping: ${(err as Error).message}\n`);
+              resolve(1);
+            },
+          );
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+    },
+  },
+};
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return `token-api ${VERSION}: a local control plane for AI coding agents
+
+Usage: token-api <command> [options]
+
+Commands:
+${Object.entries(commands)
+  .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+  .join('\n')}
+
+Run \`token-api <command> --help\` for a command's options.
+Options for every command: --home DIR (data directory), --config FILE.
+`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(mainHelp());
+    return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`token-api: unknown command "${name}"\n\n${mainHelp()}`);
+    return 2;
+  }
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (parsed.values.help) {
+      process.stdout.write(`${command.usage}\n`);
+      return 0;
+    }
+    return await command.run(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof DatabaseError || err instanceof MigrationError) {
+      process.stderr.write(`token-api ${name}: ${err.message}\n`);
+      return err instanceof UsageError ? 2 : 1;
+    }
+    process.stderr.write(`token-api ${name}: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+// Run when executed directly (bin/token-api.js imports this module and calls main itself).
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

@@ -1,0 +1,170 @@
+// One typed, validated Config from defaults < config file < environment < command-line flags.
+// The config file is JSON (`$TOKEN_API_HOME/config.json`, or `--config PATH`); every key is
+// optional and documented with its default in docs/configuration.md.
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+
+export const deviceSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash or underscore'),
+    name: z.string().min(1).max(200).optional(),
+    type: z.enum(['local', 'mobile', 'laptop', 'remote']).default('local'),
+    tailscale_ip: z.union([z.ipv4(), z.ipv6()]).nullable().optional(),
+    notification_method: z.string().max(64).nullable().optional(),
+    webhook_url: z.url().nullable().optional(),
+    tts_engine: z.string().max(64).nullable().optional(),
+  })
+  .strict();
+
+export type DeviceConfig = z.infer<typeof deviceSchema>;
+
+const DEFAULT_VOICES = ['Microsoft Zira Desktop', 'Microsoft David Desktop', 'en-us', 'en-gb'];
+const DEFAULT_SOUNDS = ['chimes.wav', 'notify.wav', 'ding.wav', 'tada.wav'];
+const DEFAULT_COLORS = ['#0099ff', '#ff9900', '#33cc66', '#cc66ff', '#ff3366', '#00cccc', '#cccc00', '#ff66cc'];
+
+const fileSchema = z
+  .object({
+    host: z.string().min(1).optional(),
+    port: z.number().int().min(0).max(65535).optional(),
+    log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
+    database: z.string().min(1).optional(),
+    sqlite_synchronous: z.enum(['OFF', 'NORMAL', 'FULL', 'EXTRA']).optional(),
+    local_device: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+    devices: z.array(deviceSchema).optional(),
+    profiles: z
+      .object({
+        voices: z.array(z.string().min(1)).min(1).optional(),
+        sounds: z.array(z.string().min(1)).min(1).optional(),
+        colors: z.array(z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #0099ff')).min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    instance_expiry_minutes: z.number().positive().max(60 * 24 * 365).optional(),
+    process_check_seconds: z.number().positive().max(3600).optional(),
+    hook_body_limit_bytes: z.number().int().positive().optional(),
+    body_limit_bytes: z.number().int().positive().optional(),
+    event_details_max_bytes: z.number().int().min(256).optional(),
+  })
+  .strict();
+
+export type ConfigFile = z.infer<typeof fileSchema>;
+
+export interface Config {
+  home: string;
+  configFile: string;
+  host: string;
+  port: number;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  logFile: string;
+  databaseFile: string;
+  sqliteSynchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
+  localDevice: string;
+  devices: DeviceConfig[];
+  profiles: { voices: string[]; sounds: string[]; colors: string[] };
+  instanceExpiryMs: number;
+  processCheckMs: number;
+  hookBodyLimitBytes: number;
+  bodyLimitBytes: number;
+  eventDetailsMaxBytes: number;
+}
+
+export interface ConfigOverrides {
+  home?: string;
+  config?: string;
+  host?: string;
+  port?: number;
+  logLevel?: Config['logLevel'];
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function expandHome(p: string): string {
+  return p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : p;
+}
+
+function readConfigFile(path: string, explicit: boolean): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !explicit) return {};
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = fileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`config file ${path} is invalid:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+const envPort = z.coerce.number().int().min(0).max(65535);
+const envLevel = fileSchema.shape.log_level.unwrap();
+
+/** Resolve the whole configuration; throws ConfigError with a readable message. */
+export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const home = resolve(expandHome(overrides.home ?? env.TOKEN_API_HOME ?? join(homedir(), '.token-api')));
+  const explicitConfig = overrides.config ?? env.TOKEN_API_CONFIG;
+  const configFile = explicitConfig ? resolve(expandHome(explicitConfig)) : join(home, 'config.json');
+  const file = readConfigFile(configFile, explicitConfig !== undefined);
+
+  let port = file.port ?? 7777;
+  if (env.TOKEN_API_PORT !== undefined && env.TOKEN_API_PORT !== '') {
+    const p = envPort.safeParse(env.TOKEN_API_PORT);
+    if (!p.success) throw new ConfigError(`TOKEN_API_PORT must be a port number, got "${env.TOKEN_API_PORT}"`);
+    port = p.data;
+  }
+  if (overrides.port !== undefined) port = overrides.port;
+
+  let logLevel: Config['logLevel'] = file.log_level ?? 'info';
+  if (env.TOKEN_API_LOG_LEVEL) {
+    const l = envLevel.safeParse(env.TOKEN_API_LOG_LEVEL);
+    if (!l.success) throw new ConfigError(`TOKEN_API_LOG_LEVEL must be one of ${envLevel.options.join(', ')}`);
+    logLevel = l.data;
+  }
+  if (overrides.logLevel) logLevel = overrides.logLevel;
+
+  const database = file.database ? expandHome(file.database) : 'token-api.db';
+  const localDevice = file.local_device ?? 'desktop';
+  const devices = file.devices ?? [];
+  if (!devices.some((d) => d.id === localDevice)) {
+    devices.unshift({ id: localDevice, name: 'This computer', type: 'local', notification_method: 'tts_sound' });
+  }
+
+  return {
+    home,
+    configFile,
+    host: overrides.host ?? env.TOKEN_API_HOST ?? file.host ?? '127.0.0.1',
+    port,
+    logLevel,
+    logFile: join(home, 'logs', 'token-api.log'),
+    databaseFile: isAbsolute(database) ? database : join(home, database),
+    sqliteSynchronous: file.sqlite_synchronous ?? 'NORMAL',
+    localDevice,
+    devices,
+    profiles: {
+      voices: file.profiles?.voices ?? DEFAULT_VOICES,
+      sounds: file.profiles?.sounds ?? DEFAULT_SOUNDS,
+      colors: file.profiles?.colors ?? DEFAULT_COLORS,
+    },
+    instanceExpiryMs: (file.instance_expiry_minutes ?? 180) * 60_000,
+    processCheckMs: (file.process_check_seconds ?? 20) * 1000,
+    hookBodyLimitBytes: file.hook_body_limit_bytes ?? 4 * 1024 * 1024,
+    bodyLimitBytes: file.body_limit_bytes ?? 256 * 1024,
+    eventDetailsMaxBytes: file.event_details_max_bytes ?? 16 * 1024,
+  };
+}

@@ -1,0 +1,126 @@
+// Versioned schema migrations, applied in order at start-up, each in its own transaction.
+// A database written by a newer token-api (a version we do not know) is refused, not guessed at.
+import type { Database } from './database.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'instances, devices, events, actor snapshots',
+    sql: `
+      CREATE TABLE devices (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        tailscale_ip TEXT UNIQUE,
+        notification_method TEXT,
+        webhook_url TEXT,
+        tts_engine TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+
+      -- A queryable projection of each instance actor; the actor snapshot is the truth.
+      CREATE TABLE claude_instances (
+        id TEXT PRIMARY KEY,
+        session_id TEXT UNIQUE NOT NULL,
+        agent_type TEXT NOT NULL DEFAULT 'claude',
+        tab_name TEXT,
+        display_name TEXT NOT NULL,
+        origin_type TEXT NOT NULL,
+        source_ip TEXT,
+        device_id TEXT NOT NULL,
+        profile_name TEXT,
+        tts_voice TEXT,
+        notification_sound TEXT,
+        color TEXT,
+        pid INTEGER,
+        working_dir TEXT,
+        transcript_path TEXT,
+        status TEXT NOT NULL DEFAULT 'active',
+        state TEXT NOT NULL,
+        current_tool TEXT,
+        tool_count INTEGER NOT NULL DEFAULT 0,
+        subagent_count INTEGER NOT NULL DEFAULT 0,
+        registered_at TEXT NOT NULL,
+        last_activity TEXT NOT NULL,
+        state_since TEXT NOT NULL,
+        stopped_at TEXT,
+        stop_reason TEXT
+      );
+      CREATE INDEX idx_instances_status ON claude_instances(status);
+      CREATE INDEX idx_instances_device ON claude_instances(device_id);
+
+      -- Every session id an instance has had (resume, /clear and /compact change it).
+      CREATE TABLE instance_sessions (
+        session_id TEXT PRIMARY KEY,
+        instance_id TEXT NOT NULL,
+        linked_at TEXT NOT NULL
+      );
+      CREATE INDEX idx_instance_sessions_instance ON instance_sessions(instance_id);
+
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_type TEXT NOT NULL,
+        instance_id TEXT,
+        device_id TEXT,
+        details TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX idx_events_time ON events(created_at DESC);
+      CREATE INDEX idx_events_instance ON events(instance_id, id);
+      CREATE INDEX idx_events_type ON events(event_type, id);
+
+      CREATE TABLE actor_snapshots (
+        actor_id TEXT PRIMARY KEY,
+        machine_id TEXT NOT NULL,
+        machine_version TEXT NOT NULL,
+        status TEXT NOT NULL,
+        snapshot TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX idx_snapshots_machine ON actor_snapshots(machine_id, status);
+    `,
+  },
+];
+
+export class MigrationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MigrationError';
+  }
+}
+
+/** Bring the schema up to date; returns the versions applied now. */
+export async function migrate(db: Database, list: readonly Migration[] = migrations): Promise<number[]> {
+  await db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  const rows = await db.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+  const have = new Set(rows.map((r) => r.version));
+  const newest = list.reduce((m, x) => Math.max(m, x.version), 0);
+  const unknown = rows.filter((r) => r.version > newest);
+  if (unknown.length > 0) {
+    throw new MigrationError(
+      `database ${db.file} has schema version ${unknown[unknown.length - 1]!.version}, newer than this token-api knows (${newest}); upgrade token-api or point it at another data directory`,
+    );
+  }
+  const applied: number[] = [];
+  for (const m of [...list].sort((a, b) => a.version - b.version)) {
+    if (have.has(m.version)) continue;
+    await db.exec('BEGIN IMMEDIATE');
+    try {
+      await db.exec(m.sql);
+      await db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, new Date().toISOString()]);
+      await db.exec('COMMIT');
+    } catch (err) {
+      await db.exec('ROLLBACK').catch(() => undefined);
+      throw new MigrationError(`migration ${m.version} (${m.name}) failed: ${(err as Error).message}`);
+    }
+    applied.push(m.version);
+  }
+  return applied;
+}

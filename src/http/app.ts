@@ -1,0 +1,38 @@
+// createApp(deps): the Koa app, without listening. Error shaping comes first, then one
+// router per resource; unknown paths are 404 and unknown methods 405, in the error shape.
+import Koa from 'koa';
+import type { AppDeps } from './deps.js';
+import { errorMiddleware, HttpError } from './errors.js';
+import { dashboardRouter } from './routes/dashboard.js';
+import { devicesRouter } from './routes/devices.js';
+import { eventsRouter } from './routes/events.js';
+import { healthRouter } from './routes/health.js';
+import { hooksRouter } from './routes/hooks.js';
+import { instancesRouter } from './routes/instances.js';
+import { rootRouter } from './routes/root.js';
+
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  app.silent = true;
+  app.on('error', (err: Error) => deps.logger.debug({ err }, 'koa error'));
+  app.use(errorMiddleware(deps.logger));
+  for (const router of [
+    hooksRouter(deps),
+    instancesRouter(deps),
+    devicesRouter(deps),
+    eventsRouter(deps),
+    dashboardRouter(deps),
+    healthRouter(deps),
+    rootRouter(deps),
+  ]) {
+    app.use(router.routes());
+    app.use(
+      router.allowedMethods({
+        throw: true,
+        methodNotAllowed: () => new HttpError(405, 'method_not_allowed', 'method not allowed on this path'),
+        notImplemented: () => new HttpError(405, 'method_not_allowed', 'method not supported'),
+      }),
+    );
+  }
+  return app;
+}

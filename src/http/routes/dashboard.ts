@@ -1,0 +1,26 @@
+// GET /api/dashboard: what the terminal dashboard shows, in one answer.
+import Router from '@koa/router';
+import { instanceView } from '../../actors/instance-view.js';
+import { eventView, listEvents, listInstances } from '../../db/queries.js';
+import type { AppDeps } from '../deps.js';
+import { parseOr400 } from '../errors.js';
+import { dashboardQuerySchema } from '../schemas.js';
+
+export function dashboardRouter(deps: AppDeps): Router {
+  const router = new Router();
+  router.get('/api/dashboard', async (ctx) => {
+    const q = parseOr400(dashboardQuerySchema, ctx.query, 'query');
+    const [instances, events] = await Promise.all([
+      listInstances(deps.db, { status: 'active', limit: 1000 }),
+      listEvents(deps.db, { limit: q.events }),
+    ]);
+    const counts: Record<string, number> = { idle: 0, working: 0, awaiting: 0 };
+    for (const i of instances) counts[i.state] = (counts[i.state] ?? 0) + 1;
+    ctx.body = {
+      instances: instances.map(instanceView),
+      counts,
+      recent_events: events.map(eventView),
+    };
+  });
+  return router;
+}

@@ -1,0 +1,39 @@
+// GET /health: is it up, is the database answering, how many actors are live.
+import Router from '@koa/router';
+import type { AppDeps } from '../deps.js';
+import { parseOr400 } from '../errors.js';
+import { emptyQuerySchema } from '../schemas.js';
+
+export function healthRouter(deps: AppDeps): Router {
+  const router = new Router();
+  router.get('/health', async (ctx) => {
+    parseOr400(emptyQuerySchema, ctx.query, 'query');
+    let database: { ok: boolean; error?: string } = { ok: true };
+    try {
+      await deps.db.get('SELECT 1 AS ok');
+    } catch (err) {
+      database = { ok: false, error: (err as Error).message };
+    }
+    const writer = deps.writer.stats();
+    const byState: Record<string, number> = { idle: 0, working: 0, awaiting: 0 };
+    for (const i of deps.instances.live()) byState[i.state] = (byState[i.state] ?? 0) + 1;
+    const ok = database.ok && writer.lastError === null;
+    ctx.body = {
+      status: ok ? 'ok' : 'degraded',
+      service: 'token-api',
+      version: deps.version,
+      uptime_s: Math.round((deps.clock.now() - deps.startedAt) / 1000),
+      pid: process.pid,
+      database: {
+        ...database,
+        file: deps.db.file,
+        synchronous: deps.config.sqliteSynchronous,
+        transactions: writer.transactions,
+        failures: writer.failures,
+        last_error: writer.lastError,
+      },
+      actors: { total: deps.hub.count(), instances: deps.hub.count('instance'), instances_by_state: byState },
+    };
+  });
+  return router;
+}

@@ -1,0 +1,115 @@
+// zod schemas for every body, query and path parameter the HTTP API accepts. Hook payloads
+// are loose (Claude Code adds fields often and they are kept); everything else is strict.
+import { z } from 'zod';
+import { deviceSchema } from '../config.js';
+
+const text = (max: number) => z.string().max(max, `at most ${max} characters`);
+
+export const idSchema = z.string().regex(/^[A-Za-z0-9._:@-]{1,200}$/, 'an id of letters, digits and . _ : @ -');
+
+const pidSchema = z.coerce
+  .number({ error: 'a process id (a positive integer)' })
+  .int('a process id (a positive integer)')
+  .positive('a process id (a positive integer)')
+  .max(2 ** 31 - 1, 'a process id (a positive integer)');
+
+/** Timestamps in: ISO 8601 or epoch milliseconds; out: ISO 8601 UTC. */
+export const timestampSchema = z
+  .union([z.string().max(40), z.number()])
+  .transform((v, ctx) => {
+    const ms = typeof v === 'number' || /^\d{10,16}$/.test(v) ? Number(v) : Date.parse(v);
+    if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) {
+      ctx.addIssue({ code: 'custom', message: 'an ISO 8601 time or epoch milliseconds' });
+      return z.NEVER;
+    }
+    return new Date(ms).toISOString();
+  });
+
+const TOOL_EVENTS = new Set(['PreToolUse', 'PostToolUse', 'PostToolUseFailure']);
+
+/** Fields the hook script may add, in the body or as query parameters. */
+const hookExtras = {
+  ssh_client: text(200).optional(),
+  pid: pidSchema.optional(),
+  tab_name: text(200).optional(),
+  tty: text(200).optional(),
+  agent_type: z.enum(['claude', 'codex']).optional(),
+};
+
+export const hookBodySchema = z
+  .looseObject({
+    session_id: z.string().min(1, 'required').max(256),
+    hook_event_name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a hook event name such as PreToolUse'),
+    transcript_path: text(4096).optional(),
+    cwd: text(4096).optional(),
+    source: text(64).optional(),
+    tool_name: text(256).optional(),
+    notification_type: text(64).optional(),
+    message: z.string().optional(),
+    reason: text(1024).optional(),
+    last_assistant_message: z.string().optional(),
+    error: z.unknown().optional(),
+    ...hookExtras,
+    pid: z.number().int().positive().max(2 ** 31 - 1).optional(),
+  })
+  .superRefine((b, ctx) => {
+    if (TOOL_EVENTS.has(b.hook_event_name) && !b.tool_name) {
+      ctx.addIssue({ code: 'custom', path: ['tool_name'], message: `required for ${b.hook_event_name}` });
+    }
+  });
+export type HookBody = z.infer<typeof hookBodySchema>;
+
+export const hookQuerySchema = z.strictObject(hookExtras);
+
+const originSchema = z.strictObject({
+  type: z.enum(['local', 'ssh']).optional(),
+  source_ip: z.union([z.ipv4(), z.ipv6()]).nullable().optional(),
+  device_id: idSchema.nullable().optional(),
+});
+
+export const registerBodySchema = z.strictObject({
+  instance_id: idSchema.optional(),
+  session_id: z.string().min(1).max(256).optional(),
+  agent_type: z.enum(['claude', 'codex']).optional(),
+  tab_name: text(200).nullable().optional(),
+  origin: originSchema.optional(),
+  origin_type: z.enum(['local', 'ssh']).optional(),
+  source_ip: z.union([z.ipv4(), z.ipv6(), z.literal('')]).nullable().optional(),
+  device_id: idSchema.nullable().optional(),
+  ssh_client: text(200).optional(),
+  pid: z.number().int().positive().max(2 ** 31 - 1).nullable().optional(),
+  tty: text(200).optional(),
+  working_dir: text(4096).nullable().optional(),
+  transcript_path: text(4096).nullable().optional(),
+});
+
+export const idParamsSchema = z.strictObject({ id: idSchema });
+
+export const limitSchema = (dflt: number, max: number) =>
+  z.coerce.number({ error: `an integer from 1 to ${max}` }).int(`an integer from 1 to ${max}`).min(1).max(max).default(dflt);
+
+export const instancesQuerySchema = z.strictObject({
+  status: z.enum(['active', 'stopped', 'all']).default('active'),
+  state: z.enum(['idle', 'working', 'awaiting', 'stopped']).optional(),
+  device: idSchema.optional(),
+  agent_type: z.enum(['claude', 'codex']).optional(),
+  limit: limitSchema(200, 1000),
+});
+
+export const eventsQuerySchema = z.strictObject({
+  limit: limitSchema(50, 1000),
+  since: timestampSchema.optional(),
+  until: timestampSchema.optional(),
+  before: z.coerce.number().int().positive().optional(),
+  instance: idSchema.optional(),
+  device: idSchema.optional(),
+  type: z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*(\.\*?)?$/, 'an event type such as hook.stop or a prefix such as hook.*').max(100).optional(),
+});
+
+export const deviceRegisterSchema = deviceSchema;
+
+export const dashboardQuerySchema = z.strictObject({
+  events: limitSchema(20, 200),
+});
+
+export const emptyQuerySchema = z.strictObject({});

@@ -1,0 +1,113 @@
+// The instance machine's context, events and emitted intents, as types and as zod schemas.
+// The schema validates snapshots read back from SQLite before an actor is restored from them.
+import { z } from 'zod';
+
+export const profileSchema = z.object({
+  slot: z.number().int().min(0),
+  name: z.string(),
+  voice: z.string(),
+  sound: z.string(),
+  color: z.string(),
+});
+export type Profile = z.infer<typeof profileSchema>;
+
+export const originSchema = z.object({
+  type: z.enum(['local', 'ssh']),
+  sourceIp: z.string().nullable(),
+  deviceId: z.string(),
+});
+export type Origin = z.infer<typeof originSchema>;
+
+export const awaitingSchema = z.object({
+  kind: z.enum(['permission', 'input']),
+  tool: z.string().nullable(),
+  message: z.string().nullable(),
+});
+export type Awaiting = z.infer<typeof awaitingSchema>;
+
+export const instanceContextSchema = z.object({
+  instanceId: z.string().min(1),
+  agentType: z.enum(['claude', 'codex']),
+  sessionId: z.string().min(1),
+  transcriptPath: z.string().nullable(),
+  tabName: z.string().nullable(),
+  number: z.number().int().positive(),
+  origin: originSchema,
+  profile: profileSchema,
+  pid: z.number().int().positive().nullable(),
+  pidLocal: z.boolean(),
+  tty: z.string().nullable(),
+  workingDir: z.string().nullable(),
+  registeredAt: z.number(),
+  lastActivityAt: z.number(),
+  stateSince: z.number(),
+  stoppedAt: z.number().nullable(),
+  stopReason: z.string().nullable(),
+  currentTool: z.string().nullable(),
+  currentToolSince: z.number().nullable(),
+  toolCount: z.number().int().min(0),
+  subagentCount: z.number().int().min(0),
+  awaiting: awaitingSchema.nullable(),
+  expiresAfterMs: z.number().positive(),
+});
+export type InstanceContext = z.infer<typeof instanceContextSchema>;
+
+/** What the actors layer decides at registration and hands to the machine as input. */
+export type InstanceInput = Omit<
+  InstanceContext,
+  'stateSince' | 'lastActivityAt' | 'stoppedAt' | 'stopReason' | 'currentTool' | 'currentToolSince' | 'toolCount' | 'subagentCount' | 'awaiting'
+> &
+  Partial<Pick<InstanceContext, 'toolCount' | 'subagentCount' | 'lastActivityAt'>>;
+
+/** Facts a hook may carry on any event; absent fields leave the context as it is. */
+export interface HookMeta {
+  sessionId?: string;
+  transcriptPath?: string;
+  cwd?: string;
+  pid?: number;
+  tabName?: string;
+  tty?: string;
+}
+
+interface At {
+  /** Epoch milliseconds when the event happened; machines never read the clock. */
+  at: number;
+}
+
+export type InstanceEvent =
+  | ({ type: 'hook.session_start'; source: string | null } & At & HookMeta)
+  | ({ type: 'hook.user_prompt_submit' } & At & HookMeta)
+  | ({ type: 'hook.pre_tool_use'; tool: string } & At & HookMeta)
+  | ({ type: 'hook.post_tool_use'; tool: string } & At & HookMeta)
+  | ({ type: 'hook.post_tool_use_failure'; tool: string } & At & HookMeta)
+  | ({ type: 'hook.permission_request'; tool: string | null } & At & HookMeta)
+  | ({ type: 'hook.notification'; notificationType: string | null; message: string | null } & At & HookMeta)
+  | ({ type: 'hook.stop'; lastMessage: string | null } & At & HookMeta)
+  | ({ type: 'hook.stop_failure'; error: string | null } & At & HookMeta)
+  | ({ type: 'hook.subagent_start' } & At & HookMeta)
+  | ({ type: 'hook.subagent_stop' } & At & HookMeta)
+  | ({ type: 'hook.session_end'; reason: string | null } & At & HookMeta)
+  | ({ type: 'instance.heartbeat' } & At)
+  | ({ type: 'instance.deregister'; reason: string | null } & At)
+  | ({ type: 'instance.process_gone' } & At)
+  | ({ type: 'expiry.check' } & At);
+
+export type IntentName = 'finished' | 'failed' | 'needs_permission' | 'needs_input' | 'expired';
+
+/** Emitted when something happened that a person may want to hear about. */
+export interface NotifyIntent {
+  type: 'notify';
+  intent: IntentName;
+  instanceId: string;
+  at: number;
+  tool: string | null;
+  message: string | null;
+}
+
+export type InstanceStateValue = 'idle' | 'working' | 'awaiting' | 'stopped';
+
+/** The name people see: the terminal tab's name where known, else "Claude #N". */
+export function displayName(ctx: Pick<InstanceContext, 'tabName' | 'number' | 'agentType'>): string {
+  if (ctx.tabName) return ctx.tabName;
+  return `${ctx.agentType === 'codex' ? 'Codex' : 'Claude'} #${ctx.number}`;
+}

@@ -1,0 +1,148 @@
+// Wiring: opens the database, builds the hub and its actors, restores what was live, and
+// (startServer) listens. createSystem(config) is everything but the socket, for tests that
+// drive the Koa app directly; startServer(config) resolves { url, close }.
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from './actors/clock.js';
+import { createDeviceDirectory } from './actors/devices.js';
+import { createHub } from './actors/hub.js';
+import { createInstanceKind } from './actors/instance-kind.js';
+import { createInstances } from './actors/instances.js';
+import { startProcessMonitor } from './actors/process-monitor.js';
+import { restoreInstances, type RestoreReport } from './actors/restore-instances.js';
+import type { Config } from './config.js';
+import { openDatabase } from './db/database.js';
+import { migrate } from './db/migrations.js';
+import { createWriter } from './db/writer.js';
+import { createApp } from './http/app.js';
+import type { AppDeps } from './http/deps.js';
+import { createLogger } from './logger.js';
+import { VERSION } from './version.js';
+
+export interface SystemOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Replaces the liveness check of local agent processes (tests). */
+  processExists?: (pid: number) => boolean;
+  /** Log to stderr as well as the file (the foreground `serve`). */
+  logToStderr?: boolean;
+}
+
+export interface System {
+  deps: AppDeps;
+  app: ReturnType<typeof createApp>;
+  restore: RestoreReport;
+  processMonitor: ReturnType<typeof startProcessMonitor>;
+  /** Stops timers, flushes the writer and closes the database. */
+  shutdown(): Promise<void>;
+}
+
+export async function createSystem(config: Config, options: SystemOptions = {}): Promise<System> {
+  mkdirSync(config.home, { recursive: true, mode: 0o700 });
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger({ level: config.logLevel, file: config.logFile, stderr: options.logToStderr ?? false });
+  const db = await openDatabase(config.databaseFile, { synchronous: config.sqliteSynchronous });
+  try {
+    const applied = await migrate(db);
+    if (applied.length > 0) logger.info({ applied, file: config.databaseFile }, 'database schema migrated');
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+  const writer = createWriter(db);
+  const hub = createHub({ writer, logger, eventDetailsMaxBytes: config.eventDetailsMaxBytes });
+  const devices = await createDeviceDirectory({ db, hub, configured: config.devices, now: () => clock.now() });
+  const kind = createInstanceKind(clock);
+  const instances = await createInstances({
+    db,
+    hub,
+    kind,
+    devices,
+    clock,
+    logger,
+    localDevice: config.localDevice,
+    profiles: config.profiles,
+    instanceExpiryMs: config.instanceExpiryMs,
+  });
+  const restore = await restoreInstances({
+    db,
+    hub,
+    kind,
+    logger,
+    now: () => clock.now(),
+    instanceExpiryMs: config.instanceExpiryMs,
+    profiles: config.profiles,
+  });
+  logger.info(restore, 'instances restored');
+  const processMonitor = startProcessMonitor({ instances, clock, intervalMs: config.processCheckMs, logger, exists: options.processExists });
+
+  const deps: AppDeps = { config, logger, clock, db, writer, hub, instances, devices, version: VERSION, startedAt: clock.now() };
+  const app = createApp(deps);
+  let shut: Promise<void> | null = null;
+  return {
+    deps,
+    app,
+    restore,
+    processMonitor,
+    shutdown() {
+      shut ??= (async () => {
+        processMonitor.stop();
+        await writer.close();
+        hub.stopAll();
+        await db.close();
+        logger.info('stopped');
+        logger.flush?.();
+      })();
+      return shut;
+    },
+  };
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  system: System;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config, options: SystemOptions = {}): Promise<RunningServer> {
+  const system = await createSystem(config, options);
+  const server = createServer(system.app.callback());
+  server.keepAliveTimeout = 65_000;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await system.shutdown();
+    throw err;
+  }
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
+  system.deps.logger.info({ url, home: config.home, database: config.databaseFile }, 'listening');
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    system,
+    server,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await system.shutdown();
+      })();
+      return closing;
+    },
+  };
+}
