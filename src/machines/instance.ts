@@ -154,27 +154,13 @@ export const instanceMachine = setup({
     input: ({ context }) => ({ deadline: context.lastActivityAt + context.expiresAfterMs }),
   },
   initial: 'idle',
+  // Events that never change the state, or always end it, are handled here; the rest per
+  // state, so that staying in a state does not re-enter it (and keeps its `stateSince`).
   on: {
-    'hook.session_start': { target: '.idle', actions: ['touch', 'linkSession', 'resetTurn'] },
-    'hook.user_prompt_submit': { target: '.working', actions: ['touch', 'clearTool', 'clearAwaiting'] },
-    'hook.pre_tool_use': [
-      { guard: 'asksAQuestion', target: '.awaiting', actions: ['touch', 'setTool', 'awaitInput'] },
-      { target: '.working', actions: ['touch', 'setTool', 'clearAwaiting'] },
-    ],
-    'hook.post_tool_use': { target: '.working', actions: ['touch', 'countTool', 'clearTool', 'clearAwaiting'] },
-    'hook.post_tool_use_failure': { target: '.working', actions: ['touch', 'countTool', 'clearTool', 'clearAwaiting'] },
-    'hook.permission_request': { target: '.awaiting', actions: ['touch', 'awaitPermission'] },
-    'hook.notification': [
-      { guard: 'isPermissionPrompt', target: '.awaiting', actions: ['touch', 'awaitPermission'] },
-      { guard: 'isElicitation', target: '.awaiting', actions: ['touch', 'awaitInput'] },
-      { actions: 'touch' },
-    ],
-    'hook.stop': { target: '.idle', actions: ['touch', 'clearTool', 'clearAwaiting', 'emitFinished'] },
-    'hook.stop_failure': { target: '.idle', actions: ['touch', 'clearTool', 'clearAwaiting', 'emitFailed'] },
     'hook.subagent_start': { actions: ['touch', 'addSubagent'] },
     'hook.subagent_stop': { actions: ['touch', 'removeSubagent'] },
-    'hook.session_end': { target: '.stopped', actions: ['touch', 'markStopped'] },
     'instance.heartbeat': { actions: 'touch' },
+    'hook.session_end': { target: '.stopped', actions: ['touch', 'markStopped'] },
     'instance.deregister': { target: '.stopped', actions: 'markStopped' },
     'instance.process_gone': { target: '.stopped', actions: 'markStopped' },
     'expiry.check': [{ guard: 'isExpired', target: '.stopped', actions: ['markStopped', 'emitExpired'] }, { actions: 'rearmExpiry' }],
@@ -183,14 +169,68 @@ export const instanceMachine = setup({
     idle: {
       description: 'Registered and waiting for a prompt.',
       entry: 'markStateSince',
+      on: {
+        'hook.session_start': { actions: ['touch', 'linkSession', 'resetTurn'] },
+        'hook.user_prompt_submit': { target: 'working', actions: ['touch', 'clearTool'] },
+        'hook.pre_tool_use': [
+          { guard: 'asksAQuestion', target: 'awaiting', actions: ['touch', 'setTool', 'awaitInput'] },
+          { target: 'working', actions: ['touch', 'setTool'] },
+        ],
+        'hook.post_tool_use': { target: 'working', actions: ['touch', 'countTool', 'clearTool'] },
+        'hook.post_tool_use_failure': { target: 'working', actions: ['touch', 'countTool', 'clearTool'] },
+        'hook.permission_request': { target: 'awaiting', actions: ['touch', 'awaitPermission'] },
+        'hook.notification': [
+          { guard: 'isPermissionPrompt', target: 'awaiting', actions: ['touch', 'awaitPermission'] },
+          { guard: 'isElicitation', target: 'awaiting', actions: ['touch', 'awaitInput'] },
+          { actions: 'touch' },
+        ],
+        'hook.stop': { actions: ['touch', 'clearTool', 'emitFinished'] },
+        'hook.stop_failure': { actions: ['touch', 'clearTool', 'emitFailed'] },
+      },
     },
     working: {
       description: 'A turn is in progress; currentTool says which tool runs, and since when.',
       entry: 'markStateSince',
+      on: {
+        'hook.session_start': { target: 'idle', actions: ['touch', 'linkSession', 'resetTurn'] },
+        'hook.user_prompt_submit': { actions: ['touch', 'clearTool'] },
+        'hook.pre_tool_use': [
+          { guard: 'asksAQuestion', target: 'awaiting', actions: ['touch', 'setTool', 'awaitInput'] },
+          { actions: ['touch', 'setTool'] },
+        ],
+        'hook.post_tool_use': { actions: ['touch', 'countTool', 'clearTool'] },
+        'hook.post_tool_use_failure': { actions: ['touch', 'countTool', 'clearTool'] },
+        'hook.permission_request': { target: 'awaiting', actions: ['touch', 'awaitPermission'] },
+        'hook.notification': [
+          { guard: 'isPermissionPrompt', target: 'awaiting', actions: ['touch', 'awaitPermission'] },
+          { guard: 'isElicitation', target: 'awaiting', actions: ['touch', 'awaitInput'] },
+          { actions: 'touch' },
+        ],
+        'hook.stop': { target: 'idle', actions: ['touch', 'clearTool', 'emitFinished'] },
+        'hook.stop_failure': { target: 'idle', actions: ['touch', 'clearTool', 'emitFailed'] },
+      },
     },
     awaiting: {
-      description: 'Needs the person: a permission request, a question or an elicitation.',
+      description: 'Needs the person: a permission request, a question or an elicitation. Entering it emits the intent once.',
       entry: ['markStateSince', 'emitAwaiting'],
+      on: {
+        'hook.session_start': { target: 'idle', actions: ['touch', 'linkSession', 'resetTurn'] },
+        'hook.user_prompt_submit': { target: 'working', actions: ['touch', 'clearTool', 'clearAwaiting'] },
+        'hook.pre_tool_use': [
+          { guard: 'asksAQuestion', actions: ['touch', 'setTool', 'awaitInput'] },
+          { target: 'working', actions: ['touch', 'setTool', 'clearAwaiting'] },
+        ],
+        'hook.post_tool_use': { target: 'working', actions: ['touch', 'countTool', 'clearTool', 'clearAwaiting'] },
+        'hook.post_tool_use_failure': { target: 'working', actions: ['touch', 'countTool', 'clearTool', 'clearAwaiting'] },
+        'hook.permission_request': { actions: ['touch', 'awaitPermission'] },
+        'hook.notification': [
+          { guard: 'isPermissionPrompt', actions: ['touch', 'awaitPermission'] },
+          { guard: 'isElicitation', actions: ['touch', 'awaitInput'] },
+          { actions: 'touch' },
+        ],
+        'hook.stop': { target: 'idle', actions: ['touch', 'clearTool', 'clearAwaiting', 'emitFinished'] },
+        'hook.stop_failure': { target: 'idle', actions: ['touch', 'clearTool', 'clearAwaiting', 'emitFailed'] },
+      },
     },
     stopped: {
       description: 'The session ended, was deregistered, its process went away, or it expired.',

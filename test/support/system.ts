@@ -1,0 +1,79 @@
+// Test harness: a real token-api system (real SQLite file in a temporary home) serving
+// its Koa app on an ephemeral loopback port, plus small helpers to call it.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig, type Config, type ConfigFile } from '../../src/config.js';
+import { createSystem, type System, type SystemOptions } from '../../src/server.js';
+
+export function tempHome(prefix = 'token-api-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function testConfig(home: string, file: ConfigFile = {}, env: NodeJS.ProcessEnv = {}): Config {
+  writeFileSync(join(home, 'config.json'), JSON.stringify(file));
+  return loadConfig({ home }, env);
+}
+
+export interface TestServer {
+  url: string;
+  system: System;
+  config: Config;
+  close(): Promise<void>;
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; text: string; headers: Headers }>;
+  hook(body: Record<string, unknown>, query?: string): Promise<{ status: number; body: any }>;
+}
+
+export async function startTestServer(home: string, file: ConfigFile = {}, options: SystemOptions = {}): Promise<TestServer> {
+  const config = testConfig(home, file);
+  const system = await createSystem(config, { logger: pino({ level: 'silent' }), processExists: () => true, ...options });
+  const server: Server = createServer(system.app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const request: TestServer['request'] = async (method, path, body, headers = {}) => {
+    const init: RequestInit = { method, headers: { ...headers } };
+    if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(url + path, init);
+    const text = await res.text();
+    let parsed: unknown = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.status, body: parsed, text, headers: res.headers };
+  };
+  return {
+    url,
+    system,
+    config,
+    request,
+    hook: (body, query = '') => request('POST', `/api/hooks${query}`, body),
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await system.shutdown();
+    },
+  };
+}
+
+/** Row counts of every table, to show that a rejected request wrote nothing. */
+export async function tableCounts(system: System): Promise<Record<string, number>> {
+  const tables = await system.deps.db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+  const out: Record<string, number> = {};
+  for (const t of tables) out[t.name] = (await system.deps.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t.name}`))!.n;
+  return out;
+}
+
+export function hookPayload(sessionId: string, name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { session_id: sessionId, transcript_path: `/home/u/.claude/projects/p/${sessionId}.jsonl`, cwd: '/home/u/token-api', hook_event_name: name, ...extra };
+}
