@@ -89,8 +89,9 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     shutdown() {
       shut ??= (async () => {
         processMonitor.stop();
-        await writer.close();
+        await hub.flush();
         hub.stopAll();
+        await writer.close();
         await db.close();
         logger.info('stopped');
         logger.flush?.();

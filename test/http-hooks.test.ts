@@ -257,7 +257,7 @@ describe('instance expiry and vanished processes, through the server', () => {
     clock.advance(59 * 60_000);
     assert.equal((await s.request('GET', '/api/instances/claude-e1')).body.state, 'working');
     clock.advance(60_000);
-    await s.system.deps.writer.flush();
+    await s.system.deps.hub.flush();
     const r = await s.request('GET', '/api/instances/claude-e1');
     assert.equal(r.body.state, 'stopped');
     assert.equal(r.body.stop_reason, 'expired');

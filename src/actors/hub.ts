@@ -330,6 +330,12 @@ export function createHub(deps: HubDeps) {
       planners.push(planner);
     },
 
+    /** Commits changes made by timers that are still waiting for their microtask, then waits for the writer. */
+    async flush(): Promise<void> {
+      if (scheduled) await commit().catch(() => undefined);
+      await deps.writer.flush();
+    },
+
     /** Stops every actor (their timers too) without writing anything. */
     stopAll(): void {
       scheduled = false;

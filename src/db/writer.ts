@@ -30,6 +30,8 @@ export interface WriterStats {
   failures: number;
   largestBatch: number;
   lastError: string | null;
+  /** False from a failed transaction until the next one commits. */
+  healthy: boolean;
 }
 
 interface Waiter {
@@ -125,7 +127,7 @@ export function createWriter(db: Database): Writer {
   let pending: Batch | null = null;
   let inFlight: Promise<void> | null = null;
   let closed = false;
-  const stats: WriterStats = { transactions: 0, rows: 0, failures: 0, largestBatch: 0, lastError: null };
+  const stats: WriterStats = { transactions: 0, rows: 0, failures: 0, largestBatch: 0, lastError: null, healthy: true };
 
   async function commit(batch: Batch): Promise<void> {
     const statements = planStatements(batch.ops);
@@ -148,12 +150,14 @@ export function createWriter(db: Database): Writer {
         stats.transactions += 1;
         stats.rows += batch.ops.length;
         stats.largestBatch = Math.max(stats.largestBatch, batch.ops.length);
+        stats.healthy = true;
         for (const w of batch.waiters) w.resolve();
       },
       (err: unknown) => {
         const error = err instanceof Error ? err : new Error(String(err));
         stats.failures += 1;
         stats.lastError = error.message;
+        stats.healthy = false;
         // What filled up behind a failed batch may build on its state: fail it too.
         const dependents = pending;
         pending = null;

@@ -69,6 +69,8 @@ export function errorMiddleware(logger: Logger) {
     } catch (raw) {
       const err = raw as Error & { status?: number; statusCode?: number; expose?: boolean; type?: string; code?: string; headers?: Record<string, string> };
       let status = err instanceof HttpError ? err.status : (err.status ?? err.statusCode ?? 500);
+      // The database refused the write (disk full, locked, read-only): not the client's fault.
+      if (typeof err.code === 'string' && err.code.startsWith('SQLITE_')) status = 503;
       if (!Number.isInteger(status) || status < 400 || status > 599) status = 500;
       let body: { error: string; message: string; fields?: Record<string, string> };
       if (err instanceof HttpError) {

@@ -17,7 +17,7 @@ export function healthRouter(deps: AppDeps): Router {
     const writer = deps.writer.stats();
     const byState: Record<string, number> = { idle: 0, working: 0, awaiting: 0 };
     for (const i of deps.instances.live()) byState[i.state] = (byState[i.state] ?? 0) + 1;
-    const ok = database.ok && writer.lastError === null;
+    const ok = database.ok && writer.healthy;
     ctx.body = {
       status: ok ? 'ok' : 'degraded',
       service: 'token-api',
@@ -30,6 +30,7 @@ export function healthRouter(deps: AppDeps): Router {
         synchronous: deps.config.sqliteSynchronous,
         transactions: writer.transactions,
         failures: writer.failures,
+        writes_ok: writer.healthy,
         last_error: writer.lastError,
       },
       actors: { total: deps.hub.count(), instances: deps.hub.count('instance'), instances_by_state: byState },
