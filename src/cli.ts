@@ -57,6 +57,17 @@ Logs go to $TOKEN_API_HOME/logs/token-api.log and to stderr.`,
     options: { ...commonOptions, port: { type: 'string', short: 'p' }, host: { type: 'string' }, 'log-level': { type: 'string' } },
     async run(values) {
       const config = loadConfig(overridesFrom(values));
+      // Signals are handled from the very start, so a stop during start-up is clean too.
+      let signalled: string | null = null;
+      let wake: () => void = () => undefined;
+      const onSignal = (signal: string) => {
+        if (signalled) return;
+        signalled = signal;
+        process.stderr.write(`${signal}: stopping token-api…\n`);
+        wake();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       let server;
       try {
         server = await startServer(config, { logToStderr: true });
@@ -74,23 +85,14 @@ Logs go to $TOKEN_API_HOME/logs/token-api.log and to stderr.`,
       if (restore.restored + restore.rebuilt + restore.retired > 0) {
         process.stderr.write(`restored ${restore.restored} instance(s)${restore.rebuilt ? `, rebuilt ${restore.rebuilt}` : ''}${restore.retired ? `, retired ${restore.retired}` : ''}\n`);
       }
-      return await new Promise<number>((resolve) => {
-        let stopping = false;
-        const stop = (signal: string) => {
-          if (stopping) return;
-          stopping = true;
-          process.stderr.write(`${signal}: stopping token-api…\n`);
-          server.close().then(
-            () => resolve(0),
-            (err) => {
-              process.stderr.write(`error while stopping: ${(err as Error).message}\n`);
-              resolve(1);
-            },
-          );
-        };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
-      });
+      if (!signalled) await new Promise<void>((resolve) => (wake = resolve));
+      try {
+        await server.close();
+        return 0;
+      } catch (err) {
+        process.stderr.write(`error while stopping: ${(err as Error).message}\n`);
+        return 1;
+      }
     },
   },
 };

@@ -106,7 +106,11 @@ function readConfigFile(path: string, explicit: boolean): ConfigFile {
   }
   const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    const lines = parsed.error.issues.flatMap((i) =>
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((k) => `  ${[...i.path, k].join('.')}: unknown key (see docs/configuration.md)`)
+        : [`  ${i.path.join('.') || '(root)'}: ${i.message}`],
+    );
     throw new ConfigError(`config file ${path} is invalid:\n${lines.join('\n')}`);
   }
   return parsed.data;
