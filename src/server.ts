@@ -65,6 +65,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     localDevice: config.localDevice,
     profiles: config.profiles,
     instanceExpiryMs: config.instanceExpiryMs,
+    eventDetailsMaxBytes: config.eventDetailsMaxBytes,
   });
   const restore = await restoreInstances({
     db,

@@ -16,11 +16,35 @@ describe('group-commit writer', () => {
       { kind: 'sql', sql: 'DELETE FROM ev WHERE t = ?', params: ['z'] },
     ];
     const plan = planStatements(ops);
-    assert.equal(plan.length, 3);
-    assert.equal(plan[0]!.sql, 'INSERT INTO snap (id, v) VALUES (?, ?), (?, ?) ON CONFLICT(id) DO UPDATE SET v = excluded.v');
-    assert.deepEqual(plan[0]!.params, ['a', 2, 'b', 1]);
-    assert.equal(plan[1]!.sql, 'INSERT INTO ev (t) VALUES (?), (?)');
-    assert.equal(plan[2]!.sql, 'DELETE FROM ev WHERE t = ?');
+    assert.deepEqual(plan, [
+      "INSERT INTO snap (id, v) VALUES ('a', 2), ('b', 1) ON CONFLICT(id) DO UPDATE SET v = excluded.v",
+      "INSERT INTO ev (t) VALUES ('x'), ('y')",
+      "DELETE FROM ev WHERE t = 'z'",
+    ]);
+  });
+
+  it('evaluates lazy ops when the batch is planned, in place', () => {
+    let n = 0;
+    const plan = planStatements([{ kind: 'lazy', build: () => [{ kind: 'insert', table: 'ev', row: { t: `lazy${++n}` } }] }]);
+    assert.deepEqual(plan, ["INSERT INTO ev (t) VALUES ('lazy1')"]);
+  });
+
+  it('writes hostile strings as literals that read back unchanged', async () => {
+    const h = tempHome();
+    const db = await openDatabase(join(h.dir, 'w.db'));
+    await db.exec('CREATE TABLE ev (i INTEGER, t TEXT)');
+    const writer = createWriter(db);
+    const values = [
+      "it's", "'); DROP TABLE ev; --", 'a\0b', '\0', 'emoji 🎉 and ünïcödé', 'line\nbreak\ttab', '?', '', 'back\\slash', '\u2028\u2029', 'x'.repeat(100_000),
+    ];
+    await writer.submit(values.map((t, i) => ({ kind: 'insert' as const, table: 'ev', row: { i, t } })));
+    const rows = await db.all<{ i: number; t: string }>('SELECT i, t FROM ev ORDER BY i');
+    assert.deepEqual(rows.map((r) => r.t), values);
+    await writer.submit([{ kind: 'sql', sql: 'DELETE FROM ev WHERE t = ? OR i = ?', params: ["it's", 2] }]);
+    assert.equal((await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM ev'))!.n, values.length - 2);
+    await writer.close();
+    await db.close();
+    h.cleanup();
   });
 
   it('refuses identifiers that are not plain names', () => {

@@ -22,6 +22,8 @@ export interface HookInput {
   tty?: string;
   /** The whole payload as received (unknown fields included), for the event log. */
   raw: Record<string, unknown>;
+  /** The same payload as the JSON text that arrived, when there is one (saves re-serialising it). */
+  rawJson?: string;
 }
 
 /** "PostToolUseFailure" -> "post_tool_use_failure" */
@@ -33,8 +35,15 @@ export function snakeCase(name: string): string {
     .toLowerCase();
 }
 
+const typeCache = new Map<string, string>();
+
 export function hookEventType(input: Pick<HookInput, 'hookEventName'>): string {
-  return `hook.${snakeCase(input.hookEventName)}`;
+  let type = typeCache.get(input.hookEventName);
+  if (type === undefined) {
+    type = `hook.${snakeCase(input.hookEventName)}`;
+    if (typeCache.size < 256) typeCache.set(input.hookEventName, type);
+  }
+  return type;
 }
 
 /** Session start sources that continue an existing instance rather than start one. */

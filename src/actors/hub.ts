@@ -1,9 +1,10 @@
 // The hub: a Map of independent root actors (instances, mode, gate), each persisted to its
 // own snapshot row. Every change an actor makes, whether caused by a request or by one of its
 // timers, is written (snapshot, projection rows, event rows) through the group-commit writer;
-// callers get a promise that settles only after SQLite has it. If a transaction fails, the
-// actors it touched are rebuilt from their last committed snapshot, so memory never runs
-// ahead of the database for long.
+// callers get a promise that settles only after SQLite has it. An actor's snapshot is
+// serialised once per transaction, when the batch starts, however many events it took
+// meanwhile. If a transaction fails, the actors it touched are rebuilt from their last
+// committed snapshot, so memory never runs ahead of the database for long.
 import { createActor, type AnyStateMachine, type Actor, type SnapshotFrom } from 'xstate';
 import type { Logger } from 'pino';
 import type { WriteOp, Writer } from '../db/writer.js';
@@ -19,6 +20,8 @@ export interface EventDraft {
   instanceId?: string | null;
   deviceId?: string | null;
   details?: unknown;
+  /** Details already serialised (and bounded) by the caller; wins over `details`. */
+  detailsJson?: string;
 }
 
 /** What kind of actor an entry is: how to build it and which rows mirror its state. */
@@ -26,8 +29,10 @@ export interface ActorKind {
   machine: AnyStateMachine;
   /** Builds (does not start) an actor for `id`, fresh from `input` or from a persisted snapshot. */
   create(id: string, from: { snapshot: unknown } | { input: unknown }): AnyActor;
-  /** Rows that mirror the new state, and events its transition produced (prev is the last committed value). */
-  rows(id: string, snapshot: AnySnapshot, prev: AnySnapshot | null): { ops: WriteOp[]; events: EventDraft[] };
+  /** Rows that mirror the actor's state (written with its snapshot, once per transaction). */
+  project(id: string, snapshot: AnySnapshot): WriteOp[];
+  /** Events a change produced (prev: the snapshot before it, null for a new actor). */
+  transitions(id: string, snapshot: AnySnapshot, prev: AnySnapshot | null): EventDraft[];
 }
 
 export interface ActorChange {
@@ -59,8 +64,12 @@ interface Entry {
   actor: AnyActor;
   /** Persisted snapshot JSON as last committed, for rollback; null if never committed. */
   committedJson: string | null;
-  /** Snapshot as of the last batch handed to the writer (the "prev" of the next change). */
+  /** Snapshot as of the last change handed to the writer (the "prev" of the next change). */
   lastSnapshot: AnySnapshot | null;
+  /** A lazy snapshot row for this actor waits in the writer's next batch. */
+  queued: boolean;
+  /** The JSON the lazy row wrote, committed when its batch commits. */
+  flushing: string | null;
   unsubscribe: () => void;
 }
 
@@ -103,7 +112,7 @@ export function createHub(deps: HubDeps) {
         event_type: e.type,
         instance_id: e.instanceId ?? null,
         device_id: e.deviceId ?? null,
-        details: e.details === undefined ? null : boundedJson(e.details, deps.eventDetailsMaxBytes),
+        details: e.detailsJson ?? (e.details === undefined ? null : boundedJson(e.details, deps.eventDetailsMaxBytes)),
         created_at: new Date(e.at).toISOString(),
       },
     };
@@ -141,6 +150,30 @@ export function createHub(deps: HubDeps) {
     });
   }
 
+  /** The snapshot row and projection rows of an actor, computed when its batch starts. */
+  function snapshotRows(entry: Entry): WriteOp[] {
+    entry.queued = false;
+    const snapshot = entry.actor.getSnapshot() as AnySnapshot;
+    const json = JSON.stringify(entry.actor.getPersistedSnapshot());
+    entry.flushing = json;
+    return [
+      {
+        kind: 'upsert',
+        table: 'actor_snapshots',
+        key: ['actor_id'],
+        row: {
+          actor_id: entry.id,
+          machine_id: entry.kind.machine.id,
+          machine_version: entry.kind.machine.version ?? '0',
+          status: snapshot.status,
+          snapshot: json,
+          updated_at: new Date().toISOString(),
+        },
+      },
+      ...entry.kind.project(entry.id, snapshot),
+    ];
+  }
+
   /** Hands everything collected so far to the writer as one unit; resolves after COMMIT. */
   function commit(): Promise<CommitNotice> {
     scheduled = false;
@@ -154,30 +187,18 @@ export function createHub(deps: HubDeps) {
     pendingEmitted = [];
 
     const changes: ActorChange[] = [];
-    const committed: { entry: Entry; json: string }[] = [];
+    const queuedNow: Entry[] = [];
     const rowOps: WriteOp[] = [];
     for (const entry of batch.values()) {
       const snapshot = entry.actor.getSnapshot() as AnySnapshot;
-      const json = JSON.stringify(entry.actor.getPersistedSnapshot());
-      rowOps.push({
-        kind: 'upsert',
-        table: 'actor_snapshots',
-        key: ['actor_id'],
-        row: {
-          actor_id: entry.id,
-          machine_id: entry.kind.machine.id,
-          machine_version: entry.kind.machine.version ?? '0',
-          status: snapshot.status,
-          snapshot: json,
-          updated_at: new Date().toISOString(),
-        },
-      });
-      const r = entry.kind.rows(entry.id, snapshot, entry.lastSnapshot);
-      rowOps.push(...r.ops);
-      events.push(...r.events);
+      events.push(...entry.kind.transitions(entry.id, snapshot, entry.lastSnapshot));
       changes.push({ id: entry.id, machineId: entry.kind.machine.id, snapshot, prev: entry.lastSnapshot });
       entry.lastSnapshot = snapshot;
-      committed.push({ entry, json });
+      if (!entry.queued) {
+        entry.queued = true;
+        queuedNow.push(entry);
+        rowOps.push({ kind: 'lazy', build: () => snapshotRows(entry) });
+      }
       if (snapshot.status !== 'active' && entries.get(entry.id) === entry) {
         entries.delete(entry.id);
         entry.unsubscribe();
@@ -194,7 +215,7 @@ export function createHub(deps: HubDeps) {
     const notice: CommitNotice = { changes, events, emitted };
     return deps.writer.submit(all).then(
       () => {
-        for (const c of committed) c.entry.committedJson = c.json;
+        for (const entry of queuedNow) if (entry.flushing !== null) entry.committedJson = entry.flushing;
         for (const l of listeners) {
           try {
             l(notice);
@@ -205,7 +226,7 @@ export function createHub(deps: HubDeps) {
         return notice;
       },
       (err: unknown) => {
-        rollback(committed.map((c) => c.entry));
+        rollback(queuedNow);
         throw err;
       },
     );
@@ -213,6 +234,7 @@ export function createHub(deps: HubDeps) {
 
   function rollback(touched: Entry[]): void {
     for (const entry of touched) {
+      entry.queued = false;
       entry.unsubscribe();
       entry.actor.stop();
       if (entries.get(entry.id) === entry) entries.delete(entry.id);
@@ -229,7 +251,7 @@ export function createHub(deps: HubDeps) {
 
   function build(id: string, kind: ActorKind, from: { snapshot: unknown } | { input: unknown }, committedJson: string | null): Entry {
     const actor = kind.create(id, from);
-    const entry: Entry = { id, kind, actor, committedJson, lastSnapshot: null, unsubscribe: () => undefined };
+    const entry: Entry = { id, kind, actor, committedJson, lastSnapshot: null, queued: false, flushing: null, unsubscribe: () => undefined };
     attach(entry);
     entries.set(id, entry);
     sending = true;

@@ -1,13 +1,13 @@
 // How the hub builds instance actors and mirrors them into rows: the machine with its real
-// expiry timer provided, the `claude_instances` projection row, and the lifecycle events a
-// transition produces (registered, stopped).
+// expiry timer provided, the `claude_instances` projection row, and the lifecycle event a
+// transition produces (stopped).
 import { createActor } from 'xstate';
 import type { WriteOp } from '../db/writer.js';
 import { instanceMachine } from '../machines/instance.js';
 import { displayName, type InstanceContext, type InstanceInput, type InstanceStateValue } from '../machines/instance-context.js';
 import type { Clock } from './clock.js';
 import { createExpiryTimer } from './expiry-timer.js';
-import type { ActorKind, AnyActor, AnySnapshot, EventDraft } from './hub.js';
+import type { ActorKind, AnyActor, AnySnapshot } from './hub.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -57,20 +57,21 @@ export function createInstanceKind(clock: Clock): ActorKind {
           : createActor(machine, { id, input: from.input as InstanceInput });
       return actor as unknown as AnyActor;
     },
-    rows(_id, snapshot: AnySnapshot, prev: AnySnapshot | null) {
+    project(_id, snapshot: AnySnapshot) {
+      return [projectionRow(snapshot.context as InstanceContext, snapshot.value as InstanceStateValue)];
+    },
+    transitions(_id, snapshot: AnySnapshot, prev: AnySnapshot | null) {
+      if (snapshot.value !== 'stopped' || prev?.value === 'stopped') return [];
       const ctx = snapshot.context as InstanceContext;
-      const state = snapshot.value as InstanceStateValue;
-      const events: EventDraft[] = [];
-      if (state === 'stopped' && prev?.value !== 'stopped') {
-        events.push({
+      return [
+        {
           type: 'instance.stopped',
           at: ctx.stoppedAt ?? ctx.lastActivityAt,
           instanceId: ctx.instanceId,
           deviceId: ctx.origin.deviceId,
           details: { name: displayName(ctx), reason: ctx.stopReason, from: prev?.value ?? null },
-        });
-      }
-      return { ops: [projectionRow(ctx, state)], events };
+        },
+      ];
     },
   };
 }

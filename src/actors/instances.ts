@@ -16,6 +16,8 @@ import { assignProfile, lowestFreeNumber, type ProfilePoolConfig } from './profi
 export const INSTANCE_MACHINE_ID = 'instance';
 
 export interface InstancesDeps {
+  /** Largest event details kept, in bytes (bigger payloads are cut down). */
+  eventDetailsMaxBytes: number;
   db: Database;
   hub: Hub;
   kind: ActorKind;
@@ -179,7 +181,12 @@ export async function createInstances(deps: InstancesDeps) {
   }
 
   function hookEventRow(input: HookInput, instanceId: string | null, deviceId: string | null, at: number, from: string | null, to: string | null): EventDraft {
-    return { type: hookEventType(input), at, instanceId, deviceId, details: { from, to, payload: input.raw } };
+    const draft: EventDraft = { type: hookEventType(input), at, instanceId, deviceId, details: { from, to, payload: input.raw } };
+    // The payload arrived as JSON text: reuse it rather than serialise it again, when it fits.
+    if (input.rawJson !== undefined && Buffer.byteLength(input.rawJson) + 64 <= deps.eventDetailsMaxBytes) {
+      draft.detailsJson = `{"from":${JSON.stringify(from)},"to":${JSON.stringify(to)},"payload":${input.rawJson}}`;
+    }
+    return draft;
   }
 
   async function handleHook(input: HookInput, pidLocal: boolean): Promise<HookOutcome> {

@@ -1,7 +1,8 @@
 // Group commit: exactly one transaction in flight, the next batch filling behind it.
 // Callers submit row writes and get a promise that settles when their rows are committed
 // (or the transaction failed). Rows of the same table and shape share one multi-row
-// statement, so a batch of N events costs a handful of calls into sqlite3, not N.
+// statement, and the whole transaction goes to SQLite as one script (values as escaped
+// literals), so a batch of N events costs one trip through sqlite3's thread pool, not N.
 import type { Database, SqlValue } from './database.js';
 
 export type RowValues = Record<string, SqlValue>;
@@ -12,7 +13,9 @@ export type WriteOp =
   /** Plain insert (optionally OR IGNORE); every row is kept. */
   | { kind: 'insert'; table: string; row: RowValues; orIgnore?: boolean }
   /** Any other statement; runs after the row writes of its batch, in submission order. */
-  | { kind: 'sql'; sql: string; params?: readonly SqlValue[] };
+  | { kind: 'sql'; sql: string; params?: readonly SqlValue[] }
+  /** Rows computed when the batch starts, not when submitted (an actor's latest snapshot). */
+  | { kind: 'lazy'; build: () => readonly WriteOp[] };
 
 export interface Writer {
   /** Resolves once every op is committed; rejects if their transaction failed. */
@@ -51,8 +54,8 @@ export class WriterClosedError extends Error {
   }
 }
 
-/** Highest number of bound parameters per statement (SQLite's limit is 32766). */
-const MAX_PARAMS = 30_000;
+/** Rows per multi-row statement (keeps each statement's text a reasonable size). */
+const MAX_ROWS = 500;
 
 function quoteIdent(name: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`bad SQL identifier: ${name}`);
@@ -68,13 +71,47 @@ interface Group {
   keyColumns: readonly string[];
 }
 
-/** Turns a batch's ops into as few statements as possible, preserving first-seen group order. */
-export function planStatements(ops: readonly WriteOp[]): { sql: string; params: SqlValue[] }[] {
-  const groups = new Map<string, Group>();
-  const raw: { sql: string; params: SqlValue[] }[] = [];
+/**
+ * A value as an SQLite literal. Strings are quoted with '' escaping; a string holding a NUL
+ * character (which would cut the script short) is written as hex and cast back to text.
+ */
+export function sqlLiteral(v: SqlValue | undefined): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'NULL';
+  if (typeof v === 'bigint') return v.toString();
+  if (Buffer.isBuffer(v)) return `X'${v.toString('hex')}'`;
+  if (v.includes('\0')) return `CAST(X'${Buffer.from(v, 'utf8').toString('hex')}' AS TEXT)`;
+  return `'${v.replaceAll("'", "''")}'`;
+}
+
+/** Replaces each `?` of a statement with its parameter (our own statements have no `?` in literals). */
+export function inlineParams(sql: string, params: readonly SqlValue[]): string {
+  let i = 0;
+  const out = sql.replace(/\?/g, () => {
+    if (i >= params.length) throw new Error(`too few parameters for: ${sql}`);
+    return sqlLiteral(params[i++]);
+  });
+  if (i !== params.length) throw new Error(`too many parameters for: ${sql}`);
+  return out;
+}
+
+function expand(ops: readonly WriteOp[], out: WriteOp[]): WriteOp[] {
   for (const op of ops) {
+    if (op.kind === 'lazy') expand(op.build(), out);
+    else out.push(op);
+  }
+  return out;
+}
+
+/** Turns a batch's ops into as few statements as possible, preserving first-seen group order. */
+export function planStatements(input: readonly WriteOp[]): string[] {
+  const ops = expand(input, []);
+  const groups = new Map<string, Group>();
+  const raw: string[] = [];
+  for (const op of ops) {
+    if (op.kind === 'lazy') continue;
     if (op.kind === 'sql') {
-      raw.push({ sql: op.sql, params: [...(op.params ?? [])] });
+      raw.push(inlineParams(op.sql, op.params ?? []));
       continue;
     }
     const columns = Object.keys(op.row);
@@ -109,15 +146,11 @@ export function planStatements(ops: readonly WriteOp[]): { sql: string; params: 
     } else g.rows.push(op.row);
   }
 
-  const out: { sql: string; params: SqlValue[] }[] = [];
+  const out: string[] = [];
   for (const g of groups.values()) {
-    const per = Math.max(1, Math.floor(MAX_PARAMS / g.columns.length));
-    const tuple = `(${g.columns.map(() => '?').join(', ')})`;
-    for (let i = 0; i < g.rows.length; i += per) {
-      const chunk = g.rows.slice(i, i + per);
-      const params: SqlValue[] = [];
-      for (const row of chunk) for (const c of g.columns) params.push(row[c] ?? null);
-      out.push({ sql: g.head + new Array(chunk.length).fill(tuple).join(', ') + g.tail, params });
+    for (let i = 0; i < g.rows.length; i += MAX_ROWS) {
+      const tuples = g.rows.slice(i, i + MAX_ROWS).map((row) => `(${g.columns.map((c) => sqlLiteral(row[c])).join(', ')})`);
+      out.push(g.head + tuples.join(', ') + g.tail);
     }
   }
   return out.concat(raw);
@@ -131,10 +164,10 @@ export function createWriter(db: Database): Writer {
 
   async function commit(batch: Batch): Promise<void> {
     const statements = planStatements(batch.ops);
-    await db.exec('BEGIN IMMEDIATE');
+    if (statements.length === 0) return;
     try {
-      for (const s of statements) await db.run(s.sql, s.params);
-      await db.exec('COMMIT');
+      // One trip: the script stops at the first failing statement, leaving the transaction open.
+      await db.exec(`BEGIN IMMEDIATE;\n${statements.join(';\n')};\nCOMMIT;`);
     } catch (err) {
       await db.exec('ROLLBACK').catch(() => undefined);
       throw err;

@@ -3,10 +3,11 @@
 // after the resulting state is committed: 200 when an actor took the event, 202 when it
 // was only recorded.
 import Router from '@koa/router';
-import { koaBody } from 'koa-body';
+import type { Context } from 'koa';
+import getRawBody from 'raw-body';
 import type { HookInput } from '../../actors/hook-events.js';
 import type { AppDeps } from '../deps.js';
-import { parseOr400 } from '../errors.js';
+import { HttpError, parseOr400 } from '../errors.js';
 import { isLoopback } from '../remote.js';
 import { hookBodySchema, hookQuerySchema, type HookBody } from '../schemas.js';
 
@@ -15,7 +16,11 @@ function errorText(error: unknown): string | undefined {
   return typeof error === 'string' ? error : JSON.stringify(error);
 }
 
-export function toHookInput(body: HookBody, query: Partial<Pick<HookBody, 'ssh_client' | 'pid' | 'tab_name' | 'tty' | 'agent_type'>>): HookInput {
+export function toHookInput(
+  body: HookBody,
+  query: Partial<Pick<HookBody, 'ssh_client' | 'pid' | 'tab_name' | 'tty' | 'agent_type'>>,
+  rawJson?: string,
+): HookInput {
   return {
     hookEventName: body.hook_event_name,
     sessionId: body.session_id,
@@ -34,24 +39,34 @@ export function toHookInput(body: HookBody, query: Partial<Pick<HookBody, 'ssh_c
     tabName: body.tab_name ?? query.tab_name,
     tty: body.tty ?? query.tty,
     raw: body,
+    rawJson,
   };
+}
+
+/** The body as text, bounded; the hook body is JSON whatever Content-Type a script sends. */
+async function readJson(ctx: Context, limit: number): Promise<{ text: string; value: unknown }> {
+  let text: string;
+  try {
+    text = await getRawBody(ctx.req, { limit, length: ctx.get('content-length') || undefined, encoding: 'utf8' });
+  } catch (err) {
+    const e = err as { status?: number; type?: string };
+    if (e.type === 'entity.too.large') throw new HttpError(413, 'payload_too_large', `body is larger than ${limit} bytes`);
+    throw new HttpError(e.status && e.status < 500 ? e.status : 400, 'bad_request', `could not read the body: ${(err as Error).message}`);
+  }
+  try {
+    return { text, value: JSON.parse(text) };
+  } catch (err) {
+    throw new HttpError(400, 'invalid_json', `body is not valid JSON: ${(err as Error).message}`);
+  }
 }
 
 export function hooksRouter(deps: AppDeps): Router {
   const router = new Router();
-  // The body is JSON whatever Content-Type a shell script sends (curl -d defaults to a form).
-  const body = koaBody({
-    jsonLimit: deps.config.hookBodyLimitBytes,
-    jsonStrict: true,
-    jsonTypes: ['application/json', 'application/*+json', 'text/plain', 'application/x-www-form-urlencoded', 'application/octet-stream'],
-    urlencoded: false,
-    text: false,
-    multipart: false,
-  });
-  router.post('/api/hooks', body, async (ctx) => {
+  router.post('/api/hooks', async (ctx) => {
     const query = parseOr400(hookQuerySchema, ctx.query, 'query');
-    const payload = parseOr400(hookBodySchema, ctx.request.body, 'body');
-    const r = await deps.instances.handleHook(toHookInput(payload, query), isLoopback(ctx));
+    const { text, value } = await readJson(ctx, deps.config.hookBodyLimitBytes);
+    const payload = parseOr400(hookBodySchema, value, 'body');
+    const r = await deps.instances.handleHook(toHookInput(payload, query, text), isLoopback(ctx));
     ctx.status = r.outcome === 'applied' ? 200 : 202;
     ctx.body = r;
   });
