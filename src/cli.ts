@@ -80,11 +80,13 @@ Logs go to $TOKEN_API_HOME/logs/token-api.log and to stderr.`,
         if (code === 'EACCES') throw new UsageError(`not allowed to listen on ${config.host}:${config.port}`);
         throw err;
       }
-      process.stderr.write(`token-api ${VERSION} listening on ${server.url} (data in ${config.home})\n`);
       const { restore } = server.system;
       if (restore.restored + restore.rebuilt + restore.retired > 0) {
-        process.stderr.write(`restored ${restore.restored} instance(s)${restore.rebuilt ? `, rebuilt ${restore.rebuilt}` : ''}${restore.retired ? `, retired ${restore.retired}` : ''}\n`);
+        process.stderr.write(
+          `restored ${restore.restored} instance(s)${restore.rebuilt ? `, rebuilt ${restore.rebuilt}` : ''}${restore.retired ? `, retired ${restore.retired}` : ''} in ${restore.ms} ms\n`,
+        );
       }
+      process.stderr.write(`token-api ${VERSION} listening on ${server.url} (data in ${config.home})\n`);
       if (!signalled) await new Promise<void>((resolve) => (wake = resolve));
       try {
         await server.close();

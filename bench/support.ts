@@ -1,0 +1,130 @@
+// Processes for benchmarks: the real token-api server (compiled, as `npm start` runs it),
+// the bare node:http comparison server, and the load generator, each its own process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export interface Proc {
+  url: string;
+  pid: number;
+  child: ChildProcess;
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+function waitListening(child: ChildProcess, what: string): Promise<string> {
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${out}`)), 60_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with ${code}:\n${out}`));
+    });
+  });
+}
+
+function track(child: ChildProcess): () => string {
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  return () => out;
+}
+
+function stopper(child: ChildProcess) {
+  return (signal: NodeJS.Signals = 'SIGTERM') =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+}
+
+export async function startBare(): Promise<Proc> {
+  const child = spawn(process.execPath, [join(ROOT, 'bench/bare-server.mjs')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = track(child);
+  const url = await waitListening(child, 'bare server');
+  return { url, pid: child.pid!, child, output, stop: stopper(child) };
+}
+
+export function tempHome(config: Record<string, unknown> = {}): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'token-api-bench-'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The compiled server (`dist/`), as `npm start` runs it, on a free port. */
+export async function startTokenApi(home: string, args: string[] = []): Promise<Proc> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/token-api.js'), 'serve', '--home', home, '--port', '0', '--log-level', 'warn', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = track(child);
+  const url = await waitListening(child, 'token-api');
+  return { url, pid: child.pid!, child, output, stop: stopper(child) };
+}
+
+export interface LoadResult {
+  rps: number;
+  total: number;
+  p50_ms: number;
+  p90_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+export function load(args: {
+  url: string;
+  method?: string;
+  connections: number;
+  durationS: number;
+  overallRate?: number;
+  bodies?: string[];
+  paths?: string[];
+  headers?: Record<string, string>;
+}): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/load.ts'), JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      try {
+        resolve(JSON.parse(line) as LoadResult);
+      } catch {
+        reject(new Error(`load generator failed (${code}): ${err || out}`));
+      }
+    });
+  });
+}
+
+export function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
