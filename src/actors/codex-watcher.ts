@@ -50,6 +50,8 @@ interface Tracked {
   calls: Map<string, string>;
   /** Inside a line longer than MAX_CHUNK, which is being skipped. */
   discarding: boolean;
+  /** The file's first line (session_meta) was read for the session's id and cwd. */
+  probed: boolean;
 }
 
 export interface ScanReport {
@@ -187,7 +189,7 @@ export function createCodexWatcher(deps: CodexWatcherDeps) {
       let t = tracked.get(path);
       if (!t) {
         const old = now - st.mtimeMs > deps.historyMs;
-        t = { path, sessionId: sessionIdFromFileName(basename(path)), cwd: null, committed: 0, readTo: 0, mtimeMs: st.mtimeMs, calls: new Map(), discarding: false };
+        t = { path, sessionId: sessionIdFromFileName(basename(path)), cwd: null, committed: 0, readTo: 0, mtimeMs: st.mtimeMs, calls: new Map(), discarding: false, probed: false };
         tracked.set(path, t);
         if (old) {
           // History from before token-api watched: remembered as read, not replayed.
@@ -202,7 +204,9 @@ export function createCodexWatcher(deps: CodexWatcherDeps) {
         t.readTo = t.committed = 0;
         t.calls.clear();
       }
-      if (t.readTo > 0 && t.sessionId === null) {
+      if (t.readTo > 0 && !t.probed && st.size > t.readTo) {
+        // Reading from the middle (after a restart, or a resumed old session): the first line says whose it is.
+        t.probed = true;
         const first = await readFirstLine(path);
         const step = first ? mapRolloutLine(first, new Map()) : null;
         if (step?.session) {
@@ -329,6 +333,7 @@ export function createCodexWatcher(deps: CodexWatcherDeps) {
           mtimeMs: 0,
           calls: new Map(),
           discarding: false,
+          probed: false,
         });
       }
       let report: ScanReport = { files: 0, lines: 0, events: 0, idled: 0, invalid: 0 };
