@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { hookEnv, runHookScript } from './support/hook-script.js';
+import { spawn } from 'node:child_process';
+import { tokenApiHandler } from '../src/install/claude-settings.js';
+import { HOOK_SCRIPT, hookEnv, runHookScript } from './support/hook-script.js';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';
 
 const homes: ReturnType<typeof tempHome>[] = [];
@@ -201,6 +203,24 @@ describe('hooks/token-api-hook.sh', () => {
     assert.equal(rejected.length, 1);
     assert.match(rejected[0].reason, /session_id/);
     assert.match(readFileSync(join(dir, 'logs', 'hooks.log'), 'utf8'), /some spooled events were refused/);
+  });
+
+  it('runs as Claude Code runs it: the exact command `hooks install` writes, through sh -c', async () => {
+    const dir = home();
+    const s = await serve(dir);
+    const handler = tokenApiHandler('UserPromptSubmit', { mode: 'command', scriptPath: HOOK_SCRIPT, url: s.url, env: { TOKEN_API_HOME: dir, TOKEN_API_URL: s.url }, withToken: false });
+    const command = String(handler.command);
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn('/bin/sh', ['-c', command], { env: hookEnv('http://127.0.0.1:1', '/nonexistent'), stdio: ['pipe', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.on('close', (code) => resolve({ code, out }));
+      child.stdin.end(JSON.stringify(hookPayload('as-claude', 'UserPromptSubmit', { prompt: 'hello' })));
+    });
+    assert.deepEqual(r, { code: 0, out: '' });
+    const inst = await s.request('GET', '/api/instances/claude-as-claude');
+    assert.equal(inst.body.state, 'working');
+    assert.equal(inst.body.pid, process.pid, 'exec: no shell left between the agent and the script');
   });
 
   it('--check reports where it sends events and whether token-api answers', async () => {

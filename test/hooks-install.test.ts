@@ -33,7 +33,7 @@ describe('merging token-api hooks into Claude Code settings', () => {
     assert.deepEqual(changed, [...HOOK_EVENTS]);
     const hooks = settings.hooks as Record<string, { matcher?: string; hooks: JsonObject[] }[]>;
     assert.deepEqual(hooks.PreToolUse!.slice(0, 2), (personal.hooks as Record<string, unknown[]>).PreToolUse);
-    assert.deepEqual(hooks.PreToolUse![2], { hooks: [{ type: 'command', command: 'sh /opt/token-api/hooks/token-api-hook.sh PreToolUse', timeout: 10 }] });
+    assert.deepEqual(hooks.PreToolUse![2], { hooks: [{ type: 'command', command: 'exec sh /opt/token-api/hooks/token-api-hook.sh PreToolUse', timeout: 10 }] });
     assert.deepEqual(hooks.PreCompact, (personal.hooks as Record<string, unknown>).PreCompact);
     assert.equal(settings.model, 'opus');
     const again = installHooks(settings, opts);
@@ -114,7 +114,7 @@ describe('token-api hooks (the command)', () => {
     assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
     const installed = readFileSync(path, 'utf8');
     assert.match(installed, /^ {4}"model"/m, 'the file’s four-space indentation is kept');
-    assert.match(installed, new RegExp(`TOKEN_API_HOME=${join(home.dir, 'data')} sh `));
+    assert.match(installed, new RegExp(`"exec env TOKEN_API_HOME=${join(home.dir, 'data')} sh `));
 
     const again = await cli(['install', '--settings', path]);
     assert.match(again.stdout, /already installed/);

@@ -56,8 +56,9 @@ export function tokenApiHandler(event: string, o: HandlerOptions): JsonObject {
     }
     return { type: 'http', url: `${o.url.replace(/\/$/, '')}/api/hooks?reply=none`, headers, allowedEnvVars: allowed, timeout: 5 };
   }
-  const env = Object.entries(o.env).map(([k, v]) => `${k}=${shellQuote(v)} `).join('');
-  return { type: 'command', command: `${env}sh ${shellQuote(o.scriptPath)} ${event}`, timeout: 10 };
+  // `exec`: the shell Claude Code starts becomes the script's, one process fewer per event.
+  const env = Object.entries(o.env).map(([k, v]) => ` ${k}=${shellQuote(v)}`).join('');
+  return { type: 'command', command: `exec ${env ? `env${env} ` : ''}sh ${shellQuote(o.scriptPath)} ${event}`, timeout: 10 };
 }
 
 /** True for entries token-api wrote: the hook script, or an http handler carrying its marker header. */
