@@ -29,7 +29,8 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: stri
 
 export async function startServerProcess(home: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--home', home, '--port', '0', '--log-level', 'warn', ...extraArgs], {
-    env: { ...process.env, ...env },
+    // Never the Codex sessions of whoever runs the tests.
+    env: { ...process.env, CODEX_HOME: `${home}/codex-home`, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
