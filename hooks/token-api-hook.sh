@@ -118,7 +118,7 @@ drain() {
 upload_batches() {
   for f in "$spool_dir"/batch-*.ndjson; do
     [ -e "$f" ] || continue
-    resp=$(curl "$@" --max-time 10 -w "$nl%{http_code}" -H 'Content-Type: application/x-ndjson' --data-binary @"$f" "$url/api/hooks/spool" 2>/dev/null)
+    resp=$(curl "$@" --max-time 5 -w "$nl%{http_code}" -H 'Content-Type: application/x-ndjson' --data-binary @"$f" "$url/api/hooks/spool" 2>/dev/null)
     rc=$?
     code=${resp##*"$nl"}
     answer=${resp%"$nl"*}
