@@ -4,6 +4,8 @@ import { ConfigError, loadConfig, type ConfigOverrides } from './config.js';
 import { DatabaseError } from './db/database.js';
 import { MigrationError } from './db/migrations.js';
 import { startServer } from './server.js';
+import { hooksCommand } from './commands/hooks.js';
+import { codexNotifyCommand } from './commands/codex-notify.js';
 import { VERSION } from './version.js';
 
 export class UsageError extends Error {}
@@ -97,6 +99,8 @@ Logs go to $TOKEN_API_HOME/logs/token-api.log and to stderr.`,
       }
     },
   },
+  hooks: hooksCommand,
+  'codex-notify': codexNotifyCommand,
 };
 
 function mainHelp(): string {

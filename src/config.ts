@@ -46,6 +46,16 @@ const fileSchema = z
     hook_body_limit_bytes: z.number().int().positive().optional(),
     body_limit_bytes: z.number().int().positive().optional(),
     event_details_max_bytes: z.number().int().min(256).optional(),
+    hook_spool_max_bytes: z.number().int().positive().optional(),
+    codex: z
+      .object({
+        enabled: z.boolean().optional(),
+        home: z.string().min(1).optional(),
+        idle_minutes: z.number().positive().max(24 * 60).optional(),
+        poll_seconds: z.number().positive().max(3600).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -68,6 +78,13 @@ export interface Config {
   hookBodyLimitBytes: number;
   bodyLimitBytes: number;
   eventDetailsMaxBytes: number;
+  /** Where the hook script spools events while the server cannot be reached. */
+  spoolDir: string;
+  /** The hook script's own log of failures. */
+  hookLogFile: string;
+  /** Largest spool upload accepted by POST /api/hooks/spool. */
+  hookSpoolMaxBytes: number;
+  codex: { enabled: boolean; home: string; idleMs: number; pollMs: number };
 }
 
 export interface ConfigOverrides {
@@ -170,5 +187,14 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     hookBodyLimitBytes: file.hook_body_limit_bytes ?? 4 * 1024 * 1024,
     bodyLimitBytes: file.body_limit_bytes ?? 256 * 1024,
     eventDetailsMaxBytes: file.event_details_max_bytes ?? 16 * 1024,
+    spoolDir: join(home, 'spool'),
+    hookLogFile: join(home, 'logs', 'hooks.log'),
+    hookSpoolMaxBytes: file.hook_spool_max_bytes ?? 64 * 1024 * 1024,
+    codex: {
+      enabled: file.codex?.enabled ?? true,
+      home: resolve(expandHome(env.CODEX_HOME || file.codex?.home || join(homedir(), '.codex'))),
+      idleMs: (file.codex?.idle_minutes ?? 5) * 60_000,
+      pollMs: (file.codex?.poll_seconds ?? 1) * 1000,
+    },
   };
 }

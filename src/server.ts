@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from './actors/clock.js';
 import { createDeviceDirectory } from './actors/devices.js';
 import { createHub } from './actors/hub.js';
+import { createHookSpool, type DrainReport } from './actors/hook-spool.js';
+import { createCodex } from './actors/codex.js';
 import { createInstanceKind } from './actors/instance-kind.js';
 import { createInstances } from './actors/instances.js';
 import { startProcessMonitor } from './actors/process-monitor.js';
@@ -28,6 +30,8 @@ export interface SystemOptions {
   processExists?: (pid: number) => boolean;
   /** Log to stderr as well as the file (the foreground `serve`). */
   logToStderr?: boolean;
+  /** Wall-clock time for comparing with file times (hook spool lock, Codex rollouts); tests move it. */
+  wallNow?: () => number;
 }
 
 export interface System {
@@ -35,6 +39,8 @@ export interface System {
   app: ReturnType<typeof createApp>;
   restore: RestoreReport;
   processMonitor: ReturnType<typeof startProcessMonitor>;
+  /** What the start-up replay of the hook spool did. */
+  spoolReplay: DrainReport;
   /** Stops timers, flushes the writer and closes the database. */
   shutdown(): Promise<void>;
 }
@@ -78,8 +84,13 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
   });
   logger.info(restore, 'instances restored');
   const processMonitor = startProcessMonitor({ instances, clock, intervalMs: config.processCheckMs, logger, exists: options.processExists });
+  // Events the hook script spooled while the server was down, replayed before anything new.
+  const spool = createHookSpool({ dir: config.spoolDir, instances, hub, clock, logger, wallNow: options.wallNow });
+  const spoolReplay = await spool.start();
+  const codex = createCodex({ config: config.codex, instanceExpiryMs: config.instanceExpiryMs, instances, hub, db, clock, logger, wallNow: options.wallNow });
+  await codex.start();
 
-  const deps: AppDeps = { config, logger, clock, db, writer, hub, instances, devices, version: VERSION, startedAt: clock.now() };
+  const deps: AppDeps = { config, logger, clock, db, writer, hub, instances, devices, version: VERSION, startedAt: clock.now(), spool, codex };
   const app = createApp(deps);
   let shut: Promise<void> | null = null;
   return {
@@ -87,9 +98,12 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     app,
     restore,
     processMonitor,
+    spoolReplay,
     shutdown() {
       shut ??= (async () => {
         processMonitor.stop();
+        codex.stop();
+        await codex.watcher?.idle();
         await hub.flush();
         hub.stopAll();
         await writer.close();

@@ -8,6 +8,7 @@ import type { WriteOp } from '../db/writer.js';
 import { displayName, type InstanceContext, type InstanceEvent, type InstanceInput, type InstanceStateValue, type Origin } from '../machines/instance-context.js';
 import type { Clock } from './clock.js';
 import type { DeviceDirectory } from './devices.js';
+import { createHookEventIds, type HookEventIds } from './hook-event-ids.js';
 import { CONTINUING_SOURCES, hookEventType, toInstanceEvent, type HookInput } from './hook-events.js';
 import type { ActorKind, AnySnapshot, EventDraft, Hub } from './hub.js';
 import { viewOfContext, type InstanceView } from './instance-view.js';
@@ -27,11 +28,27 @@ export interface InstancesDeps {
   localDevice: string;
   profiles: ProfilePoolConfig;
   instanceExpiryMs: number;
+  /** Event ids of hook calls (spool replay); one is made from `db` when not given. */
+  eventIds?: HookEventIds;
+}
+
+/** How a caller other than the live hook route qualifies an event (spool replay, the Codex watcher). */
+export interface HookOptions {
+  /** When it happened (a spooled event, a rollout line); default: now. */
+  at?: number;
+  /** The hook script's id for the event: an id seen before is answered as a duplicate and changes nothing. */
+  eventId?: string;
+  /** The machine event, instead of the one derived from a Claude Code payload (null: record only). */
+  event?: InstanceEvent | null;
+  /** The event row's type, instead of `hook.<name>`. */
+  eventType?: string;
+  /** More rows for the same transaction (a watcher's read offset). */
+  ops?: WriteOp[];
 }
 
 export interface HookOutcome {
-  /** applied: the instance's actor took the event; recorded: only logged (stopped instance, unknown hook). */
-  outcome: 'applied' | 'recorded';
+  /** applied: the instance's actor took the event; recorded: only logged (stopped instance, unknown hook); duplicate: seen before, nothing done. */
+  outcome: 'applied' | 'recorded' | 'duplicate';
   registered: boolean;
   instance: InstanceView | null;
   event_type: string;
@@ -80,6 +97,7 @@ export function sshSourceIp(sshClient: string | undefined): string | null {
 
 export async function createInstances(deps: InstancesDeps) {
   const { hub, kind, clock } = deps;
+  const eventIds = deps.eventIds ?? createHookEventIds({ db: deps.db });
   /** Every session id ever linked to an instance, stopped ones included. */
   const sessions = new Map<string, string>();
   for (const r of await deps.db.all<{ session_id: string; instance_id: string }>('SELECT session_id, instance_id FROM instance_sessions')) {
@@ -180,8 +198,8 @@ export async function createInstances(deps: InstancesDeps) {
     return null;
   }
 
-  function hookEventRow(input: HookInput, instanceId: string | null, deviceId: string | null, at: number, from: string | null, to: string | null): EventDraft {
-    const draft: EventDraft = { type: hookEventType(input), at, instanceId, deviceId, details: { from, to, payload: input.raw } };
+  function hookEventRow(type: string, input: HookInput, instanceId: string | null, deviceId: string | null, at: number, from: string | null, to: string | null): EventDraft {
+    const draft: EventDraft = { type, at, instanceId, deviceId, details: { from, to, payload: input.raw } };
     // The payload arrived as JSON text: reuse it rather than serialise it again, when it fits.
     if (input.rawJson !== undefined && Buffer.byteLength(input.rawJson) + 64 <= deps.eventDetailsMaxBytes) {
       draft.detailsJson = `{"from":${JSON.stringify(from)},"to":${JSON.stringify(to)},"payload":${input.rawJson}}`;
@@ -189,13 +207,32 @@ export async function createInstances(deps: InstancesDeps) {
     return draft;
   }
 
-  async function handleHook(input: HookInput, pidLocal: boolean): Promise<HookOutcome> {
-    const at = clock.now();
-    const event = toInstanceEvent(input, at);
-    const type = hookEventType(input);
+  async function handleHook(input: HookInput, pidLocal: boolean, opts: HookOptions = {}): Promise<HookOutcome> {
+    const eventId = opts.eventId;
+    if (eventId === undefined) return applyHook(input, pidLocal, opts);
+    if (eventIds.has(eventId)) {
+      const id = sessions.get(input.sessionId) ?? null;
+      const current = id ? contextOf(id) : null;
+      const state = current?.state ?? null;
+      const type = opts.eventType ?? hookEventType(input);
+      return { outcome: 'duplicate', registered: false, instance: current ? viewOfContext(current.ctx, current.state) : null, event_type: type, from: state, to: state };
+    }
+    eventIds.claim(eventId);
+    try {
+      return await applyHook(input, pidLocal, { ...opts, ops: [...(opts.ops ?? []), eventIds.row(eventId, opts.at ?? clock.now())] });
+    } catch (err) {
+      eventIds.release(eventId);
+      throw err;
+    }
+  }
+
+  async function applyHook(input: HookInput, pidLocal: boolean, opts: HookOptions): Promise<HookOutcome> {
+    const at = opts.at ?? clock.now();
+    const event = opts.event !== undefined ? opts.event : toInstanceEvent(input, at);
+    const type = opts.eventType ?? hookEventType(input);
     const isStart = event?.type === 'hook.session_start';
     let id = sessions.get(input.sessionId) ?? null;
-    const extraOps: WriteOp[] = [];
+    const extraOps: WriteOp[] = [...(opts.ops ?? [])];
 
     if (isStart && (!id || !hub.has(id)) && CONTINUING_SOURCES.has(input.source ?? '')) {
       const continued = findContinued(input, pidLocal);
@@ -225,7 +262,7 @@ export async function createInstances(deps: InstancesDeps) {
     if (!current || !event) {
       // A stopped instance's session (not starting again), or a hook type with no effect.
       const deviceId = current?.ctx.origin.deviceId ?? null;
-      pending.push(hub.record({ ops: extraOps, events: [hookEventRow(input, id, deviceId, at, current?.state ?? null, current?.state ?? null)] }));
+      pending.push(hub.record({ ops: extraOps, events: [hookEventRow(type, input, id, deviceId, at, current?.state ?? null, current?.state ?? null)] }));
       await Promise.all(pending);
       const after = contextOf(id);
       return {
@@ -243,7 +280,7 @@ export async function createInstances(deps: InstancesDeps) {
     const sent = hub.send(id, event as InstanceEvent, (snap) => {
       after = snap;
       const ctx = snap.context as InstanceContext;
-      return { ops: extraOps, events: [hookEventRow(input, id, ctx.origin.deviceId, at, from, snap.value as string)] };
+      return { ops: extraOps, events: [hookEventRow(type, input, id, ctx.origin.deviceId, at, from, snap.value as string)] };
     });
     await Promise.all([...pending, sent]);
     const snap = after as unknown as AnySnapshot;
@@ -254,6 +291,7 @@ export async function createInstances(deps: InstancesDeps) {
 
   return {
     handleHook,
+    eventIds,
 
     /** The seed's explicit registration; idempotent for a live instance id. */
     async register(r: RegisterInput, pidLocal: boolean): Promise<{ created: boolean; instance: InstanceView }> {

@@ -87,6 +87,27 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX idx_snapshots_machine ON actor_snapshots(machine_id, status);
     `,
   },
+  {
+    version: 3,
+    name: 'hook event ids (spool replay), Codex rollout offsets',
+    sql: `
+      -- Ids the hook script gives its events, written with the event's effect, so a replayed
+      -- spool line that was already accepted is recognised and changes nothing.
+      CREATE TABLE hook_event_ids (
+        event_id TEXT PRIMARY KEY,
+        received_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX idx_hook_event_ids_time ON hook_event_ids(received_at);
+
+      -- How far each Codex rollout file has been read, committed with the events its lines made.
+      CREATE TABLE codex_files (
+        path TEXT PRIMARY KEY,
+        session_id TEXT,
+        offset INTEGER NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export class MigrationError extends Error {

@@ -8,6 +8,8 @@ import { devicesRouter } from './routes/devices.js';
 import { eventsRouter } from './routes/events.js';
 import { healthRouter } from './routes/health.js';
 import { hooksRouter } from './routes/hooks.js';
+import { hookSpoolRouter } from './routes/hook-spool.js';
+import { codexRouter } from './routes/codex.js';
 import { instancesRouter } from './routes/instances.js';
 import { rootRouter } from './routes/root.js';
 
@@ -24,6 +26,8 @@ export function createApp(deps: AppDeps): Koa {
     dashboardRouter(deps),
     healthRouter(deps),
     rootRouter(deps),
+    hookSpoolRouter(deps),
+    codexRouter(deps),
   ]) {
     app.use(router.routes());
     app.use(

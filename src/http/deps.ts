@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../actors/clock.js';
 import type { DeviceDirectory } from '../actors/devices.js';
 import type { Hub } from '../actors/hub.js';
+import type { HookSpool } from '../actors/hook-spool.js';
+import type { CodexIntegration } from '../actors/codex.js';
 import type { Instances } from '../actors/instances.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
@@ -19,4 +21,8 @@ export interface AppDeps {
   devices: DeviceDirectory;
   version: string;
   startedAt: number;
+  /** The hook spool's replay (uploads from the hook script). */
+  spool: HookSpool;
+  /** Codex: the rollout watcher and `notify` events. */
+  codex: CodexIntegration;
 }

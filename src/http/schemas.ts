@@ -59,7 +59,18 @@ export const hookBodySchema = z
   });
 export type HookBody = z.infer<typeof hookBodySchema>;
 
-export const hookQuerySchema = z.strictObject(hookExtras);
+export const hookQuerySchema = z.strictObject({
+  ...hookExtras,
+  /** The hook script's id for the event, so that a replay of it is recognised. */
+  event_id: z.string().regex(/^[A-Za-z0-9._:-]{8,128}$/, 'an event id of 8 to 128 letters, digits and . _ : -').optional(),
+  /** none: answer 204 with no body (native http hooks, whose answer Claude Code reads). */
+  reply: z.enum(['full', 'none']).optional(),
+});
+
+/** Headers a native `type: "http"` hook can send (Claude Code interpolates them from the environment). */
+export const hookHeadersSchema = z.object({
+  'x-token-api-ssh-client': text(200).optional(),
+});
 
 const originSchema = z.strictObject({
   type: z.enum(['local', 'ssh']).optional(),

@@ -90,6 +90,8 @@ export type InstanceEvent =
   | ({ type: 'instance.heartbeat' } & At)
   | ({ type: 'instance.deregister'; reason: string | null } & At)
   | ({ type: 'instance.process_gone' } & At)
+  /** The agent went quiet without saying its turn ended (a Codex rollout untouched for a while, an aborted turn). */
+  | ({ type: 'instance.idle'; reason: string | null } & At)
   | ({ type: 'expiry.check' } & At);
 
 export type IntentName = 'finished' | 'failed' | 'needs_permission' | 'needs_input' | 'expired';

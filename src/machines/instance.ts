@@ -208,6 +208,8 @@ export const instanceMachine = setup({
         ],
         'hook.stop': { target: 'idle', actions: ['touch', 'clearTool', 'emitFinished'] },
         'hook.stop_failure': { target: 'idle', actions: ['touch', 'clearTool', 'emitFailed'] },
+        // Quiet is not activity: lastActivityAt (and so expiry) is left as it was, and nobody is told.
+        'instance.idle': { target: 'idle', actions: 'clearTool' },
       },
     },
     awaiting: {
@@ -230,6 +232,7 @@ export const instanceMachine = setup({
         ],
         'hook.stop': { target: 'idle', actions: ['touch', 'clearTool', 'clearAwaiting', 'emitFinished'] },
         'hook.stop_failure': { target: 'idle', actions: ['touch', 'clearTool', 'clearAwaiting', 'emitFailed'] },
+        'instance.idle': { target: 'idle', actions: ['clearTool', 'clearAwaiting'] },
       },
     },
     stopped: {

@@ -4,6 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+/** tsx by path, so that a child started in another directory still finds it. */
+const TSX = new URL('../../node_modules/tsx/dist/esm/index.mjs', import.meta.url).href;
 
 export interface ServerProcess {
   url: string;
@@ -12,9 +14,9 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'], cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -27,7 +29,8 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: stri
 
 export async function startServerProcess(home: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--home', home, '--port', '0', '--log-level', 'warn', ...extraArgs], {
-    env: { ...process.env, ...env },
+    // Never the Codex sessions of whoever runs the tests.
+    env: { ...process.env, CODEX_HOME: `${home}/codex-home`, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';

@@ -15,6 +15,8 @@ export function tempHome(prefix = 'token-api-test-'): { dir: string; cleanup: ()
 }
 
 export function testConfig(home: string, file: ConfigFile = {}, env: NodeJS.ProcessEnv = {}): Config {
+  // Tests never read the Codex sessions of whoever runs them, unless they point at their own.
+  file = { ...file, codex: file.codex ?? { home: join(home, 'codex-home') } };
   writeFileSync(join(home, 'config.json'), JSON.stringify(file));
   return loadConfig({ home }, env);
 }

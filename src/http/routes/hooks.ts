@@ -1,7 +1,7 @@
 // POST /api/hooks: the JSON Claude Code hands a hook, as it sends it, plus what the hook
-// script adds (ssh_client, pid, tab_name, tty) in the body or as query parameters. Answers
-// after the resulting state is committed: 200 when an actor took the event, 202 when it
-// was only recorded.
+// script adds (ssh_client, pid, tab_name, tty, event_id) in the body or as query parameters.
+// Answers after the resulting state is committed: 200 when an actor took the event (or it
+// was a duplicate of one already taken), 202 when it was only recorded; 204 with reply=none.
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import getRawBody from 'raw-body';
@@ -9,7 +9,7 @@ import type { HookInput } from '../../actors/hook-events.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError, parseOr400 } from '../errors.js';
 import { isLoopback } from '../remote.js';
-import { hookBodySchema, hookQuerySchema, type HookBody } from '../schemas.js';
+import { hookBodySchema, hookHeadersSchema, hookQuerySchema, type HookBody } from '../schemas.js';
 
 function errorText(error: unknown): string | undefined {
   if (error === undefined || error === null) return undefined;
@@ -64,10 +64,19 @@ export function hooksRouter(deps: AppDeps): Router {
   const router = new Router();
   router.post('/api/hooks', async (ctx) => {
     const query = parseOr400(hookQuerySchema, ctx.query, 'query');
+    const sshHeader = ctx.get('x-token-api-ssh-client');
+    if (sshHeader && query.ssh_client === undefined) {
+      // Native http hooks send SSH_CLIENT as a header (empty when the variable is unset).
+      query.ssh_client = parseOr400(hookHeadersSchema, { 'x-token-api-ssh-client': sshHeader }, 'query')['x-token-api-ssh-client'];
+    }
     const { text, value } = await readJson(ctx, deps.config.hookBodyLimitBytes);
     const payload = parseOr400(hookBodySchema, value, 'body');
-    const r = await deps.instances.handleHook(toHookInput(payload, query, text), isLoopback(ctx));
-    ctx.status = r.outcome === 'applied' ? 200 : 202;
+    const r = await deps.instances.handleHook(toHookInput(payload, query, text), isLoopback(ctx), query.event_id ? { eventId: query.event_id } : undefined);
+    if (query.reply === 'none') {
+      ctx.status = 204;
+      return;
+    }
+    ctx.status = r.outcome === 'recorded' ? 202 : 200;
     ctx.body = r;
   });
   return router;
