@@ -10,6 +10,8 @@ import { createDeviceDirectory } from './actors/devices.js';
 import { createHub } from './actors/hub.js';
 import { createInstanceKind } from './actors/instance-kind.js';
 import { createInstances } from './actors/instances.js';
+import type { ModeSource } from './actors/mode-source.js';
+import { startNotifications } from './actors/notifications-system.js';
 import { startProcessMonitor } from './actors/process-monitor.js';
 import { restoreInstances, type RestoreReport } from './actors/restore-instances.js';
 import type { Config } from './config.js';
@@ -28,6 +30,8 @@ export interface SystemOptions {
   processExists?: (pid: number) => boolean;
   /** Log to stderr as well as the file (the foreground `serve`). */
   logToStderr?: boolean;
+  /** Where notification routing reads the work mode (default: work_music, no focus). */
+  mode?: ModeSource;
 }
 
 export interface System {
@@ -55,6 +59,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
   const hub = createHub({ writer, logger, eventDetailsMaxBytes: config.eventDetailsMaxBytes });
   const devices = await createDeviceDirectory({ db, hub, configured: config.devices, now: () => clock.now() });
   const kind = createInstanceKind(clock);
+  const notifying = await startNotifications({ config, db, hub, devices, clock, logger, mode: options.mode });
   const instances = await createInstances({
     db,
     hub,
@@ -63,7 +68,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     clock,
     logger,
     localDevice: config.localDevice,
-    profiles: config.profiles,
+    profiles: notifying.voicePool.profiles,
     instanceExpiryMs: config.instanceExpiryMs,
     eventDetailsMaxBytes: config.eventDetailsMaxBytes,
   });
@@ -74,12 +79,12 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     logger,
     now: () => clock.now(),
     instanceExpiryMs: config.instanceExpiryMs,
-    profiles: config.profiles,
+    profiles: notifying.voicePool.profiles,
   });
   logger.info(restore, 'instances restored');
   const processMonitor = startProcessMonitor({ instances, clock, intervalMs: config.processCheckMs, logger, exists: options.processExists });
 
-  const deps: AppDeps = { config, logger, clock, db, writer, hub, instances, devices, version: VERSION, startedAt: clock.now() };
+  const deps: AppDeps = { config, logger, clock, db, writer, hub, instances, devices, version: VERSION, startedAt: clock.now(), notifications: notifying.notifications };
   const app = createApp(deps);
   let shut: Promise<void> | null = null;
   return {
@@ -90,6 +95,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     shutdown() {
       shut ??= (async () => {
         processMonitor.stop();
+        notifying.close();
         await hub.flush();
         hub.stopAll();
         await writer.close();

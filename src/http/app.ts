@@ -9,6 +9,7 @@ import { eventsRouter } from './routes/events.js';
 import { healthRouter } from './routes/health.js';
 import { hooksRouter } from './routes/hooks.js';
 import { instancesRouter } from './routes/instances.js';
+import { notificationsRouter } from './routes/notifications.js';
 import { rootRouter } from './routes/root.js';
 
 export function createApp(deps: AppDeps): Koa {
@@ -23,6 +24,7 @@ export function createApp(deps: AppDeps): Koa {
     eventsRouter(deps),
     dashboardRouter(deps),
     healthRouter(deps),
+    notificationsRouter(deps),
     rootRouter(deps),
   ]) {
     app.use(router.routes());

@@ -4,6 +4,7 @@ import type { Clock } from '../actors/clock.js';
 import type { DeviceDirectory } from '../actors/devices.js';
 import type { Hub } from '../actors/hub.js';
 import type { Instances } from '../actors/instances.js';
+import type { Notifications } from '../actors/notifications.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Writer } from '../db/writer.js';
@@ -19,4 +20,6 @@ export interface AppDeps {
   devices: DeviceDirectory;
   version: string;
   startedAt: number;
+  /** Notification routing, outbox and channels. */
+  notifications: Notifications;
 }
