@@ -162,7 +162,11 @@ describe('routing decisions in the running system', () => {
     mode.set({ mode: 'work_music' });
     // An actor that emits like the mode actor will: a notify intent with no instance.
     const { createActor, emit, setup } = await import('xstate');
-    const machine = setup({}).createMachine({ id: 'mode-like', on: { end: { actions: emit({ type: 'notify', intent: 'mode_timer_ended', at: 1, previous: 'break', mode: 'work_music' }) } } });
+    type Ended = { type: 'notify'; intent: 'mode_timer_ended'; at: number; previous: string; mode: string };
+    const machine = setup({ types: { emitted: {} as Ended } }).createMachine({
+      id: 'mode-like',
+      on: { end: { actions: emit({ type: 'notify', intent: 'mode_timer_ended', at: 1, previous: 'break', mode: 'work_music' } as Ended) } },
+    });
     await hub.spawn('mode-like', { machine, create: (id) => createActor(machine, { id }) as never, project: () => [], transitions: () => [] }, {});
     await hub.send('mode-like', { type: 'end' });
     await s.system.deps.notifications.settled();

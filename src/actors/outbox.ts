@@ -368,7 +368,7 @@ export async function listNotifications(db: Database, f: NotificationFilter): Pr
   const status = f.status;
   // Status is derived from the deliveries, so filter after reading (bounded by a larger window).
   params.push(status ? Math.min(f.limit * 20, 20_000) : f.limit);
-  const rows = await db.all<NotificationRow>(`SELECT n.* FROM notifications n ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY n.created_at DESC, n.id DESC LIMIT ?`, params);
+  const rows = await db.all<NotificationRow>(`SELECT n.* FROM notifications n ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY n.created_at DESC, n.rowid DESC LIMIT ?`, params);
   if (rows.length === 0) return [];
   const deliveries = await db.all<DeliveryRow>(
     `SELECT * FROM notification_deliveries WHERE notification_id IN (${rows.map(() => '?').join(', ')}) ORDER BY channel`,
