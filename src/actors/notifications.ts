@@ -397,9 +397,10 @@ export async function createNotifications(deps: NotificationsDeps) {
 
   // ---- delivery ----
 
-  function started(n: NotificationRecord): void {
+  /** Runs the pending deliveries of a committed notification (`announce`: tell listeners it is new). */
+  function started(n: NotificationRecord, announce = true): void {
     if (closed) return;
-    publish({ kind: 'created', at: clock.now(), notification: recordView(n) });
+    if (announce) publish({ kind: 'created', at: clock.now(), notification: recordView(n) });
     const summary = summaryOf(n);
     for (const d of n.deliveries) {
       if (d.status !== 'pending') continue;
@@ -735,7 +736,7 @@ export async function createNotifications(deps: NotificationsDeps) {
         reason: view.reason,
         deliveries,
       };
-      started(record);
+      started(record, false);
       return (await getNotification(deps.db, id)) ?? recordView(record);
     },
 
