@@ -108,6 +108,18 @@ describe('coalescing notifications for one device', () => {
     );
   });
 
+  it('tells the phone when its agent expires, though the expired actor has left the hub', async () => {
+    await start('idle-1');
+    clock.advance(3 * 60 * 60 * 1000); // instance_expiry_minutes: 180; the expiry timer fires
+    await s.system.deps.hub.flush(); // the timer's change (and its intent) is committed
+    clock.advance(3000);
+    await settled();
+    await phone.waitFor(1);
+    assert.equal(phone.received[0]!.body.message, 'Claude #1 timed out in token-api');
+    assert.equal(phone.received[0]!.body.event, 'expired');
+    assert.equal((await s.request('GET', '/api/instances/claude-idle-1')).body.state, 'stopped');
+  });
+
   it('loses nothing when token-api stops inside the window: the next start delivers it', async () => {
     await start('a');
     await start('b');

@@ -4,6 +4,7 @@
 // window ends. Time is a FakeClock; the HTTP traffic is real.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { NotificationUpdate } from '../src/actors/notifications.js';
 import type { ConfigFile } from '../src/config.js';
 import { FakeClock } from './support/clock.js';
 import { countByKey, startPhone, type Phone } from './support/phone.js';
@@ -121,9 +122,19 @@ describe('webhook delivery to the phone', () => {
 
   it('records a 4xx answer as failed with the answer, without retrying; retry sends it again', async () => {
     s = await startTestServer(home.dir, config(phone), { clock });
+    const updates: NotificationUpdate[] = [];
+    s.system.deps.notifications.onUpdate((u) => updates.push(u));
     phone.status = 410;
     await phoneTurn('gone-1');
     await settled();
+    // Listeners (the WebSocket feed) hear of the notification, then of its delivery outcome.
+    assert.deepEqual(
+      updates.map((u) => (u.kind === 'created' ? [u.kind, u.notification.message] : [u.kind, u.channel, u.status, u.attempts])),
+      [
+        ['created', 'Claude #1 finished in token-api'],
+        ['delivery', 'webhook', 'failed', 1],
+      ],
+    );
     clock.advance(10 * 60_000);
     await settled();
     assert.equal(phone.received.length, 1);
@@ -145,6 +156,14 @@ describe('webhook delivery to the phone', () => {
     const again = await s.request('POST', `/api/notifications/${n!.id}/retry`);
     assert.equal(again.status, 409);
     assert.match(again.body.message, /webhook is delivered/);
+  });
+
+  it('adds the last assistant message to a webhook only when the device asks for it', async () => {
+    s = await startTestServer(home.dir, config(phone, { devices: { 'pixel-phone': { include_message: true } } }), { clock });
+    await phoneTurn('chatty', 'Refactored the **router**; all tests pass.');
+    await settled();
+    await phone.waitFor(1);
+    assert.equal(phone.received[0]!.body.message, 'Claude #1 finished in token-api: Refactored the router; all tests pass.');
   });
 
   it('retries a 5xx with exponential backoff and gives up when the retry window ends', async () => {

@@ -58,7 +58,9 @@ export function plainText(text: string, maxChars: number): string {
     .replace(/```[\s\S]*?```/g, ' ')
     .replace(/`([^`]*)`/g, '$1')
     .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/[*_#>|~]+/g, ' ')
+    .replace(/\*\*|__|~~|\*/g, '')
+    .replace(/^\s*(#+|>+)\s*/gm, '')
+    .replace(/\|/g, ' ')
     // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u001f\u007f]+/g, ' ')
     .replace(/\s+/g, ' ')

@@ -763,9 +763,13 @@ export async function createNotifications(deps: NotificationsDeps) {
       };
     },
 
-    /** Resolves when nothing is being delivered or recorded (tests and benchmarks). */
+    /** Resolves when the hub has committed what timers changed and nothing is being delivered or recorded (tests). */
     async settled(): Promise<void> {
-      while (work.size > 0) await Promise.allSettled([...work]);
+      for (;;) {
+        await hub.flush();
+        if (work.size === 0) return;
+        await Promise.allSettled([...work]);
+      }
     },
 
     /** Stops timers and playback; open windows and pending webhooks stay in the outbox for the next start. */

@@ -17,7 +17,7 @@ export interface Phone {
   status: number;
   up(): Promise<void>;
   down(): Promise<void>;
-  /** Resolves once `n` POSTs have been received in all. */
+  /** Resolves once `n` POSTs have been received in all (fails after 15 s, so a missing one is reported rather than hanging). */
   waitFor(n: number): Promise<void>;
 }
 
@@ -67,7 +67,16 @@ export async function startPhone(): Promise<Phone> {
     },
     waitFor(n) {
       if (phone.received.length >= n) return Promise.resolve();
-      return new Promise((resolve) => waiters.push({ n, resolve }));
+      return new Promise((resolve, reject) => {
+        const limit = setTimeout(() => reject(new Error(`the phone received ${phone.received.length} of ${n} notifications`)), 15_000);
+        waiters.push({
+          n,
+          resolve: () => {
+            clearTimeout(limit);
+            resolve();
+          },
+        });
+      });
     },
   };
   await phone.up();
