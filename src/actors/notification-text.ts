@@ -61,7 +61,6 @@ export function plainText(text: string, maxChars: number): string {
     .replace(/\*\*|__|~~|\*/g, '')
     .replace(/^\s*(#+|>+)\s*/gm, '')
     .replace(/\|/g, ' ')
-    // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u001f\u007f]+/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
