@@ -16,7 +16,8 @@ import { createSoundChannel, detectPlayer, isSoundName, playerArgs } from '../sr
 import { createSpeechChannel, detectSpeechEngine, espeakArgs, parseSayVoices, sayArgs, spdSayArgs } from '../src/actors/speech.js';
 import { selectVoices } from '../src/actors/voice-pool.js';
 import { FakeClock } from './support/clock.js';
-import { tempHome } from './support/system.js';
+import { readRows } from './support/sqlite.js';
+import { startTestServer, tempHome } from './support/system.js';
 
 const logger = pino({ level: 'silent' });
 const FAKE_PS = fileURLToPath(new URL('./support/fake-powershell.mjs', import.meta.url));
@@ -229,6 +230,30 @@ describe('Windows SAPI through one long-lived PowerShell', () => {
       assert.equal(new Set(said.slice(0, 2).map((s) => s.pid)).size, 1, 'one process for both utterances');
     } finally {
       delete process.env.FAKE_PS_LOG;
+      home.cleanup();
+    }
+  });
+});
+
+describe('local notifications across a restart', () => {
+  it('are not replayed: one interrupted by a stop is marked expired at the next start', async () => {
+    const home = tempHome();
+    // A player that takes a while, so the stop comes while it plays.
+    const file = { notifications: { speech: { engine: 'none' as const }, sound: { command: ['sh', '-c', 'exec sleep 30', 'player'] } } };
+    let s = await startTestServer(home.dir, file, { clock: new FakeClock() });
+    try {
+      const r = await s.request('POST', '/api/notify/sound', {});
+      assert.equal(r.status, 202, r.text);
+      assert.equal((await s.request('GET', `/api/notifications/${r.body.id}`)).body.status, 'pending');
+      await s.close(); // stops the player midway
+      assert.deepEqual(await readRows(home.dir, 'SELECT status FROM notification_deliveries'), [{ status: 'pending' }]);
+      s = await startTestServer(home.dir, file, { clock: new FakeClock() });
+      assert.equal(s.system.deps.notifications.recovered.expiredLocal, 1);
+      const after = (await s.request('GET', `/api/notifications/${r.body.id}`)).body;
+      assert.equal(after.status, 'expired');
+      assert.match(after.deliveries[0].last_error, /restarted before it played; local notifications are not replayed/);
+    } finally {
+      await s.close();
       home.cleanup();
     }
   });

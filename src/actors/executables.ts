@@ -55,7 +55,7 @@ export class ProcessError extends Error {
 export function runProcess(
   file: string,
   args: readonly string[],
-  opts: { input?: string; timeoutMs?: number; clock?: Clock; maxOutput?: number } = {},
+  opts: { input?: string; timeoutMs?: number; clock?: Clock; maxOutput?: number; signal?: AbortSignal } = {},
 ): Promise<RunResult> {
   const clock = opts.clock ?? systemClock;
   const max = opts.maxOutput ?? 1024 * 1024;
@@ -63,7 +63,7 @@ export function runProcess(
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    const child = spawn(file, [...args], { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn(file, [...args], { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true, signal: opts.signal });
     const timer = opts.timeoutMs
       ? clock.setTimeout(() => {
           timedOut = true;

@@ -39,7 +39,9 @@ export async function startNotifications(deps: { config: Config; db: Database; h
       logger.warn({ err, directory }, 'could not write the default notification sounds');
     }
   }
-  const sound = createSoundChannel(detectPlayer({ ...n.sound, powershell: n.speech.powershell }, { clock, powershellHost }), { directory, logger });
+  // Stopping the server stops a sound in progress.
+  const stopping = new AbortController();
+  const sound = createSoundChannel(detectPlayer({ ...n.sound, powershell: n.speech.powershell }, { clock, powershellHost, signal: stopping.signal }), { directory, logger });
 
   const voicePool = createVoicePool(config.profiles, n.voices);
   let waited: ReturnType<typeof setTimeout> | undefined;
@@ -74,6 +76,7 @@ export async function startNotifications(deps: { config: Config; db: Database; h
     voicePool,
     close(): void {
       notifications.close();
+      stopping.abort();
       host?.close();
     },
   };

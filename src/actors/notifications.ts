@@ -451,6 +451,8 @@ export async function createNotifications(deps: NotificationsDeps) {
   async function playLocal(n: NotificationRecord, summary: NotificationSummary, d: DeliveryRecord): Promise<void> {
     const play = d.channel === 'speech' ? () => deps.speech.speak(n.message || n.title, d.target) : () => deps.sound.play(d.target ?? deps.defaultSound ?? '');
     const outcome = await audio.enqueue(d.expiresAt, play);
+    // Stopped midway (the server is stopping): left pending, so the next start expires it.
+    if (closed) return;
     const at = clock.now();
     if (outcome.kind === 'played') {
       await mark(summary, d.channel, { status: 'delivered', attempts: 1, lastAttemptAt: at, deliveredAt: at }, 'notification.delivered');

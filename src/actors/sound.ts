@@ -47,13 +47,14 @@ interface Player {
 
 export function detectPlayer(
   cfg: NotificationsConfig['sound'] & { powershell: string | null },
-  deps: { clock: Clock; env?: NodeJS.ProcessEnv; powershellHost?: () => PowerShellHost | null },
+  deps: { clock: Clock; env?: NodeJS.ProcessEnv; powershellHost?: () => PowerShellHost | null; signal?: AbortSignal },
 ): { player: Player | null; problem: string | null } {
   const env = deps.env ?? process.env;
   const timeoutMs = 60_000;
+  const signal = deps.signal;
   const proc = (name: Exclude<PlayerName, 'powershell' | 'command'>): Player | null => {
     const path = findExecutable(name, env);
-    return path ? { name, path, play: (file) => runProcess(path, playerArgs(name, file), { timeoutMs, clock: deps.clock }).then(() => undefined) } : null;
+    return path ? { name, path, play: (file) => runProcess(path, playerArgs(name, file), { timeoutMs, clock: deps.clock, signal }).then(() => undefined) } : null;
   };
   const powershell = (): Player | null => {
     const path = findPowerShell(cfg.powershell, env);
@@ -74,7 +75,7 @@ export function detectPlayer(
     const path = exe ? findExecutable(exe, env) : null;
     if (!path) return { player: null, problem: `the sound command ${exe} was not found` };
     const command = cfg.command;
-    return { player: { name: 'command', path, play: (file) => runProcess(path, playerArgs('command', file, command), { timeoutMs, clock: deps.clock }).then(() => undefined) }, problem: null };
+    return { player: { name: 'command', path, play: (file) => runProcess(path, playerArgs('command', file, command), { timeoutMs, clock: deps.clock, signal }).then(() => undefined) }, problem: null };
   }
   if (cfg.player === 'none') return { player: null, problem: 'sounds are turned off (notifications.sound.player is "none")' };
   if (cfg.player !== 'auto') {

@@ -93,6 +93,9 @@ function processEngine(
   opts: { wavFile?: () => string },
 ): SpeechEngine {
   const timeoutMs = 120_000;
+  // Stopping the server stops an utterance in progress.
+  const stopping = new AbortController();
+  const signal = stopping.signal;
   return {
     name,
     path,
@@ -102,11 +105,11 @@ function processEngine(
       return name === 'say' ? parseSayVoices(r.stdout) : name === 'espeak-ng' ? parseEspeakVoices(r.stdout) : parseSpdVoices(r.stdout);
     },
     async speak(text, voice) {
-      if (name === 'espeak-ng') await runProcess(path, espeakArgs(voice, opts.wavFile?.()), { input: text, timeoutMs, clock });
-      else if (name === 'say') await runProcess(path, sayArgs(voice), { input: text, timeoutMs, clock });
-      else await runProcess(path, spdSayArgs(voice, text), { timeoutMs, clock });
+      if (name === 'espeak-ng') await runProcess(path, espeakArgs(voice, opts.wavFile?.()), { input: text, timeoutMs, clock, signal });
+      else if (name === 'say') await runProcess(path, sayArgs(voice), { input: text, timeoutMs, clock, signal });
+      else await runProcess(path, spdSayArgs(voice, text), { timeoutMs, clock, signal });
     },
-    close: () => undefined,
+    close: () => stopping.abort(),
   };
 }
 
