@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { NotificationsConfig } from '../config.js';
 import type { Clock } from './clock.js';
 import { findExecutable, isWsl, runProcess, WSL_POWERSHELL } from './executables.js';
-import { createPowerShellHost, type PowerShellHost } from './powershell-host.js';
+import type { PowerShellHost } from './powershell-host.js';
 
 export type SpeechEngineName = 'sapi' | 'say' | 'espeak-ng' | 'spd-say';
 
