@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { notificationsConfig, notificationsFileSchema, type NotificationsConfig } from './config-notifications.js';
 
 export const deviceSchema = z
   .object({
@@ -56,10 +57,12 @@ const fileSchema = z
       })
       .strict()
       .optional(),
+    notifications: notificationsFileSchema.optional(),
   })
   .strict();
 
 export type ConfigFile = z.infer<typeof fileSchema>;
+export type { NotificationChannel, NotificationsConfig } from './config-notifications.js';
 
 export interface Config {
   home: string;
@@ -85,6 +88,7 @@ export interface Config {
   /** Largest spool upload accepted by POST /api/hooks/spool. */
   hookSpoolMaxBytes: number;
   codex: { enabled: boolean; home: string; idleMs: number; pollMs: number };
+  notifications: NotificationsConfig;
 }
 
 export interface ConfigOverrides {
@@ -196,5 +200,6 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       idleMs: (file.codex?.idle_minutes ?? 5) * 60_000,
       pollMs: (file.codex?.poll_seconds ?? 1) * 1000,
     },
+    notifications: notificationsConfig(file.notifications, home, localDevice, file.profiles?.voices),
   };
 }

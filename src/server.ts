@@ -12,6 +12,8 @@ import { createHookSpool, type DrainReport } from './actors/hook-spool.js';
 import { createCodex } from './actors/codex.js';
 import { createInstanceKind } from './actors/instance-kind.js';
 import { createInstances } from './actors/instances.js';
+import type { ModeSource } from './actors/mode-source.js';
+import { startNotifications } from './actors/notifications-system.js';
 import { startProcessMonitor } from './actors/process-monitor.js';
 import { restoreInstances, type RestoreReport } from './actors/restore-instances.js';
 import type { Config } from './config.js';
@@ -32,6 +34,8 @@ export interface SystemOptions {
   logToStderr?: boolean;
   /** Wall-clock time for comparing with file times (hook spool lock, Codex rollouts); tests move it. */
   wallNow?: () => number;
+  /** Where notification routing reads the work mode (default: work_music, no focus). */
+  mode?: ModeSource;
 }
 
 export interface System {
@@ -61,6 +65,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
   const hub = createHub({ writer, logger, eventDetailsMaxBytes: config.eventDetailsMaxBytes });
   const devices = await createDeviceDirectory({ db, hub, configured: config.devices, now: () => clock.now() });
   const kind = createInstanceKind(clock);
+  const notifying = await startNotifications({ config, db, hub, devices, clock, logger, mode: options.mode });
   const instances = await createInstances({
     db,
     hub,
@@ -69,7 +74,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     clock,
     logger,
     localDevice: config.localDevice,
-    profiles: config.profiles,
+    profiles: notifying.voicePool.profiles,
     instanceExpiryMs: config.instanceExpiryMs,
     eventDetailsMaxBytes: config.eventDetailsMaxBytes,
   });
@@ -80,7 +85,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     logger,
     now: () => clock.now(),
     instanceExpiryMs: config.instanceExpiryMs,
-    profiles: config.profiles,
+    profiles: notifying.voicePool.profiles,
   });
   logger.info(restore, 'instances restored');
   const processMonitor = startProcessMonitor({ instances, clock, intervalMs: config.processCheckMs, logger, exists: options.processExists });
@@ -90,7 +95,21 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
   const codex = createCodex({ config: config.codex, instanceExpiryMs: config.instanceExpiryMs, instances, hub, db, clock, logger, wallNow: options.wallNow });
   await codex.start();
 
-  const deps: AppDeps = { config, logger, clock, db, writer, hub, instances, devices, version: VERSION, startedAt: clock.now(), spool, codex };
+  const deps: AppDeps = {
+    config,
+    logger,
+    clock,
+    db,
+    writer,
+    hub,
+    instances,
+    devices,
+    version: VERSION,
+    startedAt: clock.now(),
+    spool,
+    codex,
+    notifications: notifying.notifications,
+  };
   const app = createApp(deps);
   let shut: Promise<void> | null = null;
   return {
@@ -104,6 +123,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
         processMonitor.stop();
         codex.stop();
         await codex.watcher?.idle();
+        notifying.close();
         await hub.flush();
         hub.stopAll();
         await writer.close();

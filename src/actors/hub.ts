@@ -55,8 +55,11 @@ export interface CommitNotice {
 }
 
 export type CommitListener = (notice: CommitNotice) => void;
-/** Turns an emitted event into rows for the same transaction (the notification outbox, say). */
-export type EmitPlanner = (emitted: EmittedIntent) => { ops?: WriteOp[]; events?: EventDraft[] };
+/**
+ * Turns an emitted event into rows for the same transaction (the notification outbox, say).
+ * `source` is the emitting actor's snapshot after the change (also when that change ended it).
+ */
+export type EmitPlanner = (emitted: EmittedIntent, source: AnySnapshot | undefined) => { ops?: WriteOp[]; events?: EventDraft[] };
 
 interface Entry {
   id: string;
@@ -205,8 +208,9 @@ export function createHub(deps: HubDeps) {
       }
     }
     for (const e of emitted) {
+      const source = (batch.get(e.actorId) ?? entries.get(e.actorId))?.actor.getSnapshot() as AnySnapshot | undefined;
       for (const plan of planners) {
-        const r = plan(e);
+        const r = plan(e, source);
         if (r.ops) ops.push(...r.ops);
         if (r.events) events.push(...r.events);
       }

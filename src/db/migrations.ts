@@ -88,6 +88,69 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
+    version: 2,
+    name: 'notification outbox: intents, notifications, deliveries',
+    sql: `
+      -- Every notify intent an actor emitted, written in the transaction of the transition
+      -- that emitted it. notification_id stays NULL while the intent waits in the coalescing
+      -- window, so a crash inside the window loses nothing: start-up groups what is left.
+      CREATE TABLE notification_intents (
+        id TEXT PRIMARY KEY,
+        at TEXT NOT NULL,
+        intent TEXT NOT NULL,
+        instance_id TEXT,
+        device_id TEXT,
+        group_key TEXT NOT NULL,
+        channels TEXT NOT NULL,
+        urgency TEXT NOT NULL,
+        name TEXT,
+        sentence TEXT NOT NULL,
+        detail TEXT,
+        voice TEXT,
+        sound TEXT,
+        notification_id TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX idx_intents_notification ON notification_intents(notification_id);
+
+      -- The outbox: one row per notification, written before any channel runs.
+      CREATE TABLE notifications (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        event TEXT NOT NULL,
+        device_id TEXT,
+        instance_id TEXT,
+        title TEXT NOT NULL,
+        message TEXT NOT NULL,
+        urgency TEXT NOT NULL,
+        voice TEXT,
+        sound TEXT,
+        intent_count INTEGER NOT NULL DEFAULT 0,
+        reason TEXT
+      );
+      CREATE INDEX idx_notifications_time ON notifications(created_at DESC);
+
+      -- One row per channel of a notification, with its delivery status and attempts.
+      CREATE TABLE notification_deliveries (
+        notification_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        target TEXT,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        expires_at TEXT NOT NULL,
+        last_attempt_at TEXT,
+        delivered_at TEXT,
+        last_error TEXT,
+        response_status INTEGER,
+        response_body TEXT,
+        PRIMARY KEY (notification_id, channel)
+      );
+      CREATE INDEX idx_deliveries_status ON notification_deliveries(status, channel);
+    `,
+  },
+  {
     version: 3,
     name: 'hook event ids (spool replay), Codex rollout offsets',
     sql: `

@@ -11,6 +11,7 @@ import { hooksRouter } from './routes/hooks.js';
 import { hookSpoolRouter } from './routes/hook-spool.js';
 import { codexRouter } from './routes/codex.js';
 import { instancesRouter } from './routes/instances.js';
+import { notificationsRouter } from './routes/notifications.js';
 import { rootRouter } from './routes/root.js';
 
 export function createApp(deps: AppDeps): Koa {
@@ -25,6 +26,7 @@ export function createApp(deps: AppDeps): Koa {
     eventsRouter(deps),
     dashboardRouter(deps),
     healthRouter(deps),
+    notificationsRouter(deps),
     rootRouter(deps),
     hookSpoolRouter(deps),
     codexRouter(deps),

@@ -6,6 +6,7 @@ import type { Hub } from '../actors/hub.js';
 import type { HookSpool } from '../actors/hook-spool.js';
 import type { CodexIntegration } from '../actors/codex.js';
 import type { Instances } from '../actors/instances.js';
+import type { Notifications } from '../actors/notifications.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Writer } from '../db/writer.js';
@@ -25,4 +26,6 @@ export interface AppDeps {
   spool: HookSpool;
   /** Codex: the rollout watcher and `notify` events. */
   codex: CodexIntegration;
+  /** Notification routing, outbox and channels. */
+  notifications: Notifications;
 }

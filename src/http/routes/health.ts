@@ -1,4 +1,5 @@
-// GET /health: is it up, is the database answering, how many actors are live.
+// GET /health: is it up, is the database answering, how many actors are live, and whether
+// speech and sound can play here (a missing engine or player is reported here, once).
 import Router from '@koa/router';
 import type { AppDeps } from '../deps.js';
 import { parseOr400 } from '../errors.js';
@@ -34,6 +35,7 @@ export function healthRouter(deps: AppDeps): Router {
         last_error: writer.lastError,
       },
       actors: { total: deps.hub.count(), instances: deps.hub.count('instance'), instances_by_state: byState },
+      notifications: deps.notifications.status(),
     };
   });
   return router;

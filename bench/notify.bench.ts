@@ -1,0 +1,120 @@
+// Notification latency: from a Stop hook arriving at token-api to the phone's webhook
+// receiver getting the POST, with the coalescing window set to 0. The server is the real
+// `token-api serve` in its own process on loopback; the hook sender and the receiver live in
+// this process, so both ends are timed on one clock. Target: p99 under 50 ms.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request, Agent } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchOptions, BenchResult } from './types.js';
+
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const PHONE_IP = '100.102.92.24';
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function startServer(home: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--home', home, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(err);
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${err}`)));
+  });
+  return { url, child };
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+
+function post(url: string, body: unknown): Promise<number> {
+  const data = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+async function once(opts: BenchOptions, samples: number): Promise<{ p50: number; p99: number; n: number }> {
+  const home = mkdtempSync(join(tmpdir(), 'token-api-bench-notify-'));
+  let waiting: ((t: number) => void) | null = null;
+  const phone = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const t = performance.now();
+      res.end('ok');
+      waiting?.(t);
+      waiting = null;
+    });
+  });
+  await new Promise<void>((r) => phone.listen(0, '127.0.0.1', r));
+  const phoneUrl = `http://127.0.0.1:${(phone.address() as AddressInfo).port}/notify`;
+  writeFileSync(
+    join(home, 'config.json'),
+    JSON.stringify({
+      devices: [{ id: 'pixel-phone', type: 'mobile', tailscale_ip: PHONE_IP, notification_method: 'webhook', webhook_url: phoneUrl }],
+      notifications: { coalesce_seconds: 0, speech: { engine: 'none' }, sound: { player: 'none' } },
+    }),
+  );
+  const server = await startServer(home);
+  try {
+    const hooks = `${server.url}/api/hooks`;
+    const base = { session_id: 'bench-phone', transcript_path: '/tmp/bench.jsonl', cwd: '/home/u/token-api', ssh_client: `${PHONE_IP} 40000 22` };
+    await post(hooks, { ...base, hook_event_name: 'SessionStart', source: 'startup' });
+    const lat: number[] = [];
+    const warmup = 30;
+    for (let i = 0; i < warmup + samples; i++) {
+      const received = new Promise<number>((resolve) => (waiting = resolve));
+      const t0 = performance.now();
+      const status = await post(hooks, { ...base, hook_event_name: 'Stop', last_assistant_message: `turn ${i} done` });
+      if (status !== 200) throw new Error(`Stop hook answered ${status}`);
+      const t1 = await received;
+      if (i >= warmup) lat.push(t1 - t0);
+    }
+    lat.sort((a, b) => a - b);
+    const r = { p50: percentile(lat, 50), p99: percentile(lat, 99), n: lat.length };
+    opts.log(`notify: Stop hook -> webhook received: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms over ${r.n}`);
+    return r;
+  } finally {
+    server.child.kill('SIGTERM');
+    await new Promise((r) => server.child.once('exit', r));
+    await new Promise<void>((r) => phone.close(() => r()));
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+export async function run(opts: BenchOptions): Promise<BenchResult[]> {
+  const samples = opts.quick ? 100 : 500;
+  const runs: { p50: number; p99: number; n: number }[] = [];
+  for (let i = 0; i < Math.max(1, opts.repeats); i++) runs.push(await once(opts, samples));
+  const p50 = median(runs.map((r) => r.p50));
+  const p99 = median(runs.map((r) => r.p99));
+  agent.destroy();
+  return [
+    {
+      metric: 'Stop hook arriving -> phone webhook receiver gets the POST (coalescing window 0)',
+      p50_ms: Number(p50.toFixed(2)),
+      p99_ms: Number(p99.toFixed(2)),
+      target: 'p99 < 50 ms',
+      verdict: p99 < 50 ? 'pass' : 'fail',
+      notes: `${samples} sequential Stop hooks per run after 30 warm-up, median of ${runs.length} run(s)`,
+      runs,
+    },
+  ];
+}

@@ -1,0 +1,179 @@
+// The routing table (origin device x mode x intent), the words of notifications, and the
+// routing decision recorded as an event in the transaction of the transition that caused it.
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { fixedModeSource } from '../src/actors/mode-source.js';
+import { channelsOfDevice, route, URGENT_INTENTS, type RoutableDevice, type RoutingPolicy } from '../src/actors/notification-routing.js';
+import { compose, plainText, sentenceOf } from '../src/actors/notification-text.js';
+import { INTENT_NAMES } from '../src/actors/notifications.js';
+import { FakeClock } from './support/clock.js';
+import { readRows } from './support/sqlite.js';
+import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';
+
+const policy: RoutingPolicy = {
+  localDevice: 'desktop',
+  modeChannels: { work_music: ['speech', 'sound'], work_silence: ['sound'], break: ['speech', 'sound'], off: [] },
+  focusMutesSpeech: true,
+  deviceChannels: {},
+};
+
+const devices: Record<string, RoutableDevice> = {
+  desktop: { id: 'desktop', type: 'local', notification_method: 'tts_sound', webhook_url: null },
+  phone: { id: 'pixel-phone', type: 'mobile', notification_method: 'webhook', webhook_url: 'http://100.102.92.24:7777/notify' },
+  // A desktop that also pushes to a phone: a device may list several channels.
+  both: { id: 'desktop', type: 'local', notification_method: 'tts_sound,webhook', webhook_url: 'http://100.102.92.24:7777/notify' },
+};
+
+type Row = Record<'desktop' | 'phone' | 'both', string>;
+/** Channels for a non-urgent intent, per mode (and focus), per origin. */
+const NORMAL: Record<string, Row> = {
+  work_music: { desktop: 'sound speech', phone: 'webhook', both: 'sound speech webhook' },
+  work_silence: { desktop: 'sound', phone: 'webhook', both: 'sound webhook' },
+  break: { desktop: 'sound speech', phone: 'webhook', both: 'sound speech webhook' },
+  off: { desktop: '', phone: 'webhook', both: 'webhook' },
+  'work_music+focus': { desktop: 'sound', phone: 'webhook', both: 'sound webhook' },
+  'off+focus': { desktop: '', phone: 'webhook', both: 'webhook' },
+  'unlisted_mode': { desktop: 'sound speech', phone: 'webhook', both: 'sound speech webhook' },
+};
+/** Urgent intents reach every channel of the origin device, whatever the mode. */
+const URGENT: Row = { desktop: 'sound speech', phone: 'webhook', both: 'sound speech webhook' };
+
+describe('routing table: origin x mode x intent', () => {
+  for (const [modeKey, row] of Object.entries(NORMAL)) {
+    const [mode, focus] = modeKey.split('+') as [string, string | undefined];
+    for (const origin of ['desktop', 'phone', 'both'] as const) {
+      for (const intent of INTENT_NAMES) {
+        const urgent = URGENT_INTENTS.has(intent);
+        const want = urgent ? URGENT[origin] : row[origin];
+        it(`${origin} origin, mode ${modeKey}, ${intent} -> ${want || 'nothing'}`, () => {
+          const r = route({ event: intent, urgency: urgent ? 'urgent' : 'normal', device: devices[origin]!, deviceId: devices[origin]!.id, mode: { mode, focus: focus === 'focus' } }, policy);
+          assert.equal(r.channels.join(' '), want);
+          assert.equal(r.deviceId, devices[origin]!.id);
+          if (urgent) assert.match(r.reason, /urgent: delivered whatever the mode/);
+          else if (want !== (origin === 'phone' ? 'webhook' : URGENT[origin])) assert.match(r.reason, /suppressed/);
+        });
+      }
+    }
+  }
+
+  it('reads channels from notification_method words, the config override, or the device type', () => {
+    const d = (over: Partial<RoutableDevice>): RoutableDevice => ({ id: 'x', type: 'mobile', notification_method: null, webhook_url: null, ...over });
+    assert.deepEqual(channelsOfDevice(d({ notification_method: 'tts' }), policy), ['speech']);
+    assert.deepEqual(channelsOfDevice(d({ notification_method: 'sound + webhook' }), policy), ['sound', 'webhook']);
+    assert.deepEqual(channelsOfDevice(d({ notification_method: 'none' }), policy), []);
+    assert.deepEqual(channelsOfDevice(d({ type: 'local' }), policy), ['sound', 'speech']);
+    assert.deepEqual(channelsOfDevice(d({ webhook_url: 'http://h/' }), policy), ['webhook']);
+    assert.deepEqual(channelsOfDevice(d({ notification_method: 'webhook' }), { ...policy, deviceChannels: { x: { channels: ['sound'] } } }), ['sound']);
+  });
+
+  it('says why a channel cannot be used, and delivers nowhere for an unknown device', () => {
+    const noUrl = route({ event: 'finished', urgency: 'normal', device: { id: 'tab', type: 'mobile', notification_method: 'webhook', webhook_url: null }, deviceId: 'tab', mode: { mode: 'work_music', focus: false } }, policy);
+    assert.deepEqual(noUrl.channels, []);
+    assert.deepEqual(noUrl.unsupported, ['webhook']);
+    assert.match(noUrl.reason, /tab has no webhook_url/);
+    const remoteSpeech = route({ event: 'finished', urgency: 'normal', device: { id: 'laptop', type: 'laptop', notification_method: 'tts_sound', webhook_url: null }, deviceId: 'laptop', mode: { mode: 'work_music', focus: false } }, policy);
+    assert.deepEqual(remoteSpeech.channels, []);
+    assert.match(remoteSpeech.reason, /speech and sound play only on desktop/);
+    const unknown = route({ event: 'finished', urgency: 'normal', device: null, deviceId: 'ghost', mode: { mode: 'work_music', focus: false } }, policy);
+    assert.deepEqual(unknown.channels, []);
+    assert.match(unknown.reason, /ghost is not known/);
+  });
+});
+
+describe('the words of a notification', () => {
+  it('says which agent and what happened', () => {
+    const base = { name: 'Claude #2', workingDir: '/home/u/src/token-api', tool: null };
+    assert.equal(sentenceOf({ ...base, intent: 'finished' }), 'Claude #2 finished in token-api');
+    assert.equal(sentenceOf({ ...base, intent: 'failed' }), 'Claude #2 failed in token-api');
+    assert.equal(sentenceOf({ ...base, intent: 'needs_permission', name: 'Claude #1', tool: 'Bash' }), 'Claude #1 needs permission to run Bash');
+    assert.equal(sentenceOf({ ...base, intent: 'needs_input' }), 'Claude #2 has a question in token-api');
+    assert.equal(sentenceOf({ ...base, intent: 'expired', workingDir: null }), 'Claude #2 timed out');
+    assert.equal(sentenceOf({ intent: 'mode_timer_ended', name: null, workingDir: null, tool: null, endedMode: 'break', mode: 'work_music' }), 'The break timer ended; mode is now work_music');
+  });
+
+  it('counts agents per kind of intent, each agent once, and adds the detail only to a single intent', () => {
+    const w = (instanceId: string, intent: string, sentence: string, detail: string | null = null) => ({ instanceId, intent, name: null, sentence, detail });
+    assert.deepEqual(
+      compose([w('a', 'finished', 'A finished'), w('b', 'finished', 'B finished'), w('a', 'finished', 'A finished'), w('c', 'needs_input', 'C has a question')], { includeDetail: true, maxChars: 100 }),
+      { title: '4 notifications', message: 'C has a question. 2 agents finished' },
+    );
+    assert.deepEqual(compose([w('a', 'finished', 'A finished', '**All** 42 tests `pass`.')], { includeDetail: true, maxChars: 100 }), {
+      title: 'A finished',
+      message: 'A finished: All 42 tests pass.',
+    });
+    assert.equal(compose([w('a', 'finished', 'A finished', 'secret')], { includeDetail: false, maxChars: 100 }).message, 'A finished');
+  });
+
+  it('makes text fit to be spoken: no markup or control characters, cut at a word', () => {
+    assert.equal(plainText('# Done\n\n```ts\ncode()\n```\nSee [the docs](http://x) now', 100), 'Done See the docs now');
+    assert.equal(plainText('one two three four five six', 14), 'one two three…');
+  });
+});
+
+describe('routing decisions in the running system', () => {
+  let home: ReturnType<typeof tempHome>;
+  let s: TestServer;
+  const mode = fixedModeSource({ mode: 'off', focus: false });
+
+  beforeEach(async () => {
+    home = tempHome();
+    s = await startTestServer(home.dir, { notifications: { coalesce_seconds: 0, speech: { engine: 'none' }, sound: { player: 'none' } } }, { clock: new FakeClock(), mode });
+  });
+  afterEach(async () => {
+    await s.close();
+    home.cleanup();
+  });
+
+  it('records each decision with its reason in the transaction of the transition, and writes no outbox row for a suppressed one', async () => {
+    await s.hook(hookPayload('m-1', 'SessionStart', { source: 'startup' }));
+    await s.hook(hookPayload('m-1', 'Stop', {}));
+    await s.hook(hookPayload('m-1', 'PermissionRequest', { tool_name: 'Bash' }));
+    await s.system.deps.notifications.settled();
+    const events = (await s.request('GET', '/api/events?type=notification.routed')).body.events.reverse();
+    assert.equal(events.length, 2);
+    assert.deepEqual(events[0].details.channels, []);
+    assert.equal(events[0].details.intent, 'finished');
+    assert.equal(events[0].details.mode, 'off');
+    assert.match(events[0].details.reason, /mode off allows nothing: sound and speech suppressed/);
+    assert.equal(events[0].details.notification, null);
+    assert.deepEqual(events[1].details.channels, ['sound', 'speech']);
+    assert.equal(events[1].details.urgency, 'urgent');
+    const list = (await s.request('GET', '/api/notifications')).body.notifications;
+    assert.equal(list.length, 1);
+    assert.equal(list[0].message, 'Claude #1 needs permission to run Bash');
+    assert.equal(list[0].id, events[1].details.notification);
+    // Neither engine nor player exists here: the deliveries say so instead of failing silently.
+    assert.deepEqual(list[0].deliveries.map((d: { status: string }) => d.status), ['sound', 'speech'].map(() => 'unavailable'));
+
+    // The routing event, the intent and the notification were committed with the hook's transition.
+    await s.close();
+    const rows = await readRows(
+      home.dir,
+      `SELECT (SELECT COUNT(*) FROM events WHERE event_type = 'hook.permission_request') AS hooks,
+              (SELECT COUNT(*) FROM notification_intents WHERE intent = 'needs_permission') AS intents,
+              (SELECT COUNT(*) FROM notification_intents WHERE intent = 'finished') AS suppressed`,
+    );
+    assert.deepEqual(rows, [{ hooks: 1, intents: 1, suppressed: 0 }]);
+    s = await startTestServer(home.dir, { notifications: { speech: { engine: 'none' }, sound: { player: 'none' } } }, { clock: new FakeClock(), mode });
+  });
+
+  it('sends intents of no instance (the mode timer) to the local device', async () => {
+    const { hub } = s.system.deps;
+    mode.set({ mode: 'work_music' });
+    // An actor that emits like the mode actor will: a notify intent with no instance.
+    const { createActor, emit, setup } = await import('xstate');
+    type Ended = { type: 'notify'; intent: 'mode_timer_ended'; at: number; previous: string; mode: string };
+    const machine = setup({ types: { emitted: {} as Ended } }).createMachine({
+      id: 'mode-like',
+      on: { end: { actions: emit({ type: 'notify', intent: 'mode_timer_ended', at: 1, previous: 'break', mode: 'work_music' } as Ended) } },
+    });
+    await hub.spawn('mode-like', { machine, create: (id) => createActor(machine, { id }) as never, project: () => [], transitions: () => [] }, {});
+    await hub.send('mode-like', { type: 'end' });
+    await s.system.deps.notifications.settled();
+    const [n] = (await s.request('GET', '/api/notifications')).body.notifications;
+    assert.equal(n.device, 'desktop');
+    assert.equal(n.event, 'mode_timer_ended');
+    assert.equal(n.message, 'The break timer ended; mode is now work_music');
+    mode.set({ mode: 'off' });
+  });
+});
