@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { modeGateFileKeys, modeGateProblems, resolveModeGateConfig, type ModeGateConfig } from './mode-gate-config.js';
 
 export const deviceSchema = z
   .object({
@@ -46,6 +47,7 @@ const fileSchema = z
     hook_body_limit_bytes: z.number().int().positive().optional(),
     body_limit_bytes: z.number().int().positive().optional(),
     event_details_max_bytes: z.number().int().min(256).optional(),
+    ...modeGateFileKeys,
   })
   .strict();
 
@@ -68,6 +70,15 @@ export interface Config {
   hookBodyLimitBytes: number;
   bodyLimitBytes: number;
   eventDetailsMaxBytes: number;
+  /** The API token for callers beyond loopback (created on first start, mode 0600). */
+  tokenFile: string;
+  /** Work mode and productivity gate (src/mode-gate-config.ts). */
+  modes: ModeGateConfig['modes'];
+  defaultMode: ModeGateConfig['defaultMode'];
+  stateVariables: ModeGateConfig['stateVariables'];
+  gateGraceMs: ModeGateConfig['gateGraceMs'];
+  distractingApps: ModeGateConfig['distractingApps'];
+  gateCheckNetworks: ModeGateConfig['gateCheckNetworks'];
 }
 
 export interface ConfigOverrides {
@@ -113,6 +124,8 @@ function readConfigFile(path: string, explicit: boolean): ConfigFile {
     );
     throw new ConfigError(`config file ${path} is invalid:\n${lines.join('\n')}`);
   }
+  const problems = modeGateProblems(parsed.data);
+  if (problems.length > 0) throw new ConfigError(`config file ${path} is invalid:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   return parsed.data;
 }
 
@@ -170,5 +183,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     hookBodyLimitBytes: file.hook_body_limit_bytes ?? 4 * 1024 * 1024,
     bodyLimitBytes: file.body_limit_bytes ?? 256 * 1024,
     eventDetailsMaxBytes: file.event_details_max_bytes ?? 16 * 1024,
+    tokenFile: join(home, 'token'),
+    ...resolveModeGateConfig(file),
   };
 }

@@ -20,6 +20,12 @@ import { createApp } from './http/app.js';
 import type { AppDeps } from './http/deps.js';
 import { createLogger } from './logger.js';
 import { VERSION } from './version.js';
+import type { IncomingMessage } from 'node:http';
+import type { InspectionEvent, Observer } from 'xstate';
+import { createProductivityGate } from './actors/productivity-gate.js';
+import { createWorkMode } from './actors/work-mode.js';
+import { createAuthPolicy } from './http/auth.js';
+import { ensureTokenFile } from './http/token-file.js';
 
 export interface SystemOptions {
   clock?: Clock;
@@ -28,6 +34,10 @@ export interface SystemOptions {
   processExists?: (pid: number) => boolean;
   /** Log to stderr as well as the file (the foreground `serve`). */
   logToStderr?: boolean;
+  /** Connects every actor to an inspector (`serve --inspect`). */
+  inspect?: Observer<InspectionEvent>;
+  /** Replaces the socket's remote address for the access policy (tests). */
+  peerAddress?: (req: IncomingMessage) => string | undefined;
 }
 
 export interface System {
@@ -52,7 +62,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     throw err;
   }
   const writer = createWriter(db);
-  const hub = createHub({ writer, logger, eventDetailsMaxBytes: config.eventDetailsMaxBytes });
+  const hub = createHub({ writer, logger, eventDetailsMaxBytes: config.eventDetailsMaxBytes, inspect: options.inspect });
   const devices = await createDeviceDirectory({ db, hub, configured: config.devices, now: () => clock.now() });
   const kind = createInstanceKind(clock);
   const instances = await createInstances({
@@ -77,9 +87,18 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     profiles: config.profiles,
   });
   logger.info(restore, 'instances restored');
+  // The work mode and the productivity gate (which follows the restored instances), and the
+  // token and access policy for callers beyond loopback.
+  const workMode = await createWorkMode({ db, hub, clock, logger, config });
+  const gate = await createProductivityGate({ db, hub, clock, logger, mode: workMode, devices, localDevice: config.localDevice, config });
+  logger.info({ mode: workMode.start.how, gate: gate.start.how }, 'mode and gate started');
+  const tokenFile = ensureTokenFile(config.tokenFile);
+  if (tokenFile.created) logger.info({ file: config.tokenFile }, 'API token created (token-api token prints it)');
+  if (tokenFile.repairedMode) logger.warn({ file: config.tokenFile }, 'the token file was readable by others; its mode is 0600 again');
+  const auth = createAuthPolicy({ token: tokenFile.token, gateCheckNetworks: config.gateCheckNetworks });
   const processMonitor = startProcessMonitor({ instances, clock, intervalMs: config.processCheckMs, logger, exists: options.processExists });
 
-  const deps: AppDeps = { config, logger, clock, db, writer, hub, instances, devices, version: VERSION, startedAt: clock.now() };
+  const deps: AppDeps = { config, logger, clock, db, writer, hub, instances, devices, version: VERSION, startedAt: clock.now(), workMode, gate, auth, peerAddress: options.peerAddress };
   const app = createApp(deps);
   let shut: Promise<void> | null = null;
   return {

@@ -10,12 +10,16 @@ import { healthRouter } from './routes/health.js';
 import { hooksRouter } from './routes/hooks.js';
 import { instancesRouter } from './routes/instances.js';
 import { rootRouter } from './routes/root.js';
+import { authMiddleware } from './auth.js';
+import { gateRouter } from './routes/gate.js';
+import { modeRouter } from './routes/mode.js';
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   app.silent = true;
   app.on('error', (err: Error) => deps.logger.debug({ err }, 'koa error'));
   app.use(errorMiddleware(deps.logger));
+  app.use(authMiddleware(deps.auth, deps.peerAddress));
   for (const router of [
     hooksRouter(deps),
     instancesRouter(deps),
@@ -24,6 +28,8 @@ export function createApp(deps: AppDeps): Koa {
     dashboardRouter(deps),
     healthRouter(deps),
     rootRouter(deps),
+    modeRouter(deps),
+    gateRouter(deps),
   ]) {
     app.use(router.routes());
     app.use(
