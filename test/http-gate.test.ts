@@ -3,7 +3,10 @@
 // their reasons, the legacy endpoint's exact bodies, the recorded gate.check events, answers
 // from memory with the database gone, and the grace period across a restart.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, beforeEach, describe, it } from 'node:test';
+import Koa from 'koa';
 import { FakeClock } from './support/clock.js';
 import { hookPayload, startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';
 
@@ -135,6 +138,36 @@ describe('productivity gate over HTTP', () => {
     assert.equal(r.status, 200);
     assert.deepEqual(r.body, { service: 'token-api', version: srv.system.deps.version });
     assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
+  });
+
+  it('the fast path in front of Koa answers exactly what the Koa routes answer', async () => {
+    const srv = await restart();
+    // The same app, served by Koa alone (its own callback, without the fast path).
+    const koaOnly = createServer(Koa.prototype.callback.call(srv.system.app));
+    await new Promise<void>((resolve) => koaOnly.listen(0, '127.0.0.1', resolve));
+    const koaUrl = `http://127.0.0.1:${(koaOnly.address() as AddressInfo).port}`;
+    try {
+      const paths = ['/?app=youtube', '/?app=Calculator', '/api/check?app=youtube', '/api/check?app=com.google.android.youtube', '/api/check?app=Steam%20Deck', '/?app=you+tube'];
+      const compare = async () => {
+        for (const path of paths) {
+          for (const method of ['GET', 'HEAD']) {
+            const [fast, koa] = await Promise.all([fetch(srv.url + path, { method }), fetch(koaUrl + path, { method })]);
+            const [fb, kb] = [await fast.text(), await koa.text()];
+            assert.equal(fast.status, koa.status, `${method} ${path}`);
+            assert.equal(fb, kb, `${method} ${path}`);
+            for (const h of ['content-type', 'content-length']) assert.equal(fast.headers.get(h), koa.headers.get(h), `${method} ${path} ${h}`);
+          }
+        }
+      };
+      await compare();
+      await srv.hook(hookPayload('a', 'UserPromptSubmit'));
+      await compare();
+      await srv.system.deps.hub.flush();
+      const vias = (await srv.request('GET', '/api/events?type=gate.check&limit=100')).body.events.map((e: { details: { via: string } }) => e.details.via);
+      assert.equal(vias.length, paths.length * 2 * 2 * 2, 'every check recorded, by either path');
+    } finally {
+      await new Promise<void>((resolve) => koaOnly.close(() => resolve()));
+    }
   });
 
   it('a bad app or an unknown parameter is a 400 that records nothing', async () => {

@@ -108,6 +108,8 @@ export function createHub(deps: HubDeps) {
   let pendingEvents: EventDraft[] = [];
   let pendingEmitted: EmittedIntent[] = [];
   let scheduled = false;
+  /** Rows from `note` wait for the end of this event-loop turn (or an earlier commit). */
+  let noted = false;
   /** True while the hub itself is sending, so changes are committed by the caller's batch. */
   let sending = false;
 
@@ -171,6 +173,16 @@ export function createHub(deps: HubDeps) {
     });
   }
 
+  /** Commits what `note` gathered once this event-loop turn's I/O callbacks have run. */
+  function scheduleNoted(): void {
+    if (noted) return;
+    noted = true;
+    setImmediate(() => {
+      if (!noted) return;
+      commit().catch((err) => deps.logger.error({ err }, 'could not write recorded events'));
+    });
+  }
+
   /** The snapshot row and projection rows of an actor, computed when its batch starts. */
   function snapshotRows(entry: Entry): WriteOp[] {
     entry.queued = false;
@@ -198,6 +210,7 @@ export function createHub(deps: HubDeps) {
   /** Hands everything collected so far to the writer as one unit; resolves after COMMIT. */
   function commit(): Promise<CommitNotice> {
     scheduled = false;
+    noted = false;
     const batch = dirty;
     const ops = pendingOps;
     const events = pendingEvents;
@@ -412,8 +425,18 @@ export function createHub(deps: HubDeps) {
     },
 
     /** Commits changes made by timers that are still waiting for their microtask, then waits for the writer. */
+    /**
+     * Adds event rows that record something which changed no state (a gate check) to the next
+     * transaction, without a promise to wait on: they are gathered for one event-loop turn and
+     * committed together (failures are logged). `flush` commits them too.
+     */
+    note(events: EventDraft[]): void {
+      for (const e of events) pendingEvents.push(e);
+      scheduleNoted();
+    },
+
     async flush(): Promise<void> {
-      if (scheduled) await commit().catch(() => undefined);
+      if (scheduled || noted) await commit().catch(() => undefined);
       await deps.writer.flush();
     },
 

@@ -1,9 +1,11 @@
 // The productivity gate service. It follows the instance actors through the hub (an observer
 // of their transitions, never a database poll) and forwards the set of working instances to
 // the gate actor, so the gate's change commits in the same transaction as the instance
-// change that caused it. `check` answers from memory, synchronously, and hands a `gate.check`
-// event row to the group-commit writer without waiting for it: a check changes no state, so
-// it is not held up by a commit; the row is durable one transaction later (a few ms).
+// change that caused it. `check` answers from memory, synchronously, and notes a `gate.check`
+// event row with the hub without waiting for it: a check changes no state, so it is not held
+// up by a commit. The rows of one event-loop turn share a transaction and are durable a few
+// ms after their answers; a crash in that window can lose the record of a check, never a
+// change of state.
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
 import type { DistractingApp } from '../mode-gate-config.js';
@@ -154,18 +156,9 @@ export async function createProductivityGate(deps: {
         grace_until: state === 'grace' ? iso(ctx.graceUntil) : null,
       };
       const deviceId = source.local ? deps.localDevice : source.remoteAddress ? (deps.devices.byIp(source.remoteAddress)?.id ?? null) : null;
-      hub
-        .record({
-          events: [
-            {
-              type: 'gate.check',
-              at,
-              deviceId,
-              detailsJson: JSON.stringify({ ...answer, listed: entry, via: source.via, remote_address: source.remoteAddress ?? null }),
-            },
-          ],
-        })
-        .catch((err: unknown) => deps.logger.error({ err, app }, 'could not record a gate check'));
+      hub.note([
+        { type: 'gate.check', at, deviceId, details: { ...answer, listed: entry, via: source.via, remote_address: source.remoteAddress ?? null } },
+      ]);
       return answer;
     },
   };

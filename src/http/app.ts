@@ -13,6 +13,7 @@ import { rootRouter } from './routes/root.js';
 import { authMiddleware } from './auth.js';
 import { gateRouter } from './routes/gate.js';
 import { modeRouter } from './routes/mode.js';
+import { withGateFastPath } from './gate-fast-path.js';
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
@@ -40,5 +41,5 @@ export function createApp(deps: AppDeps): Koa {
       }),
     );
   }
-  return app;
+  return withGateFastPath(app, deps);
 }
