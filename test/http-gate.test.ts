@@ -45,8 +45,11 @@ describe('productivity gate over HTTP', () => {
     assert.deepEqual(p, { productive: false, working: 0, working_instances: [], state: 'idle', grace_until: null, since: new Date(clock.now()).toISOString(), grace_minutes: 2 });
 
     clock.advance(1000);
+    await srv.hook(hookPayload('a', 'SessionStart'));
+    const before = srv.system.deps.writer.stats().transactions;
     await srv.hook(hookPayload('a', 'UserPromptSubmit'));
-    // The hook answered after commit, and the gate's change was in that commit.
+    // The hook answered after commit, and the gate's change was in that same transaction.
+    assert.equal(srv.system.deps.writer.stats().transactions - before, 1, 'one transaction for the instance and the gate');
     assert.equal((await gateRow(srv)).value, 'productive');
     assert.deepEqual((await gateRow(srv)).context.working, ['claude-a']);
     p = (await srv.request('GET', '/api/productivity')).body;
