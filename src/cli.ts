@@ -71,14 +71,7 @@ Beyond loopback (--host 0.0.0.0), requests need "Authorization: Bearer <token>"
 (\`token-api token\` prints it), except gate checks from gate_check_networks.
 
 Logs go to $TOKEN_API_HOME/logs/token-api.log and to stderr.`,
-    options: {
-      ...commonOptions,
-      port: { type: 'string', short: 'p' },
-      host: { type: 'string' },
-      'log-level': { type: 'string' },
-      inspect: { type: 'boolean' },
-      'inspect-port': { type: 'string' },
-    },
+    options: { ...commonOptions, port: { type: 'string', short: 'p' }, host: { type: 'string' }, 'log-level': { type: 'string' }, inspect: { type: 'boolean' }, 'inspect-port': { type: 'string' } },
     async run(values) {
       const config = loadConfig(overridesFrom(values));
       // Signals are handled from the very start, so a stop during start-up is clean too.
