@@ -23,7 +23,7 @@ describe('productivity gate over HTTP', () => {
     return s;
   }
   const gateRow = async (srv: TestServer) => {
-    const row = await srv.system.deps.db.get<{ snapshot: string }>("SELECT snapshot FROM actor_snapshots WHERE actor_id = 'gate'");
+    const row = await srv.system.deps.db.get<{ snapshot: string }>("SELECT snapshot FROM actor_snapshots WHERE actor_id = '#gate'");
     return JSON.parse(row!.snapshot) as { value: string; context: { working: string[]; graceUntil: number | null } };
   };
 
@@ -238,11 +238,28 @@ describe('productivity gate over HTTP', () => {
     assert.deepEqual([p.state, p.working_instances], ['productive', ['claude-a']]);
   });
 
+  it('no instance id can take the place of the mode or gate actors', async () => {
+    const srv = await restart();
+    for (const id of ['gate', 'mode']) {
+      const r = await srv.request('POST', '/api/instances/register', { instance_id: id });
+      assert.equal(r.status, 201, r.text);
+      assert.equal(r.body.instance_id, id);
+    }
+    for (const id of ['#gate', '#mode']) assert.equal((await srv.request('POST', '/api/instances/register', { instance_id: id })).status, 400);
+    await srv.hook(hookPayload('a', 'UserPromptSubmit'));
+    assert.equal((await srv.request('GET', '/api/productivity')).body.state, 'productive');
+    assert.equal((await srv.request('POST', '/api/mode', { mode: 'off' })).body.mode, 'off');
+    const restarted = await restart();
+    assert.equal((await restarted.request('GET', '/api/mode')).body.mode, 'off');
+    assert.equal((await restarted.request('GET', '/api/instances/gate')).body.state, 'idle');
+    assert.equal(restarted.system.deps.hub.count('instance'), 3);
+  });
+
   it('a gate snapshot that no longer matches the instances is brought up to date on start', async () => {
     let srv = await restart();
     await srv.hook(hookPayload('a', 'UserPromptSubmit'));
     // The instance's snapshot says working; make the gate's say nothing works.
-    await srv.system.deps.db.run(`UPDATE actor_snapshots SET snapshot = json_set(snapshot, '$.value', 'idle', '$.context.working', json('[]')) WHERE actor_id = 'gate'`);
+    await srv.system.deps.db.run(`UPDATE actor_snapshots SET snapshot = json_set(snapshot, '$.value', 'idle', '$.context.working', json('[]')) WHERE actor_id = '#gate'`);
     srv = await restart();
     const p = (await srv.request('GET', '/api/productivity')).body;
     assert.deepEqual([p.state, p.working_instances], ['productive', ['claude-a']]);

@@ -71,7 +71,7 @@ describe('work mode and state over HTTP', () => {
     assert.equal(set.body.remaining_s, 15 * 60);
     assert.equal(set.body.return_to, 'work_music');
     // answered after commit: the snapshot row already says break
-    const row = await srv.system.deps.db.get<{ snapshot: string }>("SELECT snapshot FROM actor_snapshots WHERE actor_id = 'mode'");
+    const row = await srv.system.deps.db.get<{ snapshot: string }>("SELECT snapshot FROM actor_snapshots WHERE actor_id = '#mode'");
     assert.equal(JSON.parse(row!.snapshot).context.mode, 'break');
 
     clock.advance(15 * MIN - 1);
@@ -95,7 +95,7 @@ describe('work mode and state over HTTP', () => {
       emitted.map((e) => e.event),
       [{ type: 'notify', intent: 'mode_timer_ended', instanceId: null, at: clock.now(), tool: null, message: 'break ended; back to work_music', from: 'break', to: 'work_music' }],
     );
-    const stored = await srv.system.deps.db.get<{ snapshot: string }>("SELECT snapshot FROM actor_snapshots WHERE actor_id = 'mode'");
+    const stored = await srv.system.deps.db.get<{ snapshot: string }>("SELECT snapshot FROM actor_snapshots WHERE actor_id = '#mode'");
     assert.equal(JSON.parse(stored!.snapshot).context.mode, 'work_music', 'the timer change is committed');
   });
 
@@ -226,13 +226,13 @@ describe('work mode and state over HTTP', () => {
   it('a mode snapshot that fails its checks starts afresh, and says so', async () => {
     let srv = await restart();
     await srv.request('POST', '/api/mode', { mode: 'break' });
-    await srv.system.deps.db.run(`UPDATE actor_snapshots SET snapshot = '{"status":"active","value":"steady","context":{"mode":7}}' WHERE actor_id = 'mode'`);
+    await srv.system.deps.db.run(`UPDATE actor_snapshots SET snapshot = '{"status":"active","value":"steady","context":{"mode":7}}' WHERE actor_id = '#mode'`);
     srv = await restart();
     assert.equal(srv.system.deps.workMode.start.how, 'reset');
     assert.equal((await srv.request('GET', '/api/mode')).body.mode, 'work_silence');
     const reset = (await srv.request('GET', '/api/events?type=actor.reset')).body.events;
     assert.equal(reset.length, 1);
-    assert.equal(reset[0].details.actor, 'mode');
+    assert.equal(reset[0].details.actor, '#mode');
     assert.match(reset[0].details.reason, /context/);
   });
 

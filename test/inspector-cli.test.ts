@@ -56,7 +56,7 @@ describe('token-api serve --inspect', () => {
       await delay(25);
     }
     const actors = seen.filter((e) => e.type === '@xstate.actor').map((e) => e.name);
-    for (const name of ['mode', 'gate', 'claude-inspected', 'timer']) assert.ok(actors.includes(name), `actor ${name} in ${actors.join(', ')}`);
+    for (const name of ['#mode', '#gate', 'claude-inspected', 'timer']) assert.ok(actors.includes(name), `actor ${name} in ${actors.join(', ')}`);
     assert.ok(want((e) => e.type === '@xstate.event' && e.event?.type === 'mode.update'));
     assert.ok(want((e) => e.type === '@xstate.event' && e.event?.type === 'instances.working'), 'the gate hears of the working instance');
   });

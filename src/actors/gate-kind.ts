@@ -8,7 +8,8 @@ import type { Clock } from './clock.js';
 import { createDeadlineTimer } from './deadline-timer.js';
 import type { ActorKind, AnyActor, AnySnapshot } from './hub.js';
 
-export const GATE_ACTOR_ID = 'gate';
+/** Outside the alphabet of instance ids (src/http/schemas.ts idSchema), so no instance can take it. */
+export const GATE_ACTOR_ID = '#gate';
 
 export function createGateKind(clock: Clock): ActorKind {
   const machine = gateMachine.provide({ actors: { graceTimer: createDeadlineTimer(clock, 'gate.grace_ended') } });

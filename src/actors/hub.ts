@@ -90,6 +90,13 @@ export interface Extra {
   events?: EventDraft[];
 }
 
+export class ActorExistsError extends Error {
+  constructor(readonly id: string) {
+    super(`an actor ${id} is already live`);
+    this.name = 'ActorExistsError';
+  }
+}
+
 export class ActorNotFoundError extends Error {
   constructor(readonly id: string) {
     super(`no live actor ${id}`);
@@ -325,6 +332,7 @@ export function createHub(deps: HubDeps) {
   return {
     /** Starts a new actor and commits its first snapshot (with `extra` rows). */
     spawn(id: string, kind: ActorKind, input: unknown, extra?: Extra): Promise<CommitNotice> {
+      if (entries.has(id)) return Promise.reject(new ActorExistsError(id));
       const entry = build(id, kind, { input }, null);
       dirty.set(id, entry);
       addExtra(extra);

@@ -8,7 +8,8 @@ import type { Clock } from './clock.js';
 import { createDeadlineTimer } from './deadline-timer.js';
 import type { ActorKind, AnyActor, AnySnapshot, EventDraft } from './hub.js';
 
-export const MODE_ACTOR_ID = 'mode';
+/** Outside the alphabet of instance ids (src/http/schemas.ts idSchema), so no instance can take it. */
+export const MODE_ACTOR_ID = '#mode';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
