@@ -7,6 +7,10 @@ import { startServer } from './server.js';
 import { hooksCommand } from './commands/hooks.js';
 import { codexNotifyCommand } from './commands/codex-notify.js';
 import { VERSION } from './version.js';
+import { TokenFileError } from './http/token-file.js';
+import { isLoopbackAddress } from './http/remote.js';
+import { startInspector, type InspectorHandle } from './inspector.js';
+import { machinesCommand, tokenCommand } from './mode-gate-commands.js';
 
 export class UsageError extends Error {}
 
@@ -42,10 +46,17 @@ function overridesFrom(values: Record<string, string | boolean | undefined>): Co
   return o;
 }
 
+function inspectPort(text: string | boolean | undefined): number {
+  if (typeof text !== 'string') return 7778;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--inspect-port must be a port number (0-65535), got "${text}"`);
+  return port;
+}
+
 const commands: Record<string, Command> = {
   serve: {
     summary: 'run the server (what `npm start` runs)',
-    usage: `token-api serve [--port N] [--host ADDR] [--home DIR] [--config FILE] [--log-level LEVEL]
+    usage: `token-api serve [--port N] [--host ADDR] [--home DIR] [--config FILE] [--log-level LEVEL] [--inspect [--inspect-port N]]
 
 Runs token-api in the foreground until SIGINT or SIGTERM.
 
@@ -54,9 +65,15 @@ Runs token-api in the foreground until SIGINT or SIGTERM.
   --home DIR        data directory (default ~/.token-api; env TOKEN_API_HOME)
   --config FILE     config file (default $TOKEN_API_HOME/config.json; env TOKEN_API_CONFIG)
   --log-level LEVEL trace, debug, info, warn, error, fatal or silent (default info)
+  --inspect         connect every actor (instances, mode, gate) to the Stately inspector
+                    and print the page to open (served on 127.0.0.1 only)
+  --inspect-port N  port of the inspector page and its relay (default 7778; 0 picks one)
+
+Beyond loopback (--host 0.0.0.0), requests need "Authorization: Bearer <token>"
+(\`token-api token\` prints it), except gate checks from gate_check_networks.
 
 Logs go to $TOKEN_API_HOME/logs/token-api.log and to stderr.`,
-    options: { ...commonOptions, port: { type: 'string', short: 'p' }, host: { type: 'string' }, 'log-level': { type: 'string' } },
+    options: { ...commonOptions, port: { type: 'string', short: 'p' }, host: { type: 'string' }, 'log-level': { type: 'string' }, inspect: { type: 'boolean' }, 'inspect-port': { type: 'string' } },
     async run(values) {
       const config = loadConfig(overridesFrom(values));
       // Signals are handled from the very start, so a stop during start-up is clean too.
@@ -71,9 +88,20 @@ Logs go to $TOKEN_API_HOME/logs/token-api.log and to stderr.`,
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       let server;
+      let inspector: InspectorHandle | null = null;
+      if (values.inspect) {
+        const port = inspectPort(values['inspect-port']);
+        try {
+          inspector = await startInspector({ port });
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`the inspector port ${port} is already in use; choose another with --inspect-port`);
+          throw err;
+        }
+      }
       try {
-        server = await startServer(config, { logToStderr: true });
+        server = await startServer(config, { logToStderr: true, inspect: inspector?.inspect });
       } catch (err) {
+        await inspector?.close();
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EADDRINUSE') {
           throw new UsageError(`${config.host}:${config.port} is already in use; is token-api already running? Choose another port with --port.`);
@@ -82,6 +110,11 @@ Logs go to $TOKEN_API_HOME/logs/token-api.log and to stderr.`,
         if (code === 'EACCES') throw new UsageError(`not allowed to listen on ${config.host}:${config.port}`);
         throw err;
       }
+      process.stderr.write(`token-api ${VERSION} listening on ${server.url} (data in ${config.home})\n`);
+      if (!isLoopbackAddress(config.host) && config.host !== 'localhost') {
+        process.stderr.write(`listening on ${config.host}: other machines need "Authorization: Bearer <token>" (token-api token), except gate checks from ${config.gateCheckNetworks.join(', ')}\n`);
+      }
+      if (inspector) process.stderr.write(`inspector: open ${inspector.url} in a browser\n`);
       const { restore } = server.system;
       if (restore.restored + restore.rebuilt + restore.retired > 0) {
         process.stderr.write(
@@ -92,6 +125,7 @@ Logs go to $TOKEN_API_HOME/logs/token-api.log and to stderr.`,
       if (!signalled) await new Promise<void>((resolve) => (wake = resolve));
       try {
         await server.close();
+        await inspector?.close();
         return 0;
       } catch (err) {
         process.stderr.write(`error while stopping: ${(err as Error).message}\n`);
@@ -101,6 +135,8 @@ Logs go to $TOKEN_API_HOME/logs/token-api.log and to stderr.`,
   },
   hooks: hooksCommand,
   'codex-notify': codexNotifyCommand,
+  token: tokenCommand(commonOptions, overridesFrom),
+  machines: machinesCommand(),
 };
 
 function mainHelp(): string {
@@ -147,7 +183,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await command.run(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError || err instanceof DatabaseError || err instanceof MigrationError) {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof DatabaseError || err instanceof MigrationError || err instanceof TokenFileError) {
       process.stderr.write(`token-api ${name}: ${err.message}\n`);
       return err instanceof UsageError ? 2 : 1;
     }

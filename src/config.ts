@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { notificationsConfig, notificationsFileSchema, type NotificationsConfig } from './config-notifications.js';
+import { modeGateFileKeys, modeGateProblems, resolveModeGateConfig, type ModeGateConfig } from './mode-gate-config.js';
 
 export const deviceSchema = z
   .object({
@@ -58,6 +59,7 @@ const fileSchema = z
       .strict()
       .optional(),
     notifications: notificationsFileSchema.optional(),
+    ...modeGateFileKeys,
   })
   .strict();
 
@@ -89,6 +91,15 @@ export interface Config {
   hookSpoolMaxBytes: number;
   codex: { enabled: boolean; home: string; idleMs: number; pollMs: number };
   notifications: NotificationsConfig;
+  /** The API token for callers beyond loopback (created on first start, mode 0600). */
+  tokenFile: string;
+  /** Work mode and productivity gate (src/mode-gate-config.ts). */
+  modes: ModeGateConfig['modes'];
+  defaultMode: ModeGateConfig['defaultMode'];
+  stateVariables: ModeGateConfig['stateVariables'];
+  gateGraceMs: ModeGateConfig['gateGraceMs'];
+  distractingApps: ModeGateConfig['distractingApps'];
+  gateCheckNetworks: ModeGateConfig['gateCheckNetworks'];
 }
 
 export interface ConfigOverrides {
@@ -134,6 +145,8 @@ function readConfigFile(path: string, explicit: boolean): ConfigFile {
     );
     throw new ConfigError(`config file ${path} is invalid:\n${lines.join('\n')}`);
   }
+  const problems = modeGateProblems(parsed.data);
+  if (problems.length > 0) throw new ConfigError(`config file ${path} is invalid:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   return parsed.data;
 }
 
@@ -201,5 +214,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       pollMs: (file.codex?.poll_seconds ?? 1) * 1000,
     },
     notifications: notificationsConfig(file.notifications, home, localDevice, file.profiles?.voices),
+    tokenFile: join(home, 'token'),
+    ...resolveModeGateConfig(file),
   };
 }

@@ -12,7 +12,7 @@ import { createHookSpool, type DrainReport } from './actors/hook-spool.js';
 import { createCodex } from './actors/codex.js';
 import { createInstanceKind } from './actors/instance-kind.js';
 import { createInstances } from './actors/instances.js';
-import type { ModeSource } from './actors/mode-source.js';
+import { DEFAULT_MODE, type ModeSource, type ModeState } from './actors/mode-source.js';
 import { startNotifications } from './actors/notifications-system.js';
 import { startProcessMonitor } from './actors/process-monitor.js';
 import { restoreInstances, type RestoreReport } from './actors/restore-instances.js';
@@ -24,6 +24,12 @@ import { createApp } from './http/app.js';
 import type { AppDeps } from './http/deps.js';
 import { createLogger } from './logger.js';
 import { VERSION } from './version.js';
+import type { IncomingMessage } from 'node:http';
+import type { InspectionEvent, Observer } from 'xstate';
+import { createProductivityGate } from './actors/productivity-gate.js';
+import { createWorkMode } from './actors/work-mode.js';
+import { createAuthPolicy } from './http/auth.js';
+import { ensureTokenFile } from './http/token-file.js';
 
 export interface SystemOptions {
   clock?: Clock;
@@ -36,6 +42,10 @@ export interface SystemOptions {
   wallNow?: () => number;
   /** Where notification routing reads the work mode (default: work_music, no focus). */
   mode?: ModeSource;
+  /** Connects every actor to an inspector (`serve --inspect`). */
+  inspect?: Observer<InspectionEvent>;
+  /** Replaces the socket's remote address for the access policy (tests). */
+  peerAddress?: (req: IncomingMessage) => string | undefined;
 }
 
 export interface System {
@@ -62,10 +72,14 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     throw err;
   }
   const writer = createWriter(db);
-  const hub = createHub({ writer, logger, eventDetailsMaxBytes: config.eventDetailsMaxBytes });
+  const hub = createHub({ writer, logger, eventDetailsMaxBytes: config.eventDetailsMaxBytes, inspect: options.inspect });
   const devices = await createDeviceDirectory({ db, hub, configured: config.devices, now: () => clock.now() });
   const kind = createInstanceKind(clock);
-  const notifying = await startNotifications({ config, db, hub, devices, clock, logger, mode: options.mode });
+  // Notifications start first (their planner must see intents emitted during restore), so they
+  // read the work mode through a reference that the mode actor fills in below.
+  let workModeRef: { current(): ModeState } | null = null;
+  const modeSource: ModeSource = options.mode ?? { current: () => workModeRef?.current() ?? { mode: DEFAULT_MODE, focus: false } };
+  const notifying = await startNotifications({ config, db, hub, devices, clock, logger, mode: modeSource });
   const instances = await createInstances({
     db,
     hub,
@@ -88,6 +102,16 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     profiles: notifying.voicePool.profiles,
   });
   logger.info(restore, 'instances restored');
+  // The work mode and the productivity gate (which follows the restored instances), and the
+  // token and access policy for callers beyond loopback.
+  const workMode = await createWorkMode({ db, hub, clock, logger, config });
+  workModeRef = workMode;
+  const gate = await createProductivityGate({ db, hub, clock, logger, mode: workMode, devices, localDevice: config.localDevice, config });
+  logger.info({ mode: workMode.start.how, gate: gate.start.how }, 'mode and gate started');
+  const tokenFile = ensureTokenFile(config.tokenFile);
+  if (tokenFile.created) logger.info({ file: config.tokenFile }, 'API token created (token-api token prints it)');
+  if (tokenFile.repairedMode) logger.warn({ file: config.tokenFile }, 'the token file was readable by others; its mode is 0600 again');
+  const auth = createAuthPolicy({ token: tokenFile.token, gateCheckNetworks: config.gateCheckNetworks });
   const processMonitor = startProcessMonitor({ instances, clock, intervalMs: config.processCheckMs, logger, exists: options.processExists });
   // Events the hook script spooled while the server was down, replayed before anything new.
   const spool = createHookSpool({ dir: config.spoolDir, instances, hub, clock, logger, wallNow: options.wallNow });
@@ -109,6 +133,10 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     spool,
     codex,
     notifications: notifying.notifications,
+    workMode,
+    gate,
+    auth,
+    peerAddress: options.peerAddress,
   };
   const app = createApp(deps);
   let shut: Promise<void> | null = null;

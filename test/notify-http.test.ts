@@ -27,6 +27,8 @@ describe('notification routes', () => {
     process.env.FAKE_PS_LOG = log;
     phone = await startPhone();
     const config: ConfigFile = {
+      // work_music speaks and plays (the default work_silence only plays)
+      default_mode: 'work_music',
       devices: [{ id: 'pixel-phone', type: 'mobile', tailscale_ip: '100.102.92.24', notification_method: 'webhook', webhook_url: phone.url }],
       notifications: {
         coalesce_seconds: 0,

@@ -4,8 +4,10 @@
 // callers get a promise that settles only after SQLite has it. An actor's snapshot is
 // serialised once per transaction, when the batch starts, however many events it took
 // meanwhile. If a transaction fails, the actors it touched are rebuilt from their last
-// committed snapshot, so memory never runs ahead of the database for long.
-import { createActor, type AnyStateMachine, type Actor, type SnapshotFrom } from 'xstate';
+// committed snapshot, so memory never runs ahead of the database for long. Observers hear
+// of every transition of one machine's actors synchronously, and what they `forward` to
+// another actor joins the same transaction (the gate follows the instances this way).
+import { createActor, type AnyStateMachine, type Actor, type InspectionEvent, type Observer, type SnapshotFrom } from 'xstate';
 import type { Logger } from 'pino';
 import type { WriteOp, Writer } from '../db/writer.js';
 import { boundedJson } from './event-details.js';
@@ -55,6 +57,8 @@ export interface CommitNotice {
 }
 
 export type CommitListener = (notice: CommitNotice) => void;
+/** Hears every snapshot of an actor of one machine as it happens (before commit); must be cheap. */
+export type ChangeObserver = (id: string, snapshot: AnySnapshot) => void;
 /**
  * Turns an emitted event into rows for the same transaction (the notification outbox, say).
  * `source` is the emitting actor's snapshot after the change (also when that change ended it).
@@ -80,11 +84,20 @@ export interface HubDeps {
   writer: Writer;
   logger: Logger;
   eventDetailsMaxBytes: number;
+  /** Inspection observer every actor is connected to (`serve --inspect`). */
+  inspect?: Observer<InspectionEvent>;
 }
 
 export interface Extra {
   ops?: WriteOp[];
   events?: EventDraft[];
+}
+
+export class ActorExistsError extends Error {
+  constructor(readonly id: string) {
+    super(`an actor ${id} is already live`);
+    this.name = 'ActorExistsError';
+  }
 }
 
 export class ActorNotFoundError extends Error {
@@ -98,12 +111,15 @@ export function createHub(deps: HubDeps) {
   const entries = new Map<string, Entry>();
   const listeners = new Set<CommitListener>();
   const planners: EmitPlanner[] = [];
+  const observers = new Map<string, Set<ChangeObserver>>();
 
   let dirty = new Map<string, Entry>();
   let pendingOps: WriteOp[] = [];
   let pendingEvents: EventDraft[] = [];
   let pendingEmitted: EmittedIntent[] = [];
   let scheduled = false;
+  /** Rows from `note` wait for the end of this event-loop turn (or an earlier commit). */
+  let noted = false;
   /** True while the hub itself is sending, so changes are committed by the caller's batch. */
   let sending = false;
 
@@ -121,16 +137,30 @@ export function createHub(deps: HubDeps) {
     };
   }
 
+  function notifyObservers(entry: Entry, snapshot: AnySnapshot): void {
+    const set = observers.get(entry.kind.machine.id);
+    if (!set) return;
+    for (const o of set) {
+      try {
+        o(entry.id, snapshot);
+      } catch (err) {
+        deps.logger.error({ err, actor: entry.id }, 'change observer failed');
+      }
+    }
+  }
+
   function attach(entry: Entry): void {
     const sub = entry.actor.subscribe({
-      next: () => {
+      next: (snapshot) => {
         dirty.set(entry.id, entry);
         if (!sending) schedule();
+        notifyObservers(entry, snapshot as AnySnapshot);
       },
       error: (err) => {
         deps.logger.error({ err, actor: entry.id }, 'actor failed; retired from the hub');
         if (entries.get(entry.id) === entry) entries.delete(entry.id);
         dirty.delete(entry.id);
+        notifyObservers(entry, entry.actor.getSnapshot() as AnySnapshot);
         pendingEvents.push({ type: 'actor.error', at: Date.now(), instanceId: entry.id, details: { message: String((err as Error)?.message ?? err) } });
         schedule();
       },
@@ -150,6 +180,16 @@ export function createHub(deps: HubDeps) {
     queueMicrotask(() => {
       if (!scheduled) return;
       commit().catch((err) => deps.logger.error({ err }, 'background commit failed'));
+    });
+  }
+
+  /** Commits what `note` gathered once this event-loop turn's I/O callbacks have run. */
+  function scheduleNoted(): void {
+    if (noted) return;
+    noted = true;
+    setImmediate(() => {
+      if (!noted) return;
+      commit().catch((err) => deps.logger.error({ err }, 'could not write recorded events'));
     });
   }
 
@@ -180,6 +220,7 @@ export function createHub(deps: HubDeps) {
   /** Hands everything collected so far to the writer as one unit; resolves after COMMIT. */
   function commit(): Promise<CommitNotice> {
     scheduled = false;
+    noted = false;
     const batch = dirty;
     const ops = pendingOps;
     const events = pendingEvents;
@@ -237,12 +278,21 @@ export function createHub(deps: HubDeps) {
   }
 
   function rollback(touched: Entry[]): void {
+    // Stop every touched actor first, then rebuild: all of them go back to one committed
+    // state together, so what observers forward while they rebuild cannot mix the two.
     for (const entry of touched) {
       entry.queued = false;
       entry.unsubscribe();
       entry.actor.stop();
       if (entries.get(entry.id) === entry) entries.delete(entry.id);
-      if (entry.committedJson === null) continue;
+      // A change forwarded to this (now stopped) actor meanwhile must not be written.
+      if (dirty.get(entry.id) === entry) dirty.delete(entry.id);
+    }
+    for (const entry of touched) {
+      if (entry.committedJson === null) {
+        notifyObservers(entry, entry.actor.getSnapshot() as AnySnapshot);
+        continue;
+      }
       try {
         const restored = build(entry.id, entry.kind, { snapshot: JSON.parse(entry.committedJson) }, entry.committedJson);
         restored.lastSnapshot = restored.actor.getSnapshot() as AnySnapshot;
@@ -255,24 +305,26 @@ export function createHub(deps: HubDeps) {
 
   function build(id: string, kind: ActorKind, from: { snapshot: unknown } | { input: unknown }, committedJson: string | null): Entry {
     const actor = kind.create(id, from);
+    if (deps.inspect) {
+      // Root actors are created by their kinds; connect them (and their children) here.
+      actor.system.inspect(deps.inspect);
+      deps.inspect.next?.({ type: '@xstate.actor', actorRef: actor, rootId: actor.sessionId });
+    }
     const entry: Entry = { id, kind, actor, committedJson, lastSnapshot: null, queued: false, flushing: null, unsubscribe: () => undefined };
     attach(entry);
     entries.set(id, entry);
-    sending = true;
-    try {
-      actor.start();
-    } finally {
-      sending = false;
-    }
+    withSending(() => actor.start());
     return entry;
   }
 
+  /** Runs fn with changes left to the caller's commit; nests (an observer may forward). */
   function withSending<T>(fn: () => T): T {
+    const was = sending;
     sending = true;
     try {
       return fn();
     } finally {
-      sending = false;
+      sending = was;
     }
   }
 
@@ -284,6 +336,7 @@ export function createHub(deps: HubDeps) {
   return {
     /** Starts a new actor and commits its first snapshot (with `extra` rows). */
     spawn(id: string, kind: ActorKind, input: unknown, extra?: Extra): Promise<CommitNotice> {
+      if (entries.has(id)) return Promise.reject(new ActorExistsError(id));
       const entry = build(id, kind, { input }, null);
       dirty.set(id, entry);
       addExtra(extra);
@@ -347,6 +400,33 @@ export function createHub(deps: HubDeps) {
       return n;
     },
 
+    /**
+     * Observes every transition of the actors of one machine, synchronously, as it happens
+     * (including actors being restored, failing or rolled back). For cheap bookkeeping and
+     * `forward`; anything slow belongs in a commit listener.
+     */
+    observe(machineId: string, observer: ChangeObserver): () => void {
+      let set = observers.get(machineId);
+      if (!set) observers.set(machineId, (set = new Set()));
+      set.add(observer);
+      return () => set.delete(observer);
+    },
+
+    /**
+     * Sends an event to a live actor without a commit of its own: from an observer, the change
+     * joins the transaction of the change being observed; elsewhere it is committed on the
+     * next microtask. False when there is no such live actor.
+     */
+    forward<E extends { type: string }>(id: string, event: E): boolean {
+      const entry = entries.get(id);
+      if (!entry) return false;
+      withSending(() => entry.actor.send(event));
+      dirty.set(id, entry);
+      // Within hub.send the caller's commit takes it first and this finds nothing to do.
+      schedule();
+      return true;
+    },
+
     onCommit(listener: CommitListener): () => void {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -357,8 +437,18 @@ export function createHub(deps: HubDeps) {
     },
 
     /** Commits changes made by timers that are still waiting for their microtask, then waits for the writer. */
+    /**
+     * Adds event rows that record something which changed no state (a gate check) to the next
+     * transaction, without a promise to wait on: they are gathered for one event-loop turn and
+     * committed together (failures are logged). `flush` commits them too.
+     */
+    note(events: EventDraft[]): void {
+      for (const e of events) pendingEvents.push(e);
+      scheduleNoted();
+    },
+
     async flush(): Promise<void> {
-      if (scheduled) await commit().catch(() => undefined);
+      if (scheduled || noted) await commit().catch(() => undefined);
       await deps.writer.flush();
     },
 

@@ -13,12 +13,17 @@ import { codexRouter } from './routes/codex.js';
 import { instancesRouter } from './routes/instances.js';
 import { notificationsRouter } from './routes/notifications.js';
 import { rootRouter } from './routes/root.js';
+import { authMiddleware } from './auth.js';
+import { gateRouter } from './routes/gate.js';
+import { modeRouter } from './routes/mode.js';
+import { withGateFastPath } from './gate-fast-path.js';
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   app.silent = true;
   app.on('error', (err: Error) => deps.logger.debug({ err }, 'koa error'));
   app.use(errorMiddleware(deps.logger));
+  app.use(authMiddleware(deps.auth, deps.peerAddress));
   for (const router of [
     hooksRouter(deps),
     instancesRouter(deps),
@@ -30,6 +35,8 @@ export function createApp(deps: AppDeps): Koa {
     rootRouter(deps),
     hookSpoolRouter(deps),
     codexRouter(deps),
+    modeRouter(deps),
+    gateRouter(deps),
   ]) {
     app.use(router.routes());
     app.use(
@@ -40,5 +47,5 @@ export function createApp(deps: AppDeps): Koa {
       }),
     );
   }
-  return app;
+  return withGateFastPath(app, deps);
 }

@@ -10,6 +10,10 @@ import type { Notifications } from '../actors/notifications.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Writer } from '../db/writer.js';
+import type { IncomingMessage } from 'node:http';
+import type { ProductivityGate } from '../actors/productivity-gate.js';
+import type { WorkMode } from '../actors/work-mode.js';
+import type { AuthPolicy } from './auth.js';
 
 export interface AppDeps {
   config: Config;
@@ -28,4 +32,9 @@ export interface AppDeps {
   codex: CodexIntegration;
   /** Notification routing, outbox and channels. */
   notifications: Notifications;
+  workMode: WorkMode;
+  gate: ProductivityGate;
+  auth: AuthPolicy;
+  /** Where a request comes from, when not its socket's address (tests inject other hosts). */
+  peerAddress?: (req: IncomingMessage) => string | undefined;
 }

@@ -6,6 +6,13 @@ import type { AppDeps } from '../deps.js';
 import { parseOr400 } from '../errors.js';
 import { dashboardQuerySchema } from '../schemas.js';
 
+/** The mode, focus and gate, under the seed's names too (productivity_active, focus_enabled). */
+function dashboardModeFields(deps: AppDeps) {
+  const mode = deps.workMode.view();
+  const gate = deps.gate.productivity();
+  return { mode: mode.mode, mode_deadline: mode.deadline, focus: mode.focus, focus_enabled: mode.focus, productivity_active: gate.productive, gate };
+}
+
 export function dashboardRouter(deps: AppDeps): Router {
   const router = new Router();
   router.get('/api/dashboard', async (ctx) => {
@@ -20,6 +27,7 @@ export function dashboardRouter(deps: AppDeps): Router {
       instances: instances.map(instanceView),
       counts,
       recent_events: events.map(eventView),
+      ...dashboardModeFields(deps),
     };
   });
   return router;

@@ -34,7 +34,7 @@ export function healthRouter(deps: AppDeps): Router {
         writes_ok: writer.healthy,
         last_error: writer.lastError,
       },
-      actors: { total: deps.hub.count(), instances: deps.hub.count('instance'), instances_by_state: byState },
+      actors: { total: deps.hub.count(), instances: deps.hub.count('instance'), instances_by_state: byState, mode: deps.hub.count('mode'), gate: deps.hub.count('gate') },
       notifications: deps.notifications.status(),
     };
   });

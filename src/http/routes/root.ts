@@ -1,11 +1,22 @@
-// GET /: the service's name and version (the legacy gate check lives here too, with the gate).
+// GET /: the service's name and version; with `?app=`, the legacy gate check for MacroDroid:
+// a text/plain body of exactly `allowed` or `blocked`, status 200 both ways.
 import Router from '@koa/router';
 import type { AppDeps } from '../deps.js';
+import { parseOr400 } from '../errors.js';
+import { rootQuerySchema } from '../mode-schemas.js';
+import { checkSource } from './gate.js';
 
 export function rootRouter(deps: AppDeps): Router {
   const router = new Router();
   router.get('/', (ctx) => {
-    ctx.body = { service: 'token-api', version: deps.version };
+    const q = parseOr400(rootQuerySchema, ctx.query, 'query');
+    if (q.app === undefined) {
+      ctx.body = { service: 'token-api', version: deps.version };
+      return;
+    }
+    const answer = deps.gate.check(q.app, checkSource(deps, ctx, 'legacy'));
+    ctx.type = 'text/plain';
+    ctx.body = answer.allowed ? 'allowed' : 'blocked';
   });
   return router;
 }

@@ -1,0 +1,83 @@
+// Who may call: requests from loopback always; gate checks (GET /api/check, GET /) from the
+// configured networks (loopback and Tailscale's 100.64.0.0/10 by default) without a token;
+// everything else from beyond loopback needs `Authorization: Bearer <token>`. The policy is
+// a plain function of the request's facts, so the WebSocket feed applies the same rules.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Context, Next } from 'koa';
+import { networkMatcher } from '../mode-gate-config.js';
+import { HttpError } from './errors.js';
+import { isLoopbackAddress } from './remote.js';
+
+export interface AuthPolicy {
+  /** Whether `token` is the API token (constant time). */
+  tokenMatches(token: string): boolean;
+  /** Whether an address may ask the gate without the token. */
+  mayCheckWithoutToken(address: string | undefined): boolean;
+}
+
+export interface RequestFacts {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  remoteAddress: string | undefined;
+  /** The Authorization header, if any. */
+  authorization: string | undefined;
+}
+
+export type AuthDecision = { ok: true; via: 'loopback' | 'check_network' | 'token' } | { ok: false; reason: string };
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+export function createAuthPolicy(o: { token: string; gateCheckNetworks: readonly string[] }): AuthPolicy {
+  const want = digest(o.token);
+  const inNetworks = networkMatcher(o.gateCheckNetworks);
+  return {
+    tokenMatches: (token) => timingSafeEqual(digest(token), want),
+    mayCheckWithoutToken: inNetworks,
+  };
+}
+
+/** Read-only gate checks: the only requests some networks may make without the token. */
+export function isGateCheck(method: string, path: string): boolean {
+  return (method === 'GET' || method === 'HEAD') && (path === '/api/check' || path === '/');
+}
+
+export function bearerToken(header: string | undefined): string | null {
+  const m = header ? /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header) : null;
+  return m ? m[1]! : null;
+}
+
+export function authorize(policy: AuthPolicy, r: RequestFacts): AuthDecision {
+  if (isLoopbackAddress(r.remoteAddress)) return { ok: true, via: 'loopback' };
+  if (isGateCheck(r.method, r.path) && policy.mayCheckWithoutToken(r.remoteAddress)) return { ok: true, via: 'check_network' };
+  const token = bearerToken(r.authorization);
+  if (token !== null && policy.tokenMatches(token)) return { ok: true, via: 'token' };
+  const who = r.remoteAddress ?? 'an unknown address';
+  return {
+    ok: false,
+    reason:
+      token === null
+        ? `requests from ${who} need "Authorization: Bearer <token>" (run \`token-api token\` on the server to see it)`
+        : `the token sent from ${who} is not this server's token (run \`token-api token\` on the server to see it)`,
+  };
+}
+
+/** The facts of a raw Node request (an HTTP request or a WebSocket upgrade). */
+export function requestFacts(req: IncomingMessage, remoteAddress: string | undefined = req.socket.remoteAddress): RequestFacts {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return { method: req.method ?? 'GET', path: q === -1 ? url : url.slice(0, q), remoteAddress, authorization: req.headers.authorization };
+}
+
+/** Koa middleware: 401 (in the error shape, before any route runs) when the policy refuses. */
+export function authMiddleware(policy: AuthPolicy, peerAddress: (req: IncomingMessage) => string | undefined = (req) => req.socket.remoteAddress) {
+  return async function auth(ctx: Context, next: Next): Promise<void> {
+    const d = authorize(policy, requestFacts(ctx.req, peerAddress(ctx.req)));
+    if (!d.ok) {
+      ctx.set('WWW-Authenticate', 'Bearer realm="token-api"');
+      throw new HttpError(401, 'unauthorized', d.reason);
+    }
+    await next();
+  };
+}
