@@ -12,6 +12,7 @@ import { createInstanceKind } from './actors/instance-kind.js';
 import { createInstances } from './actors/instances.js';
 import { startProcessMonitor } from './actors/process-monitor.js';
 import { restoreInstances, type RestoreReport } from './actors/restore-instances.js';
+import { startUsageWatcher } from './actors/usage-watcher.js';
 import type { Config } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrate } from './db/migrations.js';
@@ -20,6 +21,7 @@ import { createApp } from './http/app.js';
 import type { AppDeps } from './http/deps.js';
 import { createLogger } from './logger.js';
 import { VERSION } from './version.js';
+import { createUsageService, type UsageService } from './usage/service.js';
 
 export interface SystemOptions {
   clock?: Clock;
@@ -35,6 +37,8 @@ export interface System {
   app: ReturnType<typeof createApp>;
   restore: RestoreReport;
   processMonitor: ReturnType<typeof startProcessMonitor>;
+  usage: UsageService;
+  usageWatcher: ReturnType<typeof startUsageWatcher>;
   /** Stops timers, flushes the writer and closes the database. */
   shutdown(): Promise<void>;
 }
@@ -79,7 +83,22 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
   logger.info(restore, 'instances restored');
   const processMonitor = startProcessMonitor({ instances, clock, intervalMs: config.processCheckMs, logger, exists: options.processExists });
 
-  const deps: AppDeps = { config, logger, clock, db, writer, hub, instances, devices, version: VERSION, startedAt: clock.now() };
+  const usage = createUsageService({
+    db,
+    hub,
+    logger,
+    now: () => clock.now(),
+    settings: {
+      timezone: config.usageTimezone,
+      roots: { claudeDirs: config.usageClaudeDirs, codexDirs: config.usageCodexDirs },
+      localDevice: config.localDevice,
+      pricing: config.usagePricing,
+    },
+  });
+  await usage.start();
+  const usageWatcher = startUsageWatcher({ hub, instances, usage, clock, logger, scanIntervalMs: config.usageScanIntervalMs, liveIntervalMs: config.usageLiveIntervalMs });
+
+  const deps: AppDeps = { config, logger, clock, db, writer, hub, instances, devices, version: VERSION, startedAt: clock.now(), usage };
   const app = createApp(deps);
   let shut: Promise<void> | null = null;
   return {
@@ -87,9 +106,13 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     app,
     restore,
     processMonitor,
+    usage,
+    usageWatcher,
     shutdown() {
       shut ??= (async () => {
         processMonitor.stop();
+        await usageWatcher.stop();
+        await usage.idle();
         await hub.flush();
         hub.stopAll();
         await writer.close();

@@ -10,6 +10,7 @@ import { healthRouter } from './routes/health.js';
 import { hooksRouter } from './routes/hooks.js';
 import { instancesRouter } from './routes/instances.js';
 import { rootRouter } from './routes/root.js';
+import { usageRouter } from './routes/usage.js';
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
@@ -24,6 +25,7 @@ export function createApp(deps: AppDeps): Koa {
     dashboardRouter(deps),
     healthRouter(deps),
     rootRouter(deps),
+    usageRouter(deps),
   ]) {
     app.use(router.routes());
     app.use(

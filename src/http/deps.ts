@@ -7,6 +7,7 @@ import type { Instances } from '../actors/instances.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Writer } from '../db/writer.js';
+import type { UsageService } from '../usage/service.js';
 
 export interface AppDeps {
   config: Config;
@@ -19,4 +20,5 @@ export interface AppDeps {
   devices: DeviceDirectory;
   version: string;
   startedAt: number;
+  usage: UsageService;
 }
