@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, type ConfigOverrides } from './config.js';
 import { DatabaseError } from './db/database.js';
 import { MigrationError } from './db/migrations.js';
 import { startServer } from './server.js';
+import { usageCommand } from './usage/command.js';
 import { VERSION } from './version.js';
 
 export class UsageError extends Error {}
@@ -95,6 +96,7 @@ Logs go to $TOKEN_API_HOME/logs/token-api.log and to stderr.`,
       }
     },
   },
+  usage: usageCommand,
 };
 
 function mainHelp(): string {

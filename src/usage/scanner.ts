@@ -13,6 +13,8 @@ import { cursorOp, type StoredCursor, type UsageStore } from './store.js';
 import type { AttributedRecord, StoredRecord, UsageSource } from './types.js';
 
 export interface ScanProgress {
+  /** No file had been read before this scan. */
+  first: boolean;
   filesTotal: number;
   filesDone: number;
   bytesTotal: number;
@@ -40,6 +42,8 @@ export interface ScannerDeps {
   now: () => number;
   /** Records per transaction. */
   batchRecords?: number;
+  /** Bytes read at a time. */
+  chunkBytes?: number;
   /** Hears every batch of newly stored records, after commit. */
   onRecords?: (records: StoredRecord[]) => void;
 }
@@ -124,6 +128,7 @@ export function createScanner(deps: ScannerDeps) {
       const outcome = await readNewLines(path, prev?.cursor ?? null, {
         markers: MARKERS[source],
         signal: opts.signal,
+        chunkBytes: deps.chunkBytes,
         onStart(info) {
           start = { size: info.size, mtimeMs: info.mtimeMs, head: info.head };
           if (info.restarted && source === 'codex') state = newCodexState();
@@ -166,6 +171,7 @@ export function createScanner(deps: ScannerDeps) {
       const files = await discoverTranscripts(deps.roots);
       const todo = files.filter((f) => !unchanged(map.get(f.path), f.size, f.mtimeMs));
       const progress: ScanProgress = {
+        first,
         filesTotal: todo.length,
         filesDone: 0,
         bytesTotal: todo.reduce((n, f) => n + Math.max(0, f.size - Math.min(map.get(f.path)?.cursor.offset ?? 0, f.size)), 0),

@@ -167,9 +167,9 @@ export function createUsageStore(deps: UsageStoreDeps) {
       });
     },
 
-    /** Records of one device after a sequence number, oldest first (for pushing). */
-    recordsAfter(deviceId: string, afterSeq: number, limit: number): Promise<RecordRow[]> {
-      return db.all<RecordRow>('SELECT * FROM usage_records WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?', [deviceId, afterSeq, limit]);
+    /** Records stored after a sequence number, oldest first (for pushing). */
+    allRecordsAfter(afterSeq: number, limit: number): Promise<RecordRow[]> {
+      return db.all<RecordRow>('SELECT * FROM usage_records WHERE seq > ? ORDER BY seq LIMIT ?', [afterSeq, limit]);
     },
 
     async pushCursor(target: string, deviceId: string): Promise<number> {

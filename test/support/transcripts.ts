@@ -41,7 +41,7 @@ export interface Corpus {
   codexExpected: Map<string, Totals>;
   /** A Claude file whose last line is torn, and the rest of that line. */
   torn: { path: string; rest: string } | null;
-  /** Keys (message.id:requestId) of every distinct Claude response. */
+  /** Record keys of every distinct Claude response (message.id:requestId, or uuid:<line uuid> without a requestId). */
   keys: Set<string>;
 }
 
@@ -215,7 +215,9 @@ export function generateCorpus(o: CorpusOptions): Corpus {
     if (s === 1) {
       t += 2000;
       const usage = { input: 11, output: 222, cacheCreation: 333, cacheRead: 4444 };
-      sink.line({ parentUuid: parent, ...base, type: 'assistant', message: { id: `msg_01${hex(22)}`, role: 'assistant', model, content: [], usage: { input_tokens: 11, output_tokens: 222, cache_creation_input_tokens: 333, cache_read_input_tokens: 4444 } }, uuid: uuid(), timestamp: stamp() });
+      const lineUuid = uuid();
+      sink.line({ parentUuid: parent, ...base, type: 'assistant', message: { id: `msg_01${hex(22)}`, role: 'assistant', model, content: [], usage: { input_tokens: 11, output_tokens: 222, cache_creation_input_tokens: 333, cache_read_input_tokens: 4444 } }, uuid: lineUuid, timestamp: stamp() });
+      keys.add(`uuid:${lineUuid}`);
       addTotals(expected, stamp().slice(0, 10), model, usage);
     }
     // The second session's file ends with a torn line: a response still being written.
