@@ -3,7 +3,6 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, type ConfigOverrides } from './config.js';
 import { DatabaseError } from './db/database.js';
 import { MigrationError } from './db/migrations.js';
-import { startServer } from './server.js';
 import { usageCommand } from './usage/command.js';
 import { VERSION } from './version.js';
 
@@ -71,6 +70,8 @@ Logs go to $TOKEN_API_HOME/logs/token-api.log and to stderr.`,
       process.on('SIGTERM', onSignal);
       let server;
       try {
+        // Loaded here, not at the top: the other commands do without the server's modules.
+        const { startServer } = await import('./server.js');
         server = await startServer(config, { logToStderr: true });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;

@@ -170,3 +170,83 @@ describe('cost from the pricing table', () => {
     home.cleanup();
   });
 });
+
+describe('reading fields from the bytes agrees with JSON.parse', () => {
+  /** The plain reading: JSON.parse the whole line, then the same rules. */
+  function reference(line: string) {
+    let v: Record<string, any>;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      return null;
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+    const m = v.message;
+    if (typeof m !== 'object' || m === null || Array.isArray(m) || typeof m.usage !== 'object' || m.usage === null || Array.isArray(m.usage)) return null;
+    const u = m.usage;
+    const count = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+    if (!count(u.input_tokens) || !count(u.output_tokens)) return null;
+    for (const k of ['cache_creation_input_tokens', 'cache_read_input_tokens']) if (u[k] !== undefined && u[k] !== null && !count(u[k])) return null;
+    if (typeof v.timestamp !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3})?Z$/.test(v.timestamp)) return null;
+    if (v.isApiErrorMessage === true) return null;
+    let model = typeof m.model === 'string' && m.model ? m.model : 'unknown';
+    if (model === '<synthetic>') return null;
+    if (u.speed === 'fast') model += '-fast';
+    return { model, sessionId: typeof v.sessionId === 'string' && v.sessionId ? v.sessionId : null, input: u.input_tokens, output: u.output_tokens, id: m.id, requestId: v.requestId };
+  }
+
+  it('on random lines with nested content, escapes, unicode, other key orders and spacing, and on every torn prefix', async () => {
+    const fc = (await import('fast-check')).default;
+    const text = fc.string({ unit: fc.constantFrom('a', '"', '\\', '{', '}', '[', ']', ',', ':', 'é', '😀', '\n', ' ', 'usage', '"usage":', 'x') });
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, text, fc.integer(), fc.boolean(), fc.constant(null), tie('array'), tie('object')),
+      array: fc.array(tie('value'), { maxLength: 3 }),
+      object: fc.dictionary(fc.constantFrom('text', 'model', 'usage', 'id', 'input', 'type', 'message'), tie('value'), { maxKeys: 3 }),
+    })).value;
+    const line = fc.record(
+      {
+        parentUuid: fc.oneof(fc.constant(null), fc.uuid()),
+        sessionId: fc.oneof(fc.uuid(), fc.constant(''), fc.integer()),
+        timestamp: fc.oneof(fc.constant('2026-11-20T10:00:00.000Z'), fc.constant('2026-11-20T10:00:00Z'), fc.constant('yesterday')),
+        requestId: fc.string({ maxLength: 8 }),
+        isApiErrorMessage: fc.boolean(),
+        message: fc.record(
+          {
+            id: fc.string({ maxLength: 8 }),
+            model: fc.oneof(fc.constant('claude-opus-4-6'), fc.constant('<synthetic>'), fc.constant(''), text),
+            content: fc.array(json, { maxLength: 3 }),
+            usage: fc.record(
+              {
+                input_tokens: fc.oneof(fc.nat(), fc.constant(-1), fc.constant('7')),
+                output_tokens: fc.nat(),
+                cache_read_input_tokens: fc.oneof(fc.nat(), fc.constant(null)),
+                speed: fc.constantFrom('standard', 'fast'),
+                nested: json,
+              },
+              { requiredKeys: ['output_tokens'] },
+            ),
+          },
+          { requiredKeys: [] },
+        ),
+        extra: json,
+      },
+      { requiredKeys: ['message'] },
+    );
+    fc.assert(
+      fc.property(line, fc.boolean(), fc.nat(), (obj, spaced, cutAt) => {
+        const text = spaced ? JSON.stringify(obj, null, 1).replace(/\n/g, ' ') : JSON.stringify(obj);
+        const want = reference(text);
+        const got = parseClaudeLine(text, null);
+        if (want === null) assert.equal(got, null, text);
+        else {
+          assert.ok(got, text);
+          assert.deepEqual({ model: got.model, sessionId: got.sessionId, input: got.input, output: got.output }, { model: want.model, sessionId: want.sessionId, input: want.input, output: want.output }, text);
+          if (typeof want.id === 'string' && want.id && typeof want.requestId === 'string' && want.requestId) assert.equal(got.key, `${want.id}:${want.requestId}`);
+        }
+        const cut = cutAt % Math.max(1, text.length - 1);
+        assert.equal(parseClaudeLine(text.slice(0, cut), null), null, `prefix of ${cut}: ${text.slice(0, cut)}`);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+});

@@ -22,7 +22,7 @@ const marker = [Buffer.from('"usage"')];
 async function read(path: string, prev: FileCursor | null, opts: { chunkBytes?: number } = {}) {
   const lines: string[] = [];
   const chunks: number[] = [];
-  const out = await readNewLines(path, prev, { markers: marker, onLine: (l) => lines.push(l), onChunk: (c) => void chunks.push(c), ...opts });
+  const out = await readNewLines(path, prev, { markers: marker, onLine: (b, s, e) => lines.push(b.toString('utf8', s, e)), onChunk: (c) => void chunks.push(c), ...opts });
   return { out: out!, lines, chunks };
 }
 

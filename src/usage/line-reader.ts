@@ -19,8 +19,8 @@ export interface FileCursor {
 export interface ReadOptions {
   /** Only lines containing one of these byte strings are decoded. */
   markers: readonly Buffer[];
-  /** Called with each complete line that holds a marker, in file order. */
-  onLine(line: string): void;
+  /** Called with each complete line that holds a marker, in file order, as bytes [start, end) of `buf` (valid during the call only). */
+  onLine(buf: Buffer, start: number, end: number): void;
   /**
    * Called after each chunk with the offset consumed so far; awaiting it pauses reading, so
    * the caller can persist what it collected (backpressure).
@@ -43,6 +43,18 @@ const HEAD_BYTES = 1024;
 const NEWLINE = 0x0a;
 /** A line longer than this is skipped rather than buffered (no usage line comes close). */
 const MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+/** Read buffers are reused: a fresh megabyte per file would pile up outside the JS heap until a GC. */
+const spare: Buffer[] = [];
+
+function takeBuffer(size: number): Buffer {
+  const i = spare.findIndex((b) => b.length === size);
+  return i >= 0 ? spare.splice(i, 1)[0]! : Buffer.allocUnsafe(size);
+}
+
+function giveBack(buf: Buffer): void {
+  if (spare.length < 4) spare.push(buf);
+}
 
 function headOf(bytes: Buffer): string {
   return `${bytes.length}:${createHash('sha256').update(bytes).digest('hex').slice(0, 32)}`;
@@ -87,14 +99,14 @@ class MarkerScanner {
   }
 }
 
-function emitMarked(data: Buffer, from: number, end: number, markers: readonly Buffer[], onLine: (line: string) => void): void {
+function emitMarked(data: Buffer, from: number, end: number, markers: readonly Buffer[], onLine: ReadOptions['onLine']): void {
   const scanner = new MarkerScanner(data, markers);
   let pos = from;
   while (pos < end) {
     const found = scanner.find(pos, from, end);
     if (!found) return;
     const [start, stop] = found;
-    if (stop > start) onLine(data.toString('utf8', start, stop));
+    if (stop > start) onLine(data, start, stop);
     pos = stop + 1;
   }
 }
@@ -139,62 +151,63 @@ export async function readNewLines(path: string, prev: FileCursor | null, o: Rea
     }
     o.onStart?.({ restarted, from: start, size: st.size, mtimeMs: Math.trunc(st.mtimeMs), head });
     const chunkBytes = o.chunkBytes ?? 1024 * 1024;
-    const buf = Buffer.allocUnsafe(chunkBytes);
-    /** Pieces of a line that spans chunks. */
-    let carry: Buffer[] = [];
-    let carryBytes = 0;
-    let skippingLongLine = false;
-    let pos = start;
-    let consumed = start;
-    let bytesRead = 0;
-    for (;;) {
-      if (o.signal?.aborted) break;
-      const { bytesRead: n } = await fh.read(buf, 0, chunkBytes, pos);
-      if (n === 0) break;
-      bytesRead += n;
-      const chunk = buf.subarray(0, n);
-      const lastNl = chunk.lastIndexOf(NEWLINE);
-      if (lastNl === -1) {
+    const buf = takeBuffer(chunkBytes);
+    try {
+      /** Pieces of a line that spans chunks. */
+      let carry: Buffer[] = [];
+      let carryBytes = 0;
+      let skippingLongLine = false;
+      let pos = start;
+      let consumed = start;
+      let bytesRead = 0;
+      for (;;) {
+        if (o.signal?.aborted) break;
+        const { bytesRead: n } = await fh.read(buf, 0, chunkBytes, pos);
+        if (n === 0) break;
+        bytesRead += n;
+        const chunk = buf.subarray(0, n);
+        const lastNl = chunk.lastIndexOf(NEWLINE);
+        if (lastNl === -1) {
+          pos += n;
+          if (skippingLongLine) continue;
+          carryBytes += n;
+          if (carryBytes > MAX_LINE_BYTES) {
+            carry = [];
+            carryBytes = 0;
+            skippingLongLine = true;
+          } else carry.push(Buffer.from(chunk));
+          continue;
+        }
+        let data: Buffer;
+        let from = 0;
+        if (skippingLongLine) {
+          data = chunk;
+          from = chunk.indexOf(NEWLINE) + 1;
+          skippingLongLine = false;
+        } else if (carry.length > 0) {
+          data = Buffer.concat([...carry, chunk]);
+        } else data = chunk;
+        const end = data.length - (n - lastNl);
+        emitMarked(data, from, end, o.markers, o.onLine);
+        const rest = chunk.subarray(lastNl + 1);
+        carry = rest.length > 0 ? [Buffer.from(rest)] : [];
+        carryBytes = rest.length;
         pos += n;
-        if (skippingLongLine) continue;
-        carryBytes += n;
-        if (carryBytes > MAX_LINE_BYTES) {
-          carry = [];
-          carryBytes = 0;
-          skippingLongLine = true;
-        } else carry.push(Buffer.from(chunk));
-        continue;
+        consumed = pos - carryBytes;
+        if (o.onChunk) await o.onChunk(consumed, bytesRead);
       }
-      let data: Buffer;
-      let from = 0;
-      if (skippingLongLine) {
-        data = chunk;
-        from = chunk.indexOf(NEWLINE) + 1;
-        skippingLongLine = false;
-      } else if (carry.length > 0) {
-        data = Buffer.concat([...carry, chunk]);
-      } else data = chunk;
-      const end = data.length - (n - lastNl);
-      emitMarked(data, from, end, o.markers, o.onLine);
-      const rest = chunk.subarray(lastNl + 1);
-      carry = rest.length > 0 ? [Buffer.from(rest)] : [];
-      carryBytes = rest.length;
-      pos += n;
-      consumed = pos - carryBytes;
-      if (o.onChunk) await o.onChunk(consumed, bytesRead);
-    }
-    if (!skippingLongLine && carryBytes > 0 && !o.signal?.aborted) {
-      const tail = Buffer.concat(carry);
-      // A torn last line is not complete JSON yet: leave it for next time.
-      if (hasMarker(tail, o.markers)) {
-        const text = tail.toString('utf8');
-        if (isCompleteJson(text)) {
-          o.onLine(text);
+      if (!skippingLongLine && carryBytes > 0 && !o.signal?.aborted) {
+        const tail = Buffer.concat(carry);
+        // A torn last line is not complete JSON yet: leave it for next time.
+        if (hasMarker(tail, o.markers) && isCompleteJson(tail.toString('utf8'))) {
+          o.onLine(tail, 0, tail.length);
           consumed = pos;
         }
       }
+      return { cursor: { offset: consumed, size: Math.max(st.size, pos), mtimeMs: Math.trunc(st.mtimeMs), head }, restarted, bytesRead };
+    } finally {
+      giveBack(buf);
     }
-    return { cursor: { offset: consumed, size: Math.max(st.size, pos), mtimeMs: Math.trunc(st.mtimeMs), head }, restarted, bytesRead };
   } finally {
     await fh.close();
   }

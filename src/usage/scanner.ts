@@ -5,7 +5,7 @@
 // never overlap: a second read waits for the first and then takes what is left.
 import type { WriteOp } from '../db/writer.js';
 import type { Attribution, Attributor } from './attribution.js';
-import { CLAUDE_MARKERS, claudeProjectOf, parseClaudeLine } from './claude-parser.js';
+import { CLAUDE_MARKERS, claudeProjectOf, parseClaudeBytes } from './claude-parser.js';
 import { CODEX_MARKERS, codexSessionFromPath, newCodexState, parseCodexLine, type CodexState } from './codex-parser.js';
 import { discoverTranscripts, sourceOfPath, type TranscriptRoots } from './discover.js';
 import { readNewLines, type FileCursor } from './line-reader.js';
@@ -55,6 +55,8 @@ interface Pending {
   stored: number;
   /** When set, every newly stored record is kept here too. */
   collected?: StoredRecord[];
+  /** The batch being committed. */
+  inflight?: Promise<void>;
 }
 
 const MARKERS: Record<UsageSource, readonly Buffer[]> = { claude: CLAUDE_MARKERS, codex: CODEX_MARKERS };
@@ -65,7 +67,7 @@ function unchanged(prev: StoredCursor | undefined, size: number, mtimeMs: number
 }
 
 export function createScanner(deps: ScannerDeps) {
-  const batchRecords = deps.batchRecords ?? 2000;
+  const batchRecords = deps.batchRecords ?? 1000;
   let cursors: Map<string, StoredCursor> | null = null;
   const locks = new Map<string, Promise<void>>();
   const queued = new Map<string, Promise<StoredRecord[]>>();
@@ -88,25 +90,43 @@ export function createScanner(deps: ScannerDeps) {
     };
   }
 
-  async function flush(p: Pending): Promise<void> {
+  /**
+   * Hands what `p` collected to the store and returns at once with the previous batch's
+   * promise: reading goes on while one batch commits, and waits when a second is ready.
+   */
+  function flush(p: Pending): Promise<void> {
+    const prev = p.inflight ?? Promise.resolve();
     const releases = p.releases;
     const records = p.records;
     const done = p.cursors;
     p.records = [];
     p.cursors = new Map();
     p.releases = [];
-    try {
-      const ops: WriteOp[] = [];
-      for (const [path, c] of done) ops.push(cursorOp(path, c, deps.now()));
-      const fresh = await deps.store.ingest(records, ops);
-      const map = await loaded();
-      for (const [path, c] of done) map.set(path, c);
-      p.stored += fresh.length;
-      p.collected?.push(...fresh);
-      if (fresh.length > 0) deps.onRecords?.(fresh);
-    } finally {
-      for (const r of releases) r();
-    }
+    const job = prev
+      .catch(() => undefined)
+      .then(async () => {
+        try {
+          const ops: WriteOp[] = [];
+          for (const [path, c] of done) ops.push(cursorOp(path, c, deps.now()));
+          const fresh = await deps.store.ingest(records, ops);
+          const map = await loaded();
+          for (const [path, c] of done) map.set(path, c);
+          p.stored += fresh.length;
+          p.collected?.push(...fresh);
+          if (fresh.length > 0) deps.onRecords?.(fresh);
+        } finally {
+          for (const r of releases) r();
+        }
+      });
+    job.catch(() => undefined);
+    p.inflight = job;
+    return prev;
+  }
+
+  /** Commits everything `p` still holds; rejects if any of its batches failed. */
+  async function drain(p: Pending): Promise<void> {
+    await flush(p);
+    await p.inflight;
   }
 
   /** Reads one file into `p` (flushing it when it fills); holds the file's lock until its cursor is committed. */
@@ -133,9 +153,15 @@ export function createScanner(deps: ScannerDeps) {
           start = { size: info.size, mtimeMs: info.mtimeMs, head: info.head };
           if (info.restarted && source === 'codex') state = newCodexState();
         },
-        onLine(line) {
-          const r = source === 'claude' ? parseClaudeLine(line, project) : parseCodexLine(line, state!, fallbackSession);
-          if (r) p.records.push({ ...r, ...attribute(r.sessionId) });
+        onLine(buf, start, end) {
+          const r = source === 'claude' ? parseClaudeBytes(buf, start, end, project) : parseCodexLine(buf.toString('utf8', start, end), state!, fallbackSession);
+          if (r) {
+            const a = attribute(r.sessionId);
+            const rec = r as AttributedRecord;
+            rec.deviceId = a.deviceId;
+            rec.instanceId = a.instanceId;
+            p.records.push(rec);
+          }
         },
         async onChunk(consumed, bytesRead) {
           opts.onBytes?.(bytesRead - lastBytes);
@@ -202,7 +228,7 @@ export function createScanner(deps: ScannerDeps) {
           if (p.records.length >= batchRecords || p.cursors.size >= 500) await flush(p);
         }
       } finally {
-        await flush(p);
+        await drain(p);
       }
       if (opts.signal?.aborted) report.aborted = true;
       opts.onProgress?.(progress);
@@ -228,7 +254,7 @@ export function createScanner(deps: ScannerDeps) {
         try {
           await readInto(path, source, () => attribution, p, {});
         } finally {
-          await flush(p);
+          await drain(p);
         }
         return p.collected ?? [];
       })();

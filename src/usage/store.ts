@@ -3,7 +3,7 @@
 // writes only those through the hub (so they share the group commit with everything else),
 // and resolves with the new records once they are committed. Stored costs follow the
 // pricing table: when it changes, they are recomputed in one transaction.
-import type { Database } from '../db/database.js';
+import type { Database, SqlValue } from '../db/database.js';
 import type { WriteOp } from '../db/writer.js';
 import type { EventDraft, Hub } from '../actors/hub.js';
 import type { CodexState } from './codex-parser.js';
@@ -69,27 +69,24 @@ export function cursorOp(path: string, c: StoredCursor, now: number): WriteOp {
   };
 }
 
-function recordOp(r: StoredRecord): WriteOp {
-  return {
-    kind: 'insert',
-    table: 'usage_records',
-    orIgnore: true,
-    row: {
-      key: r.key,
-      device_id: r.deviceId,
-      source: r.source,
-      session_id: r.sessionId,
-      instance_id: r.instanceId,
-      project: r.project,
-      model: r.model,
-      at: r.at,
-      input_tokens: r.input,
-      output_tokens: r.output,
-      cache_creation_tokens: r.cacheCreation,
-      cache_read_tokens: r.cacheRead,
-      cost_usd: r.costUsd,
-    },
-  };
+const RECORD_COLUMNS =
+  'key, device_id, source, session_id, instance_id, project, model, at, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd';
+const ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+/** Rows per INSERT statement. */
+const ROWS_PER_STATEMENT = 500;
+
+/** Multi-row inserts for new records (built flat: a scan writes hundreds of thousands). */
+function insertOps(records: readonly StoredRecord[]): WriteOp[] {
+  const ops: WriteOp[] = [];
+  for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
+    const slice = records.slice(i, i + ROWS_PER_STATEMENT);
+    const params: SqlValue[] = [];
+    for (const r of slice) {
+      params.push(r.key, r.deviceId, r.source, r.sessionId, r.instanceId, r.project, r.model, r.at, r.input, r.output, r.cacheCreation, r.cacheRead, r.costUsd);
+    }
+    ops.push({ kind: 'sql', sql: `INSERT OR IGNORE INTO usage_records (${RECORD_COLUMNS}) VALUES ${Array(slice.length).fill(ROW).join(', ')}`, params });
+  }
+  return ops;
 }
 
 export function createUsageStore(deps: UsageStoreDeps) {
@@ -133,7 +130,8 @@ export function createUsageStore(deps: UsageStoreDeps) {
 
     /**
      * Stores the records not stored yet (the first of each key wins, here and in the table),
-     * with `ops` (cursors) and `events` in the same transaction; resolves with the new ones.
+     * with `ops` (cursors) and `events` in the same transaction; resolves with the new ones
+     * (the given objects, completed with their cost).
      */
     ingest(records: readonly AttributedRecord[], ops: readonly WriteOp[] = [], events: readonly EventDraft[] = []): Promise<StoredRecord[]> {
       return serial(async () => {
@@ -143,9 +141,12 @@ export function createUsageStore(deps: UsageStoreDeps) {
         const fresh: StoredRecord[] = [];
         for (const r of unique.values()) {
           if (have.has(r.key)) continue;
-          fresh.push({ ...r, costUsd: pricing.cost(r.model, r) });
+          // Records are the caller's to give away: completed in place, not copied.
+          const stored = r as StoredRecord;
+          stored.costUsd = pricing.cost(r.model, r);
+          fresh.push(stored);
         }
-        const all = [...fresh.map(recordOp), ...ops];
+        const all = [...ops, ...insertOps(fresh)];
         if (all.length > 0 || events.length > 0) await hub.record({ ops: all, events: [...events] });
         return fresh;
       });

@@ -28,6 +28,10 @@ export interface CorpusOptions {
   responsesPerSession?: number;
   /** Bytes of the average tool result (the bulk of a real transcript). */
   toolResultBytes?: number;
+  /** Bytes of an assistant text block: [fewest, most]. */
+  textBytes?: [number, number];
+  /** Most lines one response spans (thinking, text, tool use...). */
+  maxBlocks?: number;
   /** First day of the corpus (UTC midnight, epoch ms). */
   start?: number;
   days?: number;
@@ -120,6 +124,8 @@ export function generateCorpus(o: CorpusOptions): Corpus {
   const days = o.days ?? 5;
   const perSession = o.responsesPerSession ?? 12;
   const toolBytes = o.toolResultBytes ?? 2000;
+  const [fewestBytes, mostBytes] = o.textBytes ?? [40, 600];
+  const maxBlocks = o.maxBlocks ?? 3;
   const expected: Expected = new Map();
   const keys = new Set<string>();
   const files: string[] = [];
@@ -158,7 +164,7 @@ export function generateCorpus(o: CorpusOptions): Corpus {
       const fast = m === 'claude-opus-4-6' && r % 5 === 1;
       const msgId = `msg_01${hex(22)}`;
       const reqId = `req_011C${hex(20)}`;
-      const blocks = int(1, 3);
+      const blocks = int(1, maxBlocks);
       for (let b = 0; b < blocks; b += 1) {
         t += int(1, 20) * 1000;
         const uid = uuid();
@@ -172,7 +178,7 @@ export function generateCorpus(o: CorpusOptions): Corpus {
             type: 'message',
             role: 'assistant',
             model: m,
-            content: b === blocks - 1 && r % 2 === 0 ? [{ type: 'tool_use', id: `toolu_${hex(20)}`, name: 'Read', input: { file_path: '/home/dev/x.ts' } }] : [{ type: 'text', text: text(int(40, 600)) }],
+            content: b === blocks - 1 && r % 2 === 0 ? [{ type: 'tool_use', id: `toolu_${hex(20)}`, name: 'Read', input: { file_path: '/home/dev/x.ts' } }] : [{ type: 'text', text: text(int(fewestBytes, mostBytes)) }],
             stop_reason: null,
             stop_sequence: null,
             usage: {
