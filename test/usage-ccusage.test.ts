@@ -6,7 +6,7 @@
 // torn line is completed.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -99,5 +99,40 @@ describe('daily totals per model equal ccusage 18.0.11 on the same transcripts',
     const [reference, mine] = await Promise.all([ccusageDaily(claudeDir, 'UTC'), ours(home.dir, 'UTC')]);
     assert.deepEqual(plain(mine.claude), plain(reference));
     assert.notDeepEqual(plain(reference), plain(corpus.expected), 'the completed line now counts');
+  });
+});
+
+describe('across a daylight saving change', () => {
+  const home = tempHome('token-api-ccusage-dst-');
+  const claudeDir = join(home.dir, 'claude');
+  before(() => {
+    // Europe/Paris leaves summer time on 2026-10-25: days there are not all 24 hours long.
+    generateCorpus({ claudeDir, sessions: 8, responsesPerSession: 10, seed: 5, start: Date.UTC(2026, 9, 22), days: 8 });
+    // Late evening in Paris on both sides of the change: which day they belong to depends on it.
+    const late = join(claudeDir, 'projects', '-home-dev-late', 'late-session.jsonl');
+    mkdirSync(dirname(late), { recursive: true });
+    writeFileSync(
+      late,
+      ['2026-10-24T22:30:00.000Z', '2026-10-26T22:30:00.000Z', '2026-10-27T23:10:00.000Z']
+        .map((timestamp, i) =>
+          JSON.stringify({
+            sessionId: 'late-session',
+            type: 'assistant',
+            uuid: `late-${i}`,
+            timestamp,
+            requestId: `req_late_${i}`,
+            message: { id: `msg_late_${i}`, model: 'claude-haiku-4-5-20251001', role: 'assistant', content: [], usage: { input_tokens: 100 + i, output_tokens: 10, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 } },
+          }),
+        )
+        .join('\n') + '\n',
+    );
+    writeFileSync(join(home.dir, 'config.json'), JSON.stringify({ usage_claude_dirs: [claudeDir], usage_codex_dirs: [] }));
+  });
+  after(() => home.cleanup());
+
+  it('daily totals per model in Europe/Paris equal ccusage', async () => {
+    const [reference, mine] = await Promise.all([ccusageDaily(claudeDir, 'Europe/Paris'), ours(home.dir, 'Europe/Paris')]);
+    assert.ok([...reference.keys()].some((d) => d > '2026-10-25') && [...reference.keys()].some((d) => d < '2026-10-25'));
+    assert.deepEqual(plain(mine.claude), plain(reference));
   });
 });

@@ -1,9 +1,10 @@
 // Totals over stored records, grouped by any of day, month, model, device, instance, session,
-// source and project, over a time range. SQLite sums per model and 15-minute bucket; days
-// and months are then formed in the configured time zone (SQLite knows only UTC and the
-// machine's zone). Cost is the sum of known costs; models without a price are listed.
+// source and project, over a time range. In a zone whose offset did not change over the
+// records' time span (UTC, the default) SQLite sums per day directly; otherwise per
+// 15-minute bucket, and days and months are formed in the zone here (SQLite knows only UTC
+// and the machine's zone). Cost is the sum of known costs; models without a price are listed.
 import type { Database, SqlValue } from '../db/database.js';
-import { BUCKET_MS, createDayFolder } from './timezone.js';
+import { BUCKET_MS, createDayFolder, offsetMs } from './timezone.js';
 
 export const GROUP_DIMS = ['day', 'month', 'model', 'device', 'instance', 'session', 'source', 'project'] as const;
 export type GroupDim = (typeof GROUP_DIMS)[number];
@@ -136,13 +137,22 @@ function finish(acc: Acc): UsageRow {
   return row;
 }
 
+const DAY_MS = 86_400_000;
+
+/** The zone's offset if it was the same at both ends and at every month start between; else null. */
+function fixedOffset(timeZone: string, from: number, to: number): number | null {
+  if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return 0;
+  const off = offsetMs(from, timeZone);
+  // Offsets change at most a few times a year; sampling twice a month finds any change.
+  for (let t = from; t < to; t += 15 * DAY_MS) if (offsetMs(t, timeZone) !== off) return null;
+  return offsetMs(to, timeZone) === off ? off : null;
+}
+
 /** Runs one grouped query; `dims` may be empty (one row of totals, or none if nothing matched). */
 export async function summarize(db: Database, q: UsageQuery): Promise<UsageReport> {
   const dims = [...new Set(q.groupBy)];
   const byTime = dims.includes('day') || dims.includes('month');
   const cols = ['model', ...dims.filter((d): d is keyof typeof COLUMN => d in COLUMN).map((d) => COLUMN[d])];
-  if (byTime) cols.push(`at / ${BUCKET_MS} AS bucket`);
-  const groups = cols.map((c) => (c.endsWith(' AS bucket') ? 'bucket' : c));
   const where: string[] = [];
   const params: SqlValue[] = [];
   if (q.since !== undefined) {
@@ -165,16 +175,26 @@ export async function summarize(db: Database, q: UsageQuery): Promise<UsageRepor
     where.push('session_id = ?');
     params.push(q.session);
   }
+  const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  let fixed: number | null = null;
+  if (byTime) {
+    const span = await db.get<{ lo: number | null; hi: number | null }>(`SELECT MIN(at) AS lo, MAX(at) AS hi FROM usage_records ${whereSql}`, params);
+    fixed = span?.lo != null && span.hi != null ? fixedOffset(q.timezone, span.lo, span.hi) : 0;
+    // A whole day per group where the offset is fixed; 15-minute buckets where it moves.
+    cols.push(fixed !== null ? `(at + ${fixed}) / ${DAY_MS} AS bucket` : `at / ${BUCKET_MS} AS bucket`);
+  }
+  const groups = cols.map((c) => (c.endsWith(' AS bucket') ? 'bucket' : c));
   const rows = await db.all<SqlRow>(
     `SELECT ${cols.join(', ')}, SUM(input_tokens) AS i, SUM(output_tokens) AS o, SUM(cache_creation_tokens) AS cc,
         SUM(cache_read_tokens) AS cr, SUM(cost_usd) AS cost, SUM(cost_usd IS NULL) AS unpriced, COUNT(*) AS n,
         MIN(at) AS first, MAX(at) AS last
-      FROM usage_records ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      FROM usage_records ${whereSql}
       GROUP BY ${groups.join(', ')}`,
     params,
   );
 
-  const dayOf = createDayFolder(q.timezone);
+  const folder = createDayFolder(q.timezone);
+  const dayOf = fixed !== null ? (dayNumber: number) => new Date(dayNumber * DAY_MS).toISOString().slice(0, 10) : folder;
   const accs = new Map<string, Acc>();
   const total = newAcc(emptyTotals());
   for (const r of rows) {
