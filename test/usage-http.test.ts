@@ -211,6 +211,11 @@ describe('usage over HTTP', () => {
     assert.equal(phone.body.today.output_tokens, 250);
     const byInstance = await srv.request('GET', '/api/usage?group_by=instance,device');
     assert.deepEqual(byInstance.body.rows.map((r: { instance_id: string; device_id: string }) => [r.instance_id, r.device_id]), [['claude-live-1', 'pixel-phone']]);
+    // The dashboard shows tokens per instance and today's total per device.
+    const dash = await srv.request('GET', '/api/dashboard');
+    assert.equal(dash.body.usage.instances['claude-live-1'].output_tokens, 250);
+    assert.equal(dash.body.usage.today.day, '2026-11-23');
+    assert.deepEqual(dash.body.usage.today.devices.map((d: { device_id: string; total_tokens: number }) => [d.device_id, d.total_tokens]), [['pixel-phone', 3210 + 55]]);
   });
 
   it('never reads a transcript_path outside the configured transcript directories', async () => {

@@ -193,6 +193,38 @@ export function createUsageService(deps: UsageServiceDeps) {
       return (await summarize(db, { instance: instanceId, groupBy: [], timezone: settings.timezone })).totals;
     },
 
+    /** Totals of each of these instances (one indexed query), for lists such as the dashboard. */
+    async totalsOfInstances(ids: readonly string[]): Promise<Map<string, UsageTotals>> {
+      const out = new Map<string, UsageTotals>();
+      if (ids.length === 0) return out;
+      const rows = await db.all<{ instance_id: string; i: number; o: number; cc: number; cr: number; cost: number | null; n: number }>(
+        `SELECT instance_id, SUM(input_tokens) AS i, SUM(output_tokens) AS o, SUM(cache_creation_tokens) AS cc, SUM(cache_read_tokens) AS cr,
+            SUM(cost_usd) AS cost, COUNT(*) AS n
+          FROM usage_records WHERE instance_id IN (SELECT value FROM json_each(?)) GROUP BY instance_id`,
+        [JSON.stringify(ids)],
+      );
+      for (const r of rows) {
+        out.set(r.instance_id, {
+          ...emptyTotals(),
+          input_tokens: r.i,
+          output_tokens: r.o,
+          cache_creation_tokens: r.cc,
+          cache_read_tokens: r.cr,
+          total_tokens: r.i + r.o + r.cc + r.cr,
+          cost_usd: Math.round((r.cost ?? 0) * 1e6) / 1e6,
+          records: r.n,
+        });
+      }
+      return out;
+    },
+
+    /** Today's totals of every device that used tokens today, in the configured zone. */
+    async devicesToday(): Promise<{ day: string; timezone: string; devices: UsageReport['rows'] }> {
+      const { day, start, end } = dayRange(deps.now(), settings.timezone);
+      const r = await summarize(db, { since: start, until: end, groupBy: ['device'], timezone: settings.timezone });
+      return { day, timezone: settings.timezone, devices: r.rows };
+    },
+
     async deviceToday(deviceId: string, timezone = settings.timezone): Promise<UsageTotals & { day: string; timezone: string }> {
       const { day, start, end } = dayRange(deps.now(), timezone);
       const r = await summarize(db, { device: deviceId, since: start, until: end, groupBy: [], timezone });
