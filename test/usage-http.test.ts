@@ -138,6 +138,7 @@ describe('usage over HTTP', () => {
       ['GET', '/api/usage?group_by=week', undefined, 400, 'group_by'],
       ['GET', '/api/usage?since=yesterday', undefined, 400, 'since'],
       ['GET', '/api/usage?since=2026-02-30', undefined, 400, 'since'],
+      ['GET', '/api/usage?until=9999999999999999', undefined, 400, 'until'],
       ['GET', '/api/usage?timezone=Mars/Olympus', undefined, 400, 'timezone'],
       ['GET', '/api/usage?colour=red', undefined, 400, 'colour'],
       ['GET', '/api/usage/nobody', undefined, 404],

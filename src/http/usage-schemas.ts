@@ -17,7 +17,7 @@ const timeBoundSchema = z
     const day = parseDay(v);
     if (day) return { day };
     const ms = /^\d{10,16}$/.test(v) ? Number(v) : /^\d{4}-\d{2}-\d{2}T/.test(v) ? Date.parse(v) : NaN;
-    if (!Number.isFinite(ms)) {
+    if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) {
       ctx.addIssue({ code: 'custom', message: 'a day (YYYY-MM-DD or YYYYMMDD), an ISO 8601 time or epoch milliseconds' });
       return z.NEVER;
     }
