@@ -3,9 +3,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, type ConfigOverrides } from './config.js';
 import { DatabaseError } from './db/database.js';
 import { MigrationError } from './db/migrations.js';
-import { startServer } from './server.js';
 import { hooksCommand } from './commands/hooks.js';
 import { codexNotifyCommand } from './commands/codex-notify.js';
+import { usageCommand } from './usage/command.js';
 import { VERSION } from './version.js';
 import { TokenFileError } from './http/token-file.js';
 import { isLoopbackAddress } from './http/remote.js';
@@ -99,6 +99,8 @@ Logs go to $TOKEN_API_HOME/logs/token-api.log and to stderr.`,
         }
       }
       try {
+        // Loaded here, not at the top: the other commands do without the server's modules.
+        const { startServer } = await import('./server.js');
         server = await startServer(config, { logToStderr: true, inspect: inspector?.inspect });
       } catch (err) {
         await inspector?.close();
@@ -137,6 +139,7 @@ Logs go to $TOKEN_API_HOME/logs/token-api.log and to stderr.`,
   'codex-notify': codexNotifyCommand,
   token: tokenCommand(commonOptions, overridesFrom),
   machines: machinesCommand(),
+  usage: usageCommand,
 };
 
 function mainHelp(): string {

@@ -7,6 +7,8 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { notificationsConfig, notificationsFileSchema, type NotificationsConfig } from './config-notifications.js';
 import { modeGateFileKeys, modeGateProblems, resolveModeGateConfig, type ModeGateConfig } from './mode-gate-config.js';
+import { pricingOverridesSchema, type Price } from './usage/price-schema.js';
+import { isValidTimeZone } from './usage/timezone.js';
 
 export const deviceSchema = z
   .object({
@@ -60,6 +62,13 @@ const fileSchema = z
       .optional(),
     notifications: notificationsFileSchema.optional(),
     ...modeGateFileKeys,
+    usage_timezone: z.string().refine(isValidTimeZone, 'an IANA time zone such as UTC or Europe/Paris').optional(),
+    usage_claude_dirs: z.array(z.string().min(1)).optional(),
+    usage_codex_dirs: z.array(z.string().min(1)).optional(),
+    usage_scan_interval_minutes: z.number().min(0).max(24 * 60).optional(),
+    usage_live_interval_seconds: z.number().min(0).max(3600).optional(),
+    usage_pricing: pricingOverridesSchema.optional(),
+    usage_body_limit_bytes: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -100,6 +109,18 @@ export interface Config {
   gateGraceMs: ModeGateConfig['gateGraceMs'];
   distractingApps: ModeGateConfig['distractingApps'];
   gateCheckNetworks: ModeGateConfig['gateCheckNetworks'];
+  /** Days of usage reports are counted in this zone. */
+  usageTimezone: string;
+  /** Claude Code configuration directories (transcripts in their projects/). */
+  usageClaudeDirs: string[];
+  /** Codex home directories (rollouts in their sessions/). */
+  usageCodexDirs: string[];
+  /** Every transcript is rescanned this often (0: only at start and on demand). */
+  usageScanIntervalMs: number;
+  /** Transcripts of working instances are read this often (0: only after Stop). */
+  usageLiveIntervalMs: number;
+  usagePricing: Record<string, Price>;
+  usageBodyLimitBytes: number;
 }
 
 export interface ConfigOverrides {
@@ -148,6 +169,13 @@ function readConfigFile(path: string, explicit: boolean): ConfigFile {
   const problems = modeGateProblems(parsed.data);
   if (problems.length > 0) throw new ConfigError(`config file ${path} is invalid:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   return parsed.data;
+}
+
+/** Where Claude Code keeps its data: $CLAUDE_CONFIG_DIR (comma-separated), else ~/.config/claude and ~/.claude. */
+function defaultClaudeDirs(env: NodeJS.ProcessEnv): string[] {
+  const listed = (env.CLAUDE_CONFIG_DIR ?? '').split(',').map((d) => d.trim()).filter(Boolean);
+  if (listed.length > 0) return listed;
+  return [join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'claude'), join(homedir(), '.claude')];
 }
 
 const envPort = z.coerce.number().int().min(0).max(65535);
@@ -216,5 +244,12 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     notifications: notificationsConfig(file.notifications, home, localDevice, file.profiles?.voices),
     tokenFile: join(home, 'token'),
     ...resolveModeGateConfig(file),
+    usageTimezone: file.usage_timezone ?? 'UTC',
+    usageClaudeDirs: (file.usage_claude_dirs ?? defaultClaudeDirs(env)).map((d) => resolve(expandHome(d))),
+    usageCodexDirs: (file.usage_codex_dirs ?? [env.CODEX_HOME || join(homedir(), '.codex')]).map((d) => resolve(expandHome(d))),
+    usageScanIntervalMs: (file.usage_scan_interval_minutes ?? 10) * 60_000,
+    usageLiveIntervalMs: (file.usage_live_interval_seconds ?? 15) * 1000,
+    usagePricing: file.usage_pricing ?? {},
+    usageBodyLimitBytes: file.usage_body_limit_bytes ?? 4 * 1024 * 1024,
   };
 }

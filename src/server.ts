@@ -16,6 +16,7 @@ import { DEFAULT_MODE, type ModeSource, type ModeState } from './actors/mode-sou
 import { startNotifications } from './actors/notifications-system.js';
 import { startProcessMonitor } from './actors/process-monitor.js';
 import { restoreInstances, type RestoreReport } from './actors/restore-instances.js';
+import { startUsageWatcher } from './actors/usage-watcher.js';
 import type { Config } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrate } from './db/migrations.js';
@@ -30,6 +31,7 @@ import { createProductivityGate } from './actors/productivity-gate.js';
 import { createWorkMode } from './actors/work-mode.js';
 import { createAuthPolicy } from './http/auth.js';
 import { ensureTokenFile } from './http/token-file.js';
+import { createUsageService, type UsageService } from './usage/service.js';
 
 export interface SystemOptions {
   clock?: Clock;
@@ -55,6 +57,8 @@ export interface System {
   processMonitor: ReturnType<typeof startProcessMonitor>;
   /** What the start-up replay of the hook spool did. */
   spoolReplay: DrainReport;
+  usage: UsageService;
+  usageWatcher: ReturnType<typeof startUsageWatcher>;
   /** Stops timers, flushes the writer and closes the database. */
   shutdown(): Promise<void>;
 }
@@ -119,6 +123,21 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
   const codex = createCodex({ config: config.codex, instanceExpiryMs: config.instanceExpiryMs, instances, hub, db, clock, logger, wallNow: options.wallNow });
   await codex.start();
 
+  const usage = createUsageService({
+    db,
+    hub,
+    logger,
+    now: () => clock.now(),
+    settings: {
+      timezone: config.usageTimezone,
+      roots: { claudeDirs: config.usageClaudeDirs, codexDirs: config.usageCodexDirs },
+      localDevice: config.localDevice,
+      pricing: config.usagePricing,
+    },
+  });
+  await usage.start();
+  const usageWatcher = startUsageWatcher({ hub, instances, usage, clock, logger, scanIntervalMs: config.usageScanIntervalMs, liveIntervalMs: config.usageLiveIntervalMs });
+
   const deps: AppDeps = {
     config,
     logger,
@@ -137,6 +156,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     gate,
     auth,
     peerAddress: options.peerAddress,
+    usage,
   };
   const app = createApp(deps);
   let shut: Promise<void> | null = null;
@@ -146,12 +166,16 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     restore,
     processMonitor,
     spoolReplay,
+    usage,
+    usageWatcher,
     shutdown() {
       shut ??= (async () => {
         processMonitor.stop();
         codex.stop();
         await codex.watcher?.idle();
         notifying.close();
+        await usageWatcher.stop();
+        await usage.idle();
         await hub.flush();
         hub.stopAll();
         await writer.close();

@@ -171,6 +171,61 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'token usage records, transcript cursors, push cursors',
+    sql: `
+      -- One row per model response (Claude) or token-count step (Codex), from any device.
+      -- key is the record's identity everywhere (message.id:requestId for Claude): a record
+      -- sent or read twice is stored once. seq orders records for pushing to another hub.
+      CREATE TABLE usage_records (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL UNIQUE,
+        device_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        session_id TEXT,
+        instance_id TEXT,
+        project TEXT,
+        model TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cache_creation_tokens INTEGER NOT NULL,
+        cache_read_tokens INTEGER NOT NULL,
+        cost_usd REAL
+      );
+      CREATE INDEX idx_usage_at ON usage_records(at);
+      CREATE INDEX idx_usage_device_at ON usage_records(device_id, at);
+      CREATE INDEX idx_usage_instance ON usage_records(instance_id) WHERE instance_id IS NOT NULL;
+      CREATE INDEX idx_usage_session ON usage_records(session_id);
+
+      -- How far each transcript has been read, and the parser state at that point.
+      CREATE TABLE usage_files (
+        path TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        offset INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ms INTEGER NOT NULL,
+        head TEXT NOT NULL,
+        state TEXT,
+        updated_at TEXT NOT NULL
+      );
+
+      -- How far this machine's records were pushed to another hub (token-api usage push).
+      CREATE TABLE usage_push_cursors (
+        target TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        last_seq INTEGER NOT NULL,
+        pushed_at TEXT NOT NULL,
+        PRIMARY KEY (target, device_id)
+      );
+
+      CREATE TABLE usage_meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export class MigrationError extends Error {

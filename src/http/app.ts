@@ -17,6 +17,7 @@ import { authMiddleware } from './auth.js';
 import { gateRouter } from './routes/gate.js';
 import { modeRouter } from './routes/mode.js';
 import { withGateFastPath } from './gate-fast-path.js';
+import { usageRouter } from './routes/usage.js';
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
@@ -37,6 +38,7 @@ export function createApp(deps: AppDeps): Koa {
     codexRouter(deps),
     modeRouter(deps),
     gateRouter(deps),
+    usageRouter(deps),
   ]) {
     app.use(router.routes());
     app.use(

@@ -14,6 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import type { ProductivityGate } from '../actors/productivity-gate.js';
 import type { WorkMode } from '../actors/work-mode.js';
 import type { AuthPolicy } from './auth.js';
+import type { UsageService } from '../usage/service.js';
 
 export interface AppDeps {
   config: Config;
@@ -37,4 +38,5 @@ export interface AppDeps {
   auth: AuthPolicy;
   /** Where a request comes from, when not its socket's address (tests inject other hosts). */
   peerAddress?: (req: IncomingMessage) => string | undefined;
+  usage: UsageService;
 }

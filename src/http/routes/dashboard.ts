@@ -23,11 +23,17 @@ export function dashboardRouter(deps: AppDeps): Router {
     ]);
     const counts: Record<string, number> = { idle: 0, working: 0, awaiting: 0 };
     for (const i of instances) counts[i.state] = (counts[i.state] ?? 0) + 1;
+    // Tokens per instance (records, cost) and today's totals per device, for the dashboard.
+    const [tokens, today] = await Promise.all([deps.usage.totalsOfInstances(instances.map((i) => i.id)), deps.usage.devicesToday()]);
     ctx.body = {
       instances: instances.map(instanceView),
       counts,
       recent_events: events.map(eventView),
       ...dashboardModeFields(deps),
+      usage: {
+        instances: Object.fromEntries(instances.map((i) => [i.id, tokens.get(i.id) ?? null])),
+        today,
+      },
     };
   });
   return router;

@@ -58,7 +58,7 @@ export function instancesRouter(deps: AppDeps): Router {
     parseOr400(emptyQuerySchema, ctx.query, 'query');
     const row = await getInstance(deps.db, id);
     if (!row) throw notFound(id);
-    ctx.body = instanceView(row);
+    ctx.body = { ...instanceView(row), usage: await deps.usage.instanceTotals(id) };
   });
 
   router.delete('/:id', async (ctx) => {

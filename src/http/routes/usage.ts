@@ -1,0 +1,91 @@
+// Token usage: totals by device, day, model, instance (GET /api/usage, GET /api/usage/{deviceId}),
+// records pushed by another machine (POST /api/usage/{deviceId}, idempotent by record key) and
+// a rescan of this machine's transcripts (PUT /api/usage/sync). POST and PUT change state: the
+// API token policy applies to them beyond loopback like every other write.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { jsonBody } from '../body.js';
+import type { AppDeps } from '../deps.js';
+import { HttpError, parseOr400 } from '../errors.js';
+import { emptyQuerySchema } from '../schemas.js';
+import {
+  deviceParamsSchema,
+  deviceUsageQuerySchema,
+  pushBodySchema,
+  resolveBound,
+  syncBodySchema,
+  usageQuerySchema,
+} from '../usage-schemas.js';
+import type { UsageRecord } from '../../usage/types.js';
+
+/** "sync" is the rescan action, never a device. */
+function deviceOf(ctx: Context): string {
+  const { deviceId } = parseOr400(deviceParamsSchema, ctx.params, 'params');
+  if (deviceId === 'sync') throw new HttpError(405, 'method_not_allowed', 'PUT /api/usage/sync rescans the transcripts; "sync" is not a device id');
+  return deviceId;
+}
+
+export function usageRouter(deps: AppDeps): Router {
+  const router = new Router({ prefix: '/api/usage' });
+  const { usage } = deps;
+
+  router.get('/', async (ctx) => {
+    const q = parseOr400(usageQuerySchema, ctx.query, 'query');
+    const timezone = q.timezone ?? usage.timezone;
+    ctx.body = await usage.report({
+      since: resolveBound(q.since, 'since', timezone),
+      until: resolveBound(q.until, 'until', timezone),
+      device: q.device,
+      instance: q.instance,
+      session: q.session,
+      groupBy: q.group_by ?? ['device'],
+      timezone,
+    });
+  });
+
+  router.put('/sync', jsonBody(deps.config.bodyLimitBytes), async (ctx) => {
+    parseOr400(emptyQuerySchema, ctx.query, 'query');
+    parseOr400(syncBodySchema, ctx.request.body ?? {}, 'body');
+    ctx.body = await usage.sync();
+  });
+
+  router.get('/:deviceId', async (ctx) => {
+    const deviceId = deviceOf(ctx);
+    const q = parseOr400(deviceUsageQuerySchema, ctx.query, 'query');
+    const timezone = q.timezone ?? usage.timezone;
+    if (!deps.devices.get(deviceId) && !(await usage.hasDevice(deviceId))) {
+      throw new HttpError(404, 'not_found', `no device ${deviceId} and no usage recorded for it`);
+    }
+    const report = await usage.report({
+      since: resolveBound(q.since, 'since', timezone),
+      until: resolveBound(q.until, 'until', timezone),
+      device: deviceId,
+      instance: q.instance,
+      session: q.session,
+      groupBy: q.group_by ?? ['day'],
+      timezone,
+    });
+    ctx.body = { device_id: deviceId, ...report, today: await usage.deviceToday(deviceId, timezone) };
+  });
+
+  router.post('/:deviceId', jsonBody(deps.config.usageBodyLimitBytes), async (ctx) => {
+    const deviceId = deviceOf(ctx);
+    parseOr400(emptyQuerySchema, ctx.query, 'query');
+    const body = parseOr400(pushBodySchema, ctx.request.body ?? {}, 'body');
+    const records: UsageRecord[] = body.records.map((r) => ({
+      key: r.key,
+      source: r.source,
+      sessionId: r.session_id ?? null,
+      project: r.project ?? null,
+      model: r.model,
+      at: r.timestamp,
+      input: r.input_tokens,
+      output: r.output_tokens,
+      cacheCreation: r.cache_creation_tokens,
+      cacheRead: r.cache_read_tokens,
+    }));
+    ctx.body = await usage.receive(deviceId, records);
+  });
+
+  return router;
+}

@@ -1,0 +1,41 @@
+// The shapes token usage takes between the parsers, the store and the reports: one record
+// per model response (Claude) or per token-count step (Codex), with its four token counts.
+
+export type UsageSource = 'claude' | 'codex';
+
+export interface TokenCounts {
+  input: number;
+  output: number;
+  cacheCreation: number;
+  cacheRead: number;
+}
+
+/** One response's usage as read from a transcript, before it is attributed to a device. */
+export interface UsageRecord extends TokenCounts {
+  /** Identity across files and machines: `message.id:requestId` for Claude, see the parsers. */
+  key: string;
+  source: UsageSource;
+  sessionId: string | null;
+  /** The transcript's project folder (Claude) or working directory (Codex), when known. */
+  project: string | null;
+  model: string;
+  /** Epoch milliseconds. */
+  at: number;
+}
+
+/** A record with where it was spent. */
+export interface AttributedRecord extends UsageRecord {
+  deviceId: string;
+  instanceId: string | null;
+}
+
+export interface StoredRecord extends AttributedRecord {
+  /** Null when the model is not in the pricing table. */
+  costUsd: number | null;
+}
+
+export const ZERO: TokenCounts = Object.freeze({ input: 0, output: 0, cacheCreation: 0, cacheRead: 0 });
+
+export function totalTokens(t: TokenCounts): number {
+  return t.input + t.output + t.cacheCreation + t.cacheRead;
+}

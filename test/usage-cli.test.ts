@@ -1,0 +1,111 @@
+// `token-api usage` as a person runs it: tables, JSON, progress on the first scan only,
+// clear messages for bad flags; and the usage configuration keys with their defaults.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { runCli } from './support/process.js';
+import { tempHome } from './support/system.js';
+import { generateCorpus, type Corpus } from './support/transcripts.js';
+
+describe('token-api usage', () => {
+  const home = tempHome('token-api-usage-cli-');
+  let corpus: Corpus;
+  before(() => {
+    const claudeDir = join(home.dir, 'claude');
+    corpus = generateCorpus({ claudeDir, sessions: 5 });
+    writeFileSync(join(home.dir, 'config.json'), JSON.stringify({ usage_claude_dirs: [claudeDir], usage_codex_dirs: [join(home.dir, 'codex')] }));
+  });
+  after(() => home.cleanup());
+
+  it('is listed by token-api --help and explains every subcommand with --help', async () => {
+    const top = await runCli(['--help']);
+    assert.match(top.stdout, /usage\s+token usage by day/);
+    for (const args of [['usage', '--help'], ['usage', 'push', '--help'], ['usage', 'daily', '-h']]) {
+      const r = await runCli(args);
+      assert.equal(r.code, 0);
+      for (const word of ['daily', 'monthly', 'session', 'device', 'push --to URL', '--since', '--json', 'usage_claude_dirs']) assert.ok(r.stdout.includes(word), `${args.join(' ')} mentions ${word}`);
+    }
+  });
+
+  it('prints a daily table with totals, in the configured zone, showing progress on the first scan only', async () => {
+    const first = await runCli(['usage', '--home', home.dir]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, new RegExp(`reading ${corpus.files.length} transcript file\\(s\\)`));
+    assert.match(first.stderr, /read \d+ file\(s\), [\d.]+ MB: \d+ new record\(s\)/);
+    const lines = first.stdout.split('\n');
+    assert.equal(lines[0], 'Token usage by day (days in UTC)');
+    assert.match(lines[2]!, /│ Date\s+│ Models\s+│\s+Input │\s+Output │ Cache Create │ Cache Read │ Total Tokens │ Cost \(USD\) │/);
+    const days = [...corpus.expected.keys()].sort();
+    for (const d of days) assert.ok(first.stdout.includes(`│ ${d} │`), d);
+    assert.match(first.stdout, /│ Total\s+│/);
+    assert.match(first.stdout, /\* tokens of claude-opus-4-6-fast are counted, but it has no price/);
+
+    const second = await runCli(['usage', 'daily', '--home', home.dir]);
+    assert.equal(second.stderr, '', 'a routine run says nothing on stderr');
+    assert.equal(second.stdout, first.stdout);
+  });
+
+  it('prints JSON, monthly, per-session and per-device reports, limited by --since and --until', async () => {
+    const json = await runCli(['usage', 'daily', '--json', '--since', '2026-11-19', '--until', '20261120', '--home', home.dir]);
+    const r = JSON.parse(json.stdout);
+    assert.deepEqual(r.rows.map((x: { day: string }) => x.day), ['2026-11-19', '2026-11-20']);
+    assert.equal(json.stderr, '');
+    const monthly = await runCli(['usage', 'monthly', '--home', home.dir]);
+    assert.match(monthly.stdout, /│ 2026-11 │/);
+    const session = await runCli(['usage', 'session', '--home', home.dir, '--no-scan']);
+    assert.match(session.stdout, /Token usage by session/);
+    assert.match(session.stdout, /-home-dev-project-0/);
+    const device = await runCli(['usage', 'device', '--json', '--home', home.dir]);
+    assert.deepEqual(JSON.parse(device.stdout).rows.map((x: { device_id: string }) => x.device_id), ['desktop']);
+    const empty = await runCli(['usage', '--since', '2030-01-01', '--home', home.dir]);
+    assert.match(empty.stdout, /No token usage found, from 2030-01-01 \(days in UTC\)/);
+  });
+
+  it('says what is wrong with a bad flag, with a non-zero exit and no stack trace', async () => {
+    const cases: [string[], number, RegExp][] = [
+      [['usage', '--since', '2026-13-01'], 2, /--since must be a day as YYYY-MM-DD/],
+      [['usage', 'session', '--breakdown'], 2, /--breakdown goes with daily or monthly/],
+      [['usage', 'daily', '--to', 'http://x'], 2, /--to, --device and --token go with push/],
+      [['usage', 'weekly'], 2, /unknown subcommand "weekly"/],
+      [['usage', '--timezone', 'Moon/Base'], 2, /--timezone must be an IANA time zone/],
+      [['usage', '--colour'], 2, /Unknown option '--colour'/],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = await runCli([...args, '--home', home.dir]);
+      assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+    }
+  });
+});
+
+describe('usage configuration', () => {
+  it('defaults: UTC days, Claude dirs from CLAUDE_CONFIG_DIR or ~/.config/claude and ~/.claude, Codex from CODEX_HOME or ~/.codex', () => {
+    const c = loadConfig({}, {});
+    assert.equal(c.usageTimezone, 'UTC');
+    assert.deepEqual(c.usageClaudeDirs, [join(homedir(), '.config', 'claude'), join(homedir(), '.claude')]);
+    assert.deepEqual(c.usageCodexDirs, [join(homedir(), '.codex')]);
+    assert.equal(c.usageScanIntervalMs, 600_000);
+    assert.equal(c.usageLiveIntervalMs, 15_000);
+    assert.deepEqual(c.usagePricing, {});
+    const env = loadConfig({}, { CLAUDE_CONFIG_DIR: '/a/claude, /b/claude', CODEX_HOME: '/c/codex' });
+    assert.deepEqual(env.usageClaudeDirs, ['/a/claude', '/b/claude']);
+    assert.deepEqual(env.usageCodexDirs, ['/c/codex']);
+  });
+
+  it('refuses an unknown time zone or a malformed price, naming the key', () => {
+    const h = tempHome();
+    writeFileSync(join(h.dir, 'config.json'), JSON.stringify({ usage_timezone: 'Europe/Atlantis' }));
+    assert.throws(() => loadConfig({ home: h.dir }, {}), (e: Error) => e instanceof ConfigError && /usage_timezone: an IANA time zone/.test(e.message));
+    writeFileSync(join(h.dir, 'config.json'), JSON.stringify({ usage_pricing: { 'my-model': { input: -1, output: 2 } } }));
+    assert.throws(() => loadConfig({ home: h.dir }, {}), (e: Error) => e instanceof ConfigError && /usage_pricing\.my-model\.input/.test(e.message));
+    writeFileSync(join(h.dir, 'config.json'), JSON.stringify({ usage_timezone: 'Asia/Tokyo', usage_pricing: { 'my-model': { input: 1, output: 2, above_200k: { input: 2, output: 4 } } } }));
+    const c = loadConfig({ home: h.dir }, {});
+    assert.equal(c.usageTimezone, 'Asia/Tokyo');
+    assert.equal(c.usagePricing['my-model']!.above_200k!.output, 4);
+    h.cleanup();
+  });
+});
