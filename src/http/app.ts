@@ -16,7 +16,8 @@ import { rootRouter } from './routes/root.js';
 import { authMiddleware } from './auth.js';
 import { gateRouter } from './routes/gate.js';
 import { modeRouter } from './routes/mode.js';
-import { withGateFastPath } from './gate-fast-path.js';
+import { gateFastPath } from './gate-fast-path.js';
+import { hookFastPath, withFastPaths } from './fast-paths.js';
 import { usageRouter } from './routes/usage.js';
 
 export function createApp(deps: AppDeps): Koa {
@@ -49,5 +50,5 @@ export function createApp(deps: AppDeps): Koa {
       }),
     );
   }
-  return withGateFastPath(app, deps);
+  return withFastPaths(app, [gateFastPath(deps), hookFastPath(deps)]);
 }

@@ -59,6 +59,42 @@ export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, where
   throw new HttpError(400, 'validation_failed', `invalid ${where}: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`, fields);
 }
 
+export interface ErrorAnswer {
+  status: number;
+  body: { error: string; message: string; fields?: Record<string, string> };
+  allow?: string;
+}
+
+/** Any thrown value -> the status and body to answer; logs what is not the client's doing. */
+export function errorAnswer(raw: unknown, logger: Logger, where: { method: string; path: string }): ErrorAnswer {
+  const err = raw as Error & { status?: number; statusCode?: number; expose?: boolean; type?: string; code?: string; headers?: Record<string, string> };
+  let status = err instanceof HttpError ? err.status : (err.status ?? err.statusCode ?? 500);
+  // The database refused the write (disk full, locked, read-only): not the client's fault.
+  if (typeof err.code === 'string' && err.code.startsWith('SQLITE_')) status = 503;
+  if (!Number.isInteger(status) || status < 400 || status > 599) status = 500;
+  if (err instanceof HttpError) {
+    return { status, body: { error: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } };
+  }
+  if (err instanceof ZodError) return { status: 400, body: { error: 'validation_failed', message: 'invalid input', fields: fieldsOf(err) } };
+  if (status < 500) {
+    // Errors from the body parsers (bad JSON, too large, bad charset) and ctx.throw.
+    const badJson = err.type === 'entity.parse.failed' || err.name === 'SyntaxError';
+    const code = badJson ? 'invalid_json' : (CODES[status] ?? 'bad_request');
+    const message = badJson
+      ? `body is not valid JSON (an object is expected): ${err.message}`
+      : err.type === 'entity.too.large'
+        ? `body is larger than the limit for ${where.path}`
+        : err.expose !== false
+          ? err.message
+          : (CODES[status] ?? 'bad request');
+    return { status, body: { error: code, message }, ...(err.headers?.allow ? { allow: err.headers.allow } : {}) };
+  }
+  logger.error({ err, method: where.method, path: where.path }, 'request failed');
+  return status === 503
+    ? { status, body: { error: 'unavailable', message: 'the database is unavailable; try again' } }
+    : { status: 500, body: { error: 'internal', message: 'internal error; see the server log' } };
+}
+
 export function errorMiddleware(logger: Logger) {
   return async function errors(ctx: Context, next: Next): Promise<void> {
     try {
@@ -67,38 +103,11 @@ export function errorMiddleware(logger: Logger) {
         throw new HttpError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
       }
     } catch (raw) {
-      const err = raw as Error & { status?: number; statusCode?: number; expose?: boolean; type?: string; code?: string; headers?: Record<string, string> };
-      let status = err instanceof HttpError ? err.status : (err.status ?? err.statusCode ?? 500);
-      // The database refused the write (disk full, locked, read-only): not the client's fault.
-      if (typeof err.code === 'string' && err.code.startsWith('SQLITE_')) status = 503;
-      if (!Number.isInteger(status) || status < 400 || status > 599) status = 500;
-      let body: { error: string; message: string; fields?: Record<string, string> };
-      if (err instanceof HttpError) {
-        body = { error: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) };
-      } else if (err instanceof ZodError) {
-        status = 400;
-        body = { error: 'validation_failed', message: 'invalid input', fields: fieldsOf(err) };
-      } else if (status < 500) {
-        // Errors from koa-body / co-body (bad JSON, too large, bad charset) and ctx.throw.
-        const badJson = err.type === 'entity.parse.failed' || err.name === 'SyntaxError';
-        const code = badJson ? 'invalid_json' : (CODES[status] ?? 'bad_request');
-        const message = badJson
-            ? `body is not valid JSON (an object is expected): ${err.message}`
-            : err.type === 'entity.too.large'
-              ? `body is larger than the limit for ${ctx.path}`
-              : err.expose !== false
-                ? err.message
-                : (CODES[status] ?? 'bad request');
-        body = { error: code, message };
-        if (err.headers?.allow) ctx.set('Allow', err.headers.allow);
-      } else {
-        logger.error({ err, method: ctx.method, path: ctx.path }, 'request failed');
-        status = status === 503 ? 503 : 500;
-        body = { error: status === 503 ? 'unavailable' : 'internal', message: status === 503 ? 'the database is unavailable; try again' : 'internal error; see the server log' };
-      }
-      ctx.status = status;
+      const answer = errorAnswer(raw, logger, { method: ctx.method, path: ctx.path });
+      if (answer.allow) ctx.set('Allow', answer.allow);
+      ctx.status = answer.status;
       ctx.type = 'application/json';
-      ctx.body = body;
+      ctx.body = answer.body;
     }
   };
 }

@@ -5,15 +5,11 @@
 // (routes/root.ts, routes/gate.ts); anything else (a bad or extra parameter, a refused
 // caller, another method) falls through to Koa, whose routes and one error middleware
 // answer it. The access policy and the app schema are the same ones the routes use.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type Koa from 'koa';
 import { authorize } from './auth.js';
 import type { AppDeps } from './deps.js';
+import type { FastPath } from './fast-paths.js';
 import { appSchema } from './mode-schemas.js';
 import { isLoopbackAddress } from './remote.js';
-
-type KoaHandler = ReturnType<Koa['callback']>;
-const ANSWERED = Promise.resolve();
 
 /** The single `app` parameter of a query string, or null when there is anything else. */
 export function soleApp(query: string): string | null {
@@ -25,7 +21,7 @@ export function soleApp(query: string): string | null {
   }
 }
 
-export function gateFastPath(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function gateFastPath(deps: AppDeps): FastPath {
   return (req, res) => {
     const method = req.method;
     if (method !== 'GET' && method !== 'HEAD') return false;
@@ -51,16 +47,4 @@ export function gateFastPath(deps: AppDeps): (req: IncomingMessage, res: ServerR
     res.end(method === 'HEAD' ? undefined : body);
     return true;
   };
-}
-
-/** The app's request handler with gate checks answered in front of Koa. */
-export function withGateFastPath(app: Koa, deps: AppDeps): Koa {
-  const koaCallback = app.callback.bind(app);
-  app.callback = (): KoaHandler => {
-    const koa = koaCallback();
-    const fast = gateFastPath(deps);
-    // token-api serves HTTP/1.1 only (node:http), so requests are IncomingMessages.
-    return (req, res) => (fast(req as IncomingMessage, res as ServerResponse) ? ANSWERED : koa(req, res));
-  };
-  return app;
 }

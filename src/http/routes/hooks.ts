@@ -3,7 +3,7 @@
 // Answers after the resulting state is committed: 200 when an actor took the event (or it
 // was a duplicate of one already taken), 202 when it was only recorded; 204 with reply=none.
 import Router from '@koa/router';
-import type { Context } from 'koa';
+import type { IncomingMessage } from 'node:http';
 import getRawBody from 'raw-body';
 import type { HookInput } from '../../actors/hook-events.js';
 import type { AppDeps } from '../deps.js';
@@ -44,40 +44,55 @@ export function toHookInput(
 }
 
 /** The body as text, bounded; the hook body is JSON whatever Content-Type a script sends. */
-async function readJson(ctx: Context, limit: number): Promise<{ text: string; value: unknown }> {
-  let text: string;
+export async function readHookBody(req: IncomingMessage, limit: number): Promise<string> {
   try {
-    text = await getRawBody(ctx.req, { limit, length: ctx.get('content-length') || undefined, encoding: 'utf8' });
+    return await getRawBody(req, { limit, length: req.headers['content-length'] || undefined, encoding: 'utf8' });
   } catch (err) {
     const e = err as { status?: number; type?: string };
     if (e.type === 'entity.too.large') throw new HttpError(413, 'payload_too_large', `body is larger than ${limit} bytes`);
     throw new HttpError(e.status && e.status < 500 ? e.status : 400, 'bad_request', `could not read the body: ${(err as Error).message}`);
   }
+}
+
+export interface HookRequest {
+  query: unknown;
+  /** The X-Token-Api-Ssh-Client header (native http hooks send SSH_CLIENT there). */
+  sshHeader: string | undefined;
+  text: string;
+  /** The caller is on this machine (its pid is one of ours). */
+  local: boolean;
+}
+
+/** One hook call, from parsed query and body text to the answer; throws HttpError on bad input. */
+export async function runHookRequest(deps: AppDeps, req: HookRequest): Promise<{ status: number; body?: unknown }> {
+  const query = parseOr400(hookQuerySchema, req.query, 'query');
+  if (req.sshHeader && query.ssh_client === undefined) {
+    query.ssh_client = parseOr400(hookHeadersSchema, { 'x-token-api-ssh-client': req.sshHeader }, 'query')['x-token-api-ssh-client'];
+  }
+  let value: unknown;
   try {
-    return { text, value: JSON.parse(text) };
+    value = JSON.parse(req.text);
   } catch (err) {
     throw new HttpError(400, 'invalid_json', `body is not valid JSON: ${(err as Error).message}`);
   }
+  const payload = parseOr400(hookBodySchema, value, 'body');
+  const r = await deps.instances.handleHook(toHookInput(payload, query, req.text), req.local, query.event_id ? { eventId: query.event_id } : undefined);
+  if (query.reply === 'none') return { status: 204 };
+  return { status: r.outcome === 'recorded' ? 202 : 200, body: r };
 }
 
+/**
+ * The Koa route. An authorised POST /api/hooks is answered in front of Koa by the hook fast
+ * path (src/http/fast-paths.ts) with the same function; this route answers the rest and
+ * gives the path its 405 for other methods.
+ */
 export function hooksRouter(deps: AppDeps): Router {
   const router = new Router();
   router.post('/api/hooks', async (ctx) => {
-    const query = parseOr400(hookQuerySchema, ctx.query, 'query');
-    const sshHeader = ctx.get('x-token-api-ssh-client');
-    if (sshHeader && query.ssh_client === undefined) {
-      // Native http hooks send SSH_CLIENT as a header (empty when the variable is unset).
-      query.ssh_client = parseOr400(hookHeadersSchema, { 'x-token-api-ssh-client': sshHeader }, 'query')['x-token-api-ssh-client'];
-    }
-    const { text, value } = await readJson(ctx, deps.config.hookBodyLimitBytes);
-    const payload = parseOr400(hookBodySchema, value, 'body');
-    const r = await deps.instances.handleHook(toHookInput(payload, query, text), isLoopback(ctx), query.event_id ? { eventId: query.event_id } : undefined);
-    if (query.reply === 'none') {
-      ctx.status = 204;
-      return;
-    }
-    ctx.status = r.outcome === 'recorded' ? 202 : 200;
-    ctx.body = r;
+    const text = await readHookBody(ctx.req, deps.config.hookBodyLimitBytes);
+    const r = await runHookRequest(deps, { query: ctx.query, sshHeader: ctx.get('x-token-api-ssh-client') || undefined, text, local: isLoopback(ctx) });
+    ctx.status = r.status;
+    if (r.body !== undefined) ctx.body = r.body;
   });
   return router;
 }
