@@ -130,7 +130,7 @@ describe('requests from beyond loopback', () => {
     const list = await s.request('GET', '/api/instances', undefined, from('192.0.2.50', { authorization: `Bearer ${token}` }));
     assert.equal(list.status, 200);
     // a laptop's hook, with the token: taken, and its pid is not one of this machine's
-    const hook = await s.request('POST', '/api/hooks?pid=4242', { session_id: 'laptop-1', hook_event_name: 'UserPromptSubmit' }, from('192.0.2.50', { authorization: `Bearer ${token}` }));
+    const hook = await s.request('POST', '/api/hooks?pid=4242', { session_id: 'laptop-1', hook_event_name: 'SessionStart' }, from('192.0.2.50', { authorization: `Bearer ${token}` }));
     assert.equal(hook.status, 200, hook.text);
     assert.equal(hook.body.instance.pid, 4242);
     const live = s.system.deps.instances.live().find((i) => i.id === hook.body.instance.id);
