@@ -103,7 +103,12 @@ function tempName(file: string): string {
 /** Creates `file` with `text` only if it does not exist; false if it does. */
 function createExclusive(file: string, text: string): boolean {
   const tmp = tempName(file);
-  writeFileSync(tmp, text, { mode: 0o644 });
+  try {
+    writeFileSync(tmp, text, { mode: 0o644 });
+  } catch (err) {
+    (err as NodeJS.ErrnoException).path = file; // name the lock, not its temporary file
+    throw err;
+  }
   try {
     linkSync(tmp, file);
     return true;
