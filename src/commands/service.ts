@@ -266,8 +266,8 @@ async function status(values: Values): Promise<number> {
     else {
       const current = readFileSync(file, 'utf8') === definitionText(platform, spec);
       out(`service: ${file}, ${current ? 'up to date' : 'differs from what install would write now (another Node, path or environment): run token-api service install to update it'}`);
+      if (here) out(`${platform === 'linux' ? 'systemd' : 'launchd'}: ${managerState(platform, uid()).summary}`);
     }
-    if (here) out(`${platform === 'linux' ? 'systemd' : 'launchd'}: ${managerState(platform, uid()).summary}`);
   }
 
   const lock = readLock(config.home);
