@@ -210,7 +210,8 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals);
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError || err instanceof DatabaseError || err instanceof MigrationError || err instanceof TokenFileError || err instanceof LockError) {
-      process.stderr.write(`token-api ${name}: ${err.message}${databaseHint(err)}\n`);
+      const hint = err instanceof DatabaseError || err instanceof MigrationError ? databaseHint(err) : '';
+      process.stderr.write(`token-api ${name}: ${err.message}${hint}\n`);
       return err instanceof UsageError ? 2 : 1;
     }
     const environment = environmentMessage(err);
