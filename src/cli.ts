@@ -1,4 +1,5 @@
 // token-api's command line: `token-api <command> [options]`. Each command has --help.
+import { constants as osConstants } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, type ConfigOverrides } from './config.js';
 import { DatabaseError } from './db/database.js';
@@ -11,6 +12,10 @@ import { TokenFileError } from './http/token-file.js';
 import { isLoopbackAddress } from './http/remote.js';
 import { startInspector, type InspectorHandle } from './inspector.js';
 import { machinesCommand, tokenCommand } from './mode-gate-commands.js';
+import { LockError } from './service/lock.js';
+import { stopOutcome } from './service/stop.js';
+import { serviceCommand } from './commands/service.js';
+import { backupCommand } from './commands/backup.js';
 
 export class UsageError extends Error {}
 
@@ -56,15 +61,17 @@ function inspectPort(text: string | boolean | undefined): number {
 const commands: Record<string, Command> = {
   serve: {
     summary: 'run the server (what `npm start` runs)',
-    usage: `token-api serve [--port N] [--host ADDR] [--home DIR] [--config FILE] [--log-level LEVEL] [--inspect [--inspect-port N]]
+    usage: `token-api serve [--port N] [--host ADDR] [--home DIR] [--config FILE] [--log-level LEVEL] [--log-file-only] [--inspect [--inspect-port N]]
 
-Runs token-api in the foreground until SIGINT or SIGTERM.
+Runs token-api in the foreground until SIGINT or SIGTERM. One server per data directory:
+a second one on the same data refuses to start and names the first (pid, port).
 
   --port N          port to listen on (default 7777; env TOKEN_API_PORT)
   --host ADDR       address to bind (default 127.0.0.1; env TOKEN_API_HOST)
   --home DIR        data directory (default ~/.token-api; env TOKEN_API_HOME)
   --config FILE     config file (default $TOKEN_API_HOME/config.json; env TOKEN_API_CONFIG)
   --log-level LEVEL trace, debug, info, warn, error, fatal or silent (default info)
+  --log-file-only   log to the log file only, not stderr (what the service runs)
   --inspect         connect every actor (instances, mode, gate) to the Stately inspector
                     and print the page to open (served on 127.0.0.1 only)
   --inspect-port N  port of the inspector page and its relay (default 7778; 0 picks one)
@@ -72,15 +79,32 @@ Runs token-api in the foreground until SIGINT or SIGTERM.
 Beyond loopback (--host 0.0.0.0), requests need "Authorization: Bearer <token>"
 (\`token-api token\` prints it), except gate checks from gate_check_networks.
 
-Logs go to $TOKEN_API_HOME/logs/token-api.log and to stderr.`,
-    options: { ...commonOptions, port: { type: 'string', short: 'p' }, host: { type: 'string' }, 'log-level': { type: 'string' }, inspect: { type: 'boolean' }, 'inspect-port': { type: 'string' } },
+Logs go to $TOKEN_API_HOME/logs/token-api.log (rotated by size: log_max_bytes,
+log_max_files) and to stderr.
+
+On SIGINT or SIGTERM it stops accepting, lets requests in flight finish (at most
+shutdown_grace_seconds, default 10), writes what is pending and closes the database: exit
+code 0 when all went well, 1 when something was cut off or failed. A second signal exits
+at once (130 or 143); acknowledged changes are already in the database.`,
+    options: {
+      ...commonOptions,
+      port: { type: 'string', short: 'p' },
+      host: { type: 'string' },
+      'log-level': { type: 'string' },
+      'log-file-only': { type: 'boolean' },
+      inspect: { type: 'boolean' },
+      'inspect-port': { type: 'string' },
+    },
     async run(values) {
       const config = loadConfig(overridesFrom(values));
       // Signals are handled from the very start, so a stop during start-up is clean too.
       let signalled: string | null = null;
       let wake: () => void = () => undefined;
-      const onSignal = (signal: string) => {
-        if (signalled) return;
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (signalled) {
+          process.stderr.write(`${signal} again: exiting at once (acknowledged changes are already in the database)\n`);
+          process.exit(128 + (osConstants.signals[signal] ?? 15));
+        }
         signalled = signal;
         process.stderr.write(`${signal}: stopping token-api…\n`);
         wake();
@@ -101,7 +125,7 @@ Logs go to $TOKEN_API_HOME/logs/token-api.log and to stderr.`,
       try {
         // Loaded here, not at the top: the other commands do without the server's modules.
         const { startServer } = await import('./server.js');
-        server = await startServer(config, { logToStderr: true, inspect: inspector?.inspect });
+        server = await startServer(config, { logToStderr: !values['log-file-only'], inspect: inspector?.inspect });
       } catch (err) {
         await inspector?.close();
         const code = (err as NodeJS.ErrnoException).code;
@@ -123,16 +147,13 @@ Logs go to $TOKEN_API_HOME/logs/token-api.log and to stderr.`,
           `restored ${restore.restored} instance(s)${restore.rebuilt ? `, rebuilt ${restore.rebuilt}` : ''}${restore.retired ? `, retired ${restore.retired}` : ''} in ${restore.ms} ms\n`,
         );
       }
-      process.stderr.write(`token-api ${VERSION} listening on ${server.url} (data in ${config.home})\n`);
       if (!signalled) await new Promise<void>((resolve) => (wake = resolve));
-      try {
-        await server.close();
-        await inspector?.close();
-        return 0;
-      } catch (err) {
-        process.stderr.write(`error while stopping: ${(err as Error).message}\n`);
-        return 1;
-      }
+      const grace = config.shutdownGraceMs / 1000;
+      const report = await server.close({ onWaiting: (n) => process.stderr.write(`waiting for ${n} request(s) in flight to finish (at most ${grace} s)…\n`) });
+      await inspector?.close().catch((err: Error) => report.errors.push(`inspector: ${err.message}`));
+      const outcome = stopOutcome(report);
+      for (const line of outcome.lines) process.stderr.write(`${line}\n`);
+      return outcome.code;
     },
   },
   hooks: hooksCommand,
@@ -140,6 +161,8 @@ Logs go to $TOKEN_API_HOME/logs/token-api.log and to stderr.`,
   token: tokenCommand(commonOptions, overridesFrom),
   machines: machinesCommand(),
   usage: usageCommand,
+  service: serviceCommand,
+  backup: backupCommand,
 };
 
 function mainHelp(): string {
@@ -186,12 +209,48 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await command.run(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError || err instanceof DatabaseError || err instanceof MigrationError || err instanceof TokenFileError) {
-      process.stderr.write(`token-api ${name}: ${err.message}\n`);
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof DatabaseError || err instanceof MigrationError || err instanceof TokenFileError || err instanceof LockError) {
+      const hint = err instanceof DatabaseError || err instanceof MigrationError ? databaseHint(err) : '';
+      process.stderr.write(`token-api ${name}: ${err.message}${hint}\n`);
       return err instanceof UsageError ? 2 : 1;
+    }
+    const environment = environmentMessage(err);
+    if (environment) {
+      process.stderr.write(`token-api ${name}: ${environment}\n`);
+      return 1;
     }
     process.stderr.write(`token-api ${name}: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
     return 1;
+  }
+}
+
+/** A hint after a database error whose cause is outside token-api (another process, the disk). */
+function databaseHint(err: Error): string {
+  const text = `${(err as { code?: string }).code ?? ''} ${err.message}`;
+  if (/SQLITE_BUSY|SQLITE_LOCKED|database is locked/.test(text)) return ' (another process holds the database locked; close it, or wait, and start again)';
+  if (/SQLITE_FULL|disk is full|ENOSPC/.test(text)) return ' (the disk is full: free some space and start again)';
+  if (/SQLITE_READONLY|readonly database|SQLITE_CANTOPEN|EACCES|EROFS/.test(text)) return ' (is the data directory read-only, or owned by another user?)';
+  return '';
+}
+
+/** A clear sentence for a file-system error (read-only or full data directory), instead of a stack trace. */
+function environmentMessage(err: unknown): string | null {
+  const e = err as NodeJS.ErrnoException;
+  const where = e?.path ? ` ${e.path}` : '';
+  switch (e?.code) {
+    case 'EACCES':
+    case 'EPERM':
+      return `not allowed to write${where}: check the data directory's owner and permissions (${e.message})`;
+    case 'EROFS':
+      return `cannot write${where}: the file system is read-only; point --home at a writable directory`;
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return `cannot write${where}: no space left on the device (or quota exceeded); free some space and start again`;
+    case 'EMFILE':
+    case 'ENFILE':
+      return `too many open files${where}; raise the limit (ulimit -n) and start again`;
+    default:
+      return null;
   }
 }
 

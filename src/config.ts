@@ -69,6 +69,9 @@ const fileSchema = z
     usage_live_interval_seconds: z.number().min(0).max(3600).optional(),
     usage_pricing: pricingOverridesSchema.optional(),
     usage_body_limit_bytes: z.number().int().positive().optional(),
+    log_max_bytes: z.number().int().min(1024).optional(),
+    log_max_files: z.number().int().min(1).max(100).optional(),
+    shutdown_grace_seconds: z.number().min(0).max(600).optional(),
   })
   .strict();
 
@@ -121,6 +124,11 @@ export interface Config {
   usageLiveIntervalMs: number;
   usagePricing: Record<string, Price>;
   usageBodyLimitBytes: number;
+  /** The log file is rotated past this size; this many rotated files are kept. */
+  logMaxBytes: number;
+  logMaxFiles: number;
+  /** On SIGTERM/SIGINT, requests in flight (and webhook deliveries) get this long to finish. */
+  shutdownGraceMs: number;
 }
 
 export interface ConfigOverrides {
@@ -251,5 +259,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     usageLiveIntervalMs: (file.usage_live_interval_seconds ?? 15) * 1000,
     usagePricing: file.usage_pricing ?? {},
     usageBodyLimitBytes: file.usage_body_limit_bytes ?? 4 * 1024 * 1024,
+    logMaxBytes: file.log_max_bytes ?? 10 * 1024 * 1024,
+    logMaxFiles: file.log_max_files ?? 5,
+    shutdownGraceMs: (file.shutdown_grace_seconds ?? 10) * 1000,
   };
 }

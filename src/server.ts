@@ -1,6 +1,7 @@
 // Wiring: opens the database, builds the hub and its actors, restores what was live, and
 // (startServer) listens. createSystem(config) is everything but the socket, for tests that
-// drive the Koa app directly; startServer(config) resolves { url, close }.
+// drive the Koa app directly; startServer(config) takes the data directory's lock and resolves
+// { url, closers, close }: parts with connections of their own add a closer (src/service/).
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,7 +24,11 @@ import { migrate } from './db/migrations.js';
 import { createWriter } from './db/writer.js';
 import { createApp } from './http/app.js';
 import type { AppDeps } from './http/deps.js';
-import { createLogger } from './logger.js';
+import { closeLogger, createLogger } from './logger.js';
+import { createClosers, type Closers } from './service/closers.js';
+import { trackRequests } from './service/http-drain.js';
+import { acquireLock, describeHolder, type LockInfo, type ServerLock } from './service/lock.js';
+import { stopServer, type StopOptions, type StopReport } from './service/stop.js';
 import { VERSION } from './version.js';
 import type { IncomingMessage } from 'node:http';
 import type { InspectionEvent, Observer } from 'xstate';
@@ -48,6 +53,8 @@ export interface SystemOptions {
   inspect?: Observer<InspectionEvent>;
   /** Replaces the socket's remote address for the access policy (tests). */
   peerAddress?: (req: IncomingMessage) => string | undefined;
+  /** startServer: take the data directory's lock (default true). */
+  lock?: boolean;
 }
 
 export interface System {
@@ -66,7 +73,8 @@ export interface System {
 export async function createSystem(config: Config, options: SystemOptions = {}): Promise<System> {
   mkdirSync(config.home, { recursive: true, mode: 0o700 });
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? createLogger({ level: config.logLevel, file: config.logFile, stderr: options.logToStderr ?? false });
+  const logger =
+    options.logger ?? createLogger({ level: config.logLevel, file: config.logFile, stderr: options.logToStderr ?? false, maxBytes: config.logMaxBytes, maxFiles: config.logMaxFiles });
   const db = await openDatabase(config.databaseFile, { synchronous: config.sqliteSynchronous });
   try {
     const applied = await migrate(db);
@@ -170,22 +178,46 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     usageWatcher,
     shutdown() {
       shut ??= (async () => {
-        processMonitor.stop();
-        codex.stop();
-        await codex.watcher?.idle();
-        notifying.close();
-        await usageWatcher.stop();
-        await usage.idle();
-        await hub.flush();
+        // Every step runs even when one before it failed, so the database is always closed.
+        const failed: string[] = [];
+        const step = async (name: string, fn: () => unknown) => {
+          try {
+            await fn();
+          } catch (err) {
+            failed.push(`${name}: ${(err as Error).message}`);
+            logger.error({ err }, `stopping: ${name} failed`);
+          }
+        };
+        await step('process monitor', () => processMonitor.stop());
+        await step('codex watcher', async () => {
+          codex.stop();
+          await codex.watcher?.idle();
+        });
+        await step('notifications', () => notifying.close());
+        // Webhooks already on their way get to record their outcome, so none is sent twice.
+        await step('notification deliveries', () => within(notifying.notifications.settled(), config.shutdownGraceMs));
+        await step('usage watcher', async () => {
+          await usageWatcher.stop();
+          await usage.idle();
+        });
+        await step('snapshots', () => hub.flush());
         hub.stopAll();
-        await writer.close();
-        await db.close();
-        logger.info('stopped');
-        logger.flush?.();
+        await step('writer', () => writer.close());
+        await step('database', () => db.close());
+        logger.info(failed.length > 0 ? { failed } : {}, 'stopped');
+        if (!options.logger) await closeLogger(logger);
+        if (failed.length > 0) throw new Error(failed.join('; '));
       })();
       return shut;
     },
   };
+}
+
+/** Resolves once p settles or ms have passed (what is still running is left to finish on its own). */
+function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([p.then(() => undefined), late]).finally(() => clearTimeout(timer));
 }
 
 export interface RunningServer {
@@ -193,13 +225,27 @@ export interface RunningServer {
   port: number;
   system: System;
   server: Server;
-  close(): Promise<void>;
+  /** Parts with connections of their own (the WebSocket feed) add a closer; close() runs them. */
+  closers: Closers;
+  /** Stops accepting, lets requests in flight finish, runs the closers, shuts the system down. */
+  close(options?: StopOptions): Promise<StopReport>;
 }
 
 export async function startServer(config: Config, options: SystemOptions = {}): Promise<RunningServer> {
-  const system = await createSystem(config, options);
+  let stale: LockInfo | null | undefined;
+  const lock: ServerLock | null = options.lock === false ? null : acquireLock(config.home, { version: VERSION, onStale: (s) => (stale = s) });
+  let system: System;
+  try {
+    system = await createSystem(config, options);
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+  if (stale !== undefined) system.deps.logger.warn({ previous: stale ? describeHolder(stale) : 'unreadable' }, 'took over the lock of a server that is gone');
   const server = createServer(system.app.callback());
   server.keepAliveTimeout = 65_000;
+  const drain = trackRequests(server);
+  const closers = createClosers();
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -209,27 +255,28 @@ export async function startServer(config: Config, options: SystemOptions = {}): 
       });
     });
   } catch (err) {
-    await system.shutdown();
+    await system.shutdown().catch(() => undefined);
+    lock?.release();
     throw err;
   }
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
   system.deps.logger.info({ url, home: config.home, database: config.databaseFile }, 'listening');
-  let closing: Promise<void> | null = null;
+  try {
+    lock?.listening(url, port);
+  } catch (err) {
+    system.deps.logger.warn({ err, file: lock?.file }, 'could not record the port in the lock file');
+  }
+  let closing: Promise<StopReport> | null = null;
   return {
     url,
     port,
     system,
     server,
-    close() {
-      closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        });
-        await system.shutdown();
-      })();
+    closers,
+    close(stop: StopOptions = {}) {
+      closing ??= stopServer({ drain, closers, shutdown: () => system.shutdown(), lock }, stop.graceMs ?? config.shutdownGraceMs, stop.onWaiting);
       return closing;
     },
   };
