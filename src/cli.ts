@@ -11,6 +11,7 @@ import { TokenFileError } from './http/token-file.js';
 import { isLoopbackAddress } from './http/remote.js';
 import { startInspector, type InspectorHandle } from './inspector.js';
 import { machinesCommand, tokenCommand } from './mode-gate-commands.js';
+import { tuiCommand } from './commands/tui.js';
 
 export class UsageError extends Error {}
 
@@ -140,6 +141,7 @@ Logs go to $TOKEN_API_HOME/logs/token-api.log and to stderr.`,
   token: tokenCommand(commonOptions, overridesFrom),
   machines: machinesCommand(),
   usage: usageCommand,
+  tui: tuiCommand,
 };
 
 function mainHelp(): string {

@@ -69,6 +69,18 @@ const fileSchema = z
     usage_live_interval_seconds: z.number().min(0).max(3600).optional(),
     usage_pricing: pricingOverridesSchema.optional(),
     usage_body_limit_bytes: z.number().int().positive().optional(),
+    websocket: z
+      .object({
+        ping_seconds: z.number().positive().max(3600).optional(),
+        history: z.number().int().min(1).max(1_000_000).optional(),
+        max_buffered_bytes: z.number().int().min(1024).optional(),
+        slow_client_seconds: z.number().positive().max(3600).optional(),
+        max_clients: z.number().int().min(1).max(100_000).optional(),
+        event_details_max_bytes: z.number().int().min(256).optional(),
+        max_message_bytes: z.number().int().min(1024).max(16 * 1024 * 1024).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -121,6 +133,8 @@ export interface Config {
   usageLiveIntervalMs: number;
   usagePricing: Record<string, Price>;
   usageBodyLimitBytes: number;
+  /** The live feed (`/ws`): pings, history for resumes, per-client buffer, limits. */
+  websocket: { pingMs: number; history: number; maxBufferedBytes: number; slowClientMs: number; maxClients: number; eventDetailsMaxBytes: number; maxMessageBytes: number };
 }
 
 export interface ConfigOverrides {
@@ -251,5 +265,14 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     usageLiveIntervalMs: (file.usage_live_interval_seconds ?? 15) * 1000,
     usagePricing: file.usage_pricing ?? {},
     usageBodyLimitBytes: file.usage_body_limit_bytes ?? 4 * 1024 * 1024,
+    websocket: {
+      pingMs: (file.websocket?.ping_seconds ?? 30) * 1000,
+      history: file.websocket?.history ?? 2000,
+      maxBufferedBytes: file.websocket?.max_buffered_bytes ?? 1024 * 1024,
+      slowClientMs: (file.websocket?.slow_client_seconds ?? 15) * 1000,
+      maxClients: file.websocket?.max_clients ?? 256,
+      eventDetailsMaxBytes: file.websocket?.event_details_max_bytes ?? 4096,
+      maxMessageBytes: file.websocket?.max_message_bytes ?? 64 * 1024,
+    },
   };
 }

@@ -32,6 +32,7 @@ import { createWorkMode } from './actors/work-mode.js';
 import { createAuthPolicy } from './http/auth.js';
 import { ensureTokenFile } from './http/token-file.js';
 import { createUsageService, type UsageService } from './usage/service.js';
+import { createFeed, type Feed } from './http/feed.js';
 
 export interface SystemOptions {
   clock?: Clock;
@@ -59,6 +60,8 @@ export interface System {
   spoolReplay: DrainReport;
   usage: UsageService;
   usageWatcher: ReturnType<typeof startUsageWatcher>;
+  /** The live feed (ws://…/ws); startServer attaches it to its http.Server. */
+  feed: Feed;
   /** Stops timers, flushes the writer and closes the database. */
   shutdown(): Promise<void>;
 }
@@ -138,6 +141,22 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
   await usage.start();
   const usageWatcher = startUsageWatcher({ hub, instances, usage, clock, logger, scanIntervalMs: config.usageScanIntervalMs, liveIntervalMs: config.usageLiveIntervalMs });
 
+  // The live feed: committed changes, notifications and usage as numbered WebSocket messages.
+  const feed = await createFeed({
+    hub,
+    db,
+    workMode,
+    notifications: notifying.notifications,
+    usage,
+    auth,
+    peerAddress: options.peerAddress,
+    clock,
+    logger,
+    settings: config.websocket,
+    timezone: config.usageTimezone,
+    version: VERSION,
+  });
+
   const deps: AppDeps = {
     config,
     logger,
@@ -168,8 +187,10 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     spoolReplay,
     usage,
     usageWatcher,
+    feed,
     shutdown() {
       shut ??= (async () => {
+        await feed.close();
         processMonitor.stop();
         codex.stop();
         await codex.watcher?.idle();
@@ -200,6 +221,7 @@ export async function startServer(config: Config, options: SystemOptions = {}): 
   const system = await createSystem(config, options);
   const server = createServer(system.app.callback());
   server.keepAliveTimeout = 65_000;
+  system.feed.attach(server);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -224,6 +246,7 @@ export async function startServer(config: Config, options: SystemOptions = {}): 
     server,
     close() {
       closing ??= (async () => {
+        await system.feed.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();

@@ -18,6 +18,7 @@ import { gateRouter } from './routes/gate.js';
 import { modeRouter } from './routes/mode.js';
 import { withGateFastPath } from './gate-fast-path.js';
 import { usageRouter } from './routes/usage.js';
+import { feedRouter } from './routes/feed.js';
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
@@ -39,6 +40,7 @@ export function createApp(deps: AppDeps): Koa {
     modeRouter(deps),
     gateRouter(deps),
     usageRouter(deps),
+    feedRouter(deps),
   ]) {
     app.use(router.routes());
     app.use(
