@@ -40,32 +40,38 @@ export interface Columns {
 export const COLUMN_ORDER: (keyof Columns)[] = ['marker', 'name', 'device', 'profile', 'state', 'tool', 'inState', 'age', 'tokens'];
 
 const MIN: Columns = { marker: 2, name: 12, device: 11, profile: 9, state: 8, tool: 10, inState: 8, age: 6, tokens: 6 };
-const MAX: Partial<Columns> = { name: 32, device: 18, profile: 12, tool: 28 };
+const MAX: Partial<Columns> = { name: 40, device: 18, profile: 12, tool: 40 };
+/** Columns left out, in this order, when the screen is narrower than they all need. */
+const DROP: (keyof Columns)[] = ['profile', 'age', 'tokens', 'device'];
 /** Who gets extra width first. */
-const GROW: (keyof Columns)[] = ['name', 'tool', 'device', 'profile'];
+const GROW: (keyof Columns)[] = ['name', 'tool', 'name', 'tool', 'device', 'profile'];
 
 /** Column widths for a line of `width` characters (one space between columns). */
 export function columnsFor(width: number): Columns {
   const cols = { ...MIN };
   const gaps = COLUMN_ORDER.length - 2; // no gap after the marker
   let used = COLUMN_ORDER.reduce((n, k) => n + cols[k], 0) + gaps;
-  if (used > width) {
-    // Narrower than 80: take from the name and tool first, down to a few characters.
-    for (const k of ['name', 'tool', 'device', 'profile'] as (keyof Columns)[]) {
-      const take = Math.min(used - width, cols[k] - 4);
-      if (take > 0) {
-        cols[k] -= take;
-        used -= take;
-      }
+  // Narrower than 80: cut the tool and name down to 8, and where that is not enough leave
+  // out the least needed columns; only then cut further.
+  const room = () => Math.max(0, cols.tool - 8) + Math.max(0, cols.name - 8);
+  for (const k of DROP) {
+    if (used - room() <= width) break;
+    used -= cols[k] + 1;
+    cols[k] = 0;
+  }
+  for (const [k, floor] of [['tool', 8], ['name', 8], ['tool', 4], ['name', 4]] as const) {
+    const take = Math.min(Math.max(0, used - width), cols[k] - floor);
+    if (take > 0) {
+      cols[k] -= take;
+      used -= take;
     }
-    return cols;
   }
   let spare = width - used;
   while (spare > 0) {
     let grew = false;
     for (const k of GROW) {
       if (spare === 0) break;
-      if (cols[k] < (MAX[k] ?? Infinity)) {
+      if (cols[k] > 0 && cols[k] < (MAX[k] ?? Infinity)) {
         cols[k] += 1;
         spare -= 1;
         grew = true;

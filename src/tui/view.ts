@@ -5,7 +5,7 @@
 import type { FeedEvent, FeedInstance } from '../http/feed-messages.js';
 import { describeEvent } from './event-words.js';
 import { clockTime, countdown, duration, fit, line, seg, tokens, usd, type Segment } from './format.js';
-import { columnsFor, layoutFor, type Columns } from './layout.js';
+import { COLUMN_ORDER, columnsFor, layoutFor, type Columns } from './layout.js';
 import { orderedInstances, selectedIndex, visibleTop, type DashboardContext } from './store.js';
 
 export interface Frame {
@@ -19,8 +19,8 @@ const colourOf = (i: FeedInstance): string[] => (i.profile.color && HEX.test(i.p
 function rule(title: string, width: number, right = ''): string {
   const t = title ? ` ${title} ` : '';
   const r = right ? ` ${right} ` : '';
-  const fill = Math.max(0, width - t.length - r.length - 1);
-  return line([seg('─'), seg(t, 'bold'), seg('─'.repeat(fill)), seg(r)], width);
+  const fill = Math.max(0, width - t.length - r.length - (r ? 2 : 1));
+  return line([seg('─'), seg(t, 'bold'), seg('─'.repeat(fill)), seg(r), seg(r ? '─' : '')], width);
 }
 
 function connectionBadge(ctx: DashboardContext, now: number): Segment {
@@ -55,40 +55,43 @@ function instanceLine(ctx: DashboardContext, i: FeedInstance, cols: Columns, now
   const since = Date.parse(i.state_since);
   const born = Date.parse(i.registered_at);
   const dim = stopped ? ['gray-fg'] : [];
-  const segments: Segment[] = [
-    marker,
-    seg(fit(i.display_name, cols.name), ...colour, ...(selected ? ['bold'] : [])),
-    seg(' '),
-    seg(fit(i.device_id, cols.device), ...dim),
-    seg(' '),
-    seg(fit(i.profile.name ?? '-', cols.profile), ...colour),
-    seg(' '),
-    stateSegment(i, cols.state),
-    seg(' '),
-    seg(fit(stopped ? (i.stop_reason ?? '-') : (i.current_tool ?? '-'), cols.tool), ...dim),
-    seg(' '),
-    seg(fit(Number.isFinite(since) ? duration((stopped && i.stopped_at ? Date.parse(i.stopped_at) : now) - since) : '-', cols.inState, 'right'), ...dim),
-    seg(' '),
-    seg(fit(Number.isFinite(born) ? duration(now - born) : '-', cols.age, 'right'), ...dim),
-    seg(' '),
-    seg(fit(used ? tokens(used.total_tokens) : '-', cols.tokens, 'right'), ...dim),
-  ];
-  return line(segments, width, selected ? ['inverse'] : []);
+  const cells: Record<Exclude<keyof Columns, 'marker'>, Segment> = {
+    name: seg(fit(i.display_name, cols.name), ...colour, ...(selected ? ['bold'] : [])),
+    device: seg(fit(i.device_id, cols.device), ...dim),
+    profile: seg(fit(i.profile.name ?? '-', cols.profile), ...colour),
+    state: stateSegment(i, cols.state),
+    tool: seg(fit(stopped ? (i.stop_reason ?? '-') : (i.current_tool ?? '-'), cols.tool), ...dim),
+    inState: seg(fit(Number.isFinite(since) ? duration(now - since) : '-', cols.inState, 'right'), ...dim),
+    age: seg(fit(Number.isFinite(born) ? duration(now - born) : '-', cols.age, 'right'), ...dim),
+    tokens: seg(fit(used ? tokens(used.total_tokens) : '-', cols.tokens, 'right'), ...dim),
+  };
+  return line([marker, ...joinColumns(cols, cells)], width, selected ? ['inverse'] : []);
+}
+
+/** The cells of the columns shown (a column of width 0 is left out), one space apart. */
+function joinColumns(cols: Columns, cells: Record<Exclude<keyof Columns, 'marker'>, Segment>): Segment[] {
+  const out: Segment[] = [];
+  for (const k of COLUMN_ORDER) {
+    if (k === 'marker' || cols[k] === 0) continue;
+    if (out.length > 0) out.push(seg(' '));
+    out.push(cells[k]);
+  }
+  return out;
 }
 
 function columnTitles(cols: Columns, width: number): string {
-  const t = (s: string, w: number, align: 'left' | 'right' = 'left') => fit(s, w, align);
-  const text = [
-    ' '.repeat(cols.marker) + t('NAME', cols.name),
-    t('DEVICE', cols.device),
-    t('PROFILE', cols.profile),
-    t('STATE', cols.state),
-    t('TOOL', cols.tool),
-    t('IN STATE', cols.inState, 'right'),
-    t('AGE', cols.age, 'right'),
-    t('TOKENS', cols.tokens, 'right'),
-  ].join(' ');
-  return line([seg(text, 'gray-fg')], width);
+  const t = (s: string, w: number, align: 'left' | 'right' = 'left') => seg(fit(s, w, align), 'gray-fg');
+  const cells = {
+    name: t('NAME', cols.name),
+    device: t('DEVICE', cols.device),
+    profile: t('PROFILE', cols.profile),
+    state: t('STATE', cols.state),
+    tool: t('TOOL', cols.tool),
+    inState: t('IN STATE', cols.inState, 'right'),
+    age: t('AGE', cols.age, 'right'),
+    tokens: t('TOKENS', cols.tokens, 'right'),
+  };
+  return line([seg(' '.repeat(cols.marker)), ...joinColumns(cols, cells)], width);
 }
 
 function statusBar(ctx: DashboardContext, now: number, width: number): string {
@@ -148,7 +151,7 @@ export function shownEvents(ctx: DashboardContext): FeedEvent[] {
 function footer(ctx: DashboardContext, now: number, width: number): string {
   if (ctx.notice && now < ctx.notice.until) return line([seg(` ${ctx.notice.text}`, ...(ctx.notice.kind === 'error' ? ['red-fg', 'bold'] : ['green-fg']))], width);
   if (ctx.connection.status === 'disconnected') return line([seg(` ${ctx.connection.reason}`, 'red-fg')], width);
-  return line([seg(' ↑↓ jk move  enter details  m mode  f focus  s stop  a all events  ? help  q quit', 'gray-fg')], width);
+  return line([seg(' ↑↓ jk move  enter details  m mode  f focus  s stop  a all  ? help  q quit', 'gray-fg')], width);
 }
 
 function helpOverlay(): Frame['overlay'] {
