@@ -162,7 +162,7 @@ export function createConnection(ws: WebSocket, deps: ConnectionDeps, opts: { ty
       }
       case 'get_history': {
         const page = deps.ring.before(m.before, m.limit, (h) => types.has(h.type));
-        const messages = Buffer.concat([Buffer.from('['), ...page.messages.flatMap((h, i) => (i === 0 ? [h.data] : [Buffer.from(','), h.data])), Buffer.from(']')]);
+        const messages = Buffer.concat([Buffer.from('['), ...page.messages.flatMap((h, i) => (i === 0 ? [h.data()] : [Buffer.from(','), h.data()])), Buffer.from(']')]);
         reply('history', `"before":${m.before},"more":${page.more},"truncated":${page.truncated},"messages":${messages.toString('utf8')}`, m.id);
         return;
       }
@@ -175,7 +175,7 @@ export function createConnection(ws: WebSocket, deps: ConnectionDeps, opts: { ty
       if (m.seq <= lastSeq) return;
       lastSeq = m.seq;
       if (!types.has(m.type)) return;
-      write(m.data);
+      write(m.data());
     },
 
     /** The first messages of a connection: a snapshot, or what it missed since `since`. */
@@ -188,7 +188,7 @@ export function createConnection(ws: WebSocket, deps: ConnectionDeps, opts: { ty
       let replayed = 0;
       for (const m of missed) {
         if (!types.has(m.type)) continue;
-        if (!write(m.data)) break;
+        if (!write(m.data())) break;
         replayed += 1;
       }
       lastSeq = deps.ring.head();

@@ -6,8 +6,8 @@ import type { StreamType } from './feed-messages.js';
 export interface HeldMessage {
   seq: number;
   type: StreamType;
-  /** The whole message as UTF-8 JSON, sent as is to every client. */
-  data: Buffer;
+  /** The whole message as UTF-8 JSON, sent as is to every client (serialised once, when first needed). */
+  data: () => Buffer;
 }
 
 export interface HistoryPage {

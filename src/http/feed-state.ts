@@ -19,9 +19,24 @@ import type { StreamType } from './feed-messages.js';
 /** A stream message before the feed numbers it: its type and the JSON of its other fields. */
 export interface Outgoing {
   type: StreamType;
-  /** `"field":value,...` without braces, appended after type, seq and at. */
-  fields: string;
+  /** `"field":value,...` without braces, appended after type, seq and at; built when first needed. */
+  fields: () => string;
 }
+
+/** A value computed once, when first asked for. */
+export function once<T>(f: () => T): () => T {
+  let done = false;
+  let v: T;
+  return () => {
+    if (!done) {
+      v = f();
+      done = true;
+    }
+    return v;
+  };
+}
+
+const fixed = (text: string) => () => text;
 
 export interface FeedStateDeps {
   instanceMachineId: string;
@@ -76,10 +91,12 @@ function validJson(text: string): string {
 }
 
 export function createFeedState(deps: FeedStateDeps) {
+  // Instance views are serialised when first needed (a client, a snapshot), not on the
+  // commit path: with nobody connected a change costs next to nothing.
   /** Live instances by id, as the JSON of their view. */
-  const live = new Map<string, string>();
+  const live = new Map<string, () => string>();
   /** Recently stopped instances, most recent first: [id, view JSON]. */
-  let stopped: [string, string][] = [];
+  let stopped: [string, () => string][] = [];
   let mode: string | null = null;
   let gate: string | null = null;
   /** Newest last. */
@@ -112,7 +129,7 @@ export function createFeedState(deps: FeedStateDeps) {
     if (events.length > deps.recentEvents) events.splice(0, events.length - deps.recentEvents);
   }
 
-  function setInstance(id: string, view: string, isStopped: boolean): void {
+  function setInstance(id: string, view: () => string, isStopped: boolean): void {
     stopped = stopped.filter(([s]) => s !== id);
     if (isStopped) {
       live.delete(id);
@@ -126,17 +143,20 @@ export function createFeedState(deps: FeedStateDeps) {
   function applyChange(c: Pick<ActorChange, 'id' | 'machineId' | 'snapshot'>): Outgoing | null {
     if (c.machineId === deps.instanceMachineId) {
       const state = c.snapshot.value as InstanceStateValue;
-      const view = json(viewOfContext(c.snapshot.context as InstanceContext, state));
+      const ctx = c.snapshot.context as InstanceContext;
+      const view = once(() => json(viewOfContext(ctx, state)));
       setInstance(c.id, view, state === 'stopped');
-      return { type: 'instance', fields: `"instance":${view}` };
+      return { type: 'instance', fields: () => `"instance":${view()}` };
     }
     if (c.machineId === deps.modeMachineId) {
-      mode = json(deps.modeView(c.snapshot.context as ModeContext));
-      return { type: 'mode', fields: `"mode":${mode}` };
+      const m = json(deps.modeView(c.snapshot.context as ModeContext));
+      mode = m;
+      return { type: 'mode', fields: fixed(`"mode":${m}`) };
     }
     if (c.machineId === deps.gateMachineId) {
-      gate = json(deps.gateView(c.snapshot.context as GateContext, c.snapshot.value as GateStateValue));
-      return { type: 'gate', fields: `"gate":${gate}` };
+      const g = json(deps.gateView(c.snapshot.context as GateContext, c.snapshot.value as GateStateValue));
+      gate = g;
+      return { type: 'gate', fields: fixed(`"gate":${g}`) };
     }
     return null;
   }
@@ -153,7 +173,7 @@ export function createFeedState(deps: FeedStateDeps) {
     /** The picture when the feed starts: live actors from memory, the rest from the database. */
     init(p: InitialPicture): void {
       for (const a of p.instances) applyChange(a);
-      for (const row of [...p.stopped].reverse()) if (!live.has(row.id)) setInstance(row.id, json(instanceView(row)), true);
+      for (const row of [...p.stopped].reverse()) if (!live.has(row.id)) setInstance(row.id, fixed(json(instanceView(row))), true);
       for (const row of [...p.events].reverse()) {
         keepEvent(eventJson(row.event_type, row.instance_id, row.device_id, row.details === null ? 'null' : cutJson(validJson(row.details)), row.created_at));
       }
@@ -174,15 +194,15 @@ export function createFeedState(deps: FeedStateDeps) {
       for (const e of notice.events) {
         const j = eventJson(e.type, e.instanceId ?? null, e.deviceId ?? null, detailsJson(e), new Date(e.at).toISOString());
         keepEvent(j);
-        out.push({ type: 'event', fields: `"event":${j}` });
+        out.push({ type: 'event', fields: fixed(`"event":${j}`) });
       }
       return out;
     },
 
     applyNotification(u: NotificationUpdate): Outgoing {
-      if (u.kind === 'created') return { type: 'notification', fields: `"change":"created","notification":${json(u.notification)},"delivery":null` };
+      if (u.kind === 'created') return { type: 'notification', fields: fixed(`"change":"created","notification":${json(u.notification)},"delivery":null`) };
       const delivery = { channel: u.channel, status: u.status, attempts: u.attempts, error: u.error };
-      return { type: 'notification', fields: `"change":"delivery","notification":${json(u.notification)},"delivery":${json(delivery)}` };
+      return { type: 'notification', fields: fixed(`"change":"delivery","notification":${json(u.notification)},"delivery":${json(delivery)}`) };
     },
 
     applyUsage(u: TokenUsageUpdate): Outgoing {
@@ -191,13 +211,13 @@ export function createFeedState(deps: FeedStateDeps) {
       if (u.device_today.day === usageDay) usageDevices.set(u.device_id, { ...totalsOf(u.device_today), day: u.device_today.day });
       const { type: _type, at: _at, ...rest } = u;
       const fields = json(rest);
-      return { type: 'token_usage_update', fields: fields.slice(1, -1) };
+      return { type: 'token_usage_update', fields: fixed(fields.slice(1, -1)) };
     },
 
     /** The fields of a snapshot message (everything but type, seq and at). */
     snapshotFields(server: { service: string; version: string; started_at: string }): string {
       rollDay();
-      const instances = [...live.values(), ...stopped.map(([, v]) => v)].join(',');
+      const instances = [...live.values(), ...stopped.map(([, v]) => v)].map((v) => v()).join(',');
       const usedInstances = [...usageInstances].filter(([id]) => live.has(id) || stopped.some(([s]) => s === id));
       const usage = {
         instances: Object.fromEntries(usedInstances),

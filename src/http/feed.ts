@@ -28,7 +28,7 @@ import { authorize, requestFacts, type AuthPolicy } from './auth.js';
 import { createConnection, messageData, type FeedConnection } from './feed-connection.js';
 import { feedQuerySchema, type StreamType } from './feed-messages.js';
 import { createFeedRing, type HeldMessage } from './feed-ring.js';
-import { createFeedState, type Outgoing } from './feed-state.js';
+import { createFeedState, once, type Outgoing } from './feed-state.js';
 import { refuseUpgrade, queryObject } from './feed-upgrade.js';
 import { fieldsOf } from './errors.js';
 
@@ -117,7 +117,7 @@ export async function createFeed(deps: FeedDeps) {
     const at = iso();
     for (const o of out) {
       const seq = ring.head() + 1;
-      const held: HeldMessage = { seq, type: o.type, data: messageData(o.type, seq, at, o.fields) };
+      const held: HeldMessage = { seq, type: o.type, data: once(() => messageData(o.type, seq, at, o.fields())) };
       ring.push(held);
       if (clients.size > 0) pending.push(held);
     }
@@ -239,12 +239,14 @@ export async function createFeed(deps: FeedDeps) {
         if (pending.length > 0) flush();
         const gone = [...clients].map((c) => c.closed);
         for (const c of clients) c.close(1001, reason);
-        // A peer that does not answer the close frame is dropped after a second.
-        const hard = clock.setTimeout(() => {
+        // A peer that does not answer the close frame is dropped after a second. Real time:
+        // this is a safety valve at shutdown, when nothing may be driving an injected clock.
+        const hard = setTimeout(() => {
           for (const c of clients) c.terminate();
         }, 1000);
+        hard.unref();
         await Promise.all(gone);
-        clock.clearTimeout(hard);
+        clearTimeout(hard);
         wss.close();
       })();
       return closing;
