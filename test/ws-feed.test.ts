@@ -5,10 +5,13 @@
 // pings and dead clients, slow clients (a real socket that stops reading), and the close
 // frame at shutdown. Timers run on a FakeClock; nothing sleeps.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import fc from 'fast-check';
 import pino from 'pino';
 import WebSocket from 'ws';
@@ -21,7 +24,7 @@ import { startPhone, type Phone } from './support/phone.js';
 import { rawConnect } from './support/raw-ws.js';
 import { hookPayload, tempHome, testConfig } from './support/system.js';
 
-type Msg<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
+const run = promisify(execFile);
 
 const QUIET: ConfigFile = { notifications: { speech: { engine: 'none' }, sound: { player: 'none' } } };
 
@@ -372,6 +375,32 @@ describe('the live feed', () => {
     assert.equal(plainGet.status, 426);
     assert.equal(plainGet.body.error, 'upgrade_required');
     assert.match(plainGet.body.message, /WebSocket/);
+
+    // Handshakes ws would refuse in its own words are refused in the API's shape.
+    const handshake = async (headers: string) => {
+      const socket = connect(s.port, '127.0.0.1');
+      socket.write(`GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n${headers}\r\n`);
+      let text = '';
+      for await (const d of socket) text += d;
+      const [head = '', body = ''] = text.split('\r\n\r\n');
+      return { status: Number(head.split(' ')[1]), head, body: JSON.parse(body) };
+    };
+    const noKey = await handshake('Sec-WebSocket-Version: 13\r\n');
+    assert.equal(noKey.status, 400);
+    assert.equal(noKey.body.error, 'bad_request');
+    const oldVersion = await handshake('Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 12\r\n');
+    assert.equal(oldVersion.status, 426);
+    assert.match(oldVersion.head, /Sec-WebSocket-Version: 13/);
+
+    // Other upgrades (curl --http2 asks for h2c) stay the plain requests they are.
+    const h2c = await run('curl', ['-sS', '-q', '--noproxy', '*', '--http2', '-w', '\n%{http_code}', `${s.url}/api/mode`]);
+    const [answer, code] = h2c.stdout.split('\n');
+    assert.equal(code, '200');
+    assert.equal(JSON.parse(answer!).mode, 'work_silence');
+    const h2cPost = await run('curl', ['-sS', '-q', '--noproxy', '*', '--http2', '-w', '\n%{http_code}', '-H', 'content-type: application/json', '-d', '{"mode":"break"}', `${s.url}/api/mode`]);
+    assert.equal(h2cPost.stdout.split('\n')[1], '400');
+    assert.equal(JSON.parse(h2cPost.stdout.split('\n')[0]!).error, 'bad_request');
+    assert.deepEqual(await s.counts(), counts, 'still nothing written');
   });
 
   it('applies the token rule beyond loopback to the upgrade', async () => {

@@ -29,7 +29,7 @@ import { createConnection, messageData, type FeedConnection } from './feed-conne
 import { feedQuerySchema, type StreamType } from './feed-messages.js';
 import { createFeedRing, type HeldMessage } from './feed-ring.js';
 import { createFeedState, once, type Outgoing } from './feed-state.js';
-import { refuseUpgrade, queryObject } from './feed-upgrade.js';
+import { handshakeProblem, queryObject, refuseUpgrade, serveWithoutUpgrade, wantsWebSocket } from './feed-upgrade.js';
 import { fieldsOf } from './errors.js';
 
 export const FEED_PATH = '/ws';
@@ -191,6 +191,11 @@ export async function createFeed(deps: FeedDeps) {
       refuseUpgrade(socket, 400, 'validation_failed', `invalid query: ${Object.keys(fields).join(', ')}`, {}, fields);
       return;
     }
+    const problem = handshakeProblem(req);
+    if (problem) {
+      refuseUpgrade(socket, problem.status, problem.status === 426 ? 'upgrade_required' : 'bad_request', problem.message, problem.headers);
+      return;
+    }
     if (closing) {
       refuseUpgrade(socket, 503, 'unavailable', 'token-api is stopping');
       return;
@@ -226,9 +231,12 @@ export async function createFeed(deps: FeedDeps) {
   return {
     handleUpgrade,
 
-    /** Serves the feed on an http.Server (its `upgrade` event). */
+    /** Serves the feed on an http.Server (its `upgrade` event); other upgrades stay plain HTTP requests. */
     attach(httpServer: Server): void {
-      httpServer.on('upgrade', handleUpgrade);
+      httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        if (wantsWebSocket(req)) handleUpgrade(req, socket, head);
+        else serveWithoutUpgrade(httpServer, req, socket);
+      });
     },
 
     /** Closes every client with a close frame saying why; resolves when they are gone. */
