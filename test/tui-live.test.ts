@@ -10,11 +10,13 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import pino from 'pino';
+import { baseUrlOf } from '../src/commands/tui.js';
 import { startServer } from '../src/server.js';
 import { startDashboard, type Dashboard } from '../src/tui/dashboard.js';
 import type { DashboardContext } from '../src/tui/store.js';
 import { FakeClock } from './support/clock.js';
 import { startFeedServer, type FeedServer } from './support/feed.js';
+import { runCli } from './support/process.js';
 import { hookPayload, tempHome, testConfig } from './support/system.js';
 import { fakeTerminal, type FakeTerminal } from './support/tui.js';
 
@@ -133,6 +135,25 @@ describe('the dashboard against a real server', () => {
     assert.match(rows[0]!, /● live/);
     assert.match(rows.join('\n'), /Claude #2/);
     assert.match(rows[23]!, /move/, 'the footer is back to the keys');
+  });
+
+  it('token-api tui explains a bad --url and a missing terminal, in a line, with no stack trace', async () => {
+    const home = tempHome('token-api-tui-cli-');
+    homes.push(home);
+    const bad = await runCli(['tui', '--home', home.dir, '--url', 'ftp://example']);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr, 'token-api tui: --url must be a URL such as http://127.0.0.1:7777, got "ftp://example"\n');
+    const piped = await runCli(['tui', '--home', home.dir, '--url', 'http://127.0.0.1:1']);
+    assert.equal(piped.code, 2);
+    assert.equal(piped.stderr, 'token-api tui: needs a terminal (stdin and stdout must be a TTY)\n');
+    const help = await runCli(['tui', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /--url URL/);
+    assert.match(help.stdout, /--token TOKEN/);
+    assert.deepEqual(
+      ['localhost:7777', 'ws://10.0.0.2:7777/ws', 'https://hub.example/', 'http://[::1]:7777'].map(baseUrlOf),
+      ['http://localhost:7777', 'http://10.0.0.2:7777', 'https://hub.example', 'http://[::1]:7777'],
+    );
   });
 
   const address = Object.values(networkInterfaces())

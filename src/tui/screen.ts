@@ -41,6 +41,7 @@ export function createScreen(opts: ScreenOptions) {
   // Not the terminal's line-drawing set (ACS) for ─ and │: mixed with UTF-8 it is what
   // ncurses calls broken (NCURSES_NO_UTF8_ACS), and tmux's pane copy shows it as q and x.
   (screen as unknown as { tput: { brokenACS: boolean } }).tput.brokenACS = true;
+  screen.program.hideCursor();
   const main = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%', tags: true, wrap: false, content: '' });
   const overlay = blessed.box({
     parent: screen,
