@@ -134,6 +134,18 @@ describe('the live feed', () => {
     assert.deepEqual(row, { state: 'working', current_tool: 'Bash' });
   });
 
+  it("a snapshot's times are as of when it is sent", async () => {
+    const s = await start();
+    assert.equal((await s.post('/api/mode', { mode: 'break', minutes: 10 })).status, 200);
+    const early = await client(s);
+    assert.equal((await early.next('snapshot')).mode?.remaining_s, 600);
+    clock.advance(240_000);
+    const later = await client(s);
+    const snap = await later.next('snapshot');
+    assert.equal(snap.mode?.remaining_s, 360);
+    assert.equal(snap.mode?.deadline, new Date(clock.now() + 360_000).toISOString());
+  });
+
   it('broadcasts only what is committed: a change whose write fails sends nothing', async () => {
     const s = await start();
     await hook(s, 'w', 'SessionStart', { source: 'startup' });

@@ -97,7 +97,8 @@ export function createFeedState(deps: FeedStateDeps) {
   const live = new Map<string, () => string>();
   /** Recently stopped instances, most recent first: [id, view JSON]. */
   let stopped: [string, () => string][] = [];
-  let mode: string | null = null;
+  /** The mode's context as last committed: its view is made when a snapshot is (remaining_s moves). */
+  let modeCtx: ModeContext | null = null;
   let gate: string | null = null;
   /** Newest last. */
   const events: string[] = [];
@@ -149,8 +150,8 @@ export function createFeedState(deps: FeedStateDeps) {
       return { type: 'instance', fields: () => `"instance":${view()}` };
     }
     if (c.machineId === deps.modeMachineId) {
-      const m = json(deps.modeView(c.snapshot.context as ModeContext));
-      mode = m;
+      modeCtx = c.snapshot.context as ModeContext;
+      const m = json(deps.modeView(modeCtx));
       return { type: 'mode', fields: fixed(`"mode":${m}`) };
     }
     if (c.machineId === deps.gateMachineId) {
@@ -223,7 +224,8 @@ export function createFeedState(deps: FeedStateDeps) {
         instances: Object.fromEntries(usedInstances),
         today: { day: usageDay, timezone: deps.timezone, devices: Object.fromEntries(usageDevices) },
       };
-      return `"server":${json(server)},"instances":[${instances}],"mode":${mode ?? 'null'},"gate":${gate ?? 'null'},"events":[${[...events].reverse().join(',')}],"usage":${json(usage)}`;
+      const mode = modeCtx ? json(deps.modeView(modeCtx)) : 'null';
+      return `"server":${json(server)},"instances":[${instances}],"mode":${mode},"gate":${gate ?? 'null'},"events":[${[...events].reverse().join(',')}],"usage":${json(usage)}`;
     },
 
     /** Forgets usage totals of instances that are neither live nor recently stopped (bounded memory). */

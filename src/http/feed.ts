@@ -144,9 +144,16 @@ export async function createFeed(deps: FeedDeps) {
   ];
 
   const server = { service: 'token-api', version: deps.version, started_at: startedAt };
+  // Clients connecting (or catching up) together share one snapshot while nothing changes,
+  // for a second at most (times in it, such as a mode's remaining_s, move on).
+  let lastSnapshot: { seq: number; at: number; data: Buffer } | null = null;
   function snapshot(): { seq: number; data: Buffer } {
     const seq = ring.head();
-    return { seq, data: messageData('snapshot', seq, iso(), state.snapshotFields(server)) };
+    const now = clock.now();
+    if (!lastSnapshot || lastSnapshot.seq !== seq || now - lastSnapshot.at >= 1000) {
+      lastSnapshot = { seq, at: now, data: messageData('snapshot', seq, iso(), state.snapshotFields(server)) };
+    }
+    return lastSnapshot;
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: settings.maxMessageBytes, clientTracking: false, perMessageDeflate: false });
