@@ -6,6 +6,7 @@ process.env.TZ = 'UTC';
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import blessed from 'blessed';
+import { describeEvent } from '../src/tui/event-words.js';
 import { createKeyHandler } from '../src/tui/keys.js';
 import { createScreen, type DashboardScreen } from '../src/tui/screen.js';
 import { createDashboardStore, initialContext, type DashboardStore } from '../src/tui/store.js';
@@ -281,6 +282,50 @@ describe('the dashboard on a blessed screen', () => {
     assert.match(text, /RECENT EVENTS \(all\)/);
     assert.match(text, /11:59:00 {2}Claude #1 runs Bash/);
     assert.match(text, /11:58:00 {2}slack allowed/);
+  });
+
+  it('puts events into words, marking the routine ones and the alerts', () => {
+    const names: Record<string, string> = { 'claude-a': 'Claude #1' };
+    const say = (type: string, details: unknown, instance: string | null = 'claude-a', device: string | null = 'desktop') => {
+      const w = describeEvent(event(type, '12:00:00', instance, details, device) as never, (id) => names[id] ?? null);
+      return `${w.text}${w.routine ? ' [routine]' : ''}${w.alert ? ' [alert]' : ''}`;
+    };
+    assert.deepEqual(
+      [
+        say('instance.registered', { name: 'Claude #1', origin: { device_id: 'pixel-phone' }, revived: false }),
+        say('instance.registered', { name: 'Claude #1', origin: { device_id: 'desktop' }, revived: true }),
+        say('instance.stopped', { name: 'Claude #9', reason: 'expired' }, 'claude-gone'),
+        say('hook.stop', { payload: {} }),
+        say('hook.stop_failure', { payload: {} }),
+        say('hook.pre_tool_use', { payload: { tool_name: 'Read' } }),
+        say('hook.notification', { payload: { notification_type: 'idle_prompt' } }),
+        say('hook.session_start', { payload: { source: 'resume' } }),
+        say('mode.changed', { from: 'break', to: 'work_silence', by: 'timer', deadline: null }, null),
+        say('focus.changed', { focus: true }, null),
+        say('gate.changed', { from: 'productive', to: 'grace' }, null),
+        say('gate.check', { app: 'reddit', allowed: false, reason: 'no agent is working; work_silence blocks reddit' }, null),
+        say('notification.routed', { intent: 'needs_permission', channels: ['webhook'] }, 'claude-a', 'pixel-phone'),
+        say('notification.failed', { channel: 'webhook', error: 'HTTP 500' }),
+        say('something.new', {}, null, 'laptop'),
+      ],
+      [
+        'Claude #1 registered from pixel-phone',
+        'Claude #1 came back from desktop',
+        'Claude #9 stopped (expired)',
+        'Claude #1 finished',
+        'Claude #1 failed [alert]',
+        'Claude #1 runs Read [routine]',
+        'Claude #1 is waiting for input [alert]',
+        'Claude #1 started a session (resume)',
+        'Mode changed: break → work_silence (timer ended)',
+        'Focus on',
+        'Productivity: productive → grace',
+        'reddit blocked: no agent is working; work_silence blocks reddit [alert]',
+        'Claude #1: needs permission → pixel-phone (webhook) [routine]',
+        'Notification failed on webhook: HTTP 500 [alert]',
+        'something.new laptop',
+      ],
+    );
   });
 
   it('paints at most once per 50 ms however fast messages come, and the last paint shows the last message', () => {

@@ -44,7 +44,7 @@ export interface FeedStateDeps {
   gateMachineId: string;
   modeView(ctx: ModeContext): ModeView;
   gateView(ctx: GateContext, state: GateStateValue): ProductivityView;
-  /** Events kept for snapshots (the "last 50"). */
+  /** Events kept for snapshots (the last 50). */
   recentEvents: number;
   /** Stopped instances kept for snapshots, most recent first. */
   recentStopped: number;

@@ -96,6 +96,12 @@ export function describeEvent(e: FeedEvent, nameOf: (id: string) => string | nul
       return said(`Productivity: ${str(d.from) ?? '?'} → ${str(d.to) ?? '?'}`);
     case 'gate.check':
       return { text: `${str(d.app) ?? 'an app'} ${d.allowed ? 'allowed' : 'blocked'}${str(d.reason) ? `: ${d.reason as string}` : ''}`, routine: d.allowed === true, alert: d.allowed === false };
+    case 'notification.routed': {
+      const channels = Array.isArray(d.channels) ? (d.channels as unknown[]).filter((c): c is string => typeof c === 'string') : [];
+      return said(`${who}: ${str(d.intent)?.replace(/_/g, ' ') ?? 'notification'} → ${e.device_id ?? 'no device'}${channels.length ? ` (${channels.join(', ')})` : ' (muted)'}`);
+    }
+    case 'notification.delivered':
+      return said(`Notification delivered by ${str(d.channel) ?? 'a channel'}`);
     case 'notification.failed':
       return said(`Notification failed on ${str(d.channel) ?? 'a channel'}${str(d.error) ? `: ${d.error as string}` : ''}`, true);
     case 'notification.expired':
