@@ -16,6 +16,7 @@ import { LockError } from './service/lock.js';
 import { stopOutcome } from './service/stop.js';
 import { serviceCommand } from './commands/service.js';
 import { backupCommand } from './commands/backup.js';
+import { tuiCommand } from './commands/tui.js';
 
 export class UsageError extends Error {}
 
@@ -163,6 +164,7 @@ at once (130 or 143); acknowledged changes are already in the database.`,
   usage: usageCommand,
   service: serviceCommand,
   backup: backupCommand,
+  tui: tuiCommand,
 };
 
 function mainHelp(): string {

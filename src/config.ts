@@ -72,6 +72,18 @@ const fileSchema = z
     log_max_bytes: z.number().int().min(1024).optional(),
     log_max_files: z.number().int().min(1).max(100).optional(),
     shutdown_grace_seconds: z.number().min(0).max(600).optional(),
+    websocket: z
+      .object({
+        ping_seconds: z.number().positive().max(3600).optional(),
+        history: z.number().int().min(1).max(1_000_000).optional(),
+        max_buffered_bytes: z.number().int().min(1024).optional(),
+        slow_client_seconds: z.number().positive().max(3600).optional(),
+        max_clients: z.number().int().min(1).max(100_000).optional(),
+        event_details_max_bytes: z.number().int().min(256).optional(),
+        max_message_bytes: z.number().int().min(1024).max(16 * 1024 * 1024).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -129,6 +141,8 @@ export interface Config {
   logMaxFiles: number;
   /** On SIGTERM/SIGINT, requests in flight (and webhook deliveries) get this long to finish. */
   shutdownGraceMs: number;
+  /** The live feed (`/ws`): pings, history for resumes, per-client buffer, limits. */
+  websocket: { pingMs: number; history: number; maxBufferedBytes: number; slowClientMs: number; maxClients: number; eventDetailsMaxBytes: number; maxMessageBytes: number };
 }
 
 export interface ConfigOverrides {
@@ -262,5 +276,14 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     logMaxBytes: file.log_max_bytes ?? 10 * 1024 * 1024,
     logMaxFiles: file.log_max_files ?? 5,
     shutdownGraceMs: (file.shutdown_grace_seconds ?? 10) * 1000,
+    websocket: {
+      pingMs: (file.websocket?.ping_seconds ?? 30) * 1000,
+      history: file.websocket?.history ?? 2000,
+      maxBufferedBytes: file.websocket?.max_buffered_bytes ?? 1024 * 1024,
+      slowClientMs: (file.websocket?.slow_client_seconds ?? 15) * 1000,
+      maxClients: file.websocket?.max_clients ?? 256,
+      eventDetailsMaxBytes: file.websocket?.event_details_max_bytes ?? 4096,
+      maxMessageBytes: file.websocket?.max_message_bytes ?? 64 * 1024,
+    },
   };
 }

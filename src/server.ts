@@ -37,6 +37,7 @@ import { createWorkMode } from './actors/work-mode.js';
 import { createAuthPolicy } from './http/auth.js';
 import { ensureTokenFile } from './http/token-file.js';
 import { createUsageService, type UsageService } from './usage/service.js';
+import { createFeed, type Feed } from './http/feed.js';
 
 export interface SystemOptions {
   clock?: Clock;
@@ -66,6 +67,8 @@ export interface System {
   spoolReplay: DrainReport;
   usage: UsageService;
   usageWatcher: ReturnType<typeof startUsageWatcher>;
+  /** The live feed (ws://…/ws); startServer attaches it to its http.Server. */
+  feed: Feed;
   /** Stops timers, flushes the writer and closes the database. */
   shutdown(): Promise<void>;
 }
@@ -146,6 +149,22 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
   await usage.start();
   const usageWatcher = startUsageWatcher({ hub, instances, usage, clock, logger, scanIntervalMs: config.usageScanIntervalMs, liveIntervalMs: config.usageLiveIntervalMs });
 
+  // The live feed: committed changes, notifications and usage as numbered WebSocket messages.
+  const feed = await createFeed({
+    hub,
+    db,
+    workMode,
+    notifications: notifying.notifications,
+    usage,
+    auth,
+    peerAddress: options.peerAddress,
+    clock,
+    logger,
+    settings: config.websocket,
+    timezone: config.usageTimezone,
+    version: VERSION,
+  });
+
   const deps: AppDeps = {
     config,
     logger,
@@ -176,6 +195,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     spoolReplay,
     usage,
     usageWatcher,
+    feed,
     shutdown() {
       shut ??= (async () => {
         // Every step runs even when one before it failed, so the database is always closed.
@@ -188,6 +208,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
             logger.error({ err }, `stopping: ${name} failed`);
           }
         };
+        await step('live feed', () => feed.close());
         await step('process monitor', () => processMonitor.stop());
         await step('codex watcher', async () => {
           codex.stop();
@@ -246,6 +267,9 @@ export async function startServer(config: Config, options: SystemOptions = {}): 
   server.keepAliveTimeout = 65_000;
   const drain = trackRequests(server);
   const closers = createClosers();
+  system.feed.attach(server);
+  // WebSocket clients are told (close 1001) as soon as the server stops accepting.
+  closers.add({ name: 'live feed', close: () => system.feed.close() });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -8,7 +8,7 @@ import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:h
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import pino from 'pino';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { startServer } from '../src/server.js';
 import { getJson, startServerProcess, type ServerProcess } from './support/process.js';
 import { hookPayload, tempHome, testConfig } from './support/system.js';
@@ -146,24 +146,16 @@ describe('stopping on SIGTERM and SIGINT', { timeout: 60_000 }, () => {
 });
 
 describe('closers', () => {
-  it('a WebSocket server registered as a closer tells its clients the server is going away', async () => {
+  it('the live feed is a closer: its clients are told the server is going away', async () => {
     const h = tempHome('token-api-closers-');
     cleanups.push(h.cleanup);
     const config = testConfig(h.dir);
     const running = await startServer({ ...config, port: 0 }, { logger: pino({ level: 'silent' }), processExists: () => true });
-    const wss = new WebSocketServer({ server: running.server });
-    running.closers.add({
-      name: 'websocket',
-      close: async () => {
-        for (const c of wss.clients) c.close(1001, 'token-api is stopping');
-        await new Promise<void>((resolve) => wss.close(() => resolve()));
-      },
-    });
-    const client = new WebSocket(running.url.replace('http', 'ws'));
+    const client = new WebSocket(`${running.url.replace('http', 'ws')}/ws`);
     await new Promise((resolve, reject) => client.once('open', resolve).once('error', reject));
     const told = new Promise<{ code: number; reason: string }>((resolve) => client.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
     const report = await running.close();
-    assert.deepEqual(await told, { code: 1001, reason: 'token-api is stopping' });
+    assert.deepEqual(await told, { code: 1001, reason: 'server stopping' });
     assert.deepEqual(report, { cutOff: 0, errors: [] });
   });
 

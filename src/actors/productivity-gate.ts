@@ -58,6 +58,19 @@ function isWorking(snapshot: AnySnapshot): boolean {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/** The public view of the gate's state (GET /api/productivity, the live feed). */
+export function productivityView(ctx: GateContext, state: GateStateValue): ProductivityView {
+  return {
+    productive: ctx.working.length > 0,
+    working: ctx.working.length,
+    working_instances: ctx.working,
+    state,
+    grace_until: state === 'grace' ? iso(ctx.graceUntil) : null,
+    since: new Date(ctx.since).toISOString(),
+    grace_minutes: ctx.graceMs / 60_000,
+  };
+}
+
 export async function createProductivityGate(deps: {
   db: Database;
   hub: Hub;
@@ -121,15 +134,7 @@ export async function createProductivityGate(deps: {
 
   function productivity(): ProductivityView {
     const { ctx, state } = snapshot();
-    return {
-      productive: ctx.working.length > 0,
-      working: ctx.working.length,
-      working_instances: ctx.working,
-      state,
-      grace_until: state === 'grace' ? iso(ctx.graceUntil) : null,
-      since: new Date(ctx.since).toISOString(),
-      grace_minutes: ctx.graceMs / 60_000,
-    };
+    return productivityView(ctx, state);
   }
 
   return {

@@ -19,6 +19,7 @@ import { modeRouter } from './routes/mode.js';
 import { gateFastPath } from './gate-fast-path.js';
 import { hookFastPath, withFastPaths } from './fast-paths.js';
 import { usageRouter } from './routes/usage.js';
+import { feedRouter } from './routes/feed.js';
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
@@ -40,6 +41,7 @@ export function createApp(deps: AppDeps): Koa {
     modeRouter(deps),
     gateRouter(deps),
     usageRouter(deps),
+    feedRouter(deps),
   ]) {
     app.use(router.routes());
     app.use(

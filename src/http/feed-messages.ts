@@ -1,0 +1,229 @@
+// The live feed's protocol (`ws://HOST:PORT/ws`): every message the server sends and every
+// message a client may send, as zod schemas shared by the server and the terminal dashboard,
+// and written up in docs/websocket.md. Server messages are parsed loosely (a newer server may
+// add fields); client messages strictly (an unknown field is an error).
+import { z } from 'zod';
+
+/** Message types of the stream: each change the server commits becomes one of these. */
+export const STREAM_TYPES = ['instance', 'mode', 'gate', 'event', 'notification', 'token_usage_update'] as const;
+export type StreamType = (typeof STREAM_TYPES)[number];
+
+const seq = z.number().int().nonnegative();
+const iso = z.string();
+
+const header = { seq, at: iso };
+
+export const instanceViewSchema = z.looseObject({
+  id: z.string(),
+  session_id: z.string(),
+  agent_type: z.string(),
+  display_name: z.string(),
+  tab_name: z.string().nullable(),
+  state: z.string(),
+  status: z.string(),
+  origin: z.looseObject({ type: z.string(), source_ip: z.string().nullable(), device_id: z.string() }),
+  device_id: z.string(),
+  profile: z.looseObject({ name: z.string().nullable(), tts_voice: z.string().nullable(), notification_sound: z.string().nullable(), color: z.string().nullable() }),
+  pid: z.number().nullable(),
+  working_dir: z.string().nullable(),
+  transcript_path: z.string().nullable(),
+  current_tool: z.string().nullable(),
+  tool_count: z.number(),
+  subagent_count: z.number(),
+  registered_at: iso,
+  last_activity: iso,
+  state_since: iso,
+  stopped_at: iso.nullable(),
+  stop_reason: z.string().nullable(),
+});
+export type FeedInstance = z.infer<typeof instanceViewSchema>;
+
+export const modeViewSchema = z.looseObject({
+  mode: z.string(),
+  policy: z.string(),
+  focus: z.boolean(),
+  since: iso,
+  set_by: z.string(),
+  deadline: iso.nullable(),
+  remaining_s: z.number().nullable(),
+  return_to: z.string().nullable(),
+  modes: z.array(z.string()),
+});
+export type FeedMode = z.infer<typeof modeViewSchema>;
+
+export const gateViewSchema = z.looseObject({
+  productive: z.boolean(),
+  working: z.number(),
+  working_instances: z.array(z.string()),
+  state: z.string(),
+  grace_until: iso.nullable(),
+  since: iso,
+  grace_minutes: z.number(),
+});
+export type FeedGate = z.infer<typeof gateViewSchema>;
+
+/** One row of the event log, as it was committed (details cut down to the feed's limit). */
+export const eventItemSchema = z.looseObject({
+  type: z.string(),
+  instance_id: z.string().nullable(),
+  device_id: z.string().nullable(),
+  details: z.unknown(),
+  created_at: iso,
+});
+export type FeedEvent = z.infer<typeof eventItemSchema>;
+
+export const usageTotalsSchema = z.looseObject({
+  input_tokens: z.number(),
+  output_tokens: z.number(),
+  cache_creation_tokens: z.number(),
+  cache_read_tokens: z.number(),
+  total_tokens: z.number(),
+  cost_usd: z.number(),
+  records: z.number(),
+});
+export type FeedUsageTotals = z.infer<typeof usageTotalsSchema>;
+
+const dayTotalsSchema = usageTotalsSchema.extend({ day: z.string() });
+
+export const snapshotMessageSchema = z.looseObject({
+  type: z.literal('snapshot'),
+  ...header,
+  server: z.looseObject({ service: z.string(), version: z.string(), started_at: iso }),
+  /** Live instances, then those stopped most recently. */
+  instances: z.array(instanceViewSchema),
+  mode: modeViewSchema.nullable(),
+  gate: gateViewSchema.nullable(),
+  /** The last events, newest first. */
+  events: z.array(eventItemSchema),
+  usage: z.looseObject({
+    /** Totals per instance id (instances with no usage yet are absent). */
+    instances: z.record(z.string(), usageTotalsSchema),
+    today: z.looseObject({ day: z.string(), timezone: z.string(), devices: z.record(z.string(), dayTotalsSchema) }),
+  }),
+});
+
+export const instanceMessageSchema = z.looseObject({ type: z.literal('instance'), ...header, instance: instanceViewSchema });
+export const modeMessageSchema = z.looseObject({ type: z.literal('mode'), ...header, mode: modeViewSchema });
+export const gateMessageSchema = z.looseObject({ type: z.literal('gate'), ...header, gate: gateViewSchema });
+export const eventMessageSchema = z.looseObject({ type: z.literal('event'), ...header, event: eventItemSchema });
+
+const notificationSummarySchema = z.looseObject({
+  id: z.string(),
+  created_at: iso,
+  device: z.string().nullable(),
+  instance: z.string().nullable(),
+  event: z.string(),
+  title: z.string(),
+  message: z.string(),
+  urgency: z.string(),
+});
+
+export const notificationMessageSchema = z.looseObject({
+  type: z.literal('notification'),
+  ...header,
+  /** created: a notification was committed; delivery: one of its channels has a new status. */
+  change: z.enum(['created', 'delivery']),
+  notification: notificationSummarySchema,
+  delivery: z.looseObject({ channel: z.string(), status: z.string(), attempts: z.number(), error: z.string().nullable() }).nullable(),
+});
+
+export const usageMessageSchema = z.looseObject({
+  type: z.literal('token_usage_update'),
+  ...header,
+  device_id: z.string(),
+  instance_id: z.string().nullable(),
+  origin: z.string(),
+  added: usageTotalsSchema,
+  instance: usageTotalsSchema.nullable(),
+  device_today: dayTotalsSchema.extend({ timezone: z.string() }),
+});
+
+export const streamMessageSchema = z.discriminatedUnion('type', [
+  instanceMessageSchema,
+  modeMessageSchema,
+  gateMessageSchema,
+  eventMessageSchema,
+  notificationMessageSchema,
+  usageMessageSchema,
+]);
+export type StreamMessage = z.infer<typeof streamMessageSchema>;
+
+/** Replies carry the `id` of the request they answer, when it had one. */
+const replyId = { id: z.string().optional() };
+
+export const subscribedMessageSchema = z.looseObject({ type: z.literal('subscribed'), ...header, ...replyId, types: z.array(z.enum(STREAM_TYPES)) });
+export const resumedMessageSchema = z.looseObject({ type: z.literal('resumed'), ...header, since: seq, replayed: z.number().int().nonnegative() });
+export const historyMessageSchema = z.looseObject({
+  type: z.literal('history'),
+  ...header,
+  ...replyId,
+  before: seq,
+  /** Stream messages older than `before`, oldest first. */
+  messages: z.array(streamMessageSchema),
+  /** Older messages are still held: ask again with `before` set to the first one's seq. */
+  more: z.boolean(),
+  /** Older messages of this server's run are no longer held (the event log has them: GET /api/events). */
+  truncated: z.boolean(),
+});
+export const pongMessageSchema = z.looseObject({ type: z.literal('pong'), ...header, ...replyId });
+export const errorMessageSchema = z.looseObject({
+  type: z.literal('error'),
+  ...header,
+  ...replyId,
+  error: z.string(),
+  message: z.string(),
+  fields: z.record(z.string(), z.string()).optional(),
+});
+
+export const serverMessageSchema = z.discriminatedUnion('type', [
+  snapshotMessageSchema,
+  instanceMessageSchema,
+  modeMessageSchema,
+  gateMessageSchema,
+  eventMessageSchema,
+  notificationMessageSchema,
+  usageMessageSchema,
+  subscribedMessageSchema,
+  resumedMessageSchema,
+  historyMessageSchema,
+  pongMessageSchema,
+  errorMessageSchema,
+]);
+export type ServerMessage = z.infer<typeof serverMessageSchema>;
+export type SnapshotMessage = z.infer<typeof snapshotMessageSchema>;
+
+// What a client may send. One JSON object per text frame.
+const requestId = { id: z.string().min(1).max(64).optional() };
+
+export const HISTORY_MAX = 500;
+
+export const clientMessageSchema = z.discriminatedUnion('type', [
+  /** Only these stream types from now on (the snapshot always comes); a fresh snapshot follows when types are added. */
+  z.strictObject({ type: z.literal('subscribe'), ...requestId, types: z.array(z.enum(STREAM_TYPES)).min(1).max(STREAM_TYPES.length) }),
+  /** Stream messages older than `before` still held by the server, newest `limit` of them. */
+  z.strictObject({
+    type: z.literal('get_history'),
+    ...requestId,
+    before: z.number().int().nonnegative(),
+    limit: z.number().int().min(1).max(HISTORY_MAX).default(50),
+  }),
+  z.strictObject({ type: z.literal('get_snapshot'), ...requestId }),
+  z.strictObject({ type: z.literal('ping'), ...requestId }),
+]);
+export type ClientMessage = z.infer<typeof clientMessageSchema>;
+
+/** The query of the upgrade request: `?since=<seq>` resumes, `?types=a,b` subscribes at once. */
+export const feedQuerySchema = z.strictObject({
+  since: z
+    .string()
+    .regex(/^\d{1,16}$/, 'a seq number from an earlier message')
+    .transform(Number)
+    .optional(),
+  types: z
+    .string()
+    .max(200)
+    .transform((s) => s.split(',').filter(Boolean))
+    .pipe(z.array(z.enum(STREAM_TYPES, { error: `each one of ${STREAM_TYPES.join(', ')}` })).min(1, `one or more of ${STREAM_TYPES.join(', ')}`))
+    .optional(),
+});
+export type FeedQuery = z.infer<typeof feedQuerySchema>;

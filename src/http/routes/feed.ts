@@ -1,0 +1,15 @@
+// GET /ws as a plain HTTP request: the live feed is a WebSocket, so say how to reach it
+// (426) rather than answer "no route". The upgrade itself is handled by src/http/feed.ts.
+import Router from '@koa/router';
+import type { AppDeps } from '../deps.js';
+import { HttpError } from '../errors.js';
+
+export function feedRouter(_deps: AppDeps): Router {
+  const router = new Router();
+  router.get('/ws', (ctx) => {
+    ctx.set('Upgrade', 'websocket');
+    ctx.set('Connection', 'Upgrade');
+    throw new HttpError(426, 'upgrade_required', `the live feed is a WebSocket: connect to ws://${ctx.host}/ws (see docs/websocket.md)`);
+  });
+  return router;
+}

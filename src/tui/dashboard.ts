@@ -1,0 +1,90 @@
+// The terminal dashboard, wired: the feed client fills the store, the store and the clock make
+// frames (view.ts), the screen paints them at most every 50 ms, keys become store events or
+// HTTP actions. It talks only to the server (WebSocket for state, HTTP for actions), so it
+// runs as well on another machine with --url. Its clock ticks once a second for times.
+import type { Clock, TimerHandle } from '../actors/clock.js';
+import { createApiClient } from './api.js';
+import { createFeedClient } from './feed-client.js';
+import { createKeyHandler } from './keys.js';
+import { createScreen } from './screen.js';
+import { createDashboardStore, initialContext } from './store.js';
+import { render } from './view.js';
+
+export interface DashboardOptions {
+  /** The server's HTTP base URL (http://127.0.0.1:7777). */
+  baseUrl: string;
+  token?: string;
+  clock: Clock;
+  input?: NodeJS.ReadableStream;
+  output?: NodeJS.WritableStream;
+  /** Reconnection delays (tests shorten them). */
+  retryDelaysMs?: number[];
+}
+
+/** http(s)://host:port[/] -> ws(s)://host:port/ws */
+export function feedUrlOf(baseUrl: string): string {
+  const u = new URL(baseUrl);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  u.pathname = `${u.pathname.replace(/\/+$/, '')}/ws`;
+  u.search = '';
+  return u.toString();
+}
+
+export function startDashboard(opts: DashboardOptions) {
+  const { clock } = opts;
+  const target = new URL(opts.baseUrl).host;
+  const screen = createScreen({ input: opts.input, output: opts.output, clock, title: `token-api ${target}` });
+  const size = screen.size();
+  const store = createDashboardStore(initialContext(target, size.width, size.height));
+  const api = createApiClient({ baseUrl: opts.baseUrl, token: opts.token });
+
+  let resolveDone: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  let tick: TimerHandle | undefined;
+  let stopped = false;
+
+  const feed = createFeedClient({
+    url: feedUrlOf(opts.baseUrl),
+    token: opts.token,
+    clock,
+    retryDelaysMs: opts.retryDelaysMs,
+    onMessage: (message) => {
+      if (message.type === 'error') store.trigger.notice({ text: `server: ${message.message}`, kind: 'error', until: clock.now() + 5000 });
+      else store.trigger.feed({ message });
+    },
+    onStatus: (s) => {
+      if (s.status === 'connecting') store.trigger.connecting({ attempt: s.attempt });
+      else if (s.status === 'disconnected') store.trigger.disconnected({ reason: s.reason, retryAt: s.retryAt, attempt: s.attempt });
+      // 'open': live once the snapshot (or the resume) arrives.
+    },
+    onProblem: (text) => store.trigger.notice({ text, kind: 'error', until: clock.now() + 5000 }),
+  });
+
+  function stop(): void {
+    if (stopped) return;
+    stopped = true;
+    clock.clearTimeout(tick);
+    feed.stop();
+    screen.destroy();
+    resolveDone();
+  }
+
+  screen.setSource(() => render(store.getSnapshot().context, clock.now()));
+  store.subscribe(() => screen.invalidate());
+  screen.onResize((s) => store.trigger.resize(s));
+  const onKey = createKeyHandler({ store, api, clock, refresh: () => feed.refresh(), quit: stop });
+  screen.onKey((k) => onKey(k.full, k.ch));
+
+  // Times on the screen (clock, time in state, countdowns) move once a second.
+  const everySecond = () => {
+    tick = clock.setTimeout(everySecond, 1000 - (clock.now() % 1000));
+    screen.invalidate();
+  };
+  everySecond();
+  screen.paintNow();
+  feed.start();
+
+  return { store, screen, feed, stop, done };
+}
+
+export type Dashboard = ReturnType<typeof startDashboard>;

@@ -1,0 +1,112 @@
+// What each key does: moves and overlays are store events; actions (mode, focus, stop) are
+// HTTP calls whose outcome shows as a notice on the footer. An open overlay takes the keys
+// first (the mode picker its arrows, the confirmation its y/n); q and Ctrl-C always quit.
+import type { Clock } from '../actors/clock.js';
+import type { ApiClient, ApiResult } from './api.js';
+import { orderedInstances, selectedIndex, type DashboardStore } from './store.js';
+
+export interface KeyDeps {
+  store: DashboardStore;
+  api: ApiClient;
+  clock: Clock;
+  /** A fresh snapshot (or a reconnection now). */
+  refresh(): void;
+  quit(): void;
+}
+
+const NOTICE_MS = 4000;
+
+export function createKeyHandler(deps: KeyDeps): (key: string, ch?: string) => void {
+  const { store, api, clock } = deps;
+  const ctx = () => store.getSnapshot().context;
+
+  function notice(text: string, kind: 'info' | 'error' = 'info'): void {
+    store.trigger.notice({ text, kind, until: clock.now() + NOTICE_MS });
+  }
+
+  function report(r: Promise<ApiResult<unknown>>, done: string, failed: string): void {
+    void r.then((res) => (res.ok ? notice(done) : notice(`${failed}: ${res.error}`, 'error')));
+  }
+
+  function openDetails(): void {
+    store.trigger.openDetails();
+    const o = ctx().overlay;
+    if (o?.kind !== 'details') return;
+    const id = o.id;
+    void api.instanceEvents(id).then((r) => store.trigger.detailsLoaded({ id, events: r.ok ? r.value : null, error: r.ok ? null : r.error }));
+  }
+
+  return (key, ch) => {
+    if (key === 'C-c' || key === 'q') return deps.quit();
+    const o = ctx().overlay;
+    if (o?.kind === 'mode') {
+      const modes = ctx().mode?.modes ?? [];
+      if (key === 'up' || key === 'k') store.trigger.pickerMove({ by: -1 });
+      else if (key === 'down' || key === 'j') store.trigger.pickerMove({ by: 1 });
+      else if (key === 'escape') store.trigger.closeOverlay();
+      else if (key === 'enter' || (ch && /^[1-9]$/.test(ch) && Number(ch) <= modes.length)) {
+        const mode = key === 'enter' ? modes[o.index] : modes[Number(ch) - 1];
+        store.trigger.closeOverlay();
+        if (mode) report(api.setMode(mode), `mode set to ${mode}`, 'could not set the mode');
+      }
+      return;
+    }
+    if (o?.kind === 'confirm_stop') {
+      if (key === 'y') {
+        store.trigger.closeOverlay();
+        report(api.stopInstance(o.id), `${o.name} marked stopped`, `could not stop ${o.name}`);
+      } else if (key === 'n' || key === 'escape') store.trigger.closeOverlay();
+      return;
+    }
+    if (o) {
+      if (key === 'escape' || key === 'enter' || key === '?') store.trigger.closeOverlay();
+      return;
+    }
+    switch (key) {
+      case 'r':
+        deps.refresh();
+        notice('refreshing…');
+        return;
+      case 'up':
+      case 'k':
+        return void store.trigger.move({ by: -1 });
+      case 'down':
+      case 'j':
+        return void store.trigger.move({ by: 1 });
+      case 'pageup':
+        return void store.trigger.page({ direction: -1 });
+      case 'pagedown':
+        return void store.trigger.page({ direction: 1 });
+      case 'g':
+      case 'home':
+        return void store.trigger.moveTo({ to: 'first' });
+      case 'S-g':
+      case 'end':
+        return void store.trigger.moveTo({ to: 'last' });
+      case 'enter':
+        return openDetails();
+      case 'm':
+        if (!ctx().mode) return notice('the mode is not known yet', 'error');
+        return void store.trigger.openModePicker();
+      case 'f': {
+        const mode = ctx().mode;
+        if (!mode) return notice('the mode is not known yet', 'error');
+        return report(api.setFocus(!mode.focus), `focus ${mode.focus ? 'off' : 'on'}`, 'could not change focus');
+      }
+      case 's': {
+        const c = ctx();
+        const ordered = orderedInstances(c);
+        const sel = ordered[selectedIndex(c, ordered)];
+        if (!sel) return notice('no instance selected', 'error');
+        if (sel.status === 'stopped') return notice(`${sel.display_name} is already stopped`, 'error');
+        return void store.trigger.askStop();
+      }
+      case 'a':
+        return void store.trigger.toggleAllEvents();
+      case '?':
+        return void store.trigger.openHelp();
+      default:
+        return;
+    }
+  };
+}

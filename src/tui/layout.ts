@@ -1,0 +1,83 @@
+// Where things go on a screen of a given size: how many rows the instance list and the recent
+// events get, and how wide each instance column is. 80x24 is the smallest comfortable size;
+// extra width goes to the name, tool and device columns, extra height to the list.
+
+export interface Layout {
+  width: number;
+  height: number;
+  /** Rows for instances (one each). */
+  listRows: number;
+  /** Rows for recent events. */
+  eventRows: number;
+  /** Too small for the whole dashboard: header, instances and footer only. */
+  compact: boolean;
+}
+
+/** Header, instances title, column titles, a rule, status, usage, events title, footer. */
+const FIXED_ROWS = 8;
+
+export function layoutFor(width: number, height: number): Layout {
+  const w = Math.max(20, Math.floor(width));
+  const h = Math.max(4, Math.floor(height));
+  if (h < FIXED_ROWS + 4) return { width: w, height: h, listRows: Math.max(1, h - 3), eventRows: 0, compact: true };
+  const rest = h - FIXED_ROWS;
+  const eventRows = Math.min(12, Math.max(2, Math.floor(rest / 3)));
+  return { width: w, height: h, listRows: rest - eventRows, eventRows, compact: false };
+}
+
+export interface Columns {
+  marker: number;
+  name: number;
+  device: number;
+  profile: number;
+  state: number;
+  tool: number;
+  inState: number;
+  age: number;
+  tokens: number;
+}
+
+export const COLUMN_ORDER: (keyof Columns)[] = ['marker', 'name', 'device', 'profile', 'state', 'tool', 'inState', 'age', 'tokens'];
+
+const MIN: Columns = { marker: 2, name: 12, device: 11, profile: 9, state: 8, tool: 10, inState: 8, age: 6, tokens: 6 };
+const MAX: Partial<Columns> = { name: 40, device: 18, profile: 12, tool: 40 };
+/** Columns left out, in this order, when the screen is narrower than they all need. */
+const DROP: (keyof Columns)[] = ['profile', 'age', 'tokens', 'device'];
+/** Who gets extra width first. */
+const GROW: (keyof Columns)[] = ['name', 'tool', 'name', 'tool', 'device', 'profile'];
+
+/** Column widths for a line of `width` characters (one space between columns). */
+export function columnsFor(width: number): Columns {
+  const cols = { ...MIN };
+  const gaps = COLUMN_ORDER.length - 2; // no gap after the marker
+  let used = COLUMN_ORDER.reduce((n, k) => n + cols[k], 0) + gaps;
+  // Narrower than 80: cut the tool and name down to 8, and where that is not enough leave
+  // out the least needed columns; only then cut further.
+  const room = () => Math.max(0, cols.tool - 8) + Math.max(0, cols.name - 8);
+  for (const k of DROP) {
+    if (used - room() <= width) break;
+    used -= cols[k] + 1;
+    cols[k] = 0;
+  }
+  for (const [k, floor] of [['tool', 8], ['name', 8], ['tool', 4], ['name', 4]] as const) {
+    const take = Math.min(Math.max(0, used - width), cols[k] - floor);
+    if (take > 0) {
+      cols[k] -= take;
+      used -= take;
+    }
+  }
+  let spare = width - used;
+  while (spare > 0) {
+    let grew = false;
+    for (const k of GROW) {
+      if (spare === 0) break;
+      if (cols[k] > 0 && cols[k] < (MAX[k] ?? Infinity)) {
+        cols[k] += 1;
+        spare -= 1;
+        grew = true;
+      }
+    }
+    if (!grew) break;
+  }
+  return cols;
+}

@@ -1,0 +1,224 @@
+// The dashboard's view state in one @xstate/store: what the feed said (instances, mode, gate,
+// events, usage), the connection, the selection and scroll, the open overlay, the screen size
+// and a passing notice. Every change is an event; the screen is a function of this context
+// (view.ts), so what is drawn never depends on anything else.
+import { createStore } from '@xstate/store';
+import type { FeedEvent, FeedGate, FeedInstance, FeedMode, FeedUsageTotals, ServerMessage } from '../http/feed-messages.js';
+import { layoutFor } from './layout.js';
+
+export type Connection =
+  | { status: 'connecting'; attempt: number }
+  | { status: 'live' }
+  | { status: 'disconnected'; reason: string; retryAt: number; attempt: number };
+
+export type Overlay =
+  | { kind: 'help' }
+  | { kind: 'details'; id: string; events: FeedEvent[] | null; error: string | null }
+  | { kind: 'mode'; index: number }
+  | { kind: 'confirm_stop'; id: string; name: string };
+
+export interface Notice {
+  text: string;
+  kind: 'info' | 'error';
+  until: number;
+}
+
+export interface DashboardContext {
+  /** Where the dashboard is connected, as shown in the header. */
+  target: string;
+  connection: Connection;
+  server: { version: string; started_at: string } | null;
+  /** The last stream seq applied. */
+  seq: number | null;
+  instances: Record<string, FeedInstance>;
+  mode: FeedMode | null;
+  gate: FeedGate | null;
+  /** Newest first. */
+  events: FeedEvent[];
+  usage: {
+    instances: Record<string, FeedUsageTotals>;
+    day: string | null;
+    devices: Record<string, FeedUsageTotals>;
+  };
+  selectedId: string | null;
+  scrollTop: number;
+  overlay: Overlay | null;
+  showAllEvents: boolean;
+  notice: Notice | null;
+  width: number;
+  height: number;
+}
+
+/** Events kept for the list and the details view. */
+export const MAX_EVENTS = 200;
+/** Stopped instances kept on the list, most recent first. */
+export const MAX_STOPPED = 20;
+
+const STATE_RANK: Record<string, number> = { awaiting: 0, working: 1, idle: 2 };
+
+/** Live instances, awaiting first, then working, then idle (oldest first within each); then the recently stopped. */
+export function orderedInstances(ctx: Pick<DashboardContext, 'instances'>): FeedInstance[] {
+  const all = Object.values(ctx.instances);
+  const live = all.filter((i) => i.status !== 'stopped');
+  const stopped = all.filter((i) => i.status === 'stopped');
+  live.sort((a, b) => (STATE_RANK[a.state] ?? 3) - (STATE_RANK[b.state] ?? 3) || a.registered_at.localeCompare(b.registered_at) || a.id.localeCompare(b.id));
+  stopped.sort((a, b) => (b.stopped_at ?? '').localeCompare(a.stopped_at ?? '') || a.id.localeCompare(b.id));
+  return [...live, ...stopped];
+}
+
+/** The index of the selected line (the first when the selection is gone). */
+export function selectedIndex(ctx: Pick<DashboardContext, 'instances' | 'selectedId'>, ordered = orderedInstances(ctx)): number {
+  const i = ctx.selectedId === null ? -1 : ordered.findIndex((x) => x.id === ctx.selectedId);
+  return i === -1 ? 0 : i;
+}
+
+/** The first row shown so that the selection stays in view, starting from the remembered one. */
+export function visibleTop(scrollTop: number, selected: number, count: number, rows: number): number {
+  let top = Math.min(scrollTop, selected);
+  if (selected >= top + rows) top = selected - rows + 1;
+  return Math.max(0, Math.min(top, Math.max(0, count - rows)));
+}
+
+function trimStopped(instances: Record<string, FeedInstance>): Record<string, FeedInstance> {
+  const stopped = Object.values(instances)
+    .filter((i) => i.status === 'stopped')
+    .sort((a, b) => (b.stopped_at ?? '').localeCompare(a.stopped_at ?? ''));
+  if (stopped.length <= MAX_STOPPED) return instances;
+  const out = { ...instances };
+  for (const i of stopped.slice(MAX_STOPPED)) delete out[i.id];
+  return out;
+}
+
+function pushEvent(events: FeedEvent[], e: FeedEvent): FeedEvent[] {
+  const out = [e, ...events];
+  if (out.length > MAX_EVENTS) out.length = MAX_EVENTS;
+  return out;
+}
+
+/** What a feed message changes. */
+export function applyMessage(ctx: DashboardContext, m: ServerMessage): DashboardContext {
+  switch (m.type) {
+    case 'snapshot': {
+      const instances: Record<string, FeedInstance> = {};
+      for (const i of m.instances) instances[i.id] = i;
+      const devices: Record<string, FeedUsageTotals> = {};
+      for (const [id, t] of Object.entries(m.usage.today.devices)) devices[id] = t;
+      return {
+        ...ctx,
+        connection: { status: 'live' },
+        server: { version: m.server.version, started_at: m.server.started_at },
+        seq: m.seq,
+        instances,
+        mode: m.mode,
+        gate: m.gate,
+        events: m.events.slice(0, MAX_EVENTS),
+        usage: { instances: { ...m.usage.instances }, day: m.usage.today.day, devices },
+      };
+    }
+    case 'resumed':
+      return { ...ctx, connection: { status: 'live' } };
+    case 'instance':
+      return { ...ctx, seq: m.seq, instances: trimStopped({ ...ctx.instances, [m.instance.id]: m.instance }) };
+    case 'mode':
+      return { ...ctx, seq: m.seq, mode: m.mode };
+    case 'gate':
+      return { ...ctx, seq: m.seq, gate: m.gate };
+    case 'event':
+      return { ...ctx, seq: m.seq, events: pushEvent(ctx.events, m.event) };
+    case 'notification': {
+      if (m.change !== 'created') return { ...ctx, seq: m.seq };
+      const n = m.notification;
+      const e: FeedEvent = { type: 'notification', instance_id: n.instance, device_id: n.device, details: { title: n.title, message: n.message, urgency: n.urgency }, created_at: n.created_at };
+      return { ...ctx, seq: m.seq, events: pushEvent(ctx.events, e) };
+    }
+    case 'token_usage_update': {
+      const instances = m.instance_id && m.instance ? { ...ctx.usage.instances, [m.instance_id]: m.instance } : ctx.usage.instances;
+      const day = m.device_today.day;
+      let devices = ctx.usage.devices;
+      if (ctx.usage.day === null || day > ctx.usage.day) devices = { [m.device_id]: m.device_today };
+      else if (day === ctx.usage.day) devices = { ...devices, [m.device_id]: m.device_today };
+      return { ...ctx, seq: m.seq, usage: { instances, day: ctx.usage.day !== null && day < ctx.usage.day ? ctx.usage.day : day, devices } };
+    }
+    default:
+      return ctx;
+  }
+}
+
+/** Moves the selection by `by` lines (clamped), scrolling the list to keep it in view. */
+function moveSelection(ctx: DashboardContext, target: (current: number, count: number, rows: number) => number): DashboardContext {
+  const ordered = orderedInstances(ctx);
+  if (ordered.length === 0) return ctx;
+  const rows = layoutFor(ctx.width, ctx.height).listRows;
+  const current = selectedIndex(ctx, ordered);
+  const next = Math.max(0, Math.min(ordered.length - 1, target(current, ordered.length, rows)));
+  const top = visibleTop(visibleTop(ctx.scrollTop, current, ordered.length, rows), next, ordered.length, rows);
+  return { ...ctx, selectedId: ordered[next]!.id, scrollTop: top };
+}
+
+export function initialContext(target: string, width = 80, height = 24): DashboardContext {
+  return {
+    target,
+    connection: { status: 'connecting', attempt: 1 },
+    server: null,
+    seq: null,
+    instances: {},
+    mode: null,
+    gate: null,
+    events: [],
+    usage: { instances: {}, day: null, devices: {} },
+    selectedId: null,
+    scrollTop: 0,
+    overlay: null,
+    showAllEvents: false,
+    notice: null,
+    width,
+    height,
+  };
+}
+
+export function createDashboardStore(initial: DashboardContext) {
+  return createStore({
+    context: initial,
+    on: {
+      connecting: (ctx, e: { attempt: number }) => ({ ...ctx, connection: { status: 'connecting' as const, attempt: e.attempt } }),
+      disconnected: (ctx, e: { reason: string; retryAt: number; attempt: number }) => ({
+        ...ctx,
+        connection: { status: 'disconnected' as const, reason: e.reason, retryAt: e.retryAt, attempt: e.attempt },
+      }),
+      feed: (ctx, e: { message: ServerMessage }) => applyMessage(ctx, e.message),
+      resize: (ctx, e: { width: number; height: number }) => ({ ...ctx, width: e.width, height: e.height }),
+      move: (ctx, e: { by: number }) => (ctx.overlay?.kind === 'mode' ? ctx : moveSelection(ctx, (i) => i + e.by)),
+      page: (ctx, e: { direction: 1 | -1 }) => moveSelection(ctx, (i, _n, rows) => i + e.direction * Math.max(1, rows - 1)),
+      moveTo: (ctx, e: { to: 'first' | 'last' }) => moveSelection(ctx, (_i, n) => (e.to === 'first' ? 0 : n - 1)),
+      openHelp: (ctx) => ({ ...ctx, overlay: { kind: 'help' as const } }),
+      closeOverlay: (ctx) => ({ ...ctx, overlay: null }),
+      openDetails: (ctx) => {
+        const ordered = orderedInstances(ctx);
+        const sel = ordered[selectedIndex(ctx, ordered)];
+        return sel ? { ...ctx, selectedId: sel.id, overlay: { kind: 'details' as const, id: sel.id, events: null, error: null } } : ctx;
+      },
+      detailsLoaded: (ctx, e: { id: string; events: FeedEvent[] | null; error: string | null }) =>
+        ctx.overlay?.kind === 'details' && ctx.overlay.id === e.id ? { ...ctx, overlay: { ...ctx.overlay, events: e.events, error: e.error } } : ctx,
+      openModePicker: (ctx) => {
+        if (!ctx.mode) return ctx;
+        const index = Math.max(0, ctx.mode.modes.indexOf(ctx.mode.mode));
+        return { ...ctx, overlay: { kind: 'mode' as const, index } };
+      },
+      pickerMove: (ctx, e: { by: number }) => {
+        if (ctx.overlay?.kind !== 'mode' || !ctx.mode) return ctx;
+        const n = ctx.mode.modes.length;
+        return { ...ctx, overlay: { kind: 'mode' as const, index: (((ctx.overlay.index + e.by) % n) + n) % n } };
+      },
+      askStop: (ctx) => {
+        const ordered = orderedInstances(ctx);
+        const sel = ordered[selectedIndex(ctx, ordered)];
+        if (!sel || sel.status === 'stopped') return ctx;
+        return { ...ctx, selectedId: sel.id, overlay: { kind: 'confirm_stop' as const, id: sel.id, name: sel.display_name } };
+      },
+      toggleAllEvents: (ctx) => ({ ...ctx, showAllEvents: !ctx.showAllEvents }),
+      notice: (ctx, e: { text: string; kind: 'info' | 'error'; until: number }) => ({ ...ctx, notice: { text: e.text, kind: e.kind, until: e.until } }),
+    },
+  });
+}
+
+export type DashboardStore = ReturnType<typeof createDashboardStore>;

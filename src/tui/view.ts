@@ -1,0 +1,268 @@
+// The dashboard as a pure function of its store's context and the time: the lines of the main
+// screen (header, instances, status bar, today's usage, recent events, footer), each exactly
+// as wide as the screen, and the overlay box (help, details, mode picker, confirmation) when
+// one is open. Lines carry blessed tags for colour; text from the server is escaped.
+import type { FeedEvent, FeedInstance } from '../http/feed-messages.js';
+import { describeEvent } from './event-words.js';
+import { clockTime, countdown, duration, fit, line, seg, tokens, usd, type Segment } from './format.js';
+import { COLUMN_ORDER, columnsFor, layoutFor, type Columns } from './layout.js';
+import { orderedInstances, selectedIndex, visibleTop, type DashboardContext } from './store.js';
+
+export interface Frame {
+  lines: string[];
+  overlay: { title: string; lines: string[]; width: number; height: number } | null;
+}
+
+const HEX = /^#[0-9a-fA-F]{6}$/;
+const colourOf = (i: FeedInstance): string[] => (i.profile.color && HEX.test(i.profile.color) ? [`${i.profile.color}-fg`] : []);
+
+function rule(title: string, width: number, right = ''): string {
+  const t = title ? ` ${title} ` : '';
+  const r = right ? ` ${right} ` : '';
+  const fill = Math.max(0, width - t.length - r.length - (r ? 2 : 1));
+  return line([seg('─'), seg(t, 'bold'), seg('─'.repeat(fill)), seg(r), seg(r ? '─' : '')], width);
+}
+
+function connectionBadge(ctx: DashboardContext, now: number): Segment {
+  const c = ctx.connection;
+  if (c.status === 'live') return seg('● live', 'green-fg');
+  if (c.status === 'connecting') return seg(c.attempt > 1 ? '◌ reconnecting…' : '◌ connecting…', 'yellow-fg');
+  const wait = c.retryAt - now;
+  return seg(`○ disconnected, retrying ${wait > 500 ? `in ${Math.ceil(wait / 1000)}s` : 'now'}`, 'red-fg', 'bold');
+}
+
+function header(ctx: DashboardContext, now: number, width: number): string {
+  const left: Segment[] = [seg(' TOKEN-API', 'bold'), seg(`  ${ctx.target}  `), connectionBadge(ctx, now), seg(`  ${clockTime(now)}`)];
+  const keys = '[q]uit [r]efresh [?]help ';
+  const used = left.reduce((n, s) => n + Array.from(s.text).length, 0);
+  if (used + keys.length + 1 <= width) left.push(seg(' '.repeat(width - used - keys.length)), seg(keys, 'bold'));
+  return line(left, width);
+}
+
+function stateSegment(i: FeedInstance, width: number): Segment {
+  const text = fit(i.state, width);
+  if (i.state === 'awaiting') return seg(text, 'bold', 'red-fg');
+  if (i.state === 'working') return seg(text, 'green-fg');
+  if (i.state === 'stopped') return seg(text, 'gray-fg');
+  return seg(text);
+}
+
+function instanceLine(ctx: DashboardContext, i: FeedInstance, cols: Columns, now: number, width: number, selected: boolean): string {
+  const stopped = i.status === 'stopped';
+  const colour = stopped ? ['gray-fg'] : colourOf(i);
+  const marker = stopped ? seg('○ ', 'gray-fg') : i.state === 'awaiting' ? seg('! ', 'bold', 'red-fg') : seg('● ', ...colour);
+  const used = ctx.usage.instances[i.id];
+  const since = Date.parse(i.state_since);
+  const born = Date.parse(i.registered_at);
+  const dim = stopped ? ['gray-fg'] : [];
+  const cells: Record<Exclude<keyof Columns, 'marker'>, Segment> = {
+    name: seg(fit(i.display_name, cols.name), ...colour, ...(selected ? ['bold'] : [])),
+    device: seg(fit(i.device_id, cols.device), ...dim),
+    profile: seg(fit(i.profile.name ?? '-', cols.profile), ...colour),
+    state: stateSegment(i, cols.state),
+    tool: seg(fit(stopped ? (i.stop_reason ?? '-') : (i.current_tool ?? '-'), cols.tool), ...dim),
+    inState: seg(fit(Number.isFinite(since) ? duration(now - since) : '-', cols.inState, 'right'), ...dim),
+    age: seg(fit(Number.isFinite(born) ? duration(now - born) : '-', cols.age, 'right'), ...dim),
+    tokens: seg(fit(used ? tokens(used.total_tokens) : '-', cols.tokens, 'right'), ...dim),
+  };
+  return line([marker, ...joinColumns(cols, cells)], width, selected ? ['inverse'] : []);
+}
+
+/** The cells of the columns shown (a column of width 0 is left out), one space apart. */
+function joinColumns(cols: Columns, cells: Record<Exclude<keyof Columns, 'marker'>, Segment>): Segment[] {
+  const out: Segment[] = [];
+  for (const k of COLUMN_ORDER) {
+    if (k === 'marker' || cols[k] === 0) continue;
+    if (out.length > 0) out.push(seg(' '));
+    out.push(cells[k]);
+  }
+  return out;
+}
+
+function columnTitles(cols: Columns, width: number): string {
+  const t = (s: string, w: number, align: 'left' | 'right' = 'left') => seg(fit(s, w, align), 'gray-fg');
+  const cells = {
+    name: t('NAME', cols.name),
+    device: t('DEVICE', cols.device),
+    profile: t('PROFILE', cols.profile),
+    state: t('STATE', cols.state),
+    tool: t('TOOL', cols.tool),
+    inState: t('IN STATE', cols.inState, 'right'),
+    age: t('AGE', cols.age, 'right'),
+    tokens: t('TOKENS', cols.tokens, 'right'),
+  };
+  return line([seg(' '.repeat(cols.marker)), ...joinColumns(cols, cells)], width);
+}
+
+function statusBar(ctx: DashboardContext, now: number, width: number): string {
+  const s: Segment[] = [seg(' MODE: ', 'bold')];
+  const m = ctx.mode;
+  if (!m) s.push(seg('?'));
+  else {
+    s.push(seg(m.mode, 'cyan-fg'));
+    if (m.deadline) {
+      const left = Date.parse(m.deadline) - now;
+      s.push(seg(` ${countdown(left)} left${m.return_to ? ` → ${m.return_to}` : ''}`));
+    }
+  }
+  s.push(seg(' │ '), seg('PRODUCTIVITY: ', 'bold'));
+  const g = ctx.gate;
+  if (!g) s.push(seg('?'));
+  else if (g.state === 'grace' && g.grace_until) s.push(seg(`grace ${countdown(Date.parse(g.grace_until) - now)}`, 'yellow-fg'));
+  else if (g.productive) s.push(seg(`active (${g.working} working)`, 'green-fg'));
+  else s.push(seg('idle', 'gray-fg'));
+  s.push(seg(' │ '), seg('FOCUS: ', 'bold'), m?.focus ? seg('on', 'bold', 'yellow-fg') : seg('off'));
+  return line(s, width);
+}
+
+function usageLine(ctx: DashboardContext, width: number): string {
+  const devices = Object.entries(ctx.usage.devices).sort((a, b) => b[1].total_tokens - a[1].total_tokens);
+  const s: Segment[] = [seg(' TODAY', 'bold'), seg(ctx.usage.day ? ` ${ctx.usage.day}: ` : ': ')];
+  if (devices.length === 0) s.push(seg('no tokens used yet', 'gray-fg'));
+  devices.forEach(([id, t], n) => {
+    if (n > 0) s.push(seg(' · '));
+    s.push(seg(id, 'cyan-fg'), seg(` ${tokens(t.total_tokens)} tok ${usd(t.cost_usd)}`));
+  });
+  return line(s, width);
+}
+
+function nameFinder(ctx: DashboardContext): (id: string) => string | null {
+  return (id) => ctx.instances[id]?.display_name ?? null;
+}
+
+function eventLine(ctx: DashboardContext, e: FeedEvent, width: number): string {
+  const at = Date.parse(e.created_at);
+  const time = Number.isFinite(at) ? clockTime(at) : '--:--:--';
+  if (e.type === 'notification') {
+    const d = (e.details ?? {}) as { title?: string; message?: string };
+    return line([seg(` ${time}  `, 'gray-fg'), seg('→ ', 'magenta-fg'), seg(`${e.device_id ?? 'notified'}: ${d.message ?? d.title ?? ''}`)], width);
+  }
+  const w = describeEvent(e, nameFinder(ctx));
+  return line([seg(` ${time}  `, 'gray-fg'), w.alert ? seg(w.text, 'bold', 'red-fg') : seg(w.text)], width);
+}
+
+/** Recent events to show: routine ones (each tool call, allowed gate checks) only when asked. */
+export function shownEvents(ctx: DashboardContext): FeedEvent[] {
+  if (ctx.showAllEvents) return ctx.events;
+  const nameOf = nameFinder(ctx);
+  return ctx.events.filter((e) => e.type === 'notification' || !describeEvent(e, nameOf).routine);
+}
+
+function footer(ctx: DashboardContext, now: number, width: number): string {
+  if (ctx.notice && now < ctx.notice.until) return line([seg(` ${ctx.notice.text}`, ...(ctx.notice.kind === 'error' ? ['red-fg', 'bold'] : ['green-fg']))], width);
+  if (ctx.connection.status === 'disconnected') return line([seg(` ${ctx.connection.reason}`, 'red-fg')], width);
+  return line([seg(' ↑↓ jk move  enter details  m mode  f focus  s stop  a all  ? help  q quit', 'gray-fg')], width);
+}
+
+function helpOverlay(): Frame['overlay'] {
+  const keys: [string, string][] = [
+    ['q, Ctrl-C', 'quit'],
+    ['r', 'refresh (a fresh snapshot; reconnect now when disconnected)'],
+    ['↑ ↓, j k', 'move the selection'],
+    ['PgUp PgDn, g G', 'page, first, last'],
+    ['enter', 'details of the selected instance'],
+    ['m', 'pick the work mode'],
+    ['f', 'focus on or off'],
+    ['s', 'mark the selected instance stopped (asks first)'],
+    ['a', 'show all events, or only the notable ones'],
+    ['?, esc', 'this help; esc closes it'],
+  ];
+  const lines = keys.map(([k, what]) => `{bold}${fit(k, 16)}{/} ${what}`);
+  return { title: ' Keys ', lines, width: 72, height: lines.length + 2 };
+}
+
+function detailsOverlay(ctx: DashboardContext, id: string, loaded: FeedEvent[] | null, error: string | null, now: number): Frame['overlay'] {
+  const i = ctx.instances[id];
+  if (!i) return { title: ' Details ', lines: ['This instance is no longer on the list.'], width: 60, height: 3 };
+  const used = ctx.usage.instances[id];
+  const esc = (s: string) => line([seg(s)], Array.from(s).length);
+  const row = (k: string, v: string) => `{bold}${fit(k, 13)}{/}${esc(v)}`;
+  const lines = [
+    row('name', `${i.display_name} (${i.agent_type})`),
+    row('state', `${i.state} for ${duration(now - Date.parse(i.state_since))}${i.current_tool ? `, running ${i.current_tool}` : ''}${i.stop_reason ? `, ${i.stop_reason}` : ''}`),
+    row('device', `${i.device_id} (${i.origin.type}${i.origin.source_ip ? ` from ${i.origin.source_ip}` : ''})`),
+    row('profile', `${i.profile.name ?? '-'}, voice ${i.profile.tts_voice ?? '-'}, sound ${i.profile.notification_sound ?? '-'}`),
+    row('directory', i.working_dir ?? '-'),
+    row('pid', i.pid === null ? '-' : String(i.pid)),
+    row('session', i.session_id),
+    row('counts', `${i.tool_count} tool calls, ${i.subagent_count} subagents now`),
+    row('tokens', used ? `${tokens(used.total_tokens)} (${used.records} responses, ${usd(used.cost_usd)})` : '-'),
+    row('registered', `${new Date(i.registered_at).toISOString().replace('T', ' ').slice(0, 19)} UTC, ${duration(now - Date.parse(i.registered_at))} ago`),
+    '',
+    '{bold}last events{/}',
+  ];
+  const events = loaded ?? ctx.events.filter((e) => e.instance_id === id);
+  const nameOf = nameFinder(ctx);
+  for (const e of events.slice(0, 8)) {
+    const at = Date.parse(e.created_at);
+    lines.push(`{gray-fg}${Number.isFinite(at) ? clockTime(at) : '--:--:--'}{/} ${esc(describeEvent(e, nameOf).text)}`);
+  }
+  if (events.length === 0) lines.push(loaded === null && !error ? '{gray-fg}loading…{/}' : '{gray-fg}none{/}');
+  if (error) lines.push(`{red-fg}${esc(`could not load the event log: ${error}`)}{/}`);
+  lines.push('', '{gray-fg}esc or enter closes{/}');
+  return { title: ` ${line([seg(i.display_name)], Array.from(i.display_name).length)} `, lines, width: 76, height: lines.length + 2 };
+}
+
+function modeOverlay(ctx: DashboardContext, index: number): Frame['overlay'] {
+  const modes = ctx.mode?.modes ?? [];
+  const lines = modes.map((m, n) => {
+    const current = m === ctx.mode?.mode ? ' (now)' : '';
+    const text = line([seg(`${n + 1}. ${m}${current}`)], 30);
+    return n === index ? `{inverse}${text}{/}` : text;
+  });
+  lines.push('', '{gray-fg}↑↓ choose, enter sets, esc cancels{/}');
+  return { title: ' Work mode ', lines, width: 40, height: lines.length + 2 };
+}
+
+function confirmOverlay(name: string): Frame['overlay'] {
+  const n = line([seg(name)], Array.from(name).length);
+  return {
+    title: ' Stop ',
+    lines: [`Mark {bold}${n}{/} stopped?`, 'Its profile is freed; a new session starts it again.', '', '{bold}y{/} yes    {bold}n{/} no'],
+    width: 58,
+    height: 6,
+  };
+}
+
+export function render(ctx: DashboardContext, now: number): Frame {
+  const lay = layoutFor(ctx.width, ctx.height);
+  const width = lay.width;
+  const cols = columnsFor(width);
+  const ordered = orderedInstances(ctx);
+  const live = ordered.filter((i) => i.status !== 'stopped');
+  const awaiting = live.filter((i) => i.state === 'awaiting').length;
+  const sel = selectedIndex(ctx, ordered);
+  const top = visibleTop(ctx.scrollTop, sel, ordered.length, lay.listRows);
+
+  const lines: string[] = [header(ctx, now, width)];
+  const position = ordered.length > lay.listRows ? `${top + 1}-${Math.min(ordered.length, top + lay.listRows)} of ${ordered.length}` : '';
+  lines.push(rule(`INSTANCES (${live.length} active${awaiting ? `, ${awaiting} awaiting` : ''})`, width, position));
+  if (!lay.compact) lines.push(columnTitles(cols, width));
+  for (let r = 0; r < lay.listRows; r++) {
+    const i = ordered[top + r];
+    if (i) lines.push(instanceLine(ctx, i, cols, now, width, top + r === sel));
+    else if (r === 0 && ordered.length === 0) lines.push(line([seg('  no instances yet: they appear when an agent with token-api hooks starts', 'gray-fg')], width));
+    else lines.push(line([], width));
+  }
+  if (!lay.compact) {
+    lines.push(line([seg('─'.repeat(width))], width));
+    lines.push(statusBar(ctx, now, width));
+    lines.push(usageLine(ctx, width));
+    lines.push(rule(`RECENT EVENTS${ctx.showAllEvents ? ' (all)' : ''}`, width));
+    const events = shownEvents(ctx);
+    for (let r = 0; r < lay.eventRows; r++) {
+      const e = events[r];
+      lines.push(e ? eventLine(ctx, e, width) : line([], width));
+    }
+  }
+  lines.push(footer(ctx, now, width));
+
+  let overlay: Frame['overlay'] = null;
+  const o = ctx.overlay;
+  if (o?.kind === 'help') overlay = helpOverlay();
+  else if (o?.kind === 'details') overlay = detailsOverlay(ctx, o.id, o.events, o.error, now);
+  else if (o?.kind === 'mode') overlay = modeOverlay(ctx, o.index);
+  else if (o?.kind === 'confirm_stop') overlay = confirmOverlay(o.name);
+  if (overlay) overlay = { ...overlay, width: Math.min(overlay.width, width - 2), height: Math.min(overlay.height, lay.height - 2) };
+  return { lines, overlay };
+}
