@@ -180,6 +180,23 @@ describe('Codex rollout watcher', () => {
     assert.equal((await instance()).state, 'working');
   });
 
+  it('a finished Codex turn makes its usage read at once: tokens on the instance', async () => {
+    await s.close();
+    s = await startTestServer(home.dir, { codex: { home: codexHome, idle_minutes: 5, poll_seconds: 1 }, usage_codex_dirs: [codexHome], usage_live_interval_seconds: 0, usage_scan_interval_minutes: 0 }, { clock });
+    write(meta(), JSON.stringify({ timestamp: ts(), type: 'turn_context', payload: { model: 'gpt-5-codex', cwd: '/home/u/shop' } }));
+    write(msg('task_started', {}), msg('user_message', { message: 'count' }));
+    write(msg('token_count', { info: { total_token_usage: { input_tokens: 1200, cached_input_tokens: 200, output_tokens: 300, total_tokens: 1500 } } }));
+    write(msg('task_complete', { last_agent_message: 'Counted.' }));
+    await scan();
+    await s.system.usageWatcher.settled();
+    await s.system.usage.idle();
+    const inst = await instance();
+    assert.equal(inst.state, 'idle');
+    assert.equal(inst.usage.input_tokens, 1000);
+    assert.equal(inst.usage.cache_read_tokens, 200);
+    assert.equal(inst.usage.output_tokens, 300);
+  });
+
   it('notify: makes the watcher read a session it follows now; ends the turn itself for one it does not', async () => {
     write(meta(), msg('user_message', { message: 'quick' }));
     await scan();

@@ -10,8 +10,8 @@ import type { Clock, TimerHandle } from './clock.js';
 import type { CommitNotice, Hub } from './hub.js';
 import type { Instances } from './instances.js';
 
-/** Hook events after which the transcript has a finished response to read. */
-const READ_AFTER = new Set(['hook.stop', 'hook.stop_failure', 'hook.subagent_stop', 'hook.pre_compact', 'hook.session_end']);
+/** Events after which the transcript has a finished response to read: Claude Code hooks, and the Codex rollout events that end a turn. */
+const READ_AFTER = new Set(['hook.stop', 'hook.stop_failure', 'hook.subagent_stop', 'hook.pre_compact', 'hook.session_end', 'codex.task_complete', 'codex.turn_aborted', 'codex.error']);
 
 export interface UsageWatcherDeps {
   hub: Pick<Hub, 'onCommit'>;
