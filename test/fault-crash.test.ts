@@ -121,7 +121,6 @@ describe('crash under load: SIGKILL at random moments, several times in a row', 
     const sentBySeq = new Map<string, Sent>();
     const unexpected: string[] = [];
 
-    let phase: Phase | null = null;
     let nextPhase = deferred<Phase | null>();
     let parked = 0;
     let allParked = deferred();
@@ -171,7 +170,6 @@ describe('crash under load: SIGKILL at random moments, several times in a row', 
       server = await startServerProcess(home.dir);
       const reached = deferred();
       const p: Phase = { url: server.url, target, acks: 0, reached: reached.resolve, final };
-      phase = p;
       parked = 0;
       allParked = deferred();
       const release = nextPhase;
@@ -192,7 +190,6 @@ describe('crash under load: SIGKILL at random moments, several times in a row', 
     }
     const finalPhase = await startPhase(rng.int(150, 400), true);
     await Promise.all(senders);
-    assert.ok(phase === finalPhase);
     assert.deepEqual(unexpected, [], `answers other than 200/202 ${why}`);
     assert.doesNotMatch(server!.stderr(), /rebuilt|retired/, `a snapshot failed its checks after a crash ${why}`);
     assert.ok(acked.size >= 600, `only ${acked.size} events acknowledged ${why}`);
