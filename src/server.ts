@@ -32,6 +32,7 @@ import { createWorkMode } from './actors/work-mode.js';
 import { createAuthPolicy } from './http/auth.js';
 import { ensureTokenFile } from './http/token-file.js';
 import { createUsageService, type UsageService } from './usage/service.js';
+import { answerMalformedRequests } from './http/client-errors.js';
 
 export interface SystemOptions {
   clock?: Clock;
@@ -200,6 +201,7 @@ export async function startServer(config: Config, options: SystemOptions = {}): 
   const system = await createSystem(config, options);
   const server = createServer(system.app.callback());
   server.keepAliveTimeout = 65_000;
+  answerMalformedRequests(server);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
