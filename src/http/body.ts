@@ -13,19 +13,24 @@ function sendsBody(ctx: Context): boolean {
   return length !== '' && length !== '0';
 }
 
+/** What counts as JSON: application/json and any +json type (the parser reads exactly these). */
+const JSON_TYPES = ['json', '+json'];
+
 export function jsonBody(limitBytes: number) {
-  const parse = koaBody({ jsonLimit: limitBytes, jsonStrict: true, urlencoded: false, text: false, multipart: false });
+  const parse = koaBody({ jsonLimit: limitBytes, jsonStrict: true, jsonTypes: JSON_TYPES, urlencoded: false, text: false, multipart: false });
   const done = async () => undefined;
   return async function json(ctx: Context, next: Next): Promise<void> {
-    if (sendsBody(ctx) && !ctx.is('json', '+json')) {
+    if (sendsBody(ctx) && !ctx.is(JSON_TYPES)) {
       const type = ctx.get('content-type');
       throw new HttpError(415, 'unsupported_media_type', `the body must be JSON (Content-Type: application/json), not ${type ? `"${type.slice(0, 100)}"` : 'untyped'}`);
     }
     try {
       await parse(ctx, done);
     } catch (err) {
-      if (typeof (err as NodeJS.ErrnoException).code === 'string' && (err as NodeJS.ErrnoException).code!.startsWith('Z_')) {
-        throw new HttpError(400, 'bad_request', `the body could not be decompressed (Content-Encoding: ${ctx.get('content-encoding').slice(0, 40)}): ${(err as Error).message}`);
+      // Errors of the reader and of JSON carry a status; one without came from zlib or brotli.
+      const encoding = ctx.get('content-encoding');
+      if (encoding && typeof (err as { status?: unknown }).status !== 'number') {
+        throw new HttpError(400, 'bad_request', `the body could not be decompressed (Content-Encoding: ${encoding.slice(0, 40)}): ${(err as Error).message}`);
       }
       throw err;
     }
