@@ -33,6 +33,7 @@ import { createAuthPolicy } from './http/auth.js';
 import { ensureTokenFile } from './http/token-file.js';
 import { createUsageService, type UsageService } from './usage/service.js';
 import { answerMalformedRequests } from './http/client-errors.js';
+import { prepareDataDir } from './data-dir.js';
 
 export interface SystemOptions {
   clock?: Clock;
@@ -65,6 +66,7 @@ export interface System {
 }
 
 export async function createSystem(config: Config, options: SystemOptions = {}): Promise<System> {
+  prepareDataDir(config);
   mkdirSync(config.home, { recursive: true, mode: 0o700 });
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: config.logLevel, file: config.logFile, stderr: options.logToStderr ?? false });
