@@ -185,6 +185,9 @@ describe('hostile environment', () => {
       for (const f of readdirSync(inside(mount))) if (/^(ballast|crumb)-/.test(f)) rmSync(inside(join(mount, f)));
       const again = await post(`${server.url}/api/hooks`, hookPayload('disk-after', 'SessionStart', { source: 'startup' }));
       assert.equal(again.status, 200);
+      // A session whose first event was refused is registered by its next one, whatever it is.
+      const later = await post(`${server.url}/api/hooks`, hookPayload(refused[0]!, 'UserPromptSubmit'));
+      assert.deepEqual([later.status, later.body.registered, later.body.to], [200, true, 'working']);
       health = await get(`${server.url}/health`);
       assert.equal(health.body.status, 'ok');
       assert.equal(health.body.database.writes_ok, true);
@@ -196,7 +199,7 @@ describe('hostile environment', () => {
       try {
         assert.deepEqual(await db.all('PRAGMA integrity_check'), [{ integrity_check: 'ok' }]);
         const ids = (await db.all<{ id: string }>('SELECT id FROM claude_instances ORDER BY id')).map((r) => r.id);
-        assert.deepEqual(ids, ['claude-disk-after', 'claude-disk-ok', ...accepted].sort());
+        assert.deepEqual(ids, ['claude-disk-after', 'claude-disk-ok', `claude-${refused[0]}`, ...accepted].sort());
       } finally {
         await db.close();
       }
