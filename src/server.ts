@@ -38,6 +38,8 @@ import { createAuthPolicy } from './http/auth.js';
 import { ensureTokenFile } from './http/token-file.js';
 import { createUsageService, type UsageService } from './usage/service.js';
 import { createFeed, type Feed } from './http/feed.js';
+import { answerMalformedRequests } from './http/client-errors.js';
+import { prepareDataDir } from './data-dir.js';
 
 export interface SystemOptions {
   clock?: Clock;
@@ -74,6 +76,7 @@ export interface System {
 }
 
 export async function createSystem(config: Config, options: SystemOptions = {}): Promise<System> {
+  prepareDataDir(config);
   mkdirSync(config.home, { recursive: true, mode: 0o700 });
   const clock = options.clock ?? systemClock;
   const logger =
@@ -253,6 +256,8 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, options: SystemOptions = {}): Promise<RunningServer> {
+  // A data directory that cannot be written is refused before the lock is attempted in it.
+  prepareDataDir(config);
   let stale: LockInfo | null | undefined;
   const lock: ServerLock | null = options.lock === false ? null : acquireLock(config.home, { version: VERSION, onStale: (s) => (stale = s) });
   let system: System;
@@ -270,6 +275,7 @@ export async function startServer(config: Config, options: SystemOptions = {}): 
   system.feed.attach(server);
   // WebSocket clients are told (close 1001) as soon as the server stops accepting.
   closers.add({ name: 'live feed', close: () => system.feed.close() });
+  answerMalformedRequests(server);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

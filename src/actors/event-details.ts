@@ -1,7 +1,13 @@
 // Event rows keep a copy of what happened, bounded in size: long strings are cut first
 // (a PostToolUse can carry megabytes of tool output), then the whole copy if still too big.
+// It never throws: a value that cannot be serialised is recorded as such.
 export function boundedJson(value: unknown, maxBytes: number): string {
-  const full = JSON.stringify(value ?? null);
+  let full: string;
+  try {
+    full = JSON.stringify(value ?? null);
+  } catch (err) {
+    return JSON.stringify({ truncated: true, unserialisable: (err as Error).message });
+  }
   if (Buffer.byteLength(full) <= maxBytes) return full;
   for (let limit = Math.floor(maxBytes / 4); limit >= 32; limit = Math.floor(limit / 2)) {
     const cut = JSON.stringify(cutStrings(value, limit, 0));

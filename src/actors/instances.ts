@@ -182,7 +182,15 @@ export async function createInstances(deps: InstancesDeps) {
         },
       },
     ];
-    return hub.spawn(id, kind, input, { ops: [linkOp(input.sessionId, id, at), ...extraOps], events });
+    const linked = sessions.get(input.sessionId);
+    return hub.spawn(id, kind, input, { ops: [linkOp(input.sessionId, id, at), ...extraOps], events }).catch((err: unknown) => {
+      // Not committed: neither is the session's link, or its next event would find no instance and only be recorded.
+      if (!hub.has(id) && sessions.get(input.sessionId) === id) {
+        if (linked === undefined) sessions.delete(input.sessionId);
+        else sessions.set(input.sessionId, linked);
+      }
+      throw err;
+    });
   }
 
   function findContinued(input: HookInput, pidLocal: boolean): string | null {

@@ -33,6 +33,21 @@ export class DatabaseError extends Error {
   }
 }
 
+/** What to do about the errors a person can act on. */
+const HINTS: Record<string, string> = {
+  SQLITE_BUSY: 'another process holds a lock on it (another token-api on this data directory, or a sqlite3 shell with a transaction open): stop it, or choose another data directory',
+  SQLITE_NOTADB: 'it is not a token-api database, or it is damaged: move it away (token-api starts a new one) or restore a backup',
+  SQLITE_CORRUPT: 'it is damaged: move it away (token-api starts a new one) or restore a backup',
+  SQLITE_READONLY: 'token-api must be able to write to it and to its directory',
+  SQLITE_CANTOPEN: 'token-api must be able to create and write files in its directory',
+  SQLITE_FULL: 'the disk is full',
+};
+
+function withHint(message: string, code: string | undefined): string {
+  const hint = code ? HINTS[code] : undefined;
+  return hint ? `${message}; ${hint}` : message;
+}
+
 function openRaw(file: string, mode: number): Promise<sqlite3.Database> {
   return new Promise((resolve, reject) => {
     const db = new sqlite3.Database(file, mode, (err) => (err ? reject(err) : resolve(db)));
@@ -48,7 +63,7 @@ export async function openDatabase(file: string, options: OpenOptions = {}): Pro
     raw = await openRaw(file, mode);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new DatabaseError(`cannot open database ${file}: ${e.message}`, e.code);
+    throw new DatabaseError(withHint(`cannot open database ${file}: ${e.message}`, e.code), e.code);
   }
 
   const db: Database = {
@@ -82,7 +97,7 @@ export async function openDatabase(file: string, options: OpenOptions = {}): Pro
   } catch (err) {
     await db.close().catch(() => undefined);
     const e = err as NodeJS.ErrnoException;
-    throw new DatabaseError(`cannot prepare database ${file}: ${e.message}`, e.code);
+    throw new DatabaseError(withHint(`cannot prepare database ${file}: ${e.message}`, e.code), e.code);
   }
   return db;
 }

@@ -38,7 +38,8 @@ const CODES: Record<number, string> = {
 
 /** zod issues -> { "path.to.field": "what is wrong" } */
 export function fieldsOf(error: ZodError, prefix?: string): Record<string, string> {
-  const fields: Record<string, string> = {};
+  // No prototype: a field a client names `__proto__` is reported like any other.
+  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const issue of error.issues) {
     const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(root)';
     if (issue.code === 'unrecognized_keys') {

@@ -2,6 +2,7 @@
 // are loose (Claude Code adds fields often and they are kept); everything else is strict.
 import { z } from 'zod';
 import { deviceSchema } from '../config.js';
+import { exceedsDepth, MAX_PAYLOAD_DEPTH } from './json-depth.js';
 
 const text = (max: number) => z.string().max(max, `at most ${max} characters`);
 
@@ -56,6 +57,8 @@ export const hookBodySchema = z
     if (TOOL_EVENTS.has(b.hook_event_name) && !b.tool_name) {
       ctx.addIssue({ code: 'custom', path: ['tool_name'], message: `required for ${b.hook_event_name}` });
     }
+    // Unknown fields are kept as they are: they must stay serialisable.
+    if (exceedsDepth(b)) ctx.addIssue({ code: 'custom', path: [], message: `nests deeper than ${MAX_PAYLOAD_DEPTH} levels` });
   });
 export type HookBody = z.infer<typeof hookBodySchema>;
 

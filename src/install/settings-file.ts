@@ -52,8 +52,12 @@ export function backupFile(file: SettingsText, at = new Date()): string | null {
   if (!file.exists) return null;
   let target = `${file.realPath}.token-api-backup-${stamp(at)}`;
   for (let n = 2; existsSync(target); n++) target = `${file.realPath}.token-api-backup-${stamp(at)}-${n}`;
-  copyFileSync(file.realPath, target);
-  chmodSync(target, file.mode);
+  try {
+    copyFileSync(file.realPath, target);
+    chmodSync(target, file.mode);
+  } catch (err) {
+    throw new InstallError(`cannot write a backup of ${file.path} beside it (${(err as Error).message}); nothing was changed`);
+  }
   return target;
 }
 

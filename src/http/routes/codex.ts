@@ -8,16 +8,19 @@ import { parseOr400 } from '../errors.js';
 import { isLoopback } from '../remote.js';
 import { emptyQuerySchema } from '../schemas.js';
 import { jsonBody } from '../body.js';
+import { exceedsDepth, MAX_PAYLOAD_DEPTH } from '../json-depth.js';
 
 /** Codex's notify payload: loose (Codex adds fields), with the keys we read checked. */
-export const codexNotifySchema = z.looseObject({
-  type: z.string().min(1).max(64),
-  'thread-id': z.string().min(1).max(256).optional(),
-  'turn-id': z.union([z.string().max(256), z.number()]).transform(String).optional(),
-  cwd: z.string().max(4096).optional(),
-  'last-assistant-message': z.string().nullable().optional(),
-  'input-messages': z.array(z.unknown()).optional(),
-});
+export const codexNotifySchema = z
+  .looseObject({
+    type: z.string().min(1).max(64),
+    'thread-id': z.string().min(1).max(256).optional(),
+    'turn-id': z.union([z.string().max(256), z.number()]).transform(String).optional(),
+    cwd: z.string().max(4096).optional(),
+    'last-assistant-message': z.string().nullable().optional(),
+    'input-messages': z.array(z.unknown()).optional(),
+  })
+  .refine((p) => !exceedsDepth(p), { message: `nests deeper than ${MAX_PAYLOAD_DEPTH} levels` });
 
 export function codexRouter(deps: AppDeps): Router {
   const router = new Router();
