@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServerProcess, type ServerProcess } from '../test/support/process.js';
+import { median, percentile, round, startTokenApi, type Proc } from './support.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 const SCRIPT = fileURLToPath(new URL('../hooks/token-api-hook.sh', import.meta.url));
@@ -40,12 +40,6 @@ function timeCall(command: string, input: string, env: NodeJS.ProcessEnv): Promi
   });
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-const median = (values: number[]) => percentile(values, 50);
-const round = (n: number) => Math.round(n * 100) / 100;
 
 function startNothingServer(): Promise<{ url: string; stop: () => void }> {
   return new Promise((resolve, reject) => {
@@ -70,10 +64,10 @@ function runClient(url: string, count: number): Promise<number[]> {
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const calls = opts.quick ? 100 : 500;
   const home = mkdtempSync(join(tmpdir(), 'token-api-bench-hooks-'));
-  let server: ServerProcess | undefined;
+  let server: Proc | undefined;
   let nothing: { url: string; stop: () => void } | undefined;
   try {
-    server = await startServerProcess(home, [], { CODEX_HOME: join(home, 'no-codex') });
+    server = await startTokenApi(home, [], { CODEX_HOME: join(home, 'no-codex') });
     nothing = await startNothingServer();
     const env = { ...process.env, TOKEN_API_URL: server.url, TOKEN_API_HOME: home };
     // What `token-api hooks install` writes, and what a bare curl hook would be.
@@ -131,7 +125,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     ];
   } finally {
     nothing?.stop();
-    await server?.kill('SIGTERM');
+    await server?.stop();
     rmSync(home, { recursive: true, force: true });
   }
 }

@@ -2,40 +2,15 @@
 // receiver getting the POST, with the coalescing window set to 0. The server is the real
 // `token-api serve` in its own process on loopback; the hook sender and the receiver live in
 // this process, so both ends are timed on one clock. Target: p99 under 50 ms.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { median, percentile, startTokenApi } from './support.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
-const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const PHONE_IP = '100.102.92.24';
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-async function startServer(home: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--home', home, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${err}`)));
-  });
-  return { url, child };
-}
 
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
@@ -72,7 +47,7 @@ async function once(opts: BenchOptions, samples: number): Promise<{ p50: number;
       notifications: { coalesce_seconds: 0, speech: { engine: 'none' }, sound: { player: 'none' } },
     }),
   );
-  const server = await startServer(home);
+  const server = await startTokenApi(home);
   try {
     const hooks = `${server.url}/api/hooks`;
     const base = { session_id: 'bench-phone', transcript_path: '/tmp/bench.jsonl', cwd: '/home/u/token-api', ssh_client: `${PHONE_IP} 40000 22` };
@@ -92,8 +67,7 @@ async function once(opts: BenchOptions, samples: number): Promise<{ p50: number;
     opts.log(`notify: Stop hook -> webhook received: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms over ${r.n}`);
     return r;
   } finally {
-    server.child.kill('SIGTERM');
-    await new Promise((r) => server.child.once('exit', r));
+    await server.stop();
     await new Promise<void>((r) => phone.close(() => r()));
     rmSync(home, { recursive: true, force: true });
   }

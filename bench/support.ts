@@ -53,8 +53,9 @@ function stopper(child: ChildProcess) {
     });
 }
 
-export async function startBare(): Promise<Proc> {
-  const child = spawn(process.execPath, [join(ROOT, 'bench/bare-server.mjs')], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** The bare node:http comparison server, answering JSON, or `text` as text/plain. */
+export async function startBare(text?: string): Promise<Proc> {
+  const child = spawn(process.execPath, [join(ROOT, 'bench/bare-server.mjs'), ...(text === undefined ? [] : [text])], { stdio: ['ignore', 'pipe', 'pipe'] });
   const output = track(child);
   const url = await waitListening(child, 'bare server');
   return { url, pid: child.pid!, child, output, stop: stopper(child) };
@@ -67,9 +68,10 @@ export function tempHome(config: Record<string, unknown> = {}): { dir: string; c
 }
 
 /** The compiled server (`dist/`), as `npm start` runs it, on a free port. */
-export async function startTokenApi(home: string, args: string[] = []): Promise<Proc> {
+export async function startTokenApi(home: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Proc> {
   const child = spawn(process.execPath, [join(ROOT, 'bin/token-api.js'), 'serve', '--home', home, '--port', '0', '--log-level', 'warn', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   const output = track(child);
   const url = await waitListening(child, 'token-api');
@@ -115,9 +117,43 @@ export function load(args: {
   });
 }
 
+export interface RateResult {
+  count: number;
+  errors: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  seconds: number;
+}
+
+/** Latency at a steady rate, from its own process (bench/rate-client.ts, microsecond resolution). */
+export function atRate(args: { url: string; rate: number; durationMs: number; method?: string; bodies?: string[] }): Promise<RateResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/rate-client.ts'), JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => {
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as RateResult);
+      } catch {
+        reject(new Error(`rate client failed (${code}): ${err || out}`));
+      }
+    });
+  });
+}
+
 export function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** The p-th percentile (nearest rank) of some values. */
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
 
 export function median(xs: number[]): number {

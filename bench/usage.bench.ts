@@ -4,7 +4,7 @@
 // throughput, peak memory under 200 MB). Then the live path: a response appended to an
 // instance's transcript, followed by its Stop hook, reaching GET /api/instances/{id} of a
 // real server process (target: under 100 ms). Both sides run as separate processes.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { generateCorpus } from '../test/support/transcripts.js';
+import { median, percentile, round as rounded, startTokenApi } from './support.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 const exec = promisify(execFile);
@@ -21,18 +22,7 @@ const RSS = fileURLToPath(new URL('./max-rss.mjs', import.meta.url));
 const BIN = join(ROOT, 'bin', 'token-api.js');
 const CCUSAGE = join(dirname(createRequire(import.meta.url).resolve('ccusage/package.json')), 'dist', 'index.js');
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
-const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
-
-/** The compiled CLI, built now so both sides run plain JavaScript. */
-async function build(log: (l: string) => void): Promise<void> {
-  log('usage bench: building dist/ (tsc)');
-  await exec(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT });
-}
+const round = (n: number, d = 1) => rounded(n, d);
 
 /** A corpus of about `mb` MB, generated once and kept in the temporary directory between runs. */
 function corpus(mb: number, log: (l: string) => void): { claudeDir: string; bytes: number } {
@@ -119,24 +109,6 @@ async function scanBench(opts: BenchOptions): Promise<BenchResult[]> {
   ];
 }
 
-async function startServer(home: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--home', home, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 30_000);
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${err}`)));
-  });
-  return { url, child };
-}
-
 async function liveBench(opts: BenchOptions): Promise<BenchResult> {
   const home = mkdtempSync(join(tmpdir(), 'token-api-bench-live-'));
   const claudeDir = join(home, 'claude');
@@ -144,7 +116,8 @@ async function liveBench(opts: BenchOptions): Promise<BenchResult> {
   mkdirSync(dirname(transcript), { recursive: true });
   writeFileSync(transcript, '');
   writeFileSync(join(home, 'config.json'), JSON.stringify({ usage_claude_dirs: [claudeDir], usage_codex_dirs: [join(home, 'codex')], usage_live_interval_seconds: 0 }));
-  const { url, child } = await startServer(home);
+  const server = await startTokenApi(home);
+  const url = server.url;
   const hook = (name: string) =>
     fetch(`${url}/api/hooks`, {
       method: 'POST',
@@ -176,14 +149,13 @@ async function liveBench(opts: BenchOptions): Promise<BenchResult> {
       samples.push(performance.now() - t0);
     }
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await server.stop();
     rmSync(home, { recursive: true, force: true });
   }
-  const p99 = pct(samples, 99);
+  const p99 = percentile(samples, 99);
   return {
     metric: 'usage: a response appended to a transcript, then its Stop hook, until GET /api/instances/{id} shows it',
-    p50_ms: round(pct(samples, 50), 2),
+    p50_ms: round(percentile(samples, 50), 2),
     p99_ms: round(p99, 2),
     target: 'p99 < 100 ms (the same commit feeds token_usage_update listeners)',
     verdict: p99 < 100 ? 'pass' : 'fail',
@@ -193,7 +165,6 @@ async function liveBench(opts: BenchOptions): Promise<BenchResult> {
 }
 
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
-  await build(opts.log);
   const scan = await scanBench(opts);
   const live = await liveBench(opts);
   return [...scan, live];

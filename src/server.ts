@@ -142,6 +142,10 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     hub,
     logger,
     now: () => clock.now(),
+    liveAttribution: (sessionId) => {
+      const ctx = instances.contextOfSession(sessionId);
+      return ctx ? { instanceId: ctx.instanceId, deviceId: ctx.origin.deviceId } : null;
+    },
     settings: {
       timezone: config.usageTimezone,
       roots: { claudeDirs: config.usageClaudeDirs, codexDirs: config.usageCodexDirs },

@@ -219,6 +219,26 @@ describe('usage over HTTP', () => {
     assert.deepEqual(dash.body.usage.today.devices.map((d: { device_id: string; total_tokens: number }) => [d.device_id, d.total_tokens]), [['pixel-phone', 3210 + 55]]);
   });
 
+  it('records read before their instance existed (a scan, hooks installed mid-session) are claimed when it registers', async () => {
+    home = tempHome();
+    const srv = await start({ usage_live_interval_seconds: 0 });
+    const transcript = join(claudeDir(), 'projects', '-home-u-app', 'early-1.jsonl');
+    mkdirSync(dirname(transcript), { recursive: true });
+    writeFileSync(transcript, response('early-1', clock.now(), { input: 7, output: 70 }));
+    assert.equal((await srv.request('PUT', '/api/usage/sync')).status, 200);
+    const before = await srv.request('GET', '/api/usage/desktop?group_by=instance');
+    assert.deepEqual(before.body.rows.map((r: { instance_id: string | null }) => r.instance_id), [null]);
+
+    // The session's first hook arrives over SSH from the phone: its earlier usage moves with it.
+    await srv.hook({ ...hookPayload('early-1', 'UserPromptSubmit'), transcript_path: transcript }, '?ssh_client=100.102.92.24%2051000%2022');
+    await srv.system.usageWatcher.settled();
+    const inst = await srv.request('GET', '/api/instances/claude-early-1');
+    assert.equal(inst.body.usage.output_tokens, 70);
+    const phone = await srv.request('GET', '/api/usage/pixel-phone?group_by=instance');
+    assert.deepEqual(phone.body.rows.map((r: { instance_id: string }) => r.instance_id), ['claude-early-1']);
+    assert.equal((await srv.request('GET', '/api/usage/desktop')).body.totals.output_tokens, 0);
+  });
+
   it('never reads a transcript_path outside the configured transcript directories', async () => {
     home = tempHome();
     const srv = await start();

@@ -250,3 +250,23 @@ describe('reading fields from the bytes agrees with JSON.parse', () => {
     );
   });
 });
+
+describe('attribution', () => {
+  it('asks the live instances first, so a session that starts during a long scan is found; then the tables; then this machine', async () => {
+    const { loadAttributor } = await import('../src/usage/attribution.js');
+    const h = tempHome();
+    const db = await openDatabase(join(h.dir, 'a.db'));
+    await migrate(db);
+    await db.run(
+      `INSERT INTO claude_instances (id, session_id, display_name, origin_type, device_id, transcript_path, state, registered_at, last_activity, state_since)
+       VALUES ('claude-old', 'old', 'Claude #1', 'ssh', 'laptop', '/t/old.jsonl', 'stopped', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z')`,
+    );
+    const live = (sessionId: string) => (sessionId === 'new' ? { instanceId: 'claude-new', deviceId: 'pixel-phone' } : null);
+    const attribute = await loadAttributor(db, 'desktop', live);
+    assert.deepEqual(attribute('/t/new.jsonl', 'new'), { instanceId: 'claude-new', deviceId: 'pixel-phone' });
+    assert.deepEqual(attribute('/t/old.jsonl', 'old'), { instanceId: 'claude-old', deviceId: 'laptop' });
+    assert.deepEqual(attribute('/t/other.jsonl', 'nobody'), { instanceId: null, deviceId: 'desktop' });
+    await db.close();
+    h.cleanup();
+  });
+});

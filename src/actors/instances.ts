@@ -336,6 +336,11 @@ export async function createInstances(deps: InstancesDeps) {
       return c ? viewOfContext(c.ctx, c.state) : null;
     },
     instanceOfSession: (sessionId: string) => sessions.get(sessionId) ?? null,
+    /** The context of the live instance a session belongs to (any session id it has had), from memory. */
+    contextOfSession(sessionId: string): InstanceContext | null {
+      const id = sessions.get(sessionId);
+      return id ? (contextOf(id)?.ctx ?? null) : null;
+    },
   };
 }
 

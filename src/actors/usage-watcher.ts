@@ -16,7 +16,7 @@ const READ_AFTER = new Set(['hook.stop', 'hook.stop_failure', 'hook.subagent_sto
 export interface UsageWatcherDeps {
   hub: Pick<Hub, 'onCommit'>;
   instances: Pick<Instances, 'live'>;
-  usage: Pick<UsageService, 'readTranscript' | 'sync' | 'isTranscript'>;
+  usage: Pick<UsageService, 'readTranscript' | 'sync' | 'isTranscript' | 'claimSession'>;
   clock: Clock;
   logger: Logger;
   scanIntervalMs: number;
@@ -52,6 +52,11 @@ export function startUsageWatcher(deps: UsageWatcherDeps) {
 
   const unsubscribe = deps.hub.onCommit((notice) => {
     for (const e of notice.events) {
+      if (e.type === 'instance.registered' && e.instanceId && !stopped) {
+        // Records of this session read before the instance existed are its own.
+        const sessionId = (e.details as { session_id?: unknown } | undefined)?.session_id;
+        if (typeof sessionId === 'string') void track(deps.usage.claimSession(sessionId, { instanceId: e.instanceId, deviceId: e.deviceId ?? '' }));
+      }
       if (!e.instanceId || !READ_AFTER.has(e.type)) continue;
       const ctx = contextIn(notice, e.instanceId) ?? deps.instances.live().find((i) => i.id === e.instanceId)?.ctx ?? null;
       if (ctx) readFor(e.instanceId, ctx.transcriptPath, ctx.origin.deviceId);

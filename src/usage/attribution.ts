@@ -10,8 +10,11 @@ export interface Attribution {
 
 export type Attributor = (path: string, sessionId: string | null) => Attribution;
 
+/** The live instances' answer (from memory), tried first: a session that starts during a long scan is still found. */
+export type LiveAttribution = (sessionId: string) => Attribution | null;
+
 /** Reads the instance tables once; the returned function answers without I/O. */
-export async function loadAttributor(db: Database, localDevice: string): Promise<Attributor> {
+export async function loadAttributor(db: Database, localDevice: string, live?: LiveAttribution): Promise<Attributor> {
   const byPath = new Map<string, Attribution>();
   const bySession = new Map<string, Attribution>();
   const instances = await db.all<{ id: string; device_id: string; transcript_path: string | null; session_id: string }>(
@@ -29,5 +32,5 @@ export async function loadAttributor(db: Database, localDevice: string): Promise
     if (a) bySession.set(s.session_id, a);
   }
   const local: Attribution = { deviceId: localDevice, instanceId: null };
-  return (path, sessionId) => byPath.get(path) ?? (sessionId ? bySession.get(sessionId) : undefined) ?? local;
+  return (path, sessionId) => (sessionId ? live?.(sessionId) : null) ?? byPath.get(path) ?? (sessionId ? bySession.get(sessionId) : undefined) ?? local;
 }

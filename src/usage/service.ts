@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { Hub } from '../actors/hub.js';
 import type { Database } from '../db/database.js';
-import { loadAttributor, type Attribution } from './attribution.js';
+import { loadAttributor, type Attribution, type LiveAttribution } from './attribution.js';
 import type { TranscriptRoots } from './discover.js';
 import type { Price } from './price-schema.js';
 import { createPricing } from './pricing.js';
@@ -28,6 +28,8 @@ export interface UsageServiceDeps {
   logger: Logger;
   now: () => number;
   settings: UsageSettings;
+  /** Which live instance a session belongs to, from memory (the instances service). */
+  liveAttribution?: LiveAttribution;
 }
 
 /** What the WebSocket feed publishes after usage was committed. */
@@ -146,7 +148,7 @@ export function createUsageService(deps: UsageServiceDeps) {
     sync(opts: { onProgress?: (p: ScanProgress) => void; signal?: AbortSignal } = {}): Promise<ScanReport> {
       scanning ??= (async () => {
         try {
-          const attributor = await loadAttributor(db, settings.localDevice);
+          const attributor = await loadAttributor(db, settings.localDevice, deps.liveAttribution);
           const report = await scanner.scan({ attributor, onProgress: opts.onProgress, signal: opts.signal });
           if (report.records > 0) {
             await deps.hub.record({ events: [{ type: 'usage.synced', at: deps.now(), deviceId: settings.localDevice, details: report }] });
@@ -160,6 +162,23 @@ export function createUsageService(deps: UsageServiceDeps) {
     },
 
     /** Reads what one transcript gained (the live path), attributed to an instance. */
+    /**
+     * Gives an instance the records of its session that were read before it was known (a
+     * scan, or hooks installed mid-session), which went to this machine with no instance.
+     */
+    async claimSession(sessionId: string, attribution: Attribution): Promise<void> {
+      if (!attribution.instanceId) return;
+      await deps.hub.record({
+        ops: [
+          {
+            kind: 'sql',
+            sql: 'UPDATE usage_records SET instance_id = ?, device_id = ? WHERE session_id = ? AND instance_id IS NULL AND device_id = ?',
+            params: [attribution.instanceId, attribution.deviceId, sessionId, settings.localDevice],
+          },
+        ],
+      });
+    },
+
     readTranscript(path: string, attribution: Attribution): Promise<StoredRecord[]> {
       return scanner.readFile(path, attribution);
     },
