@@ -248,13 +248,21 @@ export function createHub(deps: HubDeps) {
         entry.unsubscribe();
       }
     }
-    for (const e of emitted) {
-      const source = (batch.get(e.actorId) ?? entries.get(e.actorId))?.actor.getSnapshot() as AnySnapshot | undefined;
-      for (const plan of planners) {
-        const r = plan(e, source);
-        if (r.ops) ops.push(...r.ops);
-        if (r.events) events.push(...r.events);
+    try {
+      for (const e of emitted) {
+        const source = (batch.get(e.actorId) ?? entries.get(e.actorId))?.actor.getSnapshot() as AnySnapshot | undefined;
+        for (const plan of planners) {
+          const r = plan(e, source);
+          if (r.ops) ops.push(...r.ops);
+          if (r.events) events.push(...r.events);
+        }
       }
+    } catch (err) {
+      // A planner failed: nothing of this batch is written, so its actors go back to what is
+      // committed (those already waiting in the writer's next batch will be written as they are).
+      deps.logger.error({ err }, 'planning a transaction failed; its actors are rolled back');
+      rollback(queuedNow);
+      return Promise.reject(err);
     }
     const all = [...rowOps, ...ops, ...events.map(eventRow)];
     const notice: CommitNotice = { changes, events, emitted };
