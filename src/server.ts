@@ -191,6 +191,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     auth,
     peerAddress: options.peerAddress,
     usage,
+    feed,
   };
   const app = createApp(deps);
   let shut: Promise<void> | null = null;

@@ -262,6 +262,8 @@ describe('instances, devices, events, dashboard and health routes', () => {
     assert.equal(r.body.database.synchronous, 'NORMAL');
     assert.equal(r.body.actors.instances, 1);
     assert.deepEqual(r.body.actors.instances_by_state, { idle: 0, working: 1, awaiting: 0 });
+    assert.equal(r.body.websocket.clients, 0);
+    assert.equal(typeof r.body.websocket.seq, 'number');
   });
 
   it('GET / names the service', async () => {

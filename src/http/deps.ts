@@ -16,6 +16,8 @@ import type { WorkMode } from '../actors/work-mode.js';
 import type { AuthPolicy } from './auth.js';
 import type { UsageService } from '../usage/service.js';
 
+import type { Feed } from './feed.js';
+
 export interface AppDeps {
   config: Config;
   logger: Logger;
@@ -39,4 +41,6 @@ export interface AppDeps {
   /** Where a request comes from, when not its socket's address (tests inject other hosts). */
   peerAddress?: (req: IncomingMessage) => string | undefined;
   usage: UsageService;
+  /** The live WebSocket feed (for its figures in /health). */
+  feed?: Pick<Feed, 'stats'>;
 }

@@ -36,6 +36,7 @@ export function healthRouter(deps: AppDeps): Router {
       },
       actors: { total: deps.hub.count(), instances: deps.hub.count('instance'), instances_by_state: byState, mode: deps.hub.count('mode'), gate: deps.hub.count('gate') },
       notifications: deps.notifications.status(),
+      ...(deps.feed ? { websocket: deps.feed.stats() } : {}),
     };
   });
   return router;
