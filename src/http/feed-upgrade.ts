@@ -71,7 +71,8 @@ export function handshakeProblem(req: IncomingMessage): { status: number; messag
 
 /** `a=1&b=2` -> { a: '1', b: '2' }; null when a key comes twice or the text is not decodable. */
 export function queryObject(query: string): Record<string, string> | null {
-  const out: Record<string, string> = {};
+  // No prototype: `__proto__=x` is a key like any other (the schema refuses it), not a setter.
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   if (query === '') return out;
   for (const part of query.split('&')) {
     if (part === '') continue;
