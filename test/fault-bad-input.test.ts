@@ -5,7 +5,7 @@
 // methods that do not exist, bad headers and broken HTTP framing, on every route of the API.
 // Every answer is a 4xx in the error shape, nothing is written (row counts of every table,
 // read beside the server), the process never crashes or logs a failed request, and it
-// answers normally afterwards. (The WebSocket feed is not covered here yet.)
+// answers normally afterwards. (The WebSocket feed has its own: test/fault-ws-input.test.ts.)
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

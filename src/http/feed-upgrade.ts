@@ -62,6 +62,8 @@ export function refuseUpgrade(
 /** What is wrong with a WebSocket handshake (RFC 6455 section 4.2.1), or null; checked before ws sees it, so the answer has the API's shape. */
 export function handshakeProblem(req: IncomingMessage): { status: number; message: string; headers?: Record<string, string> } | null {
   if (req.method !== 'GET') return { status: 400, message: 'a WebSocket handshake is a GET request' };
+  // Node refuses an HTTP/1.1 request without Host, but lets an upgrade through.
+  if (!req.headers.host) return { status: 400, message: 'a WebSocket handshake needs a Host header' };
   const key = req.headers['sec-websocket-key'];
   if (typeof key !== 'string' || !/^[+/0-9A-Za-z]{22}==$/.test(key.trim())) return { status: 400, message: 'missing or invalid Sec-WebSocket-Key' };
   const version = req.headers['sec-websocket-version'];
@@ -71,7 +73,8 @@ export function handshakeProblem(req: IncomingMessage): { status: number; messag
 
 /** `a=1&b=2` -> { a: '1', b: '2' }; null when a key comes twice or the text is not decodable. */
 export function queryObject(query: string): Record<string, string> | null {
-  const out: Record<string, string> = {};
+  // No prototype: `__proto__=x` is a key like any other (the schema refuses it), not a setter.
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   if (query === '') return out;
   for (const part of query.split('&')) {
     if (part === '') continue;

@@ -157,6 +157,12 @@ export async function createFeed(deps: FeedDeps) {
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: settings.maxMessageBytes, clientTracking: false, perMessageDeflate: false });
+  // A handshake that ws refuses after handshakeProblem let it through (an Upgrade header
+  // listing more than websocket, a malformed Sec-WebSocket-Protocol) is answered in the API's
+  // error shape too, rather than ws's plain-text page.
+  wss.on('wsClientError', (err: Error, socket: Duplex) => {
+    refuseUpgrade(socket, 400, 'bad_request', `invalid WebSocket handshake: ${err.message}`);
+  });
 
   let tickTimer: TimerHandle | undefined;
   function tick(): void {
