@@ -3,7 +3,7 @@
 // machine's own non-loopback interface where it has one), and `token-api token`.
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -50,6 +50,57 @@ describe('access policy', () => {
       } else assert.deepEqual(d, { ok: true, via: want });
     });
   }
+});
+
+describe('requests from web pages of another origin', () => {
+  const policy = createAuthPolicy({ token: TOKEN, gateCheckNetworks: ['127.0.0.0/8'] });
+  const base = { remoteAddress: '127.0.0.1', method: 'POST', path: '/api/hooks', authorization: undefined, host: '127.0.0.1:7777' };
+
+  it('are refused with 403 whatever the address or token; same-origin pages and clients without Origin are not', () => {
+    for (const origin of ['http://evil.example', 'null', 'http://127.0.0.1:8080', 'http://localhost:7777', 'not a url']) {
+      const d = authorize(policy, { ...base, origin });
+      assert.equal(d.ok, false, origin);
+      assert.equal((d as { status: number }).status, 403, origin);
+      assert.equal(authorize(policy, { ...base, origin, authorization: `Bearer ${TOKEN}` }).ok, false, `${origin} with the token`);
+    }
+    assert.deepEqual(authorize(policy, { ...base, origin: 'http://127.0.0.1:7777' }), { ok: true, via: 'loopback' });
+    assert.deepEqual(authorize(policy, base), { ok: true, via: 'loopback' });
+  });
+
+  it('over HTTP (a hook sent as text/plain, which needs no preflight) and the WebSocket feed: 403, nothing written', async () => {
+    const home = tempHome();
+    const s = await startTestServer(home.dir);
+    try {
+      const counts = await tableCounts(s.system);
+      const evil = { origin: 'http://evil.example', 'content-type': 'text/plain' };
+      const hook = await s.request('POST', '/api/hooks', JSON.stringify({ session_id: 'csrf', hook_event_name: 'UserPromptSubmit' }), evil);
+      assert.equal(hook.status, 403, hook.text);
+      assert.equal(hook.body.error, 'forbidden');
+      assert.equal((await s.request('POST', '/api/mode', { mode: 'break' }, { origin: 'http://evil.example' })).status, 403);
+      assert.equal((await s.request('GET', '/api/instances', undefined, { origin: 'http://evil.example' })).status, 403);
+      assert.equal((await s.request('GET', '/api/check?app=youtube', undefined, { origin: 'http://evil.example' })).status, 403);
+      const ws = await new Promise<number>((resolve) => {
+        const req = httpRequest(`${s.url}/ws`, {
+          headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', origin: 'http://evil.example' },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('upgrade', () => resolve(101));
+        req.end();
+      });
+      assert.equal(ws, 403);
+      await s.system.deps.hub.flush();
+      assert.deepEqual(await tableCounts(s.system), counts);
+      // The same requests from a page of token-api's own origin go through.
+      const own = await s.request('POST', '/api/hooks', { session_id: 'own', hook_event_name: 'SessionStart' }, { origin: s.url });
+      assert.equal(own.status, 200);
+    } finally {
+      await s.close();
+      home.cleanup();
+    }
+  });
 });
 
 describe('the token file', () => {

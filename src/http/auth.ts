@@ -1,6 +1,8 @@
 // Who may call: requests from loopback always; gate checks (GET /api/check, GET /) from the
 // configured networks (loopback and Tailscale's 100.64.0.0/10 by default) without a token;
-// everything else from beyond loopback needs `Authorization: Bearer <token>`. The policy is
+// everything else from beyond loopback needs `Authorization: Bearer <token>`. Whatever the
+// address, a request a web browser sends for a page of another origin is refused: a site open
+// in the person's browser must not post fake hook events or read the live feed. The policy is
 // a plain function of the request's facts, so the WebSocket feed applies the same rules.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -23,9 +25,26 @@ export interface RequestFacts {
   remoteAddress: string | undefined;
   /** The Authorization header, if any. */
   authorization: string | undefined;
+  /** The Origin header (browsers send it; scripts, automations and the dashboard do not). */
+  origin?: string | undefined;
+  /** The Host header the request was sent to. */
+  host?: string | undefined;
 }
 
-export type AuthDecision = { ok: true; via: 'loopback' | 'check_network' | 'token' } | { ok: false; reason: string };
+export type AuthDecision =
+  | { ok: true; via: 'loopback' | 'check_network' | 'token' }
+  | { ok: false; status: 401 | 403; reason: string };
+
+/** A browser's request from a page of another origin (Origin "null" included). */
+export function isCrossOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (origin === undefined) return false;
+  if (!host) return true;
+  try {
+    return new URL(origin).host !== host.toLowerCase();
+  } catch {
+    return true;
+  }
+}
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -49,6 +68,9 @@ export function bearerToken(header: string | undefined): string | null {
 }
 
 export function authorize(policy: AuthPolicy, r: RequestFacts): AuthDecision {
+  if (isCrossOrigin(r.origin, r.host)) {
+    return { ok: false, status: 403, reason: `requests from web pages of another origin (${String(r.origin).slice(0, 100)}) are refused` };
+  }
   if (isLoopbackAddress(r.remoteAddress)) return { ok: true, via: 'loopback' };
   if (isGateCheck(r.method, r.path) && policy.mayCheckWithoutToken(r.remoteAddress)) return { ok: true, via: 'check_network' };
   const token = bearerToken(r.authorization);
@@ -56,6 +78,7 @@ export function authorize(policy: AuthPolicy, r: RequestFacts): AuthDecision {
   const who = r.remoteAddress ?? 'an unknown address';
   return {
     ok: false,
+    status: 401,
     reason:
       token === null
         ? `requests from ${who} need "Authorization: Bearer <token>" (run \`token-api token\` on the server to see it)`
@@ -67,7 +90,14 @@ export function authorize(policy: AuthPolicy, r: RequestFacts): AuthDecision {
 export function requestFacts(req: IncomingMessage, remoteAddress: string | undefined = req.socket.remoteAddress): RequestFacts {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
-  return { method: req.method ?? 'GET', path: q === -1 ? url : url.slice(0, q), remoteAddress, authorization: req.headers.authorization };
+  return {
+    method: req.method ?? 'GET',
+    path: q === -1 ? url : url.slice(0, q),
+    remoteAddress,
+    authorization: req.headers.authorization,
+    origin: req.headers.origin,
+    host: req.headers.host,
+  };
 }
 
 /** Koa middleware: 401 (in the error shape, before any route runs) when the policy refuses. */
@@ -75,6 +105,7 @@ export function authMiddleware(policy: AuthPolicy, peerAddress: (req: IncomingMe
   return async function auth(ctx: Context, next: Next): Promise<void> {
     const d = authorize(policy, requestFacts(ctx.req, peerAddress(ctx.req)));
     if (!d.ok) {
+      if (d.status === 403) throw new HttpError(403, 'forbidden', d.reason);
       ctx.set('WWW-Authenticate', 'Bearer realm="token-api"');
       throw new HttpError(401, 'unauthorized', d.reason);
     }

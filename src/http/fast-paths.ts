@@ -6,7 +6,7 @@
 import { parse as parseQuery } from 'node:querystring';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Koa from 'koa';
-import { authorize } from './auth.js';
+import { authorize, requestFacts } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { errorAnswer } from './errors.js';
 import { isLoopbackAddress } from './remote.js';
@@ -39,7 +39,7 @@ export function hookFastPath(deps: AppDeps): FastPath {
     const path = q === -1 ? url : url.slice(0, q);
     if (path !== '/api/hooks') return false;
     const remoteAddress = deps.peerAddress ? deps.peerAddress(req) : req.socket.remoteAddress;
-    if (!authorize(deps.auth, { method: 'POST', path, remoteAddress, authorization: req.headers.authorization }).ok) return false;
+    if (!authorize(deps.auth, requestFacts(req, remoteAddress)).ok) return false;
     void (async () => {
       try {
         const text = await readHookBody(req, deps.config.hookBodyLimitBytes);

@@ -194,7 +194,8 @@ export async function createFeed(deps: FeedDeps) {
     const remote = deps.peerAddress ? deps.peerAddress(req) : req.socket.remoteAddress;
     const decision = authorize(deps.auth, requestFacts(req, remote));
     if (!decision.ok) {
-      refuseUpgrade(socket, 401, 'unauthorized', decision.reason, { 'WWW-Authenticate': 'Bearer realm="token-api"' });
+      if (decision.status === 403) refuseUpgrade(socket, 403, 'forbidden', decision.reason);
+      else refuseUpgrade(socket, 401, 'unauthorized', decision.reason, { 'WWW-Authenticate': 'Bearer realm="token-api"' });
       return;
     }
     const query = queryObject(q === -1 ? '' : url.slice(q + 1));

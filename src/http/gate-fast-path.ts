@@ -5,7 +5,7 @@
 // (routes/root.ts, routes/gate.ts); anything else (a bad or extra parameter, a refused
 // caller, another method) falls through to Koa, whose routes and one error middleware
 // answer it. The access policy and the app schema are the same ones the routes use.
-import { authorize } from './auth.js';
+import { authorize, requestFacts } from './auth.js';
 import type { AppDeps } from './deps.js';
 import type { FastPath } from './fast-paths.js';
 import { appSchema } from './mode-schemas.js';
@@ -36,7 +36,7 @@ export function gateFastPath(deps: AppDeps): FastPath {
     const parsed = appSchema.safeParse(raw);
     if (!parsed.success) return false;
     const remoteAddress = deps.peerAddress ? deps.peerAddress(req) : req.socket.remoteAddress;
-    if (!authorize(deps.auth, { method, path, remoteAddress, authorization: req.headers.authorization }).ok) return false;
+    if (!authorize(deps.auth, requestFacts(req, remoteAddress)).ok) return false;
 
     const answer = deps.gate.check(parsed.data, { via: legacy ? 'legacy' : 'api', remoteAddress, local: isLoopbackAddress(remoteAddress) });
     const body = legacy ? (answer.allowed ? 'allowed' : 'blocked') : JSON.stringify(answer);

@@ -168,6 +168,12 @@ export function createUsageService(deps: UsageServiceDeps) {
      */
     async claimSession(sessionId: string, attribution: Attribution): Promise<void> {
       if (!attribution.instanceId) return;
+      // Usually there is nothing to claim: ask first (indexed), write only when there is.
+      const unclaimed = await db.get('SELECT 1 AS x FROM usage_records WHERE session_id = ? AND instance_id IS NULL AND device_id = ? LIMIT 1', [
+        sessionId,
+        settings.localDevice,
+      ]);
+      if (!unclaimed) return;
       await deps.hub.record({
         ops: [
           {
