@@ -41,7 +41,9 @@ export function startProcessMonitor(deps: {
   function loop(): void {
     if (stopped) return;
     timer = deps.clock.setTimeout(() => {
-      check().finally(loop);
+      check()
+        .catch((err) => deps.logger.error({ err }, 'checking agent processes failed'))
+        .finally(loop);
     }, deps.intervalMs);
   }
   loop();
