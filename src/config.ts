@@ -50,6 +50,7 @@ const fileSchema = z
     hook_body_limit_bytes: z.number().int().positive().optional(),
     body_limit_bytes: z.number().int().positive().optional(),
     event_details_max_bytes: z.number().int().min(256).optional(),
+    event_retention_days: z.number().min(0).max(36_500).optional(),
     hook_spool_max_bytes: z.number().int().positive().optional(),
     codex: z
       .object({
@@ -107,6 +108,8 @@ export interface Config {
   hookBodyLimitBytes: number;
   bodyLimitBytes: number;
   eventDetailsMaxBytes: number;
+  /** Events older than this are deleted (0: kept forever). */
+  eventRetentionMs: number;
   /** Where the hook script spools events while the server cannot be reached. */
   spoolDir: string;
   /** The hook script's own log of failures. */
@@ -254,6 +257,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     hookBodyLimitBytes: file.hook_body_limit_bytes ?? 4 * 1024 * 1024,
     bodyLimitBytes: file.body_limit_bytes ?? 256 * 1024,
     eventDetailsMaxBytes: file.event_details_max_bytes ?? 16 * 1024,
+    eventRetentionMs: (file.event_retention_days ?? 30) * 86_400_000,
     spoolDir: join(home, 'spool'),
     hookLogFile: join(home, 'logs', 'hooks.log'),
     hookSpoolMaxBytes: file.hook_spool_max_bytes ?? 64 * 1024 * 1024,

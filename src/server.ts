@@ -16,6 +16,7 @@ import { createInstances } from './actors/instances.js';
 import { DEFAULT_MODE, type ModeSource, type ModeState } from './actors/mode-source.js';
 import { startNotifications } from './actors/notifications-system.js';
 import { startProcessMonitor } from './actors/process-monitor.js';
+import { startRetention } from './actors/retention.js';
 import { restoreInstances, type RestoreReport } from './actors/restore-instances.js';
 import { startUsageWatcher } from './actors/usage-watcher.js';
 import type { Config } from './config.js';
@@ -65,6 +66,7 @@ export interface System {
   app: ReturnType<typeof createApp>;
   restore: RestoreReport;
   processMonitor: ReturnType<typeof startProcessMonitor>;
+  retention: ReturnType<typeof startRetention>;
   /** What the start-up replay of the hook spool did. */
   spoolReplay: DrainReport;
   usage: UsageService;
@@ -131,6 +133,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
   if (tokenFile.repairedMode) logger.warn({ file: config.tokenFile }, 'the token file was readable by others; its mode is 0600 again');
   const auth = createAuthPolicy({ token: tokenFile.token, gateCheckNetworks: config.gateCheckNetworks });
   const processMonitor = startProcessMonitor({ instances, clock, intervalMs: config.processCheckMs, logger, exists: options.processExists });
+  const retention = startRetention({ db, hub, clock, logger, retentionMs: config.eventRetentionMs });
   // Events the hook script spooled while the server was down, replayed before anything new.
   const spool = createHookSpool({ dir: config.spoolDir, instances, hub, clock, logger, wallNow: options.wallNow });
   const spoolReplay = await spool.start();
@@ -200,6 +203,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     app,
     restore,
     processMonitor,
+    retention,
     spoolReplay,
     usage,
     usageWatcher,
@@ -218,6 +222,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
         };
         await step('live feed', () => feed.close());
         await step('process monitor', () => processMonitor.stop());
+        await step('event retention', () => retention.stop());
         await step('codex watcher', async () => {
           codex.stop();
           await codex.watcher?.idle();
