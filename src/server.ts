@@ -13,7 +13,7 @@ import { createHookSpool, type DrainReport } from './actors/hook-spool.js';
 import { createCodex } from './actors/codex.js';
 import { createInstanceKind } from './actors/instance-kind.js';
 import { createInstances } from './actors/instances.js';
-import { DEFAULT_MODE, type ModeSource, type ModeState } from './actors/mode-source.js';
+import type { ModeSource, ModeState } from './actors/mode-source.js';
 import { startNotifications } from './actors/notifications-system.js';
 import { startProcessMonitor } from './actors/process-monitor.js';
 import { startRetention } from './actors/retention.js';
@@ -96,9 +96,10 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
   const devices = await createDeviceDirectory({ db, hub, configured: config.devices, now: () => clock.now() });
   const kind = createInstanceKind(clock);
   // Notifications start first (their planner must see intents emitted during restore), so they
-  // read the work mode through a reference that the mode actor fills in below.
+  // read the work mode through a reference that the mode actor fills in below; until then
+  // (intents emitted while instances are restored) the configured default mode applies.
   let workModeRef: { current(): ModeState } | null = null;
-  const modeSource: ModeSource = options.mode ?? { current: () => workModeRef?.current() ?? { mode: DEFAULT_MODE, focus: false } };
+  const modeSource: ModeSource = options.mode ?? { current: () => workModeRef?.current() ?? { mode: config.defaultMode, focus: false } };
   const notifying = await startNotifications({ config, db, hub, devices, clock, logger, mode: modeSource });
   const instances = await createInstances({
     db,

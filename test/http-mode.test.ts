@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import type { ConfigFile } from '../src/config.js';
 import type { EmittedIntent } from '../src/actors/hub.js';
+import { MODE_ACTOR_ID } from '../src/actors/mode-kind.js';
 import { FakeClock } from './support/clock.js';
 import { hookPayload, startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';
 
@@ -247,5 +248,26 @@ describe('work mode and state over HTTP', () => {
     assert.equal(h.actors.mode, 1);
     assert.equal(h.actors.gate, 1);
     assert.equal(h.actors.total, 3);
+  });
+
+  it('a failed mode actor is retired, and reads, gate checks and hooks go on with the last known mode; changes answer 503', async () => {
+    const srv = await restart({ ...CONFIG, distracting_apps: ['youtube'] });
+    await srv.request('POST', '/api/mode', { mode: 'break', minutes: 15 });
+    const hub = srv.system.deps.hub;
+    // A malformed event makes the machine's own action throw: xstate stops the actor with an error.
+    hub.get(MODE_ACTOR_ID)!.send({ type: 'mode.configure', modes: null, defaultMode: 'work_silence', vars: {}, at: clock.now() } as never);
+    assert.equal(hub.has(MODE_ACTOR_ID), false);
+    const check = await srv.request('GET', '/api/check?app=youtube');
+    assert.equal(check.status, 200);
+    assert.deepEqual([check.body.mode, check.body.allowed], ['break', true]);
+    assert.equal((await srv.request('GET', '/?app=youtube')).text, 'allowed');
+    assert.equal((await srv.request('GET', '/api/mode')).body.mode, 'break');
+    assert.equal((await srv.request('GET', '/api/state')).status, 200);
+    const stopped = await srv.hook(hookPayload('m', 'Stop'));
+    assert.equal(stopped.status, 200);
+    const change = await srv.request('POST', '/api/mode', { mode: 'off' });
+    assert.equal(change.status, 503);
+    assert.equal(change.body.error, 'unavailable');
+    assert.equal((await srv.request('GET', '/health')).status, 200);
   });
 });

@@ -78,10 +78,16 @@ export async function createWorkMode(deps: { db: Database; hub: Hub; clock: Cloc
     fresh: () => ({ mode: config.defaultMode, defaultMode: config.defaultMode, vars: reconcileVars({}, config.stateVariables), at: clock.now() }),
   });
 
+  // The last context read. Should the actor fail (the hub retires it), reads answer this last
+  // known state, so the gate, notification routing and the views keep working; changes
+  // answer ModeUnavailableError until the next start.
+  let lastKnown: ModeContext | null = null;
+
   function context(): ModeContext {
     const actor = hub.get(MODE_ACTOR_ID);
-    if (!actor) throw new ModeUnavailableError();
-    return actor.getSnapshot().context as ModeContext;
+    if (actor) lastKnown = actor.getSnapshot().context as ModeContext;
+    if (!lastKnown) throw new ModeUnavailableError();
+    return lastKnown;
   }
 
   // The configuration may have changed since the snapshot was written.
@@ -116,7 +122,7 @@ export async function createWorkMode(deps: { db: Database; hub: Hub; clock: Cloc
     start,
     context,
     view,
-    /** What notifications need to know: the mode and the focus flag. */
+    /** What the gate and notifications need to know: the mode and the focus flag. Never throws. */
     current(): { mode: string; focus: boolean; policy: ModePolicy } {
       const ctx = context();
       return { mode: ctx.mode, focus: ctx.focus, policy: config.modes[ctx.mode] ?? 'work' };

@@ -52,5 +52,5 @@ export function createApp(deps: AppDeps): Koa {
       }),
     );
   }
-  return withFastPaths(app, [gateFastPath(deps), hookFastPath(deps)]);
+  return withFastPaths(app, [gateFastPath(deps), hookFastPath(deps)], deps.logger);
 }

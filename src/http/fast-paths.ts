@@ -61,13 +61,20 @@ export function hookFastPath(deps: AppDeps): FastPath {
 }
 
 /** The app's request handler with the fast paths tried before Koa. */
-export function withFastPaths(app: Koa, paths: readonly FastPath[]): Koa {
+export function withFastPaths(app: Koa, paths: readonly FastPath[], logger: AppDeps['logger']): Koa {
   const koaCallback = app.callback.bind(app);
   app.callback = (): KoaHandler => {
     const koa = koaCallback();
     // token-api serves HTTP/1.1 only (node:http), so requests are IncomingMessages.
     return (req, res) => {
-      for (const fast of paths) if (fast(req as IncomingMessage, res as ServerResponse)) return ANSWERED;
+      try {
+        for (const fast of paths) if (fast(req as IncomingMessage, res as ServerResponse)) return ANSWERED;
+      } catch (err) {
+        // A throw here would escape node:http's request listener and end the process.
+        const answer = errorAnswer(err, logger, { method: req.method ?? '', path: (req.url ?? '').split('?')[0]! });
+        sendJson(res as ServerResponse, answer.status, answer.body);
+        return ANSWERED;
+      }
       return koa(req, res);
     };
   };
