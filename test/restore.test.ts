@@ -177,4 +177,37 @@ describe('restart: actors come back from their snapshots', () => {
     assert.equal(ok.body.from, 'working');
     assert.equal(ok.body.to, 'idle');
   });
+
+  it('a continued session whose link fails to commit is not linked in memory either', async () => {
+    const clock = new FakeClock();
+    const srv = await restart(clock);
+    const transcript = hookPayload('c', 'x').transcript_path;
+    await srv.hook(hookPayload('c', 'SessionStart'));
+    await srv.system.deps.db.exec('ALTER TABLE events RENAME TO events_away');
+    const failed = await srv.hook(hookPayload('c2', 'SessionStart', { source: 'clear', transcript_path: transcript }));
+    assert.equal(failed.status, 503);
+    assert.equal(srv.system.deps.instances.instanceOfSession('c2'), null);
+    await srv.system.deps.db.exec('ALTER TABLE events_away RENAME TO events');
+    const ok = await srv.hook(hookPayload('c2', 'SessionStart', { source: 'clear', transcript_path: transcript }));
+    assert.equal(ok.body.instance.id, 'claude-c');
+    assert.equal(srv.system.deps.instances.instanceOfSession('c2'), 'claude-c');
+  });
+
+  it('a replay that arrives while its event is still committing waits for it: a failed commit is never answered as a duplicate', async () => {
+    const clock = new FakeClock();
+    const srv = await restart(clock);
+    await srv.hook(hookPayload('d', 'UserPromptSubmit'));
+    await srv.system.deps.db.exec('ALTER TABLE events RENAME TO events_away');
+    const [first, replay] = await Promise.all([
+      srv.hook(hookPayload('d', 'Stop'), '?event_id=evt-replay-0001'),
+      srv.hook(hookPayload('d', 'Stop'), '?event_id=evt-replay-0001'),
+    ]);
+    assert.deepEqual([first.status, replay.status], [503, 503]);
+    await srv.system.deps.db.exec('ALTER TABLE events_away RENAME TO events');
+    const again = await srv.hook(hookPayload('d', 'Stop'), '?event_id=evt-replay-0001');
+    assert.equal(again.status, 200);
+    assert.deepEqual([again.body.outcome, again.body.to], ['applied', 'idle']);
+    const dup = await srv.hook(hookPayload('d', 'Stop'), '?event_id=evt-replay-0001');
+    assert.equal(dup.body.outcome, 'duplicate');
+  });
 });

@@ -215,9 +215,18 @@ export async function createInstances(deps: InstancesDeps) {
     return draft;
   }
 
+  // Events whose commit is in flight, by event id: a replay of one waits for its outcome, so
+  // that it is never acknowledged as a duplicate of an event that then fails to commit.
+  const inFlight = new Map<string, Promise<HookOutcome>>();
+
   async function handleHook(input: HookInput, pidLocal: boolean, opts: HookOptions = {}): Promise<HookOutcome> {
     const eventId = opts.eventId;
     if (eventId === undefined) return applyHook(input, pidLocal, opts);
+    const pending = inFlight.get(eventId);
+    if (pending) {
+      await pending.catch(() => undefined);
+      return handleHook(input, pidLocal, opts);
+    }
     if (eventIds.has(eventId)) {
       const id = sessions.get(input.sessionId) ?? null;
       const current = id ? contextOf(id) : null;
@@ -226,11 +235,15 @@ export async function createInstances(deps: InstancesDeps) {
       return { outcome: 'duplicate', registered: false, instance: current ? viewOfContext(current.ctx, current.state) : null, event_type: type, from: state, to: state };
     }
     eventIds.claim(eventId);
+    const applied = applyHook(input, pidLocal, { ...opts, ops: [...(opts.ops ?? []), eventIds.row(eventId, opts.at ?? clock.now())] });
+    inFlight.set(eventId, applied);
     try {
-      return await applyHook(input, pidLocal, { ...opts, ops: [...(opts.ops ?? []), eventIds.row(eventId, opts.at ?? clock.now())] });
+      return await applied;
     } catch (err) {
       eventIds.release(eventId);
       throw err;
+    } finally {
+      inFlight.delete(eventId);
     }
   }
 
@@ -241,12 +254,28 @@ export async function createInstances(deps: InstancesDeps) {
     const isStart = event?.type === 'hook.session_start';
     let id = sessions.get(input.sessionId) ?? null;
     const extraOps: WriteOp[] = [...(opts.ops ?? [])];
+    let unlinkOnFailure: (() => void) | null = null;
+    const committed = async (work: Promise<unknown>[]): Promise<void> => {
+      try {
+        await Promise.all(work);
+      } catch (err) {
+        unlinkOnFailure?.();
+        throw err;
+      }
+    };
 
     if (isStart && (!id || !hub.has(id)) && CONTINUING_SOURCES.has(input.source ?? '')) {
       const continued = findContinued(input, pidLocal);
       if (continued) {
+        const before = id;
         id = continued;
         extraOps.push(linkOp(input.sessionId, continued, at));
+        // Not committed: neither is the link (the session stays where the database has it).
+        unlinkOnFailure = () => {
+          if (sessions.get(input.sessionId) !== continued) return;
+          if (before === null) sessions.delete(input.sessionId);
+          else sessions.set(input.sessionId, before);
+        };
       }
     }
 
@@ -271,7 +300,7 @@ export async function createInstances(deps: InstancesDeps) {
       // A stopped instance's session (not starting again), or a hook type with no effect.
       const deviceId = current?.ctx.origin.deviceId ?? null;
       pending.push(hub.record({ ops: extraOps, events: [hookEventRow(type, input, id, deviceId, at, current?.state ?? null, current?.state ?? null)] }));
-      await Promise.all(pending);
+      await committed(pending);
       const after = contextOf(id);
       return {
         outcome: 'recorded',
@@ -290,7 +319,7 @@ export async function createInstances(deps: InstancesDeps) {
       const ctx = snap.context as InstanceContext;
       return { ops: extraOps, events: [hookEventRow(type, input, id, ctx.origin.deviceId, at, from, snap.value as string)] };
     });
-    await Promise.all([...pending, sent]);
+    await committed([...pending, sent]);
     const snap = after as unknown as AnySnapshot;
     const to = snap.value as InstanceStateValue;
     const ctx = snap.context as InstanceContext;
