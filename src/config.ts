@@ -231,6 +231,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
 
   const database = file.database ? expandHome(file.database) : 'token-api.db';
   const localDevice = file.local_device ?? 'desktop';
+  const codexHome = resolve(expandHome(env.CODEX_HOME || file.codex?.home || join(homedir(), '.codex')));
   const devices = file.devices ?? [];
   if (!devices.some((d) => d.id === localDevice)) {
     devices.unshift({ id: localDevice, name: 'This computer', type: 'local', notification_method: 'tts_sound' });
@@ -263,7 +264,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     hookSpoolMaxBytes: file.hook_spool_max_bytes ?? 64 * 1024 * 1024,
     codex: {
       enabled: file.codex?.enabled ?? true,
-      home: resolve(expandHome(env.CODEX_HOME || file.codex?.home || join(homedir(), '.codex'))),
+      home: codexHome,
       idleMs: (file.codex?.idle_minutes ?? 5) * 60_000,
       pollMs: (file.codex?.poll_seconds ?? 1) * 1000,
     },
@@ -272,7 +273,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     ...resolveModeGateConfig(file),
     usageTimezone: file.usage_timezone ?? 'UTC',
     usageClaudeDirs: (file.usage_claude_dirs ?? defaultClaudeDirs(env)).map((d) => resolve(expandHome(d))),
-    usageCodexDirs: (file.usage_codex_dirs ?? [env.CODEX_HOME || join(homedir(), '.codex')]).map((d) => resolve(expandHome(d))),
+    usageCodexDirs: file.usage_codex_dirs?.map((d) => resolve(expandHome(d))) ?? [codexHome],
     usageScanIntervalMs: (file.usage_scan_interval_minutes ?? 10) * 60_000,
     usageLiveIntervalMs: (file.usage_live_interval_seconds ?? 15) * 1000,
     usagePricing: file.usage_pricing ?? {},

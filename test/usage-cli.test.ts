@@ -94,6 +94,16 @@ describe('usage configuration', () => {
     const env = loadConfig({}, { CLAUDE_CONFIG_DIR: '/a/claude, /b/claude', CODEX_HOME: '/c/codex' });
     assert.deepEqual(env.usageClaudeDirs, ['/a/claude', '/b/claude']);
     assert.deepEqual(env.usageCodexDirs, ['/c/codex']);
+    // Codex's folder set once, in codex.home, is where usage is read too.
+    const h = tempHome();
+    try {
+      writeFileSync(join(h.dir, 'config.json'), JSON.stringify({ codex: { home: '/d/codex' } }));
+      const file = loadConfig({ home: h.dir }, {});
+      assert.equal(file.codex.home, '/d/codex');
+      assert.deepEqual(file.usageCodexDirs, ['/d/codex']);
+    } finally {
+      h.cleanup();
+    }
   });
 
   it('refuses an unknown time zone or a malformed price, naming the key', () => {
