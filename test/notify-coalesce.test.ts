@@ -143,4 +143,26 @@ describe('coalescing notifications for one device', () => {
     assert.equal(list.length, 1);
     assert.equal(list[0].status, 'delivered');
   });
+
+  it('a coalesced notification that cannot be written is tried again, with a growing wait, until it is', async () => {
+    await start('w');
+    await s.hook(hookPayload('w', 'Stop', {}));
+    await settled();
+    await s.system.deps.db.exec('ALTER TABLE notifications RENAME TO notifications_away');
+    clock.advance(3000); // the window closes; the write fails
+    await settled();
+    clock.advance(1000); // the first retry fails too
+    await settled();
+    assert.equal(phone.received.length, 0);
+    await s.system.deps.db.exec('ALTER TABLE notifications_away RENAME TO notifications');
+    clock.advance(1999);
+    await settled();
+    assert.equal(phone.received.length, 0, 'the second wait is two seconds');
+    clock.advance(1);
+    await settled();
+    await phone.waitFor(1);
+    assert.equal(phone.received[0]!.body.message, 'Claude #1 finished in token-api');
+    const health = await s.request('GET', '/health');
+    assert.equal(health.body.notifications.waiting_intents, 0);
+  });
 });

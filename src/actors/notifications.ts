@@ -74,6 +74,13 @@ interface Group {
   channels: Channel[];
   members: IntentRecord[];
   timer: TimerHandle | undefined;
+  /** Failed attempts to write the coalesced notification. */
+  failures: number;
+}
+
+/** The wait before writing a coalesced notification again: 1 s, doubling, at most a minute. */
+export function coalesceRetryMs(failures: number): number {
+  return Math.min(60_000, 1000 * 2 ** Math.max(0, failures - 1));
 }
 
 type Planned = { kind: 'now'; notification: NotificationRecord } | { kind: 'window'; intent: IntentRecord };
@@ -86,6 +93,8 @@ export async function createNotifications(deps: NotificationsDeps) {
   const delivery = createDelivery(deps);
   const planned = new WeakMap<EmittedIntent, Planned>();
   const groups = new Map<string, Group>();
+  /** Closed windows whose notification could not be written yet, waiting to try again. */
+  const retrying = new Set<Group>();
   let closed = false;
 
   // ---- the planner: rows in the transaction of the transition that emitted the intent ----
@@ -116,7 +125,7 @@ export async function createNotifications(deps: NotificationsDeps) {
   function join(intent: IntentRecord): void {
     let group = groups.get(intent.groupKey);
     if (!group) {
-      const g: Group = { key: intent.groupKey, deviceId: intent.deviceId, channels: intent.channels, members: [], timer: undefined };
+      const g: Group = { key: intent.groupKey, deviceId: intent.deviceId, channels: intent.channels, members: [], timer: undefined, failures: 0 };
       g.timer = clock.setTimeout(() => void delivery.track(closeGroup(g)), config.coalesceMs);
       groups.set(g.key, g);
       group = g;
@@ -136,7 +145,16 @@ export async function createNotifications(deps: NotificationsDeps) {
         events: [{ type: 'notification.coalesced', at: n.createdAt, instanceId: n.instanceId, deviceId: n.deviceId, details: { id: n.id, intents: ids, count: ids.length, title: n.title } }],
       });
     } catch (err) {
-      logger.error({ err, intents: ids.length }, 'could not write a coalesced notification; its intents stay in the outbox for the next start');
+      // The intents are committed; only their notification is not. Try again (the database may
+      // be full or locked for a while); should the server stop first, the next start does it.
+      group.failures += 1;
+      const wait = coalesceRetryMs(group.failures);
+      logger.error({ err, intents: ids.length, failures: group.failures, retry_ms: wait }, 'could not write a coalesced notification; trying again');
+      retrying.add(group);
+      group.timer = clock.setTimeout(() => {
+        retrying.delete(group);
+        void delivery.track(closeGroup(group));
+      }, wait);
       return;
     }
     delivery.started(n);
@@ -183,7 +201,7 @@ export async function createNotifications(deps: NotificationsDeps) {
     const byKey = new Map<string, IntentRecord[]>();
     for (const i of open) byKey.set(i.groupKey, [...(byKey.get(i.groupKey) ?? []), i]);
     for (const [key, members] of byKey) {
-      const g: Group = { key, deviceId: members[0]!.deviceId, channels: members[0]!.channels, members, timer: undefined };
+      const g: Group = { key, deviceId: members[0]!.deviceId, channels: members[0]!.channels, members, timer: undefined, failures: 0 };
       await closeGroup(g);
     }
     delivery.scheduleWebhooks();
@@ -384,8 +402,9 @@ export async function createNotifications(deps: NotificationsDeps) {
     close(): void {
       closed = true;
       unsubscribe();
-      for (const g of groups.values()) clock.clearTimeout(g.timer);
+      for (const g of [...groups.values(), ...retrying]) clock.clearTimeout(g.timer);
       groups.clear();
+      retrying.clear();
       delivery.close();
       deps.speech.close();
     },
