@@ -100,8 +100,8 @@ export function createFeedState(deps: FeedStateDeps) {
   /** The mode's context as last committed: its view is made when a snapshot is (remaining_s moves). */
   let modeCtx: ModeContext | null = null;
   let gate: string | null = null;
-  /** Newest last. */
-  const events: string[] = [];
+  /** Newest last; each serialised when first needed, like the instance views. */
+  const events: (() => string)[] = [];
   const usageInstances = new Map<string, Totals>();
   let usageDay = deps.today();
   let usageDevices = new Map<string, Totals & { day: string }>();
@@ -125,7 +125,7 @@ export function createFeedState(deps: FeedStateDeps) {
     return `{"type":${json(type)},"instance_id":${json(instanceId)},"device_id":${json(deviceId)},"details":${details},"created_at":${json(createdAt)}}`;
   }
 
-  function keepEvent(j: string): void {
+  function keepEvent(j: () => string): void {
     events.push(j);
     if (events.length > deps.recentEvents) events.splice(0, events.length - deps.recentEvents);
   }
@@ -176,7 +176,7 @@ export function createFeedState(deps: FeedStateDeps) {
       for (const a of p.instances) applyChange(a);
       for (const row of [...p.stopped].reverse()) if (!live.has(row.id)) setInstance(row.id, fixed(json(instanceView(row))), true);
       for (const row of [...p.events].reverse()) {
-        keepEvent(eventJson(row.event_type, row.instance_id, row.device_id, row.details === null ? 'null' : cutJson(validJson(row.details)), row.created_at));
+        keepEvent(fixed(eventJson(row.event_type, row.instance_id, row.device_id, row.details === null ? 'null' : cutJson(validJson(row.details)), row.created_at)));
       }
       for (const [id, t] of p.usage.instances) usageInstances.set(id, totalsOf(t));
       usageDay = p.usage.today.day;
@@ -193,9 +193,9 @@ export function createFeedState(deps: FeedStateDeps) {
         if (o) out.push(o);
       }
       for (const e of notice.events) {
-        const j = eventJson(e.type, e.instanceId ?? null, e.deviceId ?? null, detailsJson(e), new Date(e.at).toISOString());
+        const j = once(() => eventJson(e.type, e.instanceId ?? null, e.deviceId ?? null, detailsJson(e), new Date(e.at).toISOString()));
         keepEvent(j);
-        out.push({ type: 'event', fields: fixed(`"event":${j}`) });
+        out.push({ type: 'event', fields: () => `"event":${j()}` });
       }
       return out;
     },
@@ -225,7 +225,7 @@ export function createFeedState(deps: FeedStateDeps) {
         today: { day: usageDay, timezone: deps.timezone, devices: Object.fromEntries(usageDevices) },
       };
       const mode = modeCtx ? json(deps.modeView(modeCtx)) : 'null';
-      return `"server":${json(server)},"instances":[${instances}],"mode":${mode},"gate":${gate ?? 'null'},"events":[${[...events].reverse().join(',')}],"usage":${json(usage)}`;
+      return `"server":${json(server)},"instances":[${instances}],"mode":${mode},"gate":${gate ?? 'null'},"events":[${events.map((e) => e()).reverse().join(',')}],"usage":${json(usage)}`;
     },
 
     /** Forgets usage totals of instances that are neither live nor recently stopped (bounded memory). */
