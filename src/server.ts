@@ -84,168 +84,188 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
   const logger =
     options.logger ?? createLogger({ level: config.logLevel, file: config.logFile, stderr: options.logToStderr ?? false, maxBytes: config.logMaxBytes, maxFiles: config.logMaxFiles });
   const db = await openDatabase(config.databaseFile, { synchronous: config.sqliteSynchronous });
+  // What has started so far, stopped in reverse order should start-up fail part way: no open
+  // database, timer or watcher is left behind (the database closes last).
+  const started: [string, () => unknown][] = [['database', () => db.close()]];
   try {
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ applied, file: config.databaseFile }, 'database schema migrated');
+    const writer = createWriter(db);
+    started.push(['writer', () => writer.close()]);
+    const hub = createHub({ writer, logger, eventDetailsMaxBytes: config.eventDetailsMaxBytes, inspect: options.inspect });
+    started.push(['actors', () => hub.stopAll()]);
+    const devices = await createDeviceDirectory({ db, hub, configured: config.devices, now: () => clock.now() });
+    const kind = createInstanceKind(clock);
+    // Notifications start first (their planner must see intents emitted during restore), so they
+    // read the work mode through a reference that the mode actor fills in below; until then
+    // (intents emitted while instances are restored) the configured default mode applies.
+    let workModeRef: { current(): ModeState } | null = null;
+    const modeSource: ModeSource = options.mode ?? { current: () => workModeRef?.current() ?? { mode: config.defaultMode, focus: false } };
+    const notifying = await startNotifications({ config, db, hub, devices, clock, logger, mode: modeSource });
+    started.push(['notifications', () => notifying.close()]);
+    const instances = await createInstances({
+      db,
+      hub,
+      kind,
+      devices,
+      clock,
+      logger,
+      localDevice: config.localDevice,
+      profiles: notifying.voicePool.profiles,
+      instanceExpiryMs: config.instanceExpiryMs,
+      eventDetailsMaxBytes: config.eventDetailsMaxBytes,
+    });
+    const restore = await restoreInstances({
+      db,
+      hub,
+      kind,
+      logger,
+      now: () => clock.now(),
+      instanceExpiryMs: config.instanceExpiryMs,
+      profiles: notifying.voicePool.profiles,
+    });
+    logger.info(restore, 'instances restored');
+    // The work mode and the productivity gate (which follows the restored instances), and the
+    // token and access policy for callers beyond loopback.
+    const workMode = await createWorkMode({ db, hub, clock, logger, config });
+    workModeRef = workMode;
+    const gate = await createProductivityGate({ db, hub, clock, logger, mode: workMode, devices, localDevice: config.localDevice, config });
+    logger.info({ mode: workMode.start.how, gate: gate.start.how }, 'mode and gate started');
+    const tokenFile = ensureTokenFile(config.tokenFile);
+    if (tokenFile.created) logger.info({ file: config.tokenFile }, 'API token created (token-api token prints it)');
+    if (tokenFile.repairedMode) logger.warn({ file: config.tokenFile }, 'the token file was readable by others; its mode is 0600 again');
+    const auth = createAuthPolicy({ token: tokenFile.token, gateCheckNetworks: config.gateCheckNetworks });
+    const processMonitor = startProcessMonitor({ instances, clock, intervalMs: config.processCheckMs, logger, exists: options.processExists });
+    started.push(['process monitor', () => processMonitor.stop()]);
+    const retention = startRetention({ db, hub, clock, logger, retentionMs: config.eventRetentionMs });
+    started.push(['event retention', () => retention.stop()]);
+    // Events the hook script spooled while the server was down, replayed before anything new.
+    const spool = createHookSpool({ dir: config.spoolDir, instances, hub, clock, logger, wallNow: options.wallNow });
+    const spoolReplay = await spool.start();
+    const codex = createCodex({ config: config.codex, instanceExpiryMs: config.instanceExpiryMs, instances, hub, db, clock, logger, wallNow: options.wallNow });
+    started.push(['codex watcher', () => codex.stop()]);
+    await codex.start();
+
+    const usage = createUsageService({
+      db,
+      hub,
+      logger,
+      now: () => clock.now(),
+      liveAttribution: (sessionId) => {
+        const ctx = instances.contextOfSession(sessionId);
+        return ctx ? { instanceId: ctx.instanceId, deviceId: ctx.origin.deviceId } : null;
+      },
+      settings: {
+        timezone: config.usageTimezone,
+        roots: { claudeDirs: config.usageClaudeDirs, codexDirs: config.usageCodexDirs },
+        localDevice: config.localDevice,
+        pricing: config.usagePricing,
+      },
+    });
+    started.push(['usage', () => usage.idle()]);
+    await usage.start();
+    const usageWatcher = startUsageWatcher({ hub, instances, usage, clock, logger, scanIntervalMs: config.usageScanIntervalMs, liveIntervalMs: config.usageLiveIntervalMs });
+    started.push(['usage watcher', () => usageWatcher.stop()]);
+
+    // The live feed: committed changes, notifications and usage as numbered WebSocket messages.
+    const feed = await createFeed({
+      hub,
+      db,
+      workMode,
+      notifications: notifying.notifications,
+      usage,
+      auth,
+      peerAddress: options.peerAddress,
+      clock,
+      logger,
+      settings: config.websocket,
+      timezone: config.usageTimezone,
+      version: VERSION,
+    });
+    started.push(['live feed', () => feed.close()]);
+
+    const deps: AppDeps = {
+      config,
+      logger,
+      clock,
+      db,
+      writer,
+      hub,
+      instances,
+      devices,
+      version: VERSION,
+      startedAt: clock.now(),
+      spool,
+      codex,
+      notifications: notifying.notifications,
+      workMode,
+      gate,
+      auth,
+      peerAddress: options.peerAddress,
+      usage,
+      feed,
+    };
+    const app = createApp(deps);
+    let shut: Promise<void> | null = null;
+    return {
+      deps,
+      app,
+      restore,
+      processMonitor,
+      retention,
+      spoolReplay,
+      usage,
+      usageWatcher,
+      feed,
+      shutdown() {
+        shut ??= (async () => {
+          // Every step runs even when one before it failed, so the database is always closed.
+          const failed: string[] = [];
+          const step = async (name: string, fn: () => unknown) => {
+            try {
+              await fn();
+            } catch (err) {
+              failed.push(`${name}: ${(err as Error).message}`);
+              logger.error({ err }, `stopping: ${name} failed`);
+            }
+          };
+          await step('live feed', () => feed.close());
+          await step('process monitor', () => processMonitor.stop());
+          await step('event retention', () => retention.stop());
+          await step('codex watcher', async () => {
+            codex.stop();
+            await codex.watcher?.idle();
+          });
+          await step('notifications', () => notifying.close());
+          // Webhooks already on their way get to record their outcome, so none is sent twice.
+          await step('notification deliveries', () => within(notifying.notifications.settled(), config.shutdownGraceMs));
+          await step('usage watcher', async () => {
+            await usageWatcher.stop();
+            await usage.idle();
+          });
+          await step('snapshots', () => hub.flush());
+          hub.stopAll();
+          await step('writer', () => writer.close());
+          await step('database', () => db.close());
+          logger.info(failed.length > 0 ? { failed } : {}, 'stopped');
+          if (!options.logger) await closeLogger(logger);
+          if (failed.length > 0) throw new Error(failed.join('; '));
+        })();
+        return shut;
+      },
+    };
   } catch (err) {
-    await db.close().catch(() => undefined);
+    for (const [name, stop] of started.reverse()) {
+      try {
+        await stop();
+      } catch (e) {
+        logger.warn({ err: e }, `start-up failed; stopping ${name} failed too`);
+      }
+    }
+    logger.error({ err }, 'start-up failed');
+    if (!options.logger) await closeLogger(logger);
     throw err;
   }
-  const writer = createWriter(db);
-  const hub = createHub({ writer, logger, eventDetailsMaxBytes: config.eventDetailsMaxBytes, inspect: options.inspect });
-  const devices = await createDeviceDirectory({ db, hub, configured: config.devices, now: () => clock.now() });
-  const kind = createInstanceKind(clock);
-  // Notifications start first (their planner must see intents emitted during restore), so they
-  // read the work mode through a reference that the mode actor fills in below; until then
-  // (intents emitted while instances are restored) the configured default mode applies.
-  let workModeRef: { current(): ModeState } | null = null;
-  const modeSource: ModeSource = options.mode ?? { current: () => workModeRef?.current() ?? { mode: config.defaultMode, focus: false } };
-  const notifying = await startNotifications({ config, db, hub, devices, clock, logger, mode: modeSource });
-  const instances = await createInstances({
-    db,
-    hub,
-    kind,
-    devices,
-    clock,
-    logger,
-    localDevice: config.localDevice,
-    profiles: notifying.voicePool.profiles,
-    instanceExpiryMs: config.instanceExpiryMs,
-    eventDetailsMaxBytes: config.eventDetailsMaxBytes,
-  });
-  const restore = await restoreInstances({
-    db,
-    hub,
-    kind,
-    logger,
-    now: () => clock.now(),
-    instanceExpiryMs: config.instanceExpiryMs,
-    profiles: notifying.voicePool.profiles,
-  });
-  logger.info(restore, 'instances restored');
-  // The work mode and the productivity gate (which follows the restored instances), and the
-  // token and access policy for callers beyond loopback.
-  const workMode = await createWorkMode({ db, hub, clock, logger, config });
-  workModeRef = workMode;
-  const gate = await createProductivityGate({ db, hub, clock, logger, mode: workMode, devices, localDevice: config.localDevice, config });
-  logger.info({ mode: workMode.start.how, gate: gate.start.how }, 'mode and gate started');
-  const tokenFile = ensureTokenFile(config.tokenFile);
-  if (tokenFile.created) logger.info({ file: config.tokenFile }, 'API token created (token-api token prints it)');
-  if (tokenFile.repairedMode) logger.warn({ file: config.tokenFile }, 'the token file was readable by others; its mode is 0600 again');
-  const auth = createAuthPolicy({ token: tokenFile.token, gateCheckNetworks: config.gateCheckNetworks });
-  const processMonitor = startProcessMonitor({ instances, clock, intervalMs: config.processCheckMs, logger, exists: options.processExists });
-  const retention = startRetention({ db, hub, clock, logger, retentionMs: config.eventRetentionMs });
-  // Events the hook script spooled while the server was down, replayed before anything new.
-  const spool = createHookSpool({ dir: config.spoolDir, instances, hub, clock, logger, wallNow: options.wallNow });
-  const spoolReplay = await spool.start();
-  const codex = createCodex({ config: config.codex, instanceExpiryMs: config.instanceExpiryMs, instances, hub, db, clock, logger, wallNow: options.wallNow });
-  await codex.start();
-
-  const usage = createUsageService({
-    db,
-    hub,
-    logger,
-    now: () => clock.now(),
-    liveAttribution: (sessionId) => {
-      const ctx = instances.contextOfSession(sessionId);
-      return ctx ? { instanceId: ctx.instanceId, deviceId: ctx.origin.deviceId } : null;
-    },
-    settings: {
-      timezone: config.usageTimezone,
-      roots: { claudeDirs: config.usageClaudeDirs, codexDirs: config.usageCodexDirs },
-      localDevice: config.localDevice,
-      pricing: config.usagePricing,
-    },
-  });
-  await usage.start();
-  const usageWatcher = startUsageWatcher({ hub, instances, usage, clock, logger, scanIntervalMs: config.usageScanIntervalMs, liveIntervalMs: config.usageLiveIntervalMs });
-
-  // The live feed: committed changes, notifications and usage as numbered WebSocket messages.
-  const feed = await createFeed({
-    hub,
-    db,
-    workMode,
-    notifications: notifying.notifications,
-    usage,
-    auth,
-    peerAddress: options.peerAddress,
-    clock,
-    logger,
-    settings: config.websocket,
-    timezone: config.usageTimezone,
-    version: VERSION,
-  });
-
-  const deps: AppDeps = {
-    config,
-    logger,
-    clock,
-    db,
-    writer,
-    hub,
-    instances,
-    devices,
-    version: VERSION,
-    startedAt: clock.now(),
-    spool,
-    codex,
-    notifications: notifying.notifications,
-    workMode,
-    gate,
-    auth,
-    peerAddress: options.peerAddress,
-    usage,
-    feed,
-  };
-  const app = createApp(deps);
-  let shut: Promise<void> | null = null;
-  return {
-    deps,
-    app,
-    restore,
-    processMonitor,
-    retention,
-    spoolReplay,
-    usage,
-    usageWatcher,
-    feed,
-    shutdown() {
-      shut ??= (async () => {
-        // Every step runs even when one before it failed, so the database is always closed.
-        const failed: string[] = [];
-        const step = async (name: string, fn: () => unknown) => {
-          try {
-            await fn();
-          } catch (err) {
-            failed.push(`${name}: ${(err as Error).message}`);
-            logger.error({ err }, `stopping: ${name} failed`);
-          }
-        };
-        await step('live feed', () => feed.close());
-        await step('process monitor', () => processMonitor.stop());
-        await step('event retention', () => retention.stop());
-        await step('codex watcher', async () => {
-          codex.stop();
-          await codex.watcher?.idle();
-        });
-        await step('notifications', () => notifying.close());
-        // Webhooks already on their way get to record their outcome, so none is sent twice.
-        await step('notification deliveries', () => within(notifying.notifications.settled(), config.shutdownGraceMs));
-        await step('usage watcher', async () => {
-          await usageWatcher.stop();
-          await usage.idle();
-        });
-        await step('snapshots', () => hub.flush());
-        hub.stopAll();
-        await step('writer', () => writer.close());
-        await step('database', () => db.close());
-        logger.info(failed.length > 0 ? { failed } : {}, 'stopped');
-        if (!options.logger) await closeLogger(logger);
-        if (failed.length > 0) throw new Error(failed.join('; '));
-      })();
-      return shut;
-    },
-  };
 }
 
 /** Resolves once p settles or ms have passed (what is still running is left to finish on its own). */

@@ -1,0 +1,44 @@
+// A start-up that fails part way (here: the usage store, after the database, the actors,
+// notifications, the process monitor, retention and the Codex watcher have started) stops
+// what it started, in reverse: no timer or watcher is left running, the database is closed,
+// and the next start on the same data works.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import pino from 'pino';
+import { openDatabase } from '../src/db/database.js';
+import { createSystem } from '../src/server.js';
+import { startTestServer, tempHome, testConfig } from './support/system.js';
+
+describe('a start-up that fails part way', () => {
+  const home = tempHome();
+  after(() => home.cleanup());
+
+  it('stops what it had started and leaves the data directory usable', async () => {
+    const first = await startTestServer(home.dir);
+    await first.hook({ session_id: 's1', transcript_path: '/t/s1.jsonl', cwd: '/w', hook_event_name: 'SessionStart', source: 'startup' }, '?pid=4242');
+    await first.system.deps.db.exec('ALTER TABLE usage_meta RENAME TO usage_meta_away');
+    await first.close();
+
+    // The process monitor checks the instance's pid every second while it runs.
+    let checks = 0;
+    const config = testConfig(home.dir, { process_check_seconds: 1 });
+    const processExists = () => {
+      checks += 1;
+      return true;
+    };
+    await assert.rejects(createSystem(config, { logger: pino({ level: 'silent' }), processExists }), /usage_meta/);
+    const atFailure = checks;
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.equal(checks, atFailure, 'the failed start left its process monitor running');
+
+    const db = await openDatabase(config.databaseFile);
+    await db.exec('ALTER TABLE usage_meta_away RENAME TO usage_meta');
+    await db.close();
+    const again = await startTestServer(home.dir);
+    try {
+      assert.equal((await again.request('GET', '/api/instances/claude-s1')).body.state, 'idle');
+    } finally {
+      await again.close();
+    }
+  });
+});
