@@ -37,7 +37,7 @@ import { createProductivityGate } from './actors/productivity-gate.js';
 import { createWorkMode } from './actors/work-mode.js';
 import { createAuthPolicy } from './http/auth.js';
 import { ensureTokenFile } from './http/token-file.js';
-import { createUsageService, type UsageService } from './usage/service.js';
+import { createUsageService, usageSettings, type UsageService } from './usage/service.js';
 import { createFeed, type Feed } from './http/feed.js';
 import { answerMalformedRequests } from './http/client-errors.js';
 import { prepareDataDir } from './data-dir.js';
@@ -155,12 +155,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
         const ctx = instances.contextOfSession(sessionId);
         return ctx ? { instanceId: ctx.instanceId, deviceId: ctx.origin.deviceId } : null;
       },
-      settings: {
-        timezone: config.usageTimezone,
-        roots: { claudeDirs: config.usageClaudeDirs, codexDirs: config.usageCodexDirs },
-        localDevice: config.localDevice,
-        pricing: config.usagePricing,
-      },
+      settings: usageSettings(config),
     });
     started.push(['usage', () => usage.idle()]);
     await usage.start();

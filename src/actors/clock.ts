@@ -21,3 +21,13 @@ export const systemClock: Clock = {
     if (handle) clearTimeout(handle as NodeJS.Timeout);
   },
 };
+
+/** Epoch milliseconds as an ISO 8601 time, as rows and answers carry them. */
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** The same, for a time that may be absent. */
+export function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : iso(ms);
+}

@@ -1,12 +1,11 @@
 // How the hub builds the productivity gate actor and which event rows its changes produce:
 // the machine with its real grace timer provided, no projection rows (the snapshot row is the
 // record), and a `gate.changed` event when it opens, enters its grace period or closes.
-import { createActor } from 'xstate';
-import type { GateContext, GateInput } from '../machines/gate-context.js';
+import type { GateContext } from '../machines/gate-context.js';
 import { gateMachine } from '../machines/gate.js';
 import type { Clock } from './clock.js';
 import { createDeadlineTimer } from './deadline-timer.js';
-import type { ActorKind, AnyActor, AnySnapshot } from './hub.js';
+import { actorCreator, type ActorKind, type AnySnapshot } from './hub.js';
 
 /** Outside the alphabet of instance ids (src/http/schemas.ts idSchema), so no instance can take it. */
 export const GATE_ACTOR_ID = '#gate';
@@ -15,13 +14,7 @@ export function createGateKind(clock: Clock): ActorKind {
   const machine = gateMachine.provide({ actors: { graceTimer: createDeadlineTimer(clock, 'gate.grace_ended') } });
   return {
     machine,
-    create(id, from) {
-      const actor =
-        'snapshot' in from
-          ? createActor(machine, { id, snapshot: from.snapshot as never, input: undefined as never })
-          : createActor(machine, { id, input: from.input as GateInput });
-      return actor as unknown as AnyActor;
-    },
+    create: actorCreator(machine),
     project: () => [],
     transitions(_id, snapshot: AnySnapshot, prev: AnySnapshot | null) {
       if (!prev || prev.value === snapshot.value) return [];

@@ -37,6 +37,14 @@ export interface ActorKind {
   transitions(id: string, snapshot: AnySnapshot, prev: AnySnapshot | null): EventDraft[];
 }
 
+/** `ActorKind.create` for a machine: an actor fresh from its input, or from a persisted snapshot. */
+export function actorCreator(machine: AnyStateMachine): ActorKind['create'] {
+  return (id, from) =>
+    ('snapshot' in from
+      ? createActor(machine, { id, snapshot: from.snapshot as never, input: undefined as never })
+      : createActor(machine, { id, input: from.input as never })) as unknown as AnyActor;
+}
+
 export interface ActorChange {
   id: string;
   machineId: string;
@@ -444,7 +452,6 @@ export function createHub(deps: HubDeps) {
       planners.push(planner);
     },
 
-    /** Commits changes made by timers that are still waiting for their microtask, then waits for the writer. */
     /**
      * Adds event rows that record something which changed no state (a gate check) to the next
      * transaction, without a promise to wait on: they are gathered for one event-loop turn and
@@ -455,6 +462,7 @@ export function createHub(deps: HubDeps) {
       scheduleNoted();
     },
 
+    /** Commits changes made by timers that are still waiting for their microtask, then waits for the writer. */
     async flush(): Promise<void> {
       if (scheduled || noted) await commit().catch(() => undefined);
       await deps.writer.flush();

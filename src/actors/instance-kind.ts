@@ -1,15 +1,13 @@
 // How the hub builds instance actors and mirrors them into rows: the machine with its real
 // expiry timer provided, the `claude_instances` projection row, and the lifecycle event a
 // transition produces (stopped).
-import { createActor } from 'xstate';
 import type { WriteOp } from '../db/writer.js';
 import { instanceMachine } from '../machines/instance.js';
-import { displayName, type InstanceContext, type InstanceInput, type InstanceStateValue } from '../machines/instance-context.js';
-import type { Clock } from './clock.js';
+import { displayName, type InstanceContext, type InstanceStateValue } from '../machines/instance-context.js';
+import { iso, isoOrNull, type Clock } from './clock.js';
 import { createExpiryTimer } from './expiry-timer.js';
-import type { ActorKind, AnyActor, AnySnapshot } from './hub.js';
+import { actorCreator, type ActorKind, type AnySnapshot } from './hub.js';
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function projectionRow(ctx: InstanceContext, state: InstanceStateValue): WriteOp {
   return {
@@ -40,7 +38,7 @@ export function projectionRow(ctx: InstanceContext, state: InstanceStateValue): 
       registered_at: iso(ctx.registeredAt),
       last_activity: iso(ctx.lastActivityAt),
       state_since: iso(ctx.stateSince),
-      stopped_at: iso(ctx.stoppedAt),
+      stopped_at: isoOrNull(ctx.stoppedAt),
       stop_reason: ctx.stopReason,
     },
   };
@@ -50,13 +48,7 @@ export function createInstanceKind(clock: Clock): ActorKind {
   const machine = instanceMachine.provide({ actors: { expiryTimer: createExpiryTimer(clock) } });
   return {
     machine,
-    create(id, from) {
-      const actor =
-        'snapshot' in from
-          ? createActor(machine, { id, snapshot: from.snapshot as never, input: undefined as never })
-          : createActor(machine, { id, input: from.input as InstanceInput });
-      return actor as unknown as AnyActor;
-    },
+    create: actorCreator(machine),
     project(_id, snapshot: AnySnapshot) {
       return [projectionRow(snapshot.context as InstanceContext, snapshot.value as InstanceStateValue)];
     },

@@ -1,17 +1,15 @@
 // How the hub builds the work mode actor and which event rows its changes produce: the
 // machine with its real deadline timer provided, no projection rows (the snapshot row is the
 // record), and `mode.changed`, `focus.changed` and `state.changed` events.
-import { createActor } from 'xstate';
-import type { ModeContext, ModeInput } from '../machines/mode-context.js';
+import type { ModeContext } from '../machines/mode-context.js';
 import { modeMachine } from '../machines/mode.js';
-import type { Clock } from './clock.js';
+import { isoOrNull, type Clock } from './clock.js';
 import { createDeadlineTimer } from './deadline-timer.js';
-import type { ActorKind, AnyActor, AnySnapshot, EventDraft } from './hub.js';
+import { actorCreator, type ActorKind, type AnySnapshot, type EventDraft } from './hub.js';
 
 /** Outside the alphabet of instance ids (src/http/schemas.ts idSchema), so no instance can take it. */
 export const MODE_ACTOR_ID = '#mode';
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function modeTransitions(ctx: ModeContext, prev: ModeContext | null, at: number): EventDraft[] {
   if (!prev) return [];
@@ -20,7 +18,7 @@ export function modeTransitions(ctx: ModeContext, prev: ModeContext | null, at: 
     out.push({
       type: 'mode.changed',
       at,
-      details: { from: prev.mode, to: ctx.mode, by: ctx.setBy, deadline: iso(ctx.deadline), return_to: ctx.returnTo },
+      details: { from: prev.mode, to: ctx.mode, by: ctx.setBy, deadline: isoOrNull(ctx.deadline), return_to: ctx.returnTo },
     });
   }
   if (ctx.focus !== prev.focus) out.push({ type: 'focus.changed', at, details: { focus: ctx.focus, mode: ctx.mode } });
@@ -34,13 +32,7 @@ export function createModeKind(clock: Clock): ActorKind {
   const machine = modeMachine.provide({ actors: { modeTimer: createDeadlineTimer(clock, 'mode.timer_ended') } });
   return {
     machine,
-    create(id, from) {
-      const actor =
-        'snapshot' in from
-          ? createActor(machine, { id, snapshot: from.snapshot as never, input: undefined as never })
-          : createActor(machine, { id, input: from.input as ModeInput });
-      return actor as unknown as AnyActor;
-    },
+    create: actorCreator(machine),
     project: () => [],
     transitions(_id, snapshot: AnySnapshot, prev: AnySnapshot | null) {
       return modeTransitions(snapshot.context as ModeContext, (prev?.context as ModeContext | undefined) ?? null, clock.now());

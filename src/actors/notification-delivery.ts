@@ -5,10 +5,10 @@
 import type { Logger } from 'pino';
 import type { NotificationsConfig } from '../config.js';
 import { createAudioQueue } from './audio-queue.js';
-import type { Clock, TimerHandle } from './clock.js';
+import { iso, type Clock, type TimerHandle } from './clock.js';
 import type { EventDraft, Hub } from './hub.js';
 import type { Channel, Urgency } from './notification-routing.js';
-import { notificationView, updateDelivery, type DeliveryPatch, type DeliveryRecord, type DeliveryStatus, type NotificationRecord, type NotificationView } from './outbox.js';
+import { notificationRows, notificationView, updateDelivery, type DeliveryPatch, type DeliveryRecord, type DeliveryStatus, type NotificationRecord, type NotificationView } from './outbox.js';
 import type { SoundChannel } from './sound.js';
 import type { SpeechChannel } from './speech.js';
 import { backoffMs, postWebhook, type WebhookPayload } from './webhook.js';
@@ -41,10 +41,6 @@ export interface PendingWebhook {
   expiresAt: number;
 }
 
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
 export function summaryOf(n: NotificationRecord): NotificationSummary {
   return { id: n.id, created_at: iso(n.createdAt), device: n.deviceId, instance: n.instanceId, event: n.event, title: n.title, message: n.message, urgency: n.urgency };
 }
@@ -55,37 +51,8 @@ export function payloadOf(n: NotificationSummary, count: number): WebhookPayload
 
 /** A record as the history API shows it. */
 export function recordView(n: NotificationRecord): NotificationView {
-  return notificationView(
-    {
-      id: n.id,
-      created_at: iso(n.createdAt),
-      source: n.source,
-      event: n.event,
-      device_id: n.deviceId,
-      instance_id: n.instanceId,
-      title: n.title,
-      message: n.message,
-      urgency: n.urgency,
-      voice: n.voice,
-      sound: n.sound,
-      intent_count: n.intentCount,
-      reason: n.reason,
-    },
-    n.deliveries.map((d) => ({
-      notification_id: n.id,
-      channel: d.channel,
-      target: d.target,
-      status: d.status,
-      attempts: d.attempts,
-      next_attempt_at: d.nextAttemptAt === null ? null : iso(d.nextAttemptAt),
-      expires_at: iso(d.expiresAt),
-      last_attempt_at: null,
-      delivered_at: null,
-      last_error: d.lastError,
-      response_status: null,
-      response_body: null,
-    })),
-  );
+  const rows = notificationRows(n);
+  return notificationView(rows.notification, rows.deliveries);
 }
 
 export interface DeliveryDeps {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { NotificationsConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import { getInstance } from '../db/queries.js';
-import { displayName, instanceContextSchema } from '../machines/instance-context.js';
+import { displayName, INSTANCE_INTENTS, instanceContextSchema } from '../machines/instance-context.js';
 import type { Device } from './devices.js';
 import type { AnySnapshot, EventDraft, Hub } from './hub.js';
 import type { ModeSource } from './mode-source.js';
@@ -17,7 +17,7 @@ import type { DeliveryRecord, IntentRecord, NotificationRecord } from './outbox.
 import type { SoundChannel } from './sound.js';
 import type { SpeechChannel } from './speech.js';
 
-export const INTENT_NAMES = ['finished', 'failed', 'needs_permission', 'needs_input', 'expired', 'mode_timer_ended'] as const;
+export const INTENT_NAMES = [...INSTANCE_INTENTS, 'mode_timer_ended'] as const;
 
 /** What an actor may emit to ask for a notification. Intents of no instance (the mode's) go to the local device. */
 export const notifyIntentSchema = z.object({

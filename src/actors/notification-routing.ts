@@ -4,10 +4,8 @@
 import type { NotificationChannel } from '../config.js';
 
 export type Channel = NotificationChannel;
-export const LOCAL_CHANNELS: readonly Channel[] = ['speech', 'sound'];
 export const CHANNEL_ORDER: readonly Channel[] = ['sound', 'speech', 'webhook'];
 
-export type IntentKind = 'finished' | 'failed' | 'needs_permission' | 'needs_input' | 'expired' | 'mode_timer_ended';
 export const URGENT_INTENTS: ReadonlySet<string> = new Set(['needs_permission', 'needs_input']);
 
 export type Urgency = 'normal' | 'urgent';

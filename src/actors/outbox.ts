@@ -4,6 +4,7 @@
 import type { Database, SqlValue } from '../db/database.js';
 import type { WriteOp } from '../db/writer.js';
 import type { Channel, Urgency } from './notification-routing.js';
+import { iso, isoOrNull } from './clock.js';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'expired' | 'unavailable';
 export type NotificationStatus = 'pending' | 'delivered' | 'partial' | 'failed' | 'expired' | 'suppressed';
@@ -53,7 +54,6 @@ export interface NotificationRecord {
   deliveries: DeliveryRecord[];
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function intentInsert(i: IntentRecord, createdAt: number): WriteOp {
   return {
@@ -79,47 +79,46 @@ export function intentInsert(i: IntentRecord, createdAt: number): WriteOp {
   };
 }
 
-export function notificationInserts(n: NotificationRecord): WriteOp[] {
-  return [
-    {
-      kind: 'insert',
-      table: 'notifications',
-      row: {
-        id: n.id,
-        created_at: iso(n.createdAt),
-        source: n.source,
-        event: n.event,
-        device_id: n.deviceId,
-        instance_id: n.instanceId,
-        title: n.title,
-        message: n.message,
-        urgency: n.urgency,
-        voice: n.voice,
-        sound: n.sound,
-        intent_count: n.intentCount,
-        reason: n.reason,
-      },
+/** A notification as its rows: what is inserted, and what the history API shows before any outcome. */
+export function notificationRows(n: NotificationRecord): { notification: NotificationRow; deliveries: DeliveryRow[] } {
+  return {
+    notification: {
+      id: n.id,
+      created_at: iso(n.createdAt),
+      source: n.source,
+      event: n.event,
+      device_id: n.deviceId,
+      instance_id: n.instanceId,
+      title: n.title,
+      message: n.message,
+      urgency: n.urgency,
+      voice: n.voice,
+      sound: n.sound,
+      intent_count: n.intentCount,
+      reason: n.reason,
     },
-    ...n.deliveries.map(
-      (d): WriteOp => ({
-        kind: 'insert',
-        table: 'notification_deliveries',
-        row: {
-          notification_id: n.id,
-          channel: d.channel,
-          target: d.target,
-          status: d.status,
-          attempts: d.attempts,
-          next_attempt_at: iso(d.nextAttemptAt),
-          expires_at: iso(d.expiresAt),
-          last_attempt_at: null,
-          delivered_at: null,
-          last_error: d.lastError,
-          response_status: null,
-          response_body: null,
-        },
-      }),
-    ),
+    deliveries: n.deliveries.map((d) => ({
+      notification_id: n.id,
+      channel: d.channel,
+      target: d.target,
+      status: d.status,
+      attempts: d.attempts,
+      next_attempt_at: isoOrNull(d.nextAttemptAt),
+      expires_at: iso(d.expiresAt),
+      last_attempt_at: null,
+      delivered_at: null,
+      last_error: d.lastError,
+      response_status: null,
+      response_body: null,
+    })),
+  };
+}
+
+export function notificationInserts(n: NotificationRecord): WriteOp[] {
+  const rows = notificationRows(n);
+  return [
+    { kind: 'insert', table: 'notifications', row: { ...rows.notification } },
+    ...rows.deliveries.map((row): WriteOp => ({ kind: 'insert', table: 'notification_deliveries', row: { ...row } })),
   ];
 }
 
@@ -163,7 +162,7 @@ export function updateDelivery(notificationId: string, channel: Channel, patch: 
   for (const [k, v] of Object.entries(patch) as [keyof DeliveryPatch, DeliveryPatch[keyof DeliveryPatch]][]) {
     if (v === undefined) continue;
     sets.push(`${PATCH_COLUMNS[k]} = ?`);
-    params.push(TIME_FIELDS.has(k) ? iso(v as number | null) : (v as SqlValue));
+    params.push(TIME_FIELDS.has(k) ? isoOrNull(v as number | null) : (v as SqlValue));
   }
   return {
     kind: 'sql',

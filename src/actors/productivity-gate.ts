@@ -12,7 +12,7 @@ import type { DistractingApp } from '../mode-gate-config.js';
 import type { GateContext, GateStateValue } from '../machines/gate-context.js';
 import { gateContextSchema } from '../machines/gate-context.js';
 import { appMatcher, decide, type GateRule } from '../machines/gate-decision.js';
-import type { Clock } from './clock.js';
+import { isoOrNull, type Clock } from './clock.js';
 import type { DeviceDirectory } from './devices.js';
 import { createGateKind, GATE_ACTOR_ID } from './gate-kind.js';
 import type { AnySnapshot, Hub } from './hub.js';
@@ -56,7 +56,6 @@ function isWorking(snapshot: AnySnapshot): boolean {
   return snapshot.status === 'active' && snapshot.value === 'working';
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** The public view of the gate's state (GET /api/productivity, the live feed). */
 export function productivityView(ctx: GateContext, state: GateStateValue): ProductivityView {
@@ -65,7 +64,7 @@ export function productivityView(ctx: GateContext, state: GateStateValue): Produ
     working: ctx.working.length,
     working_instances: ctx.working,
     state,
-    grace_until: state === 'grace' ? iso(ctx.graceUntil) : null,
+    grace_until: state === 'grace' ? isoOrNull(ctx.graceUntil) : null,
     since: new Date(ctx.since).toISOString(),
     grace_minutes: ctx.graceMs / 60_000,
   };
@@ -158,7 +157,7 @@ export async function createProductivityGate(deps: {
         focus: mode.focus,
         productive: ctx.working.length > 0,
         working: ctx.working.length,
-        grace_until: state === 'grace' ? iso(ctx.graceUntil) : null,
+        grace_until: state === 'grace' ? isoOrNull(ctx.graceUntil) : null,
       };
       const deviceId = source.local ? deps.localDevice : source.remoteAddress ? (deps.devices.byIp(source.remoteAddress)?.id ?? null) : null;
       hub.note([

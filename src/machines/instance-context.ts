@@ -94,7 +94,9 @@ export type InstanceEvent =
   | ({ type: 'instance.idle'; reason: string | null } & At)
   | ({ type: 'expiry.check' } & At);
 
-export type IntentName = 'finished' | 'failed' | 'needs_permission' | 'needs_input' | 'expired';
+/** The intents an instance emits (the mode actor adds mode_timer_ended). */
+export const INSTANCE_INTENTS = ['finished', 'failed', 'needs_permission', 'needs_input', 'expired'] as const;
+export type IntentName = (typeof INSTANCE_INTENTS)[number];
 
 /** Emitted when something happened that a person may want to hear about. */
 export interface NotifyIntent {

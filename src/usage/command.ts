@@ -13,7 +13,7 @@ import { resolveBound, timeZoneSchema, type TimeBound } from '../http/usage-sche
 import { pushUsage, PushError } from './push.js';
 import type { GroupDim, UsageReport, UsageRow } from './report.js';
 import type { ScanProgress, ScanReport } from './scanner.js';
-import { createUsageService, type UsageService } from './service.js';
+import { createUsageService, usageSettings, type UsageService } from './service.js';
 import { modelsColumn, renderTable, TOKEN_COLUMNS, unpricedNote, type Column } from './table.js';
 import { parseDay } from './timezone.js';
 
@@ -106,12 +106,7 @@ async function openLocal(config: Config): Promise<Local> {
     hub,
     logger,
     now: () => Date.now(),
-    settings: {
-      timezone: config.usageTimezone,
-      roots: { claudeDirs: config.usageClaudeDirs, codexDirs: config.usageCodexDirs },
-      localDevice: config.localDevice,
-      pricing: config.usagePricing,
-    },
+    settings: usageSettings(config),
   });
   await usage.start();
   return {

@@ -3,6 +3,7 @@
 // what each committed batch added, per device and instance, as `token_usage_update`.
 import type { Logger } from 'pino';
 import type { Hub } from '../actors/hub.js';
+import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { loadAttributor, type Attribution, type LiveAttribution } from './attribution.js';
 import type { TranscriptRoots } from './discover.js';
@@ -20,6 +21,16 @@ export interface UsageSettings {
   /** Records that no instance claims belong to this device. */
   localDevice: string;
   pricing: Readonly<Record<string, Price>>;
+}
+
+/** The usage settings of a loaded configuration. */
+export function usageSettings(config: Config): UsageSettings {
+  return {
+    timezone: config.usageTimezone,
+    roots: { claudeDirs: config.usageClaudeDirs, codexDirs: config.usageCodexDirs },
+    localDevice: config.localDevice,
+    pricing: config.usagePricing,
+  };
 }
 
 export interface UsageServiceDeps {

@@ -33,9 +33,3 @@ export interface StoredRecord extends AttributedRecord {
   /** Null when the model is not in the pricing table. */
   costUsd: number | null;
 }
-
-export const ZERO: TokenCounts = Object.freeze({ input: 0, output: 0, cacheCreation: 0, cacheRead: 0 });
-
-export function totalTokens(t: TokenCounts): number {
-  return t.input + t.output + t.cacheCreation + t.cacheRead;
-}
