@@ -101,7 +101,10 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       const proc = await startTokenApi(restoreHome.dir);
       srv = proc;
       try {
-        const m = /restored (\d+) instance\(s\).* in (\d+) ms/.exec(proc.output());
+        // The restore line follows the listening line on stderr, in a write of its own.
+        const restored = /restored (\d+) instance\(s\).* in (\d+) ms/;
+        for (let waited = 0; !restored.test(proc.output()) && waited < 5000; waited += 50) await new Promise((res) => setTimeout(res, 50));
+        const m = restored.exec(proc.output());
         if (!m || Number(m[1]) !== n) throw new Error(`expected ${n} restored instances, got: ${proc.output()}`);
         restoreMs.push(Number(m[2]));
         await new Promise((res) => setTimeout(res, 500));

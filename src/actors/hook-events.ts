@@ -1,5 +1,6 @@
 // Claude Code hook payloads -> typed instance events. Hook names Claude Code may add later
 // map to no event: they are recorded, never dropped, and change no state.
+import type { HookBody } from '../http/schemas.js';
 import type { HookMeta, InstanceEvent } from '../machines/instance-context.js';
 
 /** A hook call after validation: Claude Code's own fields plus what the hook script added. */
@@ -24,6 +25,39 @@ export interface HookInput {
   raw: Record<string, unknown>;
   /** The same payload as the JSON text that arrived, when there is one (saves re-serialising it). */
   rawJson?: string;
+}
+
+function errorText(error: unknown): string | undefined {
+  if (error === undefined || error === null) return undefined;
+  return typeof error === 'string' ? error : JSON.stringify(error);
+}
+
+/** A validated hook body (and the script's query parameters) as the instances service takes it. */
+export function toHookInput(
+  body: HookBody,
+  query: Partial<Pick<HookBody, 'ssh_client' | 'pid' | 'tab_name' | 'tty' | 'agent_type'>>,
+  rawJson?: string,
+): HookInput {
+  return {
+    hookEventName: body.hook_event_name,
+    sessionId: body.session_id,
+    agentType: body.agent_type ?? query.agent_type ?? 'claude',
+    transcriptPath: body.transcript_path,
+    cwd: body.cwd,
+    source: body.source,
+    toolName: body.tool_name,
+    notificationType: body.notification_type,
+    message: body.message,
+    reason: body.reason,
+    lastAssistantMessage: body.last_assistant_message,
+    error: errorText(body.error),
+    sshClient: body.ssh_client ?? query.ssh_client,
+    pid: body.pid ?? query.pid,
+    tabName: body.tab_name ?? query.tab_name,
+    tty: body.tty ?? query.tty,
+    raw: body,
+    rawJson,
+  };
 }
 
 /** "PostToolUseFailure" -> "post_tool_use_failure" */

@@ -8,10 +8,9 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { hookBodySchema, hookQuerySchema } from '../http/schemas.js';
-import { toHookInput } from '../http/routes/hooks.js';
 import type { Clock } from './clock.js';
 import { EVENT_ID_PATTERN } from './hook-event-ids.js';
-import type { HookInput } from './hook-events.js';
+import { toHookInput, type HookInput } from './hook-events.js';
 import type { Hub } from './hub.js';
 import type { Instances } from './instances.js';
 

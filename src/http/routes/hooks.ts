@@ -5,43 +5,11 @@
 import Router from '@koa/router';
 import type { IncomingMessage } from 'node:http';
 import getRawBody from 'raw-body';
-import type { HookInput } from '../../actors/hook-events.js';
+import { toHookInput } from '../../actors/hook-events.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError, parseOr400 } from '../errors.js';
 import { isLoopback } from '../remote.js';
-import { hookBodySchema, hookHeadersSchema, hookQuerySchema, type HookBody } from '../schemas.js';
-
-function errorText(error: unknown): string | undefined {
-  if (error === undefined || error === null) return undefined;
-  return typeof error === 'string' ? error : JSON.stringify(error);
-}
-
-export function toHookInput(
-  body: HookBody,
-  query: Partial<Pick<HookBody, 'ssh_client' | 'pid' | 'tab_name' | 'tty' | 'agent_type'>>,
-  rawJson?: string,
-): HookInput {
-  return {
-    hookEventName: body.hook_event_name,
-    sessionId: body.session_id,
-    agentType: body.agent_type ?? query.agent_type ?? 'claude',
-    transcriptPath: body.transcript_path,
-    cwd: body.cwd,
-    source: body.source,
-    toolName: body.tool_name,
-    notificationType: body.notification_type,
-    message: body.message,
-    reason: body.reason,
-    lastAssistantMessage: body.last_assistant_message,
-    error: errorText(body.error),
-    sshClient: body.ssh_client ?? query.ssh_client,
-    pid: body.pid ?? query.pid,
-    tabName: body.tab_name ?? query.tab_name,
-    tty: body.tty ?? query.tty,
-    raw: body,
-    rawJson,
-  };
-}
+import { hookBodySchema, hookHeadersSchema, hookQuerySchema } from '../schemas.js';
 
 /** The body as text, bounded; the hook body is JSON whatever Content-Type a script sends. */
 export async function readHookBody(req: IncomingMessage, limit: number): Promise<string> {
