@@ -8,7 +8,6 @@ import { iso, isoOrNull, type Clock } from './clock.js';
 import { createExpiryTimer } from './expiry-timer.js';
 import { actorCreator, type ActorKind, type AnySnapshot } from './hub.js';
 
-
 export function projectionRow(ctx: InstanceContext, state: InstanceStateValue): WriteOp {
   return {
     kind: 'upsert',

@@ -10,7 +10,6 @@ import { actorCreator, type ActorKind, type AnySnapshot, type EventDraft } from 
 /** Outside the alphabet of instance ids (src/http/schemas.ts idSchema), so no instance can take it. */
 export const MODE_ACTOR_ID = '#mode';
 
-
 export function modeTransitions(ctx: ModeContext, prev: ModeContext | null, at: number): EventDraft[] {
   if (!prev) return [];
   const out: EventDraft[] = [];

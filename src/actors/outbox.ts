@@ -54,7 +54,6 @@ export interface NotificationRecord {
   deliveries: DeliveryRecord[];
 }
 
-
 export function intentInsert(i: IntentRecord, createdAt: number): WriteOp {
   return {
     kind: 'insert',

@@ -56,7 +56,6 @@ function isWorking(snapshot: AnySnapshot): boolean {
   return snapshot.status === 'active' && snapshot.value === 'working';
 }
 
-
 /** The public view of the gate's state (GET /api/productivity, the live feed). */
 export function productivityView(ctx: GateContext, state: GateStateValue): ProductivityView {
   return {
