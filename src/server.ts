@@ -315,6 +315,9 @@ export async function startServer(config: Config, options: SystemOptions = {}): 
     lock?.release();
     throw err;
   }
+  // Once listening, an error of the listening socket (EMFILE when a flood of connections uses
+  // up the file descriptors) is logged; unheard, it would end the process.
+  server.on('error', (err) => system.deps.logger.error({ err }, 'the HTTP server reported an error; it goes on listening'));
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;

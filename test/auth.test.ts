@@ -16,6 +16,18 @@ import { startTestServer, tableCounts, tempHome, testConfig, type TestServer } f
 
 const TOKEN = 'a-test-token-of-sufficient-length';
 
+/** The status of a request sent with exactly these headers (fetch will not send a Host of one's choosing). */
+function rawStatus(base: string, path: string, headers: Record<string, string>, method = 'GET', body?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(base + path, { method, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 describe('access policy', () => {
   const policy = createAuthPolicy({ token: TOKEN, gateCheckNetworks: ['127.0.0.0/8', '::1/128', '100.64.0.0/10'] });
   const ask = (remoteAddress: string, method: string, path: string, authorization?: string) => authorize(policy, { remoteAddress, method, path, authorization } satisfies RequestFacts);
@@ -67,6 +79,22 @@ describe('requests from web pages of another origin', () => {
     assert.deepEqual(authorize(policy, base), { ok: true, via: 'loopback' });
   });
 
+  it('a DNS name pointed at this machine (DNS rebinding) gets no loopback exemption: its page sends a matching Origin, so only the token lets it in', () => {
+    const rebound = { ...base, host: 'rebind.attacker.example:7777', origin: 'http://rebind.attacker.example:7777' };
+    const d = authorize(policy, rebound);
+    assert.equal(d.ok, false);
+    assert.equal((d as { status: number }).status, 401);
+    assert.match((d as { reason: string }).reason, /only localhost and IP addresses/);
+    // a same-origin GET carries no Origin at all
+    assert.equal(authorize(policy, { ...base, method: 'GET', path: '/api/events', host: 'rebind.attacker.example:7777' }).ok, false);
+    assert.deepEqual(authorize(policy, { ...rebound, authorization: `Bearer ${TOKEN}` }), { ok: true, via: 'token' });
+    // gate checks stay open to the configured networks whatever the name (a phone asks by MagicDNS name)
+    assert.deepEqual(authorize(policy, { ...base, method: 'GET', path: '/api/check', host: 'desktop.tail1234.ts.net:7777' }), { ok: true, via: 'check_network' });
+    for (const host of ['127.0.0.1:7777', 'localhost:7777', 'LOCALHOST', 'localhost.:7777', 'app.localhost:7777', '[::1]:7777', '10.0.0.5:7777', undefined]) {
+      assert.deepEqual(authorize(policy, { ...base, host, origin: undefined }), { ok: true, via: 'loopback' }, String(host));
+    }
+  });
+
   it('over HTTP (a hook sent as text/plain, which needs no preflight) and the WebSocket feed: 403, nothing written', async () => {
     const home = tempHome();
     const s = await startTestServer(home.dir);
@@ -96,6 +124,15 @@ describe('requests from web pages of another origin', () => {
       // The same requests from a page of token-api's own origin go through.
       const own = await s.request('POST', '/api/hooks', { session_id: 'own', hook_event_name: 'SessionStart' }, { origin: s.url });
       assert.equal(own.status, 200);
+      // A page on a name rebound to 127.0.0.1: same origin as far as the browser knows, refused here.
+      const port = new URL(s.url).port;
+      const countsBefore = await tableCounts(s.system);
+      const rebound = await rawStatus(s.url, '/api/events', { host: `rebind.attacker.example:${port}` });
+      assert.equal(rebound, 401);
+      const hookRebound = await rawStatus(s.url, '/api/hooks', { host: `rebind.attacker.example:${port}`, origin: `http://rebind.attacker.example:${port}`, 'content-type': 'text/plain' }, 'POST', JSON.stringify({ session_id: 'rebind', hook_event_name: 'SessionStart' }));
+      assert.equal(hookRebound, 401);
+      await s.system.deps.hub.flush();
+      assert.deepEqual(await tableCounts(s.system), countsBefore);
     } finally {
       await s.close();
       home.cleanup();

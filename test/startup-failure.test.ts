@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import pino from 'pino';
 import { openDatabase } from '../src/db/database.js';
-import { createSystem } from '../src/server.js';
+import { createSystem, startServer } from '../src/server.js';
 import { startTestServer, tempHome, testConfig } from './support/system.js';
 
 describe('a start-up that fails part way', () => {
@@ -39,6 +39,23 @@ describe('a start-up that fails part way', () => {
       assert.equal((await again.request('GET', '/api/instances/claude-s1')).body.state, 'idle');
     } finally {
       await again.close();
+    }
+  });
+});
+
+describe('a running server', () => {
+  const home = tempHome();
+  after(() => home.cleanup());
+
+  it('survives an error of its listening socket (EMFILE, say) and goes on answering', async () => {
+    const config = { ...testConfig(home.dir), port: 0 };
+    const running = await startServer(config, { logger: pino({ level: 'silent' }), processExists: () => true });
+    try {
+      running.server.emit('error', Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' }));
+      const r = await fetch(`${running.url}/health`);
+      assert.equal(r.status, 200);
+    } finally {
+      await running.close();
     }
   });
 });

@@ -391,7 +391,7 @@ describe('the live feed', () => {
     // Handshakes ws would refuse in its own words are refused in the API's shape.
     const handshake = async (headers: string) => {
       const socket = connect(s.port, '127.0.0.1');
-      socket.write(`GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n${headers}\r\n`);
+      socket.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n${headers}\r\n`);
       let text = '';
       for await (const d of socket) text += d;
       const [head = '', body = ''] = text.split('\r\n\r\n');

@@ -1,4 +1,4 @@
-// Who may call: requests from loopback always; gate checks (GET /api/check, GET /) from the
+// Who may call: requests from loopback to localhost or an IP address always; gate checks (GET /api/check, GET /) from the
 // configured networks (loopback and Tailscale's 100.64.0.0/10 by default) without a token;
 // everything else from beyond loopback needs `Authorization: Bearer <token>`. Whatever the
 // address, a request a web browser sends for a page of another origin is refused: a site open
@@ -6,6 +6,7 @@
 // a plain function of the request's facts, so the WebSocket feed applies the same rules.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import type { Context, Next } from 'koa';
 import { networkMatcher } from '../mode-gate-config.js';
 import { HttpError } from './errors.js';
@@ -46,6 +47,20 @@ export function isCrossOrigin(origin: string | undefined, host: string | undefin
   }
 }
 
+/**
+ * Whether the Host a request was sent to names this machine directly: `localhost` or an IP
+ * address (or no Host at all). A web page can point a DNS name of its own at 127.0.0.1 (DNS
+ * rebinding) and then call token-api as its own origin, from loopback; only requests to such
+ * a name are refused the loopback exemption, never those to localhost or an address.
+ */
+export function isDirectHost(host: string | undefined): boolean {
+  if (!host) return true;
+  const h = host.toLowerCase();
+  if (h.startsWith('[')) return true; // only IPv6 addresses are written in brackets
+  const name = h.replace(/:\d*$/, '').replace(/\.$/, '');
+  return name === 'localhost' || name.endsWith('.localhost') || isIP(name) !== 0;
+}
+
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 export function createAuthPolicy(o: { token: string; gateCheckNetworks: readonly string[] }): AuthPolicy {
@@ -71,11 +86,12 @@ export function authorize(policy: AuthPolicy, r: RequestFacts): AuthDecision {
   if (isCrossOrigin(r.origin, r.host)) {
     return { ok: false, status: 403, reason: `requests from web pages of another origin (${String(r.origin).slice(0, 100)}) are refused` };
   }
-  if (isLoopbackAddress(r.remoteAddress)) return { ok: true, via: 'loopback' };
+  const loopback = isLoopbackAddress(r.remoteAddress);
+  if (loopback && isDirectHost(r.host)) return { ok: true, via: 'loopback' };
   if (isGateCheck(r.method, r.path) && policy.mayCheckWithoutToken(r.remoteAddress)) return { ok: true, via: 'check_network' };
   const token = bearerToken(r.authorization);
   if (token !== null && policy.tokenMatches(token)) return { ok: true, via: 'token' };
-  const who = r.remoteAddress ?? 'an unknown address';
+  const who = loopback ? `this machine to the name ${String(r.host).slice(0, 100)} (only localhost and IP addresses are trusted without a token)` : (r.remoteAddress ?? 'an unknown address');
   return {
     ok: false,
     status: 401,
