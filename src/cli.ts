@@ -179,7 +179,7 @@ ${Object.entries(commands)
   .join('\n')}
 
 Run \`token-api <command> --help\` for a command's options.
-Options for every command: --home DIR (data directory), --config FILE.
+Every command that uses the data directory takes --home DIR and --config FILE.
 `;
 }
 
