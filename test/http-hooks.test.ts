@@ -204,6 +204,8 @@ describe('POST /api/hooks', () => {
       ['unknown query parameter', { session_id: 's', hook_event_name: 'Stop' }, '?color=red', 400, 'color'],
       ['repeated query parameter', { session_id: 's', hook_event_name: 'Stop' }, '?pid=1&pid=2', 400, 'pid'],
       ['oversized cwd', { session_id: 's', hook_event_name: 'Stop', cwd: 'a'.repeat(5000) }, '', 400, 'cwd'],
+      ['ssh_client that is not an address', { session_id: 's', hook_event_name: 'SessionStart', ssh_client: 'garbage' }, '', 400, 'ssh_client'],
+      ['ssh_client in the query that is not an address', { session_id: 's', hook_event_name: 'SessionStart' }, '?ssh_client=somehost%2050000%2022', 400, 'ssh_client'],
     ];
     for (const [name, body, query, status, field] of cases) {
       it(name, async () => {

@@ -1,5 +1,6 @@
 // zod schemas for every body, query and path parameter the HTTP API accepts. Hook payloads
 // are loose (Claude Code adds fields often and they are kept); everything else is strict.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { deviceSchema } from '../config.js';
 import { exceedsDepth, MAX_PAYLOAD_DEPTH } from './json-depth.js';
@@ -28,9 +29,12 @@ export const timestampSchema = z
 
 const TOOL_EVENTS = new Set(['PreToolUse', 'PostToolUse', 'PostToolUseFailure']);
 
+/** SSH_CLIENT ("ip port port") or SSH_CONNECTION ("ip port ip port"): the first word is the client's address. */
+const sshClientSchema = text(200).refine((v) => v.trim() === '' || isIP(v.trim().split(/\s+/)[0]!) !== 0, 'an address and ports as in SSH_CLIENT, such as "100.64.0.7 52144 22"');
+
 /** Fields the hook script may add, in the body or as query parameters. */
 const hookExtras = {
-  ssh_client: text(200).optional(),
+  ssh_client: sshClientSchema.optional(),
   pid: pidSchema.optional(),
   tab_name: text(200).optional(),
   tty: text(200).optional(),
@@ -72,7 +76,7 @@ export const hookQuerySchema = z.strictObject({
 
 /** Headers a native `type: "http"` hook can send (Claude Code interpolates them from the environment). */
 export const hookHeadersSchema = z.object({
-  'x-token-api-ssh-client': text(200).optional(),
+  'x-token-api-ssh-client': sshClientSchema.optional(),
 });
 
 const originSchema = z.strictObject({
@@ -90,7 +94,7 @@ export const registerBodySchema = z.strictObject({
   origin_type: z.enum(['local', 'ssh']).optional(),
   source_ip: z.union([z.ipv4(), z.ipv6(), z.literal('')]).nullable().optional(),
   device_id: idSchema.nullable().optional(),
-  ssh_client: text(200).optional(),
+  ssh_client: sshClientSchema.optional(),
   pid: z.number().int().positive().max(2 ** 31 - 1).nullable().optional(),
   tty: text(200).optional(),
   working_dir: text(4096).nullable().optional(),
