@@ -85,6 +85,8 @@ interface Entry {
   queued: boolean;
   /** The JSON the lazy row wrote, committed when its batch commits. */
   flushing: string | null;
+  /** Stopped and replaced by a rollback; a later rollback of another batch leaves it be. */
+  rolledBack: boolean;
   unsubscribe: () => void;
 }
 
@@ -294,9 +296,13 @@ export function createHub(deps: HubDeps) {
   }
 
   function rollback(touched: Entry[]): void {
+    // An actor in a failed batch may also be in the batch behind it, which fails with it:
+    // it is rebuilt from its committed snapshot once, by whichever rollback comes first.
+    touched = touched.filter((entry) => !entry.rolledBack);
     // Stop every touched actor first, then rebuild: all of them go back to one committed
     // state together, so what observers forward while they rebuild cannot mix the two.
     for (const entry of touched) {
+      entry.rolledBack = true;
       entry.queued = false;
       entry.unsubscribe();
       entry.actor.stop();
@@ -326,7 +332,7 @@ export function createHub(deps: HubDeps) {
       actor.system.inspect(deps.inspect);
       deps.inspect.next?.({ type: '@xstate.actor', actorRef: actor, rootId: actor.sessionId });
     }
-    const entry: Entry = { id, kind, actor, committedJson, lastSnapshot: null, queued: false, flushing: null, unsubscribe: () => undefined };
+    const entry: Entry = { id, kind, actor, committedJson, lastSnapshot: null, queued: false, flushing: null, rolledBack: false, unsubscribe: () => undefined };
     attach(entry);
     entries.set(id, entry);
     withSending(() => actor.start());
