@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import pino from 'pino';
 import { assign, setup } from 'xstate';
-import { actorCreator, createHub, type ActorKind, type AnyActor, type Hub } from '../src/actors/hub.js';
+import { actorCreator, createHub, type ActorKind, type AnyActor, type CommitNotice, type Hub } from '../src/actors/hub.js';
 import { openDatabase, type Database } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
 import { createWriter, type Writer } from '../src/db/writer.js';
@@ -98,6 +98,47 @@ describe('hub: a change is acknowledged with the transaction that carries it', (
     await writer.close();
     await real.close();
     home.cleanup();
+  });
+
+  it('a change whose actor is already queued resolves only once that batch has committed it', async () => {
+    holdNext();
+    const first = hub.send('x', { type: 'inc' });
+    await turn(); // the first transaction is in flight, held
+    const second = hub.send('x', { type: 'inc' }); // queues x's snapshot in the next batch
+    let heard: CommitNotice | undefined;
+    hub.onCommit((n) => {
+      if (n.changes.some((c) => (c.snapshot.context as { beats: number }).beats === 1)) heard ??= n;
+    });
+    let beatDone = false;
+    const beat = hub.send('x', { type: 'beat' }).then(async () => {
+      beatDone = true;
+      return committed('x');
+    });
+    await turn();
+    await turn();
+    release();
+    assert.equal(beatDone, false, 'not acknowledged while the batch that carries it waits');
+    assert.equal(heard, undefined, 'commit listeners do not hear of it before it is committed');
+    const [, , atAck] = await Promise.all([first, second, beat]);
+    assert.deepEqual(atAck, { n: 2, beats: 1 }, 'once acknowledged, SQLite has it');
+    assert.ok(heard, 'commit listeners hear of it once it is committed');
+  });
+
+  it('a change whose actor is already queued fails with that batch, and is rolled back', async () => {
+    holdNext();
+    const first = hub.send('x', { type: 'inc' });
+    await turn();
+    const second = hub.send('x', { type: 'inc' });
+    const beat = hub.send('x', { type: 'beat' });
+    const settled = Promise.allSettled([first, second, beat]);
+    await real.exec('ALTER TABLE events RENAME TO events_away');
+    release();
+    const [a, b, c] = await settled;
+    assert.equal(a.status, 'rejected');
+    assert.equal(b.status, 'rejected');
+    assert.equal(c.status, 'rejected', 'a change that was not written is not acknowledged');
+    assert.deepEqual(context(hub.get('x')), { n: 0, beats: 0 });
+    assert.deepEqual(await committed('x'), { n: 0, beats: 0 });
   });
 
   it('an actor in a failed batch and in the batch behind it is rebuilt once, and nothing of it is left running', async () => {

@@ -243,6 +243,8 @@ export function createHub(deps: HubDeps) {
     const changes: ActorChange[] = [];
     const queuedNow: Entry[] = [];
     const rowOps: WriteOp[] = [];
+    /** Some actor's change rides on a snapshot row already waiting in the writer's next batch. */
+    let alreadyQueued = false;
     for (const entry of batch.values()) {
       const snapshot = entry.actor.getSnapshot() as AnySnapshot;
       events.push(...entry.kind.transitions(entry.id, snapshot, entry.lastSnapshot));
@@ -252,7 +254,7 @@ export function createHub(deps: HubDeps) {
         entry.queued = true;
         queuedNow.push(entry);
         rowOps.push({ kind: 'lazy', build: () => snapshotRows(entry) });
-      }
+      } else alreadyQueued = true;
       if (snapshot.status !== 'active' && entries.get(entry.id) === entry) {
         entries.delete(entry.id);
         entry.unsubscribe();
@@ -275,6 +277,9 @@ export function createHub(deps: HubDeps) {
       return Promise.reject(err);
     }
     const all = [...rowOps, ...ops, ...events.map(eventRow)];
+    // With no rows of its own, this change is written by the batch that already holds its
+    // actor's snapshot row: wait for that batch (an empty submit would resolve at once).
+    if (all.length === 0 && alreadyQueued) all.push({ kind: 'lazy', build: () => [] });
     const notice: CommitNotice = { changes, events, emitted };
     return deps.writer.submit(all).then(
       () => {
