@@ -85,6 +85,8 @@ interface Entry {
   queued: boolean;
   /** The JSON the lazy row wrote, committed when its batch commits. */
   flushing: string | null;
+  /** Stopped and replaced by a rollback; a later rollback of another batch leaves it be. */
+  rolledBack: boolean;
   unsubscribe: () => void;
 }
 
@@ -241,6 +243,8 @@ export function createHub(deps: HubDeps) {
     const changes: ActorChange[] = [];
     const queuedNow: Entry[] = [];
     const rowOps: WriteOp[] = [];
+    /** Some actor's change rides on a snapshot row already waiting in the writer's next batch. */
+    let alreadyQueued = false;
     for (const entry of batch.values()) {
       const snapshot = entry.actor.getSnapshot() as AnySnapshot;
       events.push(...entry.kind.transitions(entry.id, snapshot, entry.lastSnapshot));
@@ -250,7 +254,7 @@ export function createHub(deps: HubDeps) {
         entry.queued = true;
         queuedNow.push(entry);
         rowOps.push({ kind: 'lazy', build: () => snapshotRows(entry) });
-      }
+      } else alreadyQueued = true;
       if (snapshot.status !== 'active' && entries.get(entry.id) === entry) {
         entries.delete(entry.id);
         entry.unsubscribe();
@@ -273,6 +277,9 @@ export function createHub(deps: HubDeps) {
       return Promise.reject(err);
     }
     const all = [...rowOps, ...ops, ...events.map(eventRow)];
+    // With no rows of its own, this change is written by the batch that already holds its
+    // actor's snapshot row: wait for that batch (an empty submit would resolve at once).
+    if (all.length === 0 && alreadyQueued) all.push({ kind: 'lazy', build: () => [] });
     const notice: CommitNotice = { changes, events, emitted };
     return deps.writer.submit(all).then(
       () => {
@@ -294,9 +301,13 @@ export function createHub(deps: HubDeps) {
   }
 
   function rollback(touched: Entry[]): void {
+    // An actor in a failed batch may also be in the batch behind it, which fails with it:
+    // it is rebuilt from its committed snapshot once, by whichever rollback comes first.
+    touched = touched.filter((entry) => !entry.rolledBack);
     // Stop every touched actor first, then rebuild: all of them go back to one committed
     // state together, so what observers forward while they rebuild cannot mix the two.
     for (const entry of touched) {
+      entry.rolledBack = true;
       entry.queued = false;
       entry.unsubscribe();
       entry.actor.stop();
@@ -326,7 +337,7 @@ export function createHub(deps: HubDeps) {
       actor.system.inspect(deps.inspect);
       deps.inspect.next?.({ type: '@xstate.actor', actorRef: actor, rootId: actor.sessionId });
     }
-    const entry: Entry = { id, kind, actor, committedJson, lastSnapshot: null, queued: false, flushing: null, unsubscribe: () => undefined };
+    const entry: Entry = { id, kind, actor, committedJson, lastSnapshot: null, queued: false, flushing: null, rolledBack: false, unsubscribe: () => undefined };
     attach(entry);
     entries.set(id, entry);
     withSending(() => actor.start());
