@@ -144,6 +144,8 @@ describe('usage over HTTP', () => {
       ['GET', '/api/usage/nobody', undefined, 404],
       ['GET', '/api/usage/bad%20id', undefined, 400, 'deviceId'],
       ['POST', '/api/usage/laptop', { records: [record('k', { input_tokens: -1 })] }, 400, 'records.0.input_tokens'],
+      ['POST', '/api/usage/laptop', { records: [record('k', { input_tokens: 1_000_000_001 })] }, 400, 'records.0.input_tokens'],
+      ['POST', '/api/usage/laptop', { records: [record('k'), record('j', { cache_read_tokens: 1e12 })] }, 400, 'records.1.cache_read_tokens'],
       ['POST', '/api/usage/laptop', { records: [record('k', { extra: 1 })] }, 400, 'records.0.extra'],
       ['POST', '/api/usage/laptop', { records: [record('k', { timestamp: 'noon' })] }, 400, 'records.0.timestamp'],
       ['POST', '/api/usage/laptop', { records: [record('k'), { ...record('j'), key: '' }] }, 400, 'records.1.key'],

@@ -6,6 +6,7 @@ import { migrate } from '../src/db/migrations.js';
 import { claudeProjectOf, parseClaudeLine } from '../src/usage/claude-parser.js';
 import { codexSessionFromPath, newCodexState, parseCodexLine } from '../src/usage/codex-parser.js';
 import { costSql, costUnder, createPricing, normalizeModel } from '../src/usage/pricing.js';
+import { MAX_RECORD_TOKENS } from '../src/usage/types.js';
 import { tempHome } from './support/system.js';
 import { join } from 'node:path';
 
@@ -58,6 +59,8 @@ describe('Claude transcript lines', () => {
     assert.equal(parseClaudeLine(assistant({}, { output_tokens: 'many' }), null), null);
     assert.equal(parseClaudeLine(assistant({}, { cache_read_input_tokens: -1 }), null), null);
     assert.equal(parseClaudeLine('{"message":{"usage":{"input_tokens":1', null), null);
+    assert.equal(parseClaudeLine(assistant({}, { cache_creation_input_tokens: MAX_RECORD_TOKENS + 1 }), null), null, 'a count no response reaches');
+    assert.equal(parseClaudeLine(assistant({}, { output_tokens: MAX_RECORD_TOKENS }), null)!.output, MAX_RECORD_TOKENS);
     assert.equal(parseClaudeLine('{"type":"user","message":{"content":"\\"usage\\""}}', null), null);
   });
 
@@ -106,6 +109,14 @@ describe('Codex rollout lines', () => {
     parseCodexLine(tc([5000, 0, 500]), s, 'f');
     const r = parseCodexLine(tc([300, 100, 30], [300, 100, 30]), s, 'f')!;
     assert.deepEqual([r.input, r.cacheRead, r.output], [200, 100, 30]);
+  });
+
+  it('skips a step with a count no response reaches, and counts the next step from its totals', () => {
+    const s = newCodexState();
+    parseCodexLine(tc([1000, 0, 100]), s, 'f');
+    assert.equal(parseCodexLine(tc([1000 + MAX_RECORD_TOKENS + 1, 0, 200]), s, 'f'), null);
+    const r = parseCodexLine(tc([1000 + MAX_RECORD_TOKENS + 1_501, 500, 250]), s, 'f')!;
+    assert.deepEqual([r.input, r.cacheRead, r.output], [1000, 500, 50]);
   });
 
   it('uses last_token_usage when there are no totals, and the file name for a missing session id', () => {
@@ -184,7 +195,7 @@ describe('reading fields from the bytes agrees with JSON.parse', () => {
     const m = v.message;
     if (typeof m !== 'object' || m === null || Array.isArray(m) || typeof m.usage !== 'object' || m.usage === null || Array.isArray(m.usage)) return null;
     const u = m.usage;
-    const count = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+    const count = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x >= 0 && Math.round(x) <= MAX_RECORD_TOKENS;
     if (!count(u.input_tokens) || !count(u.output_tokens)) return null;
     for (const k of ['cache_creation_input_tokens', 'cache_read_input_tokens']) if (u[k] !== undefined && u[k] !== null && !count(u[k])) return null;
     if (typeof v.timestamp !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3})?Z$/.test(v.timestamp)) return null;

@@ -200,4 +200,39 @@ describe('scanning generated corpora', () => {
     await u.close();
     home.cleanup();
   });
+
+  it('commits no later batch of a scan once one fails, so the next scan reads the failed records again', async () => {
+    const home = tempHome();
+    const claudeDir = join(home.dir, 'claude');
+    const corpus = generateCorpus({ claudeDir, sessions: 3, responsesPerSession: 60 });
+    const u = await openUsage(home.dir, { roots: { claudeDirs: [claudeDir], codexDirs: [] } });
+    const logger = pino({ level: 'silent' });
+    const hub = createHub({ writer: createWriter(u.db), logger, eventDetailsMaxBytes: 16384 });
+    const real = createUsageStore({ db: u.db, hub, pricing: createPricing(), now: Date.now });
+    let calls = 0;
+    // The first batch fails late, after the reader has handed over the next ones.
+    const busy: typeof real = {
+      ...real,
+      async ingest(records, ops) {
+        calls += 1;
+        if (calls === 1) {
+          await new Promise((r) => setTimeout(r, 50));
+          throw Object.assign(new Error('SQLITE_BUSY: database is locked'), { code: 'SQLITE_BUSY' });
+        }
+        return real.ingest(records, ops);
+      },
+    };
+    const roots = { claudeDirs: [claudeDir], codexDirs: [] };
+    const failing = createScanner({ store: busy, roots, now: Date.now, batchRecords: 7, chunkBytes: 4096 });
+    await assert.rejects(failing.scan({ attributor: () => ({ deviceId: 'desktop', instanceId: null }) }), /SQLITE_BUSY/);
+    // Nothing after the failed batch was committed: no record, no cursor past it.
+    assert.deepEqual(await u.db.get('SELECT COUNT(*) AS n FROM usage_records'), { n: 0 });
+    assert.deepEqual(await u.db.get('SELECT COUNT(*) AS n FROM usage_files'), { n: 0 });
+    // A later scan, from the cursors in the database, ends with every record.
+    const healthy = createScanner({ store: real, roots, now: Date.now, batchRecords: 7, chunkBytes: 4096 });
+    await healthy.scan({ attributor: () => ({ deviceId: 'desktop', instanceId: null }) });
+    assert.deepEqual(plain(await dailyByModel(u.usage)), plain(corpus.expected));
+    await u.close();
+    home.cleanup();
+  });
 });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { modelNameSchema } from '../usage/price-schema.js';
 import { GROUP_DIMS, type GroupDim } from '../usage/report.js';
 import { isValidTimeZone, nextDay, parseDay, startOfDay } from '../usage/timezone.js';
+import { MAX_RECORD_TOKENS } from '../usage/types.js';
 
 export const deviceIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a device id of letters, digits, dot, dash or underscore');
 
@@ -61,7 +62,7 @@ export const usageQuerySchema = z.strictObject({ ...reportQuery, device: deviceI
 export const deviceUsageQuerySchema = z.strictObject(reportQuery);
 export const deviceParamsSchema = z.strictObject({ deviceId: deviceIdSchema });
 
-const tokenCount = z.number().int('a whole number of tokens').min(0).max(1e12);
+const tokenCount = z.number().int('a whole number of tokens').min(0).max(MAX_RECORD_TOKENS, `at most ${MAX_RECORD_TOKENS} tokens of a kind in one record`);
 
 /** One record as another machine sends it (`token-api usage push`). */
 export const pushedRecordSchema = z.strictObject({

@@ -3,11 +3,12 @@
 // `message.id:requestId` and the store keeps the first line of each key, across files too
 // (resumed and forked sessions copy earlier lines). Lines are accepted on the same terms as
 // ccusage (ISO timestamp, numeric input and output tokens); `<synthetic>` and API error lines
-// carry no real usage and are skipped. Only the fields needed are decoded (json-fields.ts):
-// message content, most of each line, is skipped as bytes.
+// carry no real usage and are skipped, and so is a line with a count above MAX_RECORD_TOKENS
+// (types.ts). Only the fields needed are decoded (json-fields.ts): message content, most of
+// each line, is skipped as bytes.
 import { createHash } from 'node:crypto';
 import { isObjectAt, lineOf, objectFields, valueOf } from './json-fields.js';
-import type { UsageRecord } from './types.js';
+import { withinTokenBound, type UsageRecord } from './types.js';
 
 /** Only lines containing this are parsed at all. */
 export const CLAUDE_MARKERS: readonly Buffer[] = [Buffer.from('"usage"')];
@@ -61,6 +62,8 @@ export function parseClaudeBytes(buf: Buffer, start: number, end: number, projec
   const cacheCreation = optCount(u.cache_creation_input_tokens);
   const cacheRead = optCount(u.cache_read_input_tokens);
   if (cacheCreation === null || cacheRead === null) return null;
+  const counts = { input: Math.round(u.input_tokens), output: Math.round(u.output_tokens), cacheCreation: Math.round(cacheCreation), cacheRead: Math.round(cacheRead) };
+  if (!withinTokenBound(counts)) return null;
   const timestamp = valueOf(line, ...at(top, 1));
   if (typeof timestamp !== 'string' || !ISO.test(timestamp)) return null;
   if (valueOf(line, ...at(top, 4)) === true) return null;
@@ -87,10 +90,7 @@ export function parseClaudeBytes(buf: Buffer, start: number, end: number, projec
     project,
     model,
     at: Date.parse(timestamp),
-    input: Math.round(u.input_tokens),
-    output: Math.round(u.output_tokens),
-    cacheCreation: Math.round(cacheCreation),
-    cacheRead: Math.round(cacheRead),
+    ...counts,
   };
 }
 

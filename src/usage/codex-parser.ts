@@ -3,9 +3,10 @@
 // the previous totals, never a sum. The model comes from the latest `turn_context`, the
 // session id from `session_meta`. The state between lines is kept with the file's cursor,
 // so reading can resume mid-file. Codex counts cached input inside input_tokens: here input
-// is the uncached part and cache_read the cached part; output includes reasoning.
+// is the uncached part and cache_read the cached part; output includes reasoning. A step
+// with a count above MAX_RECORD_TOKENS (types.ts) is skipped; the totals still move on.
 import { basename } from 'node:path';
-import type { UsageRecord } from './types.js';
+import { withinTokenBound, type UsageRecord } from './types.js';
 
 export const CODEX_MARKERS: readonly Buffer[] = [Buffer.from('"token_count"'), Buffer.from('"turn_context"'), Buffer.from('"session_meta"')];
 
@@ -84,8 +85,10 @@ export function parseCodexLine(line: string, state: CodexState, fallbackSession:
   } else delta = last;
   if (!delta || delta.input + delta.output === 0) return null;
 
-  const sessionId = state.sessionId ?? fallbackSession;
   const cached = Math.min(delta.cached, delta.input);
+  const counts = { input: delta.input - cached, output: delta.output, cacheCreation: 0, cacheRead: cached };
+  if (!withinTokenBound(counts)) return null;
+  const sessionId = state.sessionId ?? fallbackSession;
   return {
     key: total ? `codex:${sessionId}:${total.input}:${total.output}` : `codex:${sessionId}@${v.timestamp as string}`,
     source: 'codex',
@@ -93,9 +96,6 @@ export function parseCodexLine(line: string, state: CodexState, fallbackSession:
     project: state.cwd,
     model: state.model ?? 'unknown',
     at,
-    input: delta.input - cached,
-    output: delta.output,
-    cacheCreation: 0,
-    cacheRead: cached,
+    ...counts,
   };
 }

@@ -93,6 +93,9 @@ export function createScanner(deps: ScannerDeps) {
   /**
    * Hands what `p` collected to the store and returns at once with the previous batch's
    * promise: reading goes on while one batch commits, and waits when a second is ready.
+   * Once a batch fails, every later batch of `p` fails with it unwritten: its cursors would
+   * point past the failed batch's records, so committing them would lose those records for
+   * good. The next read starts again from the last cursor that was committed.
    */
   function flush(p: Pending): Promise<void> {
     const prev = p.inflight ?? Promise.resolve();
@@ -102,9 +105,8 @@ export function createScanner(deps: ScannerDeps) {
     p.records = [];
     p.cursors = new Map();
     p.releases = [];
-    const job = prev
-      .catch(() => undefined)
-      .then(async () => {
+    const job = prev.then(
+      async () => {
         try {
           const ops: WriteOp[] = [];
           for (const [path, c] of done) ops.push(cursorOp(path, c, deps.now()));
@@ -117,7 +119,12 @@ export function createScanner(deps: ScannerDeps) {
         } finally {
           for (const r of releases) r();
         }
-      });
+      },
+      (err: unknown) => {
+        for (const r of releases) r();
+        throw err;
+      },
+    );
     job.catch(() => undefined);
     p.inflight = job;
     return prev;
