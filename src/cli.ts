@@ -248,6 +248,10 @@ function environmentMessage(err: unknown): string | null {
     case 'ENOSPC':
     case 'EDQUOT':
       return `cannot write${where}: no space left on the device (or quota exceeded); free some space and start again`;
+    case 'ENOTDIR':
+      return `cannot use${where}: a part of the path is a file, not a directory`;
+    case 'EEXIST':
+      return e.syscall === 'mkdir' ? `cannot create the directory${where}: a file is in the way` : null;
     case 'EMFILE':
     case 'ENFILE':
       return `too many open files${where}; raise the limit (ulimit -n) and start again`;

@@ -151,6 +151,21 @@ describe('token-api hooks (the command)', () => {
     assert.deepEqual(backups(dir), []);
   });
 
+  it('a settings path under a regular file is a sentence and exit 1, not a stack trace', async () => {
+    const dir = join(home.dir, 'under-file');
+    mkdirSync(dir);
+    const file = join(dir, 'plain-file');
+    writeFileSync(file, 'not a directory');
+    for (const path of [join(file, 'settings.json'), join(file, 'deeper', 'settings.json')]) {
+      const r = await cli(['install', '--settings', path]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr.trim(), /^token-api hooks install: cannot write .*settings\.json: a part of .*plain-file.* is a file, not a directory; nothing was changed$/);
+      assert.doesNotMatch(r.stderr, /    at |unexpected error/);
+    }
+    assert.equal(readFileSync(file, 'utf8'), 'not a directory');
+  });
+
   it('follows a symlinked settings file, creates a missing one, and --project writes the project’s', async () => {
     const dir = join(home.dir, 'links');
     mkdirSync(join(dir, 'dotfiles'), { recursive: true });

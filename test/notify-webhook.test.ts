@@ -158,6 +158,32 @@ describe('webhook delivery to the phone', () => {
     assert.match(again.body.message, /webhook is delivered/);
   });
 
+  it('two retries of the same failed notification at once send it once; the other is told 409', async () => {
+    s = await startTestServer(home.dir, config(phone), { clock });
+    phone.status = 410;
+    await phoneTurn('twice-1');
+    await settled();
+    let [n] = await webhookDeliveries();
+    assert.equal(n!.status, 'failed');
+    assert.equal(phone.received.length, 1);
+
+    phone.status = 200;
+    const answers = await Promise.all([s.request('POST', `/api/notifications/${n!.id}/retry`), s.request('POST', `/api/notifications/${n!.id}/retry`)]);
+    assert.deepEqual(answers.map((a) => a.status).sort(), [202, 409], answers.map((a) => a.text).join('\n'));
+    const refused = answers.find((a) => a.status === 409)!;
+    assert.equal(refused.body.error, 'conflict');
+    // Usually the first is still in progress; if it already finished, the delivery is pending.
+    assert.match(refused.body.message, /retry of .* is already in progress|nothing to retry: webhook is pending/);
+    await settled();
+    clock.advance(10 * 60_000);
+    await settled();
+    [n] = await webhookDeliveries();
+    assert.equal(n!.status, 'delivered');
+    assert.equal(n!.deliveries[0]!.attempts, 2);
+    assert.equal(phone.received.length, 2, 'the first failed attempt and one retry, not two');
+    assert.deepEqual([...countByKey(phone.received).values()], [2]);
+  });
+
   it('adds the last assistant message to a webhook only when the device asks for it', async () => {
     s = await startTestServer(home.dir, config(phone, { devices: { 'pixel-phone': { include_message: true } } }), { clock });
     await phoneTurn('chatty', 'Refactored the **router**; all tests pass.');

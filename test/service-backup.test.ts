@@ -158,4 +158,28 @@ describe('token-api backup', { timeout: 120_000 }, () => {
     assert.equal(itself.code, 1);
     assert.match(itself.stderr, /is the database itself/);
   });
+
+  it('a destination it cannot write is a sentence and exit 1, not a stack trace', async () => {
+    const dir = home();
+    const s = await server(dir);
+    await postJson(`${s.url}/api/hooks`, hookPayload('dest', 'PostToolUse', { tool_name: 'Read' }));
+    await s.kill('SIGTERM');
+    const file = join(dir, 'plain-file');
+    writeFileSync(file, 'not a directory');
+
+    const cases: Array<[string[], RegExp]> = [
+      [[join(file, 'x.db')], /^token-api backup: cannot put the copy in .*plain-file: a part of that path is a file, not a directory$/],
+      [[join(file, 'deeper', 'x.db')], /^token-api backup: cannot put the copy in .*plain-file\/deeper: a part of that path is a file, not a directory$/],
+    ];
+    // A place even root cannot create files in (the online backup cannot open its destination).
+    if (existsSync('/proc/self')) cases.push([['/proc/x.db', '--force'], /^token-api backup: cannot write the copy \/proc\/x\.db: SQLITE_CANTOPEN: unable to open database file \(is \/proc writable\?\)$/]);
+    for (const [args, message] of cases) {
+      const r = await runCli(['backup', ...args, '--home', dir]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr.trim(), message);
+      assert.doesNotMatch(r.stderr, /    at |Emitted 'error'|unexpected error/);
+    }
+    assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.partial-')), []);
+  });
 });

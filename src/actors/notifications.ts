@@ -230,6 +230,50 @@ export async function createNotifications(deps: NotificationsDeps) {
     return recordView(n);
   }
 
+  /** Ids whose POST /api/notifications/{id}/retry is between reading the deliveries and starting them. */
+  const retriesInProgress = new Set<string>();
+
+  async function retryOnce(id: string): Promise<NotificationView> {
+    const view = await getNotification(deps.db, id);
+    if (!view) throw new NotifyRequestError('not_found', `no notification ${id}`);
+    const again = view.deliveries.filter((d) => d.status === 'failed' || d.status === 'expired' || d.status === 'unavailable');
+    if (again.length === 0) {
+      throw new NotifyRequestError('conflict', `nothing to retry: ${view.deliveries.length === 0 ? 'it had no channels' : view.deliveries.map((d) => `${d.channel} is ${d.status}`).join(', ')}`);
+    }
+    const now = clock.now();
+    const device = view.device ? (deps.devices.get(view.device) ?? null) : null;
+    const deliveries: DeliveryRecord[] = again.map((d) => {
+      const channel = d.channel as Channel;
+      const target = channel === 'webhook' ? (device?.webhook_url ?? d.target) : d.target;
+      const fresh = planner.delivery(channel, target, now, now);
+      return { ...fresh, attempts: d.attempts };
+    });
+    await hub.record({
+      ops: deliveries.map((d) =>
+        updateDelivery(id, d.channel, { status: d.status, nextAttemptAt: d.nextAttemptAt, expiresAt: d.expiresAt, target: d.target, lastError: d.lastError }, ['failed', 'expired', 'unavailable']),
+      ),
+      events: [{ type: 'notification.retried', at: now, instanceId: view.instance, deviceId: view.device, details: { id, channels: deliveries.map((d) => d.channel) } }],
+    });
+    const record: NotificationRecord = {
+      id,
+      createdAt: Date.parse(view.created_at),
+      source: view.source === 'api' ? 'api' : 'intent',
+      event: view.event,
+      deviceId: view.device,
+      instanceId: view.instance,
+      title: view.title,
+      message: view.message,
+      urgency: view.urgency === 'urgent' ? 'urgent' : 'normal',
+      voice: view.voice,
+      sound: view.sound,
+      intentCount: view.intent_count,
+      reason: view.reason,
+      deliveries,
+    };
+    delivery.started(record, false);
+    return (await getNotification(deps.db, id)) ?? recordView(record);
+  }
+
   return {
     recovered,
 
@@ -330,44 +374,15 @@ export async function createNotifications(deps: NotificationsDeps) {
 
     /** POST /api/notifications/{id}/retry: failed or expired deliveries go again. */
     async retry(id: string): Promise<NotificationView> {
-      const view = await getNotification(deps.db, id);
-      if (!view) throw new NotifyRequestError('not_found', `no notification ${id}`);
-      const again = view.deliveries.filter((d) => d.status === 'failed' || d.status === 'expired' || d.status === 'unavailable');
-      if (again.length === 0) {
-        throw new NotifyRequestError('conflict', `nothing to retry: ${view.deliveries.length === 0 ? 'it had no channels' : view.deliveries.map((d) => `${d.channel} is ${d.status}`).join(', ')}`);
+      // Two retries at once would both read the deliveries as failed before either commits and
+      // both start delivery (speech twice, a webhook's pending send replaced): one at a time.
+      if (retriesInProgress.has(id)) throw new NotifyRequestError('conflict', `a retry of ${id} is already in progress`);
+      retriesInProgress.add(id);
+      try {
+        return await retryOnce(id);
+      } finally {
+        retriesInProgress.delete(id);
       }
-      const now = clock.now();
-      const device = view.device ? (deps.devices.get(view.device) ?? null) : null;
-      const deliveries: DeliveryRecord[] = again.map((d) => {
-        const channel = d.channel as Channel;
-        const target = channel === 'webhook' ? (device?.webhook_url ?? d.target) : d.target;
-        const fresh = planner.delivery(channel, target, now, now);
-        return { ...fresh, attempts: d.attempts };
-      });
-      await hub.record({
-        ops: deliveries.map((d) =>
-          updateDelivery(id, d.channel, { status: d.status, nextAttemptAt: d.nextAttemptAt, expiresAt: d.expiresAt, target: d.target, lastError: d.lastError }, ['failed', 'expired', 'unavailable']),
-        ),
-        events: [{ type: 'notification.retried', at: now, instanceId: view.instance, deviceId: view.device, details: { id, channels: deliveries.map((d) => d.channel) } }],
-      });
-      const record: NotificationRecord = {
-        id,
-        createdAt: Date.parse(view.created_at),
-        source: view.source === 'api' ? 'api' : 'intent',
-        event: view.event,
-        deviceId: view.device,
-        instanceId: view.instance,
-        title: view.title,
-        message: view.message,
-        urgency: view.urgency === 'urgent' ? 'urgent' : 'normal',
-        voice: view.voice,
-        sound: view.sound,
-        intentCount: view.intent_count,
-        reason: view.reason,
-        deliveries,
-      };
-      delivery.started(record, false);
-      return (await getNotification(deps.db, id)) ?? recordView(record);
     },
 
     list: (f: NotificationFilter) => listNotifications(deps.db, f),

@@ -64,7 +64,13 @@ export function backupFile(file: SettingsText, at = new Date()): string | null {
 /** Writes `text` to a temporary file beside the target, flushes it, and renames it into place. */
 export function writeAtomically(file: SettingsText, text: string): void {
   const dir = dirname(file.realPath);
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EEXIST' || e.code === 'ENOTDIR' ? `a part of ${dir} is a file, not a directory` : `cannot create ${dir} (${e.message})`;
+    throw new InstallError(`cannot write ${file.path}: ${why}; nothing was changed`);
+  }
   const tmp = join(dir, `.${basename(file.realPath)}.token-api-${process.pid}.tmp`);
   try {
     const fd = openSync(tmp, 'w', file.mode);

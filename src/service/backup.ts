@@ -66,8 +66,21 @@ export function backupTarget(path: string, now: Date): string {
   return target;
 }
 
-async function copyPages(source: sqlite3.Database, tmp: string, busyTimeoutMs: number): Promise<number> {
-  const backup = (source as unknown as { backup(file: string): SqliteBackup }).backup(tmp);
+/** Why a directory for the copy cannot be made, in a sentence (a file in the way reads as EEXIST/ENOTDIR). */
+function mkdirProblem(dir: string, err: NodeJS.ErrnoException): string {
+  if (err.code === 'EEXIST' || err.code === 'ENOTDIR') return `cannot put the copy in ${dir}: a part of that path is a file, not a directory`;
+  return `cannot create the directory ${dir} for the copy: ${err.message}`;
+}
+
+async function copyPages(source: sqlite3.Database, tmp: string, target: string, busyTimeoutMs: number): Promise<number> {
+  // Wait for the backup to open its destination before stepping: a failed open reaches the
+  // callback here (without one it is an 'error' event nobody listens to), and steps queued
+  // before a failed open are dropped without their callbacks ever being called.
+  let backup!: SqliteBackup;
+  const opened = await new Promise<Error | null>((resolve) => {
+    backup = (source as unknown as { backup(file: string, callback: (err: Error | null) => void): SqliteBackup }).backup(tmp, (err) => resolve(err ?? null));
+  });
+  if (opened) throw new BackupError(`cannot write the copy ${target}: ${opened.message} (is ${dirname(target)} writable?)`);
   const deadline = Date.now() + busyTimeoutMs;
   try {
     for (;;) {
@@ -92,10 +105,20 @@ export async function backupDatabase(sourceFile: string, path: string, options: 
     if (realpathSync(target) === realpathSync(sourceFile)) throw new BackupError(`${target} is the database itself; choose another path`);
     if (!options.force) throw new BackupError(`${target} already exists; choose another path, or --force to replace it`);
   }
-  mkdirSync(dirname(target), { recursive: true });
+  try {
+    mkdirSync(dirname(target), { recursive: true });
+  } catch (err) {
+    throw new BackupError(mkdirProblem(dirname(target), err as NodeJS.ErrnoException));
+  }
   const tmp = `${target}.partial-${process.pid}`;
   const cleanup = () => {
-    for (const f of [tmp, `${tmp}-journal`, `${tmp}-wal`, `${tmp}-shm`]) rmSync(f, { force: true });
+    for (const f of [tmp, `${tmp}-journal`, `${tmp}-wal`, `${tmp}-shm`]) {
+      try {
+        rmSync(f, { force: true });
+      } catch {
+        // left for the error that follows (or the next run) to report
+      }
+    }
   };
   cleanup();
   let source: sqlite3.Database;
@@ -107,7 +130,7 @@ export async function backupDatabase(sourceFile: string, path: string, options: 
   let pages: number;
   try {
     source.configure('busyTimeout', 5000);
-    pages = await copyPages(source, tmp, options.busyTimeoutMs ?? 30_000);
+    pages = await copyPages(source, tmp, target, options.busyTimeoutMs ?? 30_000);
   } catch (err) {
     cleanup();
     throw err instanceof BackupError ? err : new BackupError(`the online backup failed: ${(err as Error).message}`);
