@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
+import { createHookEventIds } from '../src/actors/hook-event-ids.js';
 import { FakeClock } from './support/clock.js';
 import { hookPayload, startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';
 
@@ -61,6 +62,21 @@ describe('hook event ids, reply=none and the spool upload', () => {
       assert.equal(r.body.error, 'validation_failed');
     }
     assert.deepEqual(await tableCounts(s.system), before);
+  });
+
+  it('an id still committing is not known to a spool replay (which then waits for it), only one committed is', async () => {
+    const ids = createHookEventIds({ db: s.system.deps.db });
+    ids.claim('evt-inflight-1');
+    assert.equal(ids.has('evt-inflight-1'), true, 'a live repeat waits for it');
+    assert.deepEqual([...(await ids.known(['evt-inflight-1']))], [], 'a replay does not skip it');
+    ids.release('evt-inflight-1');
+    assert.equal(ids.has('evt-inflight-1'), false);
+    ids.claim('evt-inflight-2');
+    ids.confirm('evt-inflight-2');
+    assert.deepEqual([...(await ids.known(['evt-inflight-1', 'evt-inflight-2']))], ['evt-inflight-2']);
+    // and through the instances service: known once its event committed
+    await s.hook(hookPayload('kn', 'SessionStart', { source: 'startup' }), '?event_id=evt-known-01');
+    assert.deepEqual([...(await s.system.deps.instances.eventIds.known(['evt-known-01']))], ['evt-known-01']);
   });
 
   it('replays an uploaded spool in order with the spooled times, skipping ids it has', async () => {

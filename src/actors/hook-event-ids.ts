@@ -1,6 +1,7 @@
 // Event ids the hook script gives its events, so that a spooled event replayed after an
 // outage is applied once. An id is claimed in memory when its event is handled, its row is
-// committed with the event's effect, and a replay asks memory first, then SQLite.
+// committed with the event's effect (then it is confirmed), and a replay asks memory first,
+// then SQLite. An id still committing is not yet known: whoever replays it waits for it.
 import type { Database } from '../db/database.js';
 import type { WriteOp } from '../db/writer.js';
 
@@ -10,12 +11,13 @@ export const EVENT_ID_PATTERN = /^[A-Za-z0-9._:-]{8,128}$/;
 export interface HookEventIds {
   /** True when the id was handled by this process (committed, or still committing). */
   has(id: string): boolean;
-  /** Marks an id as being handled now; `release` undoes it if its transaction fails. */
+  /** Marks an id as being handled now; `confirm` once its transaction commits, `release` if it fails. */
   claim(id: string): void;
+  confirm(id: string): void;
   release(id: string): void;
   /** The row that records an id, for the transaction of the event's effect. */
   row(id: string, at: number): WriteOp;
-  /** Which of these ids were already accepted, in memory or in the database. */
+  /** Which of these ids were already committed, as memory or the database knows (not those still committing). */
   known(ids: readonly string[]): Promise<Set<string>>;
   /** A statement that forgets ids recorded before `before` (epoch ms). */
   pruneOp(before: number): WriteOp;
@@ -25,10 +27,16 @@ export function createHookEventIds(deps: { db: Database; capacity?: number }): H
   const capacity = deps.capacity ?? 20_000;
   // Insertion order is age: the oldest ids are forgotten first (the database still has them).
   const recent = new Set<string>();
+  /** Claimed, not yet committed. */
+  const claimed = new Set<string>();
 
   return {
-    has: (id) => recent.has(id),
+    has: (id) => recent.has(id) || claimed.has(id),
     claim(id) {
+      claimed.add(id);
+    },
+    confirm(id) {
+      claimed.delete(id);
       recent.add(id);
       if (recent.size > capacity) {
         for (const old of recent) {
@@ -38,7 +46,7 @@ export function createHookEventIds(deps: { db: Database; capacity?: number }): H
       }
     },
     release(id) {
-      recent.delete(id);
+      claimed.delete(id);
     },
     row(id, at) {
       return { kind: 'insert', table: 'hook_event_ids', orIgnore: true, row: { event_id: id, received_at: new Date(at).toISOString() } };

@@ -238,7 +238,9 @@ export async function createInstances(deps: InstancesDeps) {
     const applied = applyHook(input, pidLocal, { ...opts, ops: [...(opts.ops ?? []), eventIds.row(eventId, opts.at ?? clock.now())] });
     inFlight.set(eventId, applied);
     try {
-      return await applied;
+      const outcome = await applied;
+      eventIds.confirm(eventId);
+      return outcome;
     } catch (err) {
       eventIds.release(eventId);
       throw err;
