@@ -183,14 +183,19 @@ describe('scanning generated corpora', () => {
     home.cleanup();
   });
 
-  it('commits big files in batches with the cursor mid-file, and ends with the same totals', async () => {
+  /** A corpus of 180 responses and a usage store on a real database, for scans in small batches. */
+  async function batchFixture() {
     const home = tempHome();
     const claudeDir = join(home.dir, 'claude');
     const corpus = generateCorpus({ claudeDir, sessions: 3, responsesPerSession: 60 });
     const u = await openUsage(home.dir, { roots: { claudeDirs: [claudeDir], codexDirs: [] } });
-    const logger = pino({ level: 'silent' });
-    const hub = createHub({ writer: createWriter(u.db), logger, eventDetailsMaxBytes: 16384 });
+    const hub = createHub({ writer: createWriter(u.db), logger: pino({ level: 'silent' }), eventDetailsMaxBytes: 16384 });
     const store = createUsageStore({ db: u.db, hub, pricing: createPricing(), now: Date.now });
+    return { home, claudeDir, corpus, u, store };
+  }
+
+  it('commits big files in batches with the cursor mid-file, and ends with the same totals', async () => {
+    const { home, claudeDir, corpus, u, store } = await batchFixture();
     const batches: number[] = [];
     const scanner = createScanner({ store, roots: { claudeDirs: [claudeDir], codexDirs: [] }, now: Date.now, batchRecords: 7, chunkBytes: 4096, onRecords: (r) => batches.push(r.length) });
     const report = await scanner.scan({ attributor: () => ({ deviceId: 'desktop', instanceId: null }) });
@@ -202,13 +207,7 @@ describe('scanning generated corpora', () => {
   });
 
   it('commits no later batch of a scan once one fails, so the next scan reads the failed records again', async () => {
-    const home = tempHome();
-    const claudeDir = join(home.dir, 'claude');
-    const corpus = generateCorpus({ claudeDir, sessions: 3, responsesPerSession: 60 });
-    const u = await openUsage(home.dir, { roots: { claudeDirs: [claudeDir], codexDirs: [] } });
-    const logger = pino({ level: 'silent' });
-    const hub = createHub({ writer: createWriter(u.db), logger, eventDetailsMaxBytes: 16384 });
-    const real = createUsageStore({ db: u.db, hub, pricing: createPricing(), now: Date.now });
+    const { home, claudeDir, corpus, u, store: real } = await batchFixture();
     let calls = 0;
     // The first batch fails late, after the reader has handed over the next ones.
     const busy: typeof real = {
