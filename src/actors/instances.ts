@@ -83,11 +83,23 @@ export class ConflictError extends Error {
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
+const hashOf = (sessionId: string) => createHash('sha256').update(sessionId).digest('hex').slice(0, 24);
+
 /** A stable, URL-safe instance id for a session first seen through a hook. */
-export function instanceIdFor(agentType: string, sessionId: string): string {
-  if (SAFE_ID.test(sessionId)) return `${agentType}-${sessionId}`;
-  return `${agentType}-${createHash('sha256').update(sessionId).digest('hex').slice(0, 24)}`;
+function instanceIdFor(agentType: string, sessionId: string): string {
+  return `${agentType}-${SAFE_ID.test(sessionId) ? sessionId : hashOf(sessionId)}`;
 }
+
+/**
+ * A session id as it is stored and compared: a lone UTF-16 surrogate (which SQLite would store
+ * as U+FFFD, so that it no longer matched after a restart) is U+FFFD from the start.
+ */
+export function normalSessionId(sessionId: string): string {
+  return LONE_SURROGATE.test(sessionId) ? sessionId.replace(LONE_SURROGATE_ALL, '\ufffd') : sessionId;
+}
+// In unicode mode a surrogate range matches only surrogates that are not part of a pair.
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
+const LONE_SURROGATE_ALL = /[\ud800-\udfff]/gu;
 
 /** First field of SSH_CLIENT / SSH_CONNECTION ("ip port port"). */
 export function sshSourceIp(sshClient: string | undefined): string | null {
@@ -102,6 +114,24 @@ export async function createInstances(deps: InstancesDeps) {
   const sessions = new Map<string, string>();
   for (const r of await deps.db.all<{ session_id: string; instance_id: string }>('SELECT session_id, instance_id FROM instance_sessions')) {
     sessions.set(r.session_id, r.instance_id);
+  }
+  /** Every instance id in use, stopped ones included: an id derived from a session never lands on one. */
+  const usedIds = new Set<string>(sessions.values());
+  for (const r of await deps.db.all<{ id: string }>('SELECT id FROM claude_instances')) usedIds.add(r.id);
+  const taken = (id: string) => usedIds.has(id) || hub.has(id);
+
+  /**
+   * The id of a new instance for a session no instance has had: `<agent>-<session>`, unless an
+   * instance registered explicitly holds that id, in which case the session's hash names it.
+   */
+  function newInstanceId(agentType: string, sessionId: string): string {
+    const plain = instanceIdFor(agentType, sessionId);
+    if (!taken(plain)) return plain;
+    const hashed = `${agentType}-${hashOf(sessionId)}`;
+    for (let n = 1; ; n++) {
+      const id = n === 1 ? hashed : `${hashed}-${n}`;
+      if (!taken(id)) return id;
+    }
   }
 
   function live(): { id: string; ctx: InstanceContext; state: InstanceStateValue }[] {
@@ -183,12 +213,15 @@ export async function createInstances(deps: InstancesDeps) {
       },
     ];
     const linked = sessions.get(input.sessionId);
+    const wasUsed = usedIds.has(id);
+    usedIds.add(id);
     return hub.spawn(id, kind, input, { ops: [linkOp(input.sessionId, id, at), ...extraOps], events }).catch((err: unknown) => {
       // Not committed: neither is the session's link, or its next event would find no instance and only be recorded.
       if (!hub.has(id) && sessions.get(input.sessionId) === id) {
         if (linked === undefined) sessions.delete(input.sessionId);
         else sessions.set(input.sessionId, linked);
       }
+      if (!wasUsed && !hub.has(id)) usedIds.delete(id);
       throw err;
     });
   }
@@ -220,6 +253,8 @@ export async function createInstances(deps: InstancesDeps) {
   const inFlight = new Map<string, Promise<HookOutcome>>();
 
   async function handleHook(input: HookInput, pidLocal: boolean, opts: HookOptions = {}): Promise<HookOutcome> {
+    const sessionId = normalSessionId(input.sessionId);
+    if (sessionId !== input.sessionId) input = { ...input, sessionId };
     const eventId = opts.eventId;
     if (eventId === undefined) return applyHook(input, pidLocal, opts);
     const pending = inFlight.get(eventId);
@@ -286,14 +321,16 @@ export async function createInstances(deps: InstancesDeps) {
     if (!id || (!hub.has(id) && isStart)) {
       // Unknown session (hooks may start mid-session), or a stopped one starting again.
       const revived = id !== null;
-      id ??= instanceIdFor(input.agentType, input.sessionId);
+      id ??= newInstanceId(input.agentType, input.sessionId);
       const spawnInput = newInput(
         id,
         { ...input, workingDir: input.cwd, agentType: input.agentType, sessionId: input.sessionId },
         pidLocal,
         at,
       );
-      pending.push(spawn(id, spawnInput, at, extraOps.splice(0), revived));
+      // The event's own rows (its id, a watcher's offsets) go with the event row below, not
+      // with the registration: whatever commits the event commits them.
+      pending.push(spawn(id, spawnInput, at, [], revived));
       registered = true;
     }
 
@@ -337,15 +374,23 @@ export async function createInstances(deps: InstancesDeps) {
       const at = clock.now();
       const agentType = r.agentType ?? 'claude';
       const id = r.instanceId ?? `${agentType}-${randomUUID()}`;
-      const existing = contextOf(id);
-      if (existing) return { created: false, instance: viewOfContext(existing.ctx, existing.state) };
+      const asked = r.sessionId === undefined ? undefined : normalSessionId(r.sessionId);
+      // Idempotent for the same instance; an id that is another session's is not handed over.
+      const liveOne = () => {
+        const c = contextOf(id);
+        if (!c) return null;
+        if (asked !== undefined && sessions.get(asked) !== id) throw new ConflictError(`instance ${id} belongs to session ${c.ctx.sessionId}`, 'instance_id');
+        return { created: false, instance: viewOfContext(c.ctx, c.state) };
+      };
+      const existing = liveOne();
+      if (existing) return existing;
       const previous = await deps.db.get<{ session_id: string }>('SELECT session_id FROM claude_instances WHERE id = ?', [id]);
-      const sessionId = r.sessionId ?? previous?.session_id ?? randomUUID();
+      const sessionId = asked ?? previous?.session_id ?? randomUUID();
       const owner = sessions.get(sessionId);
       if (owner && owner !== id) throw new ConflictError(`session ${sessionId} belongs to instance ${owner}`, 'session_id');
       // Re-check after the read: another request may have registered the id meanwhile.
-      const raced = contextOf(id);
-      if (raced) return { created: false, instance: viewOfContext(raced.ctx, raced.state) };
+      const raced = liveOne();
+      if (raced) return raced;
       const input = newInput(id, { ...r, sessionId, agentType }, pidLocal, at);
       const notice = await spawn(id, input, at, [], previous !== undefined);
       const snap = hub.get(id)?.getSnapshot() ?? notice.changes.find((c) => c.id === id)?.snapshot;
@@ -366,10 +411,10 @@ export async function createInstances(deps: InstancesDeps) {
       const c = contextOf(id);
       return c ? viewOfContext(c.ctx, c.state) : null;
     },
-    instanceOfSession: (sessionId: string) => sessions.get(sessionId) ?? null,
+    instanceOfSession: (sessionId: string) => sessions.get(normalSessionId(sessionId)) ?? null,
     /** The context of the live instance a session belongs to (any session id it has had), from memory. */
     contextOfSession(sessionId: string): InstanceContext | null {
-      const id = sessions.get(sessionId);
+      const id = sessions.get(normalSessionId(sessionId));
       return id ? (contextOf(id)?.ctx ?? null) : null;
     },
   };
