@@ -79,6 +79,7 @@ const fileSchema = z
         history: z.number().int().min(1).max(1_000_000).optional(),
         max_buffered_bytes: z.number().int().min(1024).optional(),
         slow_client_seconds: z.number().positive().max(3600).optional(),
+        snapshot_interval_seconds: z.number().min(0).max(3600).optional(),
         max_clients: z.number().int().min(1).max(100_000).optional(),
         event_details_max_bytes: z.number().int().min(256).optional(),
         max_message_bytes: z.number().int().min(1024).max(16 * 1024 * 1024).optional(),
@@ -145,7 +146,7 @@ export interface Config {
   /** On SIGTERM/SIGINT, requests in flight (and webhook deliveries) get this long to finish. */
   shutdownGraceMs: number;
   /** The live feed (`/ws`): pings, history for resumes, per-client buffer, limits. */
-  websocket: { pingMs: number; history: number; maxBufferedBytes: number; slowClientMs: number; maxClients: number; eventDetailsMaxBytes: number; maxMessageBytes: number };
+  websocket: { pingMs: number; history: number; maxBufferedBytes: number; slowClientMs: number; snapshotIntervalMs: number; maxClients: number; eventDetailsMaxBytes: number; maxMessageBytes: number };
 }
 
 export interface ConfigOverrides {
@@ -286,6 +287,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       history: file.websocket?.history ?? 2000,
       maxBufferedBytes: file.websocket?.max_buffered_bytes ?? 1024 * 1024,
       slowClientMs: (file.websocket?.slow_client_seconds ?? 15) * 1000,
+      snapshotIntervalMs: (file.websocket?.snapshot_interval_seconds ?? 1) * 1000,
       maxClients: file.websocket?.max_clients ?? 256,
       eventDetailsMaxBytes: file.websocket?.event_details_max_bytes ?? 4096,
       maxMessageBytes: file.websocket?.max_message_bytes ?? 64 * 1024,

@@ -567,6 +567,67 @@ describe('the live feed', () => {
     slow.socket.destroy();
   });
 
+  it('a client that stops reading and keeps asking for snapshots stays within the bound and is dropped when it stays behind', async () => {
+    const limit = 64 * 1024;
+    const s = await start({ event_details_max_bytes: 150 * 1024, websocket: { max_buffered_bytes: limit, event_details_max_bytes: 60 * 1024, ping_seconds: 5, slow_client_seconds: 10 } });
+    const feed = s.running.system.feed;
+    const fast = await client(s);
+    await fast.next('snapshot');
+    // Large recent events make each snapshot large (about 50 x 60 KB).
+    await hook(s, 'g', 'SessionStart', { source: 'startup' });
+    const output = 'y'.repeat(100 * 1024);
+    for (let i = 0; i < 50; i++) await hook(s, 'g', 'PostToolUse', { tool_name: 'Read', tool_response: { output } });
+    const snapshotBytes = Buffer.byteLength(JSON.stringify(await (async () => {
+      const c = await client(s);
+      return c.next('snapshot');
+    })()));
+    assert.ok(snapshotBytes > 10 * limit, `snapshots are large here (${snapshotBytes} bytes)`);
+
+    const greedy = await rawConnect(s.port);
+    await greedy.until((f) => f.opcode === 1);
+    greedy.pause();
+    // Rounds of a second: many snapshot requests and large events, more than the kernel's socket buffers hold.
+    let maxBuffered = 0;
+    for (let round = 0; round < 40 && feed.stats().clients === 3; round++) {
+      for (let i = 0; i < 40; i++) greedy.send(JSON.stringify({ type: 'get_snapshot' }));
+      for (let i = 0; i < 10; i++) await hook(s, 'g', 'PostToolUse', { tool_name: 'Read', tool_response: { output } });
+      // Once the fast client has its answer, the server has read the greedy client's requests and written what it writes.
+      fast.send({ type: 'ping', id: `f${round}` });
+      await fast.next('pong', (m) => m.id === `f${round}`);
+      maxBuffered = Math.max(maxBuffered, feed.stats().buffered_bytes);
+      if (maxBuffered > 8 * (limit + snapshotBytes)) break;
+      clock.advance(1000);
+    }
+    // Never more than the limit and one message waiting for it, whatever it asked for.
+    assert.ok(maxBuffered <= limit + snapshotBytes, `${maxBuffered} bytes waited for the greedy client (limit ${limit}, a snapshot ${snapshotBytes})`);
+    assert.equal(feed.stats().dropped_slow, 1, 'behind for slow_client_seconds while sending requests: disconnected');
+    await greedy.ended;
+    assert.equal(fast.ws.readyState, WebSocket.OPEN);
+  });
+
+  it('answers get_snapshot at most once per snapshot interval, folding the requests in between into one', async () => {
+    const s = await start({ websocket: { snapshot_interval_seconds: 1 } });
+    const c = await client(s);
+    await c.next('snapshot');
+    const count = () => c.ofType('snapshot').length;
+    c.send({ type: 'get_snapshot' });
+    await c.next('snapshot', () => count() === 2);
+    for (let i = 0; i < 5; i++) c.send({ type: 'get_snapshot' });
+    c.send({ type: 'ping', id: 'after' });
+    await c.next('pong', (m) => m.id === 'after');
+    assert.equal(count(), 2, 'none more within the interval');
+    clock.advance(999);
+    c.send({ type: 'ping', id: 'after-999' });
+    await c.next('pong', (m) => m.id === 'after-999');
+    assert.equal(count(), 2);
+    clock.advance(1);
+    await c.next('snapshot', () => count() === 3);
+    clock.advance(5000);
+    c.send({ type: 'ping', id: 'later' });
+    await c.next('pong', (m) => m.id === 'later');
+    assert.equal(count(), 3, 'the five requests got one snapshot');
+  });
+
   it('tells clients when the server stops: a close frame with the reason', async () => {
     const s = await start();
     const c = await client(s);

@@ -1,10 +1,13 @@
 // One client of the live feed: what it subscribed to, the last seq it was given, and its
-// bounded queue. A client whose socket buffer (ws's bufferedAmount) would pass the limit stops
-// getting messages; once it has drained it gets a fresh snapshot, so it never holds a partial
-// picture, and one that stays behind too long is disconnected. Its requests (subscribe,
-// get_history, get_snapshot, ping) are answered here; a bad one gets an `error` and the
-// connection stays up.
+// bounded queue. Every message to the client (stream messages, snapshots, replies) goes through
+// one bound: a client whose socket buffer (ws's bufferedAmount) would pass the limit is sent
+// nothing more; once it has drained it gets a fresh snapshot, so it never holds a partial
+// picture, and one still behind after slow_client_seconds is disconnected, whatever it sends.
+// Snapshots a client asks for come at most once per snapshot interval (later requests are
+// folded into one). Its requests (subscribe, get_history, get_snapshot, ping) are answered
+// here; a bad one gets an `error` and the connection stays up.
 import type { WebSocket, RawData } from 'ws';
+import type { Clock, TimerHandle } from '../actors/clock.js';
 import { fieldsOf } from './errors.js';
 import { clientMessageSchema, STREAM_TYPES, type ClientMessage, type StreamType } from './feed-messages.js';
 import type { FeedRing, HeldMessage } from './feed-ring.js';
@@ -21,17 +24,24 @@ export interface ConnectionDeps {
   nowIso(): string;
   maxBufferedBytes: number;
   slowClientMs: number;
-  now(): number;
+  /** A client gets at most one snapshot it asked for (get_snapshot, subscribe) per this many ms. */
+  snapshotIntervalMs: number;
+  /** Time and timers (the slow-client deadline, a deferred snapshot). */
+  clock: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>;
   /** Called once the socket is closed (or terminated). */
   onClosed(): void;
   /** Something worth a log line (a slow client dropped, a dead one removed). */
   log(what: string, details: Record<string, unknown>): void;
+  /** The client stayed behind past slow_client_seconds and is being disconnected. */
+  onSlow(): void;
 }
 
 export interface ConnectionStats {
   sent: number;
   resyncs: number;
   lagging: boolean;
+  /** Bytes waiting in this client's socket buffer now. */
+  buffered: number;
 }
 
 const KNOWN_REQUESTS = ['subscribe', 'get_history', 'get_snapshot', 'ping'];
@@ -49,12 +59,20 @@ export function createConnection(ws: WebSocket, deps: ConnectionDeps, opts: { ty
   let closed = false;
   let markClosed: () => void = () => undefined;
   const whenClosed = new Promise<void>((resolve) => (markClosed = resolve));
+  /** Disconnects the client if it is still behind when it falls due. */
+  let slowTimer: TimerHandle | undefined;
+  /** When the last snapshot the client asked for went out (-Infinity: never), and one waiting for its turn. */
+  let lastRequestedAt = -Infinity;
+  let snapshotTimer: TimerHandle | undefined;
+  const { clock } = deps;
 
   const lowWater = Math.floor(deps.maxBufferedBytes / 4);
 
   ws.on('close', () => {
     if (closed) return;
     closed = true;
+    clock.clearTimeout(slowTimer);
+    clock.clearTimeout(snapshotTimer);
     deps.onClosed();
     markClosed();
   });
@@ -74,34 +92,59 @@ export function createConnection(ws: WebSocket, deps: ConnectionDeps, opts: { ty
     if (ws.bufferedAmount <= lowWater) resync();
   }
 
-  function send(data: Buffer): void {
-    sent += 1;
-    ws.send(data, { binary: false }, afterWrite);
-  }
-
-  /** Sends unless the client's buffer would pass the limit, in which case it falls behind. */
+  /** The one way bytes reach the client: sent unless its buffer would pass the limit, in which case it falls behind. */
   function write(data: Buffer): boolean {
     if (closed || ws.readyState !== ws.OPEN) return false;
     if (laggingSince !== null) return false;
     const buffered = ws.bufferedAmount;
     if (buffered > 0 && buffered + data.length > deps.maxBufferedBytes) {
-      laggingSince = deps.now();
-      deps.log('feed client fell behind; it gets a fresh snapshot once it catches up', { remote: opts.remote, buffered });
+      fallBehind(buffered);
       return false;
     }
-    send(data);
+    sent += 1;
+    ws.send(data, { binary: false }, afterWrite);
     return true;
   }
 
+  function fallBehind(buffered: number): void {
+    laggingSince = clock.now();
+    deps.log('feed client fell behind; it gets a fresh snapshot once it catches up', { remote: opts.remote, buffered });
+    clock.clearTimeout(slowTimer);
+    slowTimer = clock.setTimeout(() => {
+      slowTimer = undefined;
+      if (laggingSince === null || closed) return;
+      deps.onSlow();
+      ws.terminate();
+    }, deps.slowClientMs);
+  }
+
+  /** A snapshot now (through the bound): the client's picture starts again from its seq. */
   function sendSnapshot(): void {
-    if (closed || ws.readyState !== ws.OPEN) return;
     const s = deps.snapshot();
-    lastSeq = s.seq;
-    send(s.data);
+    if (write(s.data)) lastSeq = s.seq;
+  }
+
+  /** A snapshot the client asked for: now, or once the snapshot interval has passed (one for all requests meanwhile). */
+  function requestSnapshot(): void {
+    if (snapshotTimer !== undefined) return;
+    const wait = lastRequestedAt + deps.snapshotIntervalMs - clock.now();
+    const send = () => {
+      lastRequestedAt = clock.now();
+      sendSnapshot();
+    };
+    if (wait <= 0) send();
+    else {
+      snapshotTimer = clock.setTimeout(() => {
+        snapshotTimer = undefined;
+        if (!closed) send();
+      }, wait);
+    }
   }
 
   function resync(): void {
     laggingSince = null;
+    clock.clearTimeout(slowTimer);
+    slowTimer = undefined;
     resyncs += 1;
     sendSnapshot();
   }
@@ -150,14 +193,14 @@ export function createConnection(ws: WebSocket, deps: ConnectionDeps, opts: { ty
         reply('pong', '', m.id);
         return;
       case 'get_snapshot':
-        sendSnapshot();
+        requestSnapshot();
         return;
       case 'subscribe': {
         const added = m.types.some((t) => !types.has(t));
         types = new Set(m.types);
         reply('subscribed', `"types":${JSON.stringify([...types])}`, m.id);
         // Types it did not follow until now: its picture of them is stale, so it starts afresh.
-        if (added) sendSnapshot();
+        if (added) requestSnapshot();
         return;
       }
       case 'get_history': {
@@ -196,17 +239,13 @@ export function createConnection(ws: WebSocket, deps: ConnectionDeps, opts: { ty
     },
 
     /**
-     * The periodic check: a client behind for too long is dropped, one that drained gets its
-     * snapshot, one that did not answer the last ping is dead, an idle one is pinged.
+     * The periodic check: one that drained gets its snapshot (a behind client is dropped by
+     * its own deadline), one that did not answer the last ping is dead, an idle one is pinged.
      */
-    tick(): 'ok' | 'slow' | 'dead' {
+    tick(): 'ok' | 'dead' {
       if (closed) return 'ok';
       if (laggingSince !== null) {
         if (ws.bufferedAmount <= lowWater) resync();
-        else if (deps.now() - laggingSince >= deps.slowClientMs) {
-          ws.terminate();
-          return 'slow';
-        }
         return 'ok';
       }
       if (awaitingPong) {
@@ -235,7 +274,7 @@ export function createConnection(ws: WebSocket, deps: ConnectionDeps, opts: { ty
     /** Resolves once the socket is closed. */
     closed: whenClosed,
     isClosed: () => closed,
-    stats: (): ConnectionStats => ({ sent, resyncs, lagging: laggingSince !== null }),
+    stats: (): ConnectionStats => ({ sent, resyncs, lagging: laggingSince !== null, buffered: closed ? 0 : ws.bufferedAmount }),
   };
 }
 

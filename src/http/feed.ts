@@ -56,6 +56,8 @@ export interface FeedStats {
   seq: number;
   held: number;
   lagging: number;
+  /** Bytes waiting in the clients' socket buffers, all together. */
+  buffered_bytes: number;
   dropped_slow: number;
   dropped_dead: number;
 }
@@ -169,10 +171,7 @@ export async function createFeed(deps: FeedDeps) {
     tickTimer = undefined;
     for (const c of clients) {
       const r = c.tick();
-      if (r === 'slow') {
-        droppedSlow += 1;
-        deps.logger.warn('live feed: a client stayed behind too long; disconnected');
-      } else if (r === 'dead') {
+      if (r === 'dead') {
         droppedDead += 1;
         deps.logger.info('live feed: a client stopped answering pings; disconnected');
       }
@@ -229,10 +228,15 @@ export async function createFeed(deps: FeedDeps) {
           ring,
           snapshot,
           nowIso: iso,
-          now: () => clock.now(),
+          clock,
           maxBufferedBytes: settings.maxBufferedBytes,
           slowClientMs: settings.slowClientMs,
+          snapshotIntervalMs: settings.snapshotIntervalMs,
           onClosed: () => clients.delete(conn),
+          onSlow: () => {
+            droppedSlow += 1;
+            deps.logger.warn({ remote }, 'live feed: a client stayed behind too long; disconnected');
+          },
           log: (what, details) => deps.logger.info(details, `live feed: ${what}`),
         },
         { types: parsed.data.types as StreamType[] | undefined, remote },
@@ -276,8 +280,13 @@ export async function createFeed(deps: FeedDeps) {
 
     stats(): FeedStats {
       let lagging = 0;
-      for (const c of clients) if (c.stats().lagging) lagging += 1;
-      return { clients: clients.size, seq: ring.head(), held: ring.size(), lagging, dropped_slow: droppedSlow, dropped_dead: droppedDead };
+      let buffered = 0;
+      for (const c of clients) {
+        const st = c.stats();
+        if (st.lagging) lagging += 1;
+        buffered += st.buffered;
+      }
+      return { clients: clients.size, seq: ring.head(), held: ring.size(), lagging, buffered_bytes: buffered, dropped_slow: droppedSlow, dropped_dead: droppedDead };
     },
   };
 }
