@@ -52,6 +52,7 @@ const fileSchema = z
     event_details_max_bytes: z.number().int().min(256).optional(),
     event_retention_days: z.number().min(0).max(36_500).optional(),
     hook_spool_max_bytes: z.number().int().positive().optional(),
+    hook_spool_drain_seconds: z.number().min(0).max(3600).optional(),
     codex: z
       .object({
         enabled: z.boolean().optional(),
@@ -117,6 +118,8 @@ export interface Config {
   hookLogFile: string;
   /** Largest spool upload accepted by POST /api/hooks/spool. */
   hookSpoolMaxBytes: number;
+  /** How often the server replays this machine's spool while it runs (0: only at start-up). */
+  hookSpoolDrainMs: number;
   codex: { enabled: boolean; home: string; idleMs: number; pollMs: number };
   notifications: NotificationsConfig;
   /** The API token for callers beyond loopback (created on first start, mode 0600). */
@@ -263,6 +266,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     spoolDir: join(home, 'spool'),
     hookLogFile: join(home, 'logs', 'hooks.log'),
     hookSpoolMaxBytes: file.hook_spool_max_bytes ?? 64 * 1024 * 1024,
+    hookSpoolDrainMs: (file.hook_spool_drain_seconds ?? 5) * 1000,
     codex: {
       enabled: file.codex?.enabled ?? true,
       home: codexHome,

@@ -140,7 +140,8 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const retention = startRetention({ db, hub, clock, logger, retentionMs: config.eventRetentionMs });
     started.push(['event retention', () => retention.stop()]);
     // Events the hook script spooled while the server was down, replayed before anything new.
-    const spool = createHookSpool({ dir: config.spoolDir, instances, hub, clock, logger, wallNow: options.wallNow });
+    const spool = createHookSpool({ dir: config.spoolDir, instances, hub, clock, logger, wallNow: options.wallNow, drainIntervalMs: config.hookSpoolDrainMs });
+    started.push(['hook spool', () => spool.stop()]);
     const spoolReplay = await spool.start();
     const codex = createCodex({ config: config.codex, instanceExpiryMs: config.instanceExpiryMs, instances, hub, db, clock, logger, wallNow: options.wallNow });
     started.push(['codex watcher', () => codex.stop()]);
@@ -225,6 +226,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
             }
           };
           await step('live feed', () => feed.close());
+          await step('hook spool', () => spool.stop());
           await step('process monitor', () => processMonitor.stop());
           await step('event retention', () => retention.stop());
           await step('codex watcher', async () => {

@@ -81,6 +81,8 @@ describe('hook event ids, reply=none and the spool upload', () => {
 
   it('replays an uploaded spool in order with the spooled times, skipping ids it has', async () => {
     await s.hook(hookPayload('up', 'SessionStart', { source: 'startup' }), '?event_id=up-event-0');
+    const started = clock.now();
+    clock.advance(120_000);
     const t0 = clock.now() - 60_000;
     const text = [
       line('up-event-0', hookPayload('up', 'SessionStart', { source: 'startup' }), t0 - 1000),
@@ -96,7 +98,7 @@ describe('hook event ids, reply=none and the spool upload', () => {
     assert.deepEqual(
       events.map((e: { type: string; created_at: string }) => [e.type, e.created_at]),
       [
-        ['hook.session_start', new Date(clock.now()).toISOString()],
+        ['hook.session_start', new Date(started).toISOString()],
         ['hook.user_prompt_submit', new Date(t0).toISOString()],
         ['hook.pre_tool_use', new Date(t0 + 1000).toISOString()],
         ['hook.post_tool_use', new Date(t0 + 2000).toISOString()],
@@ -110,6 +112,40 @@ describe('hook event ids, reply=none and the spool upload', () => {
     assert.deepEqual(again.body, { replayed: 0, duplicates: 5, invalid: [] });
   });
 
+  it('replays in the order the hooks ran (their sequence numbers), not the order of the lines', async () => {
+    const t0 = clock.now() - 10_000;
+    const seqLine = (eventId: string, seq: number, body: Record<string, unknown>, at: number) =>
+      JSON.stringify({ event_id: eventId, seq, spooled_at: at, query: `event_id=${eventId}`, body });
+    const text = [
+      seqLine('ord-event-3', 1_764_000_000_000_003, hookPayload('ord', 'Stop'), t0 + 3),
+      seqLine('ord-event-1', 1_764_000_000_000_001, hookPayload('ord', 'UserPromptSubmit'), t0 + 1),
+      seqLine('ord-event-2', 1_764_000_000_000_002, hookPayload('ord', 'PreToolUse', { tool_name: 'Bash' }), t0 + 2),
+    ].join('\n');
+    const r = await s.request('POST', '/api/hooks/spool', text);
+    assert.deepEqual(r.body, { replayed: 3, duplicates: 0, invalid: [] });
+    const events = (await s.request('GET', '/api/events?instance=claude-ord&type=hook.*')).body.events.reverse();
+    assert.deepEqual(events.map((e: { type: string }) => e.type), ['hook.user_prompt_submit', 'hook.pre_tool_use', 'hook.stop']);
+    assert.equal((await s.request('GET', '/api/instances/claude-ord')).body.state, 'idle');
+  });
+
+  it('records a spooled event no earlier than the last activity of its instance (a clock with seconds only, another machine\'s)', async () => {
+    await s.hook(hookPayload('late', 'UserPromptSubmit'), '?event_id=late-live-1');
+    clock.advance(691);
+    await s.hook(hookPayload('late', 'PostToolUse', { tool_name: 'Bash' }), '?event_id=late-live-2');
+    const live = clock.now();
+    // The Stop came after, but its time was written rounded down to the second.
+    const rounded = Math.floor(live / 1000) * 1000;
+    assert.ok(rounded < live);
+    const r = await s.request('POST', '/api/hooks/spool', line('late-spooled', hookPayload('late', 'Stop'), rounded));
+    assert.equal(r.body.replayed, 1);
+    const events = (await s.request('GET', '/api/events?instance=claude-late&type=hook.*')).body.events.reverse();
+    assert.deepEqual(events.map((e: { type: string }) => e.type), ['hook.user_prompt_submit', 'hook.post_tool_use', 'hook.stop']);
+    const times = events.map((e: { created_at: string }) => Date.parse(e.created_at));
+    assert.deepEqual([...times].sort((a, b) => a - b), times, 'no event is recorded before one that preceded it');
+    assert.equal(times[2], live);
+    assert.equal(Date.parse((await s.request('GET', '/api/instances/claude-late')).body.state_since), live);
+  });
+
   it('keeps what it can replay, names the lines it cannot, and refuses an upload with nothing usable', async () => {
     const mixed = ['not json', line('mix-event-1', hookPayload('mix', 'Stop'), clock.now()), JSON.stringify({ event_id: 'mix-event-2', spooled_at: 1, query: '', body: { hook_event_name: 'Stop' } })].join('\n');
     const r = await s.request('POST', '/api/hooks/spool', mixed);
@@ -117,7 +153,8 @@ describe('hook event ids, reply=none and the spool upload', () => {
     assert.equal(r.body.replayed, 1);
     assert.deepEqual(r.body.invalid.map((i: { line: number }) => i.line), [1, 3]);
     assert.match(r.body.invalid[1].reason, /session_id/);
-    assert.ok(existsSync(join(home.dir, 'spool', 'rejected.ndjson')));
+    // The uploader keeps those lines aside, from the answer: nothing of another machine's is written here.
+    assert.equal(existsSync(join(home.dir, 'spool', 'rejected.ndjson')), false);
 
     await s.close();
     home.cleanup();

@@ -39,7 +39,7 @@ async function uploads(url: string, n: number): Promise<void> {
   }
 }
 
-const REJECTED = 'hook spool lines could not be replayed; kept in spool/rejected.ndjson';
+const REJECTED = 'hook spool lines could not be replayed; the uploader keeps them aside';
 
 async function server(dir: string, args: string[]): Promise<ServerProcess> {
   const s = await startServerProcess(dir, args);

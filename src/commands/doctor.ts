@@ -9,7 +9,7 @@ import { openDatabase } from '../db/database.js';
 import { HOOK_EVENTS, hookStatus, parseSettings, SCRIPT_NAME } from '../install/claude-settings.js';
 import { notifyStatus } from '../install/codex-config.js';
 import { InstallError, readSettingsText } from '../install/settings-file.js';
-import { BATCH_FILE } from '../actors/hook-spool.js';
+import { BATCH_FILE } from '../actors/spool-files.js';
 import { snakeCase } from '../actors/hook-events.js';
 import { clientUrl, defaultHome, HOOK_SCRIPT_PATH } from './common.js';
 

@@ -1,6 +1,8 @@
-// POST /api/hooks/spool: a hook spool uploaded by the hook script once token-api answers
-// again (NDJSON, one spooled event a line). Replayed in order, each event once; answers
-// after commit with what was replayed, skipped as already seen, and refused (by line).
+// POST /api/hooks/spool: a piece of a hook spool uploaded by the hook script once token-api
+// answers again (NDJSON, one spooled event a line, at most hook_spool_max_bytes a piece; a
+// spool of any size comes in several). Replayed in the order the hooks ran, each event once;
+// answers after commit with what was replayed, skipped as already seen, and refused (by line,
+// with the reason: the uploader keeps those lines aside). 400 when no line can be replayed.
 import Router from '@koa/router';
 import getRawBody from 'raw-body';
 import type { AppDeps } from '../deps.js';
@@ -22,7 +24,7 @@ export function hookSpoolRouter(deps: AppDeps): Router {
       throw new HttpError(e.status && e.status < 500 ? e.status : 400, 'bad_request', `could not read the body: ${(err as Error).message}`);
     }
     const lines = text.split('\n').filter((l) => l.trim() !== '').length;
-    const report = await deps.spool.replayText(text, isLoopback(ctx), 'upload', { refuseIfAllInvalid: true });
+    const report = await deps.spool.upload(text, isLoopback(ctx));
     if (lines > 0 && report.invalid.length === lines) {
       const fields: Record<string, string> = {};
       for (const i of report.invalid.slice(0, 20)) fields[`line ${i.line}`] = i.reason;
