@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { hookEnv, runHookScript } from './support/hook-script.js';
 import { runCli } from './support/process.js';
 import { hookPayload, startTestServer, tempHome } from './support/system.js';
 
@@ -47,6 +48,33 @@ describe('token-api hooks doctor', () => {
     assert.match(down.stdout, /→ start it with `token-api serve`/);
     assert.match(down.stdout, /^\[FAIL\] .*none\.json does not exist: no hooks\n\s+→ run `token-api hooks install`/m);
     assert.match(down.stdout, /problem\(s\) to fix\.$/m);
+  });
+});
+
+describe('token-api hooks doctor: events the hook script could not keep', () => {
+  const home = tempHome('token-api-doctor-lost-');
+  const serverHome = tempHome('token-api-doctor-server-');
+  after(() => {
+    home.cleanup();
+    serverHome.cleanup();
+  });
+
+  it('reports a spool that cannot be written and the events lost because of it', async () => {
+    const s = await startTestServer(serverHome.dir, { codex: { enabled: false } });
+    try {
+      // A file where the spool directory should be, and token-api down when a hook ran.
+      writeFileSync(join(home.dir, 'spool'), 'not a directory');
+      const hook = await runHookScript(['Stop'], JSON.stringify(hookPayload('doc-lost', 'Stop')), hookEnv('http://127.0.0.1:1', home.dir));
+      assert.equal(hook.code, 0);
+      const r = await runCli(['hooks', 'doctor', '--settings', join(home.dir, 'none.json'), '--home', home.dir], { TOKEN_API_URL: s.url });
+      assert.equal(r.code, 1);
+      assert.match(r.stdout, /^\[FAIL\] the hook script cannot keep events in its spool \(.*spool: .+\): while token-api does not answer, events are lost$/m);
+      assert.match(r.stdout, /→ make .*spool a directory this user can write/);
+      assert.match(r.stdout, /^\[FAIL\] 1 hook event\(s\) were lost: token-api did not take them and the spool could not keep them/m);
+      assert.match(r.stdout, /Stop could not keep the event \(cannot connect to .*\); it is lost/);
+    } finally {
+      await s.close();
+    }
   });
 });
 

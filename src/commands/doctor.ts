@@ -65,6 +65,14 @@ async function scriptCheck(config: Config, url: string): Promise<Check> {
   const r = await runScriptCheck(env);
   const kv = Object.fromEntries(r.out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
   if (r.code !== 0) return { level: 'fail', title: `the hook script did not run (${r.error ?? `exit ${r.code}`})`, fix: `check that /bin/sh exists and ${HOOK_SCRIPT_PATH} is readable` };
+  const spoolProblem = kv.spool_writable?.startsWith('no') ? kv.spool_writable.replace(/^no:?\s*/, '') : null;
+  if (spoolProblem !== null) {
+    return {
+      level: 'fail',
+      title: `the hook script cannot keep events in its spool (${config.spoolDir}: ${spoolProblem || 'not writable'}): while token-api does not answer, events are lost`,
+      fix: `make ${config.spoolDir} a directory this user can write (is a file in its place, the disk full, the file system read-only?)`,
+    };
+  }
   if (kv.curl === 'missing') return { level: 'fail', title: 'the hook script runs, but curl is missing: every event is spooled', fix: 'install curl (apt install curl, brew install curl)' };
   if (kv.health !== '200') {
     return { level: 'warn', title: `the hook script runs, but reached token-api with HTTP ${kv.health || 'nothing'}`, fix: 'see the first check; a proxy in http_proxy is bypassed, so the address itself must be reachable' };
@@ -126,6 +134,7 @@ async function eventsCheck(config: Config, now: number): Promise<Check> {
 function spoolCheck(config: Config): Check {
   const dir = config.spoolDir;
   if (!existsSync(dir)) return { level: 'ok', title: 'the spool is empty' };
+  if (!statSync(dir).isDirectory()) return { level: 'fail', title: `${dir} is a file, where the hook script keeps its spool`, fix: `move it away: the hook script creates the spool directory there` };
   let lines = 0;
   let bytes = 0;
   for (const name of readdirSync(dir)) {
@@ -158,7 +167,18 @@ function hookLogCheck(config: Config, now: number): Check {
   const file = config.hookLogFile;
   if (!existsSync(file)) return { level: 'ok', title: 'the hook log has no errors' };
   const st = statSync(file);
-  const tail = readFileSync(file, 'utf8').split('\n').filter(Boolean).slice(-5);
+  const all = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  const tail = all.slice(-5);
+  // Events the script could not send nor keep: said in the log whenever it happens.
+  const lost = all.filter((l) => l.includes('; it is lost'));
+  if (lost.length > 0) {
+    return {
+      level: 'fail',
+      title: `${lost.length} hook event(s) were lost: token-api did not take them and the spool could not keep them (${file}); the last:`,
+      lines: lost.slice(-3),
+      fix: `make ${config.spoolDir} writable (each line says why it was not), and keep token-api running`,
+    };
+  }
   if (now - st.mtimeMs > 24 * 3600_000) return { level: 'ok', title: `no hook errors in the last day (log: ${file})` };
   return { level: 'warn', title: `the hook script logged errors recently (${file}); the last ones:`, lines: tail, fix: 'each line says what failed; "cannot connect" means token-api was down (the event was spooled)' };
 }
