@@ -1,7 +1,9 @@
 // Event ids the hook script gives its events, so that a spooled event replayed after an
 // outage is applied once. An id is claimed in memory when its event is handled, its row is
 // committed with the event's effect (then it is confirmed), and a replay asks memory first,
-// then SQLite. An id still committing is not yet known: whoever replays it waits for it.
+// then SQLite. An id still committing is not yet known: whoever replays it waits for it. The
+// newest ids are loaded at start, so that a live repeat of one from before a restart is known
+// too (live calls do not wait for SQLite).
 import type { Database } from '../db/database.js';
 import type { WriteOp } from '../db/writer.js';
 
@@ -21,6 +23,8 @@ export interface HookEventIds {
   known(ids: readonly string[]): Promise<Set<string>>;
   /** A statement that forgets ids recorded before `before` (epoch ms). */
   pruneOp(before: number): WriteOp;
+  /** Start-up: the newest committed ids, into memory. */
+  load(): Promise<void>;
 }
 
 export function createHookEventIds(deps: { db: Database; capacity?: number }): HookEventIds {
@@ -67,6 +71,10 @@ export function createHookEventIds(deps: { db: Database; capacity?: number }): H
     },
     pruneOp(before) {
       return { kind: 'sql', sql: 'DELETE FROM hook_event_ids WHERE received_at < ?', params: [new Date(before).toISOString()] };
+    },
+    async load() {
+      const rows = await deps.db.all<{ event_id: string }>('SELECT event_id FROM hook_event_ids ORDER BY received_at DESC LIMIT ?', [capacity]);
+      for (let i = rows.length - 1; i >= 0; i--) recent.add(rows[i]!.event_id);
     },
   };
 }

@@ -110,6 +110,7 @@ export function sshSourceIp(sshClient: string | undefined): string | null {
 export async function createInstances(deps: InstancesDeps) {
   const { hub, kind, clock } = deps;
   const eventIds = deps.eventIds ?? createHookEventIds({ db: deps.db });
+  await eventIds.load();
   /** Every session id ever linked to an instance, stopped ones included. */
   const sessions = new Map<string, string>();
   for (const r of await deps.db.all<{ session_id: string; instance_id: string }>('SELECT session_id, instance_id FROM instance_sessions')) {
@@ -385,6 +386,10 @@ export async function createInstances(deps: InstancesDeps) {
       const existing = liveOne();
       if (existing) return existing;
       const previous = await deps.db.get<{ session_id: string }>('SELECT session_id FROM claude_instances WHERE id = ?', [id]);
+      // A stopped instance comes back for one of its own sessions, not for another's.
+      if (previous && asked !== undefined && asked !== previous.session_id && sessions.get(asked) !== id) {
+        throw new ConflictError(`instance ${id} belongs to session ${previous.session_id}`, 'instance_id');
+      }
       const sessionId = asked ?? previous?.session_id ?? randomUUID();
       const owner = sessions.get(sessionId);
       if (owner && owner !== id) throw new ConflictError(`session ${sessionId} belongs to instance ${owner}`, 'session_id');
