@@ -1,8 +1,9 @@
 // Core benchmarks: POST /api/hooks (every event committed before its answer) against a bare
-// node:http server in the same run, restoring 1,000 instance actors, and memory with 1,000
-// live instances. Load comes from a separate process (bench/load.ts).
+// node:http server in the same run, with token-api's peak memory under that load, restoring
+// 1,000 instance actors, and memory with 1,000 live instances. Load comes from a separate
+// process (bench/load.ts).
 import type { BenchOptions, BenchResult } from './types.js';
-import { atRate, load, median, round, rssMb, startBare, startTokenApi, tempHome, type LoadResult, type RateResult } from './support.js';
+import { atRate, load, median, peakRssMb, round, rssMb, startBare, startTokenApi, tempHome, type LoadResult, type RateResult } from './support.js';
 
 function hookBodies(sessions: number): string[] {
   const bodies: string[] = [];
@@ -35,6 +36,8 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       hookRuns.push(await load({ url: hooksUrl, method: 'POST', connections: 50, durationS: duration, bodies }));
       opts.log(`  hooks throughput run ${r + 1}: ${round(hookRuns[r]!.rps, 0)}/s vs bare ${round(bareRuns[r]!.rps, 0)}/s`);
     }
+    // The server's highest resident set so far: its start, the warm-up and these runs.
+    const peakMb = peakRssMb(server.pid);
     const ratios = hookRuns.map((h, i) => h.rps / bareRuns[i]!.rps);
     const ratio = median(ratios);
     const failures = hookRuns.reduce((n, h) => n + h.non2xx + h.errors, 0);
@@ -48,6 +51,14 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       verdict: ratio >= 0.45 && failures === 0 ? 'pass' : 'fail',
       notes: `ratio ${round(ratio)} (bare ${round(median(bareRuns.map((b) => b.rps)), 0)}/s); non-2xx/errors ${failures}; sqlite synchronous=NORMAL (WAL)`,
       runs: hookRuns.map((h, i) => ({ hooks: h, bare: bareRuns[i] })),
+    });
+    results.push({
+      metric: `peak RSS, 50 connections posting hook events for ${duration} s`,
+      throughput: round(peakMb, 1),
+      unit: 'MB',
+      target: '< 140 MB',
+      verdict: peakMb < 140 ? 'pass' : 'fail',
+      notes: `at ${round(median(hookRuns.map((h) => h.rps)), 0)} events/s, ${opts.repeats} run(s) of ${duration} s (VmHWM of the server process)`,
     });
 
     const steadyBare: RateResult[] = [];

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVER_NODE_FLAGS } from '../src/service/heap.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -67,9 +68,9 @@ export function tempHome(config: Record<string, unknown> = {}): { dir: string; c
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** The compiled server (`dist/`), as `npm start` runs it, on a free port. */
+/** The compiled server (`dist/`), as `npm start` runs it (with its node flags), on a free port. */
 export async function startTokenApi(home: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Proc> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/token-api.js'), 'serve', '--home', home, '--port', '0', '--log-level', 'warn', ...args], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, join(ROOT, 'bin/token-api.js'), 'serve', '--home', home, '--port', '0', '--log-level', 'warn', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
@@ -146,6 +147,12 @@ export function atRate(args: { url: string; rate: number; durationMs: number; me
 
 export function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** The highest resident set size a running process has had so far (VmHWM), in MB. */
+export function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
 

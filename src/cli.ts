@@ -126,6 +126,7 @@ at once (130 or 143); acknowledged changes are already in the database.`,
       try {
         // Loaded here, not at the top: the other commands do without the server's modules.
         const { startServer } = await import('./server.js');
+        (await import('./service/heap.js')).limitHeapGrowth();
         server = await startServer(config, { logToStderr: !values['log-file-only'], inspect: inspector?.inspect });
       } catch (err) {
         await inspector?.close();

@@ -8,9 +8,11 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { SERVER_NODE_FLAGS } from '../src/service/heap.js';
+import { serviceSpec } from '../src/service/manager.js';
 import { launchdPlist, psLiteral, systemdUnit, windowsArg, windowsTask, type ServiceSpec } from '../src/service/units.js';
 import { runCli, startServerProcess } from './support/process.js';
-import { tempHome } from './support/system.js';
+import { tempHome, testConfig } from './support/system.js';
 
 const cleanups: Array<() => unknown> = [];
 after(async () => {
@@ -63,6 +65,18 @@ describe('service definitions', () => {
     assert.match(unit, /^TimeoutStopSec=50$/m);
     assert.match(unit, /^WantedBy=default.target$/m);
     assert.match(unit, /^Environment="PATH=\/usr\/local\/bin:\/usr\/bin:\/bin"$/m);
+  });
+
+  it('the service runs Node with the server\'s memory flags, as `npm start` does', () => {
+    const home = dir();
+    const s = serviceSpec({ config: testConfig(home), entry: '/opt/token-api/bin/token-api.js' });
+    assert.deepEqual(s.nodeFlags, SERVER_NODE_FLAGS);
+    const exec = /^ExecStart=(.*)$/m.exec(systemdUnit(s))![1]!;
+    assert.ok(exec.startsWith(`${process.execPath} ${SERVER_NODE_FLAGS.join(' ')} /opt/token-api/bin/token-api.js serve `), exec);
+    assert.ok(launchdPlist(s).includes(`<string>${SERVER_NODE_FLAGS[0]}</string>\n    <string>/opt/token-api/bin/token-api.js</string>`));
+    assert.match(windowsTask(s).install[0]!, new RegExp(`-Argument '${SERVER_NODE_FLAGS.join(' ')} /opt/token-api/bin/token-api.js serve`));
+    const start = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start;
+    assert.equal(start, `node ${SERVER_NODE_FLAGS.join(' ')} bin/token-api.js serve`);
   });
 
   it('the launchd agent reads back, value for value, through a real plist parser', { skip: !has('python3', ['-c', 'import plistlib']) && 'python3 with plistlib is not here' }, () => {

@@ -81,7 +81,7 @@ export function sqlLiteral(v: SqlValue | undefined): string {
   if (typeof v === 'bigint') return v.toString();
   if (Buffer.isBuffer(v)) return `X'${v.toString('hex')}'`;
   if (v.includes('\0')) return `CAST(X'${Buffer.from(v, 'utf8').toString('hex')}' AS TEXT)`;
-  return `'${v.replaceAll("'", "''")}'`;
+  return `'${v.includes("'") ? v.replaceAll("'", "''") : v}'`;
 }
 
 /** Replaces each `?` of a statement with its parameter (our own statements have no `?` in literals). */
@@ -103,8 +103,12 @@ function expand(ops: readonly WriteOp[], out: WriteOp[]): WriteOp[] {
   return out;
 }
 
-/** Turns a batch's ops into as few statements as possible, preserving first-seen group order. */
-export function planStatements(input: readonly WriteOp[]): string[] {
+/**
+ * Turns a batch's ops into as few statements as possible, preserving first-seen group order.
+ * Each statement is handed to `emit` as a list of parts (joined once by the caller: the text of
+ * a batch, snapshots included, is copied once rather than at every level of joining).
+ */
+function eachStatement(input: readonly WriteOp[], emit: (parts: string[]) => void): void {
   const ops = expand(input, []);
   const groups = new Map<string, Group>();
   const raw: string[] = [];
@@ -146,14 +150,40 @@ export function planStatements(input: readonly WriteOp[]): string[] {
     } else g.rows.push(op.row);
   }
 
-  const out: string[] = [];
   for (const g of groups.values()) {
     for (let i = 0; i < g.rows.length; i += MAX_ROWS) {
-      const tuples = g.rows.slice(i, i + MAX_ROWS).map((row) => `(${g.columns.map((c) => sqlLiteral(row[c])).join(', ')})`);
-      out.push(g.head + tuples.join(', ') + g.tail);
+      const parts: string[] = [g.head];
+      const end = Math.min(g.rows.length, i + MAX_ROWS);
+      for (let r = i; r < end; r++) {
+        const row = g.rows[r]!;
+        parts.push(r === i ? '(' : ', (');
+        g.columns.forEach((c, n) => parts.push(n === 0 ? sqlLiteral(row[c]) : `, ${sqlLiteral(row[c])}`));
+        parts.push(')');
+      }
+      parts.push(g.tail);
+      emit(parts);
     }
   }
-  return out.concat(raw);
+  for (const sql of raw) emit([sql]);
+}
+
+/** The statements of a batch, each as one string. */
+export function planStatements(input: readonly WriteOp[]): string[] {
+  const out: string[] = [];
+  eachStatement(input, (parts) => out.push(parts.join('')));
+  return out;
+}
+
+/** A batch as one transaction script, or null when it writes nothing. */
+export function planScript(input: readonly WriteOp[]): string | null {
+  const all: string[] = ['BEGIN IMMEDIATE;\n'];
+  eachStatement(input, (parts) => {
+    for (const p of parts) all.push(p);
+    all.push(';\n');
+  });
+  if (all.length === 1) return null;
+  all.push('COMMIT;');
+  return all.join('');
 }
 
 export function createWriter(db: Database): Writer {
@@ -163,11 +193,11 @@ export function createWriter(db: Database): Writer {
   const stats: WriterStats = { transactions: 0, rows: 0, failures: 0, largestBatch: 0, lastError: null, healthy: true };
 
   async function commit(batch: Batch): Promise<void> {
-    const statements = planStatements(batch.ops);
-    if (statements.length === 0) return;
+    const script = planScript(batch.ops);
+    if (script === null) return;
     try {
       // One trip: the script stops at the first failing statement, leaving the transaction open.
-      await db.exec(`BEGIN IMMEDIATE;\n${statements.join(';\n')};\nCOMMIT;`);
+      await db.exec(script);
     } catch (err) {
       await db.exec('ROLLBACK').catch(() => undefined);
       throw err;

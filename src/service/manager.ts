@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { VERSION } from '../version.js';
+import { SERVER_NODE_FLAGS } from './heap.js';
 import { LAUNCHD_LABEL, SYSTEMD_UNIT, launchdPlist, systemdUnit, windowsTask, type Platform, type ServiceSpec } from './units.js';
 
 /** Environment variables that change what the server does, carried into the service when set. */
@@ -46,6 +47,7 @@ export function serviceSpec({ config, entry, node = process.execPath, env = proc
   }
   return {
     node,
+    nodeFlags: SERVER_NODE_FLAGS,
     entry,
     args,
     env: carried,

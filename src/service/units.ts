@@ -12,6 +12,8 @@ export type Platform = 'linux' | 'macos' | 'windows';
 export interface ServiceSpec {
   /** The Node that runs token-api (process.execPath). */
   node: string;
+  /** Node's own options, before the entry point (src/service/heap.ts). */
+  nodeFlags?: readonly string[];
   /** token-api's entry point (bin/token-api.js). */
   entry: string;
   /** Arguments after the entry point: serve --log-file-only --home ... */
@@ -54,7 +56,7 @@ function systemdEnv(name: string, value: string): string {
 }
 
 export function systemdUnit(spec: ServiceSpec): string {
-  const exec = [spec.node, spec.entry, ...spec.args].map(systemdWord).join(' ');
+  const exec = [spec.node, ...(spec.nodeFlags ?? []), spec.entry, ...spec.args].map(systemdWord).join(' ');
   const env = Object.entries(spec.env).map(([k, v]) => systemdEnv(k, v));
   return [
     `# Written by \`token-api service install\` (token-api ${spec.version}); \`token-api service uninstall\` removes it.`,
@@ -86,7 +88,7 @@ function xml(text: string): string {
 }
 
 export function launchdPlist(spec: ServiceSpec): string {
-  const args = [spec.node, spec.entry, ...spec.args].map((a) => `    <string>${xml(a)}</string>`);
+  const args = [spec.node, ...(spec.nodeFlags ?? []), spec.entry, ...spec.args].map((a) => `    <string>${xml(a)}</string>`);
   const env = Object.entries(spec.env).flatMap(([k, v]) => [`    <key>${xml(k)}</key>`, `    <string>${xml(v)}</string>`]);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -155,7 +157,7 @@ export interface WindowsCommands {
 }
 
 export function windowsTask(spec: ServiceSpec): WindowsCommands {
-  const argument = [spec.entry, ...spec.args].map(windowsArg).join(' ');
+  const argument = [...(spec.nodeFlags ?? []), spec.entry, ...spec.args].map(windowsArg).join(' ');
   const task = psLiteral(WINDOWS_TASK);
   return {
     install: [
