@@ -94,12 +94,6 @@ log_line() {
   { printf '%s %s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${event:-?}" "$*" >>"$log"; } 2>/dev/null
 }
 
-# An event that could not be kept anywhere: said in the log, or on stderr when the log cannot be written either.
-lost() {
-  log_line "could not keep the event ($*); it is lost" ||
-    printf 'token-api hook: could not keep the %s event (%s) nor write %s; it is lost\n' "${event:-?}" "$*" "$log" >&2
-}
-
 # Percent-encodes $1 into $enc (builtins only for the characters SSH_CLIENT and tab names use most).
 enc() {
   s=$1
@@ -116,6 +110,109 @@ enc() {
       *) enc=$enc$(printf '%%%02X' "'$c") ;;
     esac
   done
+}
+
+body=$(cat)
+if [ -z "$body" ]; then
+  log_line "no JSON on stdin; nothing sent"
+  exit 0
+fi
+
+# The agent's pid: the parent, or the parent's parent when a shell ran us (sh -c '...').
+agent_pid=${TOKEN_API_AGENT_PID:-$PPID}
+if [ -z "${TOKEN_API_AGENT_PID:-}" ] && [ -r "/proc/$agent_pid/comm" ]; then
+  read -r comm <"/proc/$agent_pid/comm"
+  case $comm in
+    sh | dash | bash | zsh | ash | ksh | mksh | busybox)
+      read -r stat <"/proc/$agent_pid/stat"
+      stat=${stat##*) }
+      # shellcheck disable=SC2086
+      set -- $stat
+      [ -n "${2:-}" ] && [ "$2" -gt 1 ] 2>/dev/null && agent_pid=$2
+      ;;
+  esac
+fi
+
+# An id for this event, so that a replay of it is recognised.
+if [ -r /proc/sys/kernel/random/uuid ]; then
+  read -r event_id </proc/sys/kernel/random/uuid
+else
+  event_id="e$$-$(date +%s)-$agent_pid"
+fi
+
+q="event_id=$event_id&pid=$agent_pid"
+ssh=${SSH_CLIENT:-${SSH_CONNECTION:-}}
+if [ -n "$ssh" ]; then
+  enc "$ssh"
+  q="$q&ssh_client=$enc"
+fi
+# The tab name and tty cost a process or two: only when a session starts or a prompt is sent.
+case $event in
+  SessionStart | UserPromptSubmit)
+    tab=${TOKEN_API_TAB:-}
+    if [ -z "$tab" ] && [ -n "${TMUX:-}" ] && [ -n "${TMUX_PANE:-}" ]; then
+      tab=$(tmux display-message -p -t "$TMUX_PANE" '#W' 2>/dev/null)
+    fi
+    [ -z "$tab" ] && tab=${WT_SESSION:-}
+    if [ -n "$tab" ]; then
+      enc "$tab"
+      q="$q&tab_name=$enc"
+    fi
+    if [ -e "/proc/$agent_pid/fd/0" ]; then
+      tty=$(readlink "/proc/$agent_pid/fd/0" 2>/dev/null)
+    else
+      tty=$(ps -o tty= -p "$agent_pid" 2>/dev/null)
+      tty=${tty%% *}
+    fi
+    case $tty in
+      /dev/tty* | /dev/pts/*) ;;
+      tty* | pts/*) tty=/dev/$tty ;;
+      *) tty= ;;
+    esac
+    if [ -n "$tty" ]; then
+      enc "$tty"
+      q="$q&tty=$enc"
+    fi
+    ;;
+esac
+
+# curl's options, shared by every call (-q first: a ~/.curlrc must not change them).
+set -- -q -s --noproxy '*' --connect-timeout "$connect_time"
+if [ -n "${TOKEN_API_TOKEN:-}" ]; then
+  set -- "$@" -H "Authorization: Bearer $TOKEN_API_TOKEN"
+fi
+
+pending=
+if [ -s "$spool" ]; then
+  pending=1
+else
+  for f in "$spool_dir"/batch-*.ndjson; do
+    [ -e "$f" ] && pending=1
+    break
+  done
+fi
+
+# The usual case, kept to one process (curl) after the shell: no command substitution here.
+# An error answer (--fail) is spooled too: a replay that fails again is kept aside, with why.
+post() {
+  curl "$@" --fail --max-time "$post_time" -o /dev/null -H 'Content-Type: application/json' --data-binary @- "$url/api/hooks?$q&reply=none" 2>/dev/null <<EOF
+$body
+EOF
+}
+
+if [ -z "$pending" ]; then
+  post "$@"
+  rc=$?
+  [ "$rc" -eq 0 ] && exit 0
+fi
+
+# Below: only when the event could not be delivered at once, or events wait in the spool. (The
+# shell reads a function when it reaches it: the usual case above never pays for these.)
+
+# An event that could not be kept anywhere: said in the log, or on stderr when the log cannot be written either.
+lost() {
+  log_line "could not keep the event ($*); it is lost" ||
+    printf 'token-api hook: could not keep the %s event (%s) nor write %s; it is lost\n' "${event:-?}" "$*" "$log" >&2
 }
 
 # Epoch milliseconds -> $now (where date cannot print milliseconds, the second's start).
@@ -374,98 +471,7 @@ why() {
   esac
 }
 
-body=$(cat)
-if [ -z "$body" ]; then
-  log_line "no JSON on stdin; nothing sent"
-  exit 0
-fi
-
-# The agent's pid: the parent, or the parent's parent when a shell ran us (sh -c '...').
-agent_pid=${TOKEN_API_AGENT_PID:-$PPID}
-if [ -z "${TOKEN_API_AGENT_PID:-}" ] && [ -r "/proc/$agent_pid/comm" ]; then
-  read -r comm <"/proc/$agent_pid/comm"
-  case $comm in
-    sh | dash | bash | zsh | ash | ksh | mksh | busybox)
-      read -r stat <"/proc/$agent_pid/stat"
-      stat=${stat##*) }
-      # shellcheck disable=SC2086
-      set -- $stat
-      [ -n "${2:-}" ] && [ "$2" -gt 1 ] 2>/dev/null && agent_pid=$2
-      ;;
-  esac
-fi
-
-# An id for this event, so that a replay of it is recognised.
-if [ -r /proc/sys/kernel/random/uuid ]; then
-  read -r event_id </proc/sys/kernel/random/uuid
-else
-  event_id="e$$-$(date +%s)-$agent_pid"
-fi
-
-q="event_id=$event_id&pid=$agent_pid"
-ssh=${SSH_CLIENT:-${SSH_CONNECTION:-}}
-if [ -n "$ssh" ]; then
-  enc "$ssh"
-  q="$q&ssh_client=$enc"
-fi
-# The tab name and tty cost a process or two: only when a session starts or a prompt is sent.
-case $event in
-  SessionStart | UserPromptSubmit)
-    tab=${TOKEN_API_TAB:-}
-    if [ -z "$tab" ] && [ -n "${TMUX:-}" ] && [ -n "${TMUX_PANE:-}" ]; then
-      tab=$(tmux display-message -p -t "$TMUX_PANE" '#W' 2>/dev/null)
-    fi
-    [ -z "$tab" ] && tab=${WT_SESSION:-}
-    if [ -n "$tab" ]; then
-      enc "$tab"
-      q="$q&tab_name=$enc"
-    fi
-    if [ -e "/proc/$agent_pid/fd/0" ]; then
-      tty=$(readlink "/proc/$agent_pid/fd/0" 2>/dev/null)
-    else
-      tty=$(ps -o tty= -p "$agent_pid" 2>/dev/null)
-      tty=${tty%% *}
-    fi
-    case $tty in
-      /dev/tty* | /dev/pts/*) ;;
-      tty* | pts/*) tty=/dev/$tty ;;
-      *) tty= ;;
-    esac
-    if [ -n "$tty" ]; then
-      enc "$tty"
-      q="$q&tty=$enc"
-    fi
-    ;;
-esac
-
-# curl's options, shared by every call (-q first: a ~/.curlrc must not change them).
-set -- -q -s --noproxy '*' --connect-timeout "$connect_time"
-if [ -n "${TOKEN_API_TOKEN:-}" ]; then
-  set -- "$@" -H "Authorization: Bearer $TOKEN_API_TOKEN"
-fi
-
-pending=
-if [ -s "$spool" ]; then
-  pending=1
-else
-  for f in "$spool_dir"/batch-*.ndjson; do
-    [ -e "$f" ] && pending=1
-    break
-  done
-fi
-
-# The usual case, kept to one process (curl) after the shell: no command substitution here.
-# An error answer (--fail) is spooled too: a replay that fails again is kept aside, with why.
-post() {
-  curl "$@" --fail --max-time "$post_time" -o /dev/null -H 'Content-Type: application/json' --data-binary @- "$url/api/hooks?$q&reply=none" 2>/dev/null <<EOF
-$body
-EOF
-}
-
 if [ -z "$pending" ]; then
-  post "$@"
-  rc=$?
-  [ "$rc" -eq 0 ] && exit 0
   spent=$((budget - reserve))
   if spool_event "$(why "$rc")"; then
     # token-api took the connection but did not answer: hooks leave it alone for 5 s.
