@@ -19,6 +19,8 @@ import { BATCH_FILE, releaseLock, rotateSpool, spoolPaths, takeLock } from './sp
 
 /** How long accepted event ids are kept (a spooled event older than this is not expected). */
 export const EVENT_ID_RETENTION_MS = 30 * 24 * 3600_000;
+/** A drain reads batches (in name order) up to about this much text at a time. */
+const DRAIN_CHUNK_BYTES = 16 * 1024 * 1024;
 
 const spoolLineSchema = z.object({
   event_id: z.string().regex(EVENT_ID_PATTERN, 'an event id'),
@@ -214,27 +216,31 @@ export function createHookSpool(deps: HookSpoolDeps) {
     // A hook script uploading this spool holds the replay lock: it goes on, this waits for next time.
     if (!takeLock(paths.uploadLock, wallNow())) return { ...report, busy: true };
     try {
-      // Read together and replayed as one, in the order the hooks ran (sequence numbers),
-      // whatever the names say; deleted once committed.
-      const read: { source: string; text: string; file: string }[] = [];
-      for (const name of batches) {
-        const file = join(paths.dir, name);
-        try {
-          read.push({ source: name, text: readFileSync(file, 'utf8'), file });
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // ENOENT: uploaded meanwhile
+      // Replayed together, a few megabytes at a time, in the order the hooks ran (sequence
+      // numbers) whatever the names say; each part deleted once committed.
+      for (let i = 0; i < batches.length; ) {
+        const read: { source: string; text: string; file: string }[] = [];
+        for (let bytes = 0; i < batches.length && (read.length === 0 || bytes < DRAIN_CHUNK_BYTES); i++) {
+          const file = join(paths.dir, batches[i]!);
+          try {
+            const text = readFileSync(file, 'utf8');
+            read.push({ source: batches[i]!, text, file });
+            bytes += text.length;
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // ENOENT: uploaded meanwhile
+          }
         }
-      }
-      const r = await replayNow(read, true, { keepRejected: true });
-      report.replayed = r.replayed;
-      report.duplicates = r.duplicates;
-      report.invalid = r.invalid;
-      report.batches = read.length;
-      for (const { file } of read) {
-        try {
-          unlinkSync(file);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        const r = await replayNow(read, true, { keepRejected: true });
+        report.replayed += r.replayed;
+        report.duplicates += r.duplicates;
+        report.invalid.push(...r.invalid);
+        report.batches += read.length;
+        for (const { file } of read) {
+          try {
+            unlinkSync(file);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+          }
         }
       }
     } finally {
@@ -251,18 +257,27 @@ export function createHookSpool(deps: HookSpoolDeps) {
     return draining;
   }
 
+  /** The periodic look; a failure is logged when it first happens (or changes), not every few seconds. */
+  let lastFailure: string | null = null;
   function scheduleDrain(): void {
     if (stopped || !deps.drainIntervalMs) return;
     drainTimer = deps.clock.setTimeout(() => {
       drain()
-        .catch((err: unknown) => deps.logger.error({ err, dir: paths.dir }, 'hook spool replay failed; tried again later'))
+        .then(
+          () => {
+            lastFailure = null;
+          },
+          (err: unknown) => {
+            const message = String((err as Error)?.message ?? err);
+            if (message !== lastFailure) deps.logger.error({ err, dir: paths.dir }, 'hook spool replay failed; tried again every few seconds');
+            lastFailure = message;
+          },
+        )
         .finally(scheduleDrain);
     }, deps.drainIntervalMs);
   }
 
   return {
-    paths,
-
     /** Replays an upload of the hook script (one piece of a spool); nothing is written when no line is usable. */
     upload(text: string, pidLocal: boolean): Promise<ReplayReport> {
       return serial(() => replayNow([{ source: 'upload', text }], pidLocal, { refuseIfAllInvalid: true }));

@@ -3,11 +3,11 @@
 // number they hold (`batch-s<20 digits>.ndjson`, so names sort in the order the hooks ran),
 // and the two locks (directories holding their owner's pid): `hooks.lock` for appending and
 // renaming, `upload.lock` for replaying batches, one replayer at a time.
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A lock older than this was left by a process that died holding it (when its pid cannot tell). */
-export const STALE_LOCK_MS = 60_000;
+const STALE_LOCK_MS = 60_000;
 
 export function spoolPaths(dir: string) {
   return {
@@ -77,7 +77,7 @@ export function releaseLock(lock: string): void {
 }
 
 /** The last sequence number the spool handed out (the counter file), or null when it cannot be read. */
-export function lastSeq(paths: SpoolPaths): number | null {
+function lastSeq(paths: SpoolPaths): number | null {
   try {
     const text = readFileSync(paths.seq, 'utf8').trim();
     return /^[1-9][0-9]{0,18}$/.test(text) ? Number(text) : null;
@@ -87,7 +87,7 @@ export function lastSeq(paths: SpoolPaths): number | null {
 }
 
 /** `batch-s<seq, 20 digits>.ndjson`. */
-export function batchName(seq: number): string {
+function batchName(seq: number): string {
   return `batch-s${String(seq).padStart(20, '0')}.ndjson`;
 }
 
