@@ -228,6 +228,7 @@ take_lock() {
   waited=0
   aged=
   absent=0
+  broken=0
   while :; do
     if mkdir "$1" 2>/dev/null; then
       { echo $$ >"$1/pid"; } 2>/dev/null
@@ -244,11 +245,12 @@ take_lock() {
     # Its owner died holding it (killed): break it at once (if it is still that owner's). One
     # older than a minute, too.
     [ -n "$aged" ] || aged=$(find "$1" -maxdepth 0 -mmin +1 2>/dev/null)-
-    if { [ -n "$holder" ] && ! kill -0 "$holder" 2>/dev/null; } || [ "$aged" != - ]; then
+    if [ "$broken" -lt 3 ] && { { [ -n "$holder" ] && ! kill -0 "$holder" 2>/dev/null; } || [ "$aged" != - ]; }; then
       again=
       { read -r again <"$1/pid"; } 2>/dev/null
       [ "$again" = "$holder" ] && rm -rf "$1" 2>/dev/null
       aged=
+      broken=$((broken + 1))
       continue
     fi
     [ "$waited" -lt "$2" ] || return 1
@@ -349,7 +351,8 @@ split_batch() {
 
 # Keeps lines of batch $1 that token-api refused, each with its reason from the answer $2, in
 # spool/rejected.ndjson (one JSON object a line, as token-api writes it for its own spool). $3:
-# "all" when every line was refused; $4: the reason for lines the answer gives none for.
+# "all" when every line was refused; $4: the reason for lines the answer gives none for. When
+# they cannot be written, the batch stays where it is (its other lines are known by then).
 set_aside() {
   at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   ANSWER=$2 awk -v all="$3" -v fallback="$4" -v at="$at" -v src="${1##*/}" '
@@ -373,7 +376,9 @@ set_aside() {
     }
     (NR in why) || (all == "all" && $0 != "") {
       printf "{\"rejected_at\":\"%s\",\"source\":\"%s\",\"reason\":%s,\"line\":\"%s\"}\n", at, src, ((NR in why) ? why[NR] : "\"" esc(fallback) "\""), esc($0)
-    }' "$1" 2>/dev/null >>"$rejected"
+    }' "$1" 2>/dev/null >>"$rejected" && return 0
+  log_line "could not keep refused spooled events in $rejected; spool batch ${1##*/} stays for later"
+  return 1
 }
 
 # Offers the spool to token-api within what is left of the budget, one replayer at a time
@@ -384,7 +389,8 @@ upload() {
   [ $((budget - spent - reserve)) -ge 150 ] || return 0
   retry=
   { read -r retry <"$retryfile"; } 2>/dev/null
-  case $retry in '' | *[!0-9]*) ;; *) [ "$now" -ge "$retry" ] || return 0 ;; esac
+  # (A wait longer than 5 s means the clock went back since: it is over.)
+  case $retry in '' | *[!0-9]*) ;; *) [ "$now" -ge "$retry" ] || [ $((retry - now)) -gt 5000 ] || return 0 ;; esac
   take_lock "$uplock" 0 || return 0
   if send_batches "$@" && take_lock "$lockdir" 100; then
     rotate
@@ -424,7 +430,7 @@ send_batches() {
     case $code in
       2??)
         case $answer in *'"invalid":[]'*) ;; *)
-          set_aside "$f" "$answer" some "refused by token-api"
+          set_aside "$f" "$answer" some "refused by token-api" || return 1
           log_line "token-api refused some spooled events as malformed; kept in $rejected with the reasons"
           ;;
         esac
@@ -433,7 +439,7 @@ send_batches() {
         ;;
       400)
         case $answer in *'"invalid_spool"'*)
-          set_aside "$f" "$answer" all "refused by token-api"
+          set_aside "$f" "$answer" all "refused by token-api" || return 1
           rm -f "$f"
           log_line "token-api refused every event of spool batch ${f##*/} as malformed; kept in $rejected with the reasons"
           continue
@@ -446,7 +452,7 @@ send_batches() {
           log_line "spool batch ${f##*/} is larger than token-api accepts (hook_spool_max_bytes); cut in two"
           return 1
         fi
-        set_aside "$f" "" all "larger than token-api accepts in one upload (HTTP 413, hook_spool_max_bytes)"
+        set_aside "$f" "" all "larger than token-api accepts in one upload (HTTP 413, hook_spool_max_bytes)" || return 1
         rm -f "$f"
         log_line "a spooled event is larger than token-api accepts (hook_spool_max_bytes); kept in $rejected"
         continue
