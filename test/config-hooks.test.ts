@@ -21,6 +21,8 @@ describe('config: hooks and Codex', () => {
     assert.equal(c.spoolDir, join(home.dir, 'spool'));
     assert.equal(c.hookLogFile, join(home.dir, 'logs', 'hooks.log'));
     assert.equal(c.hookSpoolMaxBytes, 64 * 1024 * 1024);
+    assert.equal(c.hookSpoolDrainMs, 5000);
+    assert.equal(c.websocket.snapshotIntervalMs, 1000);
     assert.deepEqual(c.codex, { enabled: true, home: join(homedir(), '.codex'), idleMs: 5 * 60_000, pollMs: 1000 });
   });
 
@@ -29,11 +31,14 @@ describe('config: hooks and Codex', () => {
     assert.deepEqual(c.codex, { enabled: false, home: join(homedir(), 'elsewhere'), idleMs: 120_000, pollMs: 500 });
     assert.equal(c.hookSpoolMaxBytes, 1024);
     assert.equal(withFile({ codex: { home: '/a' } }, { CODEX_HOME: '/b' }).codex.home, '/b');
+    assert.equal(withFile({ hook_spool_drain_seconds: 0 }).hookSpoolDrainMs, 0);
+    assert.equal(withFile({ websocket: { snapshot_interval_seconds: 0.25 } }).websocket.snapshotIntervalMs, 250);
   });
 
   it('refuses bad values and unknown keys, naming them', () => {
     assert.throws(() => withFile({ codex: { idle_minutes: -1 } }), (e: Error) => e instanceof ConfigError && /codex\.idle_minutes/.test(e.message));
     assert.throws(() => withFile({ codex: { watch: true } }), (e: Error) => e instanceof ConfigError && /codex\.watch: unknown key/.test(e.message));
     assert.throws(() => withFile({ hook_spool_max_bytes: 'big' }), /hook_spool_max_bytes/);
+    assert.throws(() => withFile({ hook_spool_drain_seconds: -1 }), /hook_spool_drain_seconds/);
   });
 });

@@ -23,8 +23,8 @@ after(async () => {
   for (const h of homes) h.cleanup();
 });
 
+/** How many times an event id was recorded (once: its event was applied once). */
 async function hookRows(s: TestServer, eventId: string): Promise<number> {
-  // The event id is in the hook's query, not its payload: count the event rows of the session instead.
   const r = await s.system.deps.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM hook_event_ids WHERE event_id = ?', [eventId]);
   return r!.n;
 }
