@@ -222,6 +222,6 @@ describe('Codex rollout watcher', () => {
     assert.equal(noThread.status, 202);
     const bad = await s.request('POST', '/api/codex/notify', { 'thread-id': 'x' });
     assert.equal(bad.status, 400);
-    assert.equal(bad.body.fields.type, 'Invalid input: expected string, received undefined');
+    assert.equal(bad.body.fields.type, 'is missing; expected text');
   });
 });

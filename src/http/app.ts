@@ -2,7 +2,7 @@
 // router per resource; unknown paths are 404 and unknown methods 405, in the error shape.
 import Koa from 'koa';
 import type { AppDeps } from './deps.js';
-import { errorMiddleware, HttpError } from './errors.js';
+import { errorMiddleware } from './errors.js';
 import { dashboardRouter } from './routes/dashboard.js';
 import { devicesRouter } from './routes/devices.js';
 import { eventsRouter } from './routes/events.js';
@@ -44,13 +44,9 @@ export function createApp(deps: AppDeps): Koa {
     feedRouter(deps),
   ]) {
     app.use(router.routes());
-    app.use(
-      router.allowedMethods({
-        throw: true,
-        methodNotAllowed: () => new HttpError(405, 'method_not_allowed', 'method not allowed on this path'),
-        notImplemented: () => new HttpError(405, 'method_not_allowed', 'method not supported'),
-      }),
-    );
+    // A known path with another method: 405 (or 501 for a method no route uses) with Allow,
+    // put in words by the error middleware.
+    app.use(router.allowedMethods());
   }
   return withFastPaths(app, [gateFastPath(deps), hookFastPath(deps)], deps.logger);
 }

@@ -2,8 +2,9 @@
 // are loose (Claude Code adds fields often and they are kept); everything else is strict.
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { deviceSchema } from '../config.js';
+import { deviceFieldsSchema, deviceIdSchema, deviceSchema } from '../config.js';
 import { exceedsDepth, MAX_PAYLOAD_DEPTH } from './json-depth.js';
+import { WHOLE } from '../validation-words.js';
 
 const text = (max: number) => z.string().max(max, `at most ${max} characters`);
 
@@ -43,7 +44,7 @@ const hookExtras = {
 
 export const hookBodySchema = z
   .looseObject({
-    session_id: z.string().min(1, 'required').max(256),
+    session_id: z.string().min(1, 'a session id (not empty)').max(256),
     hook_event_name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a hook event name such as PreToolUse'),
     transcript_path: text(4096).optional(),
     cwd: text(4096).optional(),
@@ -59,10 +60,10 @@ export const hookBodySchema = z
   })
   .superRefine((b, ctx) => {
     if (TOOL_EVENTS.has(b.hook_event_name) && !b.tool_name) {
-      ctx.addIssue({ code: 'custom', path: ['tool_name'], message: `required for ${b.hook_event_name}` });
+      ctx.addIssue({ code: 'custom', path: ['tool_name'], params: WHOLE, message: `is missing; expected the tool's name, which ${b.hook_event_name} events carry` });
     }
     // Unknown fields are kept as they are: they must stay serialisable.
-    if (exceedsDepth(b)) ctx.addIssue({ code: 'custom', path: [], message: `nests deeper than ${MAX_PAYLOAD_DEPTH} levels` });
+    if (exceedsDepth(b)) ctx.addIssue({ code: 'custom', path: [], params: WHOLE, message: `nests deeper than ${MAX_PAYLOAD_DEPTH} levels; expected at most ${MAX_PAYLOAD_DEPTH}` });
   });
 export type HookBody = z.infer<typeof hookBodySchema>;
 
@@ -99,6 +100,20 @@ export const registerBodySchema = z.strictObject({
   tty: text(200).optional(),
   working_dir: text(4096).nullable().optional(),
   transcript_path: text(4096).nullable().optional(),
+}).superRefine((b, ctx) => {
+  // The origin may be given flat or as an object; what it says must agree with itself.
+  if (b.origin?.type && b.origin_type && b.origin.type !== b.origin_type) {
+    ctx.addIssue({ code: 'custom', path: ['origin_type'], params: WHOLE, message: `is ${b.origin_type}, but origin.type is ${b.origin.type}; give one of them` });
+  }
+  const type = b.origin?.type ?? b.origin_type;
+  if (type === 'local' && b.ssh_client && b.ssh_client.trim() !== '') {
+    ctx.addIssue({
+      code: 'custom',
+      path: [b.origin?.type ? 'origin.type' : 'origin_type'],
+      params: WHOLE,
+      message: 'is local, but ssh_client says the session came over SSH; leave origin_type out or make it ssh',
+    });
+  }
 });
 
 export const idParamsSchema = z.strictObject({ id: idSchema });
@@ -125,6 +140,11 @@ export const eventsQuerySchema = z.strictObject({
 });
 
 export const deviceRegisterSchema = deviceSchema;
+export const deviceParamsSchema = z.strictObject({ id: deviceIdSchema });
+export const devicePatchSchema = deviceFieldsSchema.partial().refine((b) => Object.keys(b).length > 0, {
+  message: `has nothing to change; name at least one of ${Object.keys(deviceFieldsSchema.shape).join(', ')}`,
+  params: WHOLE,
+});
 
 export const dashboardQuerySchema = z.strictObject({
   events: limitSchema(20, 200),

@@ -68,7 +68,7 @@ export function usageRouter(deps: AppDeps): Router {
     ctx.body = { device_id: deviceId, ...report, today: await usage.deviceToday(deviceId, timezone) };
   });
 
-  router.post('/:deviceId', jsonBody(deps.config.usageBodyLimitBytes), async (ctx) => {
+  router.post('/:deviceId', jsonBody(deps.config.usageBodyLimitBytes, 'usage_body_limit_bytes'), async (ctx) => {
     const deviceId = deviceOf(ctx);
     parseOr400(emptyQuerySchema, ctx.query, 'query');
     const body = parseOr400(pushBodySchema, ctx.request.body ?? {}, 'body');
