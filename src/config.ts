@@ -52,6 +52,7 @@ const fileSchema = z
       .strict()
       .optional(),
     instance_expiry_minutes: z.number().positive().max(60 * 24 * 365).optional(),
+    name_reuse_minutes: z.number().min(0).max(60 * 24 * 30).optional(),
     process_check_seconds: z.number().positive().max(3600).optional(),
     hook_body_limit_bytes: z.number().int().positive().optional(),
     body_limit_bytes: z.number().int().positive().optional(),
@@ -110,6 +111,8 @@ export interface Config {
   devices: DeviceConfig[];
   profiles: { voices: string[]; sounds: string[]; colors: string[] };
   instanceExpiryMs: number;
+  /** A stopped instance's display number is not given to another for this long. */
+  nameReuseMs: number;
   processCheckMs: number;
   hookBodyLimitBytes: number;
   bodyLimitBytes: number;
@@ -257,6 +260,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       colors: file.profiles?.colors ?? DEFAULT_COLORS,
     },
     instanceExpiryMs: (file.instance_expiry_minutes ?? 180) * 60_000,
+    nameReuseMs: (file.name_reuse_minutes ?? 60) * 60_000,
     processCheckMs: (file.process_check_seconds ?? 20) * 1000,
     hookBodyLimitBytes: file.hook_body_limit_bytes ?? 4 * 1024 * 1024,
     bodyLimitBytes: file.body_limit_bytes ?? 256 * 1024,

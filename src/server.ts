@@ -113,6 +113,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       localDevice: config.localDevice,
       profiles: notifying.voicePool.profiles,
       instanceExpiryMs: config.instanceExpiryMs,
+      nameReuseMs: config.nameReuseMs,
       eventDetailsMaxBytes: config.eventDetailsMaxBytes,
     });
     const restore = await restoreInstances({

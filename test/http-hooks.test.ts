@@ -110,7 +110,7 @@ describe('POST /api/hooks', () => {
     assert.equal(res.status, 200);
   });
 
-  it('gives display numbers and profiles that are unique among active instances, and frees them on stop', async () => {
+  it('gives display numbers and profiles that are unique among active instances; frees the profile on stop, the number an hour later', async () => {
     const a = await s.hook(hookPayload('n1', 'SessionStart'));
     const b = await s.hook(hookPayload('n2', 'SessionStart'));
     assert.equal(a.body.instance.display_name, 'Claude #1');
@@ -119,8 +119,12 @@ describe('POST /api/hooks', () => {
     assert.notEqual(a.body.instance.profile.color, b.body.instance.profile.color);
     await s.hook(hookPayload('n1', 'SessionEnd'));
     const c = await s.hook(hookPayload('n3', 'SessionStart'));
-    assert.equal(c.body.instance.display_name, 'Claude #1');
+    // Claude #1 is still on screen as stopped: its number is not given again yet.
+    assert.equal(c.body.instance.display_name, 'Claude #3');
     assert.equal(c.body.instance.profile.name, a.body.instance.profile.name);
+    clock.advance(60 * 60_000);
+    const d = await s.hook(hookPayload('n4', 'SessionStart'));
+    assert.equal(d.body.instance.display_name, 'Claude #1');
   });
 
   it('keeps the instance across resume, clear and compact (by session, transcript or pid)', async () => {

@@ -6,6 +6,7 @@ import { instanceMachine } from '../machines/instance.js';
 import { displayName, type InstanceContext, type InstanceStateValue } from '../machines/instance-context.js';
 import { iso, isoOrNull, type Clock } from './clock.js';
 import { createExpiryTimer } from './expiry-timer.js';
+import { lastPart } from './project-name.js';
 import { actorCreator, type ActorKind, type AnySnapshot } from './hub.js';
 
 export function projectionRow(ctx: InstanceContext, state: InstanceStateValue): WriteOp {
@@ -28,6 +29,8 @@ export function projectionRow(ctx: InstanceContext, state: InstanceStateValue): 
       color: ctx.profile.color,
       pid: ctx.pid,
       working_dir: ctx.workingDir,
+      project: ctx.project ?? lastPart(ctx.workingDir),
+      name_number: ctx.number,
       transcript_path: ctx.transcriptPath,
       status: state === 'stopped' ? 'stopped' : 'active',
       state,

@@ -2,6 +2,7 @@
 // projection row, whether read from SQLite or derived from a live actor's context.
 import type { InstanceContext, InstanceStateValue } from '../machines/instance-context.js';
 import { projectionRow } from './instance-kind.js';
+import { lastPart } from './project-name.js';
 
 export interface InstanceRow {
   id: string;
@@ -18,6 +19,9 @@ export interface InstanceRow {
   color: string | null;
   pid: number | null;
   working_dir: string | null;
+  /** Absent in rows written before migration 5. */
+  project?: string | null;
+  name_number?: number | null;
   transcript_path: string | null;
   status: string;
   state: string;
@@ -44,6 +48,8 @@ export interface InstanceView {
   profile: { name: string | null; tts_voice: string | null; notification_sound: string | null; color: string | null };
   pid: number | null;
   working_dir: string | null;
+  /** The repository's or directory's name ("api"). */
+  project: string | null;
   transcript_path: string | null;
   current_tool: string | null;
   tool_count: number;
@@ -69,6 +75,7 @@ export function instanceView(row: InstanceRow): InstanceView {
     profile: { name: row.profile_name, tts_voice: row.tts_voice, notification_sound: row.notification_sound, color: row.color },
     pid: row.pid,
     working_dir: row.working_dir,
+    project: row.project ?? lastPart(row.working_dir),
     transcript_path: row.transcript_path,
     current_tool: row.current_tool,
     tool_count: row.tool_count,

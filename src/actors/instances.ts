@@ -12,7 +12,9 @@ import { createHookEventIds, type HookEventIds } from './hook-event-ids.js';
 import { CONTINUING_SOURCES, hookEventType, toInstanceEvent, type HookInput } from './hook-events.js';
 import type { ActorKind, AnySnapshot, EventDraft, Hub } from './hub.js';
 import { viewOfContext, type InstanceView } from './instance-view.js';
-import { assignProfile, lowestFreeNumber, type ProfilePoolConfig } from './profile-pool.js';
+import { createInstanceIndex } from './instance-index.js';
+import { assignProfile, poolSize, type ProfilePoolConfig } from './profile-pool.js';
+import { createProjectResolver, type ProjectOf } from './project-name.js';
 
 export const INSTANCE_MACHINE_ID = 'instance';
 
@@ -28,6 +30,10 @@ export interface InstancesDeps {
   localDevice: string;
   profiles: ProfilePoolConfig;
   instanceExpiryMs: number;
+  /** How long after an instance stopped its display number is not given to another (default an hour). */
+  nameReuseMs?: number;
+  /** The project of a working directory (default: its repository's or directory's name, looked up on this machine). */
+  projectOf?: ProjectOf;
   /** Event ids of hook calls (spool replay); one is made from `db` when not given. */
   eventIds?: HookEventIds;
 }
@@ -103,6 +109,20 @@ export async function createInstances(deps: InstancesDeps) {
   for (const r of await deps.db.all<{ session_id: string; instance_id: string }>('SELECT session_id, instance_id FROM instance_sessions')) {
     sessions.set(r.session_id, r.instance_id);
   }
+  const projectOf = deps.projectOf ?? createProjectResolver();
+  const nameReuseMs = deps.nameReuseMs ?? 3_600_000;
+  // Names, profiles, transcripts and pids in use, kept as actors change: registering costs the
+  // same with ten live instances or ten thousand.
+  const index = createInstanceIndex({ hub, machineId: INSTANCE_MACHINE_ID, now: () => clock.now(), reuseAfterMs: nameReuseMs, slots: poolSize(deps.profiles) });
+  const since = new Date(clock.now() - nameReuseMs).toISOString();
+  for (const r of await deps.db.all<{ id: string; agent_type: string; name_number: number | null; display_name: string; stopped_at: string }>(
+    "SELECT id, agent_type, name_number, display_name, stopped_at FROM claude_instances WHERE status = 'stopped' AND stopped_at >= ?",
+    [since],
+  )) {
+    // Rows from before the number was stored carry it in their name ("Claude #3").
+    const number = r.name_number ?? Number(/#(\d+)$/.exec(r.display_name)?.[1] ?? NaN);
+    if (Number.isInteger(number) && number > 0) index.reserveStopped(r.agent_type, number, r.id, Date.parse(r.stopped_at));
+  }
 
   function live(): { id: string; ctx: InstanceContext; state: InstanceStateValue }[] {
     const out: { id: string; ctx: InstanceContext; state: InstanceStateValue }[] = [];
@@ -145,20 +165,20 @@ export async function createInstances(deps: InstancesDeps) {
     pidLocal: boolean,
     at: number,
   ): InstanceInput {
-    const others = live();
     return {
       instanceId: id,
       agentType: r.agentType,
       sessionId: r.sessionId,
       transcriptPath: r.transcriptPath ?? null,
       tabName: r.tabName ?? null,
-      number: lowestFreeNumber(others.filter((o) => o.ctx.agentType === r.agentType).map((o) => o.ctx.number)),
+      number: index.number(r.agentType, id),
       origin: resolveOrigin(r),
-      profile: assignProfile(deps.profiles, others.map((o) => o.ctx.profile.slot)),
+      profile: assignProfile(deps.profiles, index.slotUses()),
       pid: r.pid ?? null,
       pidLocal,
       tty: r.tty ?? null,
       workingDir: r.workingDir ?? null,
+      project: projectOf(r.workingDir),
       registeredAt: at,
       expiresAfterMs: deps.instanceExpiryMs,
     };
@@ -194,16 +214,7 @@ export async function createInstances(deps: InstancesDeps) {
   }
 
   function findContinued(input: HookInput, pidLocal: boolean): string | null {
-    const candidates = live();
-    if (input.transcriptPath) {
-      const byTranscript = candidates.find((c) => c.ctx.transcriptPath === input.transcriptPath);
-      if (byTranscript) return byTranscript.id;
-    }
-    if (input.pid && pidLocal) {
-      const byPid = candidates.find((c) => c.ctx.pidLocal && c.ctx.pid === input.pid);
-      if (byPid) return byPid.id;
-    }
-    return null;
+    return (input.transcriptPath ? index.byTranscript(input.transcriptPath) : null) ?? (input.pid && pidLocal ? index.byLocalPid(input.pid) : null);
   }
 
   function hookEventRow(type: string, input: HookInput, instanceId: string | null, deviceId: string | null, at: number, from: string | null, to: string | null): EventDraft {
@@ -252,6 +263,7 @@ export async function createInstances(deps: InstancesDeps) {
   async function applyHook(input: HookInput, pidLocal: boolean, opts: HookOptions): Promise<HookOutcome> {
     const at = opts.at ?? clock.now();
     const event = opts.event !== undefined ? opts.event : toInstanceEvent(input, at);
+    if (event && 'cwd' in event && event.cwd) event.project = projectOf(event.cwd) ?? undefined;
     const type = opts.eventType ?? hookEventType(input);
     const isStart = event?.type === 'hook.session_start';
     let id = sessions.get(input.sessionId) ?? null;

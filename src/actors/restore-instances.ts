@@ -50,6 +50,7 @@ function persistedFromRow(row: InstanceRow, expiresAfterMs: number, profiles: Pr
     pidLocal: false,
     tty: null,
     workingDir: row.working_dir,
+    project: row.project ?? null,
     registeredAt,
     lastActivityAt,
     stateSince: ms(row.state_since) ?? lastActivityAt,
@@ -124,7 +125,7 @@ export async function restoreInstances(deps: {
   // Second pass, so that rebuilt instances take display numbers no restored one holds.
   for (const { row, reason } of failed) {
     const id = row.actor_id;
-    let number = 1;
+    let number = row.name_number && !usedNumbers.has(row.name_number) ? row.name_number : 1;
     while (usedNumbers.has(number)) number += 1;
     const rebuilt = row.id ? persistedFromRow(row as InstanceRow, deps.instanceExpiryMs, deps.profiles, number) : null;
     if (rebuilt) {

@@ -226,6 +226,18 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'instances: project and display number',
+    sql: `
+      -- The project an instance works in (its repository's or directory's name), and its
+      -- display number ("Claude #3"), so that a number is not given again soon after its
+      -- instance stopped, across restarts too.
+      ALTER TABLE claude_instances ADD COLUMN project TEXT;
+      ALTER TABLE claude_instances ADD COLUMN name_number INTEGER;
+      CREATE INDEX idx_instances_stopped ON claude_instances(stopped_at) WHERE status = 'stopped';
+    `,
+  },
 ];
 
 export class MigrationError extends Error {

@@ -26,6 +26,8 @@ export const instanceViewSchema = z.looseObject({
   profile: z.looseObject({ name: z.string().nullable(), tts_voice: z.string().nullable(), notification_sound: z.string().nullable(), color: z.string().nullable() }),
   pid: z.number().nullable(),
   working_dir: z.string().nullable(),
+  /** The repository's or directory's name (servers before it was added send none). */
+  project: z.string().nullable().optional(),
   transcript_path: z.string().nullable(),
   current_tool: z.string().nullable(),
   tool_count: z.number(),

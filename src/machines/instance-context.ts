@@ -38,6 +38,8 @@ export const instanceContextSchema = z.object({
   pidLocal: z.boolean(),
   tty: z.string().nullable(),
   workingDir: z.string().nullable(),
+  /** The project people know it by (its repository's or directory's name), set by the actors layer. Absent in snapshots of older versions. */
+  project: z.string().nullable().optional(),
   registeredAt: z.number(),
   lastActivityAt: z.number(),
   stateSince: z.number(),
@@ -64,6 +66,8 @@ export interface HookMeta {
   sessionId?: string;
   transcriptPath?: string;
   cwd?: string;
+  /** The project of `cwd`, looked up by the actors layer. */
+  project?: string;
   pid?: number;
   tabName?: string;
   tty?: string;
@@ -110,8 +114,25 @@ export interface NotifyIntent {
 
 export type InstanceStateValue = 'idle' | 'working' | 'awaiting' | 'stopped';
 
-/** The name people see: the terminal tab's name where known, else "Claude #N". */
+/**
+ * Terminal titles that name the program or the place, not the work: a shell, a multiplexer,
+ * the agent itself, a bare path, "user@host: dir", a Windows Terminal session id.
+ */
+const DEFAULT_TITLES = new Set(['claude', 'claude code', 'codex', 'node', 'bash', 'zsh', '-zsh', '-bash', 'sh', 'dash', 'fish', 'tmux', 'screen', 'ssh', 'mosh', 'login', 'pwsh', 'powershell', 'windows powershell', 'cmd', 'cmd.exe', 'command prompt', 'python', 'python3', 'npm', 'npx', 'vim', 'nvim', 'less', 'man', 'top', 'htop']);
+
+/** Whether a terminal's title can name an instance (default titles never do). */
+export function isNameworthyTitle(title: string | null | undefined): title is string {
+  if (!title) return false;
+  const t = title.trim();
+  if (t === '' || DEFAULT_TITLES.has(t.toLowerCase()) || DEFAULT_TITLES.has(t.toLowerCase().replace(/\.exe$/, ''))) return false;
+  if (/^(~|\.{0,2}\/|[A-Za-z]:[\\/]|\\\\)/.test(t)) return false; // a path
+  if (/^[\w.-]+@[\w.-]+(:|\s|$)/.test(t)) return false; // user@host: dir
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(t)) return false; // WT_SESSION
+  return true;
+}
+
+/** The name people see: the terminal tab's name where it says something, else "Claude #N". */
 export function displayName(ctx: Pick<InstanceContext, 'tabName' | 'number' | 'agentType'>): string {
-  if (ctx.tabName) return ctx.tabName;
+  if (isNameworthyTitle(ctx.tabName)) return ctx.tabName.trim();
   return `${ctx.agentType === 'codex' ? 'Codex' : 'Claude'} #${ctx.number}`;
 }

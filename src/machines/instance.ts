@@ -16,6 +16,7 @@ const QUESTION_TOOLS = new Set(['AskUserQuestion']);
 function metaOf(event: InstanceEvent): Partial<InstanceContext> {
   const patch: Partial<InstanceContext> = {};
   if ('cwd' in event && event.cwd) patch.workingDir = event.cwd;
+  if ('project' in event && event.project) patch.project = event.project;
   if ('pid' in event && event.pid) patch.pid = event.pid;
   if ('tabName' in event && event.tabName) patch.tabName = event.tabName;
   if ('tty' in event && event.tty) patch.tty = event.tty;
