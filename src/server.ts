@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './actors/clock.js';
+import { createDeviceActivity } from './actors/device-activity.js';
 import { createDeviceDirectory } from './actors/devices.js';
 import { createHub } from './actors/hub.js';
 import { createHookSpool, type DrainReport } from './actors/hook-spool.js';
@@ -101,7 +102,9 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     // (intents emitted while instances are restored) the configured default mode applies.
     let workModeRef: { current(): ModeState } | null = null;
     const modeSource: ModeSource = options.mode ?? { current: () => workModeRef?.current() ?? { mode: config.defaultMode, focus: false } };
-    const notifying = await startNotifications({ config, db, hub, devices, clock, logger, mode: modeSource });
+    const activity = await createDeviceActivity({ hub, db, clock, windowMs: config.notifications.recentDeviceMs });
+    started.push(['device activity', () => activity.close()]);
+    const notifying = await startNotifications({ config, db, hub, devices, clock, logger, mode: modeSource, recentDevices: () => activity.recent() });
     started.push(['notifications', () => notifying.close()]);
     const instances = await createInstances({
       db,
@@ -226,6 +229,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
             }
           };
           await step('live feed', () => feed.close());
+          activity.close();
           await step('process monitor', () => processMonitor.stop());
           await step('event retention', () => retention.stop());
           await step('codex watcher', async () => {

@@ -59,21 +59,24 @@ describe('instance machine', () => {
     assert.equal(actor.getSnapshot().context.stateSince, clock.now());
 
     clock.advance(1000);
-    send({ type: 'hook.pre_tool_use', tool: 'Bash' });
+    send({ type: 'hook.pre_tool_use', tool: 'Bash', input: 'npm test' });
     let c = actor.getSnapshot().context;
     assert.equal(actor.getSnapshot().value, 'working');
     assert.equal(c.currentTool, 'Bash');
+    assert.equal(c.currentToolInput, 'npm test');
     assert.equal(c.currentToolSince, clock.now());
 
     clock.advance(1000);
     send({ type: 'hook.permission_request', tool: 'Bash' });
     assert.equal(actor.getSnapshot().value, 'awaiting');
-    assert.deepEqual(actor.getSnapshot().context.awaiting, { kind: 'permission', tool: 'Bash', message: null });
+    // The request names no input: the tool call it asks about (its command) does.
+    assert.deepEqual(actor.getSnapshot().context.awaiting, { kind: 'permission', tool: 'Bash', input: 'npm test', message: null });
     // The permission notification that follows the request is the same wait: no second intent.
     send({ type: 'hook.notification', notificationType: 'permission_prompt', message: 'Claude needs your permission to use Bash' });
     assert.equal(actor.getSnapshot().value, 'awaiting');
     assert.equal(intents.filter((i) => i.intent === 'needs_permission').length, 1);
     assert.equal(intents[0]!.tool, 'Bash');
+    assert.equal(intents[0]!.input, 'npm test');
 
     clock.advance(1000);
     send({ type: 'hook.post_tool_use', tool: 'Bash' });

@@ -2,6 +2,7 @@
 // map to no event: they are recorded, never dropped, and change no state.
 import type { HookBody } from '../http/schemas.js';
 import type { HookMeta, InstanceEvent } from '../machines/instance-context.js';
+import { toolInputSummary } from './tool-input.js';
 
 /** A hook call after validation: Claude Code's own fields plus what the hook script added. */
 export interface HookInput {
@@ -12,6 +13,8 @@ export interface HookInput {
   cwd?: string;
   source?: string;
   toolName?: string;
+  /** What the tool call is about, from `tool_input` (tool-input.ts). */
+  toolInput?: string;
   notificationType?: string;
   message?: string;
   reason?: string;
@@ -46,6 +49,7 @@ export function toHookInput(
     cwd: body.cwd,
     source: body.source,
     toolName: body.tool_name,
+    toolInput: toolInputSummary(body.tool_name, (body as Record<string, unknown>).tool_input) ?? undefined,
     notificationType: body.notification_type,
     message: body.message,
     reason: body.reason,
@@ -97,13 +101,13 @@ export function toInstanceEvent(input: HookInput, at: number): InstanceEvent | n
     case 'UserPromptSubmit':
       return { type: 'hook.user_prompt_submit', ...meta };
     case 'PreToolUse':
-      return { type: 'hook.pre_tool_use', tool, ...meta };
+      return { type: 'hook.pre_tool_use', tool, input: input.toolInput ?? null, ...meta };
     case 'PostToolUse':
       return { type: 'hook.post_tool_use', tool, ...meta };
     case 'PostToolUseFailure':
       return { type: 'hook.post_tool_use_failure', tool, ...meta };
     case 'PermissionRequest':
-      return { type: 'hook.permission_request', tool: input.toolName ?? null, ...meta };
+      return { type: 'hook.permission_request', tool: input.toolName ?? null, input: input.toolInput ?? null, ...meta };
     case 'Notification':
       return { type: 'hook.notification', notificationType: input.notificationType ?? null, message: input.message ?? null, ...meta };
     case 'Stop':

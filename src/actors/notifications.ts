@@ -64,6 +64,8 @@ export interface NotificationsDeps {
   voicePool?: VoicePool;
   /** The sound played when none is named (the profile pool's first). */
   defaultSound: string | null;
+  /** Devices the person used lately: intents of no instance go there too. */
+  recentDevices?: () => readonly string[];
   /** Webhook attempts running at once. */
   maxConcurrentWebhooks?: number;
 }
@@ -91,7 +93,7 @@ export async function createNotifications(deps: NotificationsDeps) {
   const { config, hub, clock, logger } = deps;
   const planner = createPlanner(deps);
   const delivery = createDelivery(deps);
-  const planned = new WeakMap<EmittedIntent, Planned>();
+  const planned = new WeakMap<EmittedIntent, Planned[]>();
   const groups = new Map<string, Group>();
   /** Closed windows whose notification could not be written yet, waiting to try again. */
   const retrying = new Set<Group>();
@@ -106,18 +108,27 @@ export async function createNotifications(deps: NotificationsDeps) {
       logger.warn({ actor: emitted.actorId, issues: parsed.error.issues.slice(0, 3) }, 'ignored a malformed notify intent');
       return {};
     }
-    const { intent, event, reason } = planner.routeIntent(parsed.data, source);
-    if (!intent) return { events: [event] };
+    const ops: WriteOp[] = [];
+    const events: EventDraft[] = [];
     const now = clock.now();
-    if (config.coalesceMs <= 0) {
-      const notification = planner.fromIntents([intent], reason, now);
-      intent.notificationId = notification.id;
-      (event.details as { notification: string | null }).notification = notification.id;
-      planned.set(emitted, { kind: 'now', notification });
-      return { ops: [intentInsert(intent, now), ...notificationInserts(notification)], events: [event] };
+    const plans: Planned[] = [];
+    for (const { intent, event, reason } of planner.routeIntent(parsed.data, source)) {
+      events.push(event);
+      // Suppressed (the mode, or a device with no channel) is in the history at once, with its
+      // reason and no delivery; nothing waits in a window for it.
+      if (config.coalesceMs <= 0 || intent.channels.length === 0) {
+        const notification = planner.fromIntents([intent], reason, now);
+        intent.notificationId = notification.id;
+        (event.details as { notification: string | null }).notification = notification.id;
+        plans.push({ kind: 'now', notification });
+        ops.push(intentInsert(intent, now), ...notificationInserts(notification));
+      } else {
+        plans.push({ kind: 'window', intent });
+        ops.push(intentInsert(intent, now));
+      }
     }
-    planned.set(emitted, { kind: 'window', intent });
-    return { ops: [intentInsert(intent, now)], events: [event] };
+    planned.set(emitted, plans);
+    return { ops, events };
   }
 
   // ---- coalescing ----
@@ -212,11 +223,13 @@ export async function createNotifications(deps: NotificationsDeps) {
   const unsubscribe = hub.onCommit((notice) => {
     if (notice.emitted.length === 0) return;
     for (const e of notice.emitted) {
-      const p = planned.get(e);
-      if (!p) continue;
+      const plans = planned.get(e);
+      if (!plans) continue;
       planned.delete(e);
-      if (p.kind === 'now') delivery.started(p.notification);
-      else join(p.intent);
+      for (const p of plans) {
+        if (p.kind === 'now') delivery.started(p.notification);
+        else join(p.intent);
+      }
     }
   });
   const recovered = await recover();

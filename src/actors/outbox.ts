@@ -20,6 +20,7 @@ export interface IntentRecord {
   channels: Channel[];
   urgency: Urgency;
   name: string | null;
+  project: string | null;
   sentence: string;
   detail: string | null;
   voice: string | null;
@@ -68,6 +69,7 @@ export function intentInsert(i: IntentRecord, createdAt: number): WriteOp {
       channels: JSON.stringify(i.channels),
       urgency: i.urgency,
       name: i.name,
+      project: i.project,
       sentence: i.sentence,
       detail: i.detail,
       voice: i.voice,
@@ -182,6 +184,7 @@ interface IntentRow {
   channels: string;
   urgency: string;
   name: string | null;
+  project: string | null;
   sentence: string;
   detail: string | null;
   voice: string | null;
@@ -211,6 +214,7 @@ export async function loadOpenIntents(db: Database): Promise<IntentRecord[]> {
     channels: parseChannels(r.channels),
     urgency: r.urgency === 'urgent' ? 'urgent' : 'normal',
     name: r.name,
+    project: r.project,
     sentence: r.sentence,
     detail: r.detail,
     voice: r.voice,
@@ -327,7 +331,7 @@ export function notificationView(n: NotificationRow, deliveries: readonly Delive
     })),
     ...(intents
       ? {
-          intents: intents.map((i) => ({ id: i.id, at: i.at, intent: i.intent, instance: i.instance_id, name: i.name, sentence: i.sentence })),
+          intents: intents.map((i) => ({ id: i.id, at: i.at, intent: i.intent, instance: i.instance_id, name: i.name, project: i.project, sentence: i.sentence })),
         }
       : {}),
   };

@@ -228,7 +228,7 @@ export const migrations: readonly Migration[] = [
   },
   {
     version: 5,
-    name: 'instances: project and display number',
+    name: 'instances and notification intents: project; instances: display number',
     sql: `
       -- The project an instance works in (its repository's or directory's name), and its
       -- display number ("Claude #3"), so that a number is not given again soon after its
@@ -236,6 +236,8 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE claude_instances ADD COLUMN project TEXT;
       ALTER TABLE claude_instances ADD COLUMN name_number INTEGER;
       CREATE INDEX idx_instances_stopped ON claude_instances(stopped_at) WHERE status = 'stopped';
+      -- Each intent's project, so that a coalesced notification can say which agent did what where.
+      ALTER TABLE notification_intents ADD COLUMN project TEXT;
     `,
   },
 ];

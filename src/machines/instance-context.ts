@@ -21,6 +21,8 @@ export type Origin = z.infer<typeof originSchema>;
 export const awaitingSchema = z.object({
   kind: z.enum(['permission', 'input']),
   tool: z.string().nullable(),
+  /** What the tool call is about (Bash's command, Edit's file); absent in older snapshots. */
+  input: z.string().nullable().optional(),
   message: z.string().nullable(),
 });
 export type Awaiting = z.infer<typeof awaitingSchema>;
@@ -47,6 +49,8 @@ export const instanceContextSchema = z.object({
   stopReason: z.string().nullable(),
   currentTool: z.string().nullable(),
   currentToolSince: z.number().nullable(),
+  /** What the current tool call is about (see src/actors/tool-input.ts); absent in older snapshots. */
+  currentToolInput: z.string().nullable().optional(),
   toolCount: z.number().int().min(0),
   subagentCount: z.number().int().min(0),
   awaiting: awaitingSchema.nullable(),
@@ -57,7 +61,7 @@ export type InstanceContext = z.infer<typeof instanceContextSchema>;
 /** What the actors layer decides at registration and hands to the machine as input. */
 export type InstanceInput = Omit<
   InstanceContext,
-  'stateSince' | 'lastActivityAt' | 'stoppedAt' | 'stopReason' | 'currentTool' | 'currentToolSince' | 'toolCount' | 'subagentCount' | 'awaiting'
+  'stateSince' | 'lastActivityAt' | 'stoppedAt' | 'stopReason' | 'currentTool' | 'currentToolSince' | 'currentToolInput' | 'toolCount' | 'subagentCount' | 'awaiting'
 > &
   Partial<Pick<InstanceContext, 'toolCount' | 'subagentCount' | 'lastActivityAt'>>;
 
@@ -81,10 +85,10 @@ interface At {
 export type InstanceEvent =
   | ({ type: 'hook.session_start'; source: string | null } & At & HookMeta)
   | ({ type: 'hook.user_prompt_submit' } & At & HookMeta)
-  | ({ type: 'hook.pre_tool_use'; tool: string } & At & HookMeta)
+  | ({ type: 'hook.pre_tool_use'; tool: string; input?: string | null } & At & HookMeta)
   | ({ type: 'hook.post_tool_use'; tool: string } & At & HookMeta)
   | ({ type: 'hook.post_tool_use_failure'; tool: string } & At & HookMeta)
-  | ({ type: 'hook.permission_request'; tool: string | null } & At & HookMeta)
+  | ({ type: 'hook.permission_request'; tool: string | null; input?: string | null } & At & HookMeta)
   | ({ type: 'hook.notification'; notificationType: string | null; message: string | null } & At & HookMeta)
   | ({ type: 'hook.stop'; lastMessage: string | null } & At & HookMeta)
   | ({ type: 'hook.stop_failure'; error: string | null } & At & HookMeta)
@@ -109,6 +113,8 @@ export interface NotifyIntent {
   instanceId: string;
   at: number;
   tool: string | null;
+  /** What the tool call is about (needs_permission). */
+  input?: string | null;
   message: string | null;
 }
 

@@ -28,6 +28,10 @@ function toolOf(event: InstanceEvent): string | null {
   return 'tool' in event ? event.tool : null;
 }
 
+function inputOf(event: InstanceEvent): string | null {
+  return 'input' in event ? (event.input ?? null) : null;
+}
+
 export const instanceMachine = setup({
   types: {
     context: {} as InstanceContext,
@@ -60,16 +64,23 @@ export const instanceMachine = setup({
     setTool: assign({
       currentTool: ({ event }) => toolOf(event),
       currentToolSince: ({ event }) => event.at,
+      currentToolInput: ({ event }) => inputOf(event),
     }),
-    clearTool: assign({ currentTool: null, currentToolSince: null }),
+    clearTool: assign({ currentTool: null, currentToolSince: null, currentToolInput: null }),
     countTool: assign({ toolCount: ({ context }) => context.toolCount + 1 }),
     clearAwaiting: assign({ awaiting: null }),
     awaitPermission: assign({
-      awaiting: ({ context, event }) => ({
-        kind: 'permission' as const,
-        tool: toolOf(event) ?? context.awaiting?.tool ?? context.currentTool,
-        message: event.type === 'hook.notification' ? event.message : (context.awaiting?.message ?? null),
-      }),
+      awaiting: ({ context, event }) => {
+        const tool = toolOf(event) ?? context.awaiting?.tool ?? context.currentTool;
+        // A permission prompt (Notification) names no tool input: the tool call it is about does.
+        const sameCall = tool === context.currentTool ? (context.currentToolInput ?? null) : null;
+        return {
+          kind: 'permission' as const,
+          tool,
+          input: inputOf(event) ?? (tool === context.awaiting?.tool ? (context.awaiting?.input ?? null) : null) ?? sameCall,
+          message: event.type === 'hook.notification' ? event.message : (context.awaiting?.message ?? null),
+        };
+      },
     }),
     awaitInput: assign({
       awaiting: ({ event }) => ({
@@ -106,6 +117,7 @@ export const instanceMachine = setup({
       instanceId: context.instanceId,
       at: 'at' in event ? event.at : context.lastActivityAt,
       tool: context.awaiting?.tool ?? null,
+      input: context.awaiting?.input ?? null,
       message: context.awaiting?.message ?? null,
     })),
     emitFinished: emit(({ context, event }) => ({
@@ -145,6 +157,7 @@ export const instanceMachine = setup({
     stopReason: null,
     currentTool: null,
     currentToolSince: null,
+    currentToolInput: null,
     toolCount: input.toolCount ?? 0,
     subagentCount: input.subagentCount ?? 0,
     awaiting: null,
