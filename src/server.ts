@@ -12,6 +12,7 @@ import { createDeviceDirectory } from './actors/devices.js';
 import { createHub } from './actors/hub.js';
 import { createHookSpool, type DrainReport } from './actors/hook-spool.js';
 import { createCodex } from './actors/codex.js';
+import type { ScanReport } from './actors/codex-watcher.js';
 import { createInstanceKind } from './actors/instance-kind.js';
 import { createInstances } from './actors/instances.js';
 import type { ModeSource, ModeState } from './actors/mode-source.js';
@@ -26,7 +27,7 @@ import { migrate } from './db/migrations.js';
 import { createWriter } from './db/writer.js';
 import { createApp } from './http/app.js';
 import type { AppDeps } from './http/deps.js';
-import { closeLogger, createLogger } from './logger.js';
+import { closeLogger, createLogger, type StderrLog } from './logger.js';
 import { createClosers, type Closers } from './service/closers.js';
 import { trackRequests } from './service/http-drain.js';
 import { acquireLock, describeHolder, type LockInfo, type ServerLock } from './service/lock.js';
@@ -48,8 +49,10 @@ export interface SystemOptions {
   logger?: Logger;
   /** Replaces the liveness check of local agent processes (tests). */
   processExists?: (pid: number) => boolean;
-  /** Log to stderr as well as the file (the foreground `serve`). */
-  logToStderr?: boolean;
+  /** What stderr gets besides the file (the foreground `serve`: text; default none). */
+  stderrLog?: StderrLog;
+  /** Colours in the text lines on stderr. */
+  color?: boolean;
   /** Wall-clock time for comparing with file times (hook spool lock, Codex rollouts); tests move it. */
   wallNow?: () => number;
   /** Where notification routing reads the work mode (default: work_music, no focus). */
@@ -70,6 +73,8 @@ export interface System {
   retention: ReturnType<typeof startRetention>;
   /** What the start-up replay of the hook spool did. */
   spoolReplay: DrainReport;
+  /** What the Codex watcher found at start (null: turned off). */
+  codexScan: ScanReport | null;
   usage: UsageService;
   usageWatcher: ReturnType<typeof startUsageWatcher>;
   /** The live feed (ws://…/ws); startServer attaches it to its http.Server. */
@@ -83,7 +88,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
   mkdirSync(config.home, { recursive: true, mode: 0o700 });
   const clock = options.clock ?? systemClock;
   const logger =
-    options.logger ?? createLogger({ level: config.logLevel, file: config.logFile, stderr: options.logToStderr ?? false, maxBytes: config.logMaxBytes, maxFiles: config.logMaxFiles });
+    options.logger ?? createLogger({ level: config.logLevel, file: config.logFile, stderr: options.stderrLog ?? 'none', color: options.color, maxBytes: config.logMaxBytes, maxFiles: config.logMaxFiles });
   const db = await openDatabase(config.databaseFile, { synchronous: config.sqliteSynchronous });
   // What has started so far, stopped in reverse order should start-up fail part way: no open
   // database, timer or watcher is left behind (the database closes last).
@@ -148,7 +153,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const spoolReplay = await spool.start();
     const codex = createCodex({ config: config.codex, instanceExpiryMs: config.instanceExpiryMs, instances, hub, db, clock, logger, wallNow: options.wallNow });
     started.push(['codex watcher', () => codex.stop()]);
-    await codex.start();
+    const codexScan = await codex.start();
 
     const usage = createUsageService({
       db,
@@ -213,6 +218,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       processMonitor,
       retention,
       spoolReplay,
+      codexScan,
       usage,
       usageWatcher,
       feed,
