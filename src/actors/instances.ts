@@ -194,6 +194,7 @@ export async function createInstances(deps: InstancesDeps) {
         deviceId: input.origin.deviceId,
         details: {
           name: displayName(input),
+          project: input.project ?? null,
           agent_type: input.agentType,
           origin: { type: input.origin.type, source_ip: input.origin.sourceIp, device_id: input.origin.deviceId },
           profile: input.profile.name,

@@ -118,6 +118,10 @@ const notificationSummarySchema = z.looseObject({
   title: z.string(),
   message: z.string(),
   urgency: z.string(),
+  /** With change "created": the notification's status, why it was routed so, and its deliveries as they start. */
+  status: z.string().optional(),
+  reason: z.string().nullable().optional(),
+  deliveries: z.array(z.looseObject({ channel: z.string(), status: z.string(), attempts: z.number(), last_error: z.string().nullable() })).optional(),
 });
 
 export const notificationMessageSchema = z.looseObject({
