@@ -10,7 +10,8 @@ import { describeEvent } from '../src/tui/event-words.js';
 import { plain } from '../src/tui/format.js';
 import { applyMessage, createDashboardStore, initialContext, type DashboardContext } from '../src/tui/store.js';
 import { render } from '../src/tui/view.js';
-import { hookPayload, startTestServer, tempHome } from './support/system.js';
+import { everyKindOfEvent } from './support/scenario.js';
+import { startTestServer, tempHome } from './support/system.js';
 import { event, instance, knownSnapshot, message, NOON } from './support/tui.js';
 
 const at = (hms: string) => `2026-11-23T${hms}.000Z`;
@@ -61,31 +62,7 @@ describe('recent events', () => {
     const home = tempHome();
     const s = await startTestServer(home.dir, { notifications: { coalesce_seconds: 0, speech: { engine: 'none' }, sound: { player: 'none' } } });
     try {
-      const steps: [string, Record<string, unknown>][] = [
-        ['SessionStart', { source: 'startup' }],
-        ['UserPromptSubmit', {}],
-        ['PreToolUse', { tool_name: 'Bash', tool_input: { command: 'npm test' } }],
-        ['PermissionRequest', { tool_name: 'Bash' }],
-        ['PostToolUse', { tool_name: 'Bash' }],
-        ['PostToolUseFailure', { tool_name: 'Bash' }],
-        ['SubagentStart', {}],
-        ['SubagentStop', {}],
-        ['Notification', { notification_type: 'idle_prompt', message: 'waiting' }],
-        ['PreCompact', {}],
-        ['Stop', {}],
-        ['StopFailure', { error: 'rate limited' }],
-        ['SessionEnd', { reason: 'exit' }],
-      ];
-      for (const [name, extra] of steps) await s.hook(hookPayload('words', name, extra));
-      await s.request('POST', '/api/mode', { mode: 'break', minutes: 5 });
-      await s.request('POST', '/api/state', { focus: true });
-      await s.request('GET', '/api/check?app=youtube');
-      await s.request('POST', '/api/devices/register', { id: 'laptop', type: 'laptop' });
-      await s.request('PATCH', '/api/devices/laptop', { name: 'ThinkPad' });
-      await s.request('POST', '/api/notify', { message: 'hello' });
-      await s.system.deps.notifications.settled();
-      await s.system.deps.hub.flush();
-      const events = (await s.request('GET', '/api/events?limit=500')).body.events as { type: string; instance_id: string | null; device_id: string | null; details: unknown; created_at: string }[];
+      const events = await everyKindOfEvent(s);
       const types = new Set(events.map((e) => e.type));
       assert.ok(types.size >= 20, `a wide sample of types: ${[...types].join(', ')}`);
       for (const e of events) {

@@ -140,7 +140,7 @@ export const eventsQuerySchema = z.strictObject({
 });
 
 export const deviceRegisterSchema = deviceSchema;
-export const deviceParamsSchema = z.strictObject({ id: deviceIdSchema });
+export const deviceIdParamsSchema = z.strictObject({ id: deviceIdSchema });
 export const devicePatchSchema = deviceFieldsSchema.partial().refine((b) => Object.keys(b).length > 0, {
   message: `has nothing to change; name at least one of ${Object.keys(deviceFieldsSchema.shape).join(', ')}`,
   params: WHOLE,
@@ -151,3 +151,6 @@ export const dashboardQuerySchema = z.strictObject({
 });
 
 export const emptyQuerySchema = z.strictObject({});
+
+/** A body that may be left out, or be `{}`. */
+export const emptyBodySchema = z.strictObject({});

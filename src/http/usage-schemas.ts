@@ -93,4 +93,3 @@ export const pushBodySchema = z.strictObject({
   records: z.array(pushedRecordSchema).max(MAX_PUSH_RECORDS, `at most ${MAX_PUSH_RECORDS} records per request`),
 });
 
-export const syncBodySchema = z.strictObject({});

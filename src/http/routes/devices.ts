@@ -6,7 +6,7 @@ import { DeviceConflictError, type DeviceChange } from '../../actors/devices.js'
 import { jsonBody } from '../body.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError, parseOr400 } from '../errors.js';
-import { deviceParamsSchema, devicePatchSchema, deviceRegisterSchema, emptyQuerySchema } from '../schemas.js';
+import { deviceIdParamsSchema, devicePatchSchema, deviceRegisterSchema, emptyQuerySchema } from '../schemas.js';
 
 async function change(run: () => Promise<DeviceChange | null>): Promise<DeviceChange | null> {
   try {
@@ -22,7 +22,7 @@ const answer = (r: DeviceChange) => ({ ...r.device, created: r.created, outcome:
 export function devicesRouter(deps: AppDeps): Router {
   const router = new Router({ prefix: '/api/devices' });
   const body = jsonBody(deps.config.bodyLimitBytes);
-  const idOf = (ctx: Context) => parseOr400(deviceParamsSchema, ctx.params, 'params').id;
+  const idOf = (ctx: Context) => parseOr400(deviceIdParamsSchema, ctx.params, 'params').id;
 
   router.get('/', (ctx) => {
     parseOr400(emptyQuerySchema, ctx.query, 'query');

@@ -7,13 +7,12 @@ import type { Context } from 'koa';
 import { jsonBody } from '../body.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError, parseOr400 } from '../errors.js';
-import { emptyQuerySchema } from '../schemas.js';
+import { emptyBodySchema, emptyQuerySchema } from '../schemas.js';
 import {
   deviceParamsSchema,
   deviceUsageQuerySchema,
   pushBodySchema,
   resolveBound,
-  syncBodySchema,
   usageQuerySchema,
 } from '../usage-schemas.js';
 import type { UsageRecord } from '../../usage/types.js';
@@ -45,7 +44,7 @@ export function usageRouter(deps: AppDeps): Router {
 
   router.put('/sync', jsonBody(deps.config.bodyLimitBytes), async (ctx) => {
     parseOr400(emptyQuerySchema, ctx.query, 'query');
-    parseOr400(syncBodySchema, ctx.request.body ?? {}, 'body');
+    parseOr400(emptyBodySchema, ctx.request.body ?? {}, 'body');
     ctx.body = await usage.sync();
   });
 
