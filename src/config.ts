@@ -196,7 +196,7 @@ function readConfigFile(path: string, explicit: boolean): ConfigFile {
     const lines = Object.entries(fieldsInWords(parsed.error)).map(([key, words]) =>
       words.startsWith('is not a known field')
         ? `  ${key} is not a setting token-api knows${/\(did you mean [^?]+\?\)/.exec(words)?.[0].replace(/^/, ' ') ?? ''}; docs/configuration.md lists them`
-        : `  ${key} ${words}`,
+        : `  ${key === '(root)' ? 'the file' : key} ${words}`,
     );
     throw new ConfigError(`config file ${path} is invalid:\n${lines.join('\n')}`);
   }

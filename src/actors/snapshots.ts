@@ -4,6 +4,7 @@
 // state value, and the context against the machine's zod schema.
 import type { AnyStateMachine } from 'xstate';
 import { z } from 'zod';
+import { fieldsInWords, parseInWords, sentenceOfFields } from '../validation-words.js';
 
 /** Upgrades a persisted snapshot written by an older version of a machine. */
 export type SnapshotMigration = (snapshot: Record<string, unknown>) => Record<string, unknown>;
@@ -45,12 +46,10 @@ export function checkSnapshot(machine: AnyStateMachine, contextSchema: z.ZodType
     }
     at = step.to;
   }
-  const shape = persistedShape.safeParse(snapshot);
-  if (!shape.success) return { ok: false, reason: `snapshot shape: ${shape.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
-  const ctx = contextSchema.safeParse(shape.data.context);
-  if (!ctx.success) {
-    return { ok: false, reason: `context: ${ctx.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` };
-  }
+  const shape = parseInWords(persistedShape, snapshot);
+  if (!shape.success) return { ok: false, reason: `snapshot shape: ${sentenceOfFields(fieldsInWords(shape.error), 'field')}` };
+  const ctx = parseInWords(contextSchema, shape.data.context);
+  if (!ctx.success) return { ok: false, reason: `context: ${sentenceOfFields(fieldsInWords(ctx.error), 'field')}` };
   try {
     const state = machine.resolveState({ value: shape.data.value as never, context: ctx.data as never });
     if (state.status !== 'active') return { ok: false, reason: `state ${JSON.stringify(shape.data.value)} is final` };
