@@ -19,7 +19,7 @@ export interface InstanceRow {
   color: string | null;
   pid: number | null;
   working_dir: string | null;
-  /** Absent in rows written before migration 5. */
+  /** Absent in rows written before migration 6. */
   project?: string | null;
   name_number?: number | null;
   transcript_path: string | null;

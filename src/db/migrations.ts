@@ -227,7 +227,7 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
-    version: 5,
+    version: 6,
     name: 'instances and notification intents: project; instances: display number',
     sql: `
       -- The project an instance works in (its repository's or directory's name), and its
