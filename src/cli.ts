@@ -67,10 +67,10 @@ function strayArguments(positionals: string[]): string {
  */
 function npmSwallowed(options: readonly string[], env: NodeJS.ProcessEnv = process.env): string | null {
   if (env.npm_lifecycle_event === undefined) return null;
-  const taken = options.filter((o) => o !== 'help' && env[`npm_config_${o.replace(/-/g, '_')}`] !== undefined);
+  const taken = options.filter((o) => o !== 'help').map((o) => ({ option: o, value: env[`npm_config_${o.replace(/-/g, '_')}`] })).filter((t) => t.value !== undefined);
   if (taken.length === 0) return null;
-  const example = taken.map((o) => `--${o}${env[`npm_config_${o.replace(/-/g, '_')}`] === 'true' ? '' : ` ${env[`npm_config_${o.replace(/-/g, '_')}`]}`}`).join(' ');
-  return `npm took ${taken.map((o) => `--${o}`).join(', ')} for itself, so token-api never saw ${taken.length === 1 ? 'it' : 'them'}: run npm start -- ${example}`;
+  const example = taken.map((t) => `--${t.option}${t.value === 'true' ? '' : ` ${t.value}`}`).join(' ');
+  return `npm took ${taken.map((t) => `--${t.option}`).join(', ')} for itself, so token-api never saw ${taken.length === 1 ? 'it' : 'them'}: run npm start -- ${example}`;
 }
 
 /** Colours where the stream is a terminal, unless NO_COLOR says otherwise (FORCE_COLOR forces them). */

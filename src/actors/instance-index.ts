@@ -8,7 +8,7 @@ import { Heap } from 'heap-js';
 import type { AnySnapshot, Hub } from './hub.js';
 import type { InstanceContext } from '../machines/instance-context.js';
 
-export interface IndexedInstance {
+interface IndexedInstance {
   agentType: string;
   number: number;
   slot: number;
@@ -138,7 +138,7 @@ export function createInstanceIndex(deps: InstanceIndexDeps) {
   }
 
   for (const [id, actor] of deps.hub.actorsOf(deps.machineId)) observe(id, actor.getSnapshot() as AnySnapshot);
-  const unsubscribe = deps.hub.observe(deps.machineId, observe);
+  deps.hub.observe(deps.machineId, observe);
 
   return {
     /** A stopped instance read at start: its number is not given again until the window has passed. */
@@ -155,9 +155,5 @@ export function createInstanceIndex(deps: InstanceIndexDeps) {
     },
     byTranscript: (path: string) => byTranscript.get(path) ?? null,
     byLocalPid: (pid: number) => byPid.get(pid) ?? null,
-    size: () => live.size,
-    close: unsubscribe,
   };
 }
-
-export type InstanceIndex = ReturnType<typeof createInstanceIndex>;
