@@ -50,7 +50,7 @@ async function once(opts: BenchOptions, samples: number): Promise<{ p50: number;
   const server = await startTokenApi(home);
   try {
     const hooks = `${server.url}/api/hooks`;
-    const base = { session_id: 'bench-phone', transcript_path: '/tmp/bench.jsonl', cwd: '/home/u/token-api', ssh_client: `${PHONE_IP} 40000 22` };
+    const base = { session_id: 'bench-phone', transcript_path: '/tmp/bench.jsonl', cwd: '/home/u/token-api', x_token_api_ssh_client: `${PHONE_IP} 40000 22` };
     await post(hooks, { ...base, hook_event_name: 'SessionStart', source: 'startup' });
     const lat: number[] = [];
     const warmup = 30;

@@ -29,8 +29,9 @@ function input(clock: FakeClock, over: Partial<InstanceInput> = {}): InstanceInp
   };
 }
 
-function start(clock: FakeClock, over: Partial<InstanceInput> = {}) {
-  const machine = instanceMachine.provide({ actors: { expiryTimer: createExpiryTimer(clock) } });
+/** `alive`: the pids the expiry timer finds running (none unless a test says so). */
+function start(clock: FakeClock, over: Partial<InstanceInput> = {}, alive: Set<number> = new Set()) {
+  const machine = instanceMachine.provide({ actors: { expiryTimer: createExpiryTimer(clock, (pid) => alive.has(pid)) } });
   const actor = createActor(machine, { input: input(clock, over) });
   const intents: NotifyIntent[] = [];
   actor.on('notify', (e) => intents.push(e));
@@ -68,7 +69,7 @@ describe('instance machine', () => {
     clock.advance(1000);
     send({ type: 'hook.permission_request', tool: 'Bash' });
     assert.equal(actor.getSnapshot().value, 'awaiting');
-    assert.deepEqual(actor.getSnapshot().context.awaiting, { kind: 'permission', tool: 'Bash', message: null });
+    assert.deepEqual(actor.getSnapshot().context.awaiting, { kind: 'permission', tool: 'Bash', message: null, agentId: null });
     // The permission notification that follows the request is the same wait: no second intent.
     send({ type: 'hook.notification', notificationType: 'permission_prompt', message: 'Claude needs your permission to use Bash' });
     assert.equal(actor.getSnapshot().value, 'awaiting');
@@ -248,7 +249,7 @@ describe('instance machine', () => {
     assert.equal(clock.pending(), 0);
 
     const restoredClock = new FakeClock(clock.now());
-    const restoredMachine = instanceMachine.provide({ actors: { expiryTimer: createExpiryTimer(restoredClock) } });
+    const restoredMachine = instanceMachine.provide({ actors: { expiryTimer: createExpiryTimer(restoredClock, () => false) } });
     const restored = createActor(restoredMachine, { snapshot: JSON.parse(json), input: undefined as never });
     const intents: string[] = [];
     restored.on('notify', (e) => intents.push(e.intent));
@@ -265,7 +266,32 @@ describe('instance machine', () => {
     void machine;
   });
 
+  it('never expires an instance whose local process is alive: a working one goes idle, quietly, and is looked at again later', () => {
+    const clock = new FakeClock();
+    const alive = new Set([100]);
+    const { actor, intents, send } = start(clock, {}, alive);
+    send({ type: 'hook.user_prompt_submit' });
+    send({ type: 'hook.pre_tool_use', tool: 'Bash' });
+    clock.advance(3 * HOUR);
+    assert.equal(actor.getSnapshot().value, 'idle');
+    assert.equal(actor.getSnapshot().context.currentTool, null);
+    assert.equal(intents.length, 0, 'no "timed out" for a live process');
+    clock.advance(3 * HOUR);
+    assert.equal(actor.getSnapshot().value, 'idle', 'still alive, still only idle');
+    alive.delete(100);
+    clock.advance(3 * HOUR);
+    assert.equal(actor.getSnapshot().value, 'stopped', 'once its process is gone it expires');
+    assert.deepEqual(intents.map((i) => i.intent), ['expired']);
+  });
+
+  it('an instance whose pid is not local (an SSH session) expires as before', () => {
+    const clock = new FakeClock();
+    const { actor } = start(clock, { pidLocal: false }, new Set([100]));
+    clock.advance(3 * HOUR);
+    assert.equal(actor.getSnapshot().value, 'stopped');
+  });
+
   it('carries a version for stored snapshots', () => {
-    assert.equal(instanceMachine.version, '1');
+    assert.equal(instanceMachine.version, '2');
   });
 });

@@ -36,7 +36,7 @@ describe('coalescing notifications for one device', () => {
 
   const settled = () => s.system.deps.notifications.settled();
   const start = (session: string, fromPhone = true) =>
-    s.hook(hookPayload(session, 'SessionStart', { source: 'startup', ...(fromPhone ? { ssh_client: `${PHONE_IP} 50000 22` } : {}) }));
+    s.hook(hookPayload(session, 'SessionStart', { source: 'startup', ...(fromPhone ? { x_token_api_ssh_client: `${PHONE_IP} 50000 22` } : {}) }));
 
   it('folds three agents finishing within the window into "3 agents finished", once the window closes', async () => {
     for (const id of ['a', 'b', 'c']) await start(id);
