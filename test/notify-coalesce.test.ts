@@ -78,21 +78,6 @@ describe('coalescing notifications for one device', () => {
     assert.equal(events.body.count, 2);
   });
 
-  it('puts the urgent intent first and marks the whole notification urgent', async () => {
-    await start('a');
-    await start('b');
-    await s.hook(hookPayload('b', 'Stop', {}));
-    await s.hook(hookPayload('a', 'PermissionRequest', { tool_name: 'Bash' }));
-    clock.advance(3000);
-    await settled();
-    await phone.waitFor(1);
-    const body = phone.received[0]!.body;
-    assert.equal(body.message, 'Claude #1 needs permission to run Bash. Claude #2 finished in token-api');
-    assert.equal(body.title, '2 notifications');
-    assert.equal(body.urgency, 'urgent');
-    assert.equal(body.event, 'coalesced');
-  });
-
   it('starts a new window after one closed', async () => {
     await start('a');
     await s.hook(hookPayload('a', 'Stop', {}));
