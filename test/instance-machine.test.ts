@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { createActor } from 'xstate';
 import { createExpiryTimer } from '../src/actors/expiry-timer.js';
 import { instanceMachine } from '../src/machines/instance.js';
-import type { InstanceEvent, InstanceInput, NotifyIntent } from '../src/machines/instance-context.js';
+import { instanceContextSchema, type InstanceContext, type InstanceEvent, type InstanceInput, type NotifyIntent } from '../src/machines/instance-context.js';
+import { checkSnapshot } from '../src/actors/snapshots.js';
 import { FakeClock } from './support/clock.js';
 
 const HOUR = 3_600_000;
@@ -289,6 +290,23 @@ describe('instance machine', () => {
     const { actor } = start(clock, { pidLocal: false }, new Set([100]));
     clock.advance(3 * HOUR);
     assert.equal(actor.getSnapshot().value, 'stopped');
+  });
+
+  it('a version 1 snapshot migrates: its subagents counted (without ids), no pending stop, no agent name', () => {
+    const clock = new FakeClock();
+    const { actor } = start(clock);
+    actor.send({ type: 'hook.user_prompt_submit', at: clock.now() });
+    const v2 = actor.getPersistedSnapshot() as unknown as { context: Record<string, unknown> };
+    const { subagents: _s, stopPending: _p, agentName: _a, ...rest } = v2.context;
+    const v1 = { ...v2, context: { ...rest, subagentCount: 2 } };
+    const check = checkSnapshot(instanceMachine, instanceContextSchema, JSON.stringify(v1), '1');
+    assert.ok(check.ok, check.ok ? '' : check.reason);
+    const ctx = (check as unknown as { snapshot: { context: InstanceContext } }).snapshot.context;
+    assert.equal(ctx.subagents.length, 2);
+    assert.equal(ctx.subagents[0]!.id, null);
+    assert.equal(ctx.stopPending, false);
+    assert.equal(ctx.agentName, null);
+    assert.equal(check.ok && check.migratedFrom, '1');
   });
 
   it('carries a version for stored snapshots', () => {
