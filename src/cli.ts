@@ -17,6 +17,7 @@ import { stopOutcome } from './service/stop.js';
 import { serviceCommand } from './commands/service.js';
 import { backupCommand } from './commands/backup.js';
 import { tuiCommand } from './commands/tui.js';
+import { endQuietlyOnBrokenPipe } from './broken-pipe.js';
 
 export class UsageError extends Error {}
 
@@ -184,6 +185,7 @@ Every command that uses the data directory takes --home DIR and --config FILE.
 }
 
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyOnBrokenPipe();
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(mainHelp());

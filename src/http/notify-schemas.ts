@@ -41,7 +41,7 @@ export const notificationsQuerySchema = z.strictObject({
   before: timestampSchema.optional(),
   device: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a device id').optional(),
   instance: idSchema.optional(),
-  status: z.enum(['pending', 'delivered', 'partial', 'failed', 'expired', 'suppressed']).optional(),
+  status: z.enum(['pending', 'delivered', 'partial', 'failed', 'expired', 'suppressed', 'superseded']).optional(),
   channel: channelSchema.optional(),
 });
 

@@ -54,6 +54,8 @@ export function describeEvent(e: FeedEvent, nameOf: (id: string) => string | nul
       const device = str(origin.device_id) ?? e.device_id ?? 'unknown device';
       return said(`${str(d.name) ?? who} ${d.revived ? 'came back' : 'registered'} from ${device}`);
     }
+    case 'instance.revived':
+      return said(`${str(d.name) ?? who} came back${str(d.from) ? ` (was stopped: ${d.from as string})` : ''}`);
     case 'instance.stopped':
       return said(`${str(d.name) ?? who} stopped${str(d.reason) ? ` (${d.reason as string})` : ''}`);
     case 'instance.retired':
