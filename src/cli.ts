@@ -18,6 +18,7 @@ import { backupCommand } from './commands/backup.js';
 import { tuiCommand } from './commands/tui.js';
 import { startupFacts, startupLines } from './commands/serve-summary.js';
 import { closest } from './validation-words.js';
+import { endQuietlyOnBrokenPipe } from './broken-pipe.js';
 
 export class UsageError extends Error {}
 
@@ -235,6 +236,7 @@ Every command that uses the data directory takes --home DIR and --config FILE.
 }
 
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyOnBrokenPipe();
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(mainHelp());

@@ -57,6 +57,7 @@ export const notificationsFileSchema = z
         retry_hours: z.number().min(0).max(24 * 30).optional(),
         backoff_initial_seconds: z.number().positive().max(3600).optional(),
         backoff_max_seconds: z.number().positive().max(24 * 3600).optional(),
+        answered_update: z.boolean().optional(),
       })
       .strict()
       .optional(),
@@ -80,7 +81,8 @@ export interface NotificationsConfig {
   sound: { player: 'auto' | 'paplay' | 'pw-play' | 'aplay' | 'afplay' | 'powershell' | 'none'; command: string[] | null; directory: string | null };
   /** pin: the configured profiles.voices (used as they are); otherwise detected voices in `languages`, minus `exclude`. */
   voices: { pin: string[] | null; exclude: string[]; languages: string[] };
-  webhook: { timeoutMs: number; retryMs: number; backoffInitialMs: number; backoffMaxMs: number };
+  /** answeredUpdate: after a permission request or question went out by webhook, POST a short "answered" once the instance no longer waits. */
+  webhook: { timeoutMs: number; retryMs: number; backoffInitialMs: number; backoffMaxMs: number; answeredUpdate: boolean };
 }
 
 /** `pinnedVoices`: the config file's `profiles.voices`, which, when given, wins over detected voices. */
@@ -108,6 +110,7 @@ export function notificationsConfig(n: z.infer<typeof notificationsFileSchema> |
       retryMs: (n?.webhook?.retry_hours ?? 6) * 3_600_000,
       backoffInitialMs: (n?.webhook?.backoff_initial_seconds ?? 2) * 1000,
       backoffMaxMs: (n?.webhook?.backoff_max_seconds ?? 600) * 1000,
+      answeredUpdate: n?.webhook?.answered_update ?? false,
     },
   };
 }

@@ -64,6 +64,7 @@ const fileSchema = z
         enabled: z.boolean().optional(),
         home: z.string().min(1).optional(),
         idle_minutes: z.number().positive().max(24 * 60).optional(),
+        stop_after_minutes: z.number().positive().max(7 * 24 * 60).optional(),
         poll_seconds: z.number().positive().max(3600).optional(),
       })
       .strict()
@@ -125,7 +126,8 @@ export interface Config {
   hookLogFile: string;
   /** Largest spool upload accepted by POST /api/hooks/spool. */
   hookSpoolMaxBytes: number;
-  codex: { enabled: boolean; home: string; idleMs: number; pollMs: number };
+  /** stopAfterMs: a Codex instance whose rollout is quiet this long is stopped (reason idle), quietly. */
+  codex: { enabled: boolean; home: string; idleMs: number; stopAfterMs: number; pollMs: number };
   notifications: NotificationsConfig;
   /** The API token for callers beyond loopback (created on first start, mode 0600). */
   tokenFile: string;
@@ -273,6 +275,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       enabled: file.codex?.enabled ?? true,
       home: codexHome,
       idleMs: (file.codex?.idle_minutes ?? 5) * 60_000,
+      stopAfterMs: (file.codex?.stop_after_minutes ?? 30) * 60_000,
       pollMs: (file.codex?.poll_seconds ?? 1) * 1000,
     },
     notifications: notificationsConfig(file.notifications, home, localDevice, file.profiles?.voices),

@@ -101,7 +101,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const hub = createHub({ writer, logger, eventDetailsMaxBytes: config.eventDetailsMaxBytes, inspect: options.inspect });
     started.push(['actors', () => hub.stopAll()]);
     const devices = await createDeviceDirectory({ db, hub, configured: config.devices, localDevice: config.localDevice, now: () => clock.now(), logger });
-    const kind = createInstanceKind(clock);
+    const kind = createInstanceKind(clock, options.processExists);
     // Notifications start first (their planner must see intents emitted during restore), so they
     // read the work mode through a reference that the mode actor fills in below; until then
     // (intents emitted while instances are restored) the configured default mode applies.

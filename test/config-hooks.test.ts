@@ -21,12 +21,12 @@ describe('config: hooks and Codex', () => {
     assert.equal(c.spoolDir, join(home.dir, 'spool'));
     assert.equal(c.hookLogFile, join(home.dir, 'logs', 'hooks.log'));
     assert.equal(c.hookSpoolMaxBytes, 64 * 1024 * 1024);
-    assert.deepEqual(c.codex, { enabled: true, home: join(homedir(), '.codex'), idleMs: 5 * 60_000, pollMs: 1000 });
+    assert.deepEqual(c.codex, { enabled: true, home: join(homedir(), '.codex'), idleMs: 5 * 60_000, stopAfterMs: 30 * 60_000, pollMs: 1000 });
   });
 
   it('reads the codex block, with CODEX_HOME winning over the file', () => {
     const c = withFile({ codex: { enabled: false, home: '~/elsewhere', idle_minutes: 2, poll_seconds: 0.5 }, hook_spool_max_bytes: 1024 });
-    assert.deepEqual(c.codex, { enabled: false, home: join(homedir(), 'elsewhere'), idleMs: 120_000, pollMs: 500 });
+    assert.deepEqual(c.codex, { enabled: false, home: join(homedir(), 'elsewhere'), idleMs: 120_000, stopAfterMs: 30 * 60_000, pollMs: 500 });
     assert.equal(c.hookSpoolMaxBytes, 1024);
     assert.equal(withFile({ codex: { home: '/a' } }, { CODEX_HOME: '/b' }).codex.home, '/b');
   });

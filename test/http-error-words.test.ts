@@ -169,13 +169,24 @@ const CASES: Case[] = [
     message: 'body field session_id is missing; expected text',
   },
   {
-    name: 'a tool event without its tool',
+    // The body is Claude Code's and any of its fields goes; token-api's own additions are checked.
+    name: "a hook body whose token-api process id is not one",
     method: 'POST',
     path: '/api/hooks',
-    body: { session_id: 's', hook_event_name: 'PreToolUse' },
+    body: { session_id: 's', hook_event_name: 'PreToolUse', x_token_api_pid: -1 },
     status: 400,
     error: 'validation_failed',
-    message: "body field tool_name is missing; expected the tool's name, which PreToolUse events carry",
+    message: 'body field x_token_api_pid is -1; expected a process id (a positive integer)',
+    fields: { x_token_api_pid: 'is -1; expected a process id (a positive integer)' },
+  },
+  {
+    name: 'a hook from an agent token-api does not know',
+    method: 'POST',
+    path: '/api/hooks?agent=gpt',
+    body: { session_id: 's', hook_event_name: 'Stop' },
+    status: 400,
+    error: 'validation_failed',
+    message: 'query parameter agent is "gpt"; expected one of claude, codex',
   },
   {
     name: 'an unknown path',

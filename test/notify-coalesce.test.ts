@@ -36,7 +36,7 @@ describe('coalescing notifications for one device', () => {
 
   const settled = () => s.system.deps.notifications.settled();
   const start = (session: string, fromPhone = true) =>
-    s.hook(hookPayload(session, 'SessionStart', { source: 'startup', ...(fromPhone ? { ssh_client: `${PHONE_IP} 50000 22` } : {}) }));
+    s.hook(hookPayload(session, 'SessionStart', { source: 'startup', ...(fromPhone ? { x_token_api_ssh_client: `${PHONE_IP} 50000 22` } : {}) }));
 
   it('folds three agents finishing within the window into one notification that names them, once the window closes', async () => {
     for (const id of ['a', 'b', 'c']) await start(id);
@@ -76,21 +76,6 @@ describe('coalescing notifications for one device', () => {
     assert.deepEqual(one.body.intents.map((i: { instance: string }) => i.instance), ['claude-a', 'claude-b', 'claude-c']);
     const events = await s.request('GET', '/api/events?type=notification.coalesced');
     assert.equal(events.body.count, 2);
-  });
-
-  it('puts the urgent intent first and marks the whole notification urgent', async () => {
-    await start('a');
-    await start('b');
-    await s.hook(hookPayload('b', 'Stop', {}));
-    await s.hook(hookPayload('a', 'PermissionRequest', { tool_name: 'Bash' }));
-    clock.advance(3000);
-    await settled();
-    await phone.waitFor(1);
-    const body = phone.received[0]!.body;
-    assert.equal(body.message, 'Claude #1 in token-api needs permission to run Bash. Claude #2 in token-api finished');
-    assert.equal(body.title, 'Claude #1 (token-api) needs permission; Claude #2 (token-api) finished');
-    assert.equal(body.urgency, 'urgent');
-    assert.equal(body.event, 'coalesced');
   });
 
   it('starts a new window after one closed', async () => {

@@ -48,7 +48,7 @@ describe('the real server delivers to the phone exactly once across SIGKILLs', (
     );
     server = await startServerProcess(home.dir);
     for (const session of ['e2e-a', 'e2e-b']) {
-      const hook = (name: string, extra: Record<string, unknown> = {}) => postJson(`${server!.url}/api/hooks`, hookPayload(session, name, { ssh_client: `${PHONE_IP} 40000 22`, ...extra }));
+      const hook = (name: string, extra: Record<string, unknown> = {}) => postJson(`${server!.url}/api/hooks`, hookPayload(session, name, { x_token_api_ssh_client: `${PHONE_IP} 40000 22`, ...extra }));
       assert.equal((await hook('SessionStart', { source: 'startup' })).status, 200);
       assert.equal((await hook('Stop')).status, 200);
     }

@@ -46,7 +46,7 @@ describe('webhook delivery to the phone', () => {
 
   /** A session started over SSH from the phone, then a finished turn (Stop). */
   async function phoneTurn(session: string, lastMessage = 'All 42 tests pass.'): Promise<void> {
-    const start = await s.hook(hookPayload(session, 'SessionStart', { source: 'startup', ssh_client: `${PHONE_IP} 50000 22` }));
+    const start = await s.hook(hookPayload(session, 'SessionStart', { source: 'startup', x_token_api_ssh_client: `${PHONE_IP} 50000 22` }));
     assert.equal(start.body.instance.origin.device_id, 'pixel-phone');
     clock.advance(10);
     const stop = await s.hook(hookPayload(session, 'Stop', { last_assistant_message: lastMessage }));

@@ -9,6 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import * as formats from 'ajv-formats';
 import { apiRouters } from '../src/http/app.js';
+import { FakeClock } from './support/clock.js';
+import { startPhone, type Phone } from './support/phone.js';
 import { everyKindOfEvent } from './support/scenario.js';
 import { startTestServer, tempHome, type TestServer } from './support/system.js';
 
@@ -33,8 +35,18 @@ describe('the OpenAPI document and docs/api.md', () => {
   const home = tempHome();
   let s: TestServer;
   let doc: Doc;
+  let phone: Phone;
+  const clock = new FakeClock();
   before(async () => {
-    s = await startTestServer(home.dir, { state_variables: { volume: { type: 'number', default: 3, min: 0, max: 10 } }, notifications: { speech: { engine: 'none' }, sound: { player: 'none' } } });
+    phone = await startPhone();
+    s = await startTestServer(
+      home.dir,
+      {
+        state_variables: { volume: { type: 'number', default: 3, min: 0, max: 10 } },
+        notifications: { speech: { engine: 'none' }, sound: { player: 'none' }, webhook: { answered_update: true } },
+      },
+      { clock },
+    );
     const r = await s.request('GET', '/api/openapi.json');
     assert.equal(r.status, 200);
     assert.match(r.headers.get('content-type') ?? '', /application\/json/);
@@ -42,6 +54,7 @@ describe('the OpenAPI document and docs/api.md', () => {
   });
   after(async () => {
     await s.close();
+    await phone.down();
     home.cleanup();
   });
 
@@ -127,8 +140,10 @@ describe('the OpenAPI document and docs/api.md', () => {
   });
 
   it('documents every event type the server writes', async () => {
-    const types = new Set((await everyKindOfEvent(s)).map((e) => e.type));
+    const types = new Set((await everyKindOfEvent(s, { phone, clock })).map((e) => e.type));
     assert.ok(types.size >= 20);
+    // Among them the revival of a stopped instance and the urgent notices' follow-ups.
+    for (const t of ['instance.revived', 'notification.superseded', 'notification.answered']) assert.ok(types.has(t), `the scenario writes ${t}`);
     const undocumented = [...types].filter((t) => !DOC.includes(`\`${t}\``));
     assert.deepEqual(undocumented, []);
   });

@@ -10,6 +10,8 @@ import { describeEvent } from '../src/tui/event-words.js';
 import { plain } from '../src/tui/format.js';
 import { applyMessage, createDashboardStore, initialContext, type DashboardContext } from '../src/tui/store.js';
 import { render } from '../src/tui/view.js';
+import { FakeClock } from './support/clock.js';
+import { startPhone } from './support/phone.js';
 import { everyKindOfEvent } from './support/scenario.js';
 import { startTestServer, tempHome } from './support/system.js';
 import { event, instance, knownSnapshot, message, NOON } from './support/tui.js';
@@ -60,9 +62,15 @@ describe('recent events', () => {
 
   it('puts every event type the running server writes into words, never its raw name', async () => {
     const home = tempHome();
-    const s = await startTestServer(home.dir, { notifications: { coalesce_seconds: 0, speech: { engine: 'none' }, sound: { player: 'none' } } });
+    const phone = await startPhone();
+    const clock = new FakeClock();
+    const s = await startTestServer(
+      home.dir,
+      { notifications: { coalesce_seconds: 0, speech: { engine: 'none' }, sound: { player: 'none' }, webhook: { answered_update: true } } },
+      { clock },
+    );
     try {
-      const events = await everyKindOfEvent(s);
+      const events = await everyKindOfEvent(s, { phone, clock });
       const types = new Set(events.map((e) => e.type));
       assert.ok(types.size >= 20, `a wide sample of types: ${[...types].join(', ')}`);
       for (const e of events) {
@@ -72,6 +80,7 @@ describe('recent events', () => {
       }
     } finally {
       await s.close();
+      await phone.down();
       home.cleanup();
     }
   });

@@ -52,8 +52,11 @@ class NumberSpace {
     this.expiring.push({ number, until });
   }
 
-  /** A stopped instance coming back gets the number it still holds; others the lowest free one. */
-  allocate(now: number, instanceId?: string): number {
+  /**
+   * A stopped instance coming back gets the number it still holds, else `preferred` (the number
+   * it had) when nobody holds that one; others the lowest free one.
+   */
+  allocate(now: number, instanceId?: string, preferred?: number): number {
     const own = instanceId === undefined ? undefined : this.reserved.get(instanceId);
     if (own !== undefined && this.holders.get(own)?.instanceId === instanceId) return own;
     for (let e = this.expiring.peek(); e && e.until <= now; e = this.expiring.peek()) {
@@ -65,6 +68,7 @@ class NumberSpace {
         this.free.push(e.number);
       }
     }
+    if (preferred !== undefined && !this.holders.has(preferred)) return preferred;
     // The number is held once the instance's actor starts (hold); until then it stays free.
     for (let n = this.free.peek(); n !== undefined; n = this.free.peek()) {
       if (!this.holders.has(n)) return n;
@@ -145,14 +149,19 @@ export function createInstanceIndex(deps: InstanceIndexDeps) {
     reserveStopped(agentType: string, number: number, instanceId: string, stoppedAt: number): void {
       if (stoppedAt + deps.reuseAfterMs > deps.now()) space(agentType).reserve(number, instanceId, stoppedAt + deps.reuseAfterMs);
     },
-    /** A display number for a new (or revived) instance; a revived one keeps its own while it still holds it. */
-    number(agentType: string, instanceId?: string): number {
-      return space(agentType).allocate(deps.now(), instanceId);
+    /**
+     * A display number for a new (or revived) instance; a revived one keeps its own while it still
+     * holds it, or gets back `preferred` (its last number) when no other instance holds that.
+     */
+    number(agentType: string, instanceId?: string, preferred?: number): number {
+      return space(agentType).allocate(deps.now(), instanceId, preferred);
     },
     /** How many live instances hold each profile slot. */
     slotUses(): readonly number[] {
       return slotUses;
     },
+    /** Whether a live instance holds the profile slot. */
+    slotHeld: (slot: number): boolean => (slotUses[slot % slotUses.length] ?? 0) > 0,
     byTranscript: (path: string) => byTranscript.get(path) ?? null,
     byLocalPid: (pid: number) => byPid.get(pid) ?? null,
   };

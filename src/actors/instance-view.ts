@@ -1,7 +1,7 @@
 // The public shape of an instance (HTTP answers, WebSocket messages), built from its
 // projection row, whether read from SQLite or derived from a live actor's context.
 import type { InstanceContext, InstanceStateValue } from '../machines/instance-context.js';
-import { projectionRow } from './instance-kind.js';
+import { projectionRow, type SubagentView } from './instance-kind.js';
 import { lastPart } from './project-name.js';
 
 export interface InstanceRow {
@@ -28,6 +28,9 @@ export interface InstanceRow {
   current_tool: string | null;
   tool_count: number;
   subagent_count: number;
+  agent_name: string | null;
+  /** JSON: the running subagents. */
+  subagents: string | null;
   registered_at: string;
   last_activity: string;
   state_since: string;
@@ -54,11 +57,24 @@ export interface InstanceView {
   current_tool: string | null;
   tool_count: number;
   subagent_count: number;
+  /** The custom agent the session runs as (`claude --agent NAME`), else null. */
+  agent_name: string | null;
+  subagents: SubagentView[];
   registered_at: string;
   last_activity: string;
   state_since: string;
   stopped_at: string | null;
   stop_reason: string | null;
+}
+
+function parseSubagents(json: string | null): SubagentView[] {
+  if (!json) return [];
+  try {
+    const v = JSON.parse(json) as unknown;
+    return Array.isArray(v) ? (v as SubagentView[]) : [];
+  } catch {
+    return [];
+  }
 }
 
 export function instanceView(row: InstanceRow): InstanceView {
@@ -80,6 +96,8 @@ export function instanceView(row: InstanceRow): InstanceView {
     current_tool: row.current_tool,
     tool_count: row.tool_count,
     subagent_count: row.subagent_count,
+    agent_name: row.agent_name ?? null,
+    subagents: parseSubagents(row.subagents ?? null),
     registered_at: row.registered_at,
     last_activity: row.last_activity,
     state_since: row.state_since,

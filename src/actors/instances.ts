@@ -5,7 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
 import type { WriteOp } from '../db/writer.js';
-import { displayName, type InstanceContext, type InstanceEvent, type InstanceInput, type InstanceStateValue, type Origin } from '../machines/instance-context.js';
+import { displayName, instanceContextSchema, type InstanceContext, type InstanceEvent, type InstanceInput, type InstanceStateValue, type Origin } from '../machines/instance-context.js';
 import type { Clock } from './clock.js';
 import type { DeviceDirectory } from './devices.js';
 import { createHookEventIds, type HookEventIds } from './hook-event-ids.js';
@@ -15,6 +15,7 @@ import { viewOfContext, type InstanceView } from './instance-view.js';
 import { createInstanceIndex } from './instance-index.js';
 import { assignProfile, poolSize, type ProfilePoolConfig } from './profile-pool.js';
 import { createProjectResolver, type ProjectOf } from './project-name.js';
+import { lastContext } from './snapshots.js';
 
 export const INSTANCE_MACHINE_ID = 'instance';
 
@@ -75,6 +76,18 @@ export interface RegisterInput {
   tty?: string;
   workingDir?: string;
   transcriptPath?: string;
+}
+
+/** Why a stopped instance comes back: the stop it came back from, and the event that brought it. */
+export interface Revival {
+  from: string | null;
+  stoppedAt: string | null;
+  by: string;
+}
+
+/** Events that are the session's activity: they revive its stopped instance. A SessionEnd does not. */
+function revives(event: InstanceEvent | null): boolean {
+  return event !== null && event.type !== 'hook.session_end' && event.type.startsWith('hook.');
 }
 
 export class ConflictError extends Error {
@@ -161,11 +174,12 @@ export async function createInstances(deps: InstancesDeps) {
 
   function newInput(
     id: string,
-    r: RegisterInput & { sessionId: string; agentType: 'claude' | 'codex' },
+    r: RegisterInput & { sessionId: string; agentType: 'claude' | 'codex'; agentName?: string },
     pidLocal: boolean,
     at: number,
   ): InstanceInput {
     return {
+      agentName: r.agentName ?? null,
       instanceId: id,
       agentType: r.agentType,
       sessionId: r.sessionId,
@@ -184,24 +198,24 @@ export async function createInstances(deps: InstancesDeps) {
     };
   }
 
-  /** Starts (or restarts, for a stopped id) an instance actor; resolves after commit. */
-  function spawn(id: string, input: InstanceInput, at: number, extraOps: WriteOp[], revived: boolean) {
+  /**
+   * Starts (or restarts, for a stopped id) an instance actor; resolves after commit. A restart
+   * is an `instance.revived` event saying from which stop it came back and what brought it.
+   */
+  function spawn(id: string, input: InstanceInput, at: number, extraOps: WriteOp[], revived: Revival | null) {
+    const details = {
+      name: displayName(input),
+      project: input.project ?? null,
+      agent_type: input.agentType,
+      origin: { type: input.origin.type, source_ip: input.origin.sourceIp, device_id: input.origin.deviceId },
+      profile: input.profile.name,
+      session_id: input.sessionId,
+      revived: revived !== null,
+    };
     const events: EventDraft[] = [
-      {
-        type: 'instance.registered',
-        at,
-        instanceId: id,
-        deviceId: input.origin.deviceId,
-        details: {
-          name: displayName(input),
-          project: input.project ?? null,
-          agent_type: input.agentType,
-          origin: { type: input.origin.type, source_ip: input.origin.sourceIp, device_id: input.origin.deviceId },
-          profile: input.profile.name,
-          session_id: input.sessionId,
-          revived,
-        },
-      },
+      revived
+        ? { type: 'instance.revived', at, instanceId: id, deviceId: input.origin.deviceId, details: { ...details, from: revived.from, stopped_at: revived.stoppedAt, by: revived.by } }
+        : { type: 'instance.registered', at, instanceId: id, deviceId: input.origin.deviceId, details },
     ];
     const linked = sessions.get(input.sessionId);
     return hub.spawn(id, kind, input, { ops: [linkOp(input.sessionId, id, at), ...extraOps], events }).catch((err: unknown) => {
@@ -230,6 +244,53 @@ export async function createInstances(deps: InstancesDeps) {
   // Events whose commit is in flight, by event id: a replay of one waits for its outcome, so
   // that it is never acknowledged as a duplicate of an event that then fails to commit.
   const inFlight = new Map<string, Promise<HookOutcome>>();
+  /** Stopped instances being revived (their last snapshot is being read), by id. */
+  const reviving = new Map<string, Promise<void>>();
+
+  function spawnRequest(input: HookInput): RegisterInput & { sessionId: string; agentType: 'claude' | 'codex'; agentName?: string } {
+    return {
+      ...input,
+      workingDir: input.cwd,
+      agentType: input.agentType,
+      sessionId: input.sessionId,
+      agentName: input.agentId ? undefined : input.claudeAgentType,
+    };
+  }
+
+  /**
+   * The input that brings a stopped instance back: what it was (name, profile, origin, counts,
+   * first registration) from its last snapshot, updated by the event, with its display number
+   * and profile kept where no live instance took them meanwhile.
+   */
+  async function revivalInput(id: string, input: HookInput, pidLocal: boolean, at: number): Promise<{ input: InstanceInput; revival: Revival }> {
+    const fresh = newInput(id, spawnRequest(input), pidLocal, at);
+    const row = await deps.db.get<{ snapshot: string; machine_version: string }>('SELECT snapshot, machine_version FROM actor_snapshots WHERE actor_id = ?', [id]);
+    const last = row ? lastContext(kind.machine, instanceContextSchema, row.snapshot, row.machine_version) : null;
+    const by = hookEventType(input);
+    if (!last) return { input: fresh, revival: { from: null, stoppedAt: null, by } };
+    return {
+      input: {
+        ...fresh,
+        agentType: last.agentType,
+        sessionId: input.sessionId,
+        number: index.number(last.agentType, id, last.number),
+        profile: index.slotHeld(last.profile.slot) ? fresh.profile : last.profile,
+        tabName: input.tabName ?? last.tabName,
+        origin: input.sshClient || input.pid ? fresh.origin : last.origin,
+        pid: input.pid ?? last.pid,
+        pidLocal: input.pid ? pidLocal : last.pidLocal,
+        tty: input.tty ?? last.tty,
+        workingDir: input.cwd ?? last.workingDir,
+        project: input.cwd ? fresh.project : (last.project ?? null),
+        transcriptPath: input.transcriptPath ?? last.transcriptPath,
+        registeredAt: last.registeredAt,
+        lastActivityAt: at,
+        toolCount: last.toolCount,
+        agentName: fresh.agentName ?? last.agentName,
+      },
+      revival: { from: last.stopReason, stoppedAt: last.stoppedAt === null ? null : new Date(last.stoppedAt).toISOString(), by },
+    };
+  }
 
   async function handleHook(input: HookInput, pidLocal: boolean, opts: HookOptions = {}): Promise<HookOutcome> {
     const eventId = opts.eventId;
@@ -296,17 +357,30 @@ export async function createInstances(deps: InstancesDeps) {
 
     let registered = false;
     const pending: Promise<unknown>[] = [];
-    if (!id || (!hub.has(id) && isStart)) {
-      // Unknown session (hooks may start mid-session), or a stopped one starting again.
-      const revived = id !== null;
-      id ??= instanceIdFor(input.agentType, input.sessionId);
-      const spawnInput = newInput(
-        id,
-        { ...input, workingDir: input.cwd, agentType: input.agentType, sessionId: input.sessionId },
-        pidLocal,
-        at,
-      );
-      pending.push(spawn(id, spawnInput, at, extraOps.splice(0), revived));
+    if (!id) {
+      // Unknown session (hooks may start mid-session).
+      id = instanceIdFor(input.agentType, input.sessionId);
+      pending.push(spawn(id, newInput(id, spawnRequest(input), pidLocal, at), at, extraOps.splice(0), null));
+      registered = true;
+    } else if (!hub.has(id) && revives(event)) {
+      // A stopped instance whose session shows activity (or starts again) comes back.
+      const waiting = reviving.get(id);
+      if (waiting) {
+        // Another event of it is reviving it: go after that one, in order.
+        await waiting.catch(() => undefined);
+        return applyHook(input, pidLocal, { ...opts, at, ops: extraOps });
+      }
+      const known = id;
+      const revival = revivalInput(known, input, pidLocal, at);
+      reviving.set(known, revival.then(() => undefined));
+      let prepared: { input: InstanceInput; revival: Revival };
+      try {
+        prepared = await revival;
+      } finally {
+        reviving.delete(known);
+      }
+      if (hub.has(known)) return applyHook(input, pidLocal, { ...opts, at, ops: extraOps });
+      pending.push(spawn(known, prepared.input, at, extraOps.splice(0), prepared.revival));
       registered = true;
     }
 
@@ -360,7 +434,8 @@ export async function createInstances(deps: InstancesDeps) {
       const raced = contextOf(id);
       if (raced) return { created: false, instance: viewOfContext(raced.ctx, raced.state) };
       const input = newInput(id, { ...r, sessionId, agentType }, pidLocal, at);
-      const notice = await spawn(id, input, at, [], previous !== undefined);
+      const revival: Revival | null = previous !== undefined ? { from: null, stoppedAt: null, by: 'instance.register' } : null;
+      const notice = await spawn(id, input, at, [], revival);
       const snap = hub.get(id)?.getSnapshot() ?? notice.changes.find((c) => c.id === id)?.snapshot;
       return { created: true, instance: viewOfContext(snap!.context as InstanceContext, snap!.value as InstanceStateValue) };
     },

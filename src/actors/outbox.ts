@@ -6,8 +6,9 @@ import type { WriteOp } from '../db/writer.js';
 import type { Channel, Urgency } from './notification-routing.js';
 import { iso, isoOrNull } from './clock.js';
 
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'expired' | 'unavailable';
-export type NotificationStatus = 'pending' | 'delivered' | 'partial' | 'failed' | 'expired' | 'suppressed';
+/** superseded: dropped before it went out, because what it announced was over (a permission request answered). */
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'expired' | 'unavailable' | 'superseded';
+export type NotificationStatus = 'pending' | 'delivered' | 'partial' | 'failed' | 'expired' | 'suppressed' | 'superseded';
 
 /** A notify intent as recorded: routed, worded, waiting for (or part of) a notification. */
 export interface IntentRecord {
@@ -296,6 +297,7 @@ export function overallStatus(deliveries: readonly { status: string }[]): Notifi
   if (s.every((x) => x === 'delivered')) return 'delivered';
   if (s.includes('delivered')) return 'partial';
   if (s.every((x) => x === 'expired')) return 'expired';
+  if (s.every((x) => x === 'superseded')) return 'superseded';
   return 'failed';
 }
 

@@ -59,8 +59,11 @@ function persistedFromRow(row: InstanceRow, expiresAfterMs: number, profiles: Pr
     currentTool: row.current_tool,
     currentToolSince: null,
     toolCount: row.tool_count,
-    subagentCount: row.subagent_count,
-    awaiting: row.state === 'awaiting' ? { kind: 'permission', tool: row.current_tool, message: null } : null,
+    subagentCount: 0,
+    subagents: [],
+    stopPending: false,
+    agentName: row.agent_name ?? null,
+    awaiting: row.state === 'awaiting' ? { kind: 'permission', tool: row.current_tool, message: null, agentId: null } : null,
     expiresAfterMs,
   };
   if (!instanceContextSchema.safeParse(context).success) return null;

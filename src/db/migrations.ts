@@ -227,6 +227,15 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
+    version: 5,
+    name: 'instance agent name and running subagents',
+    sql: `
+      -- The custom agent a session runs as (claude --agent NAME), and its running subagents (JSON).
+      ALTER TABLE claude_instances ADD COLUMN agent_name TEXT;
+      ALTER TABLE claude_instances ADD COLUMN subagents TEXT;
+    `,
+  },
+  {
     version: 6,
     name: 'instances and notification intents: project; instances: display number',
     sql: `

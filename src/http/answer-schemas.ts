@@ -79,7 +79,7 @@ export const stateViewSchema = modeViewSchema
 
 const deliverySchema = z.looseObject({
   channel: z.enum(['speech', 'sound', 'webhook']),
-  status: z.enum(['pending', 'delivered', 'failed', 'expired', 'unavailable']),
+  status: z.enum(['pending', 'delivered', 'failed', 'expired', 'unavailable', 'superseded']),
   target: z.string().nullable(),
   attempts: z.number().int(),
   next_attempt_at: iso.nullable(),
@@ -94,7 +94,7 @@ export const notificationSchema = z.looseObject({
   id: z.string(),
   created_at: iso,
   source: z.enum(['intent', 'api']),
-  event: z.string().describe('finished, failed, needs_permission, needs_input, expired, mode_timer_ended, coalesced, notify, tts, sound'),
+  event: z.string().describe('finished, failed, needs_permission, needs_input, expired, mode_timer_ended, coalesced, answered, notify, tts, sound'),
   device: z.string().nullable(),
   instance: z.string().nullable(),
   title: z.string(),
@@ -104,7 +104,7 @@ export const notificationSchema = z.looseObject({
   sound: z.string().nullable(),
   intent_count: z.number().int(),
   reason: z.string().nullable().describe('why it went where it went, or why nowhere (suppressed)'),
-  status: z.enum(['pending', 'delivered', 'partial', 'failed', 'expired', 'suppressed']),
+  status: z.enum(['pending', 'delivered', 'partial', 'failed', 'expired', 'suppressed', 'superseded']),
   attempts: z.number().int(),
   deliveries: z.array(deliverySchema),
   intents: z.array(z.looseObject({ id: z.string(), at: iso, intent: z.string(), instance: z.string().nullable(), name: z.string().nullable(), project: z.string().nullable(), sentence: z.string() })).optional(),

@@ -32,6 +32,12 @@ export const instanceViewSchema = z.looseObject({
   current_tool: z.string().nullable(),
   tool_count: z.number(),
   subagent_count: z.number(),
+  /** The custom agent the session runs as (`claude --agent NAME`); servers before it was added send none. */
+  agent_name: z.string().nullable().optional(),
+  /** The running subagents (Claude Code's agent_id); servers before they were tracked send none. */
+  subagents: z
+    .array(z.looseObject({ agent_id: z.string().nullable(), agent_type: z.string().nullable(), started_at: iso, current_tool: z.string().nullable(), tool_count: z.number() }))
+    .optional(),
   registered_at: iso,
   last_activity: iso,
   state_since: iso,

@@ -43,7 +43,7 @@ export const notificationsQuerySchema = z.strictObject({
   before: timestampSchema.optional(),
   device: deviceIdSchema.optional(),
   instance: idSchema.optional(),
-  status: z.enum(['pending', 'delivered', 'partial', 'failed', 'expired', 'suppressed']).optional(),
+  status: z.enum(['pending', 'delivered', 'partial', 'failed', 'expired', 'suppressed', 'superseded']).optional(),
   channel: channelSchema.optional(),
 });
 

@@ -10,11 +10,8 @@ const text = (max: number) => z.string().max(max, `at most ${max} characters`);
 
 export const idSchema = z.string().regex(/^[A-Za-z0-9._:@-]{1,200}$/, 'an id of letters, digits and . _ : @ -');
 
-const pidSchema = z.coerce
-  .number({ error: 'a process id (a positive integer)' })
-  .int('a process id (a positive integer)')
-  .positive('a process id (a positive integer)')
-  .max(2 ** 31 - 1, 'a process id (a positive integer)');
+const PID_WORDS = 'a process id (a positive integer)';
+const pidSchema = z.coerce.number({ error: PID_WORDS }).int(PID_WORDS).positive(PID_WORDS).max(2 ** 31 - 1, PID_WORDS);
 
 /** Timestamps in: ISO 8601 or epoch milliseconds; out: ISO 8601 UTC. */
 export const timestampSchema = z
@@ -28,40 +25,52 @@ export const timestampSchema = z
     return new Date(ms).toISOString();
   });
 
-const TOOL_EVENTS = new Set(['PreToolUse', 'PostToolUse', 'PostToolUseFailure']);
-
 /** SSH_CLIENT ("ip port port") or SSH_CONNECTION ("ip port ip port"): the first word is the client's address. */
 const sshClientSchema = text(200).refine((v) => v.trim() === '' || isIP(v.trim().split(/\s+/)[0]!) !== 0, 'an address and ports as in SSH_CLIENT, such as "100.64.0.7 52144 22"');
 
-/** Fields the hook script may add, in the body or as query parameters. */
+const agentKindSchema = z.enum(['claude', 'codex']);
+
+/** What a hook script may add about where an event came from: query parameters of these names. */
 const hookExtras = {
   ssh_client: sshClientSchema.optional(),
   pid: pidSchema.optional(),
   tab_name: text(200).optional(),
   tty: text(200).optional(),
-  agent_type: z.enum(['claude', 'codex']).optional(),
+  /** Which kind of agent sent it (default claude). */
+  agent: agentKindSchema.optional(),
 };
 
+/**
+ * The same additions inside a hook body, under names of token-api's own: the body is Claude
+ * Code's, and a field token-api adds must never share a name with one Claude Code uses
+ * (`agent_type`, for one, is Claude Code's subagent type or custom agent name).
+ */
+export const HOOK_BODY_EXTRAS = {
+  ssh_client: 'x_token_api_ssh_client',
+  pid: 'x_token_api_pid',
+  tab_name: 'x_token_api_tab_name',
+  tty: 'x_token_api_tty',
+  agent: 'x_token_api_agent',
+} as const;
+
+/**
+ * A hook body is Claude Code's, not token-api's: any JSON object with a session id and an
+ * event name is taken, whatever else it carries and however it types it (Claude Code's own
+ * fields are read only where they have the expected type, see toHookInput). Only token-api's
+ * own `x_token_api_*` fields are checked, and the nesting depth.
+ */
 export const hookBodySchema = z
   .looseObject({
     session_id: z.string().min(1, 'a session id (not empty)').max(256),
     hook_event_name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a hook event name such as PreToolUse'),
-    transcript_path: text(4096).optional(),
-    cwd: text(4096).optional(),
-    source: text(64).optional(),
-    tool_name: text(256).optional(),
-    notification_type: text(64).optional(),
-    message: z.string().optional(),
-    reason: text(1024).optional(),
-    last_assistant_message: z.string().optional(),
-    error: z.unknown().optional(),
-    ...hookExtras,
-    pid: z.number().int().positive().max(2 ** 31 - 1).optional(),
+    x_token_api_ssh_client: hookExtras.ssh_client,
+    // A number in the body (a query parameter's text is coerced).
+    x_token_api_pid: z.number({ error: PID_WORDS }).int(PID_WORDS).positive(PID_WORDS).max(2 ** 31 - 1, PID_WORDS).optional(),
+    x_token_api_tab_name: hookExtras.tab_name,
+    x_token_api_tty: hookExtras.tty,
+    x_token_api_agent: hookExtras.agent,
   })
   .superRefine((b, ctx) => {
-    if (TOOL_EVENTS.has(b.hook_event_name) && !b.tool_name) {
-      ctx.addIssue({ code: 'custom', path: ['tool_name'], params: WHOLE, message: `is missing; expected the tool's name, which ${b.hook_event_name} events carry` });
-    }
     // Unknown fields are kept as they are: they must stay serialisable.
     if (exceedsDepth(b)) ctx.addIssue({ code: 'custom', path: [], params: WHOLE, message: `nests deeper than ${MAX_PAYLOAD_DEPTH} levels; expected at most ${MAX_PAYLOAD_DEPTH}` });
   });

@@ -24,8 +24,22 @@ export const awaitingSchema = z.object({
   /** What the tool call is about (Bash's command, Edit's file); absent in older snapshots. */
   input: z.string().nullable().optional(),
   message: z.string().nullable(),
+  /** The subagent that waits (Claude Code's agent_id), null for the main agent. */
+  agentId: z.string().nullable(),
 });
 export type Awaiting = z.infer<typeof awaitingSchema>;
+
+/** A subagent running inside the instance (Claude Code's SubagentStart .. SubagentStop). */
+export const subagentSchema = z.object({
+  /** Claude Code's agent_id; null for one announced without it (older Claude Code), counted only. */
+  id: z.string().nullable(),
+  /** Its agent_type (general-purpose, or a custom agent's name). */
+  type: z.string().nullable(),
+  startedAt: z.number(),
+  currentTool: z.string().nullable(),
+  toolCount: z.number().int().min(0),
+});
+export type Subagent = z.infer<typeof subagentSchema>;
 
 export const instanceContextSchema = z.object({
   instanceId: z.string().min(1),
@@ -52,7 +66,13 @@ export const instanceContextSchema = z.object({
   /** What the current tool call is about (see src/actors/tool-input.ts); absent in older snapshots. */
   currentToolInput: z.string().nullable().optional(),
   toolCount: z.number().int().min(0),
+  /** Running subagents; subagentCount is their number. */
   subagentCount: z.number().int().min(0),
+  subagents: z.array(subagentSchema),
+  /** The main turn has stopped while subagents run in the background: idle once the last one stops. */
+  stopPending: z.boolean(),
+  /** The custom agent the session runs as (`claude --agent NAME`: Claude Code's agent_type on the main agent's events). */
+  agentName: z.string().nullable(),
   awaiting: awaitingSchema.nullable(),
   expiresAfterMs: z.number().positive(),
 });
@@ -61,9 +81,21 @@ export type InstanceContext = z.infer<typeof instanceContextSchema>;
 /** What the actors layer decides at registration and hands to the machine as input. */
 export type InstanceInput = Omit<
   InstanceContext,
-  'stateSince' | 'lastActivityAt' | 'stoppedAt' | 'stopReason' | 'currentTool' | 'currentToolSince' | 'currentToolInput' | 'toolCount' | 'subagentCount' | 'awaiting'
+  | 'stateSince'
+  | 'lastActivityAt'
+  | 'stoppedAt'
+  | 'stopReason'
+  | 'currentTool'
+  | 'currentToolSince'
+  | 'currentToolInput'
+  | 'toolCount'
+  | 'subagentCount'
+  | 'subagents'
+  | 'stopPending'
+  | 'agentName'
+  | 'awaiting'
 > &
-  Partial<Pick<InstanceContext, 'toolCount' | 'subagentCount' | 'lastActivityAt'>>;
+  Partial<Pick<InstanceContext, 'toolCount' | 'lastActivityAt' | 'agentName'>>;
 
 /** Facts a hook may carry on any event; absent fields leave the context as it is. */
 export interface HookMeta {
@@ -75,6 +107,10 @@ export interface HookMeta {
   pid?: number;
   tabName?: string;
   tty?: string;
+  /** Claude Code's agent_id: the event comes from that subagent. */
+  agentId?: string;
+  /** Claude Code's agent_type: the subagent's type with agentId, else the session's custom agent. */
+  agentType?: string;
 }
 
 interface At {
@@ -100,7 +136,8 @@ export type InstanceEvent =
   | ({ type: 'instance.process_gone' } & At)
   /** The agent went quiet without saying its turn ended (a Codex rollout untouched for a while, an aborted turn). */
   | ({ type: 'instance.idle'; reason: string | null } & At)
-  | ({ type: 'expiry.check' } & At);
+  /** The expiry timer fired; `alive`: the instance's local process still runs (its pid answers). */
+  | ({ type: 'expiry.check'; alive?: boolean } & At);
 
 /** The intents an instance emits (the mode actor adds mode_timer_ended). */
 export const INSTANCE_INTENTS = ['finished', 'failed', 'needs_permission', 'needs_input', 'expired'] as const;

@@ -68,6 +68,8 @@ export function describeEvent(e: FeedEvent, nameOf: (id: string) => string | nul
       const project = str(d.project);
       return said(`${project && project !== name ? `${name} (${project})` : name} ${d.revived ? 'came back on' : 'started on'} ${device}`);
     }
+    case 'instance.revived':
+      return said(`${str(d.name) ?? who} came back${str(d.from) ? ` (was stopped: ${d.from as string})` : ''}`);
     case 'instance.stopped':
       return said(`${str(d.name) ?? who} stopped${str(d.reason) ? ` (${(d.reason as string).replace(/_/g, ' ')})` : ''}`);
     case 'instance.retired':
