@@ -17,11 +17,13 @@ const policy: RoutingPolicy = {
   deviceChannels: {},
 };
 
+// Routing only reads these; nothing is sent. The webhook is a documentation address (RFC 5737,
+// never routed) all the same, so that no copy of this table can reach a real phone.
 const devices: Record<string, RoutableDevice> = {
   desktop: { id: 'desktop', type: 'local', notification_method: 'tts_sound', webhook_url: null },
-  phone: { id: 'pixel-phone', type: 'mobile', notification_method: 'webhook', webhook_url: 'http://100.102.92.24:7777/notify' },
+  phone: { id: 'pixel-phone', type: 'mobile', notification_method: 'webhook', webhook_url: 'http://192.0.2.24:7777/notify' },
   // A desktop that also pushes to a phone: a device may list several channels.
-  both: { id: 'desktop', type: 'local', notification_method: 'tts_sound,webhook', webhook_url: 'http://100.102.92.24:7777/notify' },
+  both: { id: 'desktop', type: 'local', notification_method: 'tts_sound,webhook', webhook_url: 'http://192.0.2.24:7777/notify' },
 };
 
 type Row = Record<'desktop' | 'phone' | 'both', string>;
