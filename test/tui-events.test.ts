@@ -53,6 +53,12 @@ describe('recent events', () => {
     ]);
   });
 
+  it('says where a stopped instance came back, with its project and the stop it came back from', () => {
+    let ctx = empty();
+    ctx = feed(ctx, eventMsg(event('instance.revived', '12:00:00', 'claude-x', { name: 'Claude #5', project: 'api', origin: { device_id: 'pixel-phone' }, revived: true, from: 'process_gone', by: 'hook.user_prompt_submit' })));
+    assert.deepEqual(eventLines(ctx), [' 12:00:00  Claude #5 (api) came back on pixel-phone (it had stopped: process gone)']);
+  });
+
   it('keeps gate changes apart when more than a few seconds separate them', () => {
     let ctx = empty();
     ctx = feed(ctx, eventMsg(event('gate.changed', '11:50:00', null, { from: 'idle', to: 'productive' })));
@@ -118,6 +124,10 @@ describe('notifications on the dashboard', () => {
     assert.match(eventLines(ctx)[0]!, /· sound played, not spoken: no speech engine here, not pushed: gave up after 9 attempts: HTTP 500$/);
     ctx = feed(ctx, created('n2', 'Claude #2 in blog finished', [], 'desktop lists sound and speech; mode off allows nothing: sound and speech suppressed'));
     assert.match(eventLines(ctx)[0]!, /→ desktop: Claude #2 in blog finished · silenced by mode off$/);
+    // A permission request answered before the phone could be reached: dropped, not "pushing…".
+    ctx = feed(ctx, created('n3', 'Claude #3 in api needs permission to run Bash: npm test', [{ channel: 'webhook', status: 'pending', attempts: 1, last_error: 'HTTP 503' }]));
+    ctx = feed(ctx, delivery('n3', 'webhook', 'superseded', 'the instance no longer waits for the person: the request was answered before this channel delivered'));
+    assert.match(eventLines(ctx)[0]!, /→ desktop: Claude #3 in api needs permission to run Bash: npm test · not pushed: answered before it went out$/);
   });
 
   it('shows in the header whether speech and sound work on the server\'s machine', () => {

@@ -38,6 +38,8 @@ const ROUTINE = new Set([
   'notification.coalesced',
   'notification.delivered',
   'notification.retried',
+  'notification.superseded',
+  'notification.answered',
   'codex.tool_call',
   'codex.tool_output',
   'codex.user_message',
@@ -61,15 +63,16 @@ export function describeEvent(e: FeedEvent, nameOf: (id: string) => string | nul
   const who = (e.instance_id ? nameOf(e.instance_id) : null) ?? str(d.name) ?? e.instance_id ?? 'an agent';
   const said = (text: string, alert = false): Described => ({ text, routine: ROUTINE.has(e.type), alert });
   switch (e.type) {
-    case 'instance.registered': {
+    case 'instance.registered':
+    case 'instance.revived': {
       const origin = d.origin && typeof d.origin === 'object' ? (d.origin as Details) : {};
       const device = str(origin.device_id) ?? e.device_id ?? 'an unknown device';
       const name = str(d.name) ?? who;
       const project = str(d.project);
-      return said(`${project && project !== name ? `${name} (${project})` : name} ${d.revived ? 'came back on' : 'started on'} ${device}`);
+      const label = project && project !== name ? `${name} (${project})` : name;
+      if (e.type === 'instance.registered') return said(`${label} ${d.revived ? 'came back on' : 'started on'} ${device}`);
+      return said(`${label} came back on ${device}${str(d.from) ? ` (it had stopped: ${(d.from as string).replace(/_/g, ' ')})` : ''}`);
     }
-    case 'instance.revived':
-      return said(`${str(d.name) ?? who} came back${str(d.from) ? ` (was stopped: ${d.from as string})` : ''}`);
     case 'instance.stopped':
       return said(`${str(d.name) ?? who} stopped${str(d.reason) ? ` (${(d.reason as string).replace(/_/g, ' ')})` : ''}`);
     case 'instance.retired':
@@ -144,6 +147,10 @@ export function describeEvent(e: FeedEvent, nameOf: (id: string) => string | nul
       return said(`Notification failed on ${str(d.channel) ?? 'a channel'}${str(d.error) ? `: ${d.error as string}` : ''}`, true);
     case 'notification.expired':
       return said(`Notification expired on ${str(d.channel) ?? 'a channel'}`);
+    case 'notification.superseded':
+      return said(`Notification dropped on ${str(d.channel) ?? 'a channel'}: answered before it went out`);
+    case 'notification.answered':
+      return said(`${who} answered: the phone was told`);
     case 'device.registered':
     case 'device.updated':
       return said(`Device ${str(d.id) ?? e.device_id ?? ''} ${e.type === 'device.registered' ? 'added' : 'changed'}${Array.isArray(d.changed) && d.changed.length ? ` (${(d.changed as unknown[]).join(', ')})` : ''}`);

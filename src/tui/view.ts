@@ -178,6 +178,7 @@ function outcomeOf(n: NotificationState | undefined): { text: string; alert: boo
     const missing = { speech: 'no speech engine here', sound: 'no sound player here' }[d.channel];
     if (d.status === 'delivered') said.push(done);
     else if (d.status === 'unavailable') said.push(`${not}: ${missing ?? d.error ?? 'not available here'}`);
+    else if (d.status === 'superseded') said.push(`${not}: answered before it went out`);
     else if (d.status === 'failed' || d.status === 'expired') {
       alert = true;
       said.push(`${not}: ${d.status === 'expired' ? 'too late' : (d.error ?? 'failed')}`);
