@@ -9,7 +9,6 @@ import { codexNotifyCommand } from './commands/codex-notify.js';
 import { usageCommand } from './usage/command.js';
 import { VERSION } from './version.js';
 import { TokenFileError } from './http/token-file.js';
-import { isLoopbackAddress } from './http/remote.js';
 import { startInspector, type InspectorHandle } from './inspector.js';
 import { machinesCommand, tokenCommand } from './mode-gate-commands.js';
 import { LockError } from './service/lock.js';
@@ -17,6 +16,9 @@ import { stopOutcome } from './service/stop.js';
 import { serviceCommand } from './commands/service.js';
 import { backupCommand } from './commands/backup.js';
 import { tuiCommand } from './commands/tui.js';
+import { startupFacts, startupLines } from './commands/serve-summary.js';
+import { closest } from './validation-words.js';
+import { endQuietlyOnBrokenPipe } from './broken-pipe.js';
 
 export class UsageError extends Error {}
 
@@ -52,6 +54,54 @@ function overridesFrom(values: Record<string, string | boolean | undefined>): Co
   return o;
 }
 
+/** serve takes no arguments: say so, and how options reach it through npm. */
+function strayArguments(positionals: string[]): string {
+  const viaNpm = process.env.npm_lifecycle_event !== undefined;
+  return `serve takes no arguments, but got ${positionals.map((p) => `"${p}"`).join(' ')}${
+    viaNpm ? '; npm kept the options for itself: put them after --, as in npm start -- --port 5555' : '; options start with --, as in --port 5555'
+  }`;
+}
+
+/**
+ * \`npm start --port=5555\` hands serve nothing: npm takes the option as its own config and
+ * sets npm_config_port. Refuse rather than start on the default port.
+ */
+function npmSwallowed(options: readonly string[], env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env.npm_lifecycle_event === undefined) return null;
+  const taken = options.filter((o) => o !== 'help').map((o) => ({ option: o, value: env[`npm_config_${o.replace(/-/g, '_')}`] })).filter((t) => t.value !== undefined);
+  if (taken.length === 0) return null;
+  const example = taken.map((t) => `--${t.option}${t.value === 'true' ? '' : ` ${t.value}`}`).join(' ');
+  return `npm took ${taken.map((t) => `--${t.option}`).join(', ')} for itself, so token-api never saw ${taken.length === 1 ? 'it' : 'them'}: run npm start -- ${example}`;
+}
+
+/** Colours where the stream is a terminal, unless NO_COLOR says otherwise (FORCE_COLOR forces them). */
+function colorOn(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  return Boolean(stream.isTTY) && env.TERM !== 'dumb';
+}
+
+/** node:util's parseArgs errors, in words and with the option most likely meant. */
+function optionError(err: Error & { code?: string }, name: string, options: NonNullable<ParseArgsConfig['options']>): string {
+  const flag = /'(-{1,2}[^',\s]+)/.exec(err.message)?.[1] ?? '';
+  const help = `token-api ${name} --help lists the options`;
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
+      const near = closest(flag.replace(/^-+/, ''), Object.keys(options));
+      return `unknown option ${flag}${near ? `; did you mean --${near}?` : ''} (${help})`;
+    }
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const key = flag.replace(/^-+/, '');
+      const spec = options[key] ?? Object.values(options).find((o) => o.short === key);
+      return spec?.type === 'boolean' ? `option ${flag} takes no value (${help})` : `option ${flag} needs a value, as in ${flag} VALUE (${help})`;
+    }
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument ${flag || 'after the options'} (${help})`;
+    default:
+      return `${err.message} (${help})`;
+  }
+}
+
 function inspectPort(text: string | boolean | undefined): number {
   if (typeof text !== 'string') return 7778;
   const port = Number(text);
@@ -62,16 +112,19 @@ function inspectPort(text: string | boolean | undefined): number {
 const commands: Record<string, Command> = {
   serve: {
     summary: 'run the server (what `npm start` runs)',
-    usage: `token-api serve [--port N] [--host ADDR] [--home DIR] [--config FILE] [--log-level LEVEL] [--log-file-only] [--inspect [--inspect-port N]]
+    usage: `token-api serve [--port N] [--host ADDR] [--home DIR] [--config FILE] [--log-level LEVEL] [--log-format text|json] [--log-file-only] [--inspect [--inspect-port N]]
 
 Runs token-api in the foreground until SIGINT or SIGTERM. One server per data directory:
 a second one on the same data refuses to start and names the first (pid, port).
+Through npm, options go after --: npm start -- --port 5555
 
   --port N          port to listen on (default 7777; env TOKEN_API_PORT)
   --host ADDR       address to bind (default 127.0.0.1; env TOKEN_API_HOST)
   --home DIR        data directory (default ~/.token-api; env TOKEN_API_HOME)
   --config FILE     config file (default $TOKEN_API_HOME/config.json; env TOKEN_API_CONFIG)
   --log-level LEVEL trace, debug, info, warn, error, fatal or silent (default info)
+  --log-format FMT  what stderr gets: text (default: a line per start-up fact, then warnings
+                    and errors in words) or json (the log's JSON lines, as in the file)
   --log-file-only   log to the log file only, not stderr (what the service runs)
   --inspect         connect every actor (instances, mode, gate) to the Stately inspector
                     and print the page to open (served on 127.0.0.1 only)
@@ -80,8 +133,8 @@ a second one on the same data refuses to start and names the first (pid, port).
 Beyond loopback (--host 0.0.0.0), requests need "Authorization: Bearer <token>"
 (\`token-api token\` prints it), except gate checks from gate_check_networks.
 
-Logs go to $TOKEN_API_HOME/logs/token-api.log (rotated by size: log_max_bytes,
-log_max_files) and to stderr.
+Logs go to $TOKEN_API_HOME/logs/token-api.log as JSON lines (rotated by size:
+log_max_bytes, log_max_files).
 
 On SIGINT or SIGTERM it stops accepting, lets requests in flight finish (at most
 shutdown_grace_seconds, default 10), writes what is pending and closes the database: exit
@@ -92,11 +145,19 @@ at once (130 or 143); acknowledged changes are already in the database.`,
       port: { type: 'string', short: 'p' },
       host: { type: 'string' },
       'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
       'log-file-only': { type: 'boolean' },
       inspect: { type: 'boolean' },
       'inspect-port': { type: 'string' },
     },
-    async run(values) {
+    async run(values, positionals) {
+      if (positionals.length > 0) throw new UsageError(strayArguments(positionals));
+      const swallowed = npmSwallowed(Object.keys(commands.serve!.options));
+      if (swallowed) throw new UsageError(swallowed);
+      const format = values['log-format'] ?? 'text';
+      if (format !== 'text' && format !== 'json') throw new UsageError(`--log-format is "${String(format)}"; expected text or json`);
+      const stderrLog = values['log-file-only'] ? 'none' : format;
+      const color = colorOn(process.stderr);
       const config = loadConfig(overridesFrom(values));
       // Signals are handled from the very start, so a stop during start-up is clean too.
       let signalled: string | null = null;
@@ -127,7 +188,7 @@ at once (130 or 143); acknowledged changes are already in the database.`,
         // Loaded here, not at the top: the other commands do without the server's modules.
         const { startServer } = await import('./server.js');
         (await import('./service/heap.js')).limitHeapGrowth();
-        server = await startServer(config, { logToStderr: !values['log-file-only'], inspect: inspector?.inspect });
+        server = await startServer(config, { stderrLog, color, inspect: inspector?.inspect });
       } catch (err) {
         await inspector?.close();
         const code = (err as NodeJS.ErrnoException).code;
@@ -138,17 +199,8 @@ at once (130 or 143); acknowledged changes are already in the database.`,
         if (code === 'EACCES') throw new UsageError(`not allowed to listen on ${config.host}:${config.port}`);
         throw err;
       }
-      process.stderr.write(`token-api ${VERSION} listening on ${server.url} (data in ${config.home})\n`);
-      if (!isLoopbackAddress(config.host) && config.host !== 'localhost') {
-        process.stderr.write(`listening on ${config.host}: other machines need "Authorization: Bearer <token>" (token-api token), except gate checks from ${config.gateCheckNetworks.join(', ')}\n`);
-      }
-      if (inspector) process.stderr.write(`inspector: open ${inspector.url} in a browser\n`);
-      const { restore } = server.system;
-      if (restore.restored + restore.rebuilt + restore.retired > 0) {
-        process.stderr.write(
-          `restored ${restore.restored} instance(s)${restore.rebuilt ? `, rebuilt ${restore.rebuilt}` : ''}${restore.retired ? `, retired ${restore.retired}` : ''} in ${restore.ms} ms\n`,
-        );
-      }
+      const facts = startupFacts(config, server, { version: VERSION, inspector: inspector?.url ?? null, stderrLog });
+      process.stderr.write(`${startupLines(facts, color).join('\n')}\n`);
       if (!signalled) await new Promise<void>((resolve) => (wake = resolve));
       const grace = config.shutdownGraceMs / 1000;
       const report = await server.close({ onWaiting: (n) => process.stderr.write(`waiting for ${n} request(s) in flight to finish (at most ${grace} s)…\n`) });
@@ -185,6 +237,7 @@ Every command that uses the data directory takes --home DIR and --config FILE.
 }
 
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyOnBrokenPipe();
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(mainHelp());
@@ -204,7 +257,7 @@ export async function main(argv: string[]): Promise<number> {
     try {
       parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
     } catch (err) {
-      throw new UsageError((err as Error).message);
+      throw new UsageError(optionError(err as Error & { code?: string }, name, command.options));
     }
     if (parsed.values.help) {
       process.stdout.write(`${command.usage}\n`);

@@ -19,6 +19,7 @@ export const notificationsFileSchema = z
     local_expiry_seconds: z.number().positive().max(3600).optional(),
     message_max_chars: z.number().int().min(0).max(2000).optional(),
     fallback_device: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).nullable().optional(),
+    recent_device_minutes: z.number().min(0).max(24 * 60).optional(),
     mode_channels: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), z.array(localChannelSchema)).optional(),
     focus_mutes_speech: z.boolean().optional(),
     devices: z
@@ -56,6 +57,7 @@ export const notificationsFileSchema = z
         retry_hours: z.number().min(0).max(24 * 30).optional(),
         backoff_initial_seconds: z.number().positive().max(3600).optional(),
         backoff_max_seconds: z.number().positive().max(24 * 3600).optional(),
+        answered_update: z.boolean().optional(),
       })
       .strict()
       .optional(),
@@ -70,6 +72,8 @@ export interface NotificationsConfig {
   messageMaxChars: number;
   /** Where intents from an unknown origin device go (default: the local device); null drops them, with a reason. */
   fallbackDevice: string | null;
+  /** Notifications of no instance (a mode timer ending) also go to devices used this recently. */
+  recentDeviceMs: number;
   modeChannels: Record<string, ('speech' | 'sound')[]>;
   focusMutesSpeech: boolean;
   devices: Record<string, { channels?: NotificationChannel[]; includeMessage?: boolean }>;
@@ -77,7 +81,8 @@ export interface NotificationsConfig {
   sound: { player: 'auto' | 'paplay' | 'pw-play' | 'aplay' | 'afplay' | 'powershell' | 'none'; command: string[] | null; directory: string | null };
   /** pin: the configured profiles.voices (used as they are); otherwise detected voices in `languages`, minus `exclude`. */
   voices: { pin: string[] | null; exclude: string[]; languages: string[] };
-  webhook: { timeoutMs: number; retryMs: number; backoffInitialMs: number; backoffMaxMs: number };
+  /** answeredUpdate: after a permission request or question went out by webhook, POST a short "answered" once the instance no longer waits. */
+  webhook: { timeoutMs: number; retryMs: number; backoffInitialMs: number; backoffMaxMs: number; answeredUpdate: boolean };
 }
 
 /** `pinnedVoices`: the config file's `profiles.voices`, which, when given, wins over detected voices. */
@@ -89,6 +94,7 @@ export function notificationsConfig(n: z.infer<typeof notificationsFileSchema> |
     localExpiryMs: (n?.local_expiry_seconds ?? 60) * 1000,
     messageMaxChars: n?.message_max_chars ?? 160,
     fallbackDevice: n?.fallback_device === undefined ? localDevice : n.fallback_device,
+    recentDeviceMs: (n?.recent_device_minutes ?? 30) * 60_000,
     modeChannels: { work_music: ['speech', 'sound'], work_silence: ['sound'], break: ['speech', 'sound'], off: [], ...n?.mode_channels },
     focusMutesSpeech: n?.focus_mutes_speech ?? true,
     devices,
@@ -104,6 +110,7 @@ export function notificationsConfig(n: z.infer<typeof notificationsFileSchema> |
       retryMs: (n?.webhook?.retry_hours ?? 6) * 3_600_000,
       backoffInitialMs: (n?.webhook?.backoff_initial_seconds ?? 2) * 1000,
       backoffMaxMs: (n?.webhook?.backoff_max_seconds ?? 600) * 1000,
+      answeredUpdate: n?.webhook?.answered_update ?? false,
     },
   };
 }

@@ -5,22 +5,28 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { fieldsInWords, parseInWords } from './validation-words.js';
 import { notificationsConfig, notificationsFileSchema, type NotificationsConfig } from './config-notifications.js';
 import { modeGateFileKeys, modeGateProblems, resolveModeGateConfig, type ModeGateConfig } from './mode-gate-config.js';
 import { pricingOverridesSchema, type Price } from './usage/price-schema.js';
 import { isValidTimeZone } from './usage/timezone.js';
 
-export const deviceSchema = z
-  .object({
-    id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash or underscore'),
-    name: z.string().min(1).max(200).optional(),
-    type: z.enum(['local', 'mobile', 'laptop', 'remote']).default('local'),
-    tailscale_ip: z.union([z.ipv4(), z.ipv6()]).nullable().optional(),
-    notification_method: z.string().max(64).nullable().optional(),
-    webhook_url: z.url().nullable().optional(),
-    tts_engine: z.string().max(64).nullable().optional(),
-  })
-  .strict();
+export const DEVICE_TYPES = ['local', 'mobile', 'laptop', 'remote'] as const;
+
+/** A device's fields other than its id; in the config file and a registration each may be left out. */
+export const deviceFieldsSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  type: z.enum(DEVICE_TYPES),
+  tailscale_ip: z.union([z.ipv4(), z.ipv6()], { error: 'an IPv4 or IPv6 address' }).nullable(),
+  notification_method: z.string().max(64).nullable(),
+  webhook_url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).max(2048).nullable(),
+  tts_engine: z.string().max(64).nullable(),
+});
+
+export const deviceIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a device id of letters, digits, dot, dash or underscore');
+
+/** A device in the config file or in POST /api/devices/register: its id and any of its fields. */
+export const deviceSchema = deviceFieldsSchema.partial().extend({ id: deviceIdSchema });
 
 export type DeviceConfig = z.infer<typeof deviceSchema>;
 
@@ -46,6 +52,7 @@ const fileSchema = z
       .strict()
       .optional(),
     instance_expiry_minutes: z.number().positive().max(60 * 24 * 365).optional(),
+    name_reuse_minutes: z.number().min(0).max(60 * 24 * 30).optional(),
     process_check_seconds: z.number().positive().max(3600).optional(),
     hook_body_limit_bytes: z.number().int().positive().optional(),
     body_limit_bytes: z.number().int().positive().optional(),
@@ -58,6 +65,7 @@ const fileSchema = z
         enabled: z.boolean().optional(),
         home: z.string().min(1).optional(),
         idle_minutes: z.number().positive().max(24 * 60).optional(),
+        stop_after_minutes: z.number().positive().max(7 * 24 * 60).optional(),
         poll_seconds: z.number().positive().max(3600).optional(),
       })
       .strict()
@@ -106,6 +114,8 @@ export interface Config {
   devices: DeviceConfig[];
   profiles: { voices: string[]; sounds: string[]; colors: string[] };
   instanceExpiryMs: number;
+  /** A stopped instance's display number is not given to another for this long. */
+  nameReuseMs: number;
   processCheckMs: number;
   hookBodyLimitBytes: number;
   bodyLimitBytes: number;
@@ -120,7 +130,8 @@ export interface Config {
   hookSpoolMaxBytes: number;
   /** How often the server replays this machine's spool while it runs (0: only at start-up). */
   hookSpoolDrainMs: number;
-  codex: { enabled: boolean; home: string; idleMs: number; pollMs: number };
+  /** stopAfterMs: a Codex instance whose rollout is quiet this long is stopped (reason idle), quietly. */
+  codex: { enabled: boolean; home: string; idleMs: number; stopAfterMs: number; pollMs: number };
   notifications: NotificationsConfig;
   /** The API token for callers beyond loopback (created on first start, mode 0600). */
   tokenFile: string;
@@ -186,12 +197,12 @@ function readConfigFile(path: string, explicit: boolean): ConfigFile {
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
   }
-  const parsed = fileSchema.safeParse(raw);
+  const parsed = parseInWords(fileSchema, raw);
   if (!parsed.success) {
-    const lines = parsed.error.issues.flatMap((i) =>
-      i.code === 'unrecognized_keys'
-        ? i.keys.map((k) => `  ${[...i.path, k].join('.')}: unknown key (see docs/configuration.md)`)
-        : [`  ${i.path.join('.') || '(root)'}: ${i.message}`],
+    const lines = Object.entries(fieldsInWords(parsed.error)).map(([key, words]) =>
+      words.startsWith('is not a known field')
+        ? `  ${key} is not a setting token-api knows${/\(did you mean [^?]+\?\)/.exec(words)?.[0].replace(/^/, ' ') ?? ''}; docs/configuration.md lists them`
+        : `  ${key === '(root)' ? 'the file' : key} ${words}`,
     );
     throw new ConfigError(`config file ${path} is invalid:\n${lines.join('\n')}`);
   }
@@ -237,9 +248,6 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const localDevice = file.local_device ?? 'desktop';
   const codexHome = resolve(expandHome(env.CODEX_HOME || file.codex?.home || join(homedir(), '.codex')));
   const devices = file.devices ?? [];
-  if (!devices.some((d) => d.id === localDevice)) {
-    devices.unshift({ id: localDevice, name: 'This computer', type: 'local', notification_method: 'tts_sound' });
-  }
 
   return {
     home,
@@ -258,6 +266,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       colors: file.profiles?.colors ?? DEFAULT_COLORS,
     },
     instanceExpiryMs: (file.instance_expiry_minutes ?? 180) * 60_000,
+    nameReuseMs: (file.name_reuse_minutes ?? 60) * 60_000,
     processCheckMs: (file.process_check_seconds ?? 20) * 1000,
     hookBodyLimitBytes: file.hook_body_limit_bytes ?? 4 * 1024 * 1024,
     bodyLimitBytes: file.body_limit_bytes ?? 256 * 1024,
@@ -271,6 +280,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       enabled: file.codex?.enabled ?? true,
       home: codexHome,
       idleMs: (file.codex?.idle_minutes ?? 5) * 60_000,
+      stopAfterMs: (file.codex?.stop_after_minutes ?? 30) * 60_000,
       pollMs: (file.codex?.poll_seconds ?? 1) * 1000,
     },
     notifications: notificationsConfig(file.notifications, home, localDevice, file.profiles?.voices),

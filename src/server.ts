@@ -7,10 +7,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './actors/clock.js';
+import { createDeviceActivity } from './actors/device-activity.js';
 import { createDeviceDirectory } from './actors/devices.js';
 import { createHub } from './actors/hub.js';
 import { createHookSpool, type DrainReport } from './actors/hook-spool.js';
 import { createCodex } from './actors/codex.js';
+import type { ScanReport } from './actors/codex-watcher.js';
 import { createInstanceKind } from './actors/instance-kind.js';
 import { createInstances } from './actors/instances.js';
 import type { ModeSource, ModeState } from './actors/mode-source.js';
@@ -25,7 +27,7 @@ import { migrate } from './db/migrations.js';
 import { createWriter } from './db/writer.js';
 import { createApp } from './http/app.js';
 import type { AppDeps } from './http/deps.js';
-import { closeLogger, createLogger } from './logger.js';
+import { closeLogger, createLogger, type StderrLog } from './logger.js';
 import { createClosers, type Closers } from './service/closers.js';
 import { trackRequests } from './service/http-drain.js';
 import { acquireLock, describeHolder, type LockInfo, type ServerLock } from './service/lock.js';
@@ -47,8 +49,10 @@ export interface SystemOptions {
   logger?: Logger;
   /** Replaces the liveness check of local agent processes (tests). */
   processExists?: (pid: number) => boolean;
-  /** Log to stderr as well as the file (the foreground `serve`). */
-  logToStderr?: boolean;
+  /** What stderr gets besides the file (the foreground `serve`: text; default none). */
+  stderrLog?: StderrLog;
+  /** Colours in the text lines on stderr. */
+  color?: boolean;
   /** Wall-clock time for comparing with file times (hook spool lock, Codex rollouts); tests move it. */
   wallNow?: () => number;
   /** Where notification routing reads the work mode (default: work_music, no focus). */
@@ -69,6 +73,8 @@ export interface System {
   retention: ReturnType<typeof startRetention>;
   /** What the start-up replay of the hook spool did. */
   spoolReplay: DrainReport;
+  /** What the Codex watcher found at start (null: turned off). */
+  codexScan: ScanReport | null;
   usage: UsageService;
   usageWatcher: ReturnType<typeof startUsageWatcher>;
   /** The live feed (ws://…/ws); startServer attaches it to its http.Server. */
@@ -82,7 +88,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
   mkdirSync(config.home, { recursive: true, mode: 0o700 });
   const clock = options.clock ?? systemClock;
   const logger =
-    options.logger ?? createLogger({ level: config.logLevel, file: config.logFile, stderr: options.logToStderr ?? false, maxBytes: config.logMaxBytes, maxFiles: config.logMaxFiles });
+    options.logger ?? createLogger({ level: config.logLevel, file: config.logFile, stderr: options.stderrLog ?? 'none', color: options.color, maxBytes: config.logMaxBytes, maxFiles: config.logMaxFiles });
   const db = await openDatabase(config.databaseFile, { synchronous: config.sqliteSynchronous });
   // What has started so far, stopped in reverse order should start-up fail part way: no open
   // database, timer or watcher is left behind (the database closes last).
@@ -94,14 +100,16 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     started.push(['writer', () => writer.close()]);
     const hub = createHub({ writer, logger, eventDetailsMaxBytes: config.eventDetailsMaxBytes, inspect: options.inspect });
     started.push(['actors', () => hub.stopAll()]);
-    const devices = await createDeviceDirectory({ db, hub, configured: config.devices, now: () => clock.now() });
-    const kind = createInstanceKind(clock);
+    const devices = await createDeviceDirectory({ db, hub, configured: config.devices, localDevice: config.localDevice, now: () => clock.now(), logger });
+    const kind = createInstanceKind(clock, options.processExists);
     // Notifications start first (their planner must see intents emitted during restore), so they
     // read the work mode through a reference that the mode actor fills in below; until then
     // (intents emitted while instances are restored) the configured default mode applies.
     let workModeRef: { current(): ModeState } | null = null;
     const modeSource: ModeSource = options.mode ?? { current: () => workModeRef?.current() ?? { mode: config.defaultMode, focus: false } };
-    const notifying = await startNotifications({ config, db, hub, devices, clock, logger, mode: modeSource });
+    const activity = await createDeviceActivity({ hub, db, clock, windowMs: config.notifications.recentDeviceMs });
+    started.push(['device activity', () => activity.close()]);
+    const notifying = await startNotifications({ config, db, hub, devices, clock, logger, mode: modeSource, recentDevices: () => activity.recent() });
     started.push(['notifications', () => notifying.close()]);
     const instances = await createInstances({
       db,
@@ -113,6 +121,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       localDevice: config.localDevice,
       profiles: notifying.voicePool.profiles,
       instanceExpiryMs: config.instanceExpiryMs,
+      nameReuseMs: config.nameReuseMs,
       eventDetailsMaxBytes: config.eventDetailsMaxBytes,
     });
     const restore = await restoreInstances({
@@ -145,7 +154,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const spoolReplay = await spool.start();
     const codex = createCodex({ config: config.codex, instanceExpiryMs: config.instanceExpiryMs, instances, hub, db, clock, logger, wallNow: options.wallNow });
     started.push(['codex watcher', () => codex.stop()]);
-    await codex.start();
+    const codexScan = await codex.start();
 
     const usage = createUsageService({
       db,
@@ -210,6 +219,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       processMonitor,
       retention,
       spoolReplay,
+      codexScan,
       usage,
       usageWatcher,
       feed,
@@ -227,6 +237,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
           };
           await step('live feed', () => feed.close());
           await step('hook spool', () => spool.stop());
+          activity.close();
           await step('process monitor', () => processMonitor.stop());
           await step('event retention', () => retention.stop());
           await step('codex watcher', async () => {

@@ -156,6 +156,29 @@ describe('Codex rollout watcher', () => {
     assert.deepEqual(intents.map((i) => i.event.intent), ['finished']);
   });
 
+  it('a session whose rollout is quiet for 30 minutes is stopped quietly (idle), and comes back when the rollout grows', async () => {
+    write(meta(), msg('user_message', { message: 'job' }), msg('task_complete', { last_agent_message: 'done' }));
+    await scan();
+    assert.equal((await instance()).state, 'idle');
+    const before = intents.length;
+    const minutesAgo = (m: number) => (Date.now() - m * 60_000) / 1000;
+    utimesSync(file, minutesAgo(29), minutesAgo(29));
+    await scan();
+    assert.equal((await instance()).state, 'idle');
+    utimesSync(file, minutesAgo(31), minutesAgo(31));
+    await scan();
+    const stopped = await instance();
+    assert.equal(stopped.state, 'stopped');
+    assert.equal(stopped.stop_reason, 'idle');
+    assert.equal(intents.length, before, 'nobody is told: no "timed out"');
+    write(msg('user_message', { message: 'one more thing' }));
+    await scan();
+    const back = await instance();
+    assert.equal(back.state, 'working');
+    assert.equal(back.id, `codex-${SESSION}`);
+    assert.equal(back.display_name, 'Codex #1');
+  });
+
   it('does not replay history from before it watched, yet reads an old session that is resumed', async () => {
     const oldDir = dayDir(codexHome, Date.now() - 10 * 86_400_000);
     mkdirSync(oldDir, { recursive: true });
@@ -222,6 +245,6 @@ describe('Codex rollout watcher', () => {
     assert.equal(noThread.status, 202);
     const bad = await s.request('POST', '/api/codex/notify', { 'thread-id': 'x' });
     assert.equal(bad.status, 400);
-    assert.equal(bad.body.fields.type, 'Invalid input: expected string, received undefined');
+    assert.equal(bad.body.fields.type, 'is missing; expected text');
   });
 });

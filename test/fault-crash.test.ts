@@ -203,7 +203,7 @@ describe('crash under load: SIGKILL at random moments, several times in a row', 
       "SELECT id, event_type, instance_id, details FROM events WHERE event_type LIKE 'hook.%' ORDER BY id",
     );
     const lifecycle = await db.all<{ event_type: string; instance_id: string; n: number }>(
-      "SELECT event_type, instance_id, COUNT(*) AS n FROM events WHERE event_type IN ('instance.registered', 'instance.stopped') GROUP BY event_type, instance_id",
+      "SELECT event_type, instance_id, COUNT(*) AS n FROM events WHERE event_type IN ('instance.registered', 'instance.revived', 'instance.stopped') GROUP BY event_type, instance_id",
     );
     const intentRows = await db.all<{ instance_id: string; n: number }>('SELECT instance_id, COUNT(*) AS n FROM notification_intents GROUP BY instance_id');
     await db.close();
@@ -263,7 +263,7 @@ describe('crash under load: SIGKILL at random moments, several times in a row', 
     const count = (type: string, id: string) => lifecycle.find((l) => l.event_type === type && l.instance_id === id)?.n ?? 0;
     for (const [session, m] of models) {
       const id = `claude-${session}`;
-      assert.equal(count('instance.registered', id), m.registrations, `${id} registrations ${why}`);
+      assert.equal(count('instance.registered', id) + count('instance.revived', id), m.registrations, `${id} registrations and revivals ${why}`);
       assert.equal(count('instance.stopped', id), m.stops, `${id} stops ${why}`);
       assert.equal(intentRows.find((r) => r.instance_id === id)?.n ?? 0, m.intents, `${id} notify intents ${why}`);
     }

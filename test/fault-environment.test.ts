@@ -270,7 +270,7 @@ describe('hostile environment', () => {
         ['{"port": 7777,', /is not valid JSON/],
         ['\u0000\u0001binary', /is not valid JSON/],
         ['[1, 2]', /is invalid/],
-        ['{"port": "seven"}', /is invalid:\n {2}port: /],
+        ['{"port": "seven"}', /is invalid:\n {2}port is text \("seven"\); expected a number/],
       ] as const) {
         writeFileSync(join(dir, 'config.json'), text);
         for (const args of text.startsWith('{"port": 7777') ? [['serve', '--port', '0'], ['hooks', 'status', '--settings', join(dir, 'none.json')], ['token']] : [['serve', '--port', '0']]) {

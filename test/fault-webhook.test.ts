@@ -71,7 +71,7 @@ describe('webhook receiver chaos', () => {
   async function notification(): Promise<string> {
     const known = new Set((await webhooks()).map((n) => n.id));
     const session = `chaos-${++turns}`;
-    const start = await s.hook(hookPayload(session, 'SessionStart', { source: 'startup', ssh_client: `${PHONE_IP} 50000 22` }));
+    const start = await s.hook(hookPayload(session, 'SessionStart', { source: 'startup', x_token_api_ssh_client: `${PHONE_IP} 50000 22` }));
     assert.equal(start.body.instance.origin.device_id, 'pixel-phone');
     assert.equal((await s.hook(hookPayload(session, 'Stop', { last_assistant_message: 'done' }))).status, 200);
     const fresh = (await webhooks()).filter((n) => !known.has(n.id));

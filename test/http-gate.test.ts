@@ -65,14 +65,15 @@ describe('productivity gate over HTTP', () => {
     const graceUntil = new Date(clock.now() + 2 * MIN).toISOString();
     assert.equal((await gateRow(srv)).value, 'grace');
     p = (await srv.request('GET', '/api/productivity')).body;
-    assert.deepEqual([p.productive, p.working, p.state, p.grace_until], [false, 0, 'grace', graceUntil]);
+    assert.deepEqual([p.productive, p.working, p.state, p.grace_until, p.since], [false, 0, 'grace', graceUntil, new Date(clock.now()).toISOString()]);
 
     clock.advance(2 * MIN - 1);
     assert.equal((await srv.request('GET', '/api/productivity')).body.state, 'grace');
     clock.advance(1);
     await srv.system.deps.hub.flush();
     p = (await srv.request('GET', '/api/productivity')).body;
-    assert.deepEqual([p.state, p.grace_until], ['idle', null]);
+    // since follows every change of state, the end of the grace period too.
+    assert.deepEqual([p.state, p.grace_until, p.since], ['idle', null, new Date(clock.now()).toISOString()]);
     assert.equal((await gateRow(srv)).value, 'idle');
     const changes = (await srv.request('GET', '/api/events?type=gate.changed')).body.events.map((e: { details: { from: string; to: string } }) => `${e.details.from}->${e.details.to}`);
     assert.deepEqual(changes.reverse(), ['idle->productive', 'productive->grace', 'grace->idle']);

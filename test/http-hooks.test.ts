@@ -94,8 +94,8 @@ describe('POST /api/hooks', () => {
     assert.deepEqual(ev.body.events[0].details.payload, body, 'unknown fields are kept as sent');
   });
 
-  it('accepts the extras in the body too, and an unknown SSH address gives device "unknown"', async () => {
-    const r = await s.hook(hookPayload('b1', 'SessionStart', { ssh_client: '10.9.9.9 5 22', pid: 99 }));
+  it('accepts the extras in the body too, under x_token_api_ names, and an unknown SSH address gives device "unknown"', async () => {
+    const r = await s.hook(hookPayload('b1', 'SessionStart', { x_token_api_ssh_client: '10.9.9.9 5 22', x_token_api_pid: 99 }));
     assert.equal(r.body.instance.origin.device_id, 'unknown');
     assert.equal(r.body.instance.origin.type, 'ssh');
     assert.equal(r.body.instance.pid, 99);
@@ -110,7 +110,7 @@ describe('POST /api/hooks', () => {
     assert.equal(res.status, 200);
   });
 
-  it('gives display numbers and profiles that are unique among active instances, and frees them on stop', async () => {
+  it('gives display numbers and profiles that are unique among active instances; frees the profile on stop, the number an hour later', async () => {
     const a = await s.hook(hookPayload('n1', 'SessionStart'));
     const b = await s.hook(hookPayload('n2', 'SessionStart'));
     assert.equal(a.body.instance.display_name, 'Claude #1');
@@ -119,8 +119,12 @@ describe('POST /api/hooks', () => {
     assert.notEqual(a.body.instance.profile.color, b.body.instance.profile.color);
     await s.hook(hookPayload('n1', 'SessionEnd'));
     const c = await s.hook(hookPayload('n3', 'SessionStart'));
-    assert.equal(c.body.instance.display_name, 'Claude #1');
+    // Claude #1 is still on screen as stopped: its number is not given again yet.
+    assert.equal(c.body.instance.display_name, 'Claude #3');
     assert.equal(c.body.instance.profile.name, a.body.instance.profile.name);
+    clock.advance(60 * 60_000);
+    const d = await s.hook(hookPayload('n4', 'SessionStart'));
+    assert.equal(d.body.instance.display_name, 'Claude #1');
   });
 
   it('keeps the instance across resume, clear and compact (by session, transcript or pid)', async () => {
@@ -145,25 +149,33 @@ describe('POST /api/hooks', () => {
     assert.notEqual(fresh.body.instance.id, id);
   });
 
-  it('after stopped, a SessionStart registers the instance again; other events only get recorded', async () => {
+  it('after a SessionEnd, a later event of the session revives the instance, saying from which stop', async () => {
     await s.hook(hookPayload('z1', 'SessionStart'));
-    await s.hook(hookPayload('z1', 'SessionEnd'));
+    await s.hook(hookPayload('z1', 'SessionEnd', { reason: 'exit' }));
+    const lateEnd = await s.hook(hookPayload('z1', 'SessionEnd', { reason: 'exit' }));
+    assert.equal(lateEnd.status, 202, 'a second SessionEnd only records');
+    assert.equal(lateEnd.body.instance, null);
     const late = await s.hook(hookPayload('z1', 'PreToolUse', { tool_name: 'Bash' }));
-    assert.equal(late.status, 202);
-    assert.equal(late.body.outcome, 'recorded');
-    assert.equal(late.body.instance, null);
-    const row = await s.request('GET', '/api/instances/claude-z1');
-    assert.equal(row.body.state, 'stopped');
-    const recorded = await s.request('GET', '/api/events?type=hook.pre_tool_use&instance=claude-z1');
-    assert.equal(recorded.body.count, 1);
+    assert.equal(late.status, 200);
+    assert.equal(late.body.outcome, 'applied');
+    assert.equal(late.body.registered, true);
+    assert.equal(late.body.instance.id, 'claude-z1');
+    assert.equal(late.body.instance.state, 'working');
+    assert.equal(late.body.instance.display_name, 'Claude #1');
+    const revived = await s.request('GET', '/api/events?type=instance.revived&instance=claude-z1');
+    assert.equal(revived.body.count, 1);
+    assert.equal(revived.body.events[0].details.from, 'session_end: exit');
+    assert.equal(revived.body.events[0].details.by, 'hook.pre_tool_use');
 
+    await s.hook(hookPayload('z1', 'SessionEnd'));
     const again = await s.hook(hookPayload('z1', 'SessionStart', { source: 'resume' }));
     assert.equal(again.status, 200);
     assert.equal(again.body.registered, true);
     assert.equal(again.body.instance.id, 'claude-z1');
     assert.equal(again.body.instance.state, 'idle');
     const reg = await s.request('GET', '/api/events?type=instance.registered&instance=claude-z1');
-    assert.deepEqual(reg.body.events.map((e: { details: { revived: boolean } }) => e.details.revived), [true, false]);
+    assert.equal(reg.body.count, 1, 'registered once; the rest are revivals');
+    assert.equal((await s.request('GET', '/api/events?type=instance.revived&instance=claude-z1')).body.count, 2);
   });
 
   it('records hook events it does not know with 202 and no transition', async () => {
@@ -198,13 +210,13 @@ describe('POST /api/hooks', () => {
       ['missing hook_event_name', { session_id: 's' }, '', 400, 'hook_event_name'],
       ['hook_event_name with spaces', { session_id: 's', hook_event_name: 'Pre Tool' }, '', 400, 'hook_event_name'],
       ['numeric session_id', { session_id: 12, hook_event_name: 'Stop' }, '', 400, 'session_id'],
-      ['PreToolUse without tool_name', { session_id: 's', hook_event_name: 'PreToolUse' }, '', 400, 'tool_name'],
-      ['pid as text in the body', { session_id: 's', hook_event_name: 'Stop', pid: 'abc' }, '', 400, 'pid'],
+      ['x_token_api_pid as text in the body', { session_id: 's', hook_event_name: 'Stop', x_token_api_pid: 'abc' }, '', 400, 'x_token_api_pid'],
+      ['x_token_api_agent that is no agent kind', { session_id: 's', hook_event_name: 'Stop', x_token_api_agent: 'gpt' }, '', 400, 'x_token_api_agent'],
+      ['agent in the query that is no agent kind', { session_id: 's', hook_event_name: 'Stop' }, '?agent=gpt', 400, 'agent'],
       ['negative pid in the query', { session_id: 's', hook_event_name: 'Stop' }, '?pid=-1', 400, 'pid'],
       ['unknown query parameter', { session_id: 's', hook_event_name: 'Stop' }, '?color=red', 400, 'color'],
       ['repeated query parameter', { session_id: 's', hook_event_name: 'Stop' }, '?pid=1&pid=2', 400, 'pid'],
-      ['oversized cwd', { session_id: 's', hook_event_name: 'Stop', cwd: 'a'.repeat(5000) }, '', 400, 'cwd'],
-      ['ssh_client that is not an address', { session_id: 's', hook_event_name: 'SessionStart', ssh_client: 'garbage' }, '', 400, 'ssh_client'],
+      ['x_token_api_ssh_client that is not an address', { session_id: 's', hook_event_name: 'SessionStart', x_token_api_ssh_client: 'garbage' }, '', 400, 'x_token_api_ssh_client'],
       ['ssh_client in the query that is not an address', { session_id: 's', hook_event_name: 'SessionStart' }, '?ssh_client=somehost%2050000%2022', 400, 'ssh_client'],
     ];
     for (const [name, body, query, status, field] of cases) {

@@ -1,13 +1,19 @@
 import assert from 'node:assert/strict';
-import { after, beforeEach, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { FakeClock } from './support/clock.js';
+import { startPhone, type Phone } from './support/phone.js';
 import { hookPayload, startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';
 
 describe('instances, devices, events, dashboard and health routes', () => {
   let home: ReturnType<typeof tempHome>;
   let s: TestServer;
   let clock: FakeClock;
+  // The phone's webhook is a receiver on loopback: a test never reaches the real phone.
+  let phone: Phone;
 
+  before(async () => {
+    phone = await startPhone();
+  });
   beforeEach(async () => {
     await s?.close();
     home?.cleanup();
@@ -16,7 +22,7 @@ describe('instances, devices, events, dashboard and health routes', () => {
     s = await startTestServer(
       home.dir,
       {
-        devices: [{ id: 'pixel-phone', name: 'Pixel', type: 'mobile', tailscale_ip: '100.102.92.24', notification_method: 'webhook', webhook_url: 'http://100.102.92.24:7777/notify' }],
+        devices: [{ id: 'pixel-phone', name: 'Pixel', type: 'mobile', tailscale_ip: '100.102.92.24', notification_method: 'webhook', webhook_url: phone.url }],
         profiles: { voices: ['Zira', 'David'], sounds: ['a.wav', 'b.wav'], colors: ['#111111', '#222222'] },
       },
       { clock },
@@ -25,6 +31,7 @@ describe('instances, devices, events, dashboard and health routes', () => {
   after(async () => {
     await s?.close();
     home?.cleanup();
+    await phone.down();
   });
 
   describe('POST /api/instances/register', () => {

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { createActor } from 'xstate';
 import { createExpiryTimer } from '../src/actors/expiry-timer.js';
 import { instanceMachine } from '../src/machines/instance.js';
-import type { InstanceEvent, InstanceInput, NotifyIntent } from '../src/machines/instance-context.js';
+import { instanceContextSchema, type InstanceContext, type InstanceEvent, type InstanceInput, type NotifyIntent } from '../src/machines/instance-context.js';
+import { checkSnapshot } from '../src/actors/snapshots.js';
 import { FakeClock } from './support/clock.js';
 
 const HOUR = 3_600_000;
@@ -29,8 +30,9 @@ function input(clock: FakeClock, over: Partial<InstanceInput> = {}): InstanceInp
   };
 }
 
-function start(clock: FakeClock, over: Partial<InstanceInput> = {}) {
-  const machine = instanceMachine.provide({ actors: { expiryTimer: createExpiryTimer(clock) } });
+/** `alive`: the pids the expiry timer finds running (none unless a test says so). */
+function start(clock: FakeClock, over: Partial<InstanceInput> = {}, alive: Set<number> = new Set()) {
+  const machine = instanceMachine.provide({ actors: { expiryTimer: createExpiryTimer(clock, (pid) => alive.has(pid)) } });
   const actor = createActor(machine, { input: input(clock, over) });
   const intents: NotifyIntent[] = [];
   actor.on('notify', (e) => intents.push(e));
@@ -59,21 +61,24 @@ describe('instance machine', () => {
     assert.equal(actor.getSnapshot().context.stateSince, clock.now());
 
     clock.advance(1000);
-    send({ type: 'hook.pre_tool_use', tool: 'Bash' });
+    send({ type: 'hook.pre_tool_use', tool: 'Bash', input: 'npm test' });
     let c = actor.getSnapshot().context;
     assert.equal(actor.getSnapshot().value, 'working');
     assert.equal(c.currentTool, 'Bash');
+    assert.equal(c.currentToolInput, 'npm test');
     assert.equal(c.currentToolSince, clock.now());
 
     clock.advance(1000);
     send({ type: 'hook.permission_request', tool: 'Bash' });
     assert.equal(actor.getSnapshot().value, 'awaiting');
-    assert.deepEqual(actor.getSnapshot().context.awaiting, { kind: 'permission', tool: 'Bash', message: null });
+    // The request names no input: the tool call it asks about (its command) does.
+    assert.deepEqual(actor.getSnapshot().context.awaiting, { kind: 'permission', tool: 'Bash', input: 'npm test', message: null, agentId: null });
     // The permission notification that follows the request is the same wait: no second intent.
     send({ type: 'hook.notification', notificationType: 'permission_prompt', message: 'Claude needs your permission to use Bash' });
     assert.equal(actor.getSnapshot().value, 'awaiting');
     assert.equal(intents.filter((i) => i.intent === 'needs_permission').length, 1);
     assert.equal(intents[0]!.tool, 'Bash');
+    assert.equal(intents[0]!.input, 'npm test');
 
     clock.advance(1000);
     send({ type: 'hook.post_tool_use', tool: 'Bash' });
@@ -248,7 +253,7 @@ describe('instance machine', () => {
     assert.equal(clock.pending(), 0);
 
     const restoredClock = new FakeClock(clock.now());
-    const restoredMachine = instanceMachine.provide({ actors: { expiryTimer: createExpiryTimer(restoredClock) } });
+    const restoredMachine = instanceMachine.provide({ actors: { expiryTimer: createExpiryTimer(restoredClock, () => false) } });
     const restored = createActor(restoredMachine, { snapshot: JSON.parse(json), input: undefined as never });
     const intents: string[] = [];
     restored.on('notify', (e) => intents.push(e.intent));
@@ -265,7 +270,49 @@ describe('instance machine', () => {
     void machine;
   });
 
+  it('never expires an instance whose local process is alive: a working one goes idle, quietly, and is looked at again later', () => {
+    const clock = new FakeClock();
+    const alive = new Set([100]);
+    const { actor, intents, send } = start(clock, {}, alive);
+    send({ type: 'hook.user_prompt_submit' });
+    send({ type: 'hook.pre_tool_use', tool: 'Bash' });
+    clock.advance(3 * HOUR);
+    assert.equal(actor.getSnapshot().value, 'idle');
+    assert.equal(actor.getSnapshot().context.currentTool, null);
+    assert.equal(intents.length, 0, 'no "timed out" for a live process');
+    clock.advance(3 * HOUR);
+    assert.equal(actor.getSnapshot().value, 'idle', 'still alive, still only idle');
+    alive.delete(100);
+    clock.advance(3 * HOUR);
+    assert.equal(actor.getSnapshot().value, 'stopped', 'once its process is gone it expires');
+    assert.deepEqual(intents.map((i) => i.intent), ['expired']);
+  });
+
+  it('an instance whose pid is not local (an SSH session) expires as before', () => {
+    const clock = new FakeClock();
+    const { actor } = start(clock, { pidLocal: false }, new Set([100]));
+    clock.advance(3 * HOUR);
+    assert.equal(actor.getSnapshot().value, 'stopped');
+  });
+
+  it('a version 1 snapshot migrates: its subagents counted (without ids), no pending stop, no agent name', () => {
+    const clock = new FakeClock();
+    const { actor } = start(clock);
+    actor.send({ type: 'hook.user_prompt_submit', at: clock.now() });
+    const v2 = actor.getPersistedSnapshot() as unknown as { context: Record<string, unknown> };
+    const { subagents: _s, stopPending: _p, agentName: _a, ...rest } = v2.context;
+    const v1 = { ...v2, context: { ...rest, subagentCount: 2 } };
+    const check = checkSnapshot(instanceMachine, instanceContextSchema, JSON.stringify(v1), '1');
+    assert.ok(check.ok, check.ok ? '' : check.reason);
+    const ctx = (check as unknown as { snapshot: { context: InstanceContext } }).snapshot.context;
+    assert.equal(ctx.subagents.length, 2);
+    assert.equal(ctx.subagents[0]!.id, null);
+    assert.equal(ctx.stopPending, false);
+    assert.equal(ctx.agentName, null);
+    assert.equal(check.ok && check.migratedFrom, '1');
+  });
+
   it('carries a version for stored snapshots', () => {
-    assert.equal(instanceMachine.version, '1');
+    assert.equal(instanceMachine.version, '2');
   });
 });

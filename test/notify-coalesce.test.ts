@@ -36,9 +36,9 @@ describe('coalescing notifications for one device', () => {
 
   const settled = () => s.system.deps.notifications.settled();
   const start = (session: string, fromPhone = true) =>
-    s.hook(hookPayload(session, 'SessionStart', { source: 'startup', ...(fromPhone ? { ssh_client: `${PHONE_IP} 50000 22` } : {}) }));
+    s.hook(hookPayload(session, 'SessionStart', { source: 'startup', ...(fromPhone ? { x_token_api_ssh_client: `${PHONE_IP} 50000 22` } : {}) }));
 
-  it('folds three agents finishing within the window into "3 agents finished", once the window closes', async () => {
+  it('folds three agents finishing within the window into one notification that names them, once the window closes', async () => {
     for (const id of ['a', 'b', 'c']) await start(id);
     await start('local', false);
     for (const id of ['a', 'b', 'c']) {
@@ -56,8 +56,8 @@ describe('coalescing notifications for one device', () => {
     await phone.waitFor(1);
     assert.equal(phone.received.length, 1);
     const body = phone.received[0]!.body;
-    assert.equal(body.message, '3 agents finished');
-    assert.equal(body.title, '3 agents finished');
+    assert.equal(body.message, 'Claude #1, Claude #2 and Claude #3 in token-api finished');
+    assert.equal(body.title, 'Claude #1, Claude #2 and Claude #3 in token-api finished');
     assert.equal(body.event, 'finished');
     assert.equal(body.count, 3);
     assert.equal(body.instance, null);
@@ -68,29 +68,14 @@ describe('coalescing notifications for one device', () => {
     assert.deepEqual(
       list.map((n) => [n.device, n.message, n.intent_count]),
       [
-        ['desktop', 'Claude #4 finished in token-api', 1],
-        ['pixel-phone', '3 agents finished', 3],
+        ['desktop', 'Claude #4 in token-api finished', 1],
+        ['pixel-phone', 'Claude #1, Claude #2 and Claude #3 in token-api finished', 3],
       ],
     );
     const one = await s.request('GET', `/api/notifications/${list[1]!.id}`);
     assert.deepEqual(one.body.intents.map((i: { instance: string }) => i.instance), ['claude-a', 'claude-b', 'claude-c']);
     const events = await s.request('GET', '/api/events?type=notification.coalesced');
     assert.equal(events.body.count, 2);
-  });
-
-  it('puts the urgent intent first and marks the whole notification urgent', async () => {
-    await start('a');
-    await start('b');
-    await s.hook(hookPayload('b', 'Stop', {}));
-    await s.hook(hookPayload('a', 'PermissionRequest', { tool_name: 'Bash' }));
-    clock.advance(3000);
-    await settled();
-    await phone.waitFor(1);
-    const body = phone.received[0]!.body;
-    assert.equal(body.message, 'Claude #1 needs permission to run Bash. Claude #2 finished in token-api');
-    assert.equal(body.title, '2 notifications');
-    assert.equal(body.urgency, 'urgent');
-    assert.equal(body.event, 'coalesced');
   });
 
   it('starts a new window after one closed', async () => {
@@ -104,7 +89,7 @@ describe('coalescing notifications for one device', () => {
     await phone.waitFor(2);
     assert.deepEqual(
       phone.received.map((r) => r.body.message),
-      ['Claude #1 finished in token-api', 'Claude #1 finished in token-api'],
+      ['Claude #1 in token-api finished', 'Claude #1 in token-api finished'],
     );
   });
 
@@ -115,7 +100,7 @@ describe('coalescing notifications for one device', () => {
     clock.advance(3000);
     await settled();
     await phone.waitFor(1);
-    assert.equal(phone.received[0]!.body.message, 'Claude #1 timed out in token-api');
+    assert.equal(phone.received[0]!.body.message, 'Claude #1 in token-api timed out');
     assert.equal(phone.received[0]!.body.event, 'expired');
     assert.equal((await s.request('GET', '/api/instances/claude-idle-1')).body.state, 'stopped');
   });
@@ -138,7 +123,7 @@ describe('coalescing notifications for one device', () => {
     assert.equal(s.system.deps.notifications.recovered.intents, 2);
     await settled();
     await phone.waitFor(1);
-    assert.equal(phone.received[0]!.body.message, 'Claude #2 failed in token-api. Claude #1 finished in token-api');
+    assert.equal(phone.received[0]!.body.message, 'Claude #2 in token-api failed. Claude #1 in token-api finished');
     const list = (await s.request('GET', '/api/notifications')).body.notifications;
     assert.equal(list.length, 1);
     assert.equal(list[0].status, 'delivered');
@@ -161,7 +146,7 @@ describe('coalescing notifications for one device', () => {
     clock.advance(1);
     await settled();
     await phone.waitFor(1);
-    assert.equal(phone.received[0]!.body.message, 'Claude #1 finished in token-api');
+    assert.equal(phone.received[0]!.body.message, 'Claude #1 in token-api finished');
     const health = await s.request('GET', '/health');
     assert.equal(health.body.notifications.waiting_intents, 0);
   });

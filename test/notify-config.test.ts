@@ -26,7 +26,7 @@ describe('notifications config', () => {
     assert.deepEqual(n.speech, { engine: 'auto', powershell: null, maxChars: 300 });
     assert.deepEqual(n.sound, { player: 'auto', command: null, directory: null });
     assert.deepEqual(n.voices, { pin: null, exclude: [], languages: ['en'] });
-    assert.deepEqual(n.webhook, { timeoutMs: 10_000, retryMs: 6 * 3_600_000, backoffInitialMs: 2000, backoffMaxMs: 600_000 });
+    assert.deepEqual(n.webhook, { timeoutMs: 10_000, retryMs: 6 * 3_600_000, backoffInitialMs: 2000, backoffMaxMs: 600_000, answeredUpdate: false });
   });
 
   it('takes overrides; configured profile voices pin the voice pool', () => {

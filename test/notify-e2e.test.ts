@@ -48,7 +48,7 @@ describe('the real server delivers to the phone exactly once across SIGKILLs', (
     );
     server = await startServerProcess(home.dir);
     for (const session of ['e2e-a', 'e2e-b']) {
-      const hook = (name: string, extra: Record<string, unknown> = {}) => postJson(`${server!.url}/api/hooks`, hookPayload(session, name, { ssh_client: `${PHONE_IP} 40000 22`, ...extra }));
+      const hook = (name: string, extra: Record<string, unknown> = {}) => postJson(`${server!.url}/api/hooks`, hookPayload(session, name, { x_token_api_ssh_client: `${PHONE_IP} 40000 22`, ...extra }));
       assert.equal((await hook('SessionStart', { source: 'startup' })).status, 200);
       assert.equal((await hook('Stop')).status, 200);
     }
@@ -63,7 +63,7 @@ describe('the real server delivers to the phone exactly once across SIGKILLs', (
       const n = r.body.notifications[0];
       return n && n.deliveries[0].attempts >= 1 ? n : undefined;
     });
-    assert.equal(pending.message, '2 agents finished');
+    assert.equal(pending.message, 'Claude #1 and Claude #2 in token-api finished');
     assert.equal(pending.status, 'pending');
     await server.kill('SIGKILL');
 
@@ -76,7 +76,7 @@ describe('the real server delivers to the phone exactly once across SIGKILLs', (
     assert.equal(delivered.intents.length, 2);
     assert.ok(delivered.deliveries[0].attempts >= 2);
     assert.deepEqual([...countByKey(phone.received)], [[pending.id, 1]]);
-    assert.equal(phone.received[0]!.body.message, '2 agents finished');
+    assert.equal(phone.received[0]!.body.message, 'Claude #1 and Claude #2 in token-api finished');
     await phone.down();
   });
 });

@@ -113,7 +113,7 @@ describe('notification routes', () => {
     await s.hook(hookPayload('desk-1', 'Stop', { last_assistant_message: 'I fixed the **flaky** test.' }));
     await settled();
     const last = spoken().at(-1)!;
-    assert.equal(last.text, 'Claude #2 finished in token-api: I fixed the flaky test.'); // #1 is the instance registered above
+    assert.equal(last.text, 'Claude #2 in token-api finished: I fixed the flaky test.'); // #1 is the instance registered above
   });
 
   for (const [name, path, body, status, field] of [

@@ -17,11 +17,13 @@ const policy: RoutingPolicy = {
   deviceChannels: {},
 };
 
+// Routing only reads these; nothing is sent. The webhook is a documentation address (RFC 5737,
+// never routed) all the same, so that no copy of this table can reach a real phone.
 const devices: Record<string, RoutableDevice> = {
   desktop: { id: 'desktop', type: 'local', notification_method: 'tts_sound', webhook_url: null },
-  phone: { id: 'pixel-phone', type: 'mobile', notification_method: 'webhook', webhook_url: 'http://100.102.92.24:7777/notify' },
+  phone: { id: 'pixel-phone', type: 'mobile', notification_method: 'webhook', webhook_url: 'http://192.0.2.24:7777/notify' },
   // A desktop that also pushes to a phone: a device may list several channels.
-  both: { id: 'desktop', type: 'local', notification_method: 'tts_sound,webhook', webhook_url: 'http://100.102.92.24:7777/notify' },
+  both: { id: 'desktop', type: 'local', notification_method: 'tts_sound,webhook', webhook_url: 'http://192.0.2.24:7777/notify' },
 };
 
 type Row = Record<'desktop' | 'phone' | 'both', string>;
@@ -81,27 +83,47 @@ describe('routing table: origin x mode x intent', () => {
 });
 
 describe('the words of a notification', () => {
-  it('says which agent and what happened', () => {
-    const base = { name: 'Claude #2', workingDir: '/home/u/src/token-api', tool: null };
-    assert.equal(sentenceOf({ ...base, intent: 'finished' }), 'Claude #2 finished in token-api');
-    assert.equal(sentenceOf({ ...base, intent: 'failed' }), 'Claude #2 failed in token-api');
-    assert.equal(sentenceOf({ ...base, intent: 'needs_permission', name: 'Claude #1', tool: 'Bash' }), 'Claude #1 needs permission to run Bash');
-    assert.equal(sentenceOf({ ...base, intent: 'needs_input' }), 'Claude #2 has a question in token-api');
-    assert.equal(sentenceOf({ ...base, intent: 'expired', workingDir: null }), 'Claude #2 timed out');
-    assert.equal(sentenceOf({ intent: 'mode_timer_ended', name: null, workingDir: null, tool: null, endedMode: 'break', mode: 'work_music' }), 'The break timer ended; mode is now work_music');
+  it('says which agent, in which project, and what happened', () => {
+    const base = { name: 'Claude #2', project: 'api', tool: null };
+    assert.equal(sentenceOf({ ...base, intent: 'finished' }), 'Claude #2 in api finished');
+    assert.equal(sentenceOf({ ...base, intent: 'failed' }), 'Claude #2 in api failed');
+    assert.equal(sentenceOf({ ...base, intent: 'needs_permission', name: 'Claude #3', tool: 'Bash', input: 'npm test' }), 'Claude #3 in api needs permission to run Bash: npm test');
+    // The command is cut to a sensible length, at a word.
+    const long = `npm test -- ${'--grep something-rather-long '.repeat(6)}`;
+    const cut = sentenceOf({ ...base, intent: 'needs_permission', tool: 'Bash', input: long });
+    assert.match(cut, /^Claude #2 in api needs permission to run Bash: npm test -- --grep something-rather-long .*…$/);
+    assert.ok(cut.length <= 'Claude #2 in api needs permission to run Bash: '.length + 60, cut);
+    assert.equal(sentenceOf({ ...base, intent: 'needs_permission', tool: null }), 'Claude #2 in api needs permission');
+    assert.equal(sentenceOf({ ...base, intent: 'needs_input' }), 'Claude #2 in api has a question');
+    assert.equal(sentenceOf({ ...base, intent: 'expired', project: null }), 'Claude #2 timed out');
+    assert.equal(sentenceOf({ ...base, intent: 'finished', name: 'api' }), 'api finished', 'a tab named like its project says it once');
+    assert.equal(sentenceOf({ intent: 'mode_timer_ended', name: null, project: null, tool: null, endedMode: 'break', mode: 'work_music' }), 'The break timer ended; mode is now work_music');
   });
 
-  it('counts agents per kind of intent, each agent once, and adds the detail only to a single intent', () => {
-    const w = (instanceId: string, intent: string, sentence: string, detail: string | null = null) => ({ instanceId, intent, name: null, sentence, detail });
-    assert.deepEqual(
-      compose([w('a', 'finished', 'A finished'), w('b', 'finished', 'B finished'), w('a', 'finished', 'A finished'), w('c', 'needs_input', 'C has a question')], { includeDetail: true, maxChars: 100 }),
-      { title: '4 notifications', message: 'C has a question. 2 agents finished' },
-    );
-    assert.deepEqual(compose([w('a', 'finished', 'A finished', '**All** 42 tests `pass`.')], { includeDetail: true, maxChars: 100 }), {
-      title: 'A finished',
-      message: 'A finished: All 42 tests pass.',
+  it('names each agent with its project when several of one kind fold into one, and adds the detail only to a single intent', () => {
+    const w = (instanceId: string, intent: string, name: string, project: string | null, detail: string | null = null) => ({
+      instanceId,
+      intent,
+      name,
+      project,
+      sentence: sentenceOf({ intent, name, project, tool: null }),
+      detail,
     });
-    assert.equal(compose([w('a', 'finished', 'A finished', 'secret')], { includeDetail: false, maxChars: 100 }).message, 'A finished');
+    assert.deepEqual(compose([w('a', 'finished', 'Claude #1', 'api'), w('b', 'finished', 'Codex #1', 'blog')], { includeDetail: true, maxChars: 100 }), {
+      title: 'Claude #1 (api) and Codex #1 (blog) finished',
+      message: 'Claude #1 (api) and Codex #1 (blog) finished',
+    });
+    assert.deepEqual(
+      compose([w('a', 'finished', 'Claude #1', 'api'), w('b', 'finished', 'Claude #2', 'web'), w('a', 'finished', 'Claude #1', 'api'), w('c', 'failed', 'Codex #1', 'blog')], { includeDetail: true, maxChars: 100 }),
+      { title: 'Codex #1 (blog) failed; 2 agents finished', message: 'Codex #1 in blog failed. Claude #1 (api) and Claude #2 (web) finished' },
+    );
+    const five = ['a', 'b', 'c', 'd', 'e'].map((id, n) => w(id, 'finished', `Claude #${n + 1}`, n === 4 ? null : 'api'));
+    assert.equal(compose(five, { includeDetail: false, maxChars: 100 }).message, 'Claude #1 (api), Claude #2 (api), Claude #3 (api) and 2 others finished');
+    assert.deepEqual(compose([w('a', 'finished', 'Claude #1', 'api', '**All** 42 tests `pass`.')], { includeDetail: true, maxChars: 100 }), {
+      title: 'Claude #1 in api finished',
+      message: 'Claude #1 in api finished: All 42 tests pass.',
+    });
+    assert.equal(compose([w('a', 'finished', 'Claude #1', 'api', 'secret')], { includeDetail: false, maxChars: 100 }).message, 'Claude #1 in api finished');
   });
 
   it('makes text fit to be spoken: no markup or control characters, cut at a word', () => {
@@ -124,10 +146,11 @@ describe('routing decisions in the running system', () => {
     home.cleanup();
   });
 
-  it('records each decision with its reason in the transaction of the transition, and writes no outbox row for a suppressed one', async () => {
+  it('records each decision with its reason in the transaction of the transition; one the mode silenced is in the history as suppressed', async () => {
     await s.hook(hookPayload('m-1', 'SessionStart', { source: 'startup' }));
     await s.hook(hookPayload('m-1', 'Stop', {}));
-    await s.hook(hookPayload('m-1', 'PermissionRequest', { tool_name: 'Bash' }));
+    await s.hook(hookPayload('m-1', 'PreToolUse', { tool_name: 'Bash', tool_input: { command: 'npm test' } }));
+    await s.hook(hookPayload('m-1', 'PermissionRequest', { tool_name: 'Bash', tool_input: { command: 'npm test' } }));
     await s.system.deps.notifications.settled();
     const events = (await s.request('GET', '/api/events?type=notification.routed')).body.events.reverse();
     assert.equal(events.length, 2);
@@ -135,15 +158,21 @@ describe('routing decisions in the running system', () => {
     assert.equal(events[0].details.intent, 'finished');
     assert.equal(events[0].details.mode, 'off');
     assert.match(events[0].details.reason, /mode off allows nothing: sound and speech suppressed/);
-    assert.equal(events[0].details.notification, null);
     assert.deepEqual(events[1].details.channels, ['sound', 'speech']);
     assert.equal(events[1].details.urgency, 'urgent');
-    const list = (await s.request('GET', '/api/notifications')).body.notifications;
-    assert.equal(list.length, 1);
-    assert.equal(list[0].message, 'Claude #1 needs permission to run Bash');
-    assert.equal(list[0].id, events[1].details.notification);
+    const list = (await s.request('GET', '/api/notifications')).body.notifications.reverse();
+    assert.equal(list.length, 2);
+    // Silenced by the mode: in the history, with why, and nothing delivered.
+    assert.equal(list[0].status, 'suppressed');
+    assert.equal(list[0].message, 'Claude #1 in token-api finished');
+    assert.match(list[0].reason, /mode off allows nothing: sound and speech suppressed/);
+    assert.deepEqual(list[0].deliveries, []);
+    assert.equal(list[0].id, events[0].details.notification);
+    assert.equal((await s.request('GET', '/api/notifications?status=suppressed')).body.count, 1);
+    assert.equal(list[1].message, 'Claude #1 in token-api needs permission to run Bash: npm test');
+    assert.equal(list[1].id, events[1].details.notification);
     // Neither engine nor player exists here: the deliveries say so instead of failing silently.
-    assert.deepEqual(list[0].deliveries.map((d: { status: string }) => d.status), ['sound', 'speech'].map(() => 'unavailable'));
+    assert.deepEqual(list[1].deliveries.map((d: { status: string }) => d.status), ['sound', 'speech'].map(() => 'unavailable'));
 
     // The routing event, the intent and the notification were committed with the hook's transition.
     await s.close();
@@ -151,9 +180,9 @@ describe('routing decisions in the running system', () => {
       home.dir,
       `SELECT (SELECT COUNT(*) FROM events WHERE event_type = 'hook.permission_request') AS hooks,
               (SELECT COUNT(*) FROM notification_intents WHERE intent = 'needs_permission') AS intents,
-              (SELECT COUNT(*) FROM notification_intents WHERE intent = 'finished') AS suppressed`,
+              (SELECT COUNT(*) FROM notification_intents WHERE intent = 'finished' AND notification_id IS NOT NULL) AS suppressed`,
     );
-    assert.deepEqual(rows, [{ hooks: 1, intents: 1, suppressed: 0 }]);
+    assert.deepEqual(rows, [{ hooks: 1, intents: 1, suppressed: 1 }]);
     s = await startTestServer(home.dir, { notifications: { speech: { engine: 'none' }, sound: { player: 'none' } } }, { clock: new FakeClock(), mode });
   });
 

@@ -46,7 +46,7 @@ describe('webhook delivery to the phone', () => {
 
   /** A session started over SSH from the phone, then a finished turn (Stop). */
   async function phoneTurn(session: string, lastMessage = 'All 42 tests pass.'): Promise<void> {
-    const start = await s.hook(hookPayload(session, 'SessionStart', { source: 'startup', ssh_client: `${PHONE_IP} 50000 22` }));
+    const start = await s.hook(hookPayload(session, 'SessionStart', { source: 'startup', x_token_api_ssh_client: `${PHONE_IP} 50000 22` }));
     assert.equal(start.body.instance.origin.device_id, 'pixel-phone');
     clock.advance(10);
     const stop = await s.hook(hookPayload(session, 'Stop', { last_assistant_message: lastMessage }));
@@ -105,7 +105,7 @@ describe('webhook delivery to the phone', () => {
     // What the phone got: the issue's payload, the agent and what happened, no assistant text by default.
     const body = phone.received.find((r) => r.body.instance === 'claude-p-1')!.body;
     assert.deepEqual(Object.keys(body).sort(), ['at', 'count', 'device', 'event', 'id', 'instance', 'message', 'title', 'urgency']);
-    assert.equal(body.message, 'Claude #1 finished in token-api');
+    assert.equal(body.message, 'Claude #1 in token-api finished');
     assert.equal(body.event, 'finished');
     assert.equal(body.device, 'pixel-phone');
     assert.equal(body.urgency, 'normal');
@@ -131,7 +131,7 @@ describe('webhook delivery to the phone', () => {
     assert.deepEqual(
       updates.map((u) => (u.kind === 'created' ? [u.kind, u.notification.message] : [u.kind, u.channel, u.status, u.attempts])),
       [
-        ['created', 'Claude #1 finished in token-api'],
+        ['created', 'Claude #1 in token-api finished'],
         ['delivery', 'webhook', 'failed', 1],
       ],
     );
@@ -189,7 +189,7 @@ describe('webhook delivery to the phone', () => {
     await phoneTurn('chatty', 'Refactored the **router**; all tests pass.');
     await settled();
     await phone.waitFor(1);
-    assert.equal(phone.received[0]!.body.message, 'Claude #1 finished in token-api: Refactored the router; all tests pass.');
+    assert.equal(phone.received[0]!.body.message, 'Claude #1 in token-api finished: Refactored the router; all tests pass.');
   });
 
   it('retries a 5xx with exponential backoff and gives up when the retry window ends', async () => {

@@ -1,6 +1,7 @@
 // Logs: the file in the data directory rotates by size and keeps the configured number of
 // rotated files (real files, real rotation, in-process and in the real server); --log-level
-// decides what is written; stderr gets the log in the foreground, not with --log-file-only.
+// decides what is written; in the foreground stderr gets start-up facts and warnings in words
+// (the JSON log with --log-format json), nothing of the log with --log-file-only.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,7 +52,7 @@ describe('the log file', () => {
   it('rotates by size, keeps the configured number of rotated files, loses no line in between', async () => {
     const dir = home();
     const file = join(dir, 'logs', 'token-api.log');
-    const logger = createLogger({ level: 'info', file, stderr: false, maxBytes: 2000, maxFiles: 3 });
+    const logger = createLogger({ level: 'info', file, stderr: 'none', maxBytes: 2000, maxFiles: 3 });
     const total = 300;
     for (let seq = 0; seq < total; seq++) {
       logger.info({ seq, filler: 'x'.repeat(40) }, 'line');
@@ -112,6 +113,21 @@ describe('the log file', () => {
     const c = await server(foreground, ['--log-level', 'info']);
     await uploads(c.url, 1);
     assert.equal(await c.kill('SIGTERM'), 0);
-    assert.match(c.stderr(), /"msg":"hook spool lines could not be replayed/, 'in the foreground the log also goes to stderr');
+    // In the foreground a person reads stderr: a line per start-up fact, then warnings in words.
+    assert.match(c.stderr(), /^\d\d:\d\d:\d\d warn  hook spool lines could not be replayed; the uploader keeps them aside \(/m);
+    assert.match(c.stderr(), /^ {2}data {7}\S+/m);
+    assert.match(c.stderr(), /^ {2}speech {5}\S/m);
+    assert.match(c.stderr(), /^ {2}sound {6}\S/m);
+    assert.match(c.stderr(), /^ {2}codex {6}\S/m);
+    assert.match(c.stderr(), /^ {2}usage {6}\S/m);
+    assert.doesNotMatch(c.stderr(), /"msg":/, 'no JSON on stderr by default');
+    assert.doesNotMatch(c.stderr(), /\u001b\[/, 'no colours when stderr is not a terminal');
+    assert.ok(lines(join(foreground, 'logs', 'token-api.log')).some((l) => l.msg === 'listening'), 'the JSON log is in the file');
+
+    const json = home();
+    const d = await server(json, ['--log-level', 'info', '--log-format', 'json']);
+    await uploads(d.url, 1);
+    assert.equal(await d.kill('SIGTERM'), 0);
+    assert.match(d.stderr(), /"msg":"hook spool lines could not be replayed/, '--log-format json: the JSON log goes to stderr too');
   });
 });

@@ -57,7 +57,7 @@ describe('token-api tui in tmux against the real server', { skip: hasTmux() ? fa
     const command = `'${process.execPath}' --import '${TSX}' '${CLI}' tui --url ${server.url}; echo "exit $?" > '${exitFile}'; sleep 30`;
     await tmux('new-session', '-d', '-s', 'tui', '-x', '80', '-y', '24', command);
     let rows = await eventually((r) => r.some((l) => l.includes('● live')), 'the live header');
-    assert.match(rows[0]!, /^ TOKEN-API {2}127\.0\.0\.1:\d+ {2}● live {2}\d\d:\d\d:\d\d +\[q\]uit \[r\]efresh \[\?\]help/);
+    assert.match(rows[0]!, /^ TOKEN-API {2}127\.0\.0\.1:\d+ {2}● live {2}\d\d:\d\d:\d\d( {2}speech ✗ sound ✗)? +\[q\]uit( \[r\]efresh)? \[\?\]help/);
 
     const hook = (session: string, name: string, extra: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}) =>
       runHookScript([name], JSON.stringify(hookPayload(session, name, extra)), hookEnv(server!.url, home.dir, env));
@@ -68,23 +68,25 @@ describe('token-api tui in tmux against the real server', { skip: hasTmux() ? fa
     assert.equal((await hook('phone', 'PermissionRequest', { tool_name: 'Write' }, phone)).code, 0);
 
     rows = await eventually(
-      (r) => r.some((l) => /^! Claude #2 +pixel-phone +profile_2 awaiting/.test(l)) && r.some((l) => /Claude #2 needs permission for Write/.test(l)),
+      (r) => r.some((l) => /^! Claude #2 +pixel-phone +token-api +awaiting/.test(l)) && r.some((l) => /Claude #2 needs permission for Write/.test(l)),
       'the awaiting instance and why',
     );
     const list = rows.slice(3, 5);
-    assert.match(list[0]!, /^! Claude #2 +pixel-phone +profile_2 awaiting /, 'awaiting first');
-    assert.match(list[1]!, /^● Claude #1 +desktop +profile_1 working {2}Bash/);
+    assert.match(list[0]!, /^! Claude #2 +pixel-phone +token-api +awaiting /, 'awaiting first');
+    assert.match(list[1]!, /^● Claude #1 +desktop +token-api +working {2}Bash/);
     assert.match(rows[1]!, /INSTANCES \(2 active, 1 awaiting\)/);
     assert.match(rows.join('\n'), /MODE: work_silence │ PRODUCTIVITY: active \(1 working\) │ FOCUS: off/);
     assert.match(rows.join('\n'), /\d\d:\d\d:\d\d {2}Claude #2 needs permission for Write/);
-    assert.match(rows.join('\n'), /\d\d:\d\d:\d\d {2}Claude #2 registered from pixel-phone/);
+    assert.match(rows.join('\n'), /\d\d:\d\d:\d\d {2}Claude #2 \(token-api\) started on pixel-phone/);
     assert.ok(rows.slice(0, 24).every((l) => l.length <= 80), 'it fits 80 columns');
 
     // Keys through tmux: pick a mode, then see it come back over the feed.
     await tmux('send-keys', '-t', 'tui', 'm');
     await eventually((r) => r.some((l) => l.includes('Work mode')), 'the mode picker');
     await tmux('send-keys', '-t', 'tui', '3');
-    await eventually((r) => r.some((l) => /MODE: break/.test(l)), 'the new mode');
+    await eventually((r) => r.some((l) => l.includes('break for how long?')), 'the duration picker');
+    await tmux('send-keys', '-t', 'tui', '2');
+    await eventually((r) => r.some((l) => /MODE: break 1[45]:\d\d left/.test(l)), 'the new mode, timed');
 
     // Resized, it uses the width it has.
     await tmux('resize-window', '-t', 'tui', '-x', '120', '-y', '30');

@@ -79,17 +79,27 @@ describe('the dashboard against a real server', () => {
     await server.post('/api/hooks', hookPayload('one', 'SessionStart', { source: 'startup' }));
     await server.post('/api/hooks', hookPayload('one', 'PreToolUse', { tool_name: 'Grep' }));
     await until(d, (c) => c.instances['claude-one']?.state === 'working', 'the instance working');
-    assert.match(screen()[3]!, /^● Claude #1 +desktop +profile_1 working {2}Grep /);
-    assert.match(screen().join('\n'), /Claude #1 registered from desktop/);
+    assert.match(screen()[3]!, /^● Claude #1 +desktop +token-api +working {2}Grep /);
+    // A session's start is one line, with its project.
+    assert.match(screen().join('\n'), /Claude #1 \(token-api\) started on desktop/);
+    assert.doesNotMatch(screen().join('\n'), /started a session/);
+    // The header asked the server whether speech and sound work there (not in this test).
+    await until(d, (c) => c.outputs !== null, 'speech and sound known');
+    assert.match(screen()[0]!, /speech ✗ sound ✗/);
 
+    // m: the mode, then for how long (3: 30 minutes).
     term.type('m3');
+    await typed();
+    term.type('3');
     await until(d, (c) => c.mode?.mode === 'break', 'mode break');
-    assert.match(screen()[15]!, /MODE: break/);
-    assert.equal((await server.get('/api/mode')).body.mode, 'break');
+    assert.match(screen()[5]!, /MODE: break (30:0\d|29:5\d) left/);
+    const mode = (await server.get('/api/mode')).body;
+    assert.equal(mode.mode, 'break');
+    assert.ok(mode.remaining_s > 29 * 60 && mode.remaining_s <= 30 * 60, `a 30-minute timer: ${mode.remaining_s} s left`);
 
     term.type('f');
     await until(d, (c) => c.mode?.focus === true, 'focus on');
-    assert.match(screen()[15]!, /FOCUS: on/);
+    assert.match(screen()[5]!, /FOCUS: on/);
 
     term.type('s');
     await typed();

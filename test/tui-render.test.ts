@@ -53,7 +53,7 @@ describe('the dashboard on a blessed screen', () => {
       return Promise.resolve({ ok: true as const, value: null });
     };
     const api = {
-      setMode: (m: string) => ok(`mode ${m}`),
+      setMode: (m: string, minutes?: number) => ok(`mode ${m}${minutes === undefined ? '' : ` ${minutes}`}`),
       setFocus: (f: boolean) => ok(`focus ${f}`),
       stopInstance: (id: string) => ok(`stop ${id}`),
       instanceEvents: (id: string) => {
@@ -86,12 +86,11 @@ describe('the dashboard on a blessed screen', () => {
     assert.deepEqual(t.rows(), [
       ' TOKEN-API  127.0.0.1:7777  ● live  12:00:00           [q]uit [r]efresh [?]help ',
       '─ INSTANCES (3 active, 1 awaiting) ─────────────────────────────────────────────',
-      '  NAME          DEVICE      PROFILE   STATE    TOOL       IN STATE    AGE TOKENS',
-      '! Claude #2     pixel-phone profile_2 awaiting -               30s    45m   350k',
-      '● Claude #1     desktop     profile_1 working  Bash             2m  2h15m   1.2M',
-      '● build-tab     desktop     profile_3 idle     -               10m     1h      -',
-      '○ Claude #3     desktop     profile_4 stopped  deregiste…       5m    15m      -',
-      ...Array(7).fill(' '.repeat(80)),
+      '  NAME          DEVICE      PROJECT   STATE    TOOL       IN STATE    AGE TOKENS',
+      '! Claude #2     pixel-phone blog      awaiting -               30s    45m   350k',
+      '● Claude #1     desktop     api       working  Bash             2m  2h15m   1.2M',
+      '● build-tab     desktop     shop      idle     -               10m     1h      -',
+      '○ Claude #3     desktop     api       stopped  deregiste…       5m    15m      -',
       '─'.repeat(80),
       ' MODE: break 12:30 left → work_silence │ PRODUCTIVITY: grace 1:30 │ FOCUS: on   ',
       ' TODAY 2026-11-23: desktop 1.5M tok $3.10 · pixel-phone 350k tok $0.50          ',
@@ -99,8 +98,9 @@ describe('the dashboard on a blessed screen', () => {
       ' 11:59:30  Claude #2 needs permission for Write                                 ',
       ' 11:57:00  youtube blocked: focus is on                                         ',
       ' 11:55:00  Claude #3 stopped (deregistered)                                     ',
-      ' 11:45:32  Claude #2 registered from pixel-phone                                ',
+      ' 11:45:32  Claude #2 (blog) started on pixel-phone                              ',
       ' 11:30:15  Mode changed: work_music → work_silence                              ',
+      ...Array(7).fill(' '.repeat(80)),
       ' ↑↓ jk move  enter details  m mode  f focus  s stop  a all  ? help  q quit      ',
     ]);
     // Awaiting stands out (bold red), the selected line is inverse, names carry their profile colour.
@@ -112,14 +112,14 @@ describe('the dashboard on a blessed screen', () => {
     assert.equal(fg(t.screen.attr(4, 2)), blessed.colors.match('#0099ff'), 'Claude #1 in its profile colour');
     assert.equal(fg(t.screen.attr(5, 2)), blessed.colors.match('#33cc66'));
     assert.equal(fg(t.screen.attr(4, t.screen.rows()[4]!.indexOf('working'))), 2, 'working is green');
-    assert.ok(flags(t.screen.attr(19, t.screen.rows()[19]!.indexOf('youtube'))) & BOLD, 'a blocked app is an alert');
+    assert.ok(flags(t.screen.attr(12, t.screen.rows()[12]!.indexOf('youtube'))) & BOLD, 'a blocked app is an alert');
 
     // Time moves on: the clock, times in state and countdowns follow.
     t.clock.advance(61_000);
     const later = t.rows();
     assert.match(later[0]!, /12:01:01/);
     assert.match(later[3]!, /awaiting -\s+1m31s\s+46m/);
-    assert.match(later[15]!, /MODE: break 11:29 left → work_silence │ PRODUCTIVITY: grace 0:29 │/);
+    assert.match(later[8]!, /MODE: break 11:29 left → work_silence │ PRODUCTIVITY: grace 0:29 │/);
   });
 
   it('uses the width it has, and redraws on resize', () => {
@@ -128,15 +128,16 @@ describe('the dashboard on a blessed screen', () => {
     t.store.trigger.feed({ message: snap });
     t.store.trigger.feed({ message: message({ type: 'instance', seq: 1001, at: '2026-11-23T12:00:00.000Z', instance: instance({ id: 'claude-c', name: 'a-long-tab-name-for-build', device: 'desktop', profile: 'profile_3', color: '#33cc66', state: 'working', tool: 'mcp__github__create_pr', since: '11:59:50', registered: '11:00:00' }) }) });
     const narrow = t.rows();
-    assert.equal(narrow[5], '● a-long-tab-n… desktop     profile_3 working  mcp__gith…      10s     1h      -');
+    assert.equal(narrow[5], '● a-long-tab-n… desktop     project   working  mcp__gith…      10s     1h      -');
     t.term.resize(120, 30);
     const wide = t.rows();
     assert.equal(wide.length, 30);
     assert.ok(wide.every((r) => r.length === 120));
-    assert.match(wide[5]!, /^● a-long-tab-name-for-build +desktop +profile_3 +working +mcp__github__create_pr +10s +1h +- *$/);
+    assert.match(wide[5]!, /^● a-long-tab-name-for… +desktop +project +profile_3 +working +mcp__github__crea… +10s +1h +- *$/);
     assert.equal(t.store.getSnapshot().context.width, 120);
-    // Taller: more rows for the list, more for events.
+    // Taller: the list keeps the rows its four instances need, the events get the rest.
     assert.equal(wide.filter((r) => /^ \d\d:\d\d:\d\d {2}/.test(r)).length, 5, 'all five notable events fit');
+    assert.match(wide[7]!, /^─+$/, 'the list ends after its four instances');
   });
 
   it('fits a small terminal: header, instances and footer', () => {
@@ -146,9 +147,9 @@ describe('the dashboard on a blessed screen', () => {
     assert.equal(rows.length, 10);
     assert.ok(rows.every((r) => r.length === 60));
     assert.match(rows[0]!, /^ TOKEN-API {2}127\.0\.0\.1:7777 {2}● live {2}12:00:00/);
-    // 60 columns: profile and age are left out, the rest keeps its room.
+    // 60 columns: profile, age and tokens are left out, the rest keeps its room.
     assert.equal(rows[1], `─ INSTANCES (3 active, 1 awaiting) ${'─'.repeat(25)}`);
-    assert.equal(rows[2], '! Claude #2    pixel-phone awaiting -             30s   350k');
+    assert.equal(rows[2], '! Claude #2 pixel-phone blog      awaiting -             30s');
     assert.match(rows[9]!, /q quit|move/);
   });
 
@@ -159,7 +160,7 @@ describe('the dashboard on a blessed screen', () => {
     );
     const snap = knownSnapshot() as Extract<ReturnType<typeof knownSnapshot>, { type: 'snapshot' }>;
     t.store.trigger.feed({ message: message({ ...snap, instances: many }) });
-    const selected = () => t.rows().findIndex((_r, i) => i >= 3 && i < 14 && (flags(t.screen.attr(i, 5)) & INVERSE) !== 0);
+    const selected = () => t.rows().findIndex((_r, i) => i >= 3 && i < 16 && (flags(t.screen.attr(i, 5)) & INVERSE) !== 0);
     assert.equal(selected(), 3);
     t.term.type('jjj');
     await typed();
@@ -167,17 +168,17 @@ describe('the dashboard on a blessed screen', () => {
     assert.match(t.rows()[6]!, /Claude #4 /);
     t.term.type(KEY.down.repeat(10));
     await typed();
-    // 14th of 20 on an 11-row list: scrolled so it is the last line shown.
-    assert.match(t.rows()[1]!, /INSTANCES \(20 active\) ─+ 4-14 of 20 ─$/);
-    assert.equal(selected(), 13);
-    assert.match(t.rows()[13]!, /Claude #14 /);
+    // 14th of 20 on a 13-row list (the events keep three): scrolled so it is the last line shown.
+    assert.match(t.rows()[1]!, /INSTANCES \(20 active\) ─+ 2-14 of 20 ─$/);
+    assert.equal(selected(), 15);
+    assert.match(t.rows()[15]!, /Claude #14 /);
     t.term.type('k' + KEY.up);
     await typed();
-    assert.equal(selected(), 11);
+    assert.equal(selected(), 13);
     t.term.type('G');
     await typed();
-    assert.match(t.rows()[13]!, /Claude #20 /);
-    assert.equal(selected(), 13);
+    assert.match(t.rows()[15]!, /Claude #20 /);
+    assert.equal(selected(), 15);
     t.term.type('g');
     await typed();
     assert.match(t.rows()[3]!, /Claude #1 /);
@@ -208,7 +209,8 @@ describe('the dashboard on a blessed screen', () => {
     text = t.rows().join('\n');
     assert.deepEqual(t.calls, ['events claude-a']);
     assert.match(text, /─ Claude #1 ─/);
-    assert.match(text, /directory +\/home\/me\/project/);
+    assert.match(text, /directory +\/home\/me\/src\/api\/server/);
+    assert.match(text, /project +api/);
     assert.match(text, /pid +4242/);
     assert.match(text, /session +claude-a-session/);
     assert.match(text, /counts +12 tool calls, 0 subagents now/);
@@ -222,20 +224,34 @@ describe('the dashboard on a blessed screen', () => {
     text = t.rows().join('\n');
     assert.match(text, /Work mode/);
     assert.match(text, /3\. break \(now\)/);
+    // A mode, then for how long: none, 15, 30, 60 minutes or typed.
     t.term.type(KEY.down + KEY.enter);
+    await typed();
+    text = t.rows().join('\n');
+    assert.match(text, /off for how long\?/);
+    for (const choice of ['1. until changed (no timer)', '2. 15 minutes', '3. 30 minutes', '4. 60 minutes', '5. other: type minutes']) assert.ok(text.includes(choice), choice);
+    t.term.type(KEY.enter);
     await typed();
     await typed();
     assert.deepEqual(t.calls.slice(1), ['mode off']);
     assert.match(t.rows()[23]!, /mode set to off/);
-    t.term.type('m2');
+    t.term.type('m23');
     await typed();
     await typed();
-    assert.deepEqual(t.calls.slice(2), ['mode work_music']);
+    assert.deepEqual(t.calls.slice(2), ['mode work_music 30']);
+    assert.match(t.rows()[23]!, /mode set to work_music for 30 min/);
+    t.term.type('m35');
+    await typed();
+    assert.match(t.rows().join('\n'), /minutes: _/);
+    t.term.type('45' + KEY.enter);
+    await typed();
+    await typed();
+    assert.deepEqual(t.calls.slice(3), ['mode break 45']);
 
     t.term.type('f');
     await typed();
     await typed();
-    assert.deepEqual(t.calls.slice(3), ['focus false'], 'focus was on: f turns it off');
+    assert.deepEqual(t.calls.slice(4), ['focus false'], 'focus was on: f turns it off');
 
     t.term.type('s');
     await typed();
@@ -243,18 +259,18 @@ describe('the dashboard on a blessed screen', () => {
     t.term.type('n');
     await typed();
     assert.doesNotMatch(t.rows().join('\n'), /stopped\?/);
-    assert.equal(t.calls.length, 4, 'n changes nothing');
+    assert.equal(t.calls.length, 5, 'n changes nothing');
     t.term.type('sy');
     await typed();
     await typed();
-    assert.deepEqual(t.calls.slice(4), ['stop claude-a']);
+    assert.deepEqual(t.calls.slice(5), ['stop claude-a']);
     assert.match(t.rows()[23]!, /Claude #1 marked stopped/);
 
     t.term.type('r');
     await typed();
     t.term.type('q');
     await typed();
-    assert.deepEqual(t.calls.slice(5), ['refresh', 'quit']);
+    assert.deepEqual(t.calls.slice(6), ['refresh', 'quit']);
   });
 
   it('says when it is disconnected and when it retries, never a stack trace', () => {
@@ -306,11 +322,14 @@ describe('the dashboard on a blessed screen', () => {
         say('gate.check', { app: 'reddit', allowed: false, reason: 'no agent is working; work_silence blocks reddit' }, null),
         say('notification.routed', { intent: 'needs_permission', channels: ['webhook'] }, 'claude-a', 'pixel-phone'),
         say('notification.failed', { channel: 'webhook', error: 'HTTP 500' }),
+        say('notification.coalesced', { count: 3, title: 'Claude #1 and Claude #2 in api finished' }, null),
+        say('usage.synced', { records: 12 }, null),
+        say('actor.reset', { actor: '#mode', reason: 'snapshot invalid' }, null),
         say('something.new', {}, null, 'laptop'),
       ],
       [
-        'Claude #1 registered from pixel-phone',
-        'Claude #1 came back from desktop',
+        'Claude #1 started on pixel-phone',
+        'Claude #1 came back on desktop',
         'Claude #9 stopped (expired)',
         'Claude #1 finished',
         'Claude #1 failed [alert]',
@@ -323,7 +342,10 @@ describe('the dashboard on a blessed screen', () => {
         'reddit blocked: no agent is working; work_silence blocks reddit [alert]',
         'Claude #1: needs permission → pixel-phone (webhook) [routine]',
         'Notification failed on webhook: HTTP 500 [alert]',
-        'something.new laptop',
+        '3 notifications folded into one: Claude #1 and Claude #2 in api finished [routine]',
+        'Usage read: 12 new record(s) [routine]',
+        '#mode started afresh: snapshot invalid [alert]',
+        'Something new (laptop)',
       ],
     );
   });

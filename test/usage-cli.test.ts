@@ -1,13 +1,13 @@
 // `token-api usage` as a person runs it: tables, JSON, progress on the first scan only,
 // clear messages for bad flags; and the usage configuration keys with their defaults.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { runCli } from './support/process.js';
-import { tempHome } from './support/system.js';
+import { startTestServer, tempHome } from './support/system.js';
 import { generateCorpus, type Corpus } from './support/transcripts.js';
 
 describe('token-api usage', () => {
@@ -37,7 +37,9 @@ describe('token-api usage', () => {
     assert.match(first.stderr, /read \d+ file\(s\), [\d.]+ MB: \d+ new record\(s\)/);
     const lines = first.stdout.split('\n');
     assert.equal(lines[0], 'Token usage by day (days in UTC)');
-    assert.match(lines[2]!, /│ Date\s+│ Models\s+│\s+Input │\s+Output │ Cache Create │ Cache Read │ Total Tokens │ Cost \(USD\) │/);
+    // Full numbers do not fit in 100 columns here: tokens are shortened (12.3M), titles too.
+    assert.match(lines[2]!, /│ Date\s+│ Models\s+│\s+Input │\s+Output │\s+Cache W │\s+Cache R │\s+Total │\s+Cost │/);
+    assert.match(first.stdout, /│\s+\d+(\.\d)?[kM] │/);
     const days = [...corpus.expected.keys()].sort();
     for (const d of days) assert.ok(first.stdout.includes(`│ ${d} │`), d);
     assert.match(first.stdout, /│ Total\s+│/);
@@ -57,7 +59,7 @@ describe('token-api usage', () => {
     assert.match(monthly.stdout, /│ 2026-11 │/);
     const session = await runCli(['usage', 'session', '--home', home.dir, '--no-scan']);
     assert.match(session.stdout, /Token usage by session/);
-    assert.match(session.stdout, /-home-dev-project-0/);
+    assert.match(session.stdout, /│ …[\w-]*project-0 │/, 'a long project keeps its end');
     const device = await runCli(['usage', 'device', '--json', '--home', home.dir]);
     assert.deepEqual(JSON.parse(device.stdout).rows.map((x: { device_id: string }) => x.device_id), ['desktop']);
     const empty = await runCli(['usage', '--since', '2030-01-01', '--home', home.dir]);
@@ -71,13 +73,70 @@ describe('token-api usage', () => {
       [['usage', 'daily', '--to', 'http://x'], 2, /--to, --device and --token go with push/],
       [['usage', 'weekly'], 2, /unknown subcommand "weekly"/],
       [['usage', '--timezone', 'Moon/Base'], 2, /--timezone must be an IANA time zone/],
-      [['usage', '--colour'], 2, /Unknown option '--colour'/],
+      [['usage', '--colour'], 2, /unknown option --colour \(token-api usage --help lists the options\)/],
+      [['usage', '--jsn'], 2, /unknown option --jsn; did you mean --json\?/],
     ];
     for (const [args, code, message] of cases) {
       const r = await runCli([...args, '--home', home.dir]);
       assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, message);
       assert.doesNotMatch(r.stderr, /\n\s+at /);
+      assert.doesNotMatch(r.stderr, /To specify a positional argument/, 'no Node-internal text');
+    }
+  });
+
+  it('fits every table in 100 columns, cutting long ids and leaving out the models where needed; --json is whole', async () => {
+    for (const report of [['daily'], ['daily', '--breakdown'], ['monthly'], ['session'], ['device'], ['instance']]) {
+      const r = await runCli(['usage', ...report, '--home', home.dir, '--no-scan']);
+      assert.equal(r.code, 0, r.stderr);
+      for (const line of r.stdout.split('\n')) assert.ok(Array.from(line).length <= 100, `${report.join(' ')}: ${Array.from(line).length} columns: ${line}`);
+    }
+    const session = await runCli(['usage', 'session', '--home', home.dir, '--no-scan']);
+    assert.match(session.stdout, /│ [0-9a-f-]{6,12}… │/, 'session ids cut');
+    const json = JSON.parse((await runCli(['usage', 'session', '--json', '--home', home.dir, '--no-scan'])).stdout);
+    assert.ok(json.rows.every((r: { session_id: string }) => /^[0-9a-f-]{36}$/.test(r.session_id)), 'JSON keeps the whole ids');
+  });
+});
+
+describe('token-api usage on a machine with no transcripts', () => {
+  it('says where it looked', async () => {
+    const h = tempHome('token-api-usage-empty-');
+    try {
+      const claude = join(h.dir, 'claude');
+      mkdirSync(join(claude, 'projects'), { recursive: true });
+      writeFileSync(join(h.dir, 'config.json'), JSON.stringify({ usage_claude_dirs: [claude], usage_codex_dirs: [join(h.dir, 'codex')] }));
+      const r = await runCli(['usage', '--home', h.dir]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^No token usage found \(days in UTC\)\.\nNo transcripts were found\. Looked in:\n/);
+      assert.ok(r.stdout.includes(`  ${join(claude, 'projects')} (no transcripts in it)\n`), r.stdout);
+      assert.ok(r.stdout.includes(`  ${join(h.dir, 'codex', 'sessions')} (not there)\n`), r.stdout);
+      assert.match(r.stdout, /usage_claude_dirs and usage_codex_dirs/);
+    } finally {
+      h.cleanup();
+    }
+  });
+});
+
+describe('token-api usage instance', () => {
+  it('names instances as people know them ("Claude #1 (project-0)"), not by their ids', async () => {
+    const h = tempHome('token-api-usage-names-');
+    try {
+      const claudeDir = join(h.dir, 'claude');
+      const corpus = generateCorpus({ claudeDir, sessions: 2 });
+      const file = { usage_claude_dirs: [claudeDir], usage_codex_dirs: [join(h.dir, 'codex')] };
+      const s = await startTestServer(h.dir, file);
+      for (const [n, path] of corpus.files.entries()) {
+        const session = basename(path, '.jsonl');
+        await s.hook({ session_id: session, transcript_path: path, cwd: `/home/dev/project-${n}`, hook_event_name: 'SessionStart', source: 'startup' });
+      }
+      await s.close();
+      const r = await runCli(['usage', 'instance', '--home', h.dir, '-q']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /│ Claude #1 \(project-0\)\s+│/);
+      assert.match(r.stdout, /│ Claude #2 \(project-1\)\s+│/);
+      assert.doesNotMatch(r.stdout, /claude-[0-9a-f]{8}-/);
+    } finally {
+      h.cleanup();
     }
   });
 });
@@ -109,7 +168,7 @@ describe('usage configuration', () => {
   it('refuses an unknown time zone or a malformed price, naming the key', () => {
     const h = tempHome();
     writeFileSync(join(h.dir, 'config.json'), JSON.stringify({ usage_timezone: 'Europe/Atlantis' }));
-    assert.throws(() => loadConfig({ home: h.dir }, {}), (e: Error) => e instanceof ConfigError && /usage_timezone: an IANA time zone/.test(e.message));
+    assert.throws(() => loadConfig({ home: h.dir }, {}), (e: Error) => e instanceof ConfigError && /usage_timezone is "Europe\/Atlantis"; expected an IANA time zone/.test(e.message));
     writeFileSync(join(h.dir, 'config.json'), JSON.stringify({ usage_pricing: { 'my-model': { input: -1, output: 2 } } }));
     assert.throws(() => loadConfig({ home: h.dir }, {}), (e: Error) => e instanceof ConfigError && /usage_pricing\.my-model\.input/.test(e.message));
     writeFileSync(join(h.dir, 'config.json'), JSON.stringify({ usage_timezone: 'Asia/Tokyo', usage_pricing: { 'my-model': { input: 1, output: 2, above_200k: { input: 2, output: 4 } } } }));

@@ -58,7 +58,7 @@ describe('the live feed', () => {
   it('sends a snapshot on connect: instances, mode, gate and the last 50 events, newest first', async () => {
     const s = await start();
     await hook(s, 'a', 'SessionStart', { source: 'startup' });
-    await hook(s, 'b', 'SessionStart', { source: 'startup', ssh_client: '100.102.92.24 5000 22' });
+    await hook(s, 'b', 'SessionStart', { source: 'startup', x_token_api_ssh_client: '100.102.92.24 5000 22' });
     for (let i = 0; i < 30; i++) {
       await hook(s, 'a', 'PreToolUse', { tool_name: `Tool${i}` });
       await hook(s, 'a', 'PostToolUse', { tool_name: `Tool${i}` });

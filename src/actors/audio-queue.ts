@@ -1,19 +1,21 @@
 // One queue for everything the desktop plays (sounds and speech), so that utterances never
 // overlap: jobs run one at a time in the order they came. A job still waiting when its
-// deadline passes is not played (a stale spoken notification is worse than none).
+// deadline passes is not played (a stale spoken notification is worse than none), nor one
+// whose moment has passed by its turn (`skip`: a permission request already answered).
 import type { Clock } from './clock.js';
 
-export type AudioOutcome = { kind: 'played' } | { kind: 'expired' } | { kind: 'failed'; error: string } | { kind: 'cancelled' };
+export type AudioOutcome = { kind: 'played' } | { kind: 'expired' } | { kind: 'skipped' } | { kind: 'failed'; error: string } | { kind: 'cancelled' };
 
 interface Job {
   expiresAt: number;
   play: () => Promise<void>;
+  skip?: () => boolean;
   done: (o: AudioOutcome) => void;
 }
 
 export interface AudioQueue {
   /** Queues a job; resolves with what happened to it (never rejects). */
-  enqueue(expiresAt: number, play: () => Promise<void>): Promise<AudioOutcome>;
+  enqueue(expiresAt: number, play: () => Promise<void>, skip?: () => boolean): Promise<AudioOutcome>;
   /** Jobs waiting, plus the one playing. */
   size(): number;
   /** Drops every waiting job (cancelled); the one playing finishes. */
@@ -34,6 +36,10 @@ export function createAudioQueue(clock: Clock): AudioQueue {
           job.done({ kind: 'expired' });
           continue;
         }
+        if (job.skip?.()) {
+          job.done({ kind: 'skipped' });
+          continue;
+        }
         try {
           await job.play();
           job.done({ kind: 'played' });
@@ -47,10 +53,10 @@ export function createAudioQueue(clock: Clock): AudioQueue {
   }
 
   return {
-    enqueue(expiresAt, play) {
+    enqueue(expiresAt, play, skip) {
       if (closed) return Promise.resolve({ kind: 'cancelled' });
       return new Promise<AudioOutcome>((done) => {
-        jobs.push({ expiresAt, play, done });
+        jobs.push({ expiresAt, play, skip, done });
         void pump();
       });
     },

@@ -29,6 +29,8 @@ export interface CodexWatcherDeps {
   logger: Logger;
   /** A working session whose rollout is untouched this long goes idle. */
   idleMs: number;
+  /** A session whose rollout is untouched this long is stopped (reason idle, nobody told); it comes back when the rollout grows. */
+  stopAfterMs?: number;
   pollMs: number;
   /** Files first seen untouched for longer than this are not replayed from their start. */
   historyMs: number;
@@ -59,6 +61,8 @@ export interface ScanReport {
   lines: number;
   events: number;
   idled: number;
+  /** Instances stopped because their rollout was quiet for stopAfterMs. */
+  stopped: number;
   invalid: number;
 }
 
@@ -171,7 +175,7 @@ export function createCodexWatcher(deps: CodexWatcherDeps) {
   }
 
   async function scanOnce(mode: 'full' | 'recent' | string[]): Promise<ScanReport> {
-    const report: ScanReport = { files: 0, lines: 0, events: 0, idled: 0, invalid: 0 };
+    const report: ScanReport = { files: 0, lines: 0, events: 0, idled: 0, stopped: 0, invalid: 0 };
     const paths = mode === 'full' ? await listAll() : mode === 'recent' ? await listRecent() : mode;
     const ops: WriteOp[] = [];
     const chunks: Chunk[] = [];
@@ -218,14 +222,15 @@ export function createCodexWatcher(deps: CodexWatcherDeps) {
       if (chunk) chunks.push(chunk);
     }
 
-    // Idle: working sessions whose rollout has not been touched for idleMs.
+    // Idle: working sessions whose rollout has not been touched for idleMs; stopped: any whose
+    // rollout has been quiet for stopAfterMs (a Codex session says nothing when it ends).
     const idle: { t: Tracked; sessionId: string }[] = [];
+    const quiet: { t: Tracked; id: string }[] = [];
     for (const [file, inst] of liveFiles()) {
       const t = tracked.get(file)!;
-      if (!statted.has(t)) continue;
-      if ((inst.state === 'working' || inst.state === 'awaiting') && now - t.mtimeMs >= deps.idleMs && !chunks.some((c) => c.t === t && c.lines.length > 0)) {
-        idle.push({ t, sessionId: inst.ctx.sessionId });
-      }
+      if (!statted.has(t) || chunks.some((c) => c.t === t && c.lines.length > 0)) continue;
+      if (deps.stopAfterMs !== undefined && now - t.mtimeMs >= deps.stopAfterMs) quiet.push({ t, id: inst.id });
+      else if ((inst.state === 'working' || inst.state === 'awaiting') && now - t.mtimeMs >= deps.idleMs) idle.push({ t, sessionId: inst.ctx.sessionId });
     }
 
     // One synchronous pass: events keep their order and share one transaction with the offsets.
@@ -290,6 +295,11 @@ export function createCodexWatcher(deps: CodexWatcherDeps) {
       );
       report.idled += 1;
     }
+    for (const { t, id } of quiet) {
+      deps.logger.info({ instance: id, path: t.path }, 'Codex rollout quiet; instance stopped (idle)');
+      pending.push(deps.instances.send(id, { type: 'instance.deregister', reason: 'idle', at: clockNow }));
+      report.stopped += 1;
+    }
     if (ops.length > 0) pending.push(deps.hub.record({ ops }));
 
     const results = await Promise.allSettled(pending);
@@ -336,7 +346,7 @@ export function createCodexWatcher(deps: CodexWatcherDeps) {
           probed: false,
         });
       }
-      let report: ScanReport = { files: 0, lines: 0, events: 0, idled: 0, invalid: 0 };
+      let report: ScanReport = { files: 0, lines: 0, events: 0, idled: 0, stopped: 0, invalid: 0 };
       try {
         report = await enqueue('full');
       } catch (err) {

@@ -25,7 +25,7 @@ export type CodexNotifyOutcome =
   | ({ session_id: string | null } & HookOutcome);
 
 export interface CodexDeps {
-  config: { enabled: boolean; home: string; idleMs: number; pollMs: number };
+  config: { enabled: boolean; home: string; idleMs: number; stopAfterMs: number; pollMs: number };
   instanceExpiryMs: number;
   instances: Instances;
   hub: Hub;
@@ -45,6 +45,7 @@ export function createCodex(deps: CodexDeps) {
         clock: deps.clock,
         logger: deps.logger,
         idleMs: deps.config.idleMs,
+        stopAfterMs: deps.config.stopAfterMs,
         pollMs: deps.config.pollMs,
         historyMs: deps.instanceExpiryMs,
         wallNow: deps.wallNow,

@@ -9,6 +9,7 @@ import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkS
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { fieldsInWords, parseInWords, sentenceOfFields } from '../validation-words.js';
 import { hookBodySchema, hookQuerySchema } from '../http/schemas.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { EVENT_ID_PATTERN } from './hook-event-ids.js';
@@ -25,7 +26,7 @@ const DRAIN_CHUNK_BYTES = 16 * 1024 * 1024;
 const spoolLineSchema = z.object({
   event_id: z.string().regex(EVENT_ID_PATTERN, 'an event id'),
   /** The spool's sequence number: the order in which the hooks ran (lines of earlier versions have none). */
-  seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe("the spool's sequence number, a whole number above 0").optional(),
   spooled_at: z.union([z.number(), z.string().max(40)]),
   query: z.string().max(8192),
   body: z.record(z.string(), z.unknown()),
@@ -41,10 +42,7 @@ export interface SpooledEvent {
 export type ParsedLine = { ok: true; event: SpooledEvent } | { ok: false; reason: string };
 
 function issues(error: z.ZodError, where: string): string {
-  return `${where}: ${error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.join('.') || '(root)'} ${i.message}`)
-    .join('; ')}`;
+  return `${where}: ${sentenceOfFields(fieldsInWords(error), 'field')}`;
 }
 
 /** One spool line -> a hook input with its id, sequence and time, or why it cannot be replayed. */
@@ -55,13 +53,13 @@ export function parseSpoolLine(text: string, now: number): ParsedLine {
   } catch (err) {
     return { ok: false, reason: `not JSON: ${(err as Error).message}` };
   }
-  const line = spoolLineSchema.safeParse(raw);
+  const line = parseInWords(spoolLineSchema, raw);
   if (!line.success) return { ok: false, reason: issues(line.error, 'line') };
   const params: Record<string, string> = {};
   for (const [k, v] of new URLSearchParams(line.data.query)) params[k] = v;
-  const query = hookQuerySchema.safeParse(params);
+  const query = parseInWords(hookQuerySchema, params);
   if (!query.success) return { ok: false, reason: issues(query.error, 'query') };
-  const body = hookBodySchema.safeParse(line.data.body);
+  const body = parseInWords(hookBodySchema, line.data.body);
   if (!body.success) return { ok: false, reason: issues(body.error, 'body') };
   const s = line.data.spooled_at;
   const ms = typeof s === 'number' ? s : /^\d+$/.test(s) ? Number(s) : Date.parse(s);

@@ -3,10 +3,24 @@
 // transition produces (stopped).
 import type { WriteOp } from '../db/writer.js';
 import { instanceMachine } from '../machines/instance.js';
-import { displayName, type InstanceContext, type InstanceStateValue } from '../machines/instance-context.js';
+import { displayName, type InstanceContext, type InstanceStateValue, type Subagent } from '../machines/instance-context.js';
 import { iso, isoOrNull, type Clock } from './clock.js';
 import { createExpiryTimer } from './expiry-timer.js';
+import { lastPart } from './project-name.js';
 import { actorCreator, type ActorKind, type AnySnapshot } from './hub.js';
+
+/** A running subagent as the API shows it. */
+export function subagentView(s: Subagent): SubagentView {
+  return { agent_id: s.id, agent_type: s.type, started_at: iso(s.startedAt), current_tool: s.currentTool, tool_count: s.toolCount };
+}
+
+export interface SubagentView {
+  agent_id: string | null;
+  agent_type: string | null;
+  started_at: string;
+  current_tool: string | null;
+  tool_count: number;
+}
 
 export function projectionRow(ctx: InstanceContext, state: InstanceStateValue): WriteOp {
   return {
@@ -28,12 +42,16 @@ export function projectionRow(ctx: InstanceContext, state: InstanceStateValue): 
       color: ctx.profile.color,
       pid: ctx.pid,
       working_dir: ctx.workingDir,
+      project: ctx.project ?? lastPart(ctx.workingDir),
+      name_number: ctx.number,
       transcript_path: ctx.transcriptPath,
       status: state === 'stopped' ? 'stopped' : 'active',
       state,
       current_tool: ctx.currentTool,
       tool_count: ctx.toolCount,
       subagent_count: ctx.subagentCount,
+      agent_name: ctx.agentName,
+      subagents: JSON.stringify(ctx.subagents.map(subagentView)),
       registered_at: iso(ctx.registeredAt),
       last_activity: iso(ctx.lastActivityAt),
       state_since: iso(ctx.stateSince),
@@ -43,8 +61,9 @@ export function projectionRow(ctx: InstanceContext, state: InstanceStateValue): 
   };
 }
 
-export function createInstanceKind(clock: Clock): ActorKind {
-  const machine = instanceMachine.provide({ actors: { expiryTimer: createExpiryTimer(clock) } });
+/** `exists`: whether a local pid runs (the expiry timer asks it; tests replace it). */
+export function createInstanceKind(clock: Clock, exists?: (pid: number) => boolean): ActorKind {
+  const machine = instanceMachine.provide({ actors: { expiryTimer: createExpiryTimer(clock, exists) } });
   return {
     machine,
     create: actorCreator(machine),

@@ -5,14 +5,17 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
 import type { WriteOp } from '../db/writer.js';
-import { displayName, type InstanceContext, type InstanceEvent, type InstanceInput, type InstanceStateValue, type Origin } from '../machines/instance-context.js';
+import { displayName, instanceContextSchema, type InstanceContext, type InstanceEvent, type InstanceInput, type InstanceStateValue, type Origin } from '../machines/instance-context.js';
 import type { Clock } from './clock.js';
 import type { DeviceDirectory } from './devices.js';
 import { createHookEventIds, type HookEventIds } from './hook-event-ids.js';
 import { CONTINUING_SOURCES, hookEventType, toInstanceEvent, type HookInput } from './hook-events.js';
 import type { ActorKind, AnySnapshot, EventDraft, Hub } from './hub.js';
 import { viewOfContext, type InstanceView } from './instance-view.js';
-import { assignProfile, lowestFreeNumber, type ProfilePoolConfig } from './profile-pool.js';
+import { createInstanceIndex } from './instance-index.js';
+import { assignProfile, poolSize, type ProfilePoolConfig } from './profile-pool.js';
+import { createProjectResolver, type ProjectOf } from './project-name.js';
+import { lastContext } from './snapshots.js';
 
 export const INSTANCE_MACHINE_ID = 'instance';
 
@@ -28,6 +31,10 @@ export interface InstancesDeps {
   localDevice: string;
   profiles: ProfilePoolConfig;
   instanceExpiryMs: number;
+  /** How long after an instance stopped its display number is not given to another (default an hour). */
+  nameReuseMs?: number;
+  /** The project of a working directory (default: its repository's or directory's name, looked up on this machine). */
+  projectOf?: ProjectOf;
   /** Event ids of hook calls (spool replay); one is made from `db` when not given. */
   eventIds?: HookEventIds;
 }
@@ -69,6 +76,18 @@ export interface RegisterInput {
   tty?: string;
   workingDir?: string;
   transcriptPath?: string;
+}
+
+/** Why a stopped instance comes back: the stop it came back from, and the event that brought it. */
+export interface Revival {
+  from: string | null;
+  stoppedAt: string | null;
+  by: string;
+}
+
+/** Events that are the session's activity: they revive its stopped instance. A SessionEnd does not. */
+function revives(event: InstanceEvent | null): boolean {
+  return event !== null && event.type !== 'hook.session_end' && event.type.startsWith('hook.');
 }
 
 export class ConflictError extends Error {
@@ -116,10 +135,23 @@ export async function createInstances(deps: InstancesDeps) {
   for (const r of await deps.db.all<{ session_id: string; instance_id: string }>('SELECT session_id, instance_id FROM instance_sessions')) {
     sessions.set(r.session_id, r.instance_id);
   }
-  /** Every instance id in use, stopped ones included: an id derived from a session never lands on one. */
-  const usedIds = new Set<string>(sessions.values());
-  for (const r of await deps.db.all<{ id: string }>('SELECT id FROM claude_instances')) usedIds.add(r.id);
-  const taken = (id: string) => usedIds.has(id) || hub.has(id);
+  const projectOf = deps.projectOf ?? createProjectResolver();
+  const nameReuseMs = deps.nameReuseMs ?? 3_600_000;
+  // Names, profiles, transcripts, pids and instance ids in use, kept as actors change:
+  // registering costs the same with ten live instances or ten thousand.
+  const index = createInstanceIndex({ hub, machineId: INSTANCE_MACHINE_ID, now: () => clock.now(), reuseAfterMs: nameReuseMs, slots: poolSize(deps.profiles) });
+  const since = new Date(clock.now() - nameReuseMs).toISOString();
+  for (const r of await deps.db.all<{ id: string; agent_type: string; name_number: number | null; display_name: string; stopped_at: string }>(
+    "SELECT id, agent_type, name_number, display_name, stopped_at FROM claude_instances WHERE status = 'stopped' AND stopped_at >= ?",
+    [since],
+  )) {
+    // Rows from before the number was stored carry it in their name ("Claude #3").
+    const number = r.name_number ?? Number(/#(\d+)$/.exec(r.display_name)?.[1] ?? NaN);
+    if (Number.isInteger(number) && number > 0) index.reserveStopped(r.agent_type, number, r.id, Date.parse(r.stopped_at));
+  }
+  // Every instance id ever used, stopped ones included: an id derived from a session never lands on one.
+  index.useIds(sessions.values());
+  index.useIds((await deps.db.all<{ id: string }>('SELECT id FROM claude_instances')).map((r) => r.id));
 
   /**
    * The id of a new instance for a session no instance has had: `<agent>-<session>`, unless an
@@ -127,11 +159,11 @@ export async function createInstances(deps: InstancesDeps) {
    */
   function newInstanceId(agentType: string, sessionId: string): string {
     const plain = instanceIdFor(agentType, sessionId);
-    if (!taken(plain)) return plain;
+    if (!index.idTaken(plain)) return plain;
     const hashed = `${agentType}-${hashOf(sessionId)}`;
     for (let n = 1; ; n++) {
       const id = n === 1 ? hashed : `${hashed}-${n}`;
-      if (!taken(id)) return id;
+      if (!index.idTaken(id)) return id;
     }
   }
 
@@ -172,72 +204,64 @@ export async function createInstances(deps: InstancesDeps) {
 
   function newInput(
     id: string,
-    r: RegisterInput & { sessionId: string; agentType: 'claude' | 'codex' },
+    r: RegisterInput & { sessionId: string; agentType: 'claude' | 'codex'; agentName?: string },
     pidLocal: boolean,
     at: number,
   ): InstanceInput {
-    const others = live();
     return {
+      agentName: r.agentName ?? null,
       instanceId: id,
       agentType: r.agentType,
       sessionId: r.sessionId,
       transcriptPath: r.transcriptPath ?? null,
       tabName: r.tabName ?? null,
-      number: lowestFreeNumber(others.filter((o) => o.ctx.agentType === r.agentType).map((o) => o.ctx.number)),
+      number: index.number(r.agentType, id),
       origin: resolveOrigin(r),
-      profile: assignProfile(deps.profiles, others.map((o) => o.ctx.profile.slot)),
+      profile: assignProfile(deps.profiles, index.slotUses()),
       pid: r.pid ?? null,
       pidLocal,
       tty: r.tty ?? null,
       workingDir: r.workingDir ?? null,
+      project: projectOf(r.workingDir),
       registeredAt: at,
       expiresAfterMs: deps.instanceExpiryMs,
     };
   }
 
-  /** Starts (or restarts, for a stopped id) an instance actor; resolves after commit. */
-  function spawn(id: string, input: InstanceInput, at: number, extraOps: WriteOp[], revived: boolean) {
+  /**
+   * Starts (or restarts, for a stopped id) an instance actor; resolves after commit. A restart
+   * is an `instance.revived` event saying from which stop it came back and what brought it.
+   */
+  function spawn(id: string, input: InstanceInput, at: number, revived: Revival | null) {
+    const details = {
+      name: displayName(input),
+      project: input.project ?? null,
+      agent_type: input.agentType,
+      origin: { type: input.origin.type, source_ip: input.origin.sourceIp, device_id: input.origin.deviceId },
+      profile: input.profile.name,
+      session_id: input.sessionId,
+      revived: revived !== null,
+    };
     const events: EventDraft[] = [
-      {
-        type: 'instance.registered',
-        at,
-        instanceId: id,
-        deviceId: input.origin.deviceId,
-        details: {
-          name: displayName(input),
-          agent_type: input.agentType,
-          origin: { type: input.origin.type, source_ip: input.origin.sourceIp, device_id: input.origin.deviceId },
-          profile: input.profile.name,
-          session_id: input.sessionId,
-          revived,
-        },
-      },
+      revived
+        ? { type: 'instance.revived', at, instanceId: id, deviceId: input.origin.deviceId, details: { ...details, from: revived.from, stopped_at: revived.stoppedAt, by: revived.by } }
+        : { type: 'instance.registered', at, instanceId: id, deviceId: input.origin.deviceId, details },
     ];
     const linked = sessions.get(input.sessionId);
-    const wasUsed = usedIds.has(id);
-    usedIds.add(id);
-    return hub.spawn(id, kind, input, { ops: [linkOp(input.sessionId, id, at), ...extraOps], events }).catch((err: unknown) => {
+    const releaseId = index.claimId(id);
+    return hub.spawn(id, kind, input, { ops: [linkOp(input.sessionId, id, at)], events }).catch((err: unknown) => {
       // Not committed: neither is the session's link, or its next event would find no instance and only be recorded.
       if (!hub.has(id) && sessions.get(input.sessionId) === id) {
         if (linked === undefined) sessions.delete(input.sessionId);
         else sessions.set(input.sessionId, linked);
       }
-      if (!wasUsed && !hub.has(id)) usedIds.delete(id);
+      if (!hub.has(id)) releaseId();
       throw err;
     });
   }
 
   function findContinued(input: HookInput, pidLocal: boolean): string | null {
-    const candidates = live();
-    if (input.transcriptPath) {
-      const byTranscript = candidates.find((c) => c.ctx.transcriptPath === input.transcriptPath);
-      if (byTranscript) return byTranscript.id;
-    }
-    if (input.pid && pidLocal) {
-      const byPid = candidates.find((c) => c.ctx.pidLocal && c.ctx.pid === input.pid);
-      if (byPid) return byPid.id;
-    }
-    return null;
+    return (input.transcriptPath ? index.byTranscript(input.transcriptPath) : null) ?? (input.pid && pidLocal ? index.byLocalPid(input.pid) : null);
   }
 
   function hookEventRow(type: string, input: HookInput, instanceId: string | null, deviceId: string | null, at: number, from: string | null, to: string | null): EventDraft {
@@ -252,6 +276,53 @@ export async function createInstances(deps: InstancesDeps) {
   // Events whose commit is in flight, by event id: a replay of one waits for its outcome, so
   // that it is never acknowledged as a duplicate of an event that then fails to commit.
   const inFlight = new Map<string, Promise<HookOutcome>>();
+  /** Stopped instances being revived (their last snapshot is being read), by id. */
+  const reviving = new Map<string, Promise<void>>();
+
+  function spawnRequest(input: HookInput): RegisterInput & { sessionId: string; agentType: 'claude' | 'codex'; agentName?: string } {
+    return {
+      ...input,
+      workingDir: input.cwd,
+      agentType: input.agentType,
+      sessionId: input.sessionId,
+      agentName: input.agentId ? undefined : input.claudeAgentType,
+    };
+  }
+
+  /**
+   * The input that brings a stopped instance back: what it was (name, profile, origin, counts,
+   * first registration) from its last snapshot, updated by the event, with its display number
+   * and profile kept where no live instance took them meanwhile.
+   */
+  async function revivalInput(id: string, input: HookInput, pidLocal: boolean, at: number): Promise<{ input: InstanceInput; revival: Revival }> {
+    const fresh = newInput(id, spawnRequest(input), pidLocal, at);
+    const row = await deps.db.get<{ snapshot: string; machine_version: string }>('SELECT snapshot, machine_version FROM actor_snapshots WHERE actor_id = ?', [id]);
+    const last = row ? lastContext(kind.machine, instanceContextSchema, row.snapshot, row.machine_version) : null;
+    const by = hookEventType(input);
+    if (!last) return { input: fresh, revival: { from: null, stoppedAt: null, by } };
+    return {
+      input: {
+        ...fresh,
+        agentType: last.agentType,
+        sessionId: input.sessionId,
+        number: index.number(last.agentType, id, last.number),
+        profile: index.slotHeld(last.profile.slot) ? fresh.profile : last.profile,
+        tabName: input.tabName ?? last.tabName,
+        origin: input.sshClient || input.pid ? fresh.origin : last.origin,
+        pid: input.pid ?? last.pid,
+        pidLocal: input.pid ? pidLocal : last.pidLocal,
+        tty: input.tty ?? last.tty,
+        workingDir: input.cwd ?? last.workingDir,
+        project: input.cwd ? fresh.project : (last.project ?? null),
+        transcriptPath: input.transcriptPath ?? last.transcriptPath,
+        registeredAt: last.registeredAt,
+        lastActivityAt: at,
+        toolCount: last.toolCount,
+        agentName: fresh.agentName ?? last.agentName,
+      },
+      revival: { from: last.stopReason, stoppedAt: last.stoppedAt === null ? null : new Date(last.stoppedAt).toISOString(), by },
+    };
+  }
 
   async function handleHook(input: HookInput, pidLocal: boolean, opts: HookOptions = {}): Promise<HookOutcome> {
     const sessionId = normalSessionId(input.sessionId);
@@ -288,6 +359,7 @@ export async function createInstances(deps: InstancesDeps) {
   async function applyHook(input: HookInput, pidLocal: boolean, opts: HookOptions): Promise<HookOutcome> {
     const at = opts.at ?? clock.now();
     const event = opts.event !== undefined ? opts.event : toInstanceEvent(input, at);
+    if (event && 'cwd' in event && event.cwd) event.project = projectOf(event.cwd) ?? undefined;
     const type = opts.eventType ?? hookEventType(input);
     const isStart = event?.type === 'hook.session_start';
     let id = sessions.get(input.sessionId) ?? null;
@@ -319,19 +391,32 @@ export async function createInstances(deps: InstancesDeps) {
 
     let registered = false;
     const pending: Promise<unknown>[] = [];
-    if (!id || (!hub.has(id) && isStart)) {
-      // Unknown session (hooks may start mid-session), or a stopped one starting again.
-      const revived = id !== null;
-      id ??= newInstanceId(input.agentType, input.sessionId);
-      const spawnInput = newInput(
-        id,
-        { ...input, workingDir: input.cwd, agentType: input.agentType, sessionId: input.sessionId },
-        pidLocal,
-        at,
-      );
-      // The event's own rows (its id, a watcher's offsets) go with the event row below, not
-      // with the registration: whatever commits the event commits them.
-      pending.push(spawn(id, spawnInput, at, [], revived));
+    // The event's own rows (its id, a watcher's offsets) go with the event row below, not
+    // with the registration or revival: whatever commits the event commits them.
+    if (!id) {
+      // Unknown session (hooks may start mid-session).
+      id = newInstanceId(input.agentType, input.sessionId);
+      pending.push(spawn(id, newInput(id, spawnRequest(input), pidLocal, at), at, null));
+      registered = true;
+    } else if (!hub.has(id) && revives(event)) {
+      // A stopped instance whose session shows activity (or starts again) comes back.
+      const waiting = reviving.get(id);
+      if (waiting) {
+        // Another event of it is reviving it: go after that one, in order.
+        await waiting.catch(() => undefined);
+        return applyHook(input, pidLocal, { ...opts, at, ops: extraOps });
+      }
+      const known = id;
+      const revival = revivalInput(known, input, pidLocal, at);
+      reviving.set(known, revival.then(() => undefined));
+      let prepared: { input: InstanceInput; revival: Revival };
+      try {
+        prepared = await revival;
+      } finally {
+        reviving.delete(known);
+      }
+      if (hub.has(known)) return applyHook(input, pidLocal, { ...opts, at, ops: extraOps });
+      pending.push(spawn(known, prepared.input, at, prepared.revival));
       registered = true;
     }
 
@@ -397,7 +482,8 @@ export async function createInstances(deps: InstancesDeps) {
       const raced = liveOne();
       if (raced) return raced;
       const input = newInput(id, { ...r, sessionId, agentType }, pidLocal, at);
-      const notice = await spawn(id, input, at, [], previous !== undefined);
+      const revival: Revival | null = previous !== undefined ? { from: null, stoppedAt: null, by: 'instance.register' } : null;
+      const notice = await spawn(id, input, at, revival);
       const snap = hub.get(id)?.getSnapshot() ?? notice.changes.find((c) => c.id === id)?.snapshot;
       return { created: true, instance: viewOfContext(snap!.context as InstanceContext, snap!.value as InstanceStateValue) };
     },

@@ -65,7 +65,11 @@ export interface DeliveryDeps {
   defaultSound: string | null;
   /** Webhook attempts running at once. */
   maxConcurrentWebhooks?: number;
+  /** True when what a notification announces is over (the instance no longer waits): its channels drop it. */
+  superseded?: (n: NotificationSummary) => boolean;
 }
+
+const SUPERSEDED = 'the instance no longer waits for the person: the request was answered before this channel delivered';
 
 export function createDelivery(deps: DeliveryDeps) {
   const { config, hub, clock, logger } = deps;
@@ -150,7 +154,7 @@ export function createDelivery(deps: DeliveryDeps) {
 
   async function playLocal(n: NotificationRecord, summary: NotificationSummary, d: DeliveryRecord): Promise<void> {
     const play = d.channel === 'speech' ? () => deps.speech.speak(n.message || n.title, d.target) : () => deps.sound.play(d.target ?? deps.defaultSound ?? '');
-    const outcome = await audio.enqueue(d.expiresAt, play);
+    const outcome = await audio.enqueue(d.expiresAt, play, () => deps.superseded?.(summary) ?? false);
     // Stopped midway (the server is stopping): left pending, so the next start expires it.
     if (closed) return;
     const at = clock.now();
@@ -160,6 +164,8 @@ export function createDelivery(deps: DeliveryDeps) {
       await mark(summary, d.channel, { status: 'failed', attempts: 1, lastAttemptAt: at, lastError: outcome.error }, 'notification.failed');
     } else if (outcome.kind === 'expired') {
       await mark(summary, d.channel, { status: 'expired', lastError: 'waited past its deadline; a stale notification is not played' }, 'notification.expired');
+    } else if (outcome.kind === 'skipped') {
+      await mark(summary, d.channel, { status: 'superseded', lastError: SUPERSEDED }, 'notification.superseded');
     }
     // cancelled: the server is stopping; the next start expires it.
   }
@@ -189,6 +195,11 @@ export function createDelivery(deps: DeliveryDeps) {
     if (inFlight.has(w.id) || closed) return;
     inFlight.add(w.id);
     try {
+      if (deps.superseded?.(w.summary)) {
+        webhooks.delete(w.id);
+        await mark(w.summary, 'webhook', { status: 'superseded', nextAttemptAt: null, lastError: SUPERSEDED }, 'notification.superseded');
+        return;
+      }
       const outcome = await postWebhook(w.url, w.payload, { timeoutMs: config.webhook.timeoutMs, clock });
       const at = clock.now();
       const attempts = w.attempts + 1;

@@ -9,6 +9,7 @@ import type { Database } from '../db/database.js';
 import { getInstance } from '../db/queries.js';
 import { displayName, INSTANCE_INTENTS, instanceContextSchema } from '../machines/instance-context.js';
 import type { Device } from './devices.js';
+import { lastPart } from './project-name.js';
 import type { AnySnapshot, EventDraft, Hub } from './hub.js';
 import type { ModeSource } from './mode-source.js';
 import { route, URGENT_INTENTS, type Channel, type RoutingPolicy, type Urgency } from './notification-routing.js';
@@ -26,6 +27,7 @@ export const notifyIntentSchema = z.object({
   instanceId: z.string().min(1).nullable().optional(),
   at: z.number().finite(),
   tool: z.string().nullable().optional(),
+  input: z.string().nullable().optional(),
   message: z.string().nullable().optional(),
   /** mode_timer_ended: the mode now, and the one whose timer ended. */
   mode: z.string().nullable().optional(),
@@ -41,6 +43,7 @@ const instanceFactsSchema = instanceContextSchema.pick({
   origin: true,
   profile: true,
   workingDir: true,
+  project: true,
 });
 
 export interface InstanceFacts {
@@ -48,7 +51,7 @@ export interface InstanceFacts {
   deviceId: string;
   voice: string | null;
   sound: string | null;
-  workingDir: string | null;
+  project: string | null;
 }
 
 export interface PlannerDeps {
@@ -61,11 +64,13 @@ export interface PlannerDeps {
   speech: SpeechChannel;
   sound: SoundChannel;
   defaultSound: string | null;
+  /** Devices the person used lately (device-activity.ts): where intents of no instance go too. */
+  recentDevices?: () => readonly string[];
 }
 
-/** A routed intent: its row (null when routing left no channel) and the decision event. */
+/** A routed intent: its row (with no channels when routing left none: suppressed) and the decision event. */
 export interface RoutedIntent {
-  intent: IntentRecord | null;
+  intent: IntentRecord;
   event: EventDraft;
   reason: string;
 }
@@ -83,7 +88,7 @@ export function createPlanner(deps: PlannerDeps) {
     const parsed = instanceFactsSchema.safeParse(snapshot?.context);
     if (!parsed.success || parsed.data.instanceId !== instanceId) return null;
     const c = parsed.data;
-    return { name: displayName(c), deviceId: c.origin.deviceId, voice: c.profile.voice, sound: c.profile.sound, workingDir: c.workingDir };
+    return { name: displayName(c), deviceId: c.origin.deviceId, voice: c.profile.voice, sound: c.profile.sound, project: c.project ?? lastPart(c.workingDir) };
   }
 
   async function factsOf(instanceId: string): Promise<InstanceFacts | null> {
@@ -91,7 +96,7 @@ export function createPlanner(deps: PlannerDeps) {
     if (live) return live;
     const row = await getInstance(deps.db, instanceId);
     if (!row) return null;
-    return { name: row.display_name, deviceId: row.device_id, voice: row.tts_voice, sound: row.notification_sound, workingDir: row.working_dir };
+    return { name: row.display_name, deviceId: row.device_id, voice: row.tts_voice, sound: row.notification_sound, project: row.project ?? lastPart(row.working_dir) };
   }
 
   /** The device to deliver to: the origin, or the fallback device when the origin is unknown. */
@@ -157,11 +162,9 @@ export function createPlanner(deps: PlannerDeps) {
     };
   }
 
-  /** Routes and words one intent; the caller decides what to write (see notifications.ts). */
-  function routeIntent(n: NotifyIntentEvent, source: AnySnapshot | undefined): RoutedIntent {
+  /** Routes and words one intent for one device; the caller decides what to write (see notifications.ts). */
+  function routeFor(n: NotifyIntentEvent, facts: InstanceFacts | null, originId: string | null): RoutedIntent {
     const instanceId = n.instanceId ?? null;
-    const facts = instanceId ? factsOfSnapshot(instanceId, source) : null;
-    const originId = instanceId ? (facts?.deviceId ?? null) : deps.localDevice;
     const { device, note } = deviceFor(originId);
     const urgency: Urgency = URGENT_INTENTS.has(n.intent) ? 'urgent' : 'normal';
     const mode = deps.mode.current();
@@ -177,7 +180,8 @@ export function createPlanner(deps: PlannerDeps) {
       channels: r.channels,
       urgency,
       name: facts?.name ?? null,
-      sentence: sentenceOf({ intent: n.intent, name: facts?.name ?? null, workingDir: facts?.workingDir ?? null, tool: n.tool ?? null, mode: n.mode, endedMode: n.previous }),
+      project: facts?.project ?? null,
+      sentence: sentenceOf({ intent: n.intent, name: facts?.name ?? null, project: facts?.project ?? null, tool: n.tool ?? null, input: n.input, mode: n.mode, endedMode: n.previous }),
       detail: n.intent === 'needs_permission' ? null : (n.message ?? null),
       voice: facts?.voice ?? null,
       sound: facts?.sound ?? null,
@@ -190,7 +194,21 @@ export function createPlanner(deps: PlannerDeps) {
       deviceId: r.deviceId,
       details: { intent: n.intent, urgency, mode: mode.mode, focus: mode.focus, channels: r.channels, reason, intent_id: intent.id, notification: null as string | null },
     };
-    return { intent: r.channels.length > 0 ? intent : null, event, reason };
+    return { intent, event, reason };
+  }
+
+  /**
+   * Routes and words one intent: to its instance's origin device, or, for an intent of no
+   * instance (a mode timer ending), to this machine and every device the person used lately.
+   */
+  function routeIntent(n: NotifyIntentEvent, source: AnySnapshot | undefined): RoutedIntent[] {
+    const instanceId = n.instanceId ?? null;
+    if (instanceId) {
+      const facts = factsOfSnapshot(instanceId, source);
+      return [routeFor(n, facts, facts?.deviceId ?? null)];
+    }
+    const targets = new Set([deps.localDevice, ...(deps.recentDevices?.() ?? [])]);
+    return [...targets].map((id) => routeFor(n, null, id));
   }
 
   return { policy, factsOf, deviceFor, delivery, targetOf, fromIntents, routeIntent };

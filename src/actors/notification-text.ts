@@ -1,12 +1,15 @@
-// The words of a notification: one sentence per intent ("Claude #2 finished in token-api"),
-// and several intents for one device folded into one notification ("3 agents finished").
-// Pure functions of the facts recorded with each intent.
+// The words of a notification: one sentence per intent ("Claude #2 in api finished",
+// "Claude #3 in api needs permission to run Bash: npm test"), and several intents for one
+// device folded into one notification that still says which agents ("Claude #1 (api) and
+// Codex #1 (blog) finished"). Pure functions of the facts recorded with each intent.
 
 export interface IntentWords {
   intent: string;
   instanceId: string | null;
   /** The agent's display name ("Claude #2"), null for intents of no instance. */
   name: string | null;
+  /** The project it works in ("api"). */
+  project?: string | null;
   /** The single-intent sentence, made when the intent was recorded. */
   sentence: string;
   /** The last assistant message, the question or the error, if any. */
@@ -16,35 +19,46 @@ export interface IntentWords {
 export interface IntentFacts {
   intent: string;
   name: string | null;
-  workingDir: string | null;
+  project: string | null;
   tool: string | null;
+  /** What the tool call is about (Bash's command). */
+  input?: string | null;
   /** For mode_timer_ended: the mode that ended and the mode now. */
   endedMode?: string | null;
   mode?: string | null;
 }
 
-function project(workingDir: string | null): string | null {
-  if (!workingDir) return null;
-  const parts = workingDir.split(/[\\/]+/).filter(Boolean);
-  return parts.length > 0 ? parts[parts.length - 1]! : null;
+/** A tool's input in a spoken sentence: one line, cut at a word. */
+export const INPUT_MAX_CHARS = 60;
+
+/** "Claude #2 in api", or the name alone when there is no project or the name says it. */
+function whoIn(name: string | null, project: string | null): string {
+  const who = name ?? 'An agent';
+  return project && project !== name ? `${who} in ${project}` : who;
 }
 
-/** "Claude #2 finished in token-api", "Claude #1 needs permission to run Bash". */
+/** "Claude #1 (api)": an agent in a list of several. */
+export function labelOf(m: Pick<IntentWords, 'name' | 'project'>): string {
+  const who = m.name ?? 'an agent';
+  return m.project && m.project !== m.name ? `${who} (${m.project})` : who;
+}
+
+/** "Claude #2 in api finished", "Claude #3 in api needs permission to run Bash: npm test". */
 export function sentenceOf(f: IntentFacts): string {
-  const who = f.name ?? 'An agent';
-  const where = project(f.workingDir);
-  const inWhere = where ? ` in ${where}` : '';
+  const who = whoIn(f.name, f.project);
   switch (f.intent) {
     case 'finished':
-      return `${who} finished${inWhere}`;
+      return `${who} finished`;
     case 'failed':
-      return `${who} failed${inWhere}`;
-    case 'needs_permission':
-      return `${who} needs permission${f.tool ? ` to run ${f.tool}` : ''}`;
+      return `${who} failed`;
+    case 'needs_permission': {
+      const input = f.input ? plainText(f.input, INPUT_MAX_CHARS) : '';
+      return `${who} needs permission${f.tool ? ` to run ${f.tool}` : ''}${input ? `: ${input}` : ''}`;
+    }
     case 'needs_input':
-      return `${who} has a question${inWhere}`;
+      return `${who} has a question`;
     case 'expired':
-      return `${who} timed out${inWhere}`;
+      return `${who} timed out`;
     case 'mode_timer_ended':
       return `The ${f.endedMode ?? 'mode'} timer ended${f.mode ? `; mode is now ${f.mode}` : ''}`;
     default:
@@ -73,23 +87,35 @@ export function plainText(text: string, maxChars: number): string {
 
 const ORDER = ['needs_permission', 'needs_input', 'failed', 'finished', 'expired', 'mode_timer_ended'];
 
-const PLURAL: Record<string, (n: number) => string> = {
-  finished: (n) => `${n} agents finished`,
-  failed: (n) => `${n} agents failed`,
-  needs_permission: (n) => `${n} agents need permission`,
-  needs_input: (n) => `${n} agents have questions`,
-  expired: (n) => `${n} agents timed out`,
+/** What one agent and several did, after their names ("Claude #1 (api) and Codex #1 (blog) finished"). */
+const VERBS: Record<string, { one: string; many: string }> = {
+  finished: { one: 'finished', many: 'finished' },
+  failed: { one: 'failed', many: 'failed' },
+  needs_permission: { one: 'needs permission', many: 'need permission' },
+  needs_input: { one: 'has a question', many: 'have questions' },
+  expired: { one: 'timed out', many: 'timed out' },
 };
+
+/** Agents named in one sentence before the rest are counted. */
+const LISTED = 3;
 
 function rank(intent: string): number {
   const i = ORDER.indexOf(intent);
   return i < 0 ? ORDER.length : i;
 }
 
+/** "A", "A and B", "A, B and C", "A, B, C and 2 others". */
+function listOf(labels: readonly string[]): string {
+  if (labels.length <= 1) return labels[0] ?? '';
+  if (labels.length <= LISTED) return `${labels.slice(0, -1).join(', ')} and ${labels[labels.length - 1]}`;
+  return `${labels.slice(0, LISTED).join(', ')} and ${labels.length - LISTED} others`;
+}
+
 /**
  * Title and message for one notification made of one or more intents. A single intent keeps
- * its sentence (and its detail when `includeDetail`); several are counted per kind of intent,
- * most urgent first, each agent once.
+ * its sentence (and its detail when `includeDetail`); several of one kind name each agent with
+ * its project ("Claude #1 (api) and Codex #1 (blog) finished"), most urgent kind first, each
+ * agent once. The title is the short form ("Claude #2 (web) failed; 3 agents finished").
  */
 export function compose(members: readonly IntentWords[], opts: { includeDetail: boolean; maxChars: number }): { title: string; message: string } {
   if (members.length === 0) return { title: 'token-api', message: '' };
@@ -101,12 +127,22 @@ export function compose(members: readonly IntentWords[], opts: { includeDetail: 
     groups.set(m.intent, list);
   }
   const parts: string[] = [];
+  const short: string[] = [];
   for (const [intent, list] of groups) {
-    const plural = PLURAL[intent];
-    if (list.length === 1 || !plural) parts.push(...list.map((m) => m.sentence));
-    else parts.push(plural(list.length));
+    const verb = VERBS[intent];
+    if (list.length === 1 || !verb) {
+      parts.push(...list.map((m) => m.sentence));
+      short.push(...list.map((m) => (verb ? `${labelOf(m)} ${verb.one}` : m.sentence)));
+    } else {
+      const projects = new Set(list.map((m) => m.project ?? null));
+      const [shared] = projects;
+      // All in one project: say it once ("Claude #1 and Claude #2 in api finished").
+      const names = projects.size === 1 && shared ? `${listOf(list.map((m) => m.name ?? 'an agent'))} in ${shared}` : listOf(list.map(labelOf));
+      parts.push(`${names} ${verb.many}`);
+      short.push(`${list.length} agents ${verb.many}`);
+    }
   }
-  const title = parts.length === 1 ? parts[0]! : `${members.length} notifications`;
+  const title = parts.length === 1 ? parts[0]! : short.join('; ');
   let message = parts.join('. ');
   const only = members.length === 1 ? members[0]! : null;
   if (opts.includeDetail && only?.detail && opts.maxChars > 0) {

@@ -18,7 +18,16 @@ import { createVoicePool } from './voice-pool.js';
 /** How long start-up waits for the speech engine to list its voices (PowerShell takes about a second). */
 const VOICES_WAIT_MS = 5000;
 
-export async function startNotifications(deps: { config: Config; db: Database; hub: Hub; devices: DeviceDirectory; clock: Clock; logger: Logger; mode?: ModeSource }) {
+export async function startNotifications(deps: {
+  config: Config;
+  db: Database;
+  hub: Hub;
+  devices: DeviceDirectory;
+  clock: Clock;
+  logger: Logger;
+  mode?: ModeSource;
+  recentDevices?: () => readonly string[];
+}) {
   const { config, clock, logger } = deps;
   const n = config.notifications;
   let host: PowerShellHost | null = null;
@@ -70,6 +79,7 @@ export async function startNotifications(deps: { config: Config; db: Database; h
     sound,
     voicePool,
     defaultSound: config.profiles.sounds[0] ?? null,
+    recentDevices: deps.recentDevices,
   });
   return {
     notifications,

@@ -15,7 +15,7 @@ import type { AnySnapshot, EmittedIntent, EventDraft, Hub } from './hub.js';
 import type { ModeSource } from './mode-source.js';
 import { createDelivery, payloadOf, recordView, type NotificationListener, type NotificationSummary } from './notification-delivery.js';
 import { createPlanner, notifyIntentSchema } from './notification-planner.js';
-import { route, type Channel, type Urgency } from './notification-routing.js';
+import { route, URGENT_INTENTS, type Channel, type Urgency } from './notification-routing.js';
 import { plainText } from './notification-text.js';
 import {
   assignIntents,
@@ -64,6 +64,8 @@ export interface NotificationsDeps {
   voicePool?: VoicePool;
   /** The sound played when none is named (the profile pool's first). */
   defaultSound: string | null;
+  /** Devices the person used lately: intents of no instance go there too. */
+  recentDevices?: () => readonly string[];
   /** Webhook attempts running at once. */
   maxConcurrentWebhooks?: number;
 }
@@ -90,12 +92,23 @@ const LOCAL_NOT_REPLAYED = 'token-api restarted before it played; local notifica
 export async function createNotifications(deps: NotificationsDeps) {
   const { config, hub, clock, logger } = deps;
   const planner = createPlanner(deps);
-  const delivery = createDelivery(deps);
-  const planned = new WeakMap<EmittedIntent, Planned>();
+  const delivery = createDelivery({ ...deps, superseded });
+  /** Webhooks delivered for a wait, by instance: told "answered" once it is over (webhook.answered_update). */
+  const answerable = new Map<string, { summary: NotificationSummary; url: string }[]>();
+
+  /** A notification of a wait (permission, question) whose instance no longer waits, or waits again for something newer. */
+  function superseded(n: NotificationSummary): boolean {
+    if (!n.instance || !URGENT_INTENTS.has(n.event)) return false;
+    const snap = hub.get(n.instance)?.getSnapshot();
+    if (!snap || snap.value !== 'awaiting') return true;
+    return (snap.context as { stateSince: number }).stateSince > Date.parse(n.created_at);
+  }
+  const planned = new WeakMap<EmittedIntent, Planned[]>();
   const groups = new Map<string, Group>();
   /** Closed windows whose notification could not be written yet, waiting to try again. */
   const retrying = new Set<Group>();
   let closed = false;
+  let stopObserving: () => void = () => undefined;
 
   // ---- the planner: rows in the transaction of the transition that emitted the intent ----
 
@@ -106,18 +119,28 @@ export async function createNotifications(deps: NotificationsDeps) {
       logger.warn({ actor: emitted.actorId, issues: parsed.error.issues.slice(0, 3) }, 'ignored a malformed notify intent');
       return {};
     }
-    const { intent, event, reason } = planner.routeIntent(parsed.data, source);
-    if (!intent) return { events: [event] };
+    const ops: WriteOp[] = [];
+    const events: EventDraft[] = [];
     const now = clock.now();
-    if (config.coalesceMs <= 0) {
-      const notification = planner.fromIntents([intent], reason, now);
-      intent.notificationId = notification.id;
-      (event.details as { notification: string | null }).notification = notification.id;
-      planned.set(emitted, { kind: 'now', notification });
-      return { ops: [intentInsert(intent, now), ...notificationInserts(notification)], events: [event] };
+    const plans: Planned[] = [];
+    for (const { intent, event, reason } of planner.routeIntent(parsed.data, source)) {
+      events.push(event);
+      // A permission request or a question goes out at once and alone: the person is waited for.
+      // Suppressed (the mode, or a device with no channel) is in the history at once, with its
+      // reason and no delivery; nothing waits in a window for it.
+      if (config.coalesceMs <= 0 || intent.urgency === 'urgent' || intent.channels.length === 0) {
+        const notification = planner.fromIntents([intent], reason, now);
+        intent.notificationId = notification.id;
+        (event.details as { notification: string | null }).notification = notification.id;
+        plans.push({ kind: 'now', notification });
+        ops.push(intentInsert(intent, now), ...notificationInserts(notification));
+      } else {
+        plans.push({ kind: 'window', intent });
+        ops.push(intentInsert(intent, now));
+      }
     }
-    planned.set(emitted, { kind: 'window', intent });
-    return { ops: [intentInsert(intent, now)], events: [event] };
+    planned.set(emitted, plans);
+    return { ops, events };
   }
 
   // ---- coalescing ----
@@ -212,13 +235,65 @@ export async function createNotifications(deps: NotificationsDeps) {
   const unsubscribe = hub.onCommit((notice) => {
     if (notice.emitted.length === 0) return;
     for (const e of notice.emitted) {
-      const p = planned.get(e);
-      if (!p) continue;
+      const plans = planned.get(e);
+      if (!plans) continue;
       planned.delete(e);
-      if (p.kind === 'now') delivery.started(p.notification);
-      else join(p.intent);
+      for (const p of plans) {
+        if (p.kind === 'now') delivery.started(p.notification);
+        else join(p.intent);
+      }
     }
   });
+  if (config.webhook.answeredUpdate) {
+    delivery.onUpdate((u) => {
+      if (u.kind !== 'delivery' || u.channel !== 'webhook' || u.status !== 'delivered') return;
+      const n = u.notification;
+      if (!n.instance || !URGENT_INTENTS.has(n.event)) return;
+      const url = n.device ? deps.devices.get(n.device)?.webhook_url : undefined;
+      if (!url) return;
+      const list = answerable.get(n.instance) ?? [];
+      list.push({ summary: n, url });
+      answerable.set(n.instance, list);
+      // Answered while the webhook was on its way: say so at once.
+      if (superseded(n)) void delivery.track(sendAnswered(n.instance));
+    });
+    stopObserving = hub.onCommit((notice) => {
+      for (const c of notice.changes) if (c.snapshot.value !== 'awaiting' && answerable.has(c.id)) void delivery.track(sendAnswered(c.id));
+    });
+  }
+
+  /** A short "answered" webhook for each wait of the instance that went out by webhook and is over. */
+  async function sendAnswered(instanceId: string): Promise<void> {
+    const waits = (answerable.get(instanceId) ?? []).filter((w) => superseded(w.summary));
+    if (waits.length === 0) return;
+    answerable.set(instanceId, (answerable.get(instanceId) ?? []).filter((w) => !waits.includes(w)));
+    if (answerable.get(instanceId)?.length === 0) answerable.delete(instanceId);
+    for (const w of waits) {
+      const now = clock.now();
+      const n: NotificationRecord = {
+        id: randomUUID(),
+        createdAt: now,
+        source: 'intent',
+        event: 'answered',
+        deviceId: w.summary.device,
+        instanceId,
+        title: w.summary.title,
+        message: 'answered',
+        urgency: 'normal',
+        voice: null,
+        sound: null,
+        intentCount: 0,
+        reason: `follows ${w.summary.id} (${w.summary.event}): the instance no longer waits (webhook.answered_update)`,
+        deliveries: [planner.delivery('webhook', w.url, now, now)],
+      };
+      try {
+        await sendRecord(n, { type: 'notification.answered', at: now, instanceId, deviceId: n.deviceId, details: { id: n.id, follows: w.summary.id } });
+      } catch (err) {
+        logger.error({ err, instance: instanceId }, 'could not write the "answered" update');
+      }
+    }
+  }
+
   const recovered = await recover();
   if (recovered.expiredLocal + recovered.webhooks + recovered.intents > 0) logger.info(recovered, 'notification outbox recovered');
 
@@ -417,6 +492,7 @@ export async function createNotifications(deps: NotificationsDeps) {
     close(): void {
       closed = true;
       unsubscribe();
+      stopObserving();
       for (const g of [...groups.values(), ...retrying]) clock.clearTimeout(g.timer);
       groups.clear();
       retrying.clear();

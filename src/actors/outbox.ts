@@ -6,8 +6,9 @@ import type { WriteOp } from '../db/writer.js';
 import type { Channel, Urgency } from './notification-routing.js';
 import { iso, isoOrNull } from './clock.js';
 
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'expired' | 'unavailable';
-export type NotificationStatus = 'pending' | 'delivered' | 'partial' | 'failed' | 'expired' | 'suppressed';
+/** superseded: dropped before it went out, because what it announced was over (a permission request answered). */
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'expired' | 'unavailable' | 'superseded';
+export type NotificationStatus = 'pending' | 'delivered' | 'partial' | 'failed' | 'expired' | 'suppressed' | 'superseded';
 
 /** A notify intent as recorded: routed, worded, waiting for (or part of) a notification. */
 export interface IntentRecord {
@@ -20,6 +21,7 @@ export interface IntentRecord {
   channels: Channel[];
   urgency: Urgency;
   name: string | null;
+  project: string | null;
   sentence: string;
   detail: string | null;
   voice: string | null;
@@ -68,6 +70,7 @@ export function intentInsert(i: IntentRecord, createdAt: number): WriteOp {
       channels: JSON.stringify(i.channels),
       urgency: i.urgency,
       name: i.name,
+      project: i.project,
       sentence: i.sentence,
       detail: i.detail,
       voice: i.voice,
@@ -182,6 +185,7 @@ interface IntentRow {
   channels: string;
   urgency: string;
   name: string | null;
+  project: string | null;
   sentence: string;
   detail: string | null;
   voice: string | null;
@@ -211,6 +215,7 @@ export async function loadOpenIntents(db: Database): Promise<IntentRecord[]> {
     channels: parseChannels(r.channels),
     urgency: r.urgency === 'urgent' ? 'urgent' : 'normal',
     name: r.name,
+    project: r.project,
     sentence: r.sentence,
     detail: r.detail,
     voice: r.voice,
@@ -292,6 +297,7 @@ export function overallStatus(deliveries: readonly { status: string }[]): Notifi
   if (s.every((x) => x === 'delivered')) return 'delivered';
   if (s.includes('delivered')) return 'partial';
   if (s.every((x) => x === 'expired')) return 'expired';
+  if (s.every((x) => x === 'superseded')) return 'superseded';
   return 'failed';
 }
 
@@ -327,7 +333,7 @@ export function notificationView(n: NotificationRow, deliveries: readonly Delive
     })),
     ...(intents
       ? {
-          intents: intents.map((i) => ({ id: i.id, at: i.at, intent: i.intent, instance: i.instance_id, name: i.name, sentence: i.sentence })),
+          intents: intents.map((i) => ({ id: i.id, at: i.at, intent: i.intent, instance: i.instance_id, name: i.name, project: i.project, sentence: i.sentence })),
         }
       : {}),
   };

@@ -27,7 +27,7 @@ export interface ProductivityView {
   state: GateStateValue;
   /** End of the grace period (ISO 8601) while it runs, else null. */
   grace_until: string | null;
-  /** When `productive` last changed. */
+  /** When the gate last changed state (idle, productive, grace). */
   since: string;
   grace_minutes: number;
 }
@@ -64,7 +64,7 @@ export function productivityView(ctx: GateContext, state: GateStateValue): Produ
     working_instances: ctx.working,
     state,
     grace_until: state === 'grace' ? isoOrNull(ctx.graceUntil) : null,
-    since: new Date(ctx.since).toISOString(),
+    since: new Date(ctx.stateSince).toISOString(),
     grace_minutes: ctx.graceMs / 60_000,
   };
 }

@@ -1,7 +1,7 @@
-// Profiles (voice, sound, colour) and display numbers for new instances: the lowest slot not
-// held by an active instance while the pool lasts, then the least used one. Derived from the
-// live actors each time, so there is no assignment table to drift: a stopped instance frees
-// its slot by no longer being live, and assignments survive restarts inside the snapshots.
+// Profiles (voice, sound, colour) for new instances: the lowest slot not held by an active
+// instance while the pool lasts, then the least used one. The uses per slot come from the
+// instance index (instance-index.ts), kept from the live actors, so there is no assignment
+// table to drift: a stopped instance frees its slot, and assignments live in the snapshots.
 import type { Profile } from '../machines/instance-context.js';
 
 export interface ProfilePoolConfig {
@@ -14,10 +14,9 @@ export function poolSize(pool: ProfilePoolConfig): number {
   return Math.max(pool.voices.length, pool.sounds.length, pool.colors.length, 1);
 }
 
-export function assignProfile(pool: ProfilePoolConfig, usedSlots: Iterable<number>): Profile {
+/** The profile of the least used slot (the lowest of equals); `uses[slot]`: live instances holding it. */
+export function assignProfile(pool: ProfilePoolConfig, uses: readonly number[] = []): Profile {
   const size = poolSize(pool);
-  const uses = new Array<number>(size).fill(0);
-  for (const s of usedSlots) if (s >= 0 && s < size) uses[s] = (uses[s] ?? 0) + 1;
   let slot = 0;
   for (let i = 1; i < size; i++) if ((uses[i] ?? 0) < (uses[slot] ?? 0)) slot = i;
   const pick = (list: readonly string[], fallback: string) => (list.length > 0 ? list[slot % list.length]! : fallback);
@@ -28,12 +27,4 @@ export function assignProfile(pool: ProfilePoolConfig, usedSlots: Iterable<numbe
     sound: pick(pool.sounds, 'default'),
     color: pick(pool.colors, '#ffffff'),
   };
-}
-
-/** The lowest positive number not in use. */
-export function lowestFreeNumber(used: Iterable<number>): number {
-  const taken = new Set(used);
-  let n = 1;
-  while (taken.has(n)) n += 1;
-  return n;
 }

@@ -50,6 +50,7 @@ function persistedFromRow(row: InstanceRow, expiresAfterMs: number, profiles: Pr
     pidLocal: false,
     tty: null,
     workingDir: row.working_dir,
+    project: row.project ?? null,
     registeredAt,
     lastActivityAt,
     stateSince: ms(row.state_since) ?? lastActivityAt,
@@ -58,8 +59,11 @@ function persistedFromRow(row: InstanceRow, expiresAfterMs: number, profiles: Pr
     currentTool: row.current_tool,
     currentToolSince: null,
     toolCount: row.tool_count,
-    subagentCount: row.subagent_count,
-    awaiting: row.state === 'awaiting' ? { kind: 'permission', tool: row.current_tool, message: null } : null,
+    subagentCount: 0,
+    subagents: [],
+    stopPending: false,
+    agentName: row.agent_name ?? null,
+    awaiting: row.state === 'awaiting' ? { kind: 'permission', tool: row.current_tool, message: null, agentId: null } : null,
     expiresAfterMs,
   };
   if (!instanceContextSchema.safeParse(context).success) return null;
@@ -124,7 +128,7 @@ export async function restoreInstances(deps: {
   // Second pass, so that rebuilt instances take display numbers no restored one holds.
   for (const { row, reason } of failed) {
     const id = row.actor_id;
-    let number = 1;
+    let number = row.name_number && !usedNumbers.has(row.name_number) ? row.name_number : 1;
     while (usedNumbers.has(number)) number += 1;
     const rebuilt = row.id ? persistedFromRow(row as InstanceRow, deps.instanceExpiryMs, deps.profiles, number) : null;
     if (rebuilt) {

@@ -52,7 +52,7 @@ export function startUsageWatcher(deps: UsageWatcherDeps) {
 
   const unsubscribe = deps.hub.onCommit((notice) => {
     for (const e of notice.events) {
-      if (e.type === 'instance.registered' && e.instanceId && !stopped) {
+      if ((e.type === 'instance.registered' || e.type === 'instance.revived') && e.instanceId && !stopped) {
         // Records of this session read before the instance existed are its own.
         const sessionId = (e.details as { session_id?: unknown } | undefined)?.session_id;
         if (typeof sessionId === 'string') void track(deps.usage.claimSession(sessionId, { instanceId: e.instanceId, deviceId: e.deviceId ?? '' }));

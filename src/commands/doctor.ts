@@ -6,12 +6,12 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { openDatabase } from '../db/database.js';
-import { HOOK_EVENTS, hookStatus, parseSettings, SCRIPT_NAME } from '../install/claude-settings.js';
+import { entryUrl, HOOK_EVENTS, hookStatus, parseSettings, SCRIPT_NAME } from '../install/claude-settings.js';
 import { notifyStatus } from '../install/codex-config.js';
 import { InstallError, readSettingsText } from '../install/settings-file.js';
 import { BATCH_FILE } from '../actors/spool-files.js';
 import { snakeCase } from '../actors/hook-events.js';
-import { clientUrl, defaultHome, HOOK_SCRIPT_PATH } from './common.js';
+import { defaultHome, HOOK_SCRIPT_PATH, locateServer, type ServerLocation } from './common.js';
 
 type Level = 'ok' | 'warn' | 'fail';
 interface Check {
@@ -39,12 +39,22 @@ function runScriptCheck(env: NodeJS.ProcessEnv): Promise<{ code: number | null; 
   });
 }
 
-async function serverCheck(url: string): Promise<Check> {
+interface Health {
+  status?: string;
+  version?: string;
+  home?: string;
+  codex?: { enabled?: boolean; home?: string };
+  database?: { writes_ok?: boolean; last_error?: string };
+}
+
+async function serverCheck(server: ServerLocation): Promise<Check & { health?: Health }> {
+  const url = server.url;
   try {
     const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(3000) });
-    const body = (await res.json().catch(() => ({}))) as { status?: string; version?: string; database?: { writes_ok?: boolean; last_error?: string } };
-    if (res.status === 200 && body.status === 'ok') return { level: 'ok', title: `token-api ${body.version ?? ''} answers at ${url}` };
+    const body = (await res.json().catch(() => ({}))) as Health;
+    if (res.status === 200 && body.status === 'ok') return { level: 'ok', title: `token-api ${body.version ?? ''} answers at ${url} (from ${server.how})`, health: body };
     return {
+      health: body,
       level: 'warn',
       title: `token-api at ${url} answers but is ${body.status ?? `HTTP ${res.status}`}`,
       lines: body.database?.last_error ? [`database: ${body.database.last_error}`] : undefined,
@@ -53,7 +63,7 @@ async function serverCheck(url: string): Promise<Check> {
   } catch (err) {
     return {
       level: 'fail',
-      title: `token-api does not answer at ${url} (${(err as Error).message})`,
+      title: `token-api does not answer at ${url}, found from ${server.how} (${(err as Error).message})`,
       fix: 'start it with `token-api serve` (or `npm start` in its folder); meanwhile hook events are spooled and replayed once it runs',
     };
   }
@@ -80,7 +90,7 @@ async function scriptCheck(config: Config, url: string): Promise<Check> {
   return { level: 'ok', title: `the hook script runs and reaches token-api (${kv.curl})` };
 }
 
-function settingsCheck(path: string): Check {
+function settingsCheck(path: string, server: ServerLocation): Check {
   let file;
   try {
     file = readSettingsText(path);
@@ -104,7 +114,17 @@ function settingsCheck(path: string): Check {
   if (stale.length > 0) {
     return { level: 'fail', title: `${path}: hooks point at a ${SCRIPT_NAME} that is not this installation's`, lines, fix: 'run `token-api hooks install` again to point them here' };
   }
-  return { level: 'ok', title: `${path}: every event is hooked` };
+  const installed = [...new Set(wanted.map(entryUrl).filter((u): u is string => u !== null))];
+  const elsewhere = installed.filter((u) => u !== server.url);
+  if (elsewhere.length > 0) {
+    return {
+      level: 'fail',
+      title: `${path}: the hooks send to ${elsewhere.join(' and ')}, but token-api is at ${server.url} (from ${server.how})`,
+      lines: wanted.map((r) => `${r.event}: ${entryUrl(r) ?? 'not hooked'}`),
+      fix: `run \`token-api hooks install${server.source === 'flag' ? ` --url ${server.url}` : ''}\` again to point them at ${server.url}, then restart running Claude Code sessions`,
+    };
+  }
+  return { level: 'ok', title: `${path}: every event is hooked, sending to ${server.url}` };
 }
 
 async function eventsCheck(config: Config, now: number): Promise<Check> {
@@ -183,10 +203,16 @@ function hookLogCheck(config: Config, now: number): Check {
   return { level: 'warn', title: `the hook script logged errors recently (${file}); the last ones:`, lines: tail, fix: 'each line says what failed; "cannot connect" means token-api was down (the event was spooled)' };
 }
 
-function codexCheck(config: Config): Check {
-  const sessions = join(config.codex.home, 'sessions');
+/** Codex as the running server watches it (its /health), else as this command's config says. */
+function codexCheck(config: Config, health: Health | undefined): Check {
+  const home = health?.codex?.home ?? config.codex.home;
+  const enabled = health?.codex?.enabled ?? config.codex.enabled;
+  const sessions = join(home, 'sessions');
   const lines: string[] = [];
-  const configToml = join(config.codex.home, 'config.toml');
+  if (health?.codex?.home && health.codex.home !== config.codex.home) {
+    lines.push(`the running server watches ${health.codex.home}; this command's config says ${config.codex.home} (set CODEX_HOME or codex.home alike for both)`);
+  }
+  const configToml = join(home, 'config.toml');
   if (existsSync(configToml)) {
     try {
       const n = notifyStatus(readFileSync(configToml, 'utf8'), configToml);
@@ -195,22 +221,23 @@ function codexCheck(config: Config): Check {
       lines.push((err as Error).message);
     }
   }
-  if (!config.codex.enabled) return { level: 'ok', title: 'Codex rollout watcher is off (codex.enabled is false)', lines };
+  if (!enabled) return { level: 'ok', title: 'Codex rollout watcher is off (codex.enabled is false)', lines };
   if (!existsSync(sessions)) return { level: 'ok', title: `Codex: no sessions at ${sessions} (set codex.home or CODEX_HOME if Codex keeps them elsewhere)`, lines };
   return { level: 'ok', title: `Codex rollout watcher reads ${sessions}`, lines };
 }
 
-export async function runDoctor(config: Config, o: { settingsPath: string; out: (line: string) => void; now?: number }): Promise<number> {
+export async function runDoctor(config: Config, o: { settingsPath: string; out: (line: string) => void; now?: number; url?: string }): Promise<number> {
   const now = o.now ?? Date.now();
-  const url = clientUrl(config);
+  const server = locateServer(config, { flag: o.url });
+  const running = await serverCheck(server);
   const checks: Check[] = [
-    await serverCheck(url),
-    await scriptCheck(config, url),
-    settingsCheck(o.settingsPath),
+    running,
+    await scriptCheck(config, server.url),
+    settingsCheck(o.settingsPath, server),
     await eventsCheck(config, now),
     spoolCheck(config),
     hookLogCheck(config, now),
-    codexCheck(config),
+    codexCheck(config, running.health),
   ];
   const mark: Record<Level, string> = { ok: '[ok]  ', warn: '[warn]', fail: '[FAIL]' };
   for (const c of checks) {

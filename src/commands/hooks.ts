@@ -4,10 +4,10 @@
 // atomically, after a timestamped backup, and never when they cannot be read safely.
 import { join, resolve } from 'node:path';
 import type { Config } from '../config.js';
-import { formatSettings, hookStatus, installHooks, parseSettings, uninstallHooks, type HookMode } from '../install/claude-settings.js';
+import { entryUrl, formatSettings, hookStatus, installHooks, parseSettings, uninstallHooks, type HookMode } from '../install/claude-settings.js';
 import { installNotify, notifyStatus, uninstallNotify, NOTIFY_SUBCOMMAND } from '../install/codex-config.js';
 import { assertWritable, backupFile, InstallError, readSettingsText, writeAtomically } from '../install/settings-file.js';
-import { BIN_PATH, claudeDir, clientUrl, configFrom, DEFAULT_URL, defaultHome, HOOK_SCRIPT_PATH } from './common.js';
+import { BIN_PATH, claudeDir, configFrom, DEFAULT_URL, defaultHome, HOOK_SCRIPT_PATH, locateServer } from './common.js';
 import { runDoctor } from './doctor.js';
 
 type Values = Record<string, string | boolean | undefined>;
@@ -36,12 +36,16 @@ Options:
                         config.toml ($CODEX_HOME/config.toml, default ~/.codex/config.toml)
   --codex-config PATH   that file elsewhere
   --dry-run             install/uninstall: say what would change, write nothing
+  --url URL             the token-api server (default: TOKEN_API_URL, else TOKEN_API_HOST/PORT,
+                        else the server running on this data directory (its lock file), else
+                        the config file's host and port, else http://127.0.0.1:7777)
   --home DIR            token-api's data directory (default ~/.token-api; env TOKEN_API_HOME)
   --config FILE         token-api's config file
   -h, --help            this help
 
-The hook script reaches token-api at TOKEN_API_URL when set (another machine, say), else
-at the configured host and port; install writes that into each entry when not the default.`;
+install writes the server's URL (found as --url says) into each entry when it is not the
+default; status and doctor say where the installed entries send and where token-api runs,
+and what to do when the two differ.`;
 
 function settingsPath(values: Values): string {
   if (typeof values.settings === 'string' && values.project) throw new HooksUsageError('use --settings PATH or --project, not both');
@@ -54,13 +58,14 @@ function codexConfigPath(values: Values, config: Config): string {
   return typeof values['codex-config'] === 'string' ? resolve(values['codex-config']) : join(config.codex.home, 'config.toml');
 }
 
-function hookEnv(config: Config): Record<string, string> {
+function hookEnv(config: Config, url: string): Record<string, string> {
   const env: Record<string, string> = {};
   if (config.home !== defaultHome()) env.TOKEN_API_HOME = config.home;
-  const url = clientUrl(config);
   if (url !== DEFAULT_URL) env.TOKEN_API_URL = url;
   return env;
 }
+
+const serverOf = (values: Values, config: Config) => locateServer(config, { flag: typeof values.url === 'string' ? values.url : undefined });
 
 /** The notify command Codex runs: this token-api's own entry point, with its data directory if not the default. */
 function notifyCommand(config: Config): string[] {
@@ -78,8 +83,10 @@ function install(values: Values): void {
   const path = settingsPath(values);
   const file = readSettingsText(path);
   const parsed = parseSettings(file.text, path);
-  const url = clientUrl(config);
-  const { settings, changed } = installHooks(parsed.value, { mode, scriptPath: HOOK_SCRIPT_PATH, url, env: hookEnv(config), withToken: Boolean(process.env.TOKEN_API_TOKEN) });
+  const server = serverOf(values, config);
+  const url = server.url;
+  const { settings, changed } = installHooks(parsed.value, { mode, scriptPath: HOOK_SCRIPT_PATH, url, env: hookEnv(config, url), withToken: Boolean(process.env.TOKEN_API_TOKEN) });
+  out(`token-api is at ${url} (from ${server.how})`);
   if (changed.length === 0) out(`${path}: token-api's hooks are already installed (${mode}); nothing changed`);
   else if (values['dry-run']) out(`${path}: would add or update token-api's hook for ${changed.join(', ')} (dry run: nothing written)`);
   else {
@@ -153,7 +160,18 @@ function status(values: Values): void {
     out(`  ${r.event.padEnd(width)}  ${how.padEnd(28)}${r.others ? `  ${r.others} other hook${r.others > 1 ? 's' : ''}` : ''}`.trimEnd());
   }
   const hooked = rows.filter((r) => r.tokenApi !== 'none').length;
-  out(hooked === 0 ? 'token-api is not hooked here: run `token-api hooks install`.' : `${hooked} event(s) reach token-api at ${clientUrl(config)}.`);
+  const server = serverOf(values, config);
+  if (hooked === 0) out('token-api is not hooked here: run `token-api hooks install`.');
+  else {
+    const installed = [...new Set(rows.map(entryUrl).filter((u): u is string => u !== null))];
+    out(`${hooked} event(s) are hooked; the entries send to ${installed.join(' and ')}.`);
+    out(`token-api is at ${server.url} (from ${server.how}).`);
+    const elsewhere = installed.filter((u) => u !== server.url);
+    if (elsewhere.length > 0) {
+      out(`Warning: the hooks send to ${elsewhere.join(' and ')}, not to the server at ${server.url}: their events do not reach it.`);
+      out(`  Fix: run \`token-api hooks install${server.source === 'flag' ? ` --url ${server.url}` : ''}\` again (it rewrites token-api's entries), then restart running Claude Code sessions.`);
+    }
+  }
   const cpath = codexConfigPath(values, config);
   const cfile = readSettingsText(cpath);
   if (cfile.exists || values.codex) {
@@ -176,6 +194,7 @@ export const hooksCommand = {
     codex: { type: 'boolean' },
     'codex-config': { type: 'string' },
     'dry-run': { type: 'boolean' },
+    url: { type: 'string' },
   },
   async run(values: Values, positionals: string[]): Promise<number> {
     const [sub, ...extra] = positionals;
@@ -192,7 +211,7 @@ export const hooksCommand = {
           status(values);
           return 0;
         case 'doctor':
-          return await runDoctor(configFrom(values), { settingsPath: settingsPath(values), out });
+          return await runDoctor(configFrom(values), { settingsPath: settingsPath(values), out, url: typeof values.url === 'string' ? values.url : undefined });
         case undefined:
           throw new HooksUsageError('which one? install, uninstall, status or doctor');
         default:

@@ -3,7 +3,7 @@
 // token that callers beyond loopback send.
 import type { ParseArgsConfig } from 'node:util';
 import { systemClock } from '../actors/clock.js';
-import { clientUrl, configFrom } from './common.js';
+import { configFrom, locateServer } from './common.js';
 
 interface CommandSpec {
   summary: string;
@@ -40,8 +40,9 @@ productivity gate, focus, today's token usage per device and recent events. It f
 the server's WebSocket feed (ws://HOST:PORT/ws) and acts through its HTTP API, so it can
 run on another machine. When the server goes away it says so and reconnects by itself.
 
-  --url URL      the server (default $TOKEN_API_URL, else the configured host and port,
-                 http://127.0.0.1:7777)
+  --url URL      the server (default $TOKEN_API_URL, else TOKEN_API_HOST/PORT, else the
+                 server running on this data directory (its lock file), else the config
+                 file's host and port, else http://127.0.0.1:7777)
   --token TOKEN  the API token, needed from another machine (default $TOKEN_API_TOKEN;
                  \`token-api token\` on the server prints it)
 
@@ -53,7 +54,7 @@ s mark stopped (asks first), a all events, ? help.`,
       process.stderr.write(`token-api tui: unexpected argument "${positionals[0]}" (see token-api tui --help)\n`);
       return 2;
     }
-    const given = typeof values.url === 'string' ? values.url : clientUrl(configFrom(values));
+    const given = locateServer(configFrom(values), { flag: typeof values.url === 'string' ? values.url : undefined }).url;
     const baseUrl = baseUrlOf(given);
     if (!baseUrl) {
       process.stderr.write(`token-api tui: --url must be a URL such as http://127.0.0.1:7777, got "${given}"\n`);

@@ -226,6 +226,29 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'instance agent name and running subagents',
+    sql: `
+      -- The custom agent a session runs as (claude --agent NAME), and its running subagents (JSON).
+      ALTER TABLE claude_instances ADD COLUMN agent_name TEXT;
+      ALTER TABLE claude_instances ADD COLUMN subagents TEXT;
+    `,
+  },
+  {
+    version: 6,
+    name: 'instances and notification intents: project; instances: display number',
+    sql: `
+      -- The project an instance works in (its repository's or directory's name), and its
+      -- display number ("Claude #3"), so that a number is not given again soon after its
+      -- instance stopped, across restarts too.
+      ALTER TABLE claude_instances ADD COLUMN project TEXT;
+      ALTER TABLE claude_instances ADD COLUMN name_number INTEGER;
+      CREATE INDEX idx_instances_stopped ON claude_instances(stopped_at) WHERE status = 'stopped';
+      -- Each intent's project, so that a coalesced notification can say which agent did what where.
+      ALTER TABLE notification_intents ADD COLUMN project TEXT;
+    `,
+  },
 ];
 
 export class MigrationError extends Error {

@@ -1,8 +1,9 @@
 // createApp(deps): the Koa app, without listening. Error shaping comes first, then one
 // router per resource; unknown paths are 404 and unknown methods 405, in the error shape.
+import type Router from '@koa/router';
 import Koa from 'koa';
 import type { AppDeps } from './deps.js';
-import { errorMiddleware, HttpError } from './errors.js';
+import { errorMiddleware } from './errors.js';
 import { dashboardRouter } from './routes/dashboard.js';
 import { devicesRouter } from './routes/devices.js';
 import { eventsRouter } from './routes/events.js';
@@ -20,14 +21,11 @@ import { gateFastPath } from './gate-fast-path.js';
 import { hookFastPath, withFastPaths } from './fast-paths.js';
 import { usageRouter } from './routes/usage.js';
 import { feedRouter } from './routes/feed.js';
+import { openApiRouter } from './routes/openapi.js';
 
-export function createApp(deps: AppDeps): Koa {
-  const app = new Koa();
-  app.silent = true;
-  app.on('error', (err: Error) => deps.logger.debug({ err }, 'koa error'));
-  app.use(errorMiddleware(deps.logger));
-  app.use(authMiddleware(deps.auth, deps.peerAddress));
-  for (const router of [
+/** Every router of the API (src/http/api-routes.ts lists each of their routes for OpenAPI). */
+export function apiRouters(deps: AppDeps): Router[] {
+  return [
     hooksRouter(deps),
     instancesRouter(deps),
     devicesRouter(deps),
@@ -42,15 +40,21 @@ export function createApp(deps: AppDeps): Koa {
     gateRouter(deps),
     usageRouter(deps),
     feedRouter(deps),
-  ]) {
+    openApiRouter(deps),
+  ];
+}
+
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  app.silent = true;
+  app.on('error', (err: Error) => deps.logger.debug({ err }, 'koa error'));
+  app.use(errorMiddleware(deps.logger));
+  app.use(authMiddleware(deps.auth, deps.peerAddress));
+  for (const router of apiRouters(deps)) {
     app.use(router.routes());
-    app.use(
-      router.allowedMethods({
-        throw: true,
-        methodNotAllowed: () => new HttpError(405, 'method_not_allowed', 'method not allowed on this path'),
-        notImplemented: () => new HttpError(405, 'method_not_allowed', 'method not supported'),
-      }),
-    );
+    // A known path with another method: 405 (or 501 for a method no route uses) with Allow,
+    // put in words by the error middleware.
+    app.use(router.allowedMethods());
   }
   return withFastPaths(app, [gateFastPath(deps), hookFastPath(deps)], deps.logger);
 }

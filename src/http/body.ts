@@ -4,7 +4,7 @@
 // decompressed (a broken Content-Encoding) is the client's error (400).
 import type { Context, Next } from 'koa';
 import { koaBody } from 'koa-body';
-import { HttpError } from './errors.js';
+import { HttpError, tooLarge } from './errors.js';
 
 /** Whether the request carries body bytes (an empty POST, with Content-Length 0, does not). */
 function sendsBody(ctx: Context): boolean {
@@ -16,7 +16,8 @@ function sendsBody(ctx: Context): boolean {
 /** What counts as JSON: application/json and any +json type (the parser reads exactly these). */
 const JSON_TYPES = ['json', '+json'];
 
-export function jsonBody(limitBytes: number) {
+/** `setting`: the config key that sets `limitBytes`, named when a body is over it. */
+export function jsonBody(limitBytes: number, setting = 'body_limit_bytes') {
   const parse = koaBody({ jsonLimit: limitBytes, jsonStrict: true, jsonTypes: JSON_TYPES, urlencoded: false, text: false, multipart: false });
   const done = async () => undefined;
   return async function json(ctx: Context, next: Next): Promise<void> {
@@ -27,6 +28,7 @@ export function jsonBody(limitBytes: number) {
     try {
       await parse(ctx, done);
     } catch (err) {
+      if ((err as { type?: string }).type === 'entity.too.large') throw tooLarge(limitBytes, 'the body', setting);
       // Errors of the reader and of JSON carry a status; one without came from zlib or brotli.
       const encoding = ctx.get('content-encoding');
       if (encoding && typeof (err as { status?: unknown }).status !== 'number') {

@@ -4,6 +4,7 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { ZodError, type z } from 'zod';
+import { fieldsInWords, parseInWords, sentenceOfFields } from '../validation-words.js';
 
 export class HttpError extends Error {
   constructor(
@@ -36,28 +37,30 @@ const CODES: Record<number, string> = {
   503: 'unavailable',
 };
 
-/** zod issues -> { "path.to.field": "what is wrong" } */
+/** zod issues -> { "path.to.field": "is 0; expected more than 0" } (src/validation-words.ts). */
 export function fieldsOf(error: ZodError, prefix?: string): Record<string, string> {
-  // No prototype: a field a client names `__proto__` is reported like any other.
-  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const issue of error.issues) {
-    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(root)';
-    if (issue.code === 'unrecognized_keys') {
-      for (const k of issue.keys) fields[[path === '(root)' ? prefix : path, k].filter(Boolean).join('.')] = 'unknown field';
-      continue;
-    }
-    fields[path] ??= issue.message;
-  }
-  return fields;
+  return fieldsInWords(error, prefix);
 }
 
-/** Parses with zod or throws a 400 naming every bad field. */
+const NOUNS = { body: 'body field', query: 'query parameter', params: 'path parameter' } as const;
+
+/** Parses with zod or throws a 400 naming every bad field, what was wrong and what is expected. */
 export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'params'): z.output<S> {
-  const r = schema.safeParse(value);
+  const r = parseInWords(schema, value);
   if (r.success) return r.data;
-  const fields = fieldsOf(r.error);
-  const names = Object.keys(fields);
-  throw new HttpError(400, 'validation_failed', `invalid ${where}: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`, fields);
+  const fields = fieldsInWords(r.error);
+  throw new HttpError(400, 'validation_failed', sentenceOfFields(fields, NOUNS[where]), fields);
+}
+
+/** "256 KiB (262144 bytes)": a byte limit people can read. */
+export function bytesInWords(n: number): string {
+  const unit = n >= 1024 * 1024 && n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : n >= 1024 && n % 1024 === 0 ? `${n / 1024} KiB` : null;
+  return unit ? `${unit} (${n} bytes)` : `${n} bytes`;
+}
+
+/** The 413 for a body over its limit, naming the limit and the setting that raises it. */
+export function tooLarge(limit: number, what: string, setting: string): HttpError {
+  return new HttpError(413, 'payload_too_large', `${what} is larger than ${bytesInWords(limit)}, the limit (${setting} in the config file raises it)`);
 }
 
 export interface ErrorAnswer {
@@ -76,15 +79,18 @@ export function errorAnswer(raw: unknown, logger: Logger, where: { method: strin
   if (err instanceof HttpError) {
     return { status, body: { error: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } };
   }
-  if (err instanceof ZodError) return { status: 400, body: { error: 'validation_failed', message: 'invalid input', fields: fieldsOf(err) } };
+  if (err instanceof ZodError) {
+    const fields = fieldsOf(err);
+    return { status: 400, body: { error: 'validation_failed', message: sentenceOfFields(fields, 'field'), fields } };
+  }
   if (status < 500) {
     // Errors from the body parsers (bad JSON, too large, bad charset) and ctx.throw.
     const badJson = err.type === 'entity.parse.failed' || err.name === 'SyntaxError';
     const code = badJson ? 'invalid_json' : (CODES[status] ?? 'bad_request');
     const message = badJson
-      ? `body is not valid JSON (an object is expected): ${err.message}`
+      ? `the body is not valid JSON (${err.message}); expected a JSON object`
       : err.type === 'entity.too.large'
-        ? `body is larger than the limit for ${where.path}`
+        ? `the body is larger than the limit for ${where.path}`
         : err.expose !== false
           ? err.message
           : (CODES[status] ?? 'bad request');
@@ -100,8 +106,12 @@ export function errorMiddleware(logger: Logger) {
   return async function errors(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
+      if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) {
+        const allow = ctx.response.get('Allow');
+        throw new HttpError(405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}; ${allow ? `allowed: ${allow}` : 'no method is'}`);
+      }
       if (ctx.status === 404 && ctx.body === undefined) {
-        throw new HttpError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
+        throw new HttpError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}; every route is in docs/api.md and GET /api/openapi.json`);
       }
     } catch (raw) {
       const answer = errorAnswer(raw, logger, { method: ctx.method, path: ctx.path });

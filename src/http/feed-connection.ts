@@ -9,6 +9,7 @@
 import type { WebSocket, RawData } from 'ws';
 import type { Clock, TimerHandle } from '../actors/clock.js';
 import { fieldsOf } from './errors.js';
+import { parseInWords, sentenceOfFields } from '../validation-words.js';
 import { clientMessageSchema, STREAM_TYPES, type ClientMessage, type StreamType } from './feed-messages.js';
 import type { FeedRing, HeldMessage } from './feed-ring.js';
 
@@ -176,10 +177,10 @@ export function createConnection(ws: WebSocket, deps: ConnectionDeps, opts: { ty
       error('unknown_type', `"type" must be one of ${KNOWN_REQUESTS.join(', ')}`, id, { type: typeof type === 'string' ? `unknown request type "${type.slice(0, 40)}"` : 'required' });
       return null;
     }
-    const parsed = clientMessageSchema.safeParse(raw);
+    const parsed = parseInWords(clientMessageSchema, raw);
     if (!parsed.success) {
       const fields = fieldsOf(parsed.error);
-      error('validation_failed', `invalid ${type}: ${Object.keys(fields).join(', ')}`, id, fields);
+      error('validation_failed', `invalid ${type}: ${sentenceOfFields(fields, 'field')}`, id, fields);
       return null;
     }
     return parsed.data;

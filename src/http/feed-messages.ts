@@ -26,10 +26,18 @@ export const instanceViewSchema = z.looseObject({
   profile: z.looseObject({ name: z.string().nullable(), tts_voice: z.string().nullable(), notification_sound: z.string().nullable(), color: z.string().nullable() }),
   pid: z.number().nullable(),
   working_dir: z.string().nullable(),
+  /** The repository's or directory's name (servers before it was added send none). */
+  project: z.string().nullable().optional(),
   transcript_path: z.string().nullable(),
   current_tool: z.string().nullable(),
   tool_count: z.number(),
   subagent_count: z.number(),
+  /** The custom agent the session runs as (`claude --agent NAME`); servers before it was added send none. */
+  agent_name: z.string().nullable().optional(),
+  /** The running subagents (Claude Code's agent_id); servers before they were tracked send none. */
+  subagents: z
+    .array(z.looseObject({ agent_id: z.string().nullable(), agent_type: z.string().nullable(), started_at: iso, current_tool: z.string().nullable(), tool_count: z.number() }))
+    .optional(),
   registered_at: iso,
   last_activity: iso,
   state_since: iso,
@@ -116,6 +124,10 @@ const notificationSummarySchema = z.looseObject({
   title: z.string(),
   message: z.string(),
   urgency: z.string(),
+  /** With change "created": the notification's status, why it was routed so, and its deliveries as they start. */
+  status: z.string().optional(),
+  reason: z.string().nullable().optional(),
+  deliveries: z.array(z.looseObject({ channel: z.string(), status: z.string(), attempts: z.number(), last_error: z.string().nullable() })).optional(),
 });
 
 export const notificationMessageSchema = z.looseObject({

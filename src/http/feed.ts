@@ -31,6 +31,7 @@ import { createFeedRing, type HeldMessage } from './feed-ring.js';
 import { createFeedState, once, type Outgoing } from './feed-state.js';
 import { handshakeProblem, queryObject, refuseUpgrade, serveWithoutUpgrade, wantsWebSocket } from './feed-upgrade.js';
 import { fieldsOf } from './errors.js';
+import { parseInWords, sentenceOfFields } from '../validation-words.js';
 
 export const FEED_PATH = '/ws';
 
@@ -198,10 +199,10 @@ export async function createFeed(deps: FeedDeps) {
       return;
     }
     const query = queryObject(q === -1 ? '' : url.slice(q + 1));
-    const parsed = query === null ? null : feedQuerySchema.safeParse(query);
+    const parsed = query === null ? null : parseInWords(feedQuerySchema, query);
     if (!parsed || !parsed.success) {
-      const fields = parsed ? fieldsOf(parsed.error) : { '(root)': 'a query string of since and types, each at most once' };
-      refuseUpgrade(socket, 400, 'validation_failed', `invalid query: ${Object.keys(fields).join(', ')}`, {}, fields);
+      const fields = parsed ? fieldsOf(parsed.error) : { '(root)': 'repeats a parameter; expected since and types, each at most once' };
+      refuseUpgrade(socket, 400, 'validation_failed', sentenceOfFields(fields, 'query parameter'), {}, fields);
       return;
     }
     const problem = handshakeProblem(req);

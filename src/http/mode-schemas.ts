@@ -2,14 +2,16 @@
 // the configuration, so the body schemas are built from it once, when the routes are made.
 import { z } from 'zod';
 import type { StateVariableSpec } from '../mode-gate-config.js';
+import { WHOLE } from '../validation-words.js';
 
 /** An app name (youtube, Steam.exe) or an Android package name (com.google.android.youtube). */
 export const appSchema = z
   .string()
   .trim()
-  .min(1, 'an app name or Android package name')
+  .min(1, 'an app name or Android package name, such as youtube')
   .max(200, 'at most 200 characters')
-  .regex(/^[\p{L}\p{N} ._+&'-]+$/u, 'an app name or Android package name (letters, digits, space and . _ + & \' -)');
+  .regex(/^[\p{L}\p{N} ._+&'-]+$/u, 'an app name or Android package name (letters, digits, space and . _ + & \' -)')
+  .describe('an app name or Android package name, such as youtube');
 
 export const checkQuerySchema = z.strictObject({ app: appSchema });
 export const rootQuerySchema = z.strictObject({ app: appSchema.optional() });
@@ -44,10 +46,22 @@ export function stateBodySchema(modes: readonly string[], variables: Record<stri
   const vars: Record<string, z.ZodOptional<z.ZodType<boolean | number | string>>> = {};
   for (const [name, spec] of Object.entries(variables)) vars[name] = variableSchema(spec).optional();
   const names = ['mode', 'minutes', 'focus', ...Object.keys(variables)];
+  const known = new Set(names);
   return z
-    .strictObject({ mode: modeEnum(modes).optional(), minutes: minutesSchema.nullable().optional(), focus: z.boolean({ error: 'true or false' }).optional(), ...vars })
+    .looseObject({ mode: modeEnum(modes).optional(), minutes: minutesSchema.nullable().optional(), focus: z.boolean({ error: 'true or false' }).optional(), ...vars })
     .superRefine((b, ctx) => {
-      if (b.minutes !== undefined && b.minutes !== null && b.mode === undefined) ctx.addIssue({ code: 'custom', path: ['minutes'], message: 'minutes needs a mode' });
-      if (Object.keys(b).length === 0) ctx.addIssue({ code: 'custom', path: [], message: `nothing to update: name at least one of ${names.join(', ')}` });
+      // A name the configuration does not declare is the one mistake here worth a hint.
+      for (const name of Object.keys(b)) {
+        if (known.has(name)) continue;
+        const declared = Object.keys(variables);
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          params: WHOLE,
+          message: `is not a state variable: declare it under state_variables in the config file first (docs/configuration.md)${declared.length > 0 ? `; declared: ${declared.join(', ')}` : '; none is declared'}`,
+        });
+      }
+      if (b.minutes !== undefined && b.minutes !== null && b.mode === undefined) ctx.addIssue({ code: 'custom', path: ['minutes'], params: WHOLE, message: 'is given without a mode; name the mode the timer is for' });
+      if (Object.keys(b).length === 0) ctx.addIssue({ code: 'custom', path: [], params: WHOLE, message: `has nothing to update; name at least one of ${names.join(', ')}` });
     });
 }

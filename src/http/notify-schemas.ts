@@ -3,6 +3,8 @@
 // a 400 that names them.
 import { z } from 'zod';
 import { isSoundName } from '../actors/sound.js';
+import { deviceIdSchema } from '../config.js';
+import { WHOLE } from '../validation-words.js';
 import { idSchema, limitSchema, timestampSchema } from './schemas.js';
 
 const channelSchema = z.enum(['speech', 'sound', 'webhook']);
@@ -10,20 +12,20 @@ const text = (max: number) =>
   z
     .string()
     .trim()
-    .min(1, 'required (not empty)')
+    .min(1, 'text that is not empty')
     .max(max, `at most ${max} characters`);
 
 export const notifyBodySchema = z.strictObject({
   message: text(2000),
   title: text(200).optional(),
-  device: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a device id').optional(),
+  device: deviceIdSchema.optional(),
   instance: idSchema.optional(),
   urgency: z.enum(['normal', 'urgent']).optional(),
   channels: z
     .array(channelSchema)
     .min(1, 'at least one of speech, sound, webhook')
     .max(3)
-    .refine((list) => new Set(list).size === list.length, 'each channel once')
+    .refine((list) => new Set(list).size === list.length, { message: 'names a channel twice; name each at most once', params: WHOLE })
     .optional(),
 });
 
@@ -39,9 +41,9 @@ export const soundBodySchema = z.strictObject({
 export const notificationsQuerySchema = z.strictObject({
   limit: limitSchema(50, 500),
   before: timestampSchema.optional(),
-  device: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a device id').optional(),
+  device: deviceIdSchema.optional(),
   instance: idSchema.optional(),
-  status: z.enum(['pending', 'delivered', 'partial', 'failed', 'expired', 'suppressed']).optional(),
+  status: z.enum(['pending', 'delivered', 'partial', 'failed', 'expired', 'suppressed', 'superseded']).optional(),
   channel: channelSchema.optional(),
 });
 

@@ -2,18 +2,16 @@
 // are loose (Claude Code adds fields often and they are kept); everything else is strict.
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { deviceSchema } from '../config.js';
+import { deviceFieldsSchema, deviceIdSchema, deviceSchema } from '../config.js';
 import { exceedsDepth, MAX_PAYLOAD_DEPTH } from './json-depth.js';
+import { WHOLE } from '../validation-words.js';
 
 const text = (max: number) => z.string().max(max, `at most ${max} characters`);
 
 export const idSchema = z.string().regex(/^[A-Za-z0-9._:@-]{1,200}$/, 'an id of letters, digits and . _ : @ -');
 
-const pidSchema = z.coerce
-  .number({ error: 'a process id (a positive integer)' })
-  .int('a process id (a positive integer)')
-  .positive('a process id (a positive integer)')
-  .max(2 ** 31 - 1, 'a process id (a positive integer)');
+const PID_WORDS = 'a process id (a positive integer)';
+const pidSchema = z.coerce.number({ error: PID_WORDS }).int(PID_WORDS).positive(PID_WORDS).max(2 ** 31 - 1, PID_WORDS);
 
 /** Timestamps in: ISO 8601 or epoch milliseconds; out: ISO 8601 UTC. */
 export const timestampSchema = z
@@ -27,42 +25,54 @@ export const timestampSchema = z
     return new Date(ms).toISOString();
   });
 
-const TOOL_EVENTS = new Set(['PreToolUse', 'PostToolUse', 'PostToolUseFailure']);
-
 /** SSH_CLIENT ("ip port port") or SSH_CONNECTION ("ip port ip port"): the first word is the client's address. */
 const sshClientSchema = text(200).refine((v) => v.trim() === '' || isIP(v.trim().split(/\s+/)[0]!) !== 0, 'an address and ports as in SSH_CLIENT, such as "100.64.0.7 52144 22"');
 
-/** Fields the hook script may add, in the body or as query parameters. */
+const agentKindSchema = z.enum(['claude', 'codex']);
+
+/** What a hook script may add about where an event came from: query parameters of these names. */
 const hookExtras = {
   ssh_client: sshClientSchema.optional(),
   pid: pidSchema.optional(),
   tab_name: text(200).optional(),
   tty: text(200).optional(),
-  agent_type: z.enum(['claude', 'codex']).optional(),
+  /** Which kind of agent sent it (default claude). */
+  agent: agentKindSchema.optional(),
 };
 
+/**
+ * The same additions inside a hook body, under names of token-api's own: the body is Claude
+ * Code's, and a field token-api adds must never share a name with one Claude Code uses
+ * (`agent_type`, for one, is Claude Code's subagent type or custom agent name).
+ */
+export const HOOK_BODY_EXTRAS = {
+  ssh_client: 'x_token_api_ssh_client',
+  pid: 'x_token_api_pid',
+  tab_name: 'x_token_api_tab_name',
+  tty: 'x_token_api_tty',
+  agent: 'x_token_api_agent',
+} as const;
+
+/**
+ * A hook body is Claude Code's, not token-api's: any JSON object with a session id and an
+ * event name is taken, whatever else it carries and however it types it (Claude Code's own
+ * fields are read only where they have the expected type, see toHookInput). Only token-api's
+ * own `x_token_api_*` fields are checked, and the nesting depth.
+ */
 export const hookBodySchema = z
   .looseObject({
-    session_id: z.string().min(1, 'required').max(256),
+    session_id: z.string().min(1, 'a session id (not empty)').max(256),
     hook_event_name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a hook event name such as PreToolUse'),
-    transcript_path: text(4096).optional(),
-    cwd: text(4096).optional(),
-    source: text(64).optional(),
-    tool_name: text(256).optional(),
-    notification_type: text(64).optional(),
-    message: z.string().optional(),
-    reason: text(1024).optional(),
-    last_assistant_message: z.string().optional(),
-    error: z.unknown().optional(),
-    ...hookExtras,
-    pid: z.number().int().positive().max(2 ** 31 - 1).optional(),
+    x_token_api_ssh_client: hookExtras.ssh_client,
+    // A number in the body (a query parameter's text is coerced).
+    x_token_api_pid: z.number({ error: PID_WORDS }).int(PID_WORDS).positive(PID_WORDS).max(2 ** 31 - 1, PID_WORDS).optional(),
+    x_token_api_tab_name: hookExtras.tab_name,
+    x_token_api_tty: hookExtras.tty,
+    x_token_api_agent: hookExtras.agent,
   })
   .superRefine((b, ctx) => {
-    if (TOOL_EVENTS.has(b.hook_event_name) && !b.tool_name) {
-      ctx.addIssue({ code: 'custom', path: ['tool_name'], message: `required for ${b.hook_event_name}` });
-    }
     // Unknown fields are kept as they are: they must stay serialisable.
-    if (exceedsDepth(b)) ctx.addIssue({ code: 'custom', path: [], message: `nests deeper than ${MAX_PAYLOAD_DEPTH} levels` });
+    if (exceedsDepth(b)) ctx.addIssue({ code: 'custom', path: [], params: WHOLE, message: `nests deeper than ${MAX_PAYLOAD_DEPTH} levels; expected at most ${MAX_PAYLOAD_DEPTH}` });
   });
 export type HookBody = z.infer<typeof hookBodySchema>;
 
@@ -99,6 +109,20 @@ export const registerBodySchema = z.strictObject({
   tty: text(200).optional(),
   working_dir: text(4096).nullable().optional(),
   transcript_path: text(4096).nullable().optional(),
+}).superRefine((b, ctx) => {
+  // The origin may be given flat or as an object; what it says must agree with itself.
+  if (b.origin?.type && b.origin_type && b.origin.type !== b.origin_type) {
+    ctx.addIssue({ code: 'custom', path: ['origin_type'], params: WHOLE, message: `is ${b.origin_type}, but origin.type is ${b.origin.type}; give one of them` });
+  }
+  const type = b.origin?.type ?? b.origin_type;
+  if (type === 'local' && b.ssh_client && b.ssh_client.trim() !== '') {
+    ctx.addIssue({
+      code: 'custom',
+      path: [b.origin?.type ? 'origin.type' : 'origin_type'],
+      params: WHOLE,
+      message: 'is local, but ssh_client says the session came over SSH; leave origin_type out or make it ssh',
+    });
+  }
 });
 
 export const idParamsSchema = z.strictObject({ id: idSchema });
@@ -125,9 +149,17 @@ export const eventsQuerySchema = z.strictObject({
 });
 
 export const deviceRegisterSchema = deviceSchema;
+export const deviceIdParamsSchema = z.strictObject({ id: deviceIdSchema });
+export const devicePatchSchema = deviceFieldsSchema.partial().refine((b) => Object.keys(b).length > 0, {
+  message: `has nothing to change; name at least one of ${Object.keys(deviceFieldsSchema.shape).join(', ')}`,
+  params: WHOLE,
+});
 
 export const dashboardQuerySchema = z.strictObject({
   events: limitSchema(20, 200),
 });
 
 export const emptyQuerySchema = z.strictObject({});
+
+/** A body that may be left out, or be `{}`. */
+export const emptyBodySchema = z.strictObject({});

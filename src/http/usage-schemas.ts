@@ -1,12 +1,13 @@
 // zod schemas of the usage routes: report queries (time range, grouping, time zone) and the
 // batches of records another machine pushes. Everything is strict: an unknown field is a 400.
 import { z } from 'zod';
+import { deviceIdSchema } from '../config.js';
 import { modelNameSchema } from '../usage/price-schema.js';
 import { GROUP_DIMS, type GroupDim } from '../usage/report.js';
 import { isValidTimeZone, nextDay, parseDay, startOfDay } from '../usage/timezone.js';
 import { MAX_RECORD_TOKENS } from '../usage/types.js';
+import { WHOLE } from '../validation-words.js';
 
-export const deviceIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a device id of letters, digits, dot, dash or underscore');
 
 /** A day ("2026-11-23" or "20261123", in the report's time zone) or an instant (ISO 8601, epoch ms). */
 export type TimeBound = { day: { year: number; month: number; day: number } } | { ms: number };
@@ -41,7 +42,7 @@ const groupBySchema = z
     const dims = v.split(',').map((d) => d.trim());
     const bad = dims.filter((d) => !(GROUP_DIMS as readonly string[]).includes(d));
     if (bad.length > 0) {
-      ctx.addIssue({ code: 'custom', message: `unknown grouping ${bad.join(', ')}; use any of ${GROUP_DIMS.join(', ')} (comma-separated) or none` });
+      ctx.addIssue({ code: 'custom', params: WHOLE, message: `names an unknown grouping (${bad.join(', ')}); expected any of ${GROUP_DIMS.join(', ')} (comma-separated) or none` });
       return z.NEVER;
     }
     return dims as GroupDim[];
@@ -92,4 +93,3 @@ export const pushBodySchema = z.strictObject({
   records: z.array(pushedRecordSchema).max(MAX_PUSH_RECORDS, `at most ${MAX_PUSH_RECORDS} records per request`),
 });
 
-export const syncBodySchema = z.strictObject({});

@@ -239,3 +239,17 @@ export function formatSettings(value: JsonObject, like: ParsedSettings): string 
   if (like.finalNewline) text += like.eol;
   return like.bom ? `\ufeff${text}` : text;
 }
+
+/**
+ * The URL an installed token-api entry sends to: an http entry's own, or a command entry's
+ * TOKEN_API_URL (else TOKEN_API_PORT, else the hook script's default, 127.0.0.1:7777).
+ */
+export function entryUrl(status: Pick<EventStatus, 'tokenApi' | 'target'>): string | null {
+  if (status.tokenApi === 'none' || status.target === null) return null;
+  if (status.tokenApi === 'http') return status.target.replace(/\/api\/hooks.*$/, '');
+  const word = (name: string) => new RegExp(`(?:^|\\s)${name}=('([^']*)'|[^\\s]+)`).exec(status.target!);
+  const url = word('TOKEN_API_URL');
+  if (url) return (url[2] ?? url[1]!).replace(/\/$/, '');
+  const port = word('TOKEN_API_PORT');
+  return `http://127.0.0.1:${port ? (port[2] ?? port[1]) : '7777'}`;
+}

@@ -1,12 +1,15 @@
-// The dashboard's actions over the HTTP API: set the mode, turn focus on or off, mark an
-// instance stopped, read an instance's recent events. Each answers a typed result with the
+// The dashboard's actions over the HTTP API: set the mode (for a while), turn focus on or off,
+// mark an instance stopped, read an instance's recent events and whether speech and sound work. Each answers a typed result with the
 // server's own message on failure, so the dashboard can say what went wrong in a line.
 import { z } from 'zod';
 import { eventItemSchema, type FeedEvent } from '../http/feed-messages.js';
+import type { LocalOutputs } from './store.js';
 
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
 const eventsAnswer = z.looseObject({ events: z.array(eventItemSchema) });
+const output = z.looseObject({ available: z.boolean(), problem: z.string().nullable() });
+const healthAnswer = z.looseObject({ notifications: z.looseObject({ speech: output, sound: output }) });
 
 export function createApiClient(o: { baseUrl: string; token?: string; timeoutMs?: number }) {
   const base = o.baseUrl.replace(/\/+$/, '');
@@ -43,9 +46,19 @@ export function createApiClient(o: { baseUrl: string; token?: string; timeoutMs?
   }
 
   return {
-    setMode: (mode: string) => call('POST', '/api/mode', { mode }),
+    /** `minutes`: a timer, after which the mode returns to the one before; none: until changed. */
+    setMode: (mode: string, minutes?: number) => call('POST', '/api/mode', minutes === undefined ? { mode } : { mode, minutes }),
     setFocus: (focus: boolean) => call('POST', '/api/state', { focus }),
     stopInstance: (id: string) => call('DELETE', `/api/instances/${encodeURIComponent(id)}`),
+    /** Whether speech and sound work on the server's machine. */
+    async outputs(): Promise<ApiResult<LocalOutputs>> {
+      const r = await call('GET', '/health');
+      if (!r.ok) return r;
+      const parsed = healthAnswer.safeParse(r.value);
+      if (!parsed.success) return { ok: false, error: 'GET /health answered in an unexpected shape' };
+      const { speech, sound } = parsed.data.notifications;
+      return { ok: true, value: { speech: { available: speech.available, problem: speech.problem }, sound: { available: sound.available, problem: sound.problem } } };
+    },
     async instanceEvents(id: string, limit = 20): Promise<ApiResult<FeedEvent[]>> {
       const r = await call('GET', `/api/events?instance=${encodeURIComponent(id)}&limit=${limit}`);
       if (!r.ok) return r;

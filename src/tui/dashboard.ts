@@ -51,6 +51,8 @@ export function startDashboard(opts: DashboardOptions) {
     onMessage: (message) => {
       if (message.type === 'error') store.trigger.notice({ text: `server: ${message.message}`, kind: 'error', until: clock.now() + 5000 });
       else store.trigger.feed({ message });
+      // Connected (again): whether speech and sound work there, for the header.
+      if (message.type === 'snapshot') void api.outputs().then((r) => r.ok && store.trigger.outputs({ outputs: r.value }));
     },
     onStatus: (s) => {
       if (s.status === 'connecting') store.trigger.connecting({ attempt: s.attempt });

@@ -23,18 +23,8 @@ export function countdown(ms: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
 
-/** 999, 12.3k, 350k, 1.2M, 3.4B. */
-export function tokens(n: number): string {
-  const a = Math.abs(n);
-  const unit = (div: number, suffix: string) => {
-    const v = n / div;
-    return `${Math.abs(v) < 10 ? Math.round(v * 10) / 10 : Math.round(v)}${suffix}`;
-  };
-  if (a < 1000) return String(Math.round(n));
-  if (a < 999_500) return unit(1000, 'k');
-  if (a < 999_500_000) return unit(1_000_000, 'M');
-  return unit(1_000_000_000, 'B');
-}
+/** 999, 12.3k, 350k, 1.2M, 3.4B (the usage tables shorten tokens the same way). */
+export { compactNumber as tokens } from '../usage/table.js';
 
 export function usd(n: number): string {
   return n >= 100 ? `$${Math.round(n)}` : `$${n.toFixed(2)}`;

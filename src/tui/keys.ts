@@ -1,9 +1,10 @@
 // What each key does: moves and overlays are store events; actions (mode, focus, stop) are
 // HTTP calls whose outcome shows as a notice on the footer. An open overlay takes the keys
-// first (the mode picker its arrows, the confirmation its y/n); q and Ctrl-C always quit.
+// first (the mode picker and its duration step their arrows and digits, the confirmation its
+// y/n); q and Ctrl-C always quit.
 import type { Clock } from '../actors/clock.js';
 import type { ApiClient, ApiResult } from './api.js';
-import { orderedInstances, selectedIndex, type DashboardStore } from './store.js';
+import { DURATIONS, orderedInstances, selectedIndex, type DashboardStore, type Overlay } from './store.js';
 
 export interface KeyDeps {
   store: DashboardStore;
@@ -36,6 +37,34 @@ export function createKeyHandler(deps: KeyDeps): (key: string, ch?: string) => v
     void api.instanceEvents(id).then((r) => store.trigger.detailsLoaded({ id, events: r.ok ? r.value : null, error: r.ok ? null : r.error }));
   }
 
+  function setMode(mode: string, minutes: number | null): void {
+    store.trigger.closeOverlay();
+    const how = minutes === null ? '' : ` for ${minutes} min`;
+    report(api.setMode(mode, minutes ?? undefined), `mode set to ${mode}${how}`, 'could not set the mode');
+  }
+
+  /** The second step of m: none, 15, 30, 60 minutes, or minutes typed. */
+  function durationKey(o: Extract<Overlay, { kind: 'duration' }>, key: string, ch: string | undefined): void {
+    if (key === 'escape') return void store.trigger.closeOverlay();
+    if (o.typed !== null) {
+      if (ch && /^[0-9.]$/.test(ch)) store.trigger.typeMinutes({ text: o.typed + ch });
+      else if (key === 'backspace') store.trigger.typeMinutes({ text: o.typed.slice(0, -1) });
+      else if (key === 'enter') {
+        const minutes = Number(o.typed);
+        if (!(minutes > 0 && minutes <= 10_080)) return notice('type a number of minutes, more than 0 and at most 10080', 'error');
+        setMode(o.mode, minutes);
+      }
+      return;
+    }
+    if (key === 'up' || key === 'k') return void store.trigger.pickerMove({ by: -1 });
+    if (key === 'down' || key === 'j') return void store.trigger.pickerMove({ by: 1 });
+    const index = key === 'enter' ? o.index : ch && /^[1-9]$/.test(ch) ? Number(ch) - 1 : -1;
+    const choice = DURATIONS[index];
+    if (choice === undefined) return;
+    if (choice === 'typed') return void store.trigger.typeMinutes({ text: '' });
+    setMode(o.mode, choice);
+  }
+
   return (key, ch) => {
     if (key === 'C-c' || key === 'q') return deps.quit();
     const o = ctx().overlay;
@@ -46,11 +75,12 @@ export function createKeyHandler(deps: KeyDeps): (key: string, ch?: string) => v
       else if (key === 'escape') store.trigger.closeOverlay();
       else if (key === 'enter' || (ch && /^[1-9]$/.test(ch) && Number(ch) <= modes.length)) {
         const mode = key === 'enter' ? modes[o.index] : modes[Number(ch) - 1];
-        store.trigger.closeOverlay();
-        if (mode) report(api.setMode(mode), `mode set to ${mode}`, 'could not set the mode');
+        if (mode) store.trigger.askDuration({ mode });
+        else store.trigger.closeOverlay();
       }
       return;
     }
+    if (o?.kind === 'duration') return durationKey(o, key, ch);
     if (o?.kind === 'confirm_stop') {
       if (key === 'y') {
         store.trigger.closeOverlay();

@@ -1,6 +1,7 @@
 // Where things go on a screen of a given size: how many rows the instance list and the recent
 // events get, and how wide each instance column is. 80x24 is the smallest comfortable size;
-// extra width goes to the name, tool and device columns, extra height to the list.
+// extra width goes to the name, tool, project and device columns; the list gets the rows its
+// instances need, and the recent events the rest.
 
 export interface Layout {
   width: number;
@@ -16,19 +17,24 @@ export interface Layout {
 /** Header, instances title, column titles, a rule, status, usage, events title, footer. */
 const FIXED_ROWS = 8;
 
-export function layoutFor(width: number, height: number): Layout {
+/** Rows the event pane keeps however many instances there are. */
+const MIN_EVENT_ROWS = 3;
+
+/** `instances`: how many lines the list has (at least one, for "no instances yet"). */
+export function layoutFor(width: number, height: number, instances = 0): Layout {
   const w = Math.max(20, Math.floor(width));
   const h = Math.max(4, Math.floor(height));
   if (h < FIXED_ROWS + 4) return { width: w, height: h, listRows: Math.max(1, h - 3), eventRows: 0, compact: true };
   const rest = h - FIXED_ROWS;
-  const eventRows = Math.min(12, Math.max(2, Math.floor(rest / 3)));
-  return { width: w, height: h, listRows: rest - eventRows, eventRows, compact: false };
+  const listRows = Math.max(1, Math.min(Math.max(1, instances), rest - MIN_EVENT_ROWS));
+  return { width: w, height: h, listRows, eventRows: rest - listRows, compact: false };
 }
 
 export interface Columns {
   marker: number;
   name: number;
   device: number;
+  project: number;
   profile: number;
   state: number;
   tool: number;
@@ -37,14 +43,14 @@ export interface Columns {
   tokens: number;
 }
 
-export const COLUMN_ORDER: (keyof Columns)[] = ['marker', 'name', 'device', 'profile', 'state', 'tool', 'inState', 'age', 'tokens'];
+export const COLUMN_ORDER: (keyof Columns)[] = ['marker', 'name', 'device', 'project', 'profile', 'state', 'tool', 'inState', 'age', 'tokens'];
 
-const MIN: Columns = { marker: 2, name: 12, device: 11, profile: 9, state: 8, tool: 10, inState: 8, age: 6, tokens: 6 };
-const MAX: Partial<Columns> = { name: 40, device: 18, profile: 12, tool: 40 };
+const MIN: Columns = { marker: 2, name: 12, device: 11, project: 9, profile: 9, state: 8, tool: 10, inState: 8, age: 6, tokens: 6 };
+const MAX: Partial<Columns> = { name: 40, device: 18, project: 24, profile: 12, tool: 40 };
 /** Columns left out, in this order, when the screen is narrower than they all need. */
-const DROP: (keyof Columns)[] = ['profile', 'age', 'tokens', 'device'];
+const DROP: (keyof Columns)[] = ['profile', 'age', 'tokens', 'device', 'project'];
 /** Who gets extra width first. */
-const GROW: (keyof Columns)[] = ['name', 'tool', 'name', 'tool', 'device', 'profile'];
+const GROW: (keyof Columns)[] = ['name', 'tool', 'project', 'name', 'tool', 'device', 'project', 'profile'];
 
 /** Column widths for a line of `width` characters (one space between columns). */
 export function columnsFor(width: number): Columns {

@@ -15,7 +15,32 @@ export type Overlay =
   | { kind: 'help' }
   | { kind: 'details'; id: string; events: FeedEvent[] | null; error: string | null }
   | { kind: 'mode'; index: number }
+  /** After a mode is picked: for how long (a choice of DURATIONS, or minutes typed). */
+  | { kind: 'duration'; mode: string; index: number; typed: string | null }
   | { kind: 'confirm_stop'; id: string; name: string };
+
+/** The durations `m` offers after a mode: none (until changed), 15, 30, 60 minutes, or typed. */
+export const DURATIONS: readonly (number | null | 'typed')[] = [null, 15, 30, 60, 'typed'];
+
+/** How one channel of a notification went. */
+export interface DeliveryState {
+  channel: string;
+  status: string;
+  attempts: number;
+  error: string | null;
+}
+
+/** A notification as the dashboard follows it: its deliveries as they happen, or why there are none. */
+export interface NotificationState {
+  reason: string | null;
+  deliveries: DeliveryState[];
+}
+
+/** Whether speech and sound work on the server's machine (GET /health). */
+export interface LocalOutputs {
+  speech: { available: boolean; problem: string | null };
+  sound: { available: boolean; problem: string | null };
+}
 
 export interface Notice {
   text: string;
@@ -33,8 +58,12 @@ export interface DashboardContext {
   instances: Record<string, FeedInstance>;
   mode: FeedMode | null;
   gate: FeedGate | null;
-  /** Newest first. */
+  /** Newest first, as they arrived. */
   events: FeedEvent[];
+  /** The notifications of the event list, by id. */
+  notifications: Record<string, NotificationState>;
+  /** Speech and sound on the server's machine; null until known. */
+  outputs: LocalOutputs | null;
   usage: {
     instances: Record<string, FeedUsageTotals>;
     day: string | null;
@@ -95,6 +124,14 @@ function pushEvent(events: FeedEvent[], e: FeedEvent): FeedEvent[] {
   return out;
 }
 
+/** Notifications still on the event list (the others are forgotten with their lines). */
+function keepListed(events: FeedEvent[], notifications: Record<string, NotificationState>): Record<string, NotificationState> {
+  const listed = new Set(events.filter((e) => e.type === 'notification').map((e) => (e.details as { id?: string }).id));
+  const out: Record<string, NotificationState> = {};
+  for (const [id, n] of Object.entries(notifications)) if (listed.has(id)) out[id] = n;
+  return out;
+}
+
 /** What a feed message changes. */
 export function applyMessage(ctx: DashboardContext, m: ServerMessage): DashboardContext {
   switch (m.type) {
@@ -112,6 +149,7 @@ export function applyMessage(ctx: DashboardContext, m: ServerMessage): Dashboard
         mode: m.mode,
         gate: m.gate,
         events: m.events.slice(0, MAX_EVENTS),
+        notifications: {},
         usage: { instances: { ...m.usage.instances }, day: m.usage.today.day, devices },
       };
     }
@@ -123,13 +161,23 @@ export function applyMessage(ctx: DashboardContext, m: ServerMessage): Dashboard
       return { ...ctx, seq: m.seq, mode: m.mode };
     case 'gate':
       return { ...ctx, seq: m.seq, gate: m.gate };
-    case 'event':
-      return { ...ctx, seq: m.seq, events: pushEvent(ctx.events, m.event) };
+    case 'event': {
+      const events = pushEvent(ctx.events, m.event);
+      return { ...ctx, seq: m.seq, events, notifications: events.length === MAX_EVENTS ? keepListed(events, ctx.notifications) : ctx.notifications };
+    }
     case 'notification': {
-      if (m.change !== 'created') return { ...ctx, seq: m.seq };
       const n = m.notification;
-      const e: FeedEvent = { type: 'notification', instance_id: n.instance, device_id: n.device, details: { title: n.title, message: n.message, urgency: n.urgency }, created_at: n.created_at };
-      return { ...ctx, seq: m.seq, events: pushEvent(ctx.events, e) };
+      if (m.change === 'created') {
+        const e: FeedEvent = { type: 'notification', instance_id: n.instance, device_id: n.device, details: { id: n.id, title: n.title, message: n.message, urgency: n.urgency }, created_at: n.created_at };
+        const deliveries = (n.deliveries ?? []).map((d) => ({ channel: d.channel, status: d.status, attempts: d.attempts, error: d.last_error }));
+        const events = pushEvent(ctx.events, e);
+        return { ...ctx, seq: m.seq, events, notifications: keepListed(events, { ...ctx.notifications, [n.id]: { reason: n.reason ?? null, deliveries } }) };
+      }
+      const known = ctx.notifications[n.id];
+      if (!known || !m.delivery) return { ...ctx, seq: m.seq };
+      const d = m.delivery;
+      const deliveries = [...known.deliveries.filter((x) => x.channel !== d.channel), { channel: d.channel, status: d.status, attempts: d.attempts, error: d.error }];
+      return { ...ctx, seq: m.seq, notifications: { ...ctx.notifications, [n.id]: { ...known, deliveries } } };
     }
     case 'token_usage_update': {
       const instances = m.instance_id && m.instance ? { ...ctx.usage.instances, [m.instance_id]: m.instance } : ctx.usage.instances;
@@ -148,7 +196,7 @@ export function applyMessage(ctx: DashboardContext, m: ServerMessage): Dashboard
 function moveSelection(ctx: DashboardContext, target: (current: number, count: number, rows: number) => number): DashboardContext {
   const ordered = orderedInstances(ctx);
   if (ordered.length === 0) return ctx;
-  const rows = layoutFor(ctx.width, ctx.height).listRows;
+  const rows = layoutFor(ctx.width, ctx.height, ordered.length).listRows;
   const current = selectedIndex(ctx, ordered);
   const next = Math.max(0, Math.min(ordered.length - 1, target(current, ordered.length, rows)));
   const top = visibleTop(visibleTop(ctx.scrollTop, current, ordered.length, rows), next, ordered.length, rows);
@@ -165,6 +213,8 @@ export function initialContext(target: string, width = 80, height = 24): Dashboa
     mode: null,
     gate: null,
     events: [],
+    notifications: {},
+    outputs: null,
     usage: { instances: {}, day: null, devices: {} },
     selectedId: null,
     scrollTop: 0,
@@ -205,10 +255,14 @@ export function createDashboardStore(initial: DashboardContext) {
         return { ...ctx, overlay: { kind: 'mode' as const, index } };
       },
       pickerMove: (ctx, e: { by: number }) => {
-        if (ctx.overlay?.kind !== 'mode' || !ctx.mode) return ctx;
-        const n = ctx.mode.modes.length;
-        return { ...ctx, overlay: { kind: 'mode' as const, index: (((ctx.overlay.index + e.by) % n) + n) % n } };
+        const o = ctx.overlay;
+        const n = o?.kind === 'mode' ? (ctx.mode?.modes.length ?? 0) : o?.kind === 'duration' && o.typed === null ? DURATIONS.length : 0;
+        if (n === 0 || (o?.kind !== 'mode' && o?.kind !== 'duration')) return ctx;
+        return { ...ctx, overlay: { ...o, index: (((o.index + e.by) % n) + n) % n } };
       },
+      askDuration: (ctx, e: { mode: string }) => ({ ...ctx, overlay: { kind: 'duration' as const, mode: e.mode, index: 0, typed: null } }),
+      typeMinutes: (ctx, e: { text: string }) => (ctx.overlay?.kind === 'duration' ? { ...ctx, overlay: { ...ctx.overlay, typed: e.text.slice(0, 5) } } : ctx),
+      outputs: (ctx, e: { outputs: LocalOutputs }) => ({ ...ctx, outputs: e.outputs }),
       askStop: (ctx) => {
         const ordered = orderedInstances(ctx);
         const sel = ordered[selectedIndex(ctx, ordered)];

@@ -2,11 +2,13 @@
 // screen (header, instances, status bar, today's usage, recent events, footer), each exactly
 // as wide as the screen, and the overlay box (help, details, mode picker, confirmation) when
 // one is open. Lines carry blessed tags for colour; text from the server is escaped.
+import { lastPart } from '../actors/project-name.js';
 import type { FeedEvent, FeedInstance } from '../http/feed-messages.js';
+import { byTime, foldEvents, type ShownEvent } from './event-fold.js';
 import { describeEvent } from './event-words.js';
 import { clockTime, countdown, duration, fit, line, seg, tokens, usd, type Segment } from './format.js';
 import { COLUMN_ORDER, columnsFor, layoutFor, type Columns } from './layout.js';
-import { orderedInstances, selectedIndex, visibleTop, type DashboardContext } from './store.js';
+import { DURATIONS, orderedInstances, selectedIndex, visibleTop, type DashboardContext, type NotificationState } from './store.js';
 
 export interface Frame {
   lines: string[];
@@ -31,11 +33,22 @@ function connectionBadge(ctx: DashboardContext, now: number): Segment {
   return seg(`○ disconnected, retrying ${wait > 500 ? `in ${Math.ceil(wait / 1000)}s` : 'now'}`, 'red-fg', 'bold');
 }
 
+/** Whether speech and sound work on the server's machine: "speech ✓ sound ✗". */
+function outputsBadge(ctx: DashboardContext): Segment[] {
+  const o = ctx.outputs;
+  if (!o) return [];
+  const one = (name: string, ok: boolean) => seg(`${name} ${ok ? '✓' : '✗'}`, ok ? 'green-fg' : 'yellow-fg');
+  return [seg('  '), one('speech', o.speech.available), seg(' '), one('sound', o.sound.available)];
+}
+
 function header(ctx: DashboardContext, now: number, width: number): string {
-  const left: Segment[] = [seg(' TOKEN-API', 'bold'), seg(`  ${ctx.target}  `), connectionBadge(ctx, now), seg(`  ${clockTime(now)}`)];
-  const keys = '[q]uit [r]efresh [?]help ';
+  const left: Segment[] = [seg(' TOKEN-API', 'bold'), seg(`  ${ctx.target}  `), connectionBadge(ctx, now), seg(`  ${clockTime(now)}`), ...outputsBadge(ctx)];
   const used = left.reduce((n, s) => n + Array.from(s.text).length, 0);
-  if (used + keys.length + 1 <= width) left.push(seg(' '.repeat(width - used - keys.length)), seg(keys, 'bold'));
+  for (const keys of ['[q]uit [r]efresh [?]help ', '[q]uit [?]help ', '[?]help ']) {
+    if (used + keys.length + 1 > width) continue;
+    left.push(seg(' '.repeat(width - used - keys.length)), seg(keys, 'bold'));
+    break;
+  }
   return line(left, width);
 }
 
@@ -46,6 +59,9 @@ function stateSegment(i: FeedInstance, width: number): Segment {
   if (i.state === 'stopped') return seg(text, 'gray-fg');
   return seg(text);
 }
+
+/** The project column: the server's word for it, or (an older server) the directory's last part. */
+const projectOf = (i: FeedInstance) => i.project ?? lastPart(i.working_dir);
 
 function instanceLine(ctx: DashboardContext, i: FeedInstance, cols: Columns, now: number, width: number, selected: boolean): string {
   const stopped = i.status === 'stopped';
@@ -58,6 +74,7 @@ function instanceLine(ctx: DashboardContext, i: FeedInstance, cols: Columns, now
   const cells: Record<Exclude<keyof Columns, 'marker'>, Segment> = {
     name: seg(fit(i.display_name, cols.name), ...colour, ...(selected ? ['bold'] : [])),
     device: seg(fit(i.device_id, cols.device), ...dim),
+    project: seg(fit(projectOf(i) ?? '-', cols.project), ...dim),
     profile: seg(fit(i.profile.name ?? '-', cols.profile), ...colour),
     state: stateSegment(i, cols.state),
     tool: seg(fit(stopped ? (i.stop_reason ?? '-') : (i.current_tool ?? '-'), cols.tool), ...dim),
@@ -84,6 +101,7 @@ function columnTitles(cols: Columns, width: number): string {
   const cells = {
     name: t('NAME', cols.name),
     device: t('DEVICE', cols.device),
+    project: t('PROJECT', cols.project),
     profile: t('PROFILE', cols.profile),
     state: t('STATE', cols.state),
     tool: t('TOOL', cols.tool),
@@ -95,6 +113,21 @@ function columnTitles(cols: Columns, width: number): string {
 }
 
 function statusBar(ctx: DashboardContext, now: number, width: number): string {
+  // The fullest form that fits: the mode it returns to, then the long label, give way first.
+  const variants: [boolean, string][] = [
+    [true, 'PRODUCTIVITY: '],
+    [false, 'PRODUCTIVITY: '],
+    [false, 'GATE: '],
+  ];
+  let out: Segment[] = [];
+  for (const [returnTo, gateLabel] of variants) {
+    out = statusSegments(ctx, now, returnTo, gateLabel);
+    if (out.reduce((n, x) => n + Array.from(x.text).length, 0) <= width) break;
+  }
+  return line(out, width);
+}
+
+function statusSegments(ctx: DashboardContext, now: number, returnTo: boolean, gateLabel: string): Segment[] {
   const s: Segment[] = [seg(' MODE: ', 'bold')];
   const m = ctx.mode;
   if (!m) s.push(seg('?'));
@@ -102,17 +135,17 @@ function statusBar(ctx: DashboardContext, now: number, width: number): string {
     s.push(seg(m.mode, 'cyan-fg'));
     if (m.deadline) {
       const left = Date.parse(m.deadline) - now;
-      s.push(seg(` ${countdown(left)} left${m.return_to ? ` → ${m.return_to}` : ''}`));
+      s.push(seg(` ${countdown(left)} left${returnTo && m.return_to ? ` → ${m.return_to}` : ''}`));
     }
   }
-  s.push(seg(' │ '), seg('PRODUCTIVITY: ', 'bold'));
+  s.push(seg(' │ '), seg(gateLabel, 'bold'));
   const g = ctx.gate;
   if (!g) s.push(seg('?'));
   else if (g.state === 'grace' && g.grace_until) s.push(seg(`grace ${countdown(Date.parse(g.grace_until) - now)}`, 'yellow-fg'));
   else if (g.productive) s.push(seg(`active (${g.working} working)`, 'green-fg'));
   else s.push(seg('idle', 'gray-fg'));
   s.push(seg(' │ '), seg('FOCUS: ', 'bold'), m?.focus ? seg('on', 'bold', 'yellow-fg') : seg('off'));
-  return line(s, width);
+  return s;
 }
 
 function usageLine(ctx: DashboardContext, width: number): string {
@@ -130,22 +163,55 @@ function nameFinder(ctx: DashboardContext): (id: string) => string | null {
   return (id) => ctx.instances[id]?.display_name ?? null;
 }
 
-function eventLine(ctx: DashboardContext, e: FeedEvent, width: number): string {
-  const at = Date.parse(e.created_at);
-  const time = Number.isFinite(at) ? clockTime(at) : '--:--:--';
-  if (e.type === 'notification') {
-    const d = (e.details ?? {}) as { title?: string; message?: string };
-    return line([seg(` ${time}  `, 'gray-fg'), seg('→ ', 'magenta-fg'), seg(`${e.device_id ?? 'notified'}: ${d.message ?? d.title ?? ''}`)], width);
+/** How each channel of a notification went, in a few words. */
+function outcomeOf(n: NotificationState | undefined): { text: string; alert: boolean } | null {
+  if (!n) return null;
+  if (n.deliveries.length === 0) {
+    const mode = n.reason ? /mode (\S+)/.exec(n.reason)?.[1] : undefined;
+    return { text: mode ? `silenced by mode ${mode}` : `not delivered${n.reason ? `: ${n.reason.split('; ').pop()}` : ''}`, alert: false };
   }
-  const w = describeEvent(e, nameFinder(ctx));
+  const said: string[] = [];
+  let alert = false;
+  for (const d of [...n.deliveries].sort((a, b) => a.channel.localeCompare(b.channel))) {
+    const done = { speech: 'spoken', sound: 'sound played', webhook: 'pushed' }[d.channel] ?? `sent by ${d.channel}`;
+    const not = { speech: 'not spoken', sound: 'no sound', webhook: 'not pushed' }[d.channel] ?? `not sent by ${d.channel}`;
+    const missing = { speech: 'no speech engine here', sound: 'no sound player here' }[d.channel];
+    if (d.status === 'delivered') said.push(done);
+    else if (d.status === 'unavailable') said.push(`${not}: ${missing ?? d.error ?? 'not available here'}`);
+    else if (d.status === 'superseded') said.push(`${not}: answered before it went out`);
+    else if (d.status === 'failed' || d.status === 'expired') {
+      alert = true;
+      said.push(`${not}: ${d.status === 'expired' ? 'too late' : (d.error ?? 'failed')}`);
+    } else said.push(d.attempts > 0 && d.error ? `${d.channel} retrying: ${d.error}` : `${d.channel === 'webhook' ? 'pushing' : d.channel === 'speech' ? 'speaking' : 'playing'}…`);
+  }
+  return { text: said.join(', '), alert };
+}
+
+function eventLine(ctx: DashboardContext, shown: ShownEvent, width: number): string {
+  const e = shown.event;
+  const time = Number.isFinite(shown.at) ? clockTime(shown.at) : '--:--:--';
+  if (e.type === 'notification') {
+    const d = (e.details ?? {}) as { id?: string; title?: string; message?: string };
+    const outcome = outcomeOf(d.id ? ctx.notifications[d.id] : undefined);
+    return line(
+      [
+        seg(` ${time}  `, 'gray-fg'),
+        seg('→ ', 'magenta-fg'),
+        seg(`${e.device_id ?? 'notified'}: ${d.message ?? d.title ?? ''}`),
+        ...(outcome ? [seg(' · ', 'gray-fg'), outcome.alert ? seg(outcome.text, 'bold', 'red-fg') : seg(outcome.text, 'gray-fg')] : []),
+      ],
+      width,
+    );
+  }
+  const w = shown.words;
   return line([seg(` ${time}  `, 'gray-fg'), w.alert ? seg(w.text, 'bold', 'red-fg') : seg(w.text)], width);
 }
 
-/** Recent events to show: routine ones (each tool call, allowed gate checks) only when asked. */
-export function shownEvents(ctx: DashboardContext): FeedEvent[] {
-  if (ctx.showAllEvents) return ctx.events;
+/** Recent events to show, newest first as they happened: routine ones (each tool call, allowed gate checks) only when asked. */
+export function shownEvents(ctx: DashboardContext): ShownEvent[] {
   const nameOf = nameFinder(ctx);
-  return ctx.events.filter((e) => e.type === 'notification' || !describeEvent(e, nameOf).routine);
+  const listed = ctx.showAllEvents ? ctx.events : ctx.events.filter((e) => e.type === 'notification' || !describeEvent(e, nameOf).routine);
+  return foldEvents(byTime(listed), nameOf);
 }
 
 function footer(ctx: DashboardContext, now: number, width: number): string {
@@ -154,21 +220,23 @@ function footer(ctx: DashboardContext, now: number, width: number): string {
   return line([seg(' ↑↓ jk move  enter details  m mode  f focus  s stop  a all  ? help  q quit', 'gray-fg')], width);
 }
 
-function helpOverlay(): Frame['overlay'] {
+function helpOverlay(width: number): Frame['overlay'] {
   const keys: [string, string][] = [
     ['q, Ctrl-C', 'quit'],
-    ['r', 'refresh (a fresh snapshot; reconnect now when disconnected)'],
+    ['r', 'refresh: a fresh snapshot, or reconnect now'],
     ['↑ ↓, j k', 'move the selection'],
     ['PgUp PgDn, g G', 'page, first, last'],
     ['enter', 'details of the selected instance'],
-    ['m', 'pick the work mode'],
+    ['m', 'pick the work mode, then for how long'],
     ['f', 'focus on or off'],
     ['s', 'mark the selected instance stopped (asks first)'],
-    ['a', 'show all events, or only the notable ones'],
+    ['a', 'all events, or only the notable ones'],
     ['?, esc', 'this help; esc closes it'],
   ];
-  const lines = keys.map(([k, what]) => `{bold}${fit(k, 16)}{/} ${what}`);
-  return { title: ' Keys ', lines, width: 72, height: lines.length + 2 };
+  // Inside the border, each line fits: a 16-column key, a space, the words.
+  const inner = Math.min(70, width - 4);
+  const lines = keys.map(([k, what]) => `{bold}${fit(k, 16)}{/} ${line([seg(what)], Math.max(1, inner - 17)).trimEnd()}`);
+  return { title: ' Keys ', lines, width: inner + 2, height: lines.length + 2 };
 }
 
 function detailsOverlay(ctx: DashboardContext, id: string, loaded: FeedEvent[] | null, error: string | null, now: number): Frame['overlay'] {
@@ -181,6 +249,7 @@ function detailsOverlay(ctx: DashboardContext, id: string, loaded: FeedEvent[] |
     row('name', `${i.display_name} (${i.agent_type})`),
     row('state', `${i.state} for ${duration(now - Date.parse(i.state_since))}${i.current_tool ? `, running ${i.current_tool}` : ''}${i.stop_reason ? `, ${i.stop_reason}` : ''}`),
     row('device', `${i.device_id} (${i.origin.type}${i.origin.source_ip ? ` from ${i.origin.source_ip}` : ''})`),
+    row('project', projectOf(i) ?? '-'),
     row('profile', `${i.profile.name ?? '-'}, voice ${i.profile.tts_voice ?? '-'}, sound ${i.profile.notification_sound ?? '-'}`),
     row('directory', i.working_dir ?? '-'),
     row('pid', i.pid === null ? '-' : String(i.pid)),
@@ -193,9 +262,8 @@ function detailsOverlay(ctx: DashboardContext, id: string, loaded: FeedEvent[] |
   ];
   const events = loaded ?? ctx.events.filter((e) => e.instance_id === id);
   const nameOf = nameFinder(ctx);
-  for (const e of events.slice(0, 8)) {
-    const at = Date.parse(e.created_at);
-    lines.push(`{gray-fg}${Number.isFinite(at) ? clockTime(at) : '--:--:--'}{/} ${esc(describeEvent(e, nameOf).text)}`);
+  for (const shown of foldEvents(byTime(events), nameOf).slice(0, 8)) {
+    lines.push(`{gray-fg}${Number.isFinite(shown.at) ? clockTime(shown.at) : '--:--:--'}{/} ${esc(shown.words.text)}`);
   }
   if (events.length === 0) lines.push(loaded === null && !error ? '{gray-fg}loading…{/}' : '{gray-fg}none{/}');
   if (error) lines.push(`{red-fg}${esc(`could not load the event log: ${error}`)}{/}`);
@@ -210,8 +278,21 @@ function modeOverlay(ctx: DashboardContext, index: number): Frame['overlay'] {
     const text = line([seg(`${n + 1}. ${m}${current}`)], 30);
     return n === index ? `{inverse}${text}{/}` : text;
   });
-  lines.push('', '{gray-fg}↑↓ choose, enter sets, esc cancels{/}');
+  lines.push('', '{gray-fg}↑↓ choose, enter next, esc cancels{/}');
   return { title: ' Work mode ', lines, width: 40, height: lines.length + 2 };
+}
+
+/** The second step of `m`: for how long the mode holds before it returns. */
+function durationOverlay(mode: string, index: number, typed: string | null): Frame['overlay'] {
+  const words = (d: (typeof DURATIONS)[number]) => (d === null ? 'until changed (no timer)' : d === 'typed' ? 'other: type minutes' : `${d} minutes`);
+  const lines = DURATIONS.map((d, n) => {
+    const text = line([seg(`${n + 1}. ${words(d)}`)], 34);
+    return n === index && typed === null ? `{inverse}${text}{/}` : text;
+  });
+  if (typed !== null) lines.push('', line([seg(`minutes: ${typed}_`)], 34));
+  lines.push('', typed === null ? '{gray-fg}↑↓ choose, enter sets, esc cancels{/}' : '{gray-fg}digits, enter sets, esc cancels{/}');
+  const title = ` ${line([seg(mode)], Array.from(mode).length)} for how long? `;
+  return { title, lines, width: 40, height: lines.length + 2 };
 }
 
 function confirmOverlay(name: string): Frame['overlay'] {
@@ -225,10 +306,10 @@ function confirmOverlay(name: string): Frame['overlay'] {
 }
 
 export function render(ctx: DashboardContext, now: number): Frame {
-  const lay = layoutFor(ctx.width, ctx.height);
+  const ordered = orderedInstances(ctx);
+  const lay = layoutFor(ctx.width, ctx.height, ordered.length);
   const width = lay.width;
   const cols = columnsFor(width);
-  const ordered = orderedInstances(ctx);
   const live = ordered.filter((i) => i.status !== 'stopped');
   const awaiting = live.filter((i) => i.state === 'awaiting').length;
   const sel = selectedIndex(ctx, ordered);
@@ -259,9 +340,10 @@ export function render(ctx: DashboardContext, now: number): Frame {
 
   let overlay: Frame['overlay'] = null;
   const o = ctx.overlay;
-  if (o?.kind === 'help') overlay = helpOverlay();
+  if (o?.kind === 'help') overlay = helpOverlay(width);
   else if (o?.kind === 'details') overlay = detailsOverlay(ctx, o.id, o.events, o.error, now);
   else if (o?.kind === 'mode') overlay = modeOverlay(ctx, o.index);
+  else if (o?.kind === 'duration') overlay = durationOverlay(o.mode, o.index, o.typed);
   else if (o?.kind === 'confirm_stop') overlay = confirmOverlay(o.name);
   if (overlay) overlay = { ...overlay, width: Math.min(overlay.width, width - 2), height: Math.min(overlay.height, lay.height - 2) };
   return { lines, overlay };

@@ -2,6 +2,8 @@
 // transcripts into the local database (incrementally; the first full scan shows progress)
 // and prints tables or JSON, or pushes the records to another token-api. Works whether or
 // not the server is running (SQLite in WAL mode takes both).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import pino from 'pino';
 import { createHub } from '../actors/hub.js';
@@ -10,6 +12,8 @@ import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrations.js';
 import { createWriter } from '../db/writer.js';
 import { resolveBound, timeZoneSchema, type TimeBound } from '../http/usage-schemas.js';
+import { lastPart } from '../actors/project-name.js';
+import { labelOf } from '../actors/notification-text.js';
 import { pushUsage, PushError } from './push.js';
 import type { GroupDim, UsageReport, UsageRow } from './report.js';
 import type { ScanProgress, ScanReport } from './scanner.js';
@@ -87,6 +91,8 @@ const fail = (message: string) => new CommandError(message, 2);
 
 interface Local {
   usage: UsageService;
+  /** Instance ids -> "Claude #3 (api)", the names people know them by. */
+  instanceNames(ids: readonly string[]): Promise<Map<string, string>>;
   close(): Promise<void>;
 }
 
@@ -111,6 +117,18 @@ async function openLocal(config: Config): Promise<Local> {
   await usage.start();
   return {
     usage,
+    async instanceNames(ids) {
+      const names = new Map<string, string>();
+      for (let i = 0; i < ids.length; i += 500) {
+        const chunk = ids.slice(i, i + 500);
+        const rows = await db.all<{ id: string; display_name: string; project: string | null; working_dir: string | null }>(
+          `SELECT id, display_name, project, working_dir FROM claude_instances WHERE id IN (${chunk.map(() => '?').join(', ')})`,
+          [...chunk],
+        );
+        for (const r of rows) names.set(r.id, labelOf({ name: r.display_name, project: r.project ?? lastPart(r.working_dir) }));
+      }
+      return names;
+    },
     async close() {
       await usage.idle();
       await writer.close();
@@ -153,7 +171,7 @@ async function scan(usage: UsageService, quiet: boolean): Promise<ScanReport> {
   return report;
 }
 
-function columnsFor(name: ReportName, breakdown: boolean): { dims: GroupDim[]; first: Column[]; title: string } {
+function columnsFor(name: ReportName, breakdown: boolean, names: ReadonlyMap<string, string>): { dims: GroupDim[]; first: Column[]; title: string } {
   switch (name) {
     case 'daily':
       return {
@@ -171,21 +189,21 @@ function columnsFor(name: ReportName, breakdown: boolean): { dims: GroupDim[]; f
       return {
         dims: ['session', 'project'],
         first: [
-          { title: 'Session', align: 'left', cell: (r) => r.session_id ?? '(none)' },
-          { title: 'Project', align: 'left', cell: (r) => r.project ?? '' },
+          { title: 'Session', align: 'left', cell: (r) => r.session_id ?? '(none)', minWidth: 9 },
+          { title: 'Project', align: 'left', cell: (r) => r.project ?? '', minWidth: 12, cutStart: true },
           modelsColumn,
-          { title: 'Last Activity', align: 'left', cell: (r) => (r.last_at ?? '').slice(0, 16).replace('T', ' ') },
+          { title: 'Last Activity', short: 'Last', align: 'left', cell: (r) => (r.last_at ?? '').slice(0, 16).replace('T', ' '), compact: (r) => (r.last_at ?? '').slice(5, 16).replace('T', ' ') },
         ],
         title: 'Token usage by session',
       };
     case 'device':
-      return { dims: ['device'], first: [{ title: 'Device', align: 'left', cell: (r) => r.device_id ?? '' }, modelsColumn], title: 'Token usage by device' };
+      return { dims: ['device'], first: [{ title: 'Device', align: 'left', cell: (r) => r.device_id ?? '', minWidth: 10 }, modelsColumn], title: 'Token usage by device' };
     case 'instance':
       return {
         dims: ['instance', 'device'],
         first: [
-          { title: 'Instance', align: 'left', cell: (r) => r.instance_id ?? '(no instance)' },
-          { title: 'Device', align: 'left', cell: (r) => r.device_id ?? '' },
+          { title: 'Instance', align: 'left', cell: (r) => (r.instance_id ? (names.get(r.instance_id) ?? r.instance_id) : '(no instance)'), minWidth: 12 },
+          { title: 'Device', align: 'left', cell: (r) => r.device_id ?? '', minWidth: 8 },
           modelsColumn,
         ],
         title: 'Token usage by instance',
@@ -200,15 +218,23 @@ function dayBound(v: string | boolean | undefined, flag: string): TimeBound | un
   return { day };
 }
 
-async function runReport(local: Local, name: ReportName, values: Values): Promise<number> {
+/** Where transcripts were looked for, when none was found. */
+function whereLooked(config: Config): string {
+  const dirs = [...config.usageClaudeDirs.map((d) => join(d, 'projects')), ...config.usageCodexDirs.map((d) => join(d, 'sessions'))];
+  const said = dirs.map((d) => `  ${d}${existsSync(d) ? ' (no transcripts in it)' : ' (not there)'}`);
+  return `No transcripts were found. Looked in:\n${said.join('\n')}\nClaude Code writes them under projects/ of its folder ($CLAUDE_CONFIG_DIR, ~/.claude), Codex under sessions/ of $CODEX_HOME; usage_claude_dirs and usage_codex_dirs in the config file point elsewhere (docs/configuration.md).`;
+}
+
+async function runReport(local: Local, config: Config, name: ReportName, values: Values): Promise<number> {
   const tzFlag = typeof values.timezone === 'string' ? values.timezone : undefined;
   if (tzFlag !== undefined && !timeZoneSchema.safeParse(tzFlag).success) throw fail(`--timezone must be an IANA time zone such as UTC or Europe/Paris, got "${tzFlag}"`);
   const timezone = tzFlag ?? local.usage.timezone;
   const since = resolveBound(dayBound(values.since, '--since'), 'since', timezone);
   const until = resolveBound(dayBound(values.until, '--until'), 'until', timezone);
   if (values.breakdown && name !== 'daily' && name !== 'monthly') throw fail('--breakdown goes with daily or monthly');
-  if (!values['no-scan']) await scan(local.usage, values.quiet === true || values.json === true);
-  const { dims, first, title } = columnsFor(name, values.breakdown === true);
+  let scanned: ScanReport | null = null;
+  if (!values['no-scan']) scanned = await scan(local.usage, values.quiet === true || values.json === true);
+  const { dims } = columnsFor(name, values.breakdown === true, new Map());
   const report: UsageReport = await local.usage.report({ since, until, groupBy: dims, timezone });
   if (values.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -217,8 +243,11 @@ async function runReport(local: Local, name: ReportName, values: Values): Promis
   const range = report.since || report.until ? `, ${report.since ? `from ${report.since.slice(0, 10)}` : ''}${report.until ? ` until ${new Date(Date.parse(report.until) - 1).toISOString().slice(0, 10)}` : ''}` : '';
   if (report.rows.length === 0) {
     process.stdout.write(`No token usage found${range} (days in ${timezone}).\n`);
+    if (scanned && scanned.files === 0) process.stdout.write(`${whereLooked(config)}\n`);
     return 0;
   }
+  const names = name === 'instance' ? await local.instanceNames(report.rows.map((r) => r.instance_id).filter((x): x is string => Boolean(x))) : new Map<string, string>();
+  const { first, title } = columnsFor(name, values.breakdown === true, names);
   const total: UsageRow = report.totals;
   const table = renderTable(`${title} (days in ${timezone}${range})`, [...first, ...TOKEN_COLUMNS], report.rows, total);
   const note = unpricedNote(report);
@@ -269,7 +298,7 @@ export const usageCommand = {
           else process.stdout.write(`${r.files} transcript file(s), ${r.filesRead} with something new (${mb(r.bytes)}): ${r.records} new record(s).\n`);
           return 0;
         }
-        return await runReport(local, sub as ReportName, values);
+        return await runReport(local, config, sub as ReportName, values);
       } finally {
         await local.close();
       }

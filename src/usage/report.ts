@@ -19,6 +19,8 @@ export interface UsageQuery {
   session?: string;
   groupBy: readonly GroupDim[];
   timezone: string;
+  /** Which models are priced by estimate (Pricing.isEstimated), for estimated_models. */
+  estimated?: (model: string) => boolean;
 }
 
 export interface UsageTotals {
@@ -33,6 +35,8 @@ export interface UsageTotals {
   models: string[];
   /** Models counted in tokens but missing from the pricing table (their cost is not in cost_usd). */
   unpriced_models: string[];
+  /** Models the table does not know, priced as the newest known model of their family (cost_usd holds an estimate for them). */
+  estimated_models: string[];
   first_at: string | null;
   last_at: string | null;
 }
@@ -103,6 +107,7 @@ export function emptyTotals(): UsageTotals {
     records: 0,
     models: [],
     unpriced_models: [],
+    estimated_models: [],
     first_at: null,
     last_at: null,
   };
@@ -127,10 +132,11 @@ function add(acc: Acc, r: SqlRow): void {
   acc.last = Math.max(acc.last, r.last);
 }
 
-function finish(acc: Acc): UsageRow {
+function finish(acc: Acc, estimatedOf?: (model: string) => boolean): UsageRow {
   const row = acc.row;
   row.models = [...acc.models].sort();
   row.unpriced_models = [...acc.unpriced].sort();
+  row.estimated_models = estimatedOf ? row.models.filter(estimatedOf) : [];
   row.cost_usd = Math.round(row.cost_usd * 1e6) / 1e6;
   row.first_at = Number.isFinite(acc.first) ? new Date(acc.first).toISOString() : null;
   row.last_at = Number.isFinite(acc.last) ? new Date(acc.last).toISOString() : null;
@@ -239,7 +245,7 @@ export async function summarize(db: Database, q: UsageQuery): Promise<UsageRepor
     add(total, r);
   }
 
-  const out = [...accs.values()].map(finish);
+  const out = [...accs.values()].map((a) => finish(a, q.estimated));
   const timeKey = (r: UsageRow) => r.day ?? r.month ?? '';
   out.sort((a, b) => (timeKey(a) < timeKey(b) ? -1 : timeKey(a) > timeKey(b) ? 1 : b.total_tokens - a.total_tokens || (a.last_at ?? '').localeCompare(b.last_at ?? '')));
   return {
@@ -248,6 +254,6 @@ export async function summarize(db: Database, q: UsageQuery): Promise<UsageRepor
     until: q.until !== undefined ? new Date(q.until).toISOString() : null,
     group_by: dims,
     rows: out,
-    totals: finish(total),
+    totals: finish(total, q.estimated),
   };
 }

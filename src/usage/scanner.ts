@@ -199,7 +199,10 @@ export function createScanner(deps: ScannerDeps) {
   return {
     /** Reads everything new under the roots. */
     async scan(opts: { attributor: Attributor; onProgress?: (p: ScanProgress) => void; signal?: AbortSignal } = { attributor: () => ({ deviceId: 'local', instanceId: null }) }): Promise<ScanReport> {
-      const map = await loaded();
+      // Cursors as the database has them now: another process (`token-api usage` run while the
+      // server runs) may have read further, and its lines are not read again.
+      cursors = await deps.store.loadCursors();
+      const map = cursors;
       const first = map.size === 0;
       const files = await discoverTranscripts(deps.roots);
       const todo = files.filter((f) => !unchanged(map.get(f.path), f.size, f.mtimeMs));

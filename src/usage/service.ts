@@ -50,7 +50,8 @@ export interface TokenUsageUpdate {
   device_id: string;
   instance_id: string | null;
   /** How the records arrived: read from a transcript here, or pushed by another machine. */
-  origin: 'transcript' | 'push';
+  /** database: records another process (`token-api usage`) wrote, seen at the next sync. */
+  origin: 'transcript' | 'push' | 'database';
   /** What this batch added. */
   added: UsageTotals;
   /** The instance's totals now (null for records no instance claims). */
@@ -143,6 +144,42 @@ export function createUsageService(deps: UsageServiceDeps) {
 
   const scanner = createScanner({ store, roots: settings.roots, now: deps.now, onRecords: (r) => publish(r, 'transcript') });
   let scanning: Promise<ScanReport> | null = null;
+  /** The highest usage_records.seq this server has looked at (null until the first sync). */
+  let seenSeq: number | null = null;
+
+  const maxSeq = async () => (await db.get<{ s: number | null }>('SELECT MAX(seq) AS s FROM usage_records'))?.s ?? 0;
+
+  /** Records written by another process since the last sync are announced, so every total shown is what the database holds. */
+  async function announceOthers(): Promise<void> {
+    if (seenSeq === null) {
+      seenSeq = await maxSeq();
+      return;
+    }
+    const rows = await db.all<{ seq: number; key: string; device_id: string; instance_id: string | null; source: string; session_id: string | null; project: string | null; model: string; at: number; input_tokens: number; output_tokens: number; cache_creation_tokens: number; cache_read_tokens: number; cost_usd: number | null }>(
+      'SELECT * FROM usage_records WHERE seq > ? ORDER BY seq LIMIT 100000',
+      [seenSeq],
+    );
+    if (rows.length === 0) return;
+    seenSeq = rows[rows.length - 1]!.seq;
+    publish(
+      rows.map((r) => ({
+        key: r.key,
+        deviceId: r.device_id,
+        instanceId: r.instance_id,
+        source: r.source as StoredRecord['source'],
+        sessionId: r.session_id,
+        project: r.project,
+        model: r.model,
+        at: r.at,
+        input: r.input_tokens,
+        output: r.output_tokens,
+        cacheCreation: r.cache_creation_tokens,
+        cacheRead: r.cache_read_tokens,
+        costUsd: r.cost_usd,
+      })),
+      'database',
+    );
+  }
 
   const service = {
     pricing,
@@ -159,8 +196,11 @@ export function createUsageService(deps: UsageServiceDeps) {
     sync(opts: { onProgress?: (p: ScanProgress) => void; signal?: AbortSignal } = {}): Promise<ScanReport> {
       scanning ??= (async () => {
         try {
+          await announceOthers();
           const attributor = await loadAttributor(db, settings.localDevice, deps.liveAttribution);
           const report = await scanner.scan({ attributor, onProgress: opts.onProgress, signal: opts.signal });
+          // What this scan wrote was announced as it was read.
+          seenSeq = Math.max(seenSeq ?? 0, await maxSeq());
           if (report.records > 0) {
             await deps.hub.record({ events: [{ type: 'usage.synced', at: deps.now(), deviceId: settings.localDevice, details: report }] });
           }
@@ -217,7 +257,7 @@ export function createUsageService(deps: UsageServiceDeps) {
     },
 
     report(q: Omit<UsageQuery, 'timezone'> & { timezone?: string }): Promise<UsageReport> {
-      return summarize(db, { ...q, timezone: q.timezone ?? settings.timezone });
+      return summarize(db, { ...q, timezone: q.timezone ?? settings.timezone, estimated: pricing.isEstimated });
     },
 
     /** Whether any record of this device is stored. */
@@ -226,7 +266,7 @@ export function createUsageService(deps: UsageServiceDeps) {
     },
 
     async instanceTotals(instanceId: string): Promise<UsageTotals> {
-      return (await summarize(db, { instance: instanceId, groupBy: [], timezone: settings.timezone })).totals;
+      return (await summarize(db, { instance: instanceId, groupBy: [], timezone: settings.timezone, estimated: pricing.isEstimated })).totals;
     },
 
     /** Totals of each of these instances (one indexed query), for lists such as the dashboard. */

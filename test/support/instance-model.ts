@@ -15,7 +15,7 @@ export interface ModelInstance {
   currentTool: string | null;
   toolCount: number;
   subagentCount: number;
-  /** instance.registered events (first sight and every revival). */
+  /** instance.registered (first sight) and instance.revived events. */
   registrations: number;
   /** instance.stopped events. */
   stops: number;
@@ -39,9 +39,14 @@ export function newModelInstance(): ModelInstance {
 /** Applies one hook event; returns what the hook's answer (and its event row) must say. */
 export function applyModel(m: ModelInstance, e: ModelEvent): ModelStep {
   let registered = false;
-  if (m.state === 'none' || (m.state === 'stopped' && e.name === 'SessionStart')) {
-    // Unknown session, or a stopped one starting again: a fresh instance.
+  if (m.state === 'none') {
+    // Unknown session: a fresh instance.
     Object.assign(m, { state: 'idle', currentTool: null, toolCount: 0, subagentCount: 0 });
+    m.registrations += 1;
+    registered = true;
+  } else if (m.state === 'stopped' && e.name !== 'SessionEnd') {
+    // Any activity of a stopped session revives its instance, idle, with its tool count.
+    Object.assign(m, { state: 'idle', currentTool: null, subagentCount: 0 });
     m.registrations += 1;
     registered = true;
   } else if (m.state === 'stopped') {
@@ -61,6 +66,7 @@ export function applyModel(m: ModelInstance, e: ModelEvent): ModelStep {
       break;
     case 'SessionEnd':
       m.currentTool = null;
+      m.subagentCount = 0;
       m.stops += 1;
       m.state = 'stopped';
       break;

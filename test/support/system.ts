@@ -14,7 +14,26 @@ export function tempHome(prefix = 'token-api-test-'): { dir: string; cleanup: ()
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * Tests never reach beyond this machine's loopback: a phone's webhook is a local receiver
+ * (test/support/phone.ts), never a real address such as a Tailscale one. Throws for any other.
+ */
+export function assertLoopbackWebhooks(urls: Iterable<string | null | undefined>, where: string): void {
+  for (const url of urls) {
+    if (!url) continue;
+    let host: string;
+    try {
+      host = new URL(url).hostname;
+    } catch {
+      continue; // not a URL: never sent anywhere (the server refuses it)
+    }
+    if (host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host)) continue;
+    throw new Error(`${where}: webhook ${url} is beyond loopback; tests send webhooks only to a local receiver (test/support/phone.ts)`);
+  }
+}
+
 export function testConfig(home: string, file: ConfigFile = {}, env: NodeJS.ProcessEnv = {}): Config {
+  assertLoopbackWebhooks((file.devices ?? []).map((d) => d.webhook_url), 'test config');
   // Tests never read the Codex sessions of whoever runs them, unless they point at their own.
   file = { ...file, codex: file.codex ?? { home: join(home, 'codex-home') } };
   writeFileSync(join(home, 'config.json'), JSON.stringify(file));
@@ -63,7 +82,11 @@ export async function startTestServer(home: string, file: ConfigFile = {}, optio
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      // A device registered over the API during the test is held to the same rule (a database a
+      // fault test broke has nothing to say).
+      const webhooks = await system.deps.db.all<{ target: string | null }>("SELECT DISTINCT target FROM notification_deliveries WHERE channel = 'webhook'").catch(() => []);
       await system.shutdown();
+      assertLoopbackWebhooks(webhooks.map((w) => w.target), 'a webhook delivery of this test');
     },
   };
 }

@@ -55,6 +55,7 @@ export function instance(o: {
   tab?: string | null;
   pid?: number | null;
   dir?: string | null;
+  project?: string | null;
 }) {
   const stopped = o.state === 'stopped';
   return {
@@ -70,6 +71,7 @@ export function instance(o: {
     profile: { name: o.profile, tts_voice: 'en-us', notification_sound: 'chimes.wav', color: o.color },
     pid: o.pid ?? null,
     working_dir: o.dir ?? '/home/me/project',
+    ...(o.project !== undefined ? { project: o.project } : {}),
     transcript_path: null,
     current_tool: o.tool ?? null,
     tool_count: 12,
@@ -96,10 +98,11 @@ export function knownSnapshot(seq = 1000): ServerMessage {
     at: iso('12:00:00'),
     server: { service: 'token-api', version: '0.1.0', started_at: iso('09:00:00') },
     instances: [
-      instance({ id: 'claude-a', name: 'Claude #1', device: 'desktop', profile: 'profile_1', color: '#0099ff', state: 'working', tool: 'Bash', since: '11:58:00', registered: '09:45:00', pid: 4242 }),
-      instance({ id: 'claude-b', name: 'Claude #2', device: 'pixel-phone', profile: 'profile_2', color: '#ff9900', state: 'awaiting', tool: null, since: '11:59:30', registered: '11:15:00' }),
-      instance({ id: 'claude-c', name: 'build-tab', device: 'desktop', profile: 'profile_3', color: '#33cc66', state: 'idle', since: '11:50:00', registered: '11:00:00', tab: 'build-tab' }),
-      instance({ id: 'claude-d', name: 'Claude #3', device: 'desktop', profile: 'profile_4', color: '#cc66ff', state: 'stopped', since: '11:55:00', registered: '11:45:00', stoppedAt: '11:55:00', stopReason: 'deregistered' }),
+      instance({ id: 'claude-a', name: 'Claude #1', device: 'desktop', profile: 'profile_1', color: '#0099ff', state: 'working', tool: 'Bash', since: '11:58:00', registered: '09:45:00', pid: 4242, dir: '/home/me/src/api/server', project: 'api' }),
+      instance({ id: 'claude-b', name: 'Claude #2', device: 'pixel-phone', profile: 'profile_2', color: '#ff9900', state: 'awaiting', tool: null, since: '11:59:30', registered: '11:15:00', dir: '/home/me/src/blog', project: 'blog' }),
+      // An older server sends no project: the directory's last part stands in.
+      instance({ id: 'claude-c', name: 'build-tab', device: 'desktop', profile: 'profile_3', color: '#33cc66', state: 'idle', since: '11:50:00', registered: '11:00:00', tab: 'build-tab', dir: '/home/me/src/shop' }),
+      instance({ id: 'claude-d', name: 'Claude #3', device: 'desktop', profile: 'profile_4', color: '#cc66ff', state: 'stopped', since: '11:55:00', registered: '11:45:00', stoppedAt: '11:55:00', stopReason: 'deregistered', dir: '/home/me/src/api', project: 'api' }),
     ],
     mode: { mode: 'break', policy: 'open', focus: true, since: iso('11:47:30'), set_by: 'request', deadline: iso('12:12:30'), remaining_s: 750, return_to: 'work_silence', modes: ['work_silence', 'work_music', 'break', 'off'] },
     gate: { productive: false, working: 0, working_instances: [], state: 'grace', grace_until: iso('12:01:30'), since: iso('11:59:30'), grace_minutes: 2 },
@@ -109,7 +112,7 @@ export function knownSnapshot(seq = 1000): ServerMessage {
       event('gate.check', '11:58:00', null, { app: 'slack', allowed: true, reason: 'slack is not a distracting app' }),
       event('gate.check', '11:57:00', null, { app: 'youtube', allowed: false, reason: 'focus is on' }),
       event('instance.stopped', '11:55:00', 'claude-d', { name: 'Claude #3', reason: 'deregistered', from: 'idle' }),
-      event('instance.registered', '11:45:32', 'claude-b', { name: 'Claude #2', origin: { type: 'ssh', source_ip: '100.102.92.24', device_id: 'pixel-phone' }, revived: false }, 'pixel-phone'),
+      event('instance.registered', '11:45:32', 'claude-b', { name: 'Claude #2', project: 'blog', origin: { type: 'ssh', source_ip: '100.102.92.24', device_id: 'pixel-phone' }, revived: false }, 'pixel-phone'),
       event('mode.changed', '11:30:15', null, { from: 'work_music', to: 'work_silence', by: 'request', deadline: null }),
     ],
     usage: {

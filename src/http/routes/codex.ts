@@ -9,6 +9,7 @@ import { isLoopback } from '../remote.js';
 import { emptyQuerySchema } from '../schemas.js';
 import { jsonBody } from '../body.js';
 import { exceedsDepth, MAX_PAYLOAD_DEPTH } from '../json-depth.js';
+import { WHOLE } from '../../validation-words.js';
 
 /** Codex's notify payload: loose (Codex adds fields), with the keys we read checked. */
 export const codexNotifySchema = z
@@ -20,11 +21,11 @@ export const codexNotifySchema = z
     'last-assistant-message': z.string().nullable().optional(),
     'input-messages': z.array(z.unknown()).optional(),
   })
-  .refine((p) => !exceedsDepth(p), { message: `nests deeper than ${MAX_PAYLOAD_DEPTH} levels` });
+  .refine((p) => !exceedsDepth(p), { message: `nests deeper than ${MAX_PAYLOAD_DEPTH} levels; expected at most ${MAX_PAYLOAD_DEPTH}`, params: WHOLE });
 
 export function codexRouter(deps: AppDeps): Router {
   const router = new Router();
-  router.post('/api/codex/notify', jsonBody(deps.config.hookBodyLimitBytes), async (ctx) => {
+  router.post('/api/codex/notify', jsonBody(deps.config.hookBodyLimitBytes, 'hook_body_limit_bytes'), async (ctx) => {
     parseOr400(emptyQuerySchema, ctx.query, 'query');
     const payload = parseOr400(codexNotifySchema, ctx.request.body, 'body');
     const { 'last-assistant-message': last, ...rest } = payload;

@@ -25,6 +25,8 @@ export function healthRouter(deps: AppDeps): Router {
       version: deps.version,
       uptime_s: Math.round((deps.clock.now() - deps.startedAt) / 1000),
       pid: process.pid,
+      home: deps.config.home,
+      codex: { enabled: deps.config.codex.enabled, home: deps.config.codex.home },
       database: {
         ...database,
         file: deps.db.file,

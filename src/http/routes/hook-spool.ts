@@ -6,7 +6,7 @@
 import Router from '@koa/router';
 import getRawBody from 'raw-body';
 import type { AppDeps } from '../deps.js';
-import { HttpError, parseOr400 } from '../errors.js';
+import { HttpError, parseOr400, tooLarge } from '../errors.js';
 import { isLoopback } from '../remote.js';
 import { emptyQuerySchema } from '../schemas.js';
 
@@ -20,7 +20,7 @@ export function hookSpoolRouter(deps: AppDeps): Router {
       text = await getRawBody(ctx.req, { limit, length: ctx.get('content-length') || undefined, encoding: 'utf8' });
     } catch (err) {
       const e = err as { status?: number; type?: string };
-      if (e.type === 'entity.too.large') throw new HttpError(413, 'payload_too_large', `spool is larger than ${limit} bytes (hook_spool_max_bytes)`);
+      if (e.type === 'entity.too.large') throw tooLarge(limit, 'the spool upload', 'hook_spool_max_bytes');
       throw new HttpError(e.status && e.status < 500 ? e.status : 400, 'bad_request', `could not read the body: ${(err as Error).message}`);
     }
     const lines = text.split('\n').filter((l) => l.trim() !== '').length;

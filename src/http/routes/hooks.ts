@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import getRawBody from 'raw-body';
 import { toHookInput } from '../../actors/hook-events.js';
 import type { AppDeps } from '../deps.js';
-import { HttpError, parseOr400 } from '../errors.js';
+import { HttpError, parseOr400, tooLarge } from '../errors.js';
 import { isLoopback } from '../remote.js';
 import { hookBodySchema, hookHeadersSchema, hookQuerySchema } from '../schemas.js';
 
@@ -17,7 +17,7 @@ export async function readHookBody(req: IncomingMessage, limit: number): Promise
     return await getRawBody(req, { limit, length: req.headers['content-length'] || undefined, encoding: 'utf8' });
   } catch (err) {
     const e = err as { status?: number; type?: string };
-    if (e.type === 'entity.too.large') throw new HttpError(413, 'payload_too_large', `body is larger than ${limit} bytes`);
+    if (e.type === 'entity.too.large') throw tooLarge(limit, 'the hook event', 'hook_body_limit_bytes');
     throw new HttpError(e.status && e.status < 500 ? e.status : 400, 'bad_request', `could not read the body: ${(err as Error).message}`);
   }
 }
@@ -41,7 +41,7 @@ export async function runHookRequest(deps: AppDeps, req: HookRequest): Promise<{
   try {
     value = JSON.parse(req.text);
   } catch (err) {
-    throw new HttpError(400, 'invalid_json', `body is not valid JSON: ${(err as Error).message}`);
+    throw new HttpError(400, 'invalid_json', `the body is not valid JSON (${(err as Error).message}); expected the JSON object Claude Code hands its hook`);
   }
   const payload = parseOr400(hookBodySchema, value, 'body');
   const r = await deps.instances.handleHook(toHookInput(payload, query, req.text), req.local, query.event_id ? { eventId: query.event_id } : undefined);

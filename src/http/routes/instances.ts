@@ -7,11 +7,8 @@ import { getInstance, listInstances } from '../../db/queries.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError, parseOr400 } from '../errors.js';
 import { isLoopback } from '../remote.js';
-import { emptyQuerySchema, idParamsSchema, instancesQuerySchema, registerBodySchema } from '../schemas.js';
+import { emptyBodySchema, emptyQuerySchema, idParamsSchema, instancesQuerySchema, registerBodySchema } from '../schemas.js';
 import { jsonBody } from '../body.js';
-import { z } from 'zod';
-
-const heartbeatBodySchema = z.strictObject({});
 
 export function instancesRouter(deps: AppDeps): Router {
   const router = new Router({ prefix: '/api/instances' });
@@ -77,7 +74,7 @@ export function instancesRouter(deps: AppDeps): Router {
   router.post('/:id/heartbeat', body, async (ctx) => {
     const id = idOf(ctx);
     parseOr400(emptyQuerySchema, ctx.query, 'query');
-    parseOr400(heartbeatBodySchema, ctx.request.body ?? {}, 'body');
+    parseOr400(emptyBodySchema, ctx.request.body ?? {}, 'body');
     const view = await deps.instances.send(id, { type: 'instance.heartbeat', at: deps.clock.now() });
     if (view) {
       ctx.body = view;

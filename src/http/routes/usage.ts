@@ -7,13 +7,12 @@ import type { Context } from 'koa';
 import { jsonBody } from '../body.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError, parseOr400 } from '../errors.js';
-import { emptyQuerySchema } from '../schemas.js';
+import { emptyBodySchema, emptyQuerySchema } from '../schemas.js';
 import {
   deviceParamsSchema,
   deviceUsageQuerySchema,
   pushBodySchema,
   resolveBound,
-  syncBodySchema,
   usageQuerySchema,
 } from '../usage-schemas.js';
 import type { UsageRecord } from '../../usage/types.js';
@@ -45,7 +44,7 @@ export function usageRouter(deps: AppDeps): Router {
 
   router.put('/sync', jsonBody(deps.config.bodyLimitBytes), async (ctx) => {
     parseOr400(emptyQuerySchema, ctx.query, 'query');
-    parseOr400(syncBodySchema, ctx.request.body ?? {}, 'body');
+    parseOr400(emptyBodySchema, ctx.request.body ?? {}, 'body');
     ctx.body = await usage.sync();
   });
 
@@ -68,7 +67,7 @@ export function usageRouter(deps: AppDeps): Router {
     ctx.body = { device_id: deviceId, ...report, today: await usage.deviceToday(deviceId, timezone) };
   });
 
-  router.post('/:deviceId', jsonBody(deps.config.usageBodyLimitBytes), async (ctx) => {
+  router.post('/:deviceId', jsonBody(deps.config.usageBodyLimitBytes, 'usage_body_limit_bytes'), async (ctx) => {
     const deviceId = deviceOf(ctx);
     parseOr400(emptyQuerySchema, ctx.query, 'query');
     const body = parseOr400(pushBodySchema, ctx.request.body ?? {}, 'body');
