@@ -79,6 +79,18 @@ describe('instance ids derived from a session', () => {
     const gone = await s.request('GET', '/api/instances/claude-gone');
     assert.equal(gone.body.state, 'stopped');
     assert.equal(gone.body.session_id, 'other');
+
+    // After a restart, the ids of stopped instances are read back: still not taken over.
+    await s.request('POST', '/api/instances/register', { instance_id: 'claude-later', session_id: 'another' });
+    await s.request('DELETE', '/api/instances/claude-later');
+    const dir = s.config.home;
+    await s.close();
+    const s2 = await serve(dir);
+    const later = await s2.hook(hookPayload('later', 'UserPromptSubmit'));
+    assert.equal(later.status, 200, later.body?.message);
+    assert.equal(later.body.registered, true);
+    assert.notEqual(later.body.instance.id, 'claude-later');
+    assert.equal((await s2.request('GET', '/api/instances/claude-later')).body.session_id, 'another');
   });
 
   it('registering an explicit id that a session already owns, for another session, is a 409 that writes nothing', async () => {

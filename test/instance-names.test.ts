@@ -67,6 +67,20 @@ describe('instance index', () => {
     now = 51 * MIN;
     assert.equal(index.number('claude'), 1, 'free again once the window has passed');
   });
+
+  it('knows every instance id in use, stopped ones read at start, and gives back the id of a spawn that was not committed', () => {
+    const hub = createHub({ writer: { submit: async () => undefined, flush: async () => undefined } as never, logger: { error() {}, warn() {} } as never, eventDetailsMaxBytes: 1000 });
+    const index = createInstanceIndex({ hub, machineId: 'instance', now: () => 0, reuseAfterMs: 60 * MIN, slots: 4 });
+    index.useIds(['claude-stopped']);
+    assert.equal(index.idTaken('claude-stopped'), true);
+    assert.equal(index.idTaken('claude-new'), false);
+    const release = index.claimId('claude-new');
+    assert.equal(index.idTaken('claude-new'), true, 'taken while its spawn commits');
+    release();
+    assert.equal(index.idTaken('claude-new'), false, 'free again when the spawn failed');
+    index.claimId('claude-stopped')();
+    assert.equal(index.idTaken('claude-stopped'), true, 'an id already in use is not given back by a failed spawn');
+  });
 });
 
 describe('names and projects in the running system', () => {
