@@ -300,6 +300,8 @@ const spoolLine = fc.oneof(
   fc.record({ event_id: fc.constant('evt-00000001'), spooled_at: wrongType(['number', 'string']), query: fc.constant(''), body: fc.constant(hookPayload('fuzz-s', 'Stop')) }).map((l) => JSON.stringify(l)),
   fc.record({ event_id: fc.constant('evt-00000002'), spooled_at: fc.constant(1), query: fc.constantFrom('pid=abc', 'nope=1', 'reply=all', 'agent=gpt', `tab_name=${'x'.repeat(201)}`), body: fc.constant(hookPayload('fuzz-s', 'Stop')) }).map((l) => JSON.stringify(l)),
   fc.record({ event_id: fc.constant('evt-00000003'), spooled_at: fc.constant(1), query: fc.constant(''), body: invalidObject(BODY_ROUTES[0]!) }).map((l) => withRawBytes(JSON.stringify(l)).toString('utf8')),
+  // The spool's sequence number, when present, is a whole number above 0 (and a safe integer).
+  fc.record({ event_id: fc.constant('evt-00000004'), seq: fc.oneof(wrongType(['integer']), fc.constantFrom(0, -1, 2 ** 53)), spooled_at: fc.constant(1), query: fc.constant(''), body: fc.constant(hookPayload('fuzz-s', 'Stop')) }).map((l) => JSON.stringify(l)),
 );
 const spoolCases: fc.Arbitrary<Case> = fc.oneof(
   { weight: 6, arbitrary: fc.tuple(fc.array(spoolLine, { minLength: 1, maxLength: 5 }), fc.constantFrom('\n', '\r\n')).map(([lines, eol]) => caseOf({ method: 'POST', path: '/api/hooks/spool', headers: [['Content-Type', 'application/x-ndjson']], body: lines.map((l) => l.replace(/[\r\n]/g, ' ')).join(eol) })) },
