@@ -170,7 +170,8 @@ function spoolCheck(config: Config): Check {
   if (lines > 0) {
     out.level = 'warn';
     out.title = `${lines} event(s) (${bytes} bytes) wait in the spool (${dir})`;
-    out.fix = 'they are sent with the next hook event once token-api answers, or replayed when it starts';
+    const drain = config.hookSpoolDrainMs > 0 ? ` and every ${config.hookSpoolDrainMs / 1000} s while it runs (hook_spool_drain_seconds)` : '';
+    out.fix = `they are sent with the next hook event once token-api answers; token-api on this machine also replays them at start-up${drain}`;
   }
   if (rejected > 0 || asideFiles.length > 0) {
     out.level = 'warn';
