@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
-import type { EmittedIntent } from '../src/actors/hub.js';
+import type { EmittedIntent } from '../src/actors/runtime/hub.js';
 import { FakeClock } from './support/clock.js';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';
 

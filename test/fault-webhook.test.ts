@@ -5,7 +5,7 @@
 // allowed. Time is a FakeClock (timeouts and backoff); the HTTP traffic is real.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { ConfigFile } from '../src/config.js';
+import type { ConfigFile } from '../src/config/config.js';
 import { startChaosReceiver, type ChaosMode, type ChaosReceiver } from './support/chaos-receiver.js';
 import { FakeClock } from './support/clock.js';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';

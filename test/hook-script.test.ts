@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
-import { tokenApiHandler } from '../src/install/claude-settings.js';
+import { tokenApiHandler } from '../src/cli/install/claude-settings.js';
 import { HOOK_SCRIPT, hookEnv, runHookScript } from './support/hook-script.js';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';
 

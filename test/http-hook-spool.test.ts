@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
-import { createHookEventIds } from '../src/actors/hook-event-ids.js';
+import { createHookEventIds } from '../src/actors/instances/hook-event-ids.js';
 import { FakeClock } from './support/clock.js';
 import { hookPayload, startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';
 

@@ -3,9 +3,9 @@
 // /api/state with configured variables, and bad values that answer 400 and change nothing.
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
-import type { ConfigFile } from '../src/config.js';
-import type { EmittedIntent } from '../src/actors/hub.js';
-import { MODE_ACTOR_ID } from '../src/actors/mode-kind.js';
+import type { ConfigFile } from '../src/config/config.js';
+import type { EmittedIntent } from '../src/actors/runtime/hub.js';
+import { MODE_ACTOR_ID } from '../src/actors/mode-gate/mode-kind.js';
 import { FakeClock } from './support/clock.js';
 import { hookPayload, startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';
 

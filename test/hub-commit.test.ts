@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import pino from 'pino';
 import { assign, setup } from 'xstate';
-import { actorCreator, createHub, type ActorKind, type AnyActor, type CommitNotice, type Hub } from '../src/actors/hub.js';
+import { actorCreator, createHub, type ActorKind, type AnyActor, type CommitNotice, type Hub } from '../src/actors/runtime/hub.js';
 import { openDatabase, type Database } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
 import { createWriter, type Writer } from '../src/db/writer.js';

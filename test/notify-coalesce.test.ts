@@ -3,7 +3,7 @@
 // so a stop inside the window loses nothing: the next start delivers them.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { ConfigFile } from '../src/config.js';
+import type { ConfigFile } from '../src/config/config.js';
 import { FakeClock } from './support/clock.js';
 import { startPhone, type Phone } from './support/phone.js';
 import { readRows } from './support/sqlite.js';

@@ -7,7 +7,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { ConfigFile } from '../src/config.js';
+import type { ConfigFile } from '../src/config/config.js';
 import { FakeClock } from './support/clock.js';
 import { startPhone, type Phone } from './support/phone.js';
 import { hookPayload, startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';

@@ -2,10 +2,10 @@
 // routing decision recorded as an event in the transaction of the transition that caused it.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { fixedModeSource } from '../src/actors/mode-source.js';
-import { channelsOfDevice, route, URGENT_INTENTS, type RoutableDevice, type RoutingPolicy } from '../src/actors/notification-routing.js';
-import { compose, plainText, sentenceOf } from '../src/actors/notification-text.js';
-import { INTENT_NAMES } from '../src/actors/notifications.js';
+import { fixedModeSource } from '../src/actors/mode-gate/mode-source.js';
+import { channelsOfDevice, route, URGENT_INTENTS, type RoutableDevice, type RoutingPolicy } from '../src/notifications/routing.js';
+import { compose, plainText, sentenceOf } from '../src/notifications/text.js';
+import { INTENT_NAMES } from '../src/notifications/service.js';
 import { FakeClock } from './support/clock.js';
 import { readRows } from './support/sqlite.js';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';

@@ -4,8 +4,8 @@
 // window ends. Time is a FakeClock; the HTTP traffic is real.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { NotificationUpdate } from '../src/actors/notifications.js';
-import type { ConfigFile } from '../src/config.js';
+import type { NotificationUpdate } from '../src/notifications/service.js';
+import type { ConfigFile } from '../src/config/config.js';
 import { FakeClock } from './support/clock.js';
 import { countByKey, startPhone, type Phone } from './support/phone.js';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';

@@ -2,7 +2,7 @@
 // is in the document (and nothing else is), GET /api/openapi.json serves it, every schema in
 // it compiles as JSON Schema 2020-12, every route has its section in docs/api.md, every JSON
 // example there validates against the document, and every event type the server writes is
-// documented. Adding a route without its entry in src/http/api-routes.ts fails here.
+// documented. Adding a route without its entry in src/protocol/api-routes.ts fails here.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -68,7 +68,7 @@ describe('the OpenAPI document and docs/api.md', () => {
       }
     }
     const inDoc = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).filter((m) => METHODS.includes(m)).map((m) => `${m} ${path}`)));
-    assert.deepEqual([...inApp].filter((r) => !inDoc.has(r)), [], 'routes missing from src/http/api-routes.ts');
+    assert.deepEqual([...inApp].filter((r) => !inDoc.has(r)), [], 'routes missing from src/protocol/api-routes.ts');
     assert.deepEqual([...inDoc].filter((r) => !inApp.has(r)), [], 'routes in the document the app does not have');
     assert.ok(inApp.size >= 30, `${inApp.size} routes`);
   });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import pino from 'pino';
 import { openDatabase } from '../src/db/database.js';
-import { createSystem, startServer } from '../src/server.js';
+import { createSystem, startServer } from '../src/system/system.js';
 import { startTestServer, tempHome, testConfig } from './support/system.js';
 
 describe('a start-up that fails part way', () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
-import type { ConfigFile } from '../src/config.js';
+import type { ConfigFile } from '../src/config/config.js';
 import type { TokenUsageUpdate } from '../src/usage/service.js';
 import { FakeClock } from './support/clock.js';
 import { hookPayload, startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';

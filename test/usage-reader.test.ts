@@ -13,7 +13,7 @@ import { CLAUDE_MARKERS } from '../src/usage/claude-parser.js';
 import { tempHome } from './support/system.js';
 import { generateCorpus } from './support/transcripts.js';
 import { claudeOnly, dailyByModel, openUsage, plain } from './support/usage.js';
-import { createHub } from '../src/actors/hub.js';
+import { createHub } from '../src/actors/runtime/hub.js';
 import { createWriter } from '../src/db/writer.js';
 import pino from 'pino';
 

@@ -17,13 +17,13 @@ import { rootRouter } from './routes/root.js';
 import { authMiddleware } from './auth.js';
 import { gateRouter } from './routes/gate.js';
 import { modeRouter } from './routes/mode.js';
-import { gateFastPath } from './gate-fast-path.js';
-import { hookFastPath, withFastPaths } from './fast-paths.js';
+import { gateFastPath } from './fast/gate.js';
+import { hookFastPath, withFastPaths } from './fast/hook.js';
 import { usageRouter } from './routes/usage.js';
 import { feedRouter } from './routes/feed.js';
 import { openApiRouter } from './routes/openapi.js';
 
-/** Every router of the API (src/http/api-routes.ts lists each of their routes for OpenAPI). */
+/** Every router of the API (src/protocol/api-routes.ts lists each of their routes for OpenAPI). */
 export function apiRouters(deps: AppDeps): Router[] {
   return [
     hooksRouter(deps),

@@ -8,9 +8,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { Context, Next } from 'koa';
-import { networkMatcher } from '../mode-gate-config.js';
+import { networkMatcher } from '../config/mode-gate.js';
 import { HttpError } from './errors.js';
-import { isLoopbackAddress } from './remote.js';
+import { isLoopbackAddress } from '../lib/net.js';
 
 export interface AuthPolicy {
   /** Whether `token` is the API token (constant time). */

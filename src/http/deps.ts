@@ -1,22 +1,22 @@
 // What the HTTP layer is given: the running system's handles, never globals.
 import type { Logger } from 'pino';
-import type { Clock } from '../actors/clock.js';
-import type { DeviceDirectory } from '../actors/devices.js';
-import type { Hub } from '../actors/hub.js';
-import type { HookSpool } from '../actors/hook-spool.js';
-import type { CodexIntegration } from '../actors/codex.js';
-import type { Instances } from '../actors/instances.js';
-import type { Notifications } from '../actors/notifications.js';
-import type { Config } from '../config.js';
+import type { Clock } from '../lib/clock.js';
+import type { DeviceDirectory } from '../actors/instances/devices.js';
+import type { Hub } from '../actors/runtime/hub.js';
+import type { HookSpool } from '../actors/instances/hook-spool.js';
+import type { CodexIntegration } from '../codex/codex.js';
+import type { Instances } from '../actors/instances/instances.js';
+import type { Notifications } from '../notifications/service.js';
+import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
 import type { Writer } from '../db/writer.js';
 import type { IncomingMessage } from 'node:http';
-import type { ProductivityGate } from '../actors/productivity-gate.js';
-import type { WorkMode } from '../actors/work-mode.js';
+import type { ProductivityGate } from '../actors/mode-gate/productivity-gate.js';
+import type { WorkMode } from '../actors/mode-gate/work-mode.js';
 import type { AuthPolicy } from './auth.js';
 import type { UsageService } from '../usage/service.js';
 
-import type { Feed } from './feed.js';
+import type { Feed } from '../feed/feed.js';
 
 export interface AppDeps {
   config: Config;

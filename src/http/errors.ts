@@ -4,7 +4,7 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { ZodError, type z } from 'zod';
-import { fieldsInWords, parseInWords, sentenceOfFields } from '../validation-words.js';
+import { fieldsInWords, parseInWords, sentenceOfFields } from '../lib/validation-words.js';
 
 export class HttpError extends Error {
   constructor(
@@ -37,7 +37,7 @@ const CODES: Record<number, string> = {
   503: 'unavailable',
 };
 
-/** zod issues -> { "path.to.field": "is 0; expected more than 0" } (src/validation-words.ts). */
+/** zod issues -> { "path.to.field": "is 0; expected more than 0" } (src/lib/validation-words.ts). */
 export function fieldsOf(error: ZodError, prefix?: string): Record<string, string> {
   return fieldsInWords(error, prefix);
 }

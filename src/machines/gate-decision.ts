@@ -3,7 +3,7 @@
 // not on the distracting list is always allowed; an `open` mode (break, off) allows
 // everything; in a `work` mode focus blocks, else the app is allowed while an agent works
 // or the grace period runs, and blocked when no agent is working.
-import type { DistractingApp, ModePolicy } from '../mode-gate-config.js';
+import type { DistractingApp, ModePolicy } from '../config/mode-gate.js';
 import type { GateStateValue } from './gate-context.js';
 
 export type GateRule = 'unlisted' | 'open_mode' | 'focus' | 'productive' | 'grace' | 'idle';

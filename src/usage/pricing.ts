@@ -6,7 +6,7 @@
 // as unpriced. The same formula exists as SQL, so stored costs can be recomputed.
 import { createHash } from 'node:crypto';
 import table from './pricing.json' with { type: 'json' };
-import { pricingFileSchema, type Price } from './price-schema.js';
+import { pricingFileSchema, type Price } from '../config/price-schema.js';
 import type { TokenCounts } from './types.js';
 
 /** Per-response threshold beyond which a long-context model charges its `above_200k` prices. */

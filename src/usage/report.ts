@@ -4,7 +4,7 @@
 // 15-minute bucket, and days and months are formed in the zone here (SQLite knows only UTC
 // and the machine's zone). Cost is the sum of known costs; models without a price are listed.
 import type { Database, SqlValue } from '../db/database.js';
-import { BUCKET_MS, createDayFolder, offsetMs } from './timezone.js';
+import { BUCKET_MS, createDayFolder, offsetMs } from '../lib/timezone.js';
 
 export const GROUP_DIMS = ['day', 'month', 'model', 'device', 'instance', 'session', 'source', 'project'] as const;
 export type GroupDim = (typeof GROUP_DIMS)[number];

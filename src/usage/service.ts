@@ -2,17 +2,17 @@
 // records pushed by other machines, answers totals, and tells listeners (the WebSocket feed)
 // what each committed batch added, per device and instance, as `token_usage_update`.
 import type { Logger } from 'pino';
-import type { Hub } from '../actors/hub.js';
-import type { Config } from '../config.js';
+import type { Hub } from '../actors/runtime/hub.js';
+import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
 import { loadAttributor, type Attribution, type LiveAttribution } from './attribution.js';
 import type { TranscriptRoots } from './discover.js';
-import type { Price } from './price-schema.js';
+import type { Price } from '../config/price-schema.js';
 import { createPricing } from './pricing.js';
 import { emptyTotals, summarize, type UsageQuery, type UsageReport, type UsageTotals } from './report.js';
 import { createScanner, type ScanProgress, type ScanReport } from './scanner.js';
 import { createUsageStore } from './store.js';
-import { dayRange } from './timezone.js';
+import { dayRange } from '../lib/timezone.js';
 import type { StoredRecord, UsageRecord } from './types.js';
 
 export interface UsageSettings {

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import pino from 'pino';
 import WebSocket from 'ws';
-import type { ConfigFile } from '../../src/config.js';
-import { serverMessageSchema, type ServerMessage } from '../../src/http/feed-messages.js';
-import { startServer, type RunningServer, type SystemOptions } from '../../src/server.js';
+import type { ConfigFile } from '../../src/config/config.js';
+import { serverMessageSchema, type ServerMessage } from '../../src/protocol/feed.js';
+import { startServer, type RunningServer, type SystemOptions } from '../../src/system/system.js';
 import { tableCounts, testConfig } from './system.js';
 
 export interface FeedServer {

@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { loadConfig, type Config, type ConfigFile } from '../../src/config.js';
-import { createSystem, type System, type SystemOptions } from '../../src/server.js';
+import { loadConfig, type Config, type ConfigFile } from '../../src/config/config.js';
+import { createSystem, type System, type SystemOptions } from '../../src/system/system.js';
 
 export function tempHome(prefix = 'token-api-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));

@@ -2,7 +2,7 @@
 // for tests of scanning, ingesting and reporting.
 import { join } from 'node:path';
 import pino from 'pino';
-import { createHub } from '../../src/actors/hub.js';
+import { createHub } from '../../src/actors/runtime/hub.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrations.js';
 import { createWriter } from '../../src/db/writer.js';

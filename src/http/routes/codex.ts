@@ -5,11 +5,11 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { parseOr400 } from '../errors.js';
-import { isLoopback } from '../remote.js';
-import { emptyQuerySchema } from '../schemas.js';
+import { isLoopback } from '../../lib/net.js';
+import { emptyQuerySchema } from '../../protocol/api.js';
 import { jsonBody } from '../body.js';
-import { exceedsDepth, MAX_PAYLOAD_DEPTH } from '../json-depth.js';
-import { WHOLE } from '../../validation-words.js';
+import { exceedsDepth, MAX_PAYLOAD_DEPTH } from '../../lib/json-depth.js';
+import { WHOLE } from '../../lib/validation-words.js';
 
 /** Codex's notify payload: loose (Codex adds fields), with the keys we read checked. */
 export const codexNotifySchema = z

@@ -1,10 +1,10 @@
 // GET /api/dashboard: what the terminal dashboard shows, in one answer.
 import Router from '@koa/router';
-import { instanceView } from '../../actors/instance-view.js';
-import { eventView, listEvents, listInstances } from '../../db/queries.js';
+import { instanceView } from '../../actors/instances/instance-view.js';
+import { eventView, listEvents, listInstances } from '../../db/queries/instances.js';
 import type { AppDeps } from '../deps.js';
 import { parseOr400 } from '../errors.js';
-import { dashboardQuerySchema } from '../schemas.js';
+import { dashboardQuerySchema } from '../../protocol/api.js';
 
 /** The mode, focus and gate, under the seed's names too (productivity_active, focus_enabled). */
 function dashboardModeFields(deps: AppDeps) {

@@ -2,11 +2,11 @@
 // registration of a known id and a PATCH both merge: only the fields named change.
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { DeviceConflictError, type DeviceChange } from '../../actors/devices.js';
+import { DeviceConflictError, type DeviceChange } from '../../actors/instances/devices.js';
 import { jsonBody } from '../body.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError, parseOr400 } from '../errors.js';
-import { deviceIdParamsSchema, devicePatchSchema, deviceRegisterSchema, emptyQuerySchema } from '../schemas.js';
+import { deviceIdParamsSchema, devicePatchSchema, deviceRegisterSchema, emptyQuerySchema } from '../../protocol/api.js';
 
 async function change(run: () => Promise<DeviceChange | null>): Promise<DeviceChange | null> {
   try {

@@ -1,9 +1,9 @@
 // The event log, newest first: every hook, registration, stop and decision, with details.
 import Router from '@koa/router';
-import { eventView, listEvents } from '../../db/queries.js';
+import { eventView, listEvents } from '../../db/queries/instances.js';
 import type { AppDeps } from '../deps.js';
 import { parseOr400 } from '../errors.js';
-import { eventsQuerySchema } from '../schemas.js';
+import { eventsQuerySchema } from '../../protocol/api.js';
 
 export function eventsRouter(deps: AppDeps): Router {
   const router = new Router();

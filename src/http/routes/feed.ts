@@ -1,5 +1,5 @@
 // GET /ws as a plain HTTP request: the live feed is a WebSocket, so say how to reach it
-// (426) rather than answer "no route". The upgrade itself is handled by src/http/feed.ts.
+// (426) rather than answer "no route". The upgrade itself is handled by src/feed/feed.ts.
 import Router from '@koa/router';
 import type { AppDeps } from '../deps.js';
 import { HttpError } from '../errors.js';

@@ -1,14 +1,14 @@
 // The productivity gate: GET /api/productivity and GET /api/check?app=. Both answer from
 // memory; a check's `gate.check` event row is written behind the answer (see
-// src/actors/productivity-gate.ts for why it does not wait for the commit).
+// src/actors/mode-gate/productivity-gate.ts for why it does not wait for the commit).
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { CheckSource } from '../../actors/productivity-gate.js';
+import type { CheckSource } from '../../actors/mode-gate/productivity-gate.js';
 import type { AppDeps } from '../deps.js';
 import { parseOr400 } from '../errors.js';
-import { checkQuerySchema } from '../mode-schemas.js';
-import { isLoopbackAddress } from '../remote.js';
-import { emptyQuerySchema } from '../schemas.js';
+import { checkQuerySchema } from '../../protocol/mode-gate.js';
+import { isLoopbackAddress } from '../../lib/net.js';
+import { emptyQuerySchema } from '../../protocol/api.js';
 
 /** Who is asking, for the check's event row. */
 export function checkSource(deps: AppDeps, ctx: Context, via: CheckSource['via']): CheckSource {

@@ -3,7 +3,7 @@
 import Router from '@koa/router';
 import type { AppDeps } from '../deps.js';
 import { parseOr400 } from '../errors.js';
-import { emptyQuerySchema } from '../schemas.js';
+import { emptyQuerySchema } from '../../protocol/api.js';
 
 export function healthRouter(deps: AppDeps): Router {
   const router = new Router();

@@ -7,8 +7,8 @@ import Router from '@koa/router';
 import getRawBody from 'raw-body';
 import type { AppDeps } from '../deps.js';
 import { HttpError, parseOr400, tooLarge } from '../errors.js';
-import { isLoopback } from '../remote.js';
-import { emptyQuerySchema } from '../schemas.js';
+import { isLoopback } from '../../lib/net.js';
+import { emptyQuerySchema } from '../../protocol/api.js';
 
 export function hookSpoolRouter(deps: AppDeps): Router {
   const router = new Router();

@@ -5,11 +5,11 @@
 import Router from '@koa/router';
 import type { IncomingMessage } from 'node:http';
 import getRawBody from 'raw-body';
-import { toHookInput } from '../../actors/hook-events.js';
+import { toHookInput } from '../../actors/instances/hook-events.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError, parseOr400, tooLarge } from '../errors.js';
-import { isLoopback } from '../remote.js';
-import { hookBodySchema, hookHeadersSchema, hookQuerySchema } from '../schemas.js';
+import { isLoopback } from '../../lib/net.js';
+import { hookBodySchema, hookHeadersSchema, hookQuerySchema } from '../../protocol/api.js';
 
 /** The body as text, bounded; the hook body is JSON whatever Content-Type a script sends. */
 export async function readHookBody(req: IncomingMessage, limit: number): Promise<string> {
@@ -51,7 +51,7 @@ export async function runHookRequest(deps: AppDeps, req: HookRequest): Promise<{
 
 /**
  * The Koa route. An authorised POST /api/hooks is answered in front of Koa by the hook fast
- * path (src/http/fast-paths.ts) with the same function; this route answers the rest and
+ * path (src/http/fast/hook.ts) with the same function; this route answers the rest and
  * gives the path its 405 for other methods.
  */
 export function hooksRouter(deps: AppDeps): Router {

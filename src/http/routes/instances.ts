@@ -1,13 +1,13 @@
 // Instance management (seed 000's paths): register, list, details, deregister, heartbeat.
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { ConflictError, type RegisterInput } from '../../actors/instances.js';
-import { instanceView } from '../../actors/instance-view.js';
-import { getInstance, listInstances } from '../../db/queries.js';
+import { ConflictError, type RegisterInput } from '../../actors/instances/instances.js';
+import { instanceView } from '../../actors/instances/instance-view.js';
+import { getInstance, listInstances } from '../../db/queries/instances.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError, parseOr400 } from '../errors.js';
-import { isLoopback } from '../remote.js';
-import { emptyBodySchema, emptyQuerySchema, idParamsSchema, instancesQuerySchema, registerBodySchema } from '../schemas.js';
+import { isLoopback } from '../../lib/net.js';
+import { emptyBodySchema, emptyQuerySchema, idParamsSchema, instancesQuerySchema, registerBodySchema } from '../../protocol/api.js';
 import { jsonBody } from '../body.js';
 
 export function instancesRouter(deps: AppDeps): Router {

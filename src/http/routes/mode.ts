@@ -2,12 +2,12 @@
 // answer after commit; reads answer from memory.
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { ModeUnavailableError, type ModeUpdate } from '../../actors/work-mode.js';
+import { ModeUnavailableError, type ModeUpdate } from '../../actors/mode-gate/work-mode.js';
 import { jsonBody } from '../body.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError, parseOr400 } from '../errors.js';
-import { modeBodySchema, stateBodySchema } from '../mode-schemas.js';
-import { emptyQuerySchema } from '../schemas.js';
+import { modeBodySchema, stateBodySchema } from '../../protocol/mode-gate.js';
+import { emptyQuerySchema } from '../../protocol/api.js';
 
 /** GET /api/state: the mode, focus, state variables, the gate and instance counts by state. */
 export function stateView(deps: AppDeps) {

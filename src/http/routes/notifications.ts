@@ -2,12 +2,12 @@
 // read the history with delivery status and attempts, and retry what failed. Each answer
 // comes after the outbox row is committed; delivery happens after that.
 import Router from '@koa/router';
-import { NotifyRequestError } from '../../actors/notifications.js';
+import { NotifyRequestError } from '../../notifications/service.js';
 import { jsonBody } from '../body.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError, parseOr400 } from '../errors.js';
-import { notificationParamsSchema, notificationsQuerySchema, notifyBodySchema, soundBodySchema, ttsBodySchema } from '../notify-schemas.js';
-import { emptyQuerySchema } from '../schemas.js';
+import { notificationParamsSchema, notificationsQuerySchema, notifyBodySchema, soundBodySchema, ttsBodySchema } from '../../protocol/notifications.js';
+import { emptyQuerySchema } from '../../protocol/api.js';
 
 function httpErrorOf(err: unknown): unknown {
   if (!(err instanceof NotifyRequestError)) return err;

@@ -4,7 +4,7 @@ import Router from '@koa/router';
 import type { AppDeps } from '../deps.js';
 import { parseOr400 } from '../errors.js';
 import { openApiDocument } from '../openapi.js';
-import { emptyQuerySchema } from '../schemas.js';
+import { emptyQuerySchema } from '../../protocol/api.js';
 
 export function openApiRouter(deps: AppDeps): Router {
   const router = new Router();

@@ -3,7 +3,7 @@
 import Router from '@koa/router';
 import type { AppDeps } from '../deps.js';
 import { parseOr400 } from '../errors.js';
-import { rootQuerySchema } from '../mode-schemas.js';
+import { rootQuerySchema } from '../../protocol/mode-gate.js';
 import { checkSource } from './gate.js';
 
 export function rootRouter(deps: AppDeps): Router {

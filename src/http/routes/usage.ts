@@ -7,14 +7,14 @@ import type { Context } from 'koa';
 import { jsonBody } from '../body.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError, parseOr400 } from '../errors.js';
-import { emptyBodySchema, emptyQuerySchema } from '../schemas.js';
+import { emptyBodySchema, emptyQuerySchema } from '../../protocol/api.js';
 import {
   deviceParamsSchema,
   deviceUsageQuerySchema,
   pushBodySchema,
   resolveBound,
   usageQuerySchema,
-} from '../usage-schemas.js';
+} from '../../protocol/usage.js';
 import type { UsageRecord } from '../../usage/types.js';
 
 /** "sync" is the rescan action, never a device. */

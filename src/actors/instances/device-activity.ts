@@ -1,0 +1,43 @@
+// Which devices the person used lately: an agent's hook from it (a session started there, or
+// over SSH from it) or a gate check it made. Learnt from the event rows of each commit (and, at
+// start, from the event log), so notifications of no instance (a mode's timer ending) can go
+// to every device in use, not only this one.
+import type { Database } from '../../db/database.js';
+import type { Clock } from '../../lib/clock.js';
+import type { EventDraft, Hub } from '../runtime/hub.js';
+
+/** Rows that mean the person was at the device: their agents' hooks, Codex's rollouts, the gate checks it asked. */
+function isUse(e: Pick<EventDraft, 'type'>): boolean {
+  return e.type.startsWith('hook.') || e.type.startsWith('codex.') || e.type === 'gate.check';
+}
+
+export async function createDeviceActivity(deps: { hub: Hub; db: Database; clock: Clock; windowMs: number }) {
+  const lastSeen = new Map<string, number>();
+  const seen = (deviceId: string, at: number) => {
+    if (at > (lastSeen.get(deviceId) ?? -Infinity)) lastSeen.set(deviceId, at);
+  };
+  const since = new Date(deps.clock.now() - deps.windowMs).toISOString();
+  const rows = await deps.db.all<{ device_id: string; type: string; at: string }>(
+    `SELECT device_id, event_type AS type, MAX(created_at) AS at FROM events
+      WHERE created_at >= ? AND device_id IS NOT NULL GROUP BY device_id, event_type`,
+    [since],
+  );
+  for (const r of rows) if (isUse(r)) seen(r.device_id, Date.parse(r.at));
+  const unsubscribe = deps.hub.onCommit((notice) => {
+    for (const e of notice.events) if (e.deviceId && isUse(e)) seen(e.deviceId, e.at);
+  });
+
+  return {
+    /** Devices used within the window, most recent first. */
+    recent(): string[] {
+      const from = deps.clock.now() - deps.windowMs;
+      return [...lastSeen.entries()]
+        .filter(([, at]) => at >= from)
+        .sort((a, b) => b[1] - a[1])
+        .map(([id]) => id);
+    },
+    close: unsubscribe,
+  };
+}
+
+export type DeviceActivity = Awaited<ReturnType<typeof createDeviceActivity>>;
