@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config/config.js';
-import { networkMatcher } from '../src/config/mode-gate.js';
+import { networkMatcher } from '../src/lib/net.js';
 import { tempHome } from './support/system.js';
 
 function load(file: unknown) {

@@ -3,6 +3,7 @@
 // separators, cost in USD, a total row, and a note naming models that have no price. A table
 // fits its width (100 columns by default): when the full numbers do not fit, tokens are
 // shortened (12.3M) and titles too, then text columns (models, projects) are cut with "…".
+import { compactNumber } from '../lib/format.js';
 import type { UsageReport, UsageRow } from '../usage/report.js';
 
 export interface Column {
@@ -23,19 +24,6 @@ export interface Column {
 
 const num = (n: number) => n.toLocaleString('en-US');
 const usd = (row: UsageRow) => `$${row.cost_usd.toFixed(2)}${row.unpriced_models.length > 0 ? '*' : ''}`;
-
-/** 999, 12.3k, 350k, 1.2M, 3.4B. */
-export function compactNumber(n: number): string {
-  const a = Math.abs(n);
-  const unit = (div: number, suffix: string) => {
-    const v = n / div;
-    return `${Math.abs(v) < 10 ? Math.round(v * 10) / 10 : Math.round(v)}${suffix}`;
-  };
-  if (a < 1000) return String(Math.round(n));
-  if (a < 999_500) return unit(1000, 'k');
-  if (a < 999_500_000) return unit(1_000_000, 'M');
-  return unit(1_000_000_000, 'B');
-}
 
 /** "claude-sonnet-4-5-20250929" -> "sonnet-4-5" */
 export function shortModel(model: string): string {

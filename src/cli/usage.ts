@@ -15,7 +15,8 @@ import { resolveBound, timeZoneSchema, type TimeBound } from '../protocol/usage.
 import { lastPart } from '../lib/project-name.js';
 import { labelOf } from '../notifications/text.js';
 import { pushUsage, PushError } from '../usage/push.js';
-import type { GroupDim, UsageReport, UsageRow } from '../usage/report.js';
+import type { GroupDim } from '../protocol/usage.js';
+import type { UsageReport, UsageRow } from '../usage/report.js';
 import type { ScanProgress, ScanReport } from '../usage/scanner.js';
 import { createUsageService, usageSettings, type UsageService } from '../usage/service.js';
 import { modelsColumn, renderTable, TOKEN_COLUMNS, unpricedNote, type Column } from './usage-table.js';

@@ -1,11 +1,10 @@
 // Configuration of the work mode, the productivity gate and who may ask it without a token:
 // the zod schemas of their config file keys, their defaults, and the resolved, typed form.
 // config.ts adds these keys to the file schema and spreads `resolveModeGateConfig` into Config.
-import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
-
-/** How a mode treats distracting apps: `work` lets them through only while an agent works. */
-export type ModePolicy = 'work' | 'open';
+import { parseNetwork } from '../lib/net.js';
+import type { DistractingApp } from '../machines/gate-decision.js';
+import type { ModePolicy } from '../machines/mode-context.js';
 
 export const modeNameSchema = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'a mode name of lowercase letters, digits and _ (such as work_music)');
 
@@ -43,11 +42,6 @@ export const modeGateFileKeys = {
   distracting_apps: z.array(distractingAppSchema).optional(),
   gate_check_networks: z.array(networkSchema).optional(),
 };
-
-export interface DistractingApp {
-  name: string;
-  packages: string[];
-}
 
 export interface ModeGateConfig {
   modes: Record<string, ModePolicy>;
@@ -107,37 +101,5 @@ export function resolveModeGateConfig(file: ModeGateFile): ModeGateConfig {
       ? file.distracting_apps.map((a) => (typeof a === 'string' ? { name: a, packages: [] } : { name: a.name, packages: a.packages ?? [] }))
       : DEFAULT_DISTRACTING_APPS,
     gateCheckNetworks: file.gate_check_networks ?? DEFAULT_GATE_CHECK_NETWORKS,
-  };
-}
-
-/** "::ffff:1.2.3.4" is the IPv4 host 1.2.3.4. */
-export function plainAddress(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}
-
-export function parseNetwork(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | null {
-  const [address = '', prefixText, extra] = text.trim().split('/');
-  if (extra !== undefined) return null;
-  const version = isIP(address);
-  if (version === 0) return null;
-  const max = version === 4 ? 32 : 128;
-  const prefix = prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) return null;
-  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
-}
-
-/** A matcher for a list of networks (already validated by the config schema). */
-export function networkMatcher(networks: readonly string[]): (address: string | undefined) => boolean {
-  const list = new BlockList();
-  for (const n of networks) {
-    const net = parseNetwork(n);
-    if (net) list.addSubnet(net.address, net.prefix, net.family);
-  }
-  return (address) => {
-    if (!address) return false;
-    const a = plainAddress(address);
-    const version = isIP(a);
-    if (version === 0) return false;
-    return list.check(a, version === 4 ? 'ipv4' : 'ipv6');
   };
 }

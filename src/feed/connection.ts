@@ -8,8 +8,7 @@
 // here; a bad one gets an `error` and the connection stays up.
 import type { WebSocket, RawData } from 'ws';
 import type { Clock, TimerHandle } from '../lib/clock.js';
-import { fieldsOf } from '../http/errors.js';
-import { parseInWords, sentenceOfFields } from '../lib/validation-words.js';
+import { fieldsInWords, parseInWords, sentenceOfFields } from '../lib/validation-words.js';
 import { clientMessageSchema, STREAM_TYPES, type ClientMessage, type StreamType } from '../protocol/feed.js';
 import type { FeedRing, HeldMessage } from './ring.js';
 
@@ -179,7 +178,7 @@ export function createConnection(ws: WebSocket, deps: ConnectionDeps, opts: { ty
     }
     const parsed = parseInWords(clientMessageSchema, raw);
     if (!parsed.success) {
-      const fields = fieldsOf(parsed.error);
+      const fields = fieldsInWords(parsed.error);
       error('validation_failed', `invalid ${type}: ${sentenceOfFields(fields, 'field')}`, id, fields);
       return null;
     }

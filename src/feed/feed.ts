@@ -2,16 +2,15 @@
 // update and usage update, turns each into numbered stream messages (seq, at) kept in a ring,
 // and fans them out to the connected clients. Messages are numbered and the picture updated
 // synchronously, in commit order; the fan-out waits for setImmediate, so an HTTP answer never
-// waits for WebSocket writes. Upgrades go through the same access policy as HTTP. Pings,
-// dead-client removal and slow-client drops run on the injected clock.
-import type { IncomingMessage, Server } from 'node:http';
-import type { Duplex } from 'node:stream';
+// waits for WebSocket writes. The handshake (path, access policy, query) is HTTP's
+// (src/http/feed-upgrade.ts), which hands the feed each accepted socket. Pings, dead-client
+// removal and slow-client drops run on the injected clock.
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { GATE_ACTOR_ID } from '../actors/mode-gate/gate-kind.js';
 import type { Hub, AnySnapshot } from '../actors/runtime/hub.js';
-import type { InstanceRow } from '../actors/instances/instance-view.js';
+import type { InstanceRow } from '../db/queries/instances.js';
 import { INSTANCE_MACHINE_ID } from '../actors/instances/instances.js';
 import { MODE_ACTOR_ID } from '../actors/mode-gate/mode-kind.js';
 import type { Notifications } from '../notifications/service.js';
@@ -19,19 +18,15 @@ import { productivityView } from '../actors/mode-gate/productivity-gate.js';
 import type { WorkMode } from '../actors/mode-gate/work-mode.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
-import { listEvents } from '../db/queries/instances.js';
+import { listEvents } from '../db/queries/events.js';
 import { gateMachine } from '../machines/gate.js';
 import { modeMachine } from '../machines/mode.js';
 import { dayRange } from '../lib/timezone.js';
 import type { UsageService } from '../usage/service.js';
-import { authorize, requestFacts, type AuthPolicy } from '../http/auth.js';
 import { createConnection, messageData, type FeedConnection } from './connection.js';
-import { feedQuerySchema, type StreamType } from '../protocol/feed.js';
+import type { StreamType } from '../protocol/feed.js';
 import { createFeedRing, type HeldMessage } from './ring.js';
 import { createFeedState, once, type Outgoing } from './state.js';
-import { handshakeProblem, queryObject, refuseUpgrade, serveWithoutUpgrade, wantsWebSocket } from '../http/feed-upgrade.js';
-import { fieldsOf } from '../http/errors.js';
-import { parseInWords, sentenceOfFields } from '../lib/validation-words.js';
 
 export const FEED_PATH = '/ws';
 
@@ -43,8 +38,6 @@ export interface FeedDeps {
   workMode: WorkMode;
   notifications: Pick<Notifications, 'onUpdate'>;
   usage: Pick<UsageService, 'onUpdate' | 'totalsOfInstances' | 'devicesToday'>;
-  auth: AuthPolicy;
-  peerAddress?: (req: IncomingMessage) => string | undefined;
   clock: Clock;
   logger: Logger;
   settings: FeedSettings;
@@ -159,14 +152,6 @@ export async function createFeed(deps: FeedDeps) {
     return lastSnapshot;
   }
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: settings.maxMessageBytes, clientTracking: false, perMessageDeflate: false });
-  // A handshake that ws refuses after handshakeProblem let it through (an Upgrade header
-  // listing more than websocket, a malformed Sec-WebSocket-Protocol) is answered in the API's
-  // error shape too, rather than ws's plain-text page.
-  wss.on('wsClientError', (err: Error, socket: Duplex) => {
-    refuseUpgrade(socket, 400, 'bad_request', `invalid WebSocket handshake: ${err.message}`);
-  });
-
   let tickTimer: TimerHandle | undefined;
   function tick(): void {
     tickTimer = undefined;
@@ -182,81 +167,45 @@ export async function createFeed(deps: FeedDeps) {
   }
   tickTimer = clock.setTimeout(tick, settings.pingMs);
 
-  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => undefined);
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    if (path !== FEED_PATH) {
-      refuseUpgrade(socket, 404, 'not_found', `no WebSocket endpoint at ${path.slice(0, 200)}; the live feed is ${FEED_PATH}`);
-      return;
-    }
-    const remote = deps.peerAddress ? deps.peerAddress(req) : req.socket.remoteAddress;
-    const decision = authorize(deps.auth, requestFacts(req, remote));
-    if (!decision.ok) {
-      if (decision.status === 403) refuseUpgrade(socket, 403, 'forbidden', decision.reason);
-      else refuseUpgrade(socket, 401, 'unauthorized', decision.reason, { 'WWW-Authenticate': 'Bearer realm="token-api"' });
-      return;
-    }
-    const query = queryObject(q === -1 ? '' : url.slice(q + 1));
-    const parsed = query === null ? null : parseInWords(feedQuerySchema, query);
-    if (!parsed || !parsed.success) {
-      const fields = parsed ? fieldsOf(parsed.error) : { '(root)': 'repeats a parameter; expected since and types, each at most once' };
-      refuseUpgrade(socket, 400, 'validation_failed', sentenceOfFields(fields, 'query parameter'), {}, fields);
-      return;
-    }
-    const problem = handshakeProblem(req);
-    if (problem) {
-      refuseUpgrade(socket, problem.status, problem.status === 426 ? 'upgrade_required' : 'bad_request', problem.message, problem.headers);
-      return;
-    }
+  /** Why a new client cannot join now, or null. */
+  function refusal(): string | null {
+    if (closing) return 'token-api is stopping';
+    if (clients.size >= settings.maxClients) return `the live feed has its maximum of ${settings.maxClients} clients`;
+    return null;
+  }
+
+  /** Serves a client whose upgrade src/http/feed-upgrade.ts authorised, parsed and completed. */
+  function accept(ws: WebSocket, client: { since?: number; types?: StreamType[]; remote: string | undefined }): void {
     if (closing) {
-      refuseUpgrade(socket, 503, 'unavailable', 'token-api is stopping');
+      ws.close(1001, 'server stopping');
       return;
     }
-    if (clients.size >= settings.maxClients) {
-      refuseUpgrade(socket, 503, 'unavailable', `the live feed has its maximum of ${settings.maxClients} clients`);
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      if (closing) {
-        ws.close(1001, 'server stopping');
-        return;
-      }
-      const conn = createConnection(
-        ws,
-        {
-          ring,
-          snapshot,
-          nowIso: iso,
-          clock,
-          maxBufferedBytes: settings.maxBufferedBytes,
-          slowClientMs: settings.slowClientMs,
-          snapshotIntervalMs: settings.snapshotIntervalMs,
-          onClosed: () => clients.delete(conn),
-          onSlow: () => {
-            droppedSlow += 1;
-            deps.logger.warn({ remote }, 'live feed: a client stayed behind too long; disconnected');
-          },
-          log: (what, details) => deps.logger.info(details, `live feed: ${what}`),
+    const conn = createConnection(
+      ws,
+      {
+        ring,
+        snapshot,
+        nowIso: iso,
+        clock,
+        maxBufferedBytes: settings.maxBufferedBytes,
+        slowClientMs: settings.slowClientMs,
+        snapshotIntervalMs: settings.snapshotIntervalMs,
+        onClosed: () => clients.delete(conn),
+        onSlow: () => {
+          droppedSlow += 1;
+          deps.logger.warn({ remote: client.remote }, 'live feed: a client stayed behind too long; disconnected');
         },
-        { types: parsed.data.types as StreamType[] | undefined, remote },
-      );
-      clients.add(conn);
-      conn.start(parsed.data.since);
-    });
+        log: (what, details) => deps.logger.info(details, `live feed: ${what}`),
+      },
+      { types: client.types, remote: client.remote },
+    );
+    clients.add(conn);
+    conn.start(client.since);
   }
 
   return {
-    handleUpgrade,
-
-    /** Serves the feed on an http.Server (its `upgrade` event); other upgrades stay plain HTTP requests. */
-    attach(httpServer: Server): void {
-      httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-        if (wantsWebSocket(req)) handleUpgrade(req, socket, head);
-        else serveWithoutUpgrade(httpServer, req, socket);
-      });
-    },
+    refusal,
+    accept,
 
     /** Closes every client with a close frame saying why; resolves when they are gone. */
     close(reason = 'server stopping'): Promise<void> {
@@ -274,7 +223,6 @@ export async function createFeed(deps: FeedDeps) {
         hard.unref();
         await Promise.all(gone);
         clearTimeout(hard);
-        wss.close();
       })();
       return closing;
     },

@@ -3,12 +3,13 @@
 // picture and becomes stream messages. Snapshots are made from this picture, never from actors
 // that may be ahead of the database, so a snapshot and the messages after it tell one story.
 import type { ActorChange, CommitNotice, EventDraft } from '../actors/runtime/hub.js';
-import { instanceView, viewOfContext, type InstanceRow } from '../actors/instances/instance-view.js';
+import { instanceView, viewOfContext } from '../actors/instances/instance-view.js';
+import type { InstanceRow } from '../db/queries/instances.js';
 import { boundedJson } from '../lib/bounded-json.js';
 import type { NotificationUpdate } from '../notifications/service.js';
 import type { ProductivityView } from '../actors/mode-gate/productivity-gate.js';
 import type { ModeView } from '../actors/mode-gate/work-mode.js';
-import type { EventRecordRow } from '../db/queries/instances.js';
+import type { EventRecordRow } from '../db/queries/events.js';
 import type { GateContext, GateStateValue } from '../machines/gate-context.js';
 import type { InstanceContext, InstanceStateValue } from '../machines/instance-context.js';
 import type { ModeContext } from '../machines/mode-context.js';

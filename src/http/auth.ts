@@ -8,9 +8,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { Context, Next } from 'koa';
-import { networkMatcher } from '../config/mode-gate.js';
+import { isLoopbackAddress, networkMatcher } from '../lib/net.js';
 import { HttpError } from './errors.js';
-import { isLoopbackAddress } from '../lib/net.js';
 
 export interface AuthPolicy {
   /** Whether `token` is the API token (constant time). */

@@ -37,11 +37,6 @@ const CODES: Record<number, string> = {
   503: 'unavailable',
 };
 
-/** zod issues -> { "path.to.field": "is 0; expected more than 0" } (src/lib/validation-words.ts). */
-export function fieldsOf(error: ZodError, prefix?: string): Record<string, string> {
-  return fieldsInWords(error, prefix);
-}
-
 const NOUNS = { body: 'body field', query: 'query parameter', params: 'path parameter' } as const;
 
 /** Parses with zod or throws a 400 naming every bad field, what was wrong and what is expected. */
@@ -80,7 +75,7 @@ export function errorAnswer(raw: unknown, logger: Logger, where: { method: strin
     return { status, body: { error: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } };
   }
   if (err instanceof ZodError) {
-    const fields = fieldsOf(err);
+    const fields = fieldsInWords(err);
     return { status: 400, body: { error: 'validation_failed', message: sentenceOfFields(fields, 'field'), fields } };
   }
   if (status < 500) {

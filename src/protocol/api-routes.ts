@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import type { Config } from '../config/config.js';
 import * as A from './answers.js';
-import { codexNotifySchema } from '../http/routes/codex.js';
+import { codexNotifySchema } from './codex.js';
 import { checkQuerySchema, modeBodySchema, rootQuerySchema, stateBodySchema } from './mode-gate.js';
 import { notificationParamsSchema, notificationsQuerySchema, notifyBodySchema, soundBodySchema, ttsBodySchema } from './notifications.js';
 import {

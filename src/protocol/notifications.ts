@@ -2,10 +2,15 @@
 // /api/notify/sound, the history query and the notification id. Strict: unknown fields are
 // a 400 that names them.
 import { z } from 'zod';
-import { isSoundName } from '../notifications/channels/sound.js';
+import { basename } from 'node:path';
 import { deviceIdSchema } from '../config/config.js';
 import { WHOLE } from '../lib/validation-words.js';
 import { idSchema, limitSchema, timestampSchema } from './api.js';
+
+/** A sound name is a plain file name in the sounds directory: no separators, no "..". */
+export function isSoundName(name: string): boolean {
+  return name.length > 0 && name.length <= 200 && basename(name) === name && !name.includes('\\') && name !== '.' && name !== '..' && !name.startsWith('.');
+}
 
 const channelSchema = z.enum(['speech', 'sound', 'webhook']);
 const text = (max: number) =>

@@ -3,11 +3,20 @@
 import { z } from 'zod';
 import { deviceIdSchema } from '../config/config.js';
 import { modelNameSchema } from '../config/price-schema.js';
-import { GROUP_DIMS, type GroupDim } from '../usage/report.js';
 import { isValidTimeZone, nextDay, parseDay, startOfDay } from '../lib/timezone.js';
-import { MAX_RECORD_TOKENS } from '../usage/types.js';
 import { WHOLE } from '../lib/validation-words.js';
 
+/** What a usage report may be grouped by (`group_by`). */
+export const GROUP_DIMS = ['day', 'month', 'model', 'device', 'instance', 'session', 'source', 'project'] as const;
+export type GroupDim = (typeof GROUP_DIMS)[number];
+
+/**
+ * The most tokens of one kind a single record may count. No model response comes near a
+ * billion tokens, so a count above this is corrupt: the parsers skip such a record and the
+ * push route rejects it. The bound also keeps SQLite's integer SUM of a report far from
+ * overflow (2^63 is about 9.2e18, nine billion records at the bound).
+ */
+export const MAX_RECORD_TOKENS = 1_000_000_000;
 
 /** A day ("2026-11-23" or "20261123", in the report's time zone) or an instant (ISO 8601, epoch ms). */
 export type TimeBound = { day: { year: number; month: number; day: number } } | { ms: number };

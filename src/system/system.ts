@@ -42,6 +42,7 @@ import { ensureTokenFile } from '../http/token-file.js';
 import { createUsageService, usageSettings, type UsageService } from '../usage/service.js';
 import { createFeed, type Feed } from '../feed/feed.js';
 import { answerMalformedRequests } from '../http/client-errors.js';
+import { attachFeed } from '../http/feed-upgrade.js';
 import { prepareDataDir } from '../service/data-dir.js';
 
 export interface SystemOptions {
@@ -179,8 +180,6 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       workMode,
       notifications: notifying.notifications,
       usage,
-      auth,
-      peerAddress: options.peerAddress,
       clock,
       logger,
       settings: config.websocket,
@@ -311,7 +310,7 @@ export async function startServer(config: Config, options: SystemOptions = {}): 
   server.keepAliveTimeout = 65_000;
   const drain = trackRequests(server);
   const closers = createClosers();
-  system.feed.attach(server);
+  attachFeed(server, system.feed, { auth: system.deps.auth, peerAddress: options.peerAddress, maxPayload: config.websocket.maxMessageBytes });
   // WebSocket clients are told (close 1001) as soon as the server stops accepting.
   closers.add({ name: 'live feed', close: () => system.feed.close() });
   answerMalformedRequests(server);

@@ -5,9 +5,8 @@
 // and the machine's zone). Cost is the sum of known costs; models without a price are listed.
 import type { Database, SqlValue } from '../db/database.js';
 import { BUCKET_MS, createDayFolder, offsetMs } from '../lib/timezone.js';
+import type { GroupDim } from '../protocol/usage.js';
 
-export const GROUP_DIMS = ['day', 'month', 'model', 'device', 'instance', 'session', 'source', 'project'] as const;
-export type GroupDim = (typeof GROUP_DIMS)[number];
 
 export interface UsageQuery {
   /** Epoch ms, inclusive. */

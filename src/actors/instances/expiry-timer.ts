@@ -5,7 +5,7 @@
 import { fromCallback } from 'xstate';
 import type { ExpiryTimerEvent, ExpiryTimerInput } from '../../machines/instance.js';
 import type { Clock, TimerHandle } from '../../lib/clock.js';
-import { processExists } from './process-monitor.js';
+import { processExists } from './process-exists.js';
 
 export function createExpiryTimer(clock: Clock, exists: (pid: number) => boolean = processExists) {
   return fromCallback<ExpiryTimerEvent, ExpiryTimerInput>(({ input, sendBack, receive }) => {

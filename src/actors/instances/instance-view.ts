@@ -3,40 +3,7 @@
 import type { InstanceContext, InstanceStateValue } from '../../machines/instance-context.js';
 import { projectionRow, type SubagentView } from './instance-kind.js';
 import { lastPart } from '../../lib/project-name.js';
-
-export interface InstanceRow {
-  id: string;
-  session_id: string;
-  agent_type: string;
-  tab_name: string | null;
-  display_name: string;
-  origin_type: string;
-  source_ip: string | null;
-  device_id: string;
-  profile_name: string | null;
-  tts_voice: string | null;
-  notification_sound: string | null;
-  color: string | null;
-  pid: number | null;
-  working_dir: string | null;
-  /** Absent in rows written before migration 6. */
-  project?: string | null;
-  name_number?: number | null;
-  transcript_path: string | null;
-  status: string;
-  state: string;
-  current_tool: string | null;
-  tool_count: number;
-  subagent_count: number;
-  agent_name: string | null;
-  /** JSON: the running subagents. */
-  subagents: string | null;
-  registered_at: string;
-  last_activity: string;
-  state_since: string;
-  stopped_at: string | null;
-  stop_reason: string | null;
-}
+import type { InstanceRow } from '../../db/queries/instances.js';
 
 export interface InstanceView {
   id: string;

@@ -4,15 +4,7 @@
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../lib/clock.js';
 import type { Instances } from './instances.js';
-
-export function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { processExists } from './process-exists.js';
 
 export function startProcessMonitor(deps: {
   instances: Instances;

@@ -7,7 +7,7 @@ import type { Database } from '../../db/database.js';
 import type { WriteOp } from '../../db/writer.js';
 import { instanceContextSchema, type InstanceContext } from '../../machines/instance-context.js';
 import type { ActorKind, EventDraft, Hub } from '../runtime/hub.js';
-import type { InstanceRow } from './instance-view.js';
+import type { InstanceRow } from '../../db/queries/instances.js';
 import { INSTANCE_MACHINE_ID } from './instances.js';
 import type { ProfilePoolConfig } from './profile-pool.js';
 import { assignProfile } from './profile-pool.js';

@@ -8,7 +8,7 @@
 // change of state.
 import type { Logger } from 'pino';
 import type { Database } from '../../db/database.js';
-import type { DistractingApp } from '../../config/mode-gate.js';
+import type { DistractingApp } from '../../machines/gate-decision.js';
 import type { GateContext, GateStateValue } from '../../machines/gate-context.js';
 import { gateContextSchema } from '../../machines/gate-context.js';
 import { appMatcher, decide, type GateRule } from '../../machines/gate-decision.js';

@@ -3,7 +3,8 @@
 // commit) and reads it from memory. `current()` is what notifications consult.
 import type { Logger } from 'pino';
 import type { Database } from '../../db/database.js';
-import type { ModePolicy, StateVariableSpec } from '../../config/mode-gate.js';
+import type { StateVariableSpec } from '../../config/mode-gate.js';
+import type { ModePolicy } from '../../machines/mode-context.js';
 import { modeContextSchema, type ModeContext, type StateValue } from '../../machines/mode-context.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Hub } from '../runtime/hub.js';

@@ -10,7 +10,8 @@ import { authorize, requestFacts } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { errorAnswer } from '../errors.js';
 import { isLoopbackAddress } from '../../lib/net.js';
-import { readHookBody, runHookRequest } from '../routes/hooks.js';
+import { readRawBody } from '../body.js';
+import { runHookRequest } from '../hook-call.js';
 
 /** Answers a request and returns true, or returns false to leave it to Koa. */
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -42,9 +43,9 @@ export function hookFastPath(deps: AppDeps): FastPath {
     if (!authorize(deps.auth, requestFacts(req, remoteAddress)).ok) return false;
     void (async () => {
       try {
-        const text = await readHookBody(req, deps.config.hookBodyLimitBytes);
+        const text = await readRawBody(req, deps.config.hookBodyLimitBytes, 'the hook event', 'hook_body_limit_bytes');
         const sshHeader = req.headers['x-token-api-ssh-client'];
-        const r = await runHookRequest(deps, {
+        const r = await runHookRequest(deps.instances.handleHook, {
           query: q === -1 ? {} : parseQuery(url.slice(q + 1)),
           sshHeader: typeof sshHeader === 'string' && sshHeader !== '' ? sshHeader : undefined,
           text,

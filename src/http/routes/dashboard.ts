@@ -1,7 +1,9 @@
 // GET /api/dashboard: what the terminal dashboard shows, in one answer.
 import Router from '@koa/router';
 import { instanceView } from '../../actors/instances/instance-view.js';
-import { eventView, listEvents, listInstances } from '../../db/queries/instances.js';
+import { eventView } from '../../actors/runtime/event-log.js';
+import { listEvents } from '../../db/queries/events.js';
+import { listInstances } from '../../db/queries/instances.js';
 import type { AppDeps } from '../deps.js';
 import { parseOr400 } from '../errors.js';
 import { dashboardQuerySchema } from '../../protocol/api.js';

@@ -1,6 +1,7 @@
 // The event log, newest first: every hook, registration, stop and decision, with details.
 import Router from '@koa/router';
-import { eventView, listEvents } from '../../db/queries/instances.js';
+import { eventView } from '../../actors/runtime/event-log.js';
+import { listEvents } from '../../db/queries/events.js';
 import type { AppDeps } from '../deps.js';
 import { parseOr400 } from '../errors.js';
 import { eventsQuerySchema } from '../../protocol/api.js';

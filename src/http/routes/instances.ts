@@ -6,7 +6,7 @@ import { instanceView } from '../../actors/instances/instance-view.js';
 import { getInstance, listInstances } from '../../db/queries/instances.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError, parseOr400 } from '../errors.js';
-import { isLoopback } from '../../lib/net.js';
+import { peerOfContext } from '../request.js';
 import { emptyBodySchema, emptyQuerySchema, idParamsSchema, instancesQuerySchema, registerBodySchema } from '../../protocol/api.js';
 import { jsonBody } from '../body.js';
 
@@ -35,7 +35,7 @@ export function instancesRouter(deps: AppDeps): Router {
       transcriptPath: b.transcript_path ?? undefined,
     };
     try {
-      const r = await deps.instances.register(input, isLoopback(ctx));
+      const r = await deps.instances.register(input, peerOfContext(ctx).local);
       ctx.status = r.created ? 201 : 200;
       ctx.body = { ...r.instance, instance_id: r.instance.id, created: r.created };
     } catch (err) {

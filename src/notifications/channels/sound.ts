@@ -7,6 +7,7 @@ import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { NotificationsConfig } from '../../config/config.js';
 import type { Clock } from '../../lib/clock.js';
+import { isSoundName } from '../../protocol/notifications.js';
 import { findExecutable, isWsl, runProcess } from './executables.js';
 import type { PowerShellHost } from './powershell-host.js';
 import { findPowerShell } from './speech.js';
@@ -32,11 +33,6 @@ export function playerArgs(player: Exclude<PlayerName, 'powershell'>, file: stri
     default:
       return [file];
   }
-}
-
-/** A sound name is a plain file name in the sounds directory: no separators, no "..". */
-export function isSoundName(name: string): boolean {
-  return name.length > 0 && name.length <= 200 && basename(name) === name && !name.includes('\\') && name !== '.' && name !== '..' && !name.startsWith('.');
 }
 
 interface Player {
