@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { openDatabase } from '../db/database.js';
+import { lastHookEvents } from '../db/queries/events.js';
 import { entryUrl, HOOK_EVENTS, hookStatus, parseSettings, SCRIPT_NAME } from './install/claude-settings.js';
 import { notifyStatus } from './install/codex-config.js';
 import { InstallError, readSettingsText } from './install/settings-file.js';
@@ -133,7 +134,7 @@ async function eventsCheck(config: Config, now: number): Promise<Check> {
   try {
     const db = await openDatabase(config.databaseFile, { readOnly: true });
     try {
-      rows = await db.all("SELECT event_type, MAX(created_at) AS last, COUNT(*) AS n FROM events WHERE event_type >= 'hook.' AND event_type < 'hook/' GROUP BY event_type");
+      rows = await lastHookEvents(db);
     } finally {
       await db.close();
     }

@@ -15,6 +15,7 @@ import { resolveBound, timeZoneSchema, type TimeBound } from '../protocol/usage.
 import { lastPart } from '../lib/project-name.js';
 import { labelOf } from '../notifications/text.js';
 import { pushUsage, PushError } from '../usage/push.js';
+import { instanceNames as instanceNamesOf } from '../db/queries/instances.js';
 import type { GroupDim } from '../protocol/usage.js';
 import type { UsageReport, UsageRow } from '../usage/report.js';
 import type { ScanProgress, ScanReport } from '../usage/scanner.js';
@@ -122,10 +123,7 @@ async function openLocal(config: Config): Promise<Local> {
       const names = new Map<string, string>();
       for (let i = 0; i < ids.length; i += 500) {
         const chunk = ids.slice(i, i + 500);
-        const rows = await db.all<{ id: string; display_name: string; project: string | null; working_dir: string | null }>(
-          `SELECT id, display_name, project, working_dir FROM claude_instances WHERE id IN (${chunk.map(() => '?').join(', ')})`,
-          [...chunk],
-        );
+        const rows = await instanceNamesOf(db, chunk);
         for (const r of rows) names.set(r.id, labelOf({ name: r.display_name, project: r.project ?? lastPart(r.working_dir) }));
       }
       return names;

@@ -10,7 +10,7 @@ import type { WebSocket } from 'ws';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { GATE_ACTOR_ID } from '../actors/mode-gate/gate-kind.js';
 import type { Hub, AnySnapshot } from '../actors/runtime/hub.js';
-import type { InstanceRow } from '../db/queries/instances.js';
+import { listStopped } from '../db/queries/instances.js';
 import { INSTANCE_MACHINE_ID } from '../actors/instances/instances.js';
 import { MODE_ACTOR_ID } from '../actors/mode-gate/mode-kind.js';
 import type { Notifications } from '../notifications/service.js';
@@ -80,7 +80,7 @@ export async function createFeed(deps: FeedDeps) {
   // The picture at start: what the database holds, then (synchronously, with the listeners
   // attached in the same turn) the live actors, which were restored from committed snapshots.
   const [stoppedRows, eventRows, today] = await Promise.all([
-    deps.db.all<InstanceRow>("SELECT * FROM claude_instances WHERE status = 'stopped' ORDER BY stopped_at DESC LIMIT 20"),
+    listStopped(deps.db, 20),
     listEvents(deps.db, { limit: 50 }),
     deps.usage.devicesToday(),
   ]);

@@ -2,7 +2,8 @@
 // (actor changes and event rows), notification update and usage update both changes this
 // picture and becomes stream messages. Snapshots are made from this picture, never from actors
 // that may be ahead of the database, so a snapshot and the messages after it tell one story.
-import type { ActorChange, CommitNotice, EventDraft } from '../actors/runtime/hub.js';
+import type { EventDraft } from '../db/queries/events.js';
+import type { ActorChange, CommitNotice } from '../actors/runtime/hub.js';
 import { instanceView, viewOfContext } from '../actors/instances/instance-view.js';
 import type { InstanceRow } from '../db/queries/instances.js';
 import { boundedJson } from '../lib/bounded-json.js';

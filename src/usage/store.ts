@@ -5,7 +5,8 @@
 // pricing table: when it changes, they are recomputed in one transaction.
 import type { Database, SqlValue } from '../db/database.js';
 import type { WriteOp } from '../db/writer.js';
-import type { EventDraft, Hub } from '../actors/runtime/hub.js';
+import type { EventDraft } from '../db/queries/events.js';
+import type { Hub } from '../actors/runtime/hub.js';
 import type { CodexState } from './codex-parser.js';
 import type { FileCursor } from './line-reader.js';
 import { costSql, type Pricing } from './pricing.js';

@@ -4,7 +4,8 @@
 // to every device in use, not only this one.
 import type { Database } from '../../db/database.js';
 import type { Clock } from '../../lib/clock.js';
-import type { EventDraft, Hub } from '../runtime/hub.js';
+import { recentDeviceEvents, type EventDraft } from '../../db/queries/events.js';
+import type { Hub } from '../runtime/hub.js';
 
 /** Rows that mean the person was at the device: their agents' hooks, Codex's rollouts, the gate checks it asked. */
 function isUse(e: Pick<EventDraft, 'type'>): boolean {
@@ -17,11 +18,7 @@ export async function createDeviceActivity(deps: { hub: Hub; db: Database; clock
     if (at > (lastSeen.get(deviceId) ?? -Infinity)) lastSeen.set(deviceId, at);
   };
   const since = new Date(deps.clock.now() - deps.windowMs).toISOString();
-  const rows = await deps.db.all<{ device_id: string; type: string; at: string }>(
-    `SELECT device_id, event_type AS type, MAX(created_at) AS at FROM events
-      WHERE created_at >= ? AND device_id IS NOT NULL GROUP BY device_id, event_type`,
-    [since],
-  );
+  const rows = await recentDeviceEvents(deps.db, since);
   for (const r of rows) if (isUse(r)) seen(r.device_id, Date.parse(r.at));
   const unsubscribe = deps.hub.onCommit((notice) => {
     for (const e of notice.events) if (e.deviceId && isUse(e)) seen(e.deviceId, e.at);

@@ -5,20 +5,11 @@
 import type { Logger } from 'pino';
 import type { DeviceConfig } from '../../config/config.js';
 import type { Database } from '../../db/database.js';
-import type { WriteOp } from '../../db/writer.js';
+import { allDevices, upsertDeviceOp, type DeviceRow } from '../../db/queries/devices.js';
 import type { Hub } from '../runtime/hub.js';
 
-export interface Device {
-  id: string;
-  name: string;
-  type: string;
-  tailscale_ip: string | null;
-  notification_method: string | null;
-  webhook_url: string | null;
-  tts_engine: string | null;
-  created_at: string;
-  updated_at: string;
-}
+/** A device as stored and as the API shows it. */
+export type Device = DeviceRow;
 
 /** The fields a change may name (all but the id and the times). */
 export type DeviceFields = Partial<Pick<Device, 'name' | 'type' | 'tailscale_ip' | 'notification_method' | 'webhook_url' | 'tts_engine'>>;
@@ -90,7 +81,7 @@ export interface DeviceDirectoryDeps {
 
 export async function createDeviceDirectory(deps: DeviceDirectoryDeps) {
   const byId = new Map<string, Device>();
-  const rows = await deps.db.all<Device>('SELECT * FROM devices ORDER BY created_at, id');
+  const rows = await allDevices(deps.db);
   for (const r of rows) byId.set(r.id, r);
 
   function byIp(ip: string): Device | undefined {
@@ -118,7 +109,7 @@ export async function createDeviceDirectory(deps: DeviceDirectoryDeps) {
     byId.set(device.id, device);
     try {
       await deps.hub.record({
-        ops: [{ kind: 'upsert', table: 'devices', key: ['id'], row: { ...device } } satisfies WriteOp],
+        ops: [upsertDeviceOp(device)],
         events: [
           {
             type: existing ? 'device.updated' : 'device.registered',

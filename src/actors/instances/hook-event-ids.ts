@@ -5,6 +5,7 @@
 // newest ids are loaded at start, so that a live repeat of one from before a restart is known
 // too (live calls do not wait for SQLite).
 import type { Database } from '../../db/database.js';
+import { eventIdInsert, newestEventIds, pruneEventIdsOp, recordedEventIds } from '../../db/queries/hook-event-ids.js';
 import type { WriteOp } from '../../db/writer.js';
 
 /** Ids as the hook script makes them (a UUID, or pid and time where there is no /proc). */
@@ -53,7 +54,7 @@ export function createHookEventIds(deps: { db: Database; capacity?: number }): H
       claimed.delete(id);
     },
     row(id, at) {
-      return { kind: 'insert', table: 'hook_event_ids', orIgnore: true, row: { event_id: id, received_at: new Date(at).toISOString() } };
+      return eventIdInsert(id, new Date(at).toISOString());
     },
     async known(ids) {
       const found = new Set<string>();
@@ -61,19 +62,16 @@ export function createHookEventIds(deps: { db: Database; capacity?: number }): H
       for (const id of ids) (recent.has(id) ? found.add(id) : ask.push(id));
       for (let i = 0; i < ask.length; i += 500) {
         const chunk = ask.slice(i, i + 500);
-        const rows = await deps.db.all<{ event_id: string }>(
-          `SELECT event_id FROM hook_event_ids WHERE event_id IN (${chunk.map(() => '?').join(', ')})`,
-          chunk,
-        );
+        const rows = await recordedEventIds(deps.db, chunk);
         for (const r of rows) found.add(r.event_id);
       }
       return found;
     },
     pruneOp(before) {
-      return { kind: 'sql', sql: 'DELETE FROM hook_event_ids WHERE received_at < ?', params: [new Date(before).toISOString()] };
+      return pruneEventIdsOp(new Date(before).toISOString());
     },
     async load() {
-      const rows = await deps.db.all<{ event_id: string }>('SELECT event_id FROM hook_event_ids ORDER BY received_at DESC LIMIT ?', [capacity]);
+      const rows = await newestEventIds(deps.db, capacity);
       for (let i = rows.length - 1; i >= 0; i--) recent.add(rows[i]!.event_id);
     },
   };

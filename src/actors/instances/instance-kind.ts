@@ -1,7 +1,7 @@
 // How the hub builds instance actors and mirrors them into rows: the machine with its real
 // expiry timer provided, the `claude_instances` projection row, and the lifecycle event a
 // transition produces (stopped).
-import type { WriteOp } from '../../db/writer.js';
+import { upsertInstanceOp, type InstanceRow } from '../../db/queries/instances.js';
 import { instanceMachine } from '../../machines/instance.js';
 import { displayName, type InstanceContext, type InstanceStateValue, type Subagent } from '../../machines/instance-context.js';
 import { iso, isoOrNull, type Clock } from '../../lib/clock.js';
@@ -22,42 +22,38 @@ export interface SubagentView {
   tool_count: number;
 }
 
-export function projectionRow(ctx: InstanceContext, state: InstanceStateValue): WriteOp {
+/** The instance's projection row (claude_instances), written with each of its snapshots. */
+export function instanceRow(ctx: InstanceContext, state: InstanceStateValue): InstanceRow {
   return {
-    kind: 'upsert',
-    table: 'claude_instances',
-    key: ['id'],
-    row: {
-      id: ctx.instanceId,
-      session_id: ctx.sessionId,
-      agent_type: ctx.agentType,
-      tab_name: ctx.tabName,
-      display_name: displayName(ctx),
-      origin_type: ctx.origin.type,
-      source_ip: ctx.origin.sourceIp,
-      device_id: ctx.origin.deviceId,
-      profile_name: ctx.profile.name,
-      tts_voice: ctx.profile.voice,
-      notification_sound: ctx.profile.sound,
-      color: ctx.profile.color,
-      pid: ctx.pid,
-      working_dir: ctx.workingDir,
-      project: ctx.project ?? lastPart(ctx.workingDir),
-      name_number: ctx.number,
-      transcript_path: ctx.transcriptPath,
-      status: state === 'stopped' ? 'stopped' : 'active',
-      state,
-      current_tool: ctx.currentTool,
-      tool_count: ctx.toolCount,
-      subagent_count: ctx.subagentCount,
-      agent_name: ctx.agentName,
-      subagents: JSON.stringify(ctx.subagents.map(subagentView)),
-      registered_at: iso(ctx.registeredAt),
-      last_activity: iso(ctx.lastActivityAt),
-      state_since: iso(ctx.stateSince),
-      stopped_at: isoOrNull(ctx.stoppedAt),
-      stop_reason: ctx.stopReason,
-    },
+    id: ctx.instanceId,
+    session_id: ctx.sessionId,
+    agent_type: ctx.agentType,
+    tab_name: ctx.tabName,
+    display_name: displayName(ctx),
+    origin_type: ctx.origin.type,
+    source_ip: ctx.origin.sourceIp,
+    device_id: ctx.origin.deviceId,
+    profile_name: ctx.profile.name,
+    tts_voice: ctx.profile.voice,
+    notification_sound: ctx.profile.sound,
+    color: ctx.profile.color,
+    pid: ctx.pid,
+    working_dir: ctx.workingDir,
+    project: ctx.project ?? lastPart(ctx.workingDir),
+    name_number: ctx.number,
+    transcript_path: ctx.transcriptPath,
+    status: state === 'stopped' ? 'stopped' : 'active',
+    state,
+    current_tool: ctx.currentTool,
+    tool_count: ctx.toolCount,
+    subagent_count: ctx.subagentCount,
+    agent_name: ctx.agentName,
+    subagents: JSON.stringify(ctx.subagents.map(subagentView)),
+    registered_at: iso(ctx.registeredAt),
+    last_activity: iso(ctx.lastActivityAt),
+    state_since: iso(ctx.stateSince),
+    stopped_at: isoOrNull(ctx.stoppedAt),
+    stop_reason: ctx.stopReason,
   };
 }
 
@@ -68,7 +64,7 @@ export function createInstanceKind(clock: Clock, exists?: (pid: number) => boole
     machine,
     create: actorCreator(machine),
     project(_id, snapshot: AnySnapshot) {
-      return [projectionRow(snapshot.context as InstanceContext, snapshot.value as InstanceStateValue)];
+      return [upsertInstanceOp(instanceRow(snapshot.context as InstanceContext, snapshot.value as InstanceStateValue))];
     },
     transitions(_id, snapshot: AnySnapshot, prev: AnySnapshot | null) {
       if (snapshot.value !== 'stopped' || prev?.value === 'stopped') return [];

@@ -1,7 +1,7 @@
 // The public shape of an instance (HTTP answers, WebSocket messages), built from its
 // projection row, whether read from SQLite or derived from a live actor's context.
 import type { InstanceContext, InstanceStateValue } from '../../machines/instance-context.js';
-import { projectionRow, type SubagentView } from './instance-kind.js';
+import { instanceRow, type SubagentView } from './instance-kind.js';
 import { lastPart } from '../../lib/project-name.js';
 import type { InstanceRow } from '../../db/queries/instances.js';
 
@@ -74,6 +74,5 @@ export function instanceView(row: InstanceRow): InstanceView {
 }
 
 export function viewOfContext(ctx: InstanceContext, state: InstanceStateValue): InstanceView {
-  const op = projectionRow(ctx, state);
-  return instanceView((op.kind === 'upsert' ? op.row : {}) as unknown as InstanceRow);
+  return instanceView(instanceRow(ctx, state));
 }

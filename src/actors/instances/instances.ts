@@ -4,13 +4,16 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/database.js';
+import type { EventDraft } from '../../db/queries/events.js';
+import { allInstanceIds, allSessionLinks, linkSessionOp, sessionOf, stoppedSince } from '../../db/queries/instances.js';
+import { snapshotOf } from '../../db/queries/snapshots.js';
 import type { WriteOp } from '../../db/writer.js';
 import { displayName, instanceContextSchema, type InstanceContext, type InstanceEvent, type InstanceInput, type InstanceStateValue, type Origin } from '../../machines/instance-context.js';
 import type { Clock } from '../../lib/clock.js';
 import type { DeviceDirectory } from './devices.js';
 import { createHookEventIds, type HookEventIds } from './hook-event-ids.js';
 import { CONTINUING_SOURCES, hookEventType, toInstanceEvent, type HookInput } from './hook-events.js';
-import type { ActorKind, AnySnapshot, EventDraft, Hub } from '../runtime/hub.js';
+import type { ActorKind, AnySnapshot, Hub } from '../runtime/hub.js';
 import { viewOfContext, type InstanceView } from './instance-view.js';
 import { createInstanceIndex } from './instance-index.js';
 import { assignProfile, poolSize, type ProfilePoolConfig } from './profile-pool.js';
@@ -132,7 +135,7 @@ export async function createInstances(deps: InstancesDeps) {
   await eventIds.load();
   /** Every session id ever linked to an instance, stopped ones included. */
   const sessions = new Map<string, string>();
-  for (const r of await deps.db.all<{ session_id: string; instance_id: string }>('SELECT session_id, instance_id FROM instance_sessions')) {
+  for (const r of await allSessionLinks(deps.db)) {
     sessions.set(r.session_id, r.instance_id);
   }
   const projectOf = deps.projectOf ?? createProjectResolver();
@@ -141,17 +144,14 @@ export async function createInstances(deps: InstancesDeps) {
   // registering costs the same with ten live instances or ten thousand.
   const index = createInstanceIndex({ hub, machineId: INSTANCE_MACHINE_ID, now: () => clock.now(), reuseAfterMs: nameReuseMs, slots: poolSize(deps.profiles) });
   const since = new Date(clock.now() - nameReuseMs).toISOString();
-  for (const r of await deps.db.all<{ id: string; agent_type: string; name_number: number | null; display_name: string; stopped_at: string }>(
-    "SELECT id, agent_type, name_number, display_name, stopped_at FROM claude_instances WHERE status = 'stopped' AND stopped_at >= ?",
-    [since],
-  )) {
+  for (const r of await stoppedSince(deps.db, since)) {
     // Rows from before the number was stored carry it in their name ("Claude #3").
     const number = r.name_number ?? Number(/#(\d+)$/.exec(r.display_name)?.[1] ?? NaN);
     if (Number.isInteger(number) && number > 0) index.reserveStopped(r.agent_type, number, r.id, Date.parse(r.stopped_at));
   }
   // Every instance id ever used, stopped ones included: an id derived from a session never lands on one.
   index.useIds(sessions.values());
-  index.useIds((await deps.db.all<{ id: string }>('SELECT id FROM claude_instances')).map((r) => r.id));
+  index.useIds(await allInstanceIds(deps.db));
 
   /**
    * The id of a new instance for a session no instance has had: `<agent>-<session>`, unless an
@@ -185,12 +185,7 @@ export async function createInstances(deps: InstancesDeps) {
 
   function linkOp(sessionId: string, instanceId: string, at: number): WriteOp {
     sessions.set(sessionId, instanceId);
-    return {
-      kind: 'upsert',
-      table: 'instance_sessions',
-      key: ['session_id'],
-      row: { session_id: sessionId, instance_id: instanceId, linked_at: new Date(at).toISOString() },
-    };
+    return linkSessionOp(sessionId, instanceId, new Date(at).toISOString());
   }
 
   function resolveOrigin(r: { sshClient?: string; sourceIp?: string; originType?: 'local' | 'ssh'; deviceId?: string }): Origin {
@@ -296,7 +291,7 @@ export async function createInstances(deps: InstancesDeps) {
    */
   async function revivalInput(id: string, input: HookInput, pidLocal: boolean, at: number): Promise<{ input: InstanceInput; revival: Revival }> {
     const fresh = newInput(id, spawnRequest(input), pidLocal, at);
-    const row = await deps.db.get<{ snapshot: string; machine_version: string }>('SELECT snapshot, machine_version FROM actor_snapshots WHERE actor_id = ?', [id]);
+    const row = await snapshotOf(deps.db, id);
     const last = row ? lastContext(kind.machine, instanceContextSchema, row.snapshot, row.machine_version) : null;
     const by = hookEventType(input);
     if (!last) return { input: fresh, revival: { from: null, stoppedAt: null, by } };
@@ -470,7 +465,7 @@ export async function createInstances(deps: InstancesDeps) {
       };
       const existing = liveOne();
       if (existing) return existing;
-      const previous = await deps.db.get<{ session_id: string }>('SELECT session_id FROM claude_instances WHERE id = ?', [id]);
+      const previous = await sessionOf(deps.db, id);
       // A stopped instance comes back for one of its own sessions, not for another's.
       if (previous && asked !== undefined && asked !== previous.session_id && sessions.get(asked) !== id) {
         throw new ConflictError(`instance ${id} belongs to session ${previous.session_id}`, 'instance_id');

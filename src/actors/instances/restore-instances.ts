@@ -4,10 +4,11 @@
 // otherwise retired (marked stopped); the log and the event table say which and why.
 import type { Logger } from 'pino';
 import type { Database } from '../../db/database.js';
-import type { WriteOp } from '../../db/writer.js';
 import { instanceContextSchema, type InstanceContext } from '../../machines/instance-context.js';
-import type { ActorKind, EventDraft, Hub } from '../runtime/hub.js';
-import type { InstanceRow } from '../../db/queries/instances.js';
+import type { EventDraft } from '../../db/queries/events.js';
+import { activeWithSnapshots, retireInstanceOp, type InstanceRow } from '../../db/queries/instances.js';
+import { retireSnapshotOp } from '../../db/queries/snapshots.js';
+import type { ActorKind, Hub } from '../runtime/hub.js';
 import { INSTANCE_MACHINE_ID } from './instances.js';
 import type { ProfilePoolConfig } from './profile-pool.js';
 import { assignProfile } from './profile-pool.js';
@@ -91,13 +92,7 @@ export async function restoreInstances(deps: {
   profiles: ProfilePoolConfig;
 }): Promise<RestoreReport> {
   const started = performance.now();
-  const rows = await deps.db.all<{ actor_id: string; machine_version: string; snapshot: string } & Partial<InstanceRow>>(
-    `SELECT s.actor_id, s.machine_version, s.snapshot, c.*
-       FROM actor_snapshots s LEFT JOIN claude_instances c ON c.id = s.actor_id
-      WHERE s.machine_id = ? AND s.status = 'active'
-      ORDER BY c.registered_at`,
-    [INSTANCE_MACHINE_ID],
-  );
+  const rows = await activeWithSnapshots(deps.db, INSTANCE_MACHINE_ID);
   const report: RestoreReport = { restored: 0, rebuilt: 0, retired: 0, migrated: 0, ms: 0 };
   const repairs: Promise<unknown>[] = [];
   const usedNumbers = new Set<number>();
@@ -150,14 +145,7 @@ export async function restoreInstances(deps: {
     report.retired += 1;
     deps.logger.error({ instance: id, reason }, 'instance snapshot invalid and no usable projection row; instance retired (stopped)');
     const at = new Date(deps.now()).toISOString();
-    const ops: WriteOp[] = [
-      { kind: 'sql', sql: `UPDATE actor_snapshots SET status = 'retired', updated_at = ? WHERE actor_id = ?`, params: [at, id] },
-      {
-        kind: 'sql',
-        sql: `UPDATE claude_instances SET status = 'stopped', state = 'stopped', stopped_at = ?, stop_reason = ? WHERE id = ?`,
-        params: [at, 'snapshot_invalid', id],
-      },
-    ];
+    const ops = [retireSnapshotOp(id, at), retireInstanceOp(id, at, 'snapshot_invalid')];
     const events: EventDraft[] = [
       { type: 'instance.retired', at: deps.now(), instanceId: id, deviceId: row.device_id ?? null, details: { reason } },
       { type: 'instance.stopped', at: deps.now(), instanceId: id, deviceId: row.device_id ?? null, details: { reason: 'snapshot_invalid' } },

@@ -5,7 +5,8 @@ import type { ModeContext } from '../../machines/mode-context.js';
 import { modeMachine } from '../../machines/mode.js';
 import { isoOrNull, type Clock } from '../../lib/clock.js';
 import { createDeadlineTimer } from './deadline-timer.js';
-import { actorCreator, type ActorKind, type AnySnapshot, type EventDraft } from '../runtime/hub.js';
+import type { EventDraft } from '../../db/queries/events.js';
+import { actorCreator, type ActorKind, type AnySnapshot } from '../runtime/hub.js';
 
 /** Outside the alphabet of instance ids (src/protocol/api.ts idSchema), so no instance can take it. */
 export const MODE_ACTOR_ID = '#mode';

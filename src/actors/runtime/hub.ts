@@ -9,22 +9,12 @@
 // another actor joins the same transaction (the gate follows the instances this way).
 import { createActor, type AnyStateMachine, type Actor, type InspectionEvent, type Observer, type SnapshotFrom } from 'xstate';
 import type { Logger } from 'pino';
+import { eventInsert, type EventDraft } from '../../db/queries/events.js';
+import { snapshotUpsert } from '../../db/queries/snapshots.js';
 import type { WriteOp, Writer } from '../../db/writer.js';
-import { boundedJson } from '../../lib/bounded-json.js';
 
 export type AnyActor = Actor<AnyStateMachine>;
 export type AnySnapshot = SnapshotFrom<AnyStateMachine>;
-
-/** An event row to be written in the same transaction as the change that caused it. */
-export interface EventDraft {
-  type: string;
-  at: number;
-  instanceId?: string | null;
-  deviceId?: string | null;
-  details?: unknown;
-  /** Details already serialised (and bounded) by the caller; wins over `details`. */
-  detailsJson?: string;
-}
 
 /** What kind of actor an entry is: how to build it and which rows mirror its state. */
 export interface ActorKind {
@@ -133,20 +123,6 @@ export function createHub(deps: HubDeps) {
   /** True while the hub itself is sending, so changes are committed by the caller's batch. */
   let sending = false;
 
-  function eventRow(e: EventDraft): WriteOp {
-    return {
-      kind: 'insert',
-      table: 'events',
-      row: {
-        event_type: e.type,
-        instance_id: e.instanceId ?? null,
-        device_id: e.deviceId ?? null,
-        details: e.detailsJson ?? (e.details === undefined ? null : boundedJson(e.details, deps.eventDetailsMaxBytes)),
-        created_at: new Date(e.at).toISOString(),
-      },
-    };
-  }
-
   function notifyObservers(entry: Entry, snapshot: AnySnapshot): void {
     const set = observers.get(entry.kind.machine.id);
     if (!set) return;
@@ -210,19 +186,14 @@ export function createHub(deps: HubDeps) {
     const json = JSON.stringify(entry.actor.getPersistedSnapshot());
     entry.flushing = json;
     return [
-      {
-        kind: 'upsert',
-        table: 'actor_snapshots',
-        key: ['actor_id'],
-        row: {
-          actor_id: entry.id,
-          machine_id: entry.kind.machine.id,
-          machine_version: entry.kind.machine.version ?? '0',
-          status: snapshot.status,
-          snapshot: json,
-          updated_at: new Date().toISOString(),
-        },
-      },
+      snapshotUpsert({
+        actor_id: entry.id,
+        machine_id: entry.kind.machine.id,
+        machine_version: entry.kind.machine.version ?? '0',
+        status: snapshot.status,
+        snapshot: json,
+        updated_at: new Date().toISOString(),
+      }),
       ...entry.kind.project(entry.id, snapshot),
     ];
   }
@@ -276,7 +247,7 @@ export function createHub(deps: HubDeps) {
       rollback(queuedNow);
       return Promise.reject(err);
     }
-    const all = [...rowOps, ...ops, ...events.map(eventRow)];
+    const all = [...rowOps, ...ops, ...events.map((e) => eventInsert(e, deps.eventDetailsMaxBytes))];
     // With no rows of its own, this change is written by the batch that already holds its
     // actor's snapshot row: wait for that batch (an empty submit would resolve at once).
     if (all.length === 0 && alreadyQueued) all.push({ kind: 'lazy', build: () => [] });

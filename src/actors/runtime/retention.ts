@@ -3,6 +3,7 @@
 // a time through the writer, so a large backlog never holds the one transaction for long.
 import type { Logger } from 'pino';
 import type { Database } from '../../db/database.js';
+import { deleteEventsOp, oldEventIds } from '../../db/queries/events.js';
 import type { Clock, TimerHandle } from '../../lib/clock.js';
 import type { Hub } from './hub.js';
 
@@ -21,9 +22,9 @@ export function startRetention(deps: { db: Database; hub: Pick<Hub, 'record'>; c
     let total = 0;
     for (;;) {
       if (stopped) break;
-      const rows = await deps.db.all<{ id: number }>(`SELECT id FROM events WHERE created_at < ? ORDER BY created_at LIMIT ${CHUNK}`, [before]);
+      const rows = await oldEventIds(deps.db, before, CHUNK);
       if (rows.length === 0) break;
-      await deps.hub.record({ ops: [{ kind: 'sql', sql: `DELETE FROM events WHERE id IN (${rows.map((r) => r.id).join(',')})` }] });
+      await deps.hub.record({ ops: [deleteEventsOp(rows.map((r) => r.id))] });
       total += rows.length;
       if (rows.length < CHUNK) break;
     }

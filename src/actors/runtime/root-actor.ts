@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Database } from '../../db/database.js';
+import { activeSnapshotOf } from '../../db/queries/snapshots.js';
 import type { ActorKind, Hub } from './hub.js';
 import { checkSnapshot } from './snapshots.js';
 
@@ -22,10 +23,7 @@ export async function startRootActor(deps: {
   now: () => number;
 }): Promise<RootStart> {
   const { hub, id, kind } = deps;
-  const row = await deps.db.get<{ snapshot: string; machine_version: string }>(
-    `SELECT snapshot, machine_version FROM actor_snapshots WHERE actor_id = ? AND machine_id = ? AND status = 'active'`,
-    [id, kind.machine.id],
-  );
+  const row = await activeSnapshotOf(deps.db, id, kind.machine.id);
   let reason: string | undefined;
   if (row) {
     const check = checkSnapshot(kind.machine, deps.contextSchema, row.snapshot, row.machine_version);

@@ -1,10 +1,12 @@
-// The instances' projection (claude_instances) as SQLite holds it. Reads see only what is
-// committed, which is what was acknowledged: a list never shows a change the writer has not
+// The instances as SQLite holds them: their projection (claude_instances), written with each
+// snapshot, and every session id an instance has had (instance_sessions). Reads see only what
+// is committed, which is what was acknowledged: a list never shows a change the writer has not
 // yet made durable.
 import type { Database, SqlValue } from '../database.js';
+import type { WriteOp } from '../writer.js';
 
 /** A row of claude_instances: the projection of an instance actor, written with its snapshot. */
-export interface InstanceRow {
+export type InstanceRow = {
   id: string;
   session_id: string;
   agent_type: string;
@@ -36,7 +38,7 @@ export interface InstanceRow {
   state_since: string;
   stopped_at: string | null;
   stop_reason: string | null;
-}
+};
 
 export interface InstanceFilter {
   status?: 'active' | 'stopped' | 'all';
@@ -76,4 +78,67 @@ export function listInstances(db: Database, f: InstanceFilter): Promise<Instance
 
 export function getInstance(db: Database, id: string): Promise<InstanceRow | undefined> {
   return db.get<InstanceRow>('SELECT * FROM claude_instances WHERE id = ?', [id]);
+}
+
+export function upsertInstanceOp(row: InstanceRow): WriteOp {
+  return { kind: 'upsert', table: 'claude_instances', key: ['id'], row };
+}
+
+/** The most recently stopped instances, newest first. */
+export function listStopped(db: Database, limit: number): Promise<InstanceRow[]> {
+  return db.all<InstanceRow>(`SELECT * FROM claude_instances WHERE status = 'stopped' ORDER BY stopped_at DESC LIMIT ${limit}`);
+}
+
+/** Instances stopped since `since` (ISO): their display numbers are held a while. */
+export function stoppedSince(db: Database, since: string): Promise<{ id: string; agent_type: string; name_number: number | null; display_name: string; stopped_at: string }[]> {
+  return db.all<{ id: string; agent_type: string; name_number: number | null; display_name: string; stopped_at: string }>(
+    "SELECT id, agent_type, name_number, display_name, stopped_at FROM claude_instances WHERE status = 'stopped' AND stopped_at >= ?",
+    [since],
+  );
+}
+
+export async function allInstanceIds(db: Database): Promise<string[]> {
+  return (await db.all<{ id: string }>('SELECT id FROM claude_instances')).map((r) => r.id);
+}
+
+/** The session an instance last had. */
+export function sessionOf(db: Database, id: string): Promise<{ session_id: string } | undefined> {
+  return db.get<{ session_id: string }>('SELECT session_id FROM claude_instances WHERE id = ?', [id]);
+}
+
+/** Names of some instances (the CLI's usage report). */
+export function instanceNames(db: Database, ids: readonly string[]): Promise<{ id: string; display_name: string; project: string | null; working_dir: string | null }[]> {
+  return db.all<{ id: string; display_name: string; project: string | null; working_dir: string | null }>(
+    `SELECT id, display_name, project, working_dir FROM claude_instances WHERE id IN (${ids.map(() => '?').join(', ')})`,
+    [...ids],
+  );
+}
+
+/** Every session id linked to an instance, stopped ones included. */
+export function allSessionLinks(db: Database): Promise<{ session_id: string; instance_id: string }[]> {
+  return db.all<{ session_id: string; instance_id: string }>('SELECT session_id, instance_id FROM instance_sessions');
+}
+
+export function linkSessionOp(sessionId: string, instanceId: string, linkedAt: string): WriteOp {
+  return { kind: 'upsert', table: 'instance_sessions', key: ['session_id'], row: { session_id: sessionId, instance_id: instanceId, linked_at: linkedAt } };
+}
+
+/** The active instance snapshots of a machine with their projection rows (restore at start). */
+export function activeWithSnapshots(db: Database, machineId: string): Promise<({ actor_id: string; machine_version: string; snapshot: string } & Partial<InstanceRow>)[]> {
+  return db.all<{ actor_id: string; machine_version: string; snapshot: string } & Partial<InstanceRow>>(
+    `SELECT s.actor_id, s.machine_version, s.snapshot, c.*
+       FROM actor_snapshots s LEFT JOIN claude_instances c ON c.id = s.actor_id
+      WHERE s.machine_id = ? AND s.status = 'active'
+      ORDER BY c.registered_at`,
+    [machineId],
+  );
+}
+
+/** Marks an instance stopped in its projection (its snapshot could not be used). */
+export function retireInstanceOp(id: string, at: string, reason: string): WriteOp {
+  return {
+    kind: 'sql',
+    sql: `UPDATE claude_instances SET status = 'stopped', state = 'stopped', stopped_at = ?, stop_reason = ? WHERE id = ?`,
+    params: [at, reason, id],
+  };
 }

@@ -1,6 +1,7 @@
 // GET /health: is it up, is the database answering, how many actors are live, and whether
 // speech and sound can play here (a missing engine or player is reported here, once).
 import Router from '@koa/router';
+import { ping } from '../../db/database.js';
 import type { AppDeps } from '../deps.js';
 import { parseOr400 } from '../errors.js';
 import { emptyQuerySchema } from '../../protocol/api.js';
@@ -11,7 +12,7 @@ export function healthRouter(deps: AppDeps): Router {
     parseOr400(emptyQuerySchema, ctx.query, 'query');
     let database: { ok: boolean; error?: string } = { ok: true };
     try {
-      await deps.db.get('SELECT 1 AS ok');
+      await ping(deps.db);
     } catch (err) {
       database = { ok: false, error: (err as Error).message };
     }
