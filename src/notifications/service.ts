@@ -18,13 +18,12 @@ import { createDelivery, payloadOf, recordView, type NotificationListener, type 
 import { createPlanner, notifyIntentSchema } from './planner.js';
 import { route, URGENT_INTENTS, type Channel, type Urgency } from './routing.js';
 import { plainText } from './text.js';
+import { assignIntentsOp, pendingDeliveries } from '../db/queries/notifications.js';
 import {
-  assignIntents,
   getNotification,
   intentInsert,
   listNotifications,
   loadOpenIntents,
-  loadPendingDeliveries,
   notificationInserts,
   updateDelivery,
   type DeliveryRecord,
@@ -165,7 +164,7 @@ export async function createNotifications(deps: NotificationsDeps) {
     const ids = group.members.map((m) => m.id);
     try {
       await hub.record({
-        ops: [...notificationInserts(n), assignIntents(ids, n.id)],
+        ops: [...notificationInserts(n), assignIntentsOp(ids, n.id)],
         events: [{ type: 'notification.coalesced', at: n.createdAt, instanceId: n.instanceId, deviceId: n.deviceId, details: { id: n.id, intents: ids, count: ids.length, title: n.title } }],
       });
     } catch (err) {
@@ -187,7 +186,7 @@ export async function createNotifications(deps: NotificationsDeps) {
   // ---- start-up recovery ----
 
   async function recover(): Promise<{ expiredLocal: number; webhooks: number; intents: number }> {
-    const pending = await loadPendingDeliveries(deps.db);
+    const pending = await pendingDeliveries(deps.db);
     const local = pending.filter((p) => p.delivery.channel !== 'webhook');
     if (local.length > 0) {
       const at = clock.now();

@@ -12,6 +12,12 @@ export function isSoundName(name: string): boolean {
   return name.length > 0 && name.length <= 200 && basename(name) === name && !name.includes('\\') && name !== '.' && name !== '..' && !name.startsWith('.');
 }
 
+/** superseded: dropped before it went out, because what it announced was over (a permission request answered). */
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'expired' | 'unavailable' | 'superseded';
+/** A notification's status as a whole, derived from its deliveries (suppressed: it had none). */
+export const NOTIFICATION_STATUSES = ['pending', 'delivered', 'partial', 'failed', 'expired', 'suppressed', 'superseded'] as const;
+export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
+
 const channelSchema = z.enum(['speech', 'sound', 'webhook']);
 const text = (max: number) =>
   z
@@ -48,7 +54,7 @@ export const notificationsQuerySchema = z.strictObject({
   before: timestampSchema.optional(),
   device: deviceIdSchema.optional(),
   instance: idSchema.optional(),
-  status: z.enum(['pending', 'delivered', 'partial', 'failed', 'expired', 'suppressed', 'superseded']).optional(),
+  status: z.enum(NOTIFICATION_STATUSES).optional(),
   channel: channelSchema.optional(),
 });
 
