@@ -1,11 +1,12 @@
 // The layers of src/ as rules (.dependency-cruiser.cjs): no import points up, the subsystems of
 // one layer never import each other, the dashboard imports only lib and protocol, and there is
 // no cycle. The second case runs the same rules on a small tree that breaks each of them, so
-// this test is known to fail when src/ does.
+// this test is known to fail when src/ does. SQL lives in src/db/ alone: statements, the
+// tables writer ops name, and calls on the connection.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { tempHome } from './support/system.js';
@@ -20,6 +21,23 @@ function cruise(cwd: string): Promise<{ code: number; out: string }> {
       else resolve({ code: err ? Number(err.code) : 0, out: `${stdout}${stderr}` });
     });
   });
+}
+
+/** A statement in a string, a writer op naming a table or holding SQL, a call on the connection. */
+const SQL = /(['"`])(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|PRAGMA|WITH|REPLACE) |\bkind: 'sql'|\btable: '|\bdb\.(all|get|run|exec)\b/;
+
+function sqlOutsideDb(dir: string): string[] {
+  const hits: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    const path = join(entry.parentPath, entry.name);
+    if (!entry.isFile() || !path.endsWith('.ts') || relative(join(ROOT, 'src'), path).startsWith('db/')) continue;
+    readFileSync(path, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (SQL.test(line)) hits.push(`${relative(ROOT, path)}:${i + 1}: ${line.trim()}`);
+      });
+  }
+  return hits;
 }
 
 describe('layers of src/', () => {
@@ -56,5 +74,12 @@ describe('layers of src/', () => {
     } finally {
       home.cleanup();
     }
+  });
+
+  it('SQL is written only in src/db/', () => {
+    assert.deepEqual(sqlOutsideDb(join(ROOT, 'src')), []);
+    // The pattern finds each form it looks for (so an empty list above means something).
+    const found = ["db.all('x')", "'SELECT 1'", "{ kind: 'sql', sql }", "{ kind: 'insert', table: 'events' }"].filter((l) => SQL.test(l));
+    assert.equal(found.length, 4);
   });
 });

@@ -7,6 +7,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
+import { codexCursorOp, codexCursors } from '../db/queries/codex.js';
 import type { WriteOp } from '../db/writer.js';
 import type { InstanceContext } from '../machines/instance-context.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
@@ -84,12 +85,7 @@ export function createCodexWatcher(deps: CodexWatcherDeps) {
   let queue: Promise<unknown> = Promise.resolve();
 
   function offsetOp(t: Tracked, offset: number): WriteOp {
-    return {
-      kind: 'upsert',
-      table: 'codex_files',
-      key: ['path'],
-      row: { path: t.path, session_id: t.sessionId, offset, updated_at: new Date(deps.clock.now()).toISOString() },
-    };
+    return codexCursorOp({ path: t.path, session_id: t.sessionId, offset, updated_at: new Date(deps.clock.now()).toISOString() });
   }
 
   async function listAll(): Promise<string[]> {
@@ -333,7 +329,7 @@ export function createCodexWatcher(deps: CodexWatcherDeps) {
   return {
     /** Loads the stored offsets, scans every rollout once, then polls. */
     async start(): Promise<ScanReport> {
-      for (const r of await deps.db.all<{ path: string; session_id: string | null; offset: number }>('SELECT path, session_id, offset FROM codex_files')) {
+      for (const r of await codexCursors(deps.db)) {
         tracked.set(r.path, {
           path: r.path,
           sessionId: r.session_id,

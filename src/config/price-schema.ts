@@ -20,6 +20,9 @@ export const priceSchema = ratesSchema.extend({
 
 export type Price = z.infer<typeof priceSchema>;
 
+/** The tokens of each kind in one response that `above_200k` prices apply beyond. */
+export const TIER_THRESHOLD = 200_000;
+
 export const modelNameSchema = z.string().regex(/^[A-Za-z0-9._:/@+-]{1,200}$/, 'a model name such as claude-sonnet-4-5');
 
 export const pricingOverridesSchema = z.record(modelNameSchema, priceSchema);

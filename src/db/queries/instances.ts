@@ -114,6 +114,11 @@ export function instanceNames(db: Database, ids: readonly string[]): Promise<{ i
   );
 }
 
+/** Each instance's device, transcript and session (attributing usage to instances). */
+export function instanceOwners(db: Database): Promise<{ id: string; device_id: string; transcript_path: string | null; session_id: string }[]> {
+  return db.all<{ id: string; device_id: string; transcript_path: string | null; session_id: string }>('SELECT id, device_id, transcript_path, session_id FROM claude_instances');
+}
+
 /** Every session id linked to an instance, stopped ones included. */
 export function allSessionLinks(db: Database): Promise<{ session_id: string; instance_id: string }[]> {
   return db.all<{ session_id: string; instance_id: string }>('SELECT session_id, instance_id FROM instance_sessions');
