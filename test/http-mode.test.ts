@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import type { ConfigFile } from '../src/config/config.js';
-import type { EmittedIntent } from '../src/actors/runtime/hub.js';
-import { MODE_ACTOR_ID } from '../src/actors/mode-gate/mode-kind.js';
+import type { ActorRefLike } from 'xstate';
 import { FakeClock } from './support/clock.js';
+import { readRows } from './support/sqlite.js';
 import { hookPayload, startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';
 
 const MIN = 60_000;
@@ -23,9 +23,13 @@ describe('work mode and state over HTTP', () => {
   let s: TestServer | undefined;
   let clock: FakeClock;
 
+  /** The actors as the inspector (`serve --inspect`) hears of them. */
+  let inspected: ActorRefLike[];
+
   async function restart(file: ConfigFile = CONFIG) {
     await s?.close();
-    s = await startTestServer(home.dir, file, { clock });
+    inspected = [];
+    s = await startTestServer(home.dir, file, { clock, inspect: { next: (e) => e.type === '@xstate.actor' && inspected.push(e.actorRef) } });
     return s;
   }
 
@@ -60,8 +64,6 @@ describe('work mode and state over HTTP', () => {
 
   it('POST /api/mode sets a mode for a duration; at the deadline it returns, records it and emits mode_timer_ended', async () => {
     const srv = await restart();
-    const emitted: EmittedIntent[] = [];
-    srv.system.deps.hub.onCommit((n) => emitted.push(...n.emitted));
     await srv.request('POST', '/api/mode', { mode: 'work_music' });
     clock.advance(1000);
     const set = await srv.request('POST', '/api/mode', { mode: 'break', minutes: 15 });
@@ -92,10 +94,10 @@ describe('work mode and state over HTTP', () => {
         ['work_silence', 'work_music', 'request'],
       ],
     );
-    assert.deepEqual(
-      emitted.map((e) => e.event),
-      [{ type: 'notify', intent: 'mode_timer_ended', instanceId: null, at: clock.now(), tool: null, message: 'break ended; back to work_music', previous: 'break', mode: 'work_music' }],
-    );
+    // Its intent (an intent of no instance goes to this machine) is committed with the timer's change.
+    assert.deepEqual(await readRows(home.dir, 'SELECT intent, instance_id, at, detail, sentence FROM notification_intents'), [
+      { intent: 'mode_timer_ended', instance_id: null, at: new Date(clock.now()).toISOString(), detail: 'break ended; back to work_music', sentence: 'The break timer ended; mode is now work_music' },
+    ]);
     const stored = await srv.system.deps.db.get<{ snapshot: string }>("SELECT snapshot FROM actor_snapshots WHERE actor_id = '#mode'");
     assert.equal(JSON.parse(stored!.snapshot).context.mode, 'work_music', 'the timer change is committed');
   });
@@ -253,10 +255,10 @@ describe('work mode and state over HTTP', () => {
   it('a failed mode actor is retired, and reads, gate checks and hooks go on with the last known mode; changes answer 503', async () => {
     const srv = await restart({ ...CONFIG, distracting_apps: ['youtube'] });
     await srv.request('POST', '/api/mode', { mode: 'break', minutes: 15 });
-    const hub = srv.system.deps.hub;
     // A malformed event makes the machine's own action throw: xstate stops the actor with an error.
-    hub.get(MODE_ACTOR_ID)!.send({ type: 'mode.configure', modes: null, defaultMode: 'work_silence', vars: {}, at: clock.now() } as never);
-    assert.equal(hub.has(MODE_ACTOR_ID), false);
+    const modeActor = inspected.find((a) => a.getSnapshot().machine?.id === 'mode' && a.getSnapshot().status === 'active');
+    modeActor!.send({ type: 'mode.configure', modes: null, defaultMode: 'work_silence', vars: {}, at: clock.now() });
+    assert.equal((await srv.request('GET', '/health')).body.actors.mode, 0, 'retired from the hub');
     const check = await srv.request('GET', '/api/check?app=youtube');
     assert.equal(check.status, 200);
     assert.deepEqual([check.body.mode, check.body.allowed], ['break', true]);

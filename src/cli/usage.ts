@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import pino from 'pino';
 import { createHub } from '../actors/runtime/hub.js';
+import type { RootMachines } from '../actors/runtime/root-machines.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrations.js';
@@ -108,7 +109,8 @@ async function openLocal(config: Config): Promise<Local> {
     throw err;
   }
   const writer = createWriter(db);
-  const hub = createHub({ writer, logger, eventDetailsMaxBytes: config.eventDetailsMaxBytes });
+  // Only the usage tables are written: a hub with no actors and no subscribers.
+  const hub = createHub<RootMachines>({ writer, logger, eventDetailsMaxBytes: config.eventDetailsMaxBytes });
   const usage = createUsageService({
     db,
     hub,

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import { createCodexWatcher, type CodexWatcher, type ScanReport } from './watcher.js';
-import type { Hub } from '../actors/runtime/hub.js';
+import type { Hub } from '../actors/runtime/root-machines.js';
 import type { HookOutcome, Instances } from '../actors/instances/instances.js';
 
 /** The JSON Codex passes to its `notify` program (keys as Codex spells them). */

@@ -13,7 +13,7 @@ import type { InstanceContext } from '../machines/instance-context.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { lineTime, mapRolloutLine, sessionIdFromFileName, type RolloutLine } from './rollout.js';
 import type { HookInput } from '../actors/instances/hook-events.js';
-import type { Hub } from '../actors/runtime/hub.js';
+import type { Hub } from '../actors/runtime/root-machines.js';
 import type { HookOutcome, Instances } from '../actors/instances/instances.js';
 
 /** The most read from one file in one scan; a line longer than this is skipped (and logged). */

@@ -1,5 +1,5 @@
-// The WebSocket hub behind `ws://HOST:PORT/ws`: hears every commit (hub.onCommit), notification
-// update and usage update, turns each into numbered stream messages (seq, at) kept in a ring,
+// The WebSocket hub behind `ws://HOST:PORT/ws`: hears every commit, notification update and
+// usage update (src/system/wiring.ts subscribes its handlers), turns each into numbered stream messages (seq, at) kept in a ring,
 // and fans them out to the connected clients. Messages are numbered and the picture updated
 // synchronously, in commit order; the fan-out waits for setImmediate, so an HTTP answer never
 // waits for WebSocket writes. The handshake (path, access policy, query) is HTTP's
@@ -8,21 +8,16 @@
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { Clock, TimerHandle } from '../lib/clock.js';
-import { GATE_ACTOR_ID } from '../actors/mode-gate/gate-kind.js';
-import type { Hub, AnySnapshot } from '../actors/runtime/hub.js';
+import type { Committed, Hub } from '../actors/runtime/root-machines.js';
 import { listStopped } from '../db/queries/instances.js';
-import { INSTANCE_MACHINE_ID } from '../actors/instances/instances.js';
-import { MODE_ACTOR_ID } from '../actors/mode-gate/mode-kind.js';
-import type { Notifications } from '../notifications/service.js';
+import type { NotificationUpdate } from '../notifications/service.js';
 import { productivityView } from '../actors/mode-gate/productivity-gate.js';
 import type { WorkMode } from '../actors/mode-gate/work-mode.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
 import { listEvents } from '../db/queries/events.js';
-import { gateMachine } from '../machines/gate.js';
-import { modeMachine } from '../machines/mode.js';
 import { dayRange } from '../lib/timezone.js';
-import type { UsageService } from '../usage/service.js';
+import type { TokenUsageUpdate, UsageService } from '../usage/service.js';
 import { createConnection, messageData, type FeedConnection } from './connection.js';
 import type { StreamType } from '../protocol/feed.js';
 import { createFeedRing, type HeldMessage } from './ring.js';
@@ -32,12 +27,20 @@ export const FEED_PATH = '/ws';
 
 export type FeedSettings = Config['websocket'];
 
+/** What the feed hears; `attach` subscribes them (src/system/wiring.ts) once the start picture is taken. */
+export interface FeedHandlers {
+  afterCommit(notice: Committed): void;
+  notification(update: NotificationUpdate): void;
+  usage(update: TokenUsageUpdate): void;
+}
+
 export interface FeedDeps {
-  hub: Hub;
+  hub: Pick<Hub, 'live'>;
   db: Database;
-  workMode: WorkMode;
-  notifications: Pick<Notifications, 'onUpdate'>;
-  usage: Pick<UsageService, 'onUpdate' | 'totalsOfInstances' | 'devicesToday'>;
+  workMode: Pick<WorkMode, 'view'>;
+  usage: Pick<UsageService, 'totalsOfInstances' | 'devicesToday'>;
+  /** Subscribes the handlers; returns what unsubscribes them. Called in the turn the picture is taken. */
+  attach(handlers: FeedHandlers): () => void;
   clock: Clock;
   logger: Logger;
   settings: FeedSettings;
@@ -65,9 +68,6 @@ export async function createFeed(deps: FeedDeps) {
   const firstSeq = clock.now() * 1000 + 1;
   const ring = createFeedRing(settings.history, firstSeq);
   const state = createFeedState({
-    instanceMachineId: INSTANCE_MACHINE_ID,
-    modeMachineId: modeMachine.id,
-    gateMachineId: gateMachine.id,
     modeView: (ctx) => deps.workMode.view(ctx),
     gateView: productivityView,
     recentEvents: 50,
@@ -84,15 +84,9 @@ export async function createFeed(deps: FeedDeps) {
     listEvents(deps.db, { limit: 50 }),
     deps.usage.devicesToday(),
   ]);
-  const liveIds = [...hub.actorsOf(INSTANCE_MACHINE_ID)].map(([id]) => id);
+  const liveIds = hub.live().flatMap((a) => (a.kind === 'instance' ? [a.id] : []));
   const instanceTotals = await deps.usage.totalsOfInstances([...liveIds, ...stoppedRows.map((r) => r.id)]);
-  const actors: { id: string; machineId: string; snapshot: AnySnapshot }[] = [];
-  for (const id of [MODE_ACTOR_ID, GATE_ACTOR_ID]) {
-    const a = hub.get(id);
-    if (a) actors.push({ id, machineId: a.logic.id, snapshot: a.getSnapshot() as AnySnapshot });
-  }
-  for (const [id, a] of hub.actorsOf(INSTANCE_MACHINE_ID)) actors.push({ id, machineId: INSTANCE_MACHINE_ID, snapshot: a.getSnapshot() as AnySnapshot });
-  state.init({ instances: actors, stopped: stoppedRows, events: eventRows, usage: { instances: instanceTotals, today: { day: today.day, devices: today.devices } } });
+  state.init({ actors: hub.live(), stopped: stoppedRows, events: eventRows, usage: { instances: instanceTotals, today: { day: today.day, devices: today.devices } } });
 
   const clients = new Set<FeedConnection>();
   let pending: HeldMessage[] = [];
@@ -133,11 +127,11 @@ export async function createFeed(deps: FeedDeps) {
     };
   }
 
-  const unsubscribe = [
-    hub.onCommit(guarded('a commit', (notice) => publish(state.applyCommit(notice)))),
-    deps.notifications.onUpdate(guarded('a notification', (u) => publish([state.applyNotification(u)]))),
-    deps.usage.onUpdate(guarded('a usage update', (u) => publish([state.applyUsage(u)]))),
-  ];
+  const detach = deps.attach({
+    afterCommit: guarded('a commit', (notice) => publish(state.applyCommit(notice))),
+    notification: guarded('a notification', (u) => publish([state.applyNotification(u)])),
+    usage: guarded('a usage update', (u) => publish([state.applyUsage(u)])),
+  });
 
   const server = { service: 'token-api', version: deps.version, started_at: startedAt };
   // Clients connecting (or catching up) together share one snapshot while nothing changes,
@@ -211,7 +205,7 @@ export async function createFeed(deps: FeedDeps) {
     close(reason = 'server stopping'): Promise<void> {
       closing ??= (async () => {
         clock.clearTimeout(tickTimer);
-        for (const u of unsubscribe) u();
+        detach();
         if (pending.length > 0) flush();
         const gone = [...clients].map((c) => c.closed);
         for (const c of clients) c.close(1001, reason);

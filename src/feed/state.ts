@@ -3,7 +3,7 @@
 // picture and becomes stream messages. Snapshots are made from this picture, never from actors
 // that may be ahead of the database, so a snapshot and the messages after it tell one story.
 import type { EventDraft } from '../db/queries/events.js';
-import type { ActorChange, CommitNotice } from '../actors/runtime/hub.js';
+import type { Committed, RootChange } from '../actors/runtime/root-machines.js';
 import { instanceView, viewOfContext } from '../actors/instances/instance-view.js';
 import type { InstanceRow } from '../db/queries/instances.js';
 import { boundedJson } from '../lib/bounded-json.js';
@@ -12,7 +12,6 @@ import type { ProductivityView } from '../actors/mode-gate/productivity-gate.js'
 import type { ModeView } from '../actors/mode-gate/work-mode.js';
 import type { EventRecordRow } from '../db/queries/events.js';
 import type { GateContext, GateStateValue } from '../machines/gate-context.js';
-import type { InstanceContext, InstanceStateValue } from '../machines/instance-context.js';
 import type { ModeContext } from '../machines/mode-context.js';
 import type { UsageRow, UsageTotals } from '../usage/report.js';
 import type { TokenUsageUpdate } from '../usage/service.js';
@@ -41,9 +40,6 @@ export function once<T>(f: () => T): () => T {
 const fixed = (text: string) => () => text;
 
 export interface FeedStateDeps {
-  instanceMachineId: string;
-  modeMachineId: string;
-  gateMachineId: string;
   modeView(ctx: ModeContext): ModeView;
   gateView(ctx: GateContext, state: GateStateValue): ProductivityView;
   /** Events kept for snapshots (the last 50). */
@@ -58,7 +54,8 @@ export interface FeedStateDeps {
 }
 
 export interface InitialPicture {
-  instances: { id: string; machineId: string; snapshot: ActorChange['snapshot'] }[];
+  /** The live actors, as changes from nothing (`prev` null). */
+  actors: RootChange[];
   stopped: InstanceRow[];
   /** Newest first. */
   events: EventRecordRow[];
@@ -143,25 +140,26 @@ export function createFeedState(deps: FeedStateDeps) {
     }
   }
 
-  function applyChange(c: Pick<ActorChange, 'id' | 'machineId' | 'snapshot'>): Outgoing | null {
-    if (c.machineId === deps.instanceMachineId) {
-      const state = c.snapshot.value as InstanceStateValue;
-      const ctx = c.snapshot.context as InstanceContext;
-      const view = once(() => json(viewOfContext(ctx, state)));
-      setInstance(c.id, view, state === 'stopped');
-      return { type: 'instance', fields: () => `"instance":${view()}` };
+  function applyChange(c: RootChange): Outgoing {
+    switch (c.kind) {
+      case 'instance': {
+        const state = c.snapshot.value;
+        const ctx = c.snapshot.context;
+        const view = once(() => json(viewOfContext(ctx, state)));
+        setInstance(c.id, view, state === 'stopped');
+        return { type: 'instance', fields: () => `"instance":${view()}` };
+      }
+      case 'mode': {
+        modeCtx = c.snapshot.context;
+        const m = json(deps.modeView(modeCtx));
+        return { type: 'mode', fields: fixed(`"mode":${m}`) };
+      }
+      case 'gate': {
+        const g = json(deps.gateView(c.snapshot.context, c.snapshot.value));
+        gate = g;
+        return { type: 'gate', fields: fixed(`"gate":${g}`) };
+      }
     }
-    if (c.machineId === deps.modeMachineId) {
-      modeCtx = c.snapshot.context as ModeContext;
-      const m = json(deps.modeView(modeCtx));
-      return { type: 'mode', fields: fixed(`"mode":${m}`) };
-    }
-    if (c.machineId === deps.gateMachineId) {
-      const g = json(deps.gateView(c.snapshot.context as GateContext, c.snapshot.value as GateStateValue));
-      gate = g;
-      return { type: 'gate', fields: fixed(`"gate":${g}`) };
-    }
-    return null;
   }
 
   function rollDay(): void {
@@ -175,7 +173,7 @@ export function createFeedState(deps: FeedStateDeps) {
   return {
     /** The picture when the feed starts: live actors from memory, the rest from the database. */
     init(p: InitialPicture): void {
-      for (const a of p.instances) applyChange(a);
+      for (const a of p.actors) applyChange(a);
       for (const row of [...p.stopped].reverse()) if (!live.has(row.id)) setInstance(row.id, fixed(json(instanceView(row))), true);
       for (const row of [...p.events].reverse()) {
         keepEvent(fixed(eventJson(row.event_type, row.instance_id, row.device_id, row.details === null ? 'null' : cutJson(validJson(row.details)), row.created_at)));
@@ -188,12 +186,9 @@ export function createFeedState(deps: FeedStateDeps) {
     },
 
     /** What a commit changed, as stream messages: actor changes first, then its event rows. */
-    applyCommit(notice: CommitNotice): Outgoing[] {
+    applyCommit(notice: Committed): Outgoing[] {
       const out: Outgoing[] = [];
-      for (const c of notice.changes) {
-        const o = applyChange(c);
-        if (o) out.push(o);
-      }
+      for (const c of notice.changes) out.push(applyChange(c));
       for (const e of notice.events) {
         const j = once(() => eventJson(e.type, e.instanceId ?? null, e.deviceId ?? null, detailsJson(e), new Date(e.at).toISOString()));
         keepEvent(j);

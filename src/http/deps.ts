@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.js';
 import type { DeviceDirectory } from '../actors/instances/devices.js';
-import type { Hub } from '../actors/runtime/hub.js';
+import type { Hub } from '../actors/runtime/root-machines.js';
 import type { HookSpool } from '../actors/instances/hook-spool.js';
 import type { CodexIntegration } from '../codex/codex.js';
 import type { Instances } from '../actors/instances/instances.js';

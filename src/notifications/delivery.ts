@@ -7,7 +7,7 @@ import type { NotificationsConfig } from '../config/config.js';
 import { createAudioQueue } from './channels/audio-queue.js';
 import { iso, type Clock, type TimerHandle } from '../lib/clock.js';
 import type { EventDraft } from '../db/queries/events.js';
-import type { Hub } from '../actors/runtime/hub.js';
+import type { Hub } from '../actors/runtime/root-machines.js';
 import type { Channel, Urgency } from './routing.js';
 import type { DeliveryStatus } from '../protocol/notifications.js';
 import { notificationRows, notificationView, updateDelivery, type DeliveryPatch, type DeliveryRecord, type NotificationRecord, type NotificationView } from './outbox.js';
@@ -59,7 +59,7 @@ export function recordView(n: NotificationRecord): NotificationView {
 
 export interface DeliveryDeps {
   config: NotificationsConfig;
-  hub: Hub;
+  hub: Pick<Hub, 'record'>;
   clock: Clock;
   logger: Logger;
   speech: SpeechChannel;

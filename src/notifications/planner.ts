@@ -11,7 +11,7 @@ import { displayName, INSTANCE_INTENTS, instanceContextSchema } from '../machine
 import type { Device } from '../actors/instances/devices.js';
 import { lastPart } from '../lib/project-name.js';
 import type { EventDraft } from '../db/queries/events.js';
-import type { AnySnapshot, Hub } from '../actors/runtime/hub.js';
+import type { InstanceActors } from '../actors/instances/instance-kind.js';
 import type { ModeSource } from '../actors/mode-gate/mode-source.js';
 import { route, URGENT_INTENTS, type Channel, type RoutingPolicy, type Urgency } from './routing.js';
 import { compose, sentenceOf } from './text.js';
@@ -58,7 +58,8 @@ export interface InstanceFacts {
 export interface PlannerDeps {
   config: NotificationsConfig;
   localDevice: string;
-  hub: Hub;
+  /** The live instances (an intent's facts come from memory when its instance is live). */
+  instances: Pick<InstanceActors, 'snapshot'>;
   db: Database;
   devices: { get(id: string): Device | undefined };
   mode: ModeSource;
@@ -77,7 +78,7 @@ export interface RoutedIntent {
 }
 
 export function createPlanner(deps: PlannerDeps) {
-  const { config, hub } = deps;
+  const { config } = deps;
   const policy: RoutingPolicy = {
     localDevice: deps.localDevice,
     modeChannels: config.modeChannels,
@@ -85,7 +86,7 @@ export function createPlanner(deps: PlannerDeps) {
     deviceChannels: config.devices,
   };
 
-  function factsOfSnapshot(instanceId: string, snapshot: AnySnapshot | undefined): InstanceFacts | null {
+  function factsOfSnapshot(instanceId: string, snapshot: { context: unknown } | undefined): InstanceFacts | null {
     const parsed = instanceFactsSchema.safeParse(snapshot?.context);
     if (!parsed.success || parsed.data.instanceId !== instanceId) return null;
     const c = parsed.data;
@@ -93,7 +94,7 @@ export function createPlanner(deps: PlannerDeps) {
   }
 
   async function factsOf(instanceId: string): Promise<InstanceFacts | null> {
-    const live = factsOfSnapshot(instanceId, hub.get(instanceId)?.getSnapshot() as AnySnapshot | undefined);
+    const live = factsOfSnapshot(instanceId, deps.instances.snapshot(instanceId));
     if (live) return live;
     const row = await getInstance(deps.db, instanceId);
     if (!row) return null;
@@ -202,7 +203,7 @@ export function createPlanner(deps: PlannerDeps) {
    * Routes and words one intent: to its instance's origin device, or, for an intent of no
    * instance (a mode timer ending), to this machine and every device the person used lately.
    */
-  function routeIntent(n: NotifyIntentEvent, source: AnySnapshot | undefined): RoutedIntent[] {
+  function routeIntent(n: NotifyIntentEvent, source: { context: unknown } | undefined): RoutedIntent[] {
     const instanceId = n.instanceId ?? null;
     if (instanceId) {
       const facts = factsOfSnapshot(instanceId, source);

@@ -1,7 +1,7 @@
-// The notification service. A planner on the hub turns each `notify` intent an actor emits
-// into rows of the transaction that emitted it: the routing decision (an event with its
-// reason) and the intent, plus, with no coalescing window, the notification and its
-// deliveries. Only after commit do channels run (notification-delivery.ts). Intents for one
+// The notification service. Its planner (`plan`, subscribed by src/system/wiring.ts) turns
+// each `notify` intent an actor emits into rows of the transaction that emitted it: the routing
+// decision (an event with its reason) and the intent, plus, with no coalescing window, the
+// notification and its deliveries. Only after commit (`afterCommit`) do channels run (delivery.ts). Intents for one
 // device within the window are folded into one notification when it closes; until then they
 // wait in SQLite, so a crash loses nothing. Also the API behind the HTTP routes.
 import { randomUUID } from 'node:crypto';
@@ -12,7 +12,8 @@ import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Device } from '../actors/instances/devices.js';
 import type { WriteOp } from '../db/writer.js';
 import type { EventDraft } from '../db/queries/events.js';
-import type { AnySnapshot, EmittedIntent, Hub } from '../actors/runtime/hub.js';
+import type { InstanceActors } from '../actors/instances/instance-kind.js';
+import type { Committed, Hub, RootIntent, RootSnapshot } from '../actors/runtime/root-machines.js';
 import type { ModeSource } from '../actors/mode-gate/mode-source.js';
 import { createDelivery, payloadOf, recordView, type NotificationListener, type NotificationSummary } from './delivery.js';
 import { createPlanner, notifyIntentSchema } from './planner.js';
@@ -53,7 +54,9 @@ export class NotifyRequestError extends Error {
 export interface NotificationsDeps {
   config: NotificationsConfig;
   localDevice: string;
-  hub: Hub;
+  hub: Pick<Hub, 'record' | 'flush'>;
+  /** The live instances: an intent's facts, whether a wait is over. */
+  instances: Pick<InstanceActors, 'snapshot'>;
   db: Database;
   devices: { get(id: string): Device | undefined };
   clock: Clock;
@@ -99,20 +102,19 @@ export async function createNotifications(deps: NotificationsDeps) {
   /** A notification of a wait (permission, question) whose instance no longer waits, or waits again for something newer. */
   function superseded(n: NotificationSummary): boolean {
     if (!n.instance || !URGENT_INTENTS.has(n.event)) return false;
-    const snap = hub.get(n.instance)?.getSnapshot();
+    const snap = deps.instances.snapshot(n.instance);
     if (!snap || snap.value !== 'awaiting') return true;
-    return (snap.context as { stateSince: number }).stateSince > Date.parse(n.created_at);
+    return snap.context.stateSince > Date.parse(n.created_at);
   }
-  const planned = new WeakMap<EmittedIntent, Planned[]>();
+  const planned = new WeakMap<RootIntent, Planned[]>();
   const groups = new Map<string, Group>();
   /** Closed windows whose notification could not be written yet, waiting to try again. */
   const retrying = new Set<Group>();
   let closed = false;
-  let stopObserving: () => void = () => undefined;
 
   // ---- the planner: rows in the transaction of the transition that emitted the intent ----
 
-  function plan(emitted: EmittedIntent, source: AnySnapshot | undefined): { ops?: WriteOp[]; events?: EventDraft[] } {
+  function plan(emitted: RootIntent, source: RootSnapshot | undefined): { ops?: WriteOp[]; events?: EventDraft[] } {
     if (emitted.event.type !== 'notify') return {};
     const parsed = notifyIntentSchema.safeParse(emitted.event);
     if (!parsed.success) {
@@ -231,8 +233,8 @@ export async function createNotifications(deps: NotificationsDeps) {
     return { expiredLocal: local.length, webhooks: hooks, intents: open.length };
   }
 
-  hub.addEmitPlanner(plan);
-  const unsubscribe = hub.onCommit((notice) => {
+  /** After commit: what was planned now is delivered; what waits joins its window. */
+  function afterCommit(notice: Committed): void {
     if (notice.emitted.length === 0) return;
     for (const e of notice.emitted) {
       const plans = planned.get(e);
@@ -243,7 +245,7 @@ export async function createNotifications(deps: NotificationsDeps) {
         else join(p.intent);
       }
     }
-  });
+  }
   if (config.webhook.answeredUpdate) {
     delivery.onUpdate((u) => {
       if (u.kind !== 'delivery' || u.channel !== 'webhook' || u.status !== 'delivered') return;
@@ -257,9 +259,10 @@ export async function createNotifications(deps: NotificationsDeps) {
       // Answered while the webhook was on its way: say so at once.
       if (superseded(n)) void delivery.track(sendAnswered(n.instance));
     });
-    stopObserving = hub.onCommit((notice) => {
-      for (const c of notice.changes) if (c.snapshot.value !== 'awaiting' && answerable.has(c.id)) void delivery.track(sendAnswered(c.id));
-    });
+  }
+  /** After commit, with webhook.answered_update: an instance that no longer waits is told "answered". */
+  function afterCommitAnswered(notice: Committed): void {
+    for (const c of notice.changes) if (c.kind === 'instance' && c.snapshot.value !== 'awaiting' && answerable.has(c.id)) void delivery.track(sendAnswered(c.id));
   }
 
   /** A short "answered" webhook for each wait of the instance that went out by webhook and is over. */
@@ -351,6 +354,10 @@ export async function createNotifications(deps: NotificationsDeps) {
 
   return {
     recovered,
+    /** Subscribed by src/system/wiring.ts: rows while a transaction is built, then what runs after it commits. */
+    plan,
+    afterCommit,
+    afterCommitAnswered: config.webhook.answeredUpdate ? afterCommitAnswered : undefined,
 
     /** POST /api/notify: routed like an intent (mode included) unless urgent; never coalesced. */
     async send(req: { message: string; title?: string; device?: string; instance?: string; urgency?: Urgency; channels?: Channel[] }): Promise<NotificationView> {
@@ -491,8 +498,6 @@ export async function createNotifications(deps: NotificationsDeps) {
     /** Stops timers and playback; open windows and pending webhooks stay in the outbox for the next start. */
     close(): void {
       closed = true;
-      unsubscribe();
-      stopObserving();
       for (const g of [...groups.values(), ...retrying]) clock.clearTimeout(g.timer);
       groups.clear();
       retrying.clear();

@@ -7,7 +7,8 @@ import type { Database } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import { ensureDefaultSounds } from './channels/default-sounds.js';
 import type { DeviceDirectory } from '../actors/instances/devices.js';
-import type { Hub } from '../actors/runtime/hub.js';
+import type { InstanceActors } from '../actors/instances/instance-kind.js';
+import type { Hub } from '../actors/runtime/root-machines.js';
 import { fixedModeSource, type ModeSource } from '../actors/mode-gate/mode-source.js';
 import { createNotifications } from './service.js';
 import { createPowerShellHost, type PowerShellHost } from './channels/powershell-host.js';
@@ -21,7 +22,8 @@ const VOICES_WAIT_MS = 5000;
 export async function startNotifications(deps: {
   config: Config;
   db: Database;
-  hub: Hub;
+  hub: Pick<Hub, 'record' | 'flush'>;
+  instances: Pick<InstanceActors, 'snapshot'>;
   devices: DeviceDirectory;
   clock: Clock;
   logger: Logger;
@@ -70,6 +72,7 @@ export async function startNotifications(deps: {
     config: n,
     localDevice: config.localDevice,
     hub: deps.hub,
+    instances: deps.instances,
     db: deps.db,
     devices: deps.devices,
     clock,

@@ -10,6 +10,8 @@ import { systemClock, type Clock } from '../lib/clock.js';
 import { createDeviceActivity } from '../actors/instances/device-activity.js';
 import { createDeviceDirectory } from '../actors/instances/devices.js';
 import { createHub } from '../actors/runtime/hub.js';
+import type { RootMachines } from '../actors/runtime/root-machines.js';
+import { createWiring, ORDER } from './wiring.js';
 import { createHookSpool, type DrainReport } from '../actors/instances/hook-spool.js';
 import { createCodex } from '../codex/codex.js';
 import type { ScanReport } from '../codex/watcher.js';
@@ -99,23 +101,33 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     if (applied.length > 0) logger.info({ applied, file: config.databaseFile }, 'database schema migrated');
     const writer = createWriter(db);
     started.push(['writer', () => writer.close()]);
-    const hub = createHub({ writer, logger, eventDetailsMaxBytes: config.eventDetailsMaxBytes, inspect: options.inspect });
+    const hub = createHub<RootMachines>({ writer, logger, eventDetailsMaxBytes: config.eventDetailsMaxBytes, inspect: options.inspect, order: ORDER });
     started.push(['actors', () => hub.stopAll()]);
+    // Who hears what the hub commits, by name and in order (src/system/wiring.ts); each is
+    // attached below where its subsystem is ready.
+    const wiring = createWiring(hub);
     const devices = await createDeviceDirectory({ db, hub, configured: config.devices, localDevice: config.localDevice, now: () => clock.now(), logger });
-    const kind = createInstanceKind(clock, options.processExists);
+    const instanceActors = hub.kind(createInstanceKind(clock, options.processExists));
     // Notifications start first (their planner must see intents emitted during restore), so they
     // read the work mode through a reference that the mode actor fills in below; until then
     // (intents emitted while instances are restored) the configured default mode applies.
     let workModeRef: { current(): ModeState } | null = null;
     const modeSource: ModeSource = options.mode ?? { current: () => workModeRef?.current() ?? { mode: config.defaultMode, focus: false } };
-    const activity = await createDeviceActivity({ hub, db, clock, windowMs: config.notifications.recentDeviceMs });
-    started.push(['device activity', () => activity.close()]);
-    const notifying = await startNotifications({ config, db, hub, devices, clock, logger, mode: modeSource, recentDevices: () => activity.recent() });
-    started.push(['notifications', () => notifying.close()]);
+    const activity = await createDeviceActivity({ db, clock, windowMs: config.notifications.recentDeviceMs });
+    const stopActivity = wiring.deviceActivity(activity);
+    started.push(['device activity', stopActivity]);
+    const notifying = await startNotifications({ config, db, hub, instances: instanceActors, devices, clock, logger, mode: modeSource, recentDevices: () => activity.recent() });
+    // Before any instance is restored: intents emitted while restoring are planned.
+    const stopNotifying = wiring.notifications(notifying.notifications);
+    const closeNotifications = () => {
+      stopNotifying();
+      notifying.close();
+    };
+    started.push(['notifications', closeNotifications]);
     const instances = await createInstances({
       db,
       hub,
-      kind,
+      actors: instanceActors,
       devices,
       clock,
       logger,
@@ -125,10 +137,11 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       nameReuseMs: config.nameReuseMs,
       eventDetailsMaxBytes: config.eventDetailsMaxBytes,
     });
+    wiring.instancesIndex(instances.index);
     const restore = await restoreInstances({
       db,
       hub,
-      kind,
+      actors: instanceActors,
       logger,
       now: () => clock.now(),
       instanceExpiryMs: config.instanceExpiryMs,
@@ -139,7 +152,8 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     // token and access policy for callers beyond loopback.
     const workMode = await createWorkMode({ db, hub, clock, logger, config });
     workModeRef = workMode;
-    const gate = await createProductivityGate({ db, hub, clock, logger, mode: workMode, devices, localDevice: config.localDevice, config });
+    // The gate follows the instances from before its actor starts (it is brought in line with them then).
+    const gate = await createProductivityGate({ db, hub, instances: instanceActors, follow: wiring.gate, clock, logger, mode: workMode, devices, localDevice: config.localDevice, config });
     logger.info({ mode: workMode.start.how, gate: gate.start.how }, 'mode and gate started');
     const tokenFile = ensureTokenFile(config.tokenFile);
     if (tokenFile.created) logger.info({ file: config.tokenFile }, 'API token created (token-api token prints it)');
@@ -170,16 +184,22 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     });
     started.push(['usage', () => usage.idle()]);
     await usage.start();
-    const usageWatcher = startUsageWatcher({ hub, instances, usage, clock, logger, scanIntervalMs: config.usageScanIntervalMs, liveIntervalMs: config.usageLiveIntervalMs });
-    started.push(['usage watcher', () => usageWatcher.stop()]);
+    const usageWatcher = startUsageWatcher({ instances, usage, clock, logger, scanIntervalMs: config.usageScanIntervalMs, liveIntervalMs: config.usageLiveIntervalMs });
+    const stopUsageWatcher = wiring.usage(usageWatcher);
+    const closeUsageWatcher = () => {
+      stopUsageWatcher();
+      return usageWatcher.stop();
+    };
+    started.push(['usage watcher', closeUsageWatcher]);
 
     // The live feed: committed changes, notifications and usage as numbered WebSocket messages.
     const feed = await createFeed({
       hub,
       db,
       workMode,
-      notifications: notifying.notifications,
       usage,
+      // In the turn the feed takes its start picture, so it misses no commit after it.
+      attach: (handlers) => wiring.feed(handlers, notifying.notifications, usage),
       clock,
       logger,
       settings: config.websocket,
@@ -236,18 +256,18 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
           };
           await step('live feed', () => feed.close());
           await step('hook spool', () => spool.stop());
-          activity.close();
+          stopActivity();
           await step('process monitor', () => processMonitor.stop());
           await step('event retention', () => retention.stop());
           await step('codex watcher', async () => {
             codex.stop();
             await codex.watcher?.idle();
           });
-          await step('notifications', () => notifying.close());
+          await step('notifications', closeNotifications);
           // Webhooks already on their way get to record their outcome, so none is sent twice.
           await step('notification deliveries', () => within(notifying.notifications.settled(), config.shutdownGraceMs));
           await step('usage watcher', async () => {
-            await usageWatcher.stop();
+            await closeUsageWatcher();
             await usage.idle();
           });
           await step('snapshots', () => hub.flush());

@@ -2,7 +2,7 @@
 // records pushed by other machines, answers totals, and tells listeners (the WebSocket feed)
 // what each committed batch added, per device and instance, as `token_usage_update`.
 import type { Logger } from 'pino';
-import type { Hub } from '../actors/runtime/hub.js';
+import type { Hub } from '../actors/runtime/root-machines.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
 import { claimSessionOp, hasDeviceRecords, hasUnclaimed, instanceSums, maxRecordSeq, recordsAfter } from '../db/queries/usage.js';

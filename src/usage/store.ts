@@ -20,7 +20,7 @@ import {
 } from '../db/queries/usage.js';
 import type { WriteOp } from '../db/writer.js';
 import type { EventDraft } from '../db/queries/events.js';
-import type { Hub } from '../actors/runtime/hub.js';
+import type { Hub } from '../actors/runtime/root-machines.js';
 import type { CodexState } from './codex-parser.js';
 import type { FileCursor } from './line-reader.js';
 import type { Pricing } from './pricing.js';

@@ -2,19 +2,19 @@
 // committed, the instance's transcript is read from its cursor, off the hook's path (the
 // route has already answered); transcripts of working instances are read every
 // `usage_live_interval_seconds`; every transcript is rescanned at start and every
-// `usage_scan_interval_minutes`. Timers run on the injected clock.
+// `usage_scan_interval_minutes`. Timers run on the injected clock. `afterCommit` is subscribed
+// by src/system/wiring.ts.
 import type { Logger } from 'pino';
 import type { InstanceContext } from '../machines/instance-context.js';
 import type { UsageService } from './service.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
-import type { CommitNotice, Hub } from '../actors/runtime/hub.js';
+import type { Committed } from '../actors/runtime/root-machines.js';
 import type { Instances } from '../actors/instances/instances.js';
 
 /** Events after which the transcript has a finished response to read: Claude Code hooks, and the Codex rollout events that end a turn. */
 const READ_AFTER = new Set(['hook.stop', 'hook.stop_failure', 'hook.subagent_stop', 'hook.pre_compact', 'hook.session_end', 'codex.task_complete', 'codex.turn_aborted', 'codex.error']);
 
 export interface UsageWatcherDeps {
-  hub: Pick<Hub, 'onCommit'>;
   instances: Pick<Instances, 'live'>;
   usage: Pick<UsageService, 'readTranscript' | 'sync' | 'isTranscript' | 'claimSession'>;
   clock: Clock;
@@ -45,12 +45,13 @@ export function startUsageWatcher(deps: UsageWatcherDeps) {
     void track(deps.usage.readTranscript(path, { instanceId, deviceId }));
   }
 
-  function contextIn(notice: CommitNotice, id: string): InstanceContext | null {
-    const change = notice.changes.find((c) => c.id === id);
-    return change ? (change.snapshot.context as InstanceContext) : null;
+  function contextIn(notice: Committed, id: string): InstanceContext | null {
+    for (const c of notice.changes) if (c.kind === 'instance' && c.id === id) return c.snapshot.context;
+    return null;
   }
 
-  const unsubscribe = deps.hub.onCommit((notice) => {
+  /** After a commit: claims a new instance's earlier records, reads a transcript after a turn ends. */
+  function afterCommit(notice: Committed): void {
     for (const e of notice.events) {
       if ((e.type === 'instance.registered' || e.type === 'instance.revived') && e.instanceId && !stopped) {
         // Records of this session read before the instance existed are its own.
@@ -61,7 +62,7 @@ export function startUsageWatcher(deps: UsageWatcherDeps) {
       const ctx = contextIn(notice, e.instanceId) ?? deps.instances.live().find((i) => i.id === e.instanceId)?.ctx ?? null;
       if (ctx) readFor(e.instanceId, ctx.transcriptPath, ctx.origin.deviceId);
     }
-  });
+  }
 
   function scanLoop(delay: number): void {
     if (stopped) return;
@@ -84,10 +85,10 @@ export function startUsageWatcher(deps: UsageWatcherDeps) {
   liveLoop();
 
   return {
+    afterCommit,
     /** Stops the timers, abandons a scan in progress (what it read so far is kept) and waits for reads under way. */
     async stop(): Promise<void> {
       stopped = true;
-      unsubscribe();
       abort.abort();
       deps.clock.clearTimeout(scanTimer);
       deps.clock.clearTimeout(liveTimer);

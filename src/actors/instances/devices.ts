@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { DeviceConfig } from '../../config/config.js';
 import type { Database } from '../../db/database.js';
 import { allDevices, upsertDeviceOp, type DeviceRow } from '../../db/queries/devices.js';
-import type { Hub } from '../runtime/hub.js';
+import type { Hub } from '../runtime/root-machines.js';
 
 /** A device as stored and as the API shows it. */
 export type Device = DeviceRow;

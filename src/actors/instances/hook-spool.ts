@@ -14,7 +14,7 @@ import { hookBodySchema, hookQuerySchema } from '../../protocol/api.js';
 import type { Clock, TimerHandle } from '../../lib/clock.js';
 import { EVENT_ID_PATTERN } from './hook-event-ids.js';
 import { toHookInput, type HookInput } from './hook-events.js';
-import type { Hub } from '../runtime/hub.js';
+import type { Hub } from '../runtime/root-machines.js';
 import type { Instances } from './instances.js';
 import { BATCH_FILE, releaseLock, rotateSpool, spoolPaths, takeLock } from './spool-files.js';
 

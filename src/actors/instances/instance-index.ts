@@ -5,9 +5,9 @@
 // instances hold each profile slot; the live instances by transcript path and local pid
 // (how a resumed or cleared session finds the instance it continues); and every instance id
 // ever used, stopped ones included (an id derived from a session must not land on one).
+// `observe` is subscribed to the instance actors' transitions by src/system/wiring.ts.
 import { Heap } from 'heap-js';
-import type { AnySnapshot, Hub } from '../runtime/hub.js';
-import type { InstanceContext } from '../../machines/instance-context.js';
+import type { InstanceActors, InstanceSnapshot } from './instance-kind.js';
 
 interface IndexedInstance {
   agentType: string;
@@ -80,8 +80,8 @@ class NumberSpace {
 }
 
 export interface InstanceIndexDeps {
-  hub: Hub;
-  machineId: string;
+  /** The live instances: read once at start, then followed through `observe`. */
+  actors: Pick<InstanceActors, 'all' | 'has'>;
   now: () => number;
   /** How long a stopped instance's number is not given again. */
   reuseAfterMs: number;
@@ -114,8 +114,9 @@ export function createInstanceIndex(deps: InstanceIndexDeps) {
     if (i.localPid !== null) byPid.set(i.localPid, id);
   }
 
-  function observe(id: string, snapshot: AnySnapshot): void {
-    const ctx = snapshot.context as InstanceContext | undefined;
+  function observe(id: string, snapshot: InstanceSnapshot): void {
+    // An actor that failed may have no usable context.
+    const ctx: InstanceSnapshot['context'] | undefined = snapshot.context;
     const before = live.get(id);
     const isLive = snapshot.status === 'active' && snapshot.value !== 'stopped' && ctx !== undefined;
     if (!isLive) {
@@ -144,10 +145,11 @@ export function createInstanceIndex(deps: InstanceIndexDeps) {
     space(now.agentType).hold(now.number, id);
   }
 
-  for (const [id, actor] of deps.hub.actorsOf(deps.machineId)) observe(id, actor.getSnapshot() as AnySnapshot);
-  deps.hub.observe(deps.machineId, observe);
+  for (const [id, snapshot] of deps.actors.all()) observe(id, snapshot);
 
   return {
+    /** An instance actor transitioned (restored, failed or rolled back included). */
+    observe,
     /** A stopped instance read at start: its number is not given again until the window has passed. */
     reserveStopped(agentType: string, number: number, instanceId: string, stoppedAt: number): void {
       if (stoppedAt + deps.reuseAfterMs > deps.now()) space(agentType).reserve(number, instanceId, stoppedAt + deps.reuseAfterMs);
@@ -170,7 +172,7 @@ export function createInstanceIndex(deps: InstanceIndexDeps) {
       for (const id of ids) usedIds.add(id);
     },
     /** Whether an instance, live, starting or stopped, has the id. */
-    idTaken: (id: string): boolean => usedIds.has(id) || deps.hub.has(id),
+    idTaken: (id: string): boolean => usedIds.has(id) || deps.actors.has(id),
     /** An instance is being spawned with the id; the function returned gives it back when that spawn is not committed. */
     claimId(id: string): () => void {
       if (usedIds.has(id)) return () => undefined;

@@ -7,7 +7,15 @@ import { displayName, type InstanceContext, type InstanceStateValue, type Subage
 import { iso, isoOrNull, type Clock } from '../../lib/clock.js';
 import { createExpiryTimer } from './expiry-timer.js';
 import { lastPart } from '../../lib/project-name.js';
-import { actorCreator, type ActorKind, type AnySnapshot } from '../runtime/hub.js';
+import type { SnapshotFrom } from 'xstate';
+import type { KindHandle } from '../runtime/hub.js';
+import type { ActorKind } from '../runtime/kinds.js';
+import type { RootMachines } from '../runtime/root-machines.js';
+
+export type InstanceKind = ActorKind<RootMachines, 'instance'>;
+/** The live instance actors (the hub's handle of their kind). */
+export type InstanceActors = KindHandle<RootMachines, 'instance'>;
+export type InstanceSnapshot = SnapshotFrom<RootMachines['instance']>;
 
 /** A running subagent as the API shows it. */
 export function subagentView(s: Subagent): SubagentView {
@@ -58,17 +66,16 @@ export function instanceRow(ctx: InstanceContext, state: InstanceStateValue): In
 }
 
 /** `exists`: whether a local pid runs (the expiry timer asks it; tests replace it). */
-export function createInstanceKind(clock: Clock, exists?: (pid: number) => boolean): ActorKind {
-  const machine = instanceMachine.provide({ actors: { expiryTimer: createExpiryTimer(clock, exists) } });
+export function createInstanceKind(clock: Clock, exists?: (pid: number) => boolean): InstanceKind {
   return {
-    machine,
-    create: actorCreator(machine),
-    project(_id, snapshot: AnySnapshot) {
-      return [upsertInstanceOp(instanceRow(snapshot.context as InstanceContext, snapshot.value as InstanceStateValue))];
+    name: 'instance',
+    machine: instanceMachine.provide({ actors: { expiryTimer: createExpiryTimer(clock, exists) } }),
+    project(_id, snapshot) {
+      return [upsertInstanceOp(instanceRow(snapshot.context, snapshot.value))];
     },
-    transitions(_id, snapshot: AnySnapshot, prev: AnySnapshot | null) {
+    transitions(_id, snapshot, prev) {
       if (snapshot.value !== 'stopped' || prev?.value === 'stopped') return [];
-      const ctx = snapshot.context as InstanceContext;
+      const ctx = snapshot.context;
       return [
         {
           type: 'instance.stopped',

@@ -13,7 +13,8 @@ import type { Clock } from '../../lib/clock.js';
 import type { DeviceDirectory } from './devices.js';
 import { createHookEventIds, type HookEventIds } from './hook-event-ids.js';
 import { CONTINUING_SOURCES, hookEventType, toInstanceEvent, type HookInput } from './hook-events.js';
-import type { ActorKind, AnySnapshot, Hub } from '../runtime/hub.js';
+import type { Committed, Hub } from '../runtime/root-machines.js';
+import type { InstanceActors, InstanceSnapshot } from './instance-kind.js';
 import { viewOfContext, type InstanceView } from './instance-view.js';
 import { createInstanceIndex } from './instance-index.js';
 import { assignProfile, poolSize, type ProfilePoolConfig } from './profile-pool.js';
@@ -26,8 +27,9 @@ export interface InstancesDeps {
   /** Largest event details kept, in bytes (bigger payloads are cut down). */
   eventDetailsMaxBytes: number;
   db: Database;
-  hub: Hub;
-  kind: ActorKind;
+  hub: Pick<Hub, 'record'>;
+  /** The live instance actors (the hub's handle of their kind). */
+  actors: InstanceActors;
   devices: DeviceDirectory;
   clock: Clock;
   logger: Logger;
@@ -93,6 +95,12 @@ function revives(event: InstanceEvent | null): boolean {
   return event !== null && event.type !== 'hook.session_end' && event.type.startsWith('hook.');
 }
 
+/** The snapshot a commit wrote for an instance (one that stopped is no longer live). */
+function instanceIn(notice: Committed, id: string): InstanceSnapshot | undefined {
+  for (const c of notice.changes) if (c.kind === 'instance' && c.id === id) return c.snapshot;
+  return undefined;
+}
+
 export class ConflictError extends Error {
   constructor(
     message: string,
@@ -130,7 +138,8 @@ export function sshSourceIp(sshClient: string | undefined): string | null {
 }
 
 export async function createInstances(deps: InstancesDeps) {
-  const { hub, kind, clock } = deps;
+  const { hub, actors, clock } = deps;
+  const { kind } = actors;
   const eventIds = deps.eventIds ?? createHookEventIds({ db: deps.db });
   await eventIds.load();
   /** Every session id ever linked to an instance, stopped ones included. */
@@ -142,7 +151,7 @@ export async function createInstances(deps: InstancesDeps) {
   const nameReuseMs = deps.nameReuseMs ?? 3_600_000;
   // Names, profiles, transcripts, pids and instance ids in use, kept as actors change:
   // registering costs the same with ten live instances or ten thousand.
-  const index = createInstanceIndex({ hub, machineId: INSTANCE_MACHINE_ID, now: () => clock.now(), reuseAfterMs: nameReuseMs, slots: poolSize(deps.profiles) });
+  const index = createInstanceIndex({ actors, now: () => clock.now(), reuseAfterMs: nameReuseMs, slots: poolSize(deps.profiles) });
   const since = new Date(clock.now() - nameReuseMs).toISOString();
   for (const r of await stoppedSince(deps.db, since)) {
     // Rows from before the number was stored carry it in their name ("Claude #3").
@@ -169,18 +178,13 @@ export async function createInstances(deps: InstancesDeps) {
 
   function live(): { id: string; ctx: InstanceContext; state: InstanceStateValue }[] {
     const out: { id: string; ctx: InstanceContext; state: InstanceStateValue }[] = [];
-    for (const [id, actor] of hub.actorsOf(INSTANCE_MACHINE_ID)) {
-      const s = actor.getSnapshot();
-      out.push({ id, ctx: s.context as InstanceContext, state: s.value as InstanceStateValue });
-    }
+    for (const [id, s] of actors.all()) out.push({ id, ctx: s.context, state: s.value });
     return out;
   }
 
   function contextOf(id: string): { ctx: InstanceContext; state: InstanceStateValue } | null {
-    const actor = hub.get(id);
-    if (!actor) return null;
-    const s = actor.getSnapshot();
-    return { ctx: s.context as InstanceContext, state: s.value as InstanceStateValue };
+    const s = actors.snapshot(id);
+    return s ? { ctx: s.context, state: s.value } : null;
   }
 
   function linkOp(sessionId: string, instanceId: string, at: number): WriteOp {
@@ -244,13 +248,13 @@ export async function createInstances(deps: InstancesDeps) {
     ];
     const linked = sessions.get(input.sessionId);
     const releaseId = index.claimId(id);
-    return hub.spawn(id, kind, input, { ops: [linkOp(input.sessionId, id, at)], events }).catch((err: unknown) => {
+    return actors.spawn(id, input, { ops: [linkOp(input.sessionId, id, at)], events }).catch((err: unknown) => {
       // Not committed: neither is the session's link, or its next event would find no instance and only be recorded.
-      if (!hub.has(id) && sessions.get(input.sessionId) === id) {
+      if (!actors.has(id) && sessions.get(input.sessionId) === id) {
         if (linked === undefined) sessions.delete(input.sessionId);
         else sessions.set(input.sessionId, linked);
       }
-      if (!hub.has(id)) releaseId();
+      if (!actors.has(id)) releaseId();
       throw err;
     });
   }
@@ -369,7 +373,7 @@ export async function createInstances(deps: InstancesDeps) {
       }
     };
 
-    if (isStart && (!id || !hub.has(id)) && CONTINUING_SOURCES.has(input.source ?? '')) {
+    if (isStart && (!id || !actors.has(id)) && CONTINUING_SOURCES.has(input.source ?? '')) {
       const continued = findContinued(input, pidLocal);
       if (continued) {
         const before = id;
@@ -393,7 +397,7 @@ export async function createInstances(deps: InstancesDeps) {
       id = newInstanceId(input.agentType, input.sessionId);
       pending.push(spawn(id, newInput(id, spawnRequest(input), pidLocal, at), at, null));
       registered = true;
-    } else if (!hub.has(id) && revives(event)) {
+    } else if (!actors.has(id) && revives(event)) {
       // A stopped instance whose session shows activity (or starts again) comes back.
       const waiting = reviving.get(id);
       if (waiting) {
@@ -410,7 +414,7 @@ export async function createInstances(deps: InstancesDeps) {
       } finally {
         reviving.delete(known);
       }
-      if (hub.has(known)) return applyHook(input, pidLocal, { ...opts, at, ops: extraOps });
+      if (actors.has(known)) return applyHook(input, pidLocal, { ...opts, at, ops: extraOps });
       pending.push(spawn(known, prepared.input, at, prepared.revival));
       registered = true;
     }
@@ -433,22 +437,21 @@ export async function createInstances(deps: InstancesDeps) {
     }
 
     const from = current.state;
-    let after: AnySnapshot | null = null;
-    const sent = hub.send(id, event as InstanceEvent, (snap) => {
+    let after: InstanceSnapshot | null = null;
+    const sent = actors.send(id, event, (snap) => {
       after = snap;
-      const ctx = snap.context as InstanceContext;
-      return { ops: extraOps, events: [hookEventRow(type, input, id, ctx.origin.deviceId, at, from, snap.value as string)] };
+      return { ops: extraOps, events: [hookEventRow(type, input, id, snap.context.origin.deviceId, at, from, snap.value)] };
     });
     await committed([...pending, sent]);
-    const snap = after as unknown as AnySnapshot;
-    const to = snap.value as InstanceStateValue;
-    const ctx = snap.context as InstanceContext;
-    return { outcome: 'applied', registered, instance: viewOfContext(ctx, to), event_type: type, from, to };
+    const snap: InstanceSnapshot = after!;
+    return { outcome: 'applied', registered, instance: viewOfContext(snap.context, snap.value), event_type: type, from, to: snap.value };
   }
 
   return {
     handleHook,
     eventIds,
+    /** The instance index, which follows the instance actors (src/system/wiring.ts subscribes it). */
+    index,
 
     /** The seed's explicit registration; idempotent for a live instance id. */
     async register(r: RegisterInput, pidLocal: boolean): Promise<{ created: boolean; instance: InstanceView }> {
@@ -479,19 +482,19 @@ export async function createInstances(deps: InstancesDeps) {
       const input = newInput(id, { ...r, sessionId, agentType }, pidLocal, at);
       const revival: Revival | null = previous !== undefined ? { from: null, stoppedAt: null, by: 'instance.register' } : null;
       const notice = await spawn(id, input, at, revival);
-      const snap = hub.get(id)?.getSnapshot() ?? notice.changes.find((c) => c.id === id)?.snapshot;
-      return { created: true, instance: viewOfContext(snap!.context as InstanceContext, snap!.value as InstanceStateValue) };
+      const snap = actors.snapshot(id) ?? instanceIn(notice, id);
+      return { created: true, instance: viewOfContext(snap!.context, snap!.value) };
     },
 
     /** Sends a lifecycle event to a live instance; null when it is not live. */
     async send(id: string, event: InstanceEvent): Promise<InstanceView | null> {
-      if (!hub.has(id)) return null;
-      const notice = await hub.send(id, event);
-      const snap = hub.get(id)?.getSnapshot() ?? notice.changes.find((c) => c.id === id)?.snapshot;
-      return snap ? viewOfContext(snap.context as InstanceContext, snap.value as InstanceStateValue) : null;
+      if (!actors.has(id)) return null;
+      const notice = await actors.send(id, event);
+      const snap = actors.snapshot(id) ?? instanceIn(notice, id);
+      return snap ? viewOfContext(snap.context, snap.value) : null;
     },
 
-    isLive: (id: string) => hub.has(id),
+    isLive: (id: string) => actors.has(id),
     live,
     view(id: string): InstanceView | null {
       const c = contextOf(id);

@@ -8,7 +8,8 @@ import { instanceContextSchema, type InstanceContext } from '../../machines/inst
 import type { EventDraft } from '../../db/queries/events.js';
 import { activeWithSnapshots, retireInstanceOp, type InstanceRow } from '../../db/queries/instances.js';
 import { retireSnapshotOp } from '../../db/queries/snapshots.js';
-import type { ActorKind, Hub } from '../runtime/hub.js';
+import type { Hub } from '../runtime/root-machines.js';
+import type { InstanceActors } from './instance-kind.js';
 import { INSTANCE_MACHINE_ID } from './instances.js';
 import type { ProfilePoolConfig } from './profile-pool.js';
 import { assignProfile } from './profile-pool.js';
@@ -84,8 +85,9 @@ function persistedFromRow(row: InstanceRow, expiresAfterMs: number, profiles: Pr
 
 export async function restoreInstances(deps: {
   db: Database;
-  hub: Hub;
-  kind: ActorKind;
+  hub: Pick<Hub, 'record'>;
+  /** The instance actors the snapshots are restored into. */
+  actors: InstanceActors;
   logger: Logger;
   now: () => number;
   instanceExpiryMs: number;
@@ -100,41 +102,42 @@ export async function restoreInstances(deps: {
   const failed: { row: (typeof rows)[number]; reason: string }[] = [];
   for (const row of rows) {
     const id = row.actor_id;
-    const check = checkSnapshot(deps.kind.machine, instanceContextSchema, row.snapshot, row.machine_version);
+    const check = checkSnapshot(deps.actors.kind.machine, instanceContextSchema, row.snapshot, row.machine_version);
     if (!check.ok) {
       failed.push({ row, reason: check.reason });
       continue;
     }
     try {
-      deps.hub.restore(id, deps.kind, check.snapshot, row.snapshot);
+      deps.actors.restore(id, check.snapshot, row.snapshot);
     } catch (err) {
       failed.push({ row, reason: `actor failed to start: ${(err as Error).message}` });
       continue;
     }
-    usedNumbers.add((check.snapshot.context as InstanceContext).number);
+    usedNumbers.add(check.snapshot.context.number);
     report.restored += 1;
     if (check.migratedFrom !== null) {
       report.migrated += 1;
       deps.logger.info({ instance: id, from: check.migratedFrom }, 'instance snapshot migrated');
-      repairs.push(deps.hub.send(id, { type: 'instance.heartbeat', at: deps.now() }));
+      repairs.push(deps.actors.send(id, { type: 'instance.heartbeat', at: deps.now() }));
     }
   }
 
   // Second pass, so that rebuilt instances take display numbers no restored one holds.
   for (const { row, reason } of failed) {
     const id = row.actor_id;
-    let number = row.name_number && !usedNumbers.has(row.name_number) ? row.name_number : 1;
+    const projection = row.row;
+    let number = projection?.name_number && !usedNumbers.has(projection.name_number) ? projection.name_number : 1;
     while (usedNumbers.has(number)) number += 1;
-    const rebuilt = row.id ? persistedFromRow(row as InstanceRow, deps.instanceExpiryMs, deps.profiles, number) : null;
+    const rebuilt = projection ? persistedFromRow(projection, deps.instanceExpiryMs, deps.profiles, number) : null;
     if (rebuilt) {
       try {
-        deps.hub.restore(id, deps.kind, rebuilt.snapshot, JSON.stringify(rebuilt.snapshot));
+        deps.actors.restore(id, rebuilt.snapshot, JSON.stringify(rebuilt.snapshot));
         usedNumbers.add(number);
         report.rebuilt += 1;
         deps.logger.warn({ instance: id, reason }, 'instance snapshot invalid; rebuilt from its projection row');
         repairs.push(
-          deps.hub.send(id, { type: 'instance.heartbeat', at: deps.now() }, {
-            events: [{ type: 'instance.rebuilt', at: deps.now(), instanceId: id, deviceId: row.device_id ?? null, details: { reason } }],
+          deps.actors.send(id, { type: 'instance.heartbeat', at: deps.now() }, {
+            events: [{ type: 'instance.rebuilt', at: deps.now(), instanceId: id, deviceId: projection?.device_id ?? null, details: { reason } }],
           }),
         );
         continue;
@@ -147,8 +150,8 @@ export async function restoreInstances(deps: {
     const at = new Date(deps.now()).toISOString();
     const ops = [retireSnapshotOp(id, at), retireInstanceOp(id, at, 'snapshot_invalid')];
     const events: EventDraft[] = [
-      { type: 'instance.retired', at: deps.now(), instanceId: id, deviceId: row.device_id ?? null, details: { reason } },
-      { type: 'instance.stopped', at: deps.now(), instanceId: id, deviceId: row.device_id ?? null, details: { reason: 'snapshot_invalid' } },
+      { type: 'instance.retired', at: deps.now(), instanceId: id, deviceId: projection?.device_id ?? null, details: { reason } },
+      { type: 'instance.stopped', at: deps.now(), instanceId: id, deviceId: projection?.device_id ?? null, details: { reason: 'snapshot_invalid' } },
     ];
     repairs.push(deps.hub.record({ ops, events }));
   }

@@ -1,24 +1,25 @@
 // How the hub builds the productivity gate actor and which event rows its changes produce:
 // the machine with its real grace timer provided, no projection rows (the snapshot row is the
 // record), and a `gate.changed` event when it opens, enters its grace period or closes.
-import type { GateContext } from '../../machines/gate-context.js';
 import { gateMachine } from '../../machines/gate.js';
 import type { Clock } from '../../lib/clock.js';
 import { createDeadlineTimer } from './deadline-timer.js';
-import { actorCreator, type ActorKind, type AnySnapshot } from '../runtime/hub.js';
+import type { ActorKind } from '../runtime/kinds.js';
+import type { RootMachines } from '../runtime/root-machines.js';
+
+export type GateKind = ActorKind<RootMachines, 'gate'>;
 
 /** Outside the alphabet of instance ids (src/protocol/api.ts idSchema), so no instance can take it. */
 export const GATE_ACTOR_ID = '#gate';
 
-export function createGateKind(clock: Clock): ActorKind {
-  const machine = gateMachine.provide({ actors: { graceTimer: createDeadlineTimer(clock, 'gate.grace_ended') } });
+export function createGateKind(clock: Clock): GateKind {
   return {
-    machine,
-    create: actorCreator(machine),
+    name: 'gate',
+    machine: gateMachine.provide({ actors: { graceTimer: createDeadlineTimer(clock, 'gate.grace_ended') } }),
     project: () => [],
-    transitions(_id, snapshot: AnySnapshot, prev: AnySnapshot | null) {
+    transitions(_id, snapshot, prev) {
       if (!prev || prev.value === snapshot.value) return [];
-      const ctx = snapshot.context as GateContext;
+      const ctx = snapshot.context;
       return [
         {
           type: 'gate.changed',

@@ -6,7 +6,10 @@ import { modeMachine } from '../../machines/mode.js';
 import { isoOrNull, type Clock } from '../../lib/clock.js';
 import { createDeadlineTimer } from './deadline-timer.js';
 import type { EventDraft } from '../../db/queries/events.js';
-import { actorCreator, type ActorKind, type AnySnapshot } from '../runtime/hub.js';
+import type { ActorKind } from '../runtime/kinds.js';
+import type { RootMachines } from '../runtime/root-machines.js';
+
+export type ModeKind = ActorKind<RootMachines, 'mode'>;
 
 /** Outside the alphabet of instance ids (src/protocol/api.ts idSchema), so no instance can take it. */
 export const MODE_ACTOR_ID = '#mode';
@@ -28,14 +31,13 @@ export function modeTransitions(ctx: ModeContext, prev: ModeContext | null, at: 
   return out;
 }
 
-export function createModeKind(clock: Clock): ActorKind {
-  const machine = modeMachine.provide({ actors: { modeTimer: createDeadlineTimer(clock, 'mode.timer_ended') } });
+export function createModeKind(clock: Clock): ModeKind {
   return {
-    machine,
-    create: actorCreator(machine),
+    name: 'mode',
+    machine: modeMachine.provide({ actors: { modeTimer: createDeadlineTimer(clock, 'mode.timer_ended') } }),
     project: () => [],
-    transitions(_id, snapshot: AnySnapshot, prev: AnySnapshot | null) {
-      return modeTransitions(snapshot.context as ModeContext, (prev?.context as ModeContext | undefined) ?? null, clock.now());
+    transitions(_id, snapshot, prev) {
+      return modeTransitions(snapshot.context, prev?.context ?? null, clock.now());
     },
   };
 }

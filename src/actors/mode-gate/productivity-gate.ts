@@ -1,7 +1,7 @@
-// The productivity gate service. It follows the instance actors through the hub (an observer
-// of their transitions, never a database poll) and forwards the set of working instances to
-// the gate actor, so the gate's change commits in the same transaction as the instance
-// change that caused it. `check` answers from memory, synchronously, and notes a `gate.check`
+// The productivity gate service. It follows the instance actors' transitions (a `within`
+// subscriber, src/system/wiring.ts; never a database poll) and forwards the set of working
+// instances to the gate actor, so the gate's change commits in the same transaction as the
+// instance change that caused it. `check` answers from memory, synchronously, and notes a `gate.check`
 // event row with the hub without waiting for it: a check changes no state, so it is not held
 // up by a commit. The rows of one event-loop turn share a transaction and are durable a few
 // ms after their answers; a crash in that window can lose the record of a check, never a
@@ -14,9 +14,9 @@ import { gateContextSchema } from '../../machines/gate-context.js';
 import { appMatcher, decide, type GateRule } from '../../machines/gate-decision.js';
 import { isoOrNull, type Clock } from '../../lib/clock.js';
 import type { DeviceDirectory } from '../instances/devices.js';
+import type { InstanceActors, InstanceSnapshot } from '../instances/instance-kind.js';
 import { createGateKind, GATE_ACTOR_ID } from './gate-kind.js';
-import type { AnySnapshot, Hub } from '../runtime/hub.js';
-import { INSTANCE_MACHINE_ID } from '../instances/instances.js';
+import type { Hub } from '../runtime/root-machines.js';
 import { startRootActor, type RootStart } from '../runtime/root-actor.js';
 import type { WorkMode } from './work-mode.js';
 
@@ -52,7 +52,7 @@ export interface CheckSource {
   local: boolean;
 }
 
-function isWorking(snapshot: AnySnapshot): boolean {
+function isWorking(snapshot: InstanceSnapshot): boolean {
   return snapshot.status === 'active' && snapshot.value === 'working';
 }
 
@@ -71,7 +71,11 @@ export function productivityView(ctx: GateContext, state: GateStateValue): Produ
 
 export async function createProductivityGate(deps: {
   db: Database;
-  hub: Hub;
+  hub: Pick<Hub, 'kind' | 'note'>;
+  /** The live instances, read once; then their transitions through `follow`. */
+  instances: Pick<InstanceActors, 'all'>;
+  /** Subscribes the gate's observer to the instance actors' transitions (src/system/wiring.ts). */
+  follow: (observe: (id: string, snapshot: InstanceSnapshot) => void) => void;
   clock: Clock;
   logger: Logger;
   mode: WorkMode;
@@ -80,54 +84,52 @@ export async function createProductivityGate(deps: {
   config: { gateGraceMs: number; distractingApps: DistractingApp[] };
 }) {
   const { hub, clock } = deps;
-  const kind = createGateKind(clock);
+  const actors = hub.kind(createGateKind(clock));
   const listed = appMatcher(deps.config.distractingApps);
 
   // The working set, kept by observing instance transitions (O(1) per transition; the gate
   // hears only of changes to the set).
   const working = new Set<string>();
-  for (const [id, actor] of hub.actorsOf(INSTANCE_MACHINE_ID)) if (isWorking(actor.getSnapshot() as AnySnapshot)) working.add(id);
+  for (const [id, snapshot] of deps.instances.all()) if (isWorking(snapshot)) working.add(id);
   const ids = () => [...working].sort();
-  hub.observe(INSTANCE_MACHINE_ID, (id, snapshot) => {
+  deps.follow((id, snapshot) => {
     const now = isWorking(snapshot);
     if (now === working.has(id)) return;
     if (now) working.add(id);
     else working.delete(id);
     // The gate may be absent for a moment (starting, or rebuilt after a failed write); it
     // is brought up to date with this set when it starts.
-    hub.forward(GATE_ACTOR_ID, { type: 'instances.working', ids: ids(), at: clock.now() });
+    actors.forward(GATE_ACTOR_ID, { type: 'instances.working', ids: ids(), at: clock.now() });
   });
 
   const start: RootStart = await startRootActor({
     db: deps.db,
-    hub,
+    actors,
     logger: deps.logger,
     id: GATE_ACTOR_ID,
-    kind,
     contextSchema: gateContextSchema,
     now: () => clock.now(),
     fresh: () => ({ working: ids(), graceMs: deps.config.gateGraceMs, at: clock.now() }),
   });
 
   function snapshot(): { ctx: GateContext; state: GateStateValue } {
-    const actor = hub.get(GATE_ACTOR_ID);
-    if (!actor) {
+    const s = actors.snapshot(GATE_ACTOR_ID);
+    if (!s) {
       // Not running (it failed): answer from the working set, with no grace.
       const at = clock.now();
       return { ctx: { working: ids(), since: at, stateSince: at, graceUntil: null, graceMs: deps.config.gateGraceMs }, state: working.size > 0 ? 'productive' : 'idle' };
     }
-    const s = actor.getSnapshot();
-    return { ctx: s.context as GateContext, state: s.value as GateStateValue };
+    return { ctx: s.context, state: s.value };
   }
 
   // Bring the restored gate in line with the configuration and with the instances as restored.
   const restored = snapshot().ctx;
   if (restored.graceMs !== deps.config.gateGraceMs) {
-    await hub.send(GATE_ACTOR_ID, { type: 'gate.configure', graceMs: deps.config.gateGraceMs, at: clock.now() });
+    await actors.send(GATE_ACTOR_ID, { type: 'gate.configure', graceMs: deps.config.gateGraceMs, at: clock.now() });
   }
   const now = ids();
   if (restored.working.length !== now.length || restored.working.some((id, i) => id !== now[i])) {
-    await hub.send(GATE_ACTOR_ID, { type: 'instances.working', ids: now, at: clock.now() });
+    await actors.send(GATE_ACTOR_ID, { type: 'instances.working', ids: now, at: clock.now() });
   }
 
   function productivity(): ProductivityView {
@@ -136,7 +138,6 @@ export async function createProductivityGate(deps: {
   }
 
   return {
-    kind,
     start,
     productivity,
 

@@ -7,7 +7,7 @@ import type { StateVariableSpec } from '../../config/mode-gate.js';
 import type { ModePolicy } from '../../machines/mode-context.js';
 import { modeContextSchema, type ModeContext, type StateValue } from '../../machines/mode-context.js';
 import type { Clock } from '../../lib/clock.js';
-import type { Hub } from '../runtime/hub.js';
+import type { Hub } from '../runtime/root-machines.js';
 import { createModeKind, MODE_ACTOR_ID } from './mode-kind.js';
 import { startRootActor, type RootStart } from '../runtime/root-actor.js';
 
@@ -66,14 +66,13 @@ function sameVars(a: Record<string, StateValue>, b: Record<string, StateValue>):
 
 export async function createWorkMode(deps: { db: Database; hub: Hub; clock: Clock; logger: Logger; config: WorkModeConfig }) {
   const { hub, clock, config } = deps;
-  const kind = createModeKind(clock);
+  const actors = hub.kind(createModeKind(clock));
   const modeNames = Object.keys(config.modes);
   const start: RootStart = await startRootActor({
     db: deps.db,
-    hub,
+    actors,
     logger: deps.logger,
     id: MODE_ACTOR_ID,
-    kind,
     contextSchema: modeContextSchema,
     now: () => clock.now(),
     fresh: () => ({ mode: config.defaultMode, defaultMode: config.defaultMode, vars: reconcileVars({}, config.stateVariables), at: clock.now() }),
@@ -85,8 +84,8 @@ export async function createWorkMode(deps: { db: Database; hub: Hub; clock: Cloc
   let lastKnown: ModeContext | null = null;
 
   function context(): ModeContext {
-    const actor = hub.get(MODE_ACTOR_ID);
-    if (actor) lastKnown = actor.getSnapshot().context as ModeContext;
+    const snapshot = actors.snapshot(MODE_ACTOR_ID);
+    if (snapshot) lastKnown = snapshot.context;
     if (!lastKnown) throw new ModeUnavailableError();
     return lastKnown;
   }
@@ -101,7 +100,7 @@ export async function createWorkMode(deps: { db: Database; hub: Hub; clock: Cloc
     !sameVars(vars, restored.vars)
   ) {
     if (!modeNames.includes(restored.mode)) deps.logger.warn({ mode: restored.mode, now: config.defaultMode }, 'the saved mode is no longer configured; back to the default mode');
-    await hub.send(MODE_ACTOR_ID, { type: 'mode.configure', modes: modeNames, defaultMode: config.defaultMode, vars, at: clock.now() });
+    await actors.send(MODE_ACTOR_ID, { type: 'mode.configure', modes: modeNames, defaultMode: config.defaultMode, vars, at: clock.now() });
   }
 
   function view(ctx: ModeContext = context()): ModeView {
@@ -119,7 +118,6 @@ export async function createWorkMode(deps: { db: Database; hub: Hub; clock: Cloc
   }
 
   return {
-    kind,
     start,
     context,
     view,
@@ -131,9 +129,9 @@ export async function createWorkMode(deps: { db: Database; hub: Hub; clock: Cloc
     policyOf: (mode: string): ModePolicy => config.modes[mode] ?? 'work',
     /** Applies a validated update in one transition; resolves after commit. */
     async update(u: ModeUpdate): Promise<ModeView> {
-      if (!hub.has(MODE_ACTOR_ID)) throw new ModeUnavailableError();
+      if (!actors.has(MODE_ACTOR_ID)) throw new ModeUnavailableError();
       if (u.mode !== undefined && !modeNames.includes(u.mode)) throw new RangeError(`unknown mode ${u.mode}`);
-      await hub.send(MODE_ACTOR_ID, {
+      await actors.send(MODE_ACTOR_ID, {
         type: 'mode.update',
         at: clock.now(),
         ...(u.mode !== undefined ? { mode: u.mode, durationMs: typeof u.minutes === 'number' ? Math.round(u.minutes * 60_000) : null } : {}),

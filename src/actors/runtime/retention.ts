@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../../db/database.js';
 import { deleteEventsOp, oldEventIds } from '../../db/queries/events.js';
 import type { Clock, TimerHandle } from '../../lib/clock.js';
-import type { Hub } from './hub.js';
+import type { Hub } from './root-machines.js';
 
 const DAY_MS = 24 * 3_600_000;
 const CHUNK = 5000;

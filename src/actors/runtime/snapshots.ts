@@ -2,7 +2,7 @@
 // throw on a bad snapshot (the actor errors later, asynchronously), so everything is checked
 // here first: JSON, machine version (migrating older ones where a migration exists), the
 // state value, and the context against the machine's zod schema.
-import type { AnyStateMachine } from 'xstate';
+import type { AnyStateMachine, StateValue } from 'xstate';
 import { z } from 'zod';
 import { fieldsInWords, parseInWords, sentenceOfFields } from '../../lib/validation-words.js';
 
@@ -35,16 +35,19 @@ export const snapshotMigrations: Record<string, Record<string, { to: string; mig
   },
 };
 
-export type SnapshotCheck = { ok: true; snapshot: Record<string, unknown>; migratedFrom: string | null } | { ok: false; reason: string };
+export type SnapshotCheck<T> = { ok: true; snapshot: Record<string, unknown> & { context: T }; migratedFrom: string | null } | { ok: false; reason: string };
+
+/** A state value: a state's name, or the states of its regions. */
+const stateValueSchema: z.ZodType<StateValue> = z.lazy(() => z.union([z.string(), z.record(z.string(), stateValueSchema)]));
 
 const persistedShape = z.looseObject({
   status: z.literal('active'),
-  value: z.unknown(),
+  value: stateValueSchema,
   context: z.unknown(),
   children: z.record(z.string(), z.unknown()).optional(),
 });
 
-export function checkSnapshot(machine: AnyStateMachine, contextSchema: z.ZodType, json: string, version: string): SnapshotCheck {
+export function checkSnapshot<T>(machine: AnyStateMachine, contextSchema: z.ZodType<T>, json: string, version: string): SnapshotCheck<T> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
@@ -60,7 +63,7 @@ export function checkSnapshot(machine: AnyStateMachine, contextSchema: z.ZodType
   const ctx = parseInWords(contextSchema, shape.data.context);
   if (!ctx.success) return { ok: false, reason: `context: ${sentenceOfFields(fieldsInWords(ctx.error), 'field')}` };
   try {
-    const state = machine.resolveState({ value: shape.data.value as never, context: ctx.data as never });
+    const state = machine.resolveState({ value: shape.data.value, context: ctx.data });
     if (state.status !== 'active') return { ok: false, reason: `state ${JSON.stringify(shape.data.value)} is final` };
   } catch (err) {
     return { ok: false, reason: (err as Error).message };

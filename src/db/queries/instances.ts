@@ -128,15 +128,26 @@ export function linkSessionOp(sessionId: string, instanceId: string, linkedAt: s
   return { kind: 'upsert', table: 'instance_sessions', key: ['session_id'], row: { session_id: sessionId, instance_id: instanceId, linked_at: linkedAt } };
 }
 
+/** An active snapshot and its projection row (null: the instance has none). */
+export interface SnapshotWithRow {
+  actor_id: string;
+  machine_version: string;
+  snapshot: string;
+  row: InstanceRow | null;
+}
+
+type Joined = { actor_id: string; machine_version: string; snapshot: string } & (InstanceRow | { [K in keyof InstanceRow]: null });
+
 /** The active instance snapshots of a machine with their projection rows (restore at start). */
-export function activeWithSnapshots(db: Database, machineId: string): Promise<({ actor_id: string; machine_version: string; snapshot: string } & Partial<InstanceRow>)[]> {
-  return db.all<{ actor_id: string; machine_version: string; snapshot: string } & Partial<InstanceRow>>(
+export async function activeWithSnapshots(db: Database, machineId: string): Promise<SnapshotWithRow[]> {
+  const rows = await db.all<Joined>(
     `SELECT s.actor_id, s.machine_version, s.snapshot, c.*
        FROM actor_snapshots s LEFT JOIN claude_instances c ON c.id = s.actor_id
       WHERE s.machine_id = ? AND s.status = 'active'
       ORDER BY c.registered_at`,
     [machineId],
   );
+  return rows.map(({ actor_id, machine_version, snapshot, ...row }) => ({ actor_id, machine_version, snapshot, row: row.id === null ? null : row }));
 }
 
 /** Marks an instance stopped in its projection (its snapshot could not be used). */

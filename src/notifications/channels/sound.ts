@@ -3,7 +3,7 @@
 // PowerShell's SoundPlayer on Windows and WSL) or configured as a command; a missing player
 // is reported once, in the log and by GET /health, and never per notification.
 import { existsSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { NotificationsConfig } from '../../config/config.js';
 import type { Clock } from '../../lib/clock.js';
