@@ -73,6 +73,13 @@ module.exports = {
       from: { path: '^src/', pathNot: anyOf([...LAYERS.flatMap((l) => l.folders), ...CLIENTS]) },
       to: {},
     },
+    {
+      name: 'routes-read-through-services',
+      comment: 'HTTP reads and writes through the services it is given: no connection, no SQL, no hub (the event log is a service)',
+      severity: 'error',
+      from: { path: anyOf(['http']) },
+      to: { path: anyOf(['db', 'actors/runtime']), pathNot: '^src/actors/runtime/event-log\\.ts$' },
+    },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
     { name: 'not-to-test', severity: 'error', from: { path: '^src/' }, to: { path: '^(test|bench)/' } },
     { name: 'not-to-unresolvable', severity: 'error', from: {}, to: { couldNotResolve: true } },

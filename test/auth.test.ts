@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { authorize, createAuthPolicy, type RequestFacts } from '../src/http/auth.js';
 import { ensureTokenFile, TokenFileError } from '../src/http/token-file.js';
-import { startServer } from '../src/system/system.js';
+import { startServer } from '../src/system/server.js';
 import pino from 'pino';
 import { runCli } from './support/process.js';
 import { startTestServer, tableCounts, tempHome, testConfig, type TestServer } from './support/system.js';

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, beforeEach, describe, it } from 'node:test';
-import Koa from 'koa';
 import { FakeClock } from './support/clock.js';
 import { hookPayload, startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';
 
@@ -147,7 +146,7 @@ describe('productivity gate over HTTP', () => {
   it('the fast path in front of Koa answers exactly what the Koa routes answer', async () => {
     const srv = await restart();
     // The same app, served by Koa alone (its own callback, without the fast path).
-    const koaOnly = createServer(Koa.prototype.callback.call(srv.system.app));
+    const koaOnly = createServer(srv.system.app.callback());
     await new Promise<void>((resolve) => koaOnly.listen(0, '127.0.0.1', resolve));
     const koaUrl = `http://127.0.0.1:${(koaOnly.address() as AddressInfo).port}`;
     try {

@@ -46,7 +46,7 @@ describe('layers of src/', () => {
     assert.equal(r.code, 0, r.out);
   });
 
-  it('the rules catch an upward import, two subsystems importing each other, the dashboard reaching into the server and a circle', async () => {
+  it('the rules catch an upward import, two subsystems importing each other, the dashboard reaching into the server, a route reading SQLite and a circle', async () => {
     const home = tempHome('token-api-layers-');
     try {
       const files: Record<string, string> = {
@@ -58,6 +58,8 @@ describe('layers of src/', () => {
         'src/db/a.ts': "import { b } from './b.js';\nexport const a = (): number => b();\n",
         'src/db/b.ts': "import { a } from './a.js';\nexport const b = (): number => a();\n",
         'src/stray.ts': "import { app } from './http/app.js';\nexport const stray = app;\n",
+        'src/http/routes/list.ts': "import { rows } from '../../db/queries/list.js';\nexport const list = rows;\n",
+        'src/db/queries/list.ts': 'export const rows = [];\n',
       };
       for (const [path, text] of Object.entries(files)) {
         mkdirSync(dirname(join(home.dir, path)), { recursive: true });
@@ -67,7 +69,7 @@ describe('layers of src/', () => {
       writeFileSync(join(home.dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true }, include: ['src'] }));
       const r = await cruise(home.dir);
       assert.notEqual(r.code, 0, r.out);
-      for (const rule of ['no-upward-from-lib', 'subsystems-apart', 'clients-talk-over-http', 'no-circular', 'every-file-in-a-layer']) {
+      for (const rule of ['no-upward-from-lib', 'subsystems-apart', 'clients-talk-over-http', 'no-circular', 'every-file-in-a-layer', 'routes-read-through-services']) {
         assert.match(r.out, new RegExp(`error ${rule}:`), `${rule} is reported:\n${r.out}`);
       }
       assert.match(r.out, /no-upward-from-lib: src\/lib\/words\.ts → src\/http\/app\.ts/);

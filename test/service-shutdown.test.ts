@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import pino from 'pino';
 import { WebSocket } from 'ws';
-import { startServer } from '../src/system/system.js';
+import { startServer } from '../src/system/server.js';
 import { getJson, startServerProcess, type ServerProcess } from './support/process.js';
 import { hookPayload, tempHome, testConfig } from './support/system.js';
 

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import pino from 'pino';
 import { openDatabase } from '../src/db/database.js';
-import { createSystem, startServer } from '../src/system/system.js';
+import { startServer } from '../src/system/server.js';
+import { createSystem } from '../src/system/system.js';
 import { startTestServer, tempHome, testConfig } from './support/system.js';
 
 describe('a start-up that fails part way', () => {

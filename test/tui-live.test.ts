@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import pino from 'pino';
 import { baseUrlOf } from '../src/cli/tui.js';
-import { startServer } from '../src/system/system.js';
+import { startServer } from '../src/system/server.js';
 import { startDashboard, type Dashboard } from '../src/tui/dashboard.js';
 import type { DashboardContext } from '../src/tui/store.js';
 import { FakeClock } from './support/clock.js';

@@ -17,7 +17,7 @@ import pino from 'pino';
 import WebSocket from 'ws';
 import type { ConfigFile } from '../src/config/config.js';
 import type { ServerMessage } from '../src/protocol/feed.js';
-import { startServer } from '../src/system/system.js';
+import { startServer } from '../src/system/server.js';
 import { FakeClock } from './support/clock.js';
 import { assertConsecutive, connectFeed, startFeedServer, streamOf, type FeedServer, type TestFeedClient } from './support/feed.js';
 import { startPhone, type Phone } from './support/phone.js';

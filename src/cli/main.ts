@@ -186,7 +186,7 @@ at once (130 or 143); acknowledged changes are already in the database.`,
       }
       try {
         // Loaded here, not at the top: the other commands do without the server's modules.
-        const { startServer } = await import('../system/system.js');
+        const { startServer } = await import('../system/server.js');
         (await import('../service/heap.js')).limitHeapGrowth();
         server = await startServer(config, { stderrLog, color, inspect: inspector?.inspect });
       } catch (err) {

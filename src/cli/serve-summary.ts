@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { isLoopbackAddress } from '../lib/net.js';
-import type { RunningServer } from '../system/system.js';
+import type { RunningServer } from '../system/server.js';
 
 export interface StartupFacts {
   version: string;

@@ -1,9 +1,11 @@
 // One place shapes every error answer: `{ error, message, fields? }`. Client mistakes are
-// 4xx with a stable `error` code; anything else is logged and answered as a plain 500
-// (or 503 when the database is unavailable) without internals.
+// 4xx with a stable `error` code; a service's DomainError is mapped by its kind (below); anything
+// else is logged and answered as a plain 500 (or 503 when the database is unavailable) without
+// internals.
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { ZodError, type z } from 'zod';
+import { DomainError, type DomainErrorKind } from '../lib/domain-error.js';
 import { fieldsInWords, parseInWords, sentenceOfFields } from '../lib/validation-words.js';
 
 export class HttpError extends Error {
@@ -58,6 +60,16 @@ export function tooLarge(limit: number, what: string, setting: string): HttpErro
   return new HttpError(413, 'payload_too_large', `${what} is larger than ${bytesInWords(limit)}, the limit (${setting} in the config file raises it)`);
 }
 
+/** Each kind of DomainError as HTTP: its status and `error` code. */
+const DOMAIN: Record<DomainErrorKind, { status: number; code: string }> = {
+  invalid: { status: 400, code: 'validation_failed' },
+  not_found: { status: 404, code: 'not_found' },
+  conflict: { status: 409, code: 'conflict' },
+  // The machine lacks the engine or player: a state of the server, reported as such.
+  not_installed: { status: 409, code: 'unavailable' },
+  not_running: { status: 503, code: 'unavailable' },
+};
+
 export interface ErrorAnswer {
   status: number;
   body: { error: string; message: string; fields?: Record<string, string> };
@@ -73,6 +85,11 @@ export function errorAnswer(raw: unknown, logger: Logger, where: { method: strin
   if (!Number.isInteger(status) || status < 400 || status > 599) status = 500;
   if (err instanceof HttpError) {
     return { status, body: { error: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } };
+  }
+  if (err instanceof DomainError) {
+    const { status: domainStatus, code } = DOMAIN[err.kind];
+    const fields = err.field && err.kind !== 'not_running' ? { fields: { [err.field]: err.message } } : {};
+    return { status: domainStatus, body: { error: code, message: err.message, ...fields } };
   }
   if (err instanceof ZodError) {
     const fields = fieldsInWords(err);

@@ -40,7 +40,7 @@ export function attachFeed(server: Server, feed: Pick<Feed, 'refusal' | 'accept'
       return;
     }
     const remote = peerOf(req, deps.peerAddress).address;
-    const decision = authorize(deps.auth, requestFacts(req, remote));
+    const decision = authorize(deps.auth, requestFacts(req, line, remote));
     if (!decision.ok) {
       if (decision.status === 403) refuseUpgrade(socket, 403, 'forbidden', decision.reason);
       else refuseUpgrade(socket, 401, 'unauthorized', decision.reason, { 'WWW-Authenticate': 'Bearer realm="token-api"' });

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { NotificationsConfig } from '../config/config.js';
 import type { Database } from '../db/database.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
+import { DomainError } from '../lib/domain-error.js';
 import type { Device } from '../actors/instances/devices.js';
 import type { WriteOp } from '../db/writer.js';
 import type { EventDraft } from '../db/queries/events.js';
@@ -40,13 +41,10 @@ import type { VoicePool } from './voice-pool.js';
 export { INTENT_NAMES, notifyIntentSchema, type NotifyIntentEvent } from './planner.js';
 export { recordView, type NotificationListener, type NotificationSummary, type NotificationUpdate } from './delivery.js';
 
-export class NotifyRequestError extends Error {
-  constructor(
-    readonly kind: 'invalid' | 'not_found' | 'unavailable' | 'conflict',
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
+/** not_installed: this machine lacks the speech engine or sound player. */
+export class NotifyRequestError extends DomainError {
+  constructor(kind: 'invalid' | 'not_found' | 'not_installed' | 'conflict', message: string, field?: string) {
+    super(kind, message, field);
     this.name = 'NotifyRequestError';
   }
 }
@@ -403,7 +401,7 @@ export async function createNotifications(deps: NotificationsDeps) {
     /** POST /api/notify/tts: speaks on this machine now, whatever the mode (it was asked for). */
     async speak(req: { message: string; voice?: string }): Promise<NotificationView> {
       const s = deps.speech.status();
-      if (!s.available) throw new NotifyRequestError('unavailable', s.problem ?? 'no speech engine');
+      if (!s.available) throw new NotifyRequestError('not_installed', s.problem ?? 'no speech engine');
       if (req.voice && !deps.speech.hasVoice(req.voice)) {
         throw new NotifyRequestError('invalid', `unknown voice ${req.voice}; ${s.engine} has ${s.voices.slice(0, 20).join(', ') || 'no listed voices'}`, 'voice');
       }
@@ -430,7 +428,7 @@ export async function createNotifications(deps: NotificationsDeps) {
     /** POST /api/notify/sound: plays a sound on this machine now, whatever the mode. */
     async playSound(req: { sound?: string }): Promise<NotificationView> {
       const s = deps.sound.status();
-      if (!s.available) throw new NotifyRequestError('unavailable', s.problem ?? 'no sound player');
+      if (!s.available) throw new NotifyRequestError('not_installed', s.problem ?? 'no sound player');
       const name = req.sound ?? deps.defaultSound;
       if (!name) throw new NotifyRequestError('invalid', 'no sound named and no default sound configured', 'sound');
       if (!deps.sound.resolve(name)) throw new NotifyRequestError('invalid', `no sound ${name} in ${s.directory}`, 'sound');

@@ -1,10 +1,8 @@
-// Wiring: opens the database, builds the hub and its actors, restores what was live, and
-// (startServer) listens. createSystem(config) is everything but the socket, for tests that
-// drive the Koa app directly; startServer(config) takes the data directory's lock and resolves
-// { url, closers, close }: parts with connections of their own add a closer (src/service/).
+// The composition root: opens the database, builds the hub and its actors, restores what was
+// live, starts every subsystem and wires them (src/system/wiring.ts), and builds the HTTP app.
+// createSystem(config) is everything but the socket (src/system/server.ts listens), for tests
+// that drive the app directly. If start-up fails part way, what started is stopped again.
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createDeviceActivity } from '../actors/instances/device-activity.js';
@@ -27,15 +25,28 @@ import type { Config } from '../config/config.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrations.js';
 import { createWriter } from '../db/writer.js';
+import type Koa from 'koa';
+import type { Database } from '../db/database.js';
+import type { Writer } from '../db/writer.js';
+import type { Hub } from '../actors/runtime/root-machines.js';
+import type { Instances } from '../actors/instances/instances.js';
+import type { DeviceDirectory } from '../actors/instances/devices.js';
+import type { HookSpool } from '../actors/instances/hook-spool.js';
+import type { CodexIntegration } from '../codex/codex.js';
+import type { Notifications } from '../notifications/service.js';
+import type { WorkMode } from '../actors/mode-gate/work-mode.js';
+import type { ProductivityGate } from '../actors/mode-gate/productivity-gate.js';
+import type { AuthPolicy } from '../http/auth.js';
 import { createApp } from '../http/app.js';
-import type { AppDeps } from '../http/deps.js';
+import { createRequestListener, type RequestListener } from '../http/handler.js';
+import { apiRouters } from '../http/routers.js';
+import type { PeerAddress } from '../http/request.js';
+import { createInstanceReads } from '../actors/instances/instance-reads.js';
+import { createEventLog } from '../actors/runtime/event-log.js';
+import { fastPaths, routeDeps } from './routes.js';
+import { createViews } from './views.js';
 import { closeLogger, createLogger, type StderrLog } from '../lib/logger.js';
-import { createClosers, type Closers } from '../service/closers.js';
-import { trackRequests } from '../service/http-drain.js';
-import { acquireLock, describeHolder, type LockInfo, type ServerLock } from '../service/lock.js';
-import { stopServer, type StopOptions, type StopReport } from '../service/stop.js';
 import { VERSION } from '../lib/version.js';
-import type { IncomingMessage } from 'node:http';
 import type { InspectionEvent, Observer } from 'xstate';
 import { createProductivityGate } from '../actors/mode-gate/productivity-gate.js';
 import { createWorkMode } from '../actors/mode-gate/work-mode.js';
@@ -43,8 +54,6 @@ import { createAuthPolicy } from '../http/auth.js';
 import { ensureTokenFile } from '../http/token-file.js';
 import { createUsageService, usageSettings, type UsageService } from '../usage/service.js';
 import { createFeed, type Feed } from '../feed/feed.js';
-import { answerMalformedRequests } from '../http/client-errors.js';
-import { attachFeed } from '../http/feed-upgrade.js';
 import { prepareDataDir } from '../service/data-dir.js';
 
 export interface SystemOptions {
@@ -63,14 +72,38 @@ export interface SystemOptions {
   /** Connects every actor to an inspector (`serve --inspect`). */
   inspect?: Observer<InspectionEvent>;
   /** Replaces the socket's remote address for the access policy (tests). */
-  peerAddress?: (req: IncomingMessage) => string | undefined;
+  peerAddress?: PeerAddress;
   /** startServer: take the data directory's lock (default true). */
   lock?: boolean;
 }
 
+/** The running parts, for tests that have not yet moved to the API (being removed). */
+export interface SystemParts {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  db: Database;
+  writer: Writer;
+  hub: Hub;
+  instances: Instances;
+  devices: DeviceDirectory;
+  version: string;
+  spool: HookSpool;
+  codex: CodexIntegration;
+  notifications: Notifications;
+  workMode: WorkMode;
+  gate: ProductivityGate;
+  auth: AuthPolicy;
+  usage: UsageService;
+  feed: Feed;
+}
+
 export interface System {
-  deps: AppDeps;
-  app: ReturnType<typeof createApp>;
+  deps: SystemParts;
+  /** The Koa app alone (no fast paths). */
+  app: Koa;
+  /** What node:http serves: the fast paths, then the app. */
+  requestListener: RequestListener;
   restore: RestoreReport;
   processMonitor: ReturnType<typeof startProcessMonitor>;
   retention: ReturnType<typeof startRetention>;
@@ -208,32 +241,19 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     });
     started.push(['live feed', () => feed.close()]);
 
-    const deps: AppDeps = {
-      config,
-      logger,
-      clock,
-      db,
-      writer,
-      hub,
-      instances,
-      devices,
-      version: VERSION,
-      startedAt: clock.now(),
-      spool,
-      codex,
-      notifications: notifying.notifications,
-      workMode,
-      gate,
-      auth,
-      peerAddress: options.peerAddress,
-      usage,
-      feed,
-    };
-    const app = createApp(deps);
+    const deps: SystemParts = { config, logger, clock, db, writer, hub, instances, devices, version: VERSION, spool, codex, notifications: notifying.notifications, workMode, gate, auth, usage, feed };
+    // The HTTP side: each route gets the functions it calls (src/system/routes.ts).
+    const instanceReads = createInstanceReads(db);
+    const eventLog = createEventLog(db);
+    const views = createViews({ config, db, writer, hub, clock, version: VERSION, startedAt: clock.now(), instances, instanceReads, eventLog, usage, workMode, gate, notifications: notifying.notifications, feed });
+    const routes = routeDeps({ config, version: VERSION, instances, instanceReads, devices, eventLog, views, spool, codex, notifications: notifying.notifications, workMode, gate, usage });
+    const app = createApp({ logger, auth, peerAddress: options.peerAddress, routers: apiRouters(routes) });
+    const requestListener = createRequestListener({ app, fastPaths: fastPaths({ auth, peerAddress: options.peerAddress, logger, config, gate, instances }), logger });
     let shut: Promise<void> | null = null;
     return {
       deps,
       app,
+      requestListener,
       restore,
       processMonitor,
       retention,
@@ -300,75 +320,4 @@ function within(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
   return Promise.race([p.then(() => undefined), late]).finally(() => clearTimeout(timer));
-}
-
-export interface RunningServer {
-  url: string;
-  port: number;
-  system: System;
-  server: Server;
-  /** Parts with connections of their own (the WebSocket feed) add a closer; close() runs them. */
-  closers: Closers;
-  /** Stops accepting, lets requests in flight finish, runs the closers, shuts the system down. */
-  close(options?: StopOptions): Promise<StopReport>;
-}
-
-export async function startServer(config: Config, options: SystemOptions = {}): Promise<RunningServer> {
-  // A data directory that cannot be written is refused before the lock is attempted in it.
-  prepareDataDir(config);
-  let stale: LockInfo | null | undefined;
-  const lock: ServerLock | null = options.lock === false ? null : acquireLock(config.home, { version: VERSION, onStale: (s) => (stale = s) });
-  let system: System;
-  try {
-    system = await createSystem(config, options);
-  } catch (err) {
-    lock?.release();
-    throw err;
-  }
-  if (stale !== undefined) system.deps.logger.warn({ previous: stale ? describeHolder(stale) : 'unreadable' }, 'took over the lock of a server that is gone');
-  const server = createServer(system.app.callback());
-  server.keepAliveTimeout = 65_000;
-  const drain = trackRequests(server);
-  const closers = createClosers();
-  attachFeed(server, system.feed, { auth: system.deps.auth, peerAddress: options.peerAddress, maxPayload: config.websocket.maxMessageBytes });
-  // WebSocket clients are told (close 1001) as soon as the server stops accepting.
-  closers.add({ name: 'live feed', close: () => system.feed.close() });
-  answerMalformedRequests(server);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (err) {
-    await system.shutdown().catch(() => undefined);
-    lock?.release();
-    throw err;
-  }
-  // Once listening, an error of the listening socket (EMFILE when a flood of connections uses
-  // up the file descriptors) is logged; unheard, it would end the process.
-  server.on('error', (err) => system.deps.logger.error({ err }, 'the HTTP server reported an error; it goes on listening'));
-  const { port } = server.address() as AddressInfo;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
-  system.deps.logger.info({ url, home: config.home, database: config.databaseFile }, 'listening');
-  try {
-    lock?.listening(url, port);
-  } catch (err) {
-    system.deps.logger.warn({ err, file: lock?.file }, 'could not record the port in the lock file');
-  }
-  let closing: Promise<StopReport> | null = null;
-  return {
-    url,
-    port,
-    system,
-    server,
-    closers,
-    close(stop: StopOptions = {}) {
-      closing ??= stopServer({ drain, closers, shutdown: () => system.shutdown(), lock }, stop.graceMs ?? config.shutdownGraceMs, stop.onWaiting);
-      return closing;
-    },
-  };
 }

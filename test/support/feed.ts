@@ -7,7 +7,8 @@ import pino from 'pino';
 import WebSocket from 'ws';
 import type { ConfigFile } from '../../src/config/config.js';
 import { serverMessageSchema, type ServerMessage } from '../../src/protocol/feed.js';
-import { startServer, type RunningServer, type SystemOptions } from '../../src/system/system.js';
+import { startServer, type RunningServer } from '../../src/system/server.js';
+import type { SystemOptions } from '../../src/system/system.js';
 import { tableCounts, testConfig } from './system.js';
 
 export interface FeedServer {

@@ -52,7 +52,7 @@ export interface TestServer {
 export async function startTestServer(home: string, file: ConfigFile = {}, options: SystemOptions = {}): Promise<TestServer> {
   const config = testConfig(home, file);
   const system = await createSystem(config, { logger: pino({ level: 'silent' }), processExists: () => true, ...options });
-  const server: Server = createServer(system.app.callback());
+  const server: Server = createServer(system.requestListener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const request: TestServer['request'] = async (method, path, body, headers = {}) => {

@@ -4,6 +4,7 @@
 // the config file's devices are added when missing and the fields the file names are applied.
 import type { Logger } from 'pino';
 import type { DeviceConfig } from '../../config/config.js';
+import { DomainError } from '../../lib/domain-error.js';
 import type { Database } from '../../db/database.js';
 import { allDevices, upsertDeviceOp, type DeviceRow } from '../../db/queries/devices.js';
 import type { Hub } from '../runtime/root-machines.js';
@@ -23,12 +24,12 @@ export interface DeviceChange {
   changed: string[];
 }
 
-export class DeviceConflictError extends Error {
+export class DeviceConflictError extends DomainError {
   constructor(
     message: string,
-    readonly field: string,
+    override readonly field: string,
   ) {
-    super(message);
+    super('conflict', message, field);
     this.name = 'DeviceConflictError';
   }
 }

@@ -5,17 +5,18 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/database.js';
 import type { EventDraft } from '../../db/queries/events.js';
-import { allInstanceIds, allSessionLinks, linkSessionOp, sessionOf, stoppedSince } from '../../db/queries/instances.js';
+import { allInstanceIds, allSessionLinks, getInstance, linkSessionOp, sessionOf, stoppedSince } from '../../db/queries/instances.js';
 import { snapshotOf } from '../../db/queries/snapshots.js';
 import type { WriteOp } from '../../db/writer.js';
 import { displayName, instanceContextSchema, type InstanceContext, type InstanceEvent, type InstanceInput, type InstanceStateValue, type Origin } from '../../machines/instance-context.js';
 import type { Clock } from '../../lib/clock.js';
+import { DomainError } from '../../lib/domain-error.js';
 import type { DeviceDirectory } from './devices.js';
 import { createHookEventIds, type HookEventIds } from './hook-event-ids.js';
 import { CONTINUING_SOURCES, hookEventType, toInstanceEvent, type HookInput } from './hook-events.js';
 import type { Committed, Hub } from '../runtime/root-machines.js';
 import type { InstanceActors, InstanceSnapshot } from './instance-kind.js';
-import { viewOfContext, type InstanceView } from './instance-view.js';
+import { instanceView, viewOfContext, type InstanceView } from './instance-view.js';
 import { createInstanceIndex } from './instance-index.js';
 import { assignProfile, poolSize, type ProfilePoolConfig } from './profile-pool.js';
 import { createProjectResolver, type ProjectOf } from '../../lib/project-name.js';
@@ -101,12 +102,9 @@ function instanceIn(notice: Committed, id: string): InstanceSnapshot | undefined
   return undefined;
 }
 
-export class ConflictError extends Error {
-  constructor(
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
+export class ConflictError extends DomainError {
+  constructor(message: string, field?: string) {
+    super('conflict', message, field);
     this.name = 'ConflictError';
   }
 }
@@ -447,6 +445,14 @@ export async function createInstances(deps: InstancesDeps) {
     return { outcome: 'applied', registered, instance: viewOfContext(snap.context, snap.value), event_type: type, from, to: snap.value };
   }
 
+  /** Sends a lifecycle event to a live instance; null when it is not live. */
+  async function send(id: string, event: InstanceEvent): Promise<InstanceView | null> {
+    if (!actors.has(id)) return null;
+    const notice = await actors.send(id, event);
+    const snap = actors.snapshot(id) ?? instanceIn(notice, id);
+    return snap ? viewOfContext(snap.context, snap.value) : null;
+  }
+
   return {
     handleHook,
     eventIds,
@@ -486,12 +492,22 @@ export async function createInstances(deps: InstancesDeps) {
       return { created: true, instance: viewOfContext(snap!.context, snap!.value) };
     },
 
-    /** Sends a lifecycle event to a live instance; null when it is not live. */
-    async send(id: string, event: InstanceEvent): Promise<InstanceView | null> {
-      if (!actors.has(id)) return null;
-      const notice = await actors.send(id, event);
-      const snap = actors.snapshot(id) ?? instanceIn(notice, id);
-      return snap ? viewOfContext(snap.context, snap.value) : null;
+    send,
+
+    /** Stops a live instance (`instance.deregister`); the view of the instance either way, null when there is none. */
+    async deregister(id: string): Promise<InstanceView | null> {
+      const view = await send(id, { type: 'instance.deregister', reason: 'deregistered', at: clock.now() });
+      if (view) return view;
+      const row = await getInstance(deps.db, id);
+      return row ? instanceView(row) : null;
+    },
+
+    /** Marks a live instance active; null when there is no such instance; a stopped one is a conflict. */
+    async heartbeat(id: string): Promise<InstanceView | null> {
+      const view = await send(id, { type: 'instance.heartbeat', at: clock.now() });
+      if (view) return view;
+      if (!(await getInstance(deps.db, id))) return null;
+      throw new ConflictError(`instance ${id} is stopped; a new SessionStart or registration revives it`);
     },
 
     isLive: (id: string) => actors.has(id),

@@ -7,6 +7,7 @@ import type { StateVariableSpec } from '../../config/mode-gate.js';
 import type { ModePolicy } from '../../machines/mode-context.js';
 import { modeContextSchema, type ModeContext, type StateValue } from '../../machines/mode-context.js';
 import type { Clock } from '../../lib/clock.js';
+import { DomainError } from '../../lib/domain-error.js';
 import type { Hub } from '../runtime/root-machines.js';
 import { createModeKind, MODE_ACTOR_ID } from './mode-kind.js';
 import { startRootActor, type RootStart } from '../runtime/root-actor.js';
@@ -38,9 +39,9 @@ export interface ModeView {
   modes: string[];
 }
 
-export class ModeUnavailableError extends Error {
+export class ModeUnavailableError extends DomainError {
   constructor() {
-    super('the mode actor is not running');
+    super('not_running', 'the work mode is not running; see the server log');
     this.name = 'ModeUnavailableError';
   }
 }

@@ -6,16 +6,20 @@
 // (src/http/fast/hook.ts) with the same function (src/http/hook-call.ts); this route answers the
 // rest and gives the path its 405 for other methods.
 import Router from '@koa/router';
-import type { AppDeps } from '../deps.js';
 import { readRawBody } from '../body.js';
-import { runHookRequest } from '../hook-call.js';
+import { runHookRequest, type HandleHook } from '../hook-call.js';
 import { peerOfContext } from '../request.js';
 
-export function hooksRouter(deps: AppDeps): Router {
+export interface HooksRoutes {
+  handleHook: HandleHook;
+  bodyLimitBytes: number;
+}
+
+export function hooksRouter(deps: HooksRoutes): Router {
   const router = new Router();
   router.post('/api/hooks', async (ctx) => {
-    const text = await readRawBody(ctx.req, deps.config.hookBodyLimitBytes, 'the hook event', 'hook_body_limit_bytes');
-    const r = await runHookRequest(deps.instances.handleHook, { query: ctx.query, sshHeader: ctx.get('x-token-api-ssh-client') || undefined, text, local: peerOfContext(ctx).local });
+    const text = await readRawBody(ctx.req, deps.bodyLimitBytes, 'the hook event', 'hook_body_limit_bytes');
+    const r = await runHookRequest(deps.handleHook, { query: ctx.query, sshHeader: ctx.get('x-token-api-ssh-client') || undefined, text, local: peerOfContext(ctx).local });
     ctx.status = r.status;
     if (r.body !== undefined) ctx.body = r.body;
   });
