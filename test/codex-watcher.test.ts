@@ -35,7 +35,15 @@ describe('Codex rollout watcher', () => {
   }
   /** The notify intents the instances emitted, as committed (each becomes a notification_intents row). */
   const intents = async () => (await readRows(home.dir, 'SELECT intent, detail FROM notification_intents ORDER BY at, rowid')) as { intent: string; detail: string | null }[];
-  const scan = () => s.system.deps.codex.watcher!.scan();
+  /** One poll of the watcher (poll_seconds: 1 on the injected clock), and everything it caused. */
+  const scan = async () => {
+    clock.advance(1000);
+    await s.system.settle();
+  };
+  /** Polls until one of them was a scan of the whole sessions tree (one poll in 30 is). */
+  const fullScan = async () => {
+    for (let i = 0; i < 30; i++) await scan();
+  };
   const instance = async (id = `codex-${SESSION}`) => (await s.request('GET', `/api/instances/${id}`)).body;
   const codexEvents = async () =>
     (await s.request('GET', `/api/events?instance=codex-${SESSION}&type=codex.*&limit=200`)).body.events.map((e: { type: string }) => e.type).reverse();
@@ -125,7 +133,7 @@ describe('Codex rollout watcher', () => {
     assert.equal((await instance()).state, 'working');
     await scan();
     assert.deepEqual(await codexEvents(), ['codex.session_meta', 'codex.user_message', 'codex.task_complete', 'codex.user_message']);
-    const offset = await s.system.deps.db.get<{ offset: number; session_id: string }>('SELECT offset, session_id FROM codex_files WHERE path = ?', [file]);
+    const [offset] = (await readRows(home.dir, 'SELECT offset, session_id FROM codex_files WHERE path = ?', [file])) as { offset: number; session_id: string }[];
     assert.equal(offset?.session_id, SESSION);
     assert.equal(offset?.offset, statSync(file).size);
     await s.close();
@@ -185,11 +193,11 @@ describe('Codex rollout watcher', () => {
     writeFileSync(old, [meta('0199a0c2-0000-7000-8000-000000000001'), msg('user_message', { message: 'old' })].map((l) => `${l}\n`).join(''));
     const tenDaysAgo = (Date.now() - 10 * 86_400_000) / 1000;
     utimesSync(old, tenDaysAgo, tenDaysAgo);
-    await s.system.deps.codex.watcher!.scan('full');
+    await fullScan();
     assert.equal((await s.request('GET', '/api/instances?agent_type=codex')).body.instances.length, 0);
     // `codex resume` appends to the old file: its new lines count (the session comes back).
     appendFileSync(old, `${msg('user_message', { message: 'again' })}\n`);
-    await s.system.deps.codex.watcher!.scan('full');
+    await fullScan();
     const inst = await instance('codex-0199a0c2-0000-7000-8000-000000000001');
     assert.equal(inst.state, 'working');
     assert.equal(inst.working_dir, '/home/u/shop');
@@ -198,7 +206,7 @@ describe('Codex rollout watcher', () => {
   it('polls on its own clock, and skips lines that are not JSON', async () => {
     write(meta(), 'not json at all', msg('user_message', { message: 'hi' }));
     clock.advance(1000);
-    await s.system.deps.codex.watcher!.idle();
+    await s.system.settle();
     assert.equal((await instance()).state, 'working');
   });
 
@@ -210,8 +218,6 @@ describe('Codex rollout watcher', () => {
     write(msg('token_count', { info: { total_token_usage: { input_tokens: 1200, cached_input_tokens: 200, output_tokens: 300, total_tokens: 1500 } } }));
     write(msg('task_complete', { last_agent_message: 'Counted.' }));
     await scan();
-    await s.system.usageWatcher.settled();
-    await s.system.usage.idle();
     const inst = await instance();
     assert.equal(inst.state, 'idle');
     assert.equal(inst.usage.input_tokens, 1000);

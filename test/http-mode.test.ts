@@ -6,7 +6,7 @@ import { after, beforeEach, describe, it } from 'node:test';
 import type { ConfigFile } from '../src/config/config.js';
 import type { ActorRefLike } from 'xstate';
 import { FakeClock } from './support/clock.js';
-import { readRows } from './support/sqlite.js';
+import { databaseOf, readRows } from './support/sqlite.js';
 import { hookPayload, startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';
 
 const MIN = 60_000;
@@ -74,13 +74,13 @@ describe('work mode and state over HTTP', () => {
     assert.equal(set.body.remaining_s, 15 * 60);
     assert.equal(set.body.return_to, 'work_music');
     // answered after commit: the snapshot row already says break
-    const row = await srv.system.deps.db.get<{ snapshot: string }>("SELECT snapshot FROM actor_snapshots WHERE actor_id = '#mode'");
+    const row = await databaseOf(srv.system).get<{ snapshot: string }>("SELECT snapshot FROM actor_snapshots WHERE actor_id = '#mode'");
     assert.equal(JSON.parse(row!.snapshot).context.mode, 'break');
 
     clock.advance(15 * MIN - 1);
     assert.equal((await srv.request('GET', '/api/mode')).body.mode, 'break');
     clock.advance(1);
-    await srv.system.deps.hub.flush();
+    await srv.system.settle();
     const back = await srv.request('GET', '/api/mode');
     assert.equal(back.body.mode, 'work_music');
     assert.equal(back.body.set_by, 'timer');
@@ -98,7 +98,7 @@ describe('work mode and state over HTTP', () => {
     assert.deepEqual(await readRows(home.dir, 'SELECT intent, instance_id, at, detail, sentence FROM notification_intents'), [
       { intent: 'mode_timer_ended', instance_id: null, at: new Date(clock.now()).toISOString(), detail: 'break ended; back to work_music', sentence: 'The break timer ended; mode is now work_music' },
     ]);
-    const stored = await srv.system.deps.db.get<{ snapshot: string }>("SELECT snapshot FROM actor_snapshots WHERE actor_id = '#mode'");
+    const stored = await databaseOf(srv.system).get<{ snapshot: string }>("SELECT snapshot FROM actor_snapshots WHERE actor_id = '#mode'");
     assert.equal(JSON.parse(stored!.snapshot).context.mode, 'work_music', 'the timer change is committed');
   });
 
@@ -111,7 +111,7 @@ describe('work mode and state over HTTP', () => {
     s = undefined;
     clock.advance(3 * MIN); // the server is down for 3 minutes
     srv = await restart();
-    assert.equal(srv.system.deps.workMode.start.how, 'restored');
+    assert.equal(srv.system.started.mode.how, 'restored');
     let mode = (await srv.request('GET', '/api/mode')).body;
     assert.equal(mode.mode, 'break');
     assert.equal(mode.deadline, deadline);
@@ -133,7 +133,7 @@ describe('work mode and state over HTTP', () => {
     clock.advance(60 * MIN);
     srv = await restart();
     clock.advance(0);
-    await srv.system.deps.hub.flush();
+    await srv.system.settle();
     const mode = (await srv.request('GET', '/api/mode')).body;
     assert.equal(mode.mode, 'work_silence');
     assert.equal(mode.set_by, 'timer');
@@ -229,9 +229,9 @@ describe('work mode and state over HTTP', () => {
   it('a mode snapshot that fails its checks starts afresh, and says so', async () => {
     let srv = await restart();
     await srv.request('POST', '/api/mode', { mode: 'break' });
-    await srv.system.deps.db.run(`UPDATE actor_snapshots SET snapshot = '{"status":"active","value":"steady","context":{"mode":7}}' WHERE actor_id = '#mode'`);
+    await databaseOf(srv.system).run(`UPDATE actor_snapshots SET snapshot = '{"status":"active","value":"steady","context":{"mode":7}}' WHERE actor_id = '#mode'`);
     srv = await restart();
-    assert.equal(srv.system.deps.workMode.start.how, 'reset');
+    assert.equal(srv.system.started.mode.how, 'reset');
     assert.equal((await srv.request('GET', '/api/mode')).body.mode, 'work_silence');
     const reset = (await srv.request('GET', '/api/events?type=actor.reset')).body.events;
     assert.equal(reset.length, 1);

@@ -249,7 +249,7 @@ describe('local notifications across a restart', () => {
       await s.close(); // stops the player midway
       assert.deepEqual(await readRows(home.dir, 'SELECT status FROM notification_deliveries'), [{ status: 'pending' }]);
       s = await startTestServer(home.dir, file, { clock: new FakeClock() });
-      assert.equal(s.system.deps.notifications.recovered.expiredLocal, 1);
+      assert.equal(s.system.started.notificationsRecovered.expiredLocal, 1);
       const after = (await s.request('GET', `/api/notifications/${r.body.id}`)).body;
       assert.equal(after.status, 'expired');
       assert.match(after.deliveries[0].last_error, /restarted before it played; local notifications are not replayed/);

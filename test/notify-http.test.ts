@@ -19,7 +19,7 @@ describe('notification routes', () => {
   const log = join(home.dir, 'ps.log');
   let phone: Phone;
   let s: TestServer;
-  const settled = () => s.system.deps.notifications.settled();
+  const settled = () => s.system.settle();
 
   before(async () => {
     chmodSync(FAKE_PS, 0o755);

@@ -153,7 +153,7 @@ describe('routing decisions in the running system', () => {
     await s.hook(hookPayload('m-1', 'Stop', {}));
     await s.hook(hookPayload('m-1', 'PreToolUse', { tool_name: 'Bash', tool_input: { command: 'npm test' } }));
     await s.hook(hookPayload('m-1', 'PermissionRequest', { tool_name: 'Bash', tool_input: { command: 'npm test' } }));
-    await s.system.deps.notifications.settled();
+    await s.system.settle();
     const events = (await s.request('GET', '/api/events?type=notification.routed')).body.events.reverse();
     assert.equal(events.length, 2);
     assert.deepEqual(events[0].details.channels, []);
@@ -194,7 +194,7 @@ describe('routing decisions in the running system', () => {
     await s.request('POST', '/api/mode', { mode: 'work_music' });
     assert.equal((await s.request('POST', '/api/mode', { mode: 'break', minutes: 1 })).status, 200);
     clock.advance(60_000);
-    await s.system.deps.notifications.settled();
+    await s.system.settle();
     const [n] = (await s.request('GET', '/api/notifications')).body.notifications;
     assert.equal(n.device, 'desktop');
     assert.equal(n.event, 'mode_timer_ended');

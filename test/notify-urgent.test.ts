@@ -35,7 +35,7 @@ describe('urgent notifications', () => {
     home.cleanup();
   });
 
-  const settled = () => s.system.deps.notifications.settled();
+  const settled = () => s.system.settle();
   const hook = (session: string, name: string, extra: Record<string, unknown> = {}) =>
     s.hook(hookPayload(session, name, { x_token_api_ssh_client: `${PHONE_IP} 50000 22`, ...extra }));
   const deliveries = async () =>

@@ -28,7 +28,7 @@ export interface StartupFacts {
 
 export function startupFacts(config: Config, server: RunningServer, o: { version: string; inspector: string | null; stderrLog: StartupFacts['stderrLog'] }): StartupFacts {
   const { system } = server;
-  const n = system.deps.notifications.status();
+  const n = system.channels();
   const usageDirs = [...config.usageClaudeDirs.map((d) => join(d, 'projects')), ...config.usageCodexDirs.map((d) => join(d, 'sessions'))];
   return {
     version: o.version,
@@ -38,10 +38,10 @@ export function startupFacts(config: Config, server: RunningServer, o: { version
     stderrLog: o.stderrLog,
     speech: { available: n.speech.available, engine: n.speech.engine, voices: n.speech.voices.length, problem: n.speech.problem },
     sound: { available: n.sound.available, player: n.sound.player, problem: n.sound.problem },
-    codex: { enabled: config.codex.enabled, home: config.codex.home, found: existsSync(join(config.codex.home, 'sessions')), files: system.codexScan?.files ?? 0 },
+    codex: { enabled: config.codex.enabled, home: config.codex.home, found: existsSync(join(config.codex.home, 'sessions')), files: system.started.codexScan?.files ?? 0 },
     usage: { found: usageDirs.filter((d) => existsSync(d)), missing: usageDirs.filter((d) => !existsSync(d)) },
-    restore: system.restore,
-    spooled: system.spoolReplay.replayed,
+    restore: system.started.restore,
+    spooled: system.started.spoolReplay.replayed,
     host: config.host,
     gateCheckNetworks: config.gateCheckNetworks,
     inspector: o.inspector,

@@ -6,7 +6,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/config.js';
 import { answerMalformedRequests } from '../http/client-errors.js';
-import { attachFeed } from '../http/feed-upgrade.js';
 import { VERSION } from '../lib/version.js';
 import { createClosers, type Closers } from '../service/closers.js';
 import { prepareDataDir } from '../service/data-dir.js';
@@ -38,12 +37,12 @@ export async function startServer(config: Config, options: SystemOptions = {}): 
     lock?.release();
     throw err;
   }
-  if (stale !== undefined) system.deps.logger.warn({ previous: stale ? describeHolder(stale) : 'unreadable' }, 'took over the lock of a server that is gone');
+  if (stale !== undefined) system.logger.warn({ previous: stale ? describeHolder(stale) : 'unreadable' }, 'took over the lock of a server that is gone');
   const server = createServer(system.requestListener);
   server.keepAliveTimeout = 65_000;
   const drain = trackRequests(server);
   const closers = createClosers();
-  attachFeed(server, system.feed, { auth: system.deps.auth, peerAddress: options.peerAddress, maxPayload: config.websocket.maxMessageBytes });
+  system.feed.attach(server);
   // WebSocket clients are told (close 1001) as soon as the server stops accepting.
   closers.add({ name: 'live feed', close: () => system.feed.close() });
   answerMalformedRequests(server);
@@ -62,15 +61,15 @@ export async function startServer(config: Config, options: SystemOptions = {}): 
   }
   // Once listening, an error of the listening socket (EMFILE when a flood of connections uses
   // up the file descriptors) is logged; unheard, it would end the process.
-  server.on('error', (err) => system.deps.logger.error({ err }, 'the HTTP server reported an error; it goes on listening'));
+  server.on('error', (err) => system.logger.error({ err }, 'the HTTP server reported an error; it goes on listening'));
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
-  system.deps.logger.info({ url, home: config.home, database: config.databaseFile }, 'listening');
+  system.logger.info({ url, home: config.home, database: config.databaseFile }, 'listening');
   try {
     lock?.listening(url, port);
   } catch (err) {
-    system.deps.logger.warn({ err, file: lock?.file }, 'could not record the port in the lock file');
+    system.logger.warn({ err, file: lock?.file }, 'could not record the port in the lock file');
   }
   let closing: Promise<StopReport> | null = null;
   return {

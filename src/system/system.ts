@@ -38,6 +38,9 @@ import type { WorkMode } from '../actors/mode-gate/work-mode.js';
 import type { ProductivityGate } from '../actors/mode-gate/productivity-gate.js';
 import type { AuthPolicy } from '../http/auth.js';
 import { createApp } from '../http/app.js';
+import { attachFeed } from '../http/feed-upgrade.js';
+import type { Server } from 'node:http';
+import type { RootStart } from '../actors/runtime/root-actor.js';
 import { createRequestListener, type RequestListener } from '../http/handler.js';
 import { apiRouters } from '../http/routers.js';
 import type { PeerAddress } from '../http/request.js';
@@ -98,23 +101,39 @@ export interface SystemParts {
   feed: Feed;
 }
 
+/** What start-up did, for `serve`'s summary and the log. */
+export interface StartReport {
+  /** Instances restored from their snapshots, rebuilt from their rows, or retired. */
+  restore: RestoreReport;
+  /** What the start-up replay of the hook spool did. */
+  spoolReplay: DrainReport;
+  /** What the Codex watcher found at start (null: turned off). */
+  codexScan: ScanReport | null;
+  /** What the notification outbox recovered: expired local deliveries, rescheduled webhooks, intents grouped. */
+  notificationsRecovered: Notifications['recovered'];
+  /** How the work mode and the gate started: restored, created, or reset (their snapshot failed its checks). */
+  mode: RootStart;
+  gate: RootStart;
+}
+
 export interface System {
+  config: Config;
+  logger: Logger;
   deps: SystemParts;
   /** The Koa app alone (no fast paths). */
   app: Koa;
   /** What node:http serves: the fast paths, then the app. */
   requestListener: RequestListener;
-  restore: RestoreReport;
-  processMonitor: ReturnType<typeof startProcessMonitor>;
-  retention: ReturnType<typeof startRetention>;
-  /** What the start-up replay of the hook spool did. */
-  spoolReplay: DrainReport;
-  /** What the Codex watcher found at start (null: turned off). */
-  codexScan: ScanReport | null;
-  usage: UsageService;
-  usageWatcher: ReturnType<typeof startUsageWatcher>;
-  /** The live feed (ws://…/ws); startServer attaches it to its http.Server. */
-  feed: Feed;
+  started: StartReport;
+  /** Speech and sound as they are now (GET /health reports them too). */
+  channels: () => Pick<ReturnType<Notifications['status']>, 'speech' | 'sound'>;
+  /** The live feed (ws://…/ws) on a node:http server: its upgrades, and closing its clients. */
+  feed: { attach(server: Server): void; close(): Promise<void> };
+  /**
+   * Resolves once everything started so far is done: commits (timers' changes included),
+   * notification deliveries, transcript reads, Codex scans and the event-log pruning.
+   */
+  settle(): Promise<void>;
   /** Stops timers, flushes the writer and closes the database. */
   shutdown(): Promise<void>;
 }
@@ -250,18 +269,31 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const app = createApp({ logger, auth, peerAddress: options.peerAddress, routers: apiRouters(routes) });
     const requestListener = createRequestListener({ app, fastPaths: fastPaths({ auth, peerAddress: options.peerAddress, logger, config, gate, instances }), logger });
     let shut: Promise<void> | null = null;
+    const notifications = notifying.notifications;
     return {
+      config,
+      logger,
       deps,
       app,
       requestListener,
-      restore,
-      processMonitor,
-      retention,
-      spoolReplay,
-      codexScan,
-      usage,
-      usageWatcher,
-      feed,
+      started: { restore, spoolReplay, codexScan, notificationsRecovered: notifications.recovered, mode: workMode.start, gate: gate.start },
+      channels: () => {
+        const { speech, sound } = notifications.status();
+        return { speech, sound };
+      },
+      feed: {
+        attach: (server) => attachFeed(server, feed, { auth, peerAddress: options.peerAddress, maxPayload: config.websocket.maxMessageBytes }),
+        close: () => feed.close(),
+      },
+      async settle() {
+        await hub.flush();
+        await notifications.settled();
+        await usageWatcher.settled();
+        await usage.idle();
+        await codex.watcher?.idle();
+        await retention.idle();
+        await hub.flush();
+      },
       shutdown() {
         shut ??= (async () => {
           // Every step runs even when one before it failed, so the database is always closed.
