@@ -10,6 +10,7 @@ import { notificationsConfig, notificationsFileSchema, type NotificationsConfig 
 import { modeGateFileKeys, modeGateProblems, resolveModeGateConfig, type ModeGateConfig } from './mode-gate.js';
 import { pricingOverridesSchema, type Price } from './price-schema.js';
 import { isValidTimeZone } from '../lib/timezone.js';
+import { resolveSessionsConfig, sessionsFileKeys, sessionsProblems, type SessionsConfig } from './sessions.js';
 
 export const DEVICE_TYPES = ['local', 'mobile', 'laptop', 'remote'] as const;
 
@@ -72,6 +73,7 @@ const fileSchema = z
       .optional(),
     notifications: notificationsFileSchema.optional(),
     ...modeGateFileKeys,
+    ...sessionsFileKeys,
     usage_timezone: z.string().refine(isValidTimeZone, 'an IANA time zone such as UTC or Europe/Paris').optional(),
     usage_claude_dirs: z.array(z.string().min(1)).optional(),
     usage_codex_dirs: z.array(z.string().min(1)).optional(),
@@ -154,6 +156,9 @@ export interface Config {
   usageLiveIntervalMs: number;
   usagePricing: Record<string, Price>;
   usageBodyLimitBytes: number;
+  /** Managed sessions: the configured repositories and how agents are run (src/config/sessions.ts). */
+  repos: SessionsConfig['repos'];
+  sessions: SessionsConfig['sessions'];
   /** The log file is rotated past this size; this many rotated files are kept. */
   logMaxBytes: number;
   logMaxFiles: number;
@@ -206,7 +211,7 @@ function readConfigFile(path: string, explicit: boolean): ConfigFile {
     );
     throw new ConfigError(`config file ${path} is invalid:\n${lines.join('\n')}`);
   }
-  const problems = modeGateProblems(parsed.data);
+  const problems = [...modeGateProblems(parsed.data), ...sessionsProblems(parsed.data)];
   if (problems.length > 0) throw new ConfigError(`config file ${path} is invalid:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   return parsed.data;
 }
@@ -286,6 +291,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     notifications: notificationsConfig(file.notifications, home, localDevice, file.profiles?.voices),
     tokenFile: join(home, 'token'),
     ...resolveModeGateConfig(file),
+    ...resolveSessionsConfig(file),
     usageTimezone: file.usage_timezone ?? 'UTC',
     usageClaudeDirs: (file.usage_claude_dirs ?? defaultClaudeDirs(env)).map((d) => resolve(expandHome(d))),
     usageCodexDirs: file.usage_codex_dirs?.map((d) => resolve(expandHome(d))) ?? [codexHome],

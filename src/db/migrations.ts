@@ -249,6 +249,39 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE notification_intents ADD COLUMN project TEXT;
     `,
   },
+  {
+    version: 9,
+    name: 'managed sessions and their output',
+    sql: `
+      -- Sessions token-api started (src/sessions): one row mirroring each session actor.
+      CREATE TABLE managed_sessions (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        repo TEXT NOT NULL,
+        cwd TEXT NOT NULL,
+        state TEXT NOT NULL,
+        claude_session_id TEXT NOT NULL,
+        pid INTEGER,
+        exit_code INTEGER,
+        exit_signal TEXT,
+        exit_reason TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX idx_managed_sessions_state ON managed_sessions(state);
+      -- What a headless session printed, one parsed message a row, paged by seq.
+      CREATE TABLE session_output (
+        session_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        json TEXT NOT NULL,
+        PRIMARY KEY (session_id, seq)
+      );
+    `,
+  },
 ];
 
 export class MigrationError extends Error {

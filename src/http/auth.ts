@@ -123,6 +123,8 @@ export function authMiddleware(policy: AuthPolicy) {
       ctx.set('WWW-Authenticate', 'Bearer realm="token-api"');
       throw new HttpError(401, 'unauthorized', d.reason);
     }
+    // Who asked, for routes that record it with an action (a managed session's prompt, say).
+    ctx.state.authVia = d.via;
     await next();
   };
 }

@@ -14,12 +14,16 @@ import { fieldsInWords, parseInWords, sentenceOfFields } from '../lib/validation
 import { feedQuerySchema } from '../protocol/feed.js';
 import { authorize, requestFacts, type AuthPolicy } from './auth.js';
 import { peerOf, requestLine, type PeerAddress } from './request.js';
+import { SESSION_SOCKET_PATH, serveSessionSocket, type SessionSocketDeps } from './session-socket.js';
+import { sessionOutputQuerySchema } from '../protocol/sessions.js';
 
 export interface FeedUpgradeDeps {
   auth: AuthPolicy;
   peerAddress?: PeerAddress;
   /** The largest message a client may send (websocket.max_message_bytes). */
   maxPayload: number;
+  /** WS /ws/sessions/{id}: a managed session's output (src/http/session-socket.ts). */
+  sessions?: SessionSocketDeps;
 }
 
 /** Serves the feed on an http.Server (its `upgrade` event); other upgrades stay plain HTTP requests. */
@@ -35,7 +39,8 @@ export function attachFeed(server: Server, feed: Pick<Feed, 'refusal' | 'accept'
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined);
     const line = requestLine(req);
-    if (line.path !== FEED_PATH) {
+    const sessionPath = deps.sessions ? SESSION_SOCKET_PATH.exec(line.path) : null;
+    if (line.path !== FEED_PATH && !sessionPath) {
       refuseUpgrade(socket, 404, 'not_found', `no WebSocket endpoint at ${line.path.slice(0, 200)}; the live feed is ${FEED_PATH}`);
       return;
     }
@@ -44,6 +49,10 @@ export function attachFeed(server: Server, feed: Pick<Feed, 'refusal' | 'accept'
     if (!decision.ok) {
       if (decision.status === 403) refuseUpgrade(socket, 403, 'forbidden', decision.reason);
       else refuseUpgrade(socket, 401, 'unauthorized', decision.reason, { 'WWW-Authenticate': 'Bearer realm="token-api"' });
+      return;
+    }
+    if (sessionPath && deps.sessions) {
+      upgradeSession(req, socket, head, sessionPath[1]!, line.query, deps.sessions);
       return;
     }
     const query = queryObject(line.query);
@@ -64,6 +73,25 @@ export function attachFeed(server: Server, feed: Pick<Feed, 'refusal' | 'accept'
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => feed.accept(ws, { since: parsed.data.since, types: parsed.data.types, remote }));
+  }
+
+  function upgradeSession(req: IncomingMessage, socket: Duplex, head: Buffer, id: string, rawQuery: string, sessions: SessionSocketDeps): void {
+    const query = queryObject(rawQuery);
+    const parsed = query === null ? null : parseInWords(sessionOutputQuerySchema.pick({ after: true }).strict(), query);
+    if (!parsed || !parsed.success) {
+      const fields = parsed ? fieldsInWords(parsed.error) : { '(root)': 'repeats a parameter; expected after, at most once' };
+      refuseUpgrade(socket, 400, 'validation_failed', sentenceOfFields(fields, 'query parameter'), {}, fields);
+      return;
+    }
+    const problem = handshakeProblem(req);
+    if (problem) {
+      refuseUpgrade(socket, problem.status, problem.status === 426 ? 'upgrade_required' : 'bad_request', problem.message, problem.headers);
+      return;
+    }
+    sessions.get(id).then(
+      () => wss.handleUpgrade(req, socket, head, (ws) => void serveSessionSocket(ws, id, parsed.data.after, sessions)),
+      (err: Error) => refuseUpgrade(socket, 404, 'not_found', err.message),
+    );
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -17,6 +17,7 @@ import { modeRouter, type ModeRoutes } from './routes/mode.js';
 import { notificationsRouter, type NotificationsRoutes } from './routes/notifications.js';
 import { openApiRouter, type OpenApiRoutes } from './routes/openapi.js';
 import { rootRouter, type RootRoutes } from './routes/root.js';
+import { sessionsRouter, type SessionsRoutes } from './routes/sessions.js';
 import { usageRouter, type UsageRoutes } from './routes/usage.js';
 
 export interface RouteDeps {
@@ -34,6 +35,7 @@ export interface RouteDeps {
   gate: GateRoutes;
   usage: UsageRoutes;
   openApi: OpenApiRoutes;
+  sessions: SessionsRoutes;
 }
 
 export function apiRouters(d: RouteDeps): Router[] {
@@ -53,5 +55,6 @@ export function apiRouters(d: RouteDeps): Router[] {
     usageRouter(d.usage),
     feedRouter(),
     openApiRouter(d.openApi),
+    sessionsRouter(d.sessions),
   ];
 }

@@ -18,6 +18,7 @@ import type { PeerAddress } from '../http/request.js';
 import type { RouteDeps } from '../http/routers.js';
 import type { Notifications } from '../notifications/service.js';
 import type { UsageService } from '../usage/service.js';
+import type { Sessions } from '../sessions/sessions.js';
 import type { Logger } from 'pino';
 import type { Views } from './views.js';
 
@@ -35,6 +36,7 @@ export interface RouteServices {
   workMode: WorkMode;
   gate: ProductivityGate;
   usage: UsageService;
+  sessions: Sessions;
 }
 
 export function routeDeps(s: RouteServices): RouteDeps {
@@ -77,6 +79,20 @@ export function routeDeps(s: RouteServices): RouteDeps {
     gate: { productivity: s.gate.productivity, check: s.gate.check },
     usage: { usage: s.usage, knownDevice: (id) => s.devices.get(id) !== undefined, bodyLimitBytes: config.bodyLimitBytes, usageBodyLimitBytes: config.usageBodyLimitBytes },
     openApi: { config, version: s.version },
+    sessions: {
+      repos: s.sessions.repos,
+      list: s.sessions.list,
+      get: s.sessions.get,
+      output: s.sessions.output,
+      start: s.sessions.start,
+      send: s.sessions.send,
+      cancel: s.sessions.cancel,
+      stop: s.sessions.stop,
+      rename: s.sessions.rename,
+      cleanup: s.sessions.cleanup,
+      promptMaxBytes: config.sessions.promptMaxBytes,
+      bodyLimitBytes: config.bodyLimitBytes,
+    },
   };
 }
 

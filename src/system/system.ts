@@ -58,6 +58,7 @@ import { ensureTokenFile } from '../http/token-file.js';
 import { createUsageService, usageSettings, type UsageService } from '../usage/service.js';
 import { createFeed, type Feed } from '../feed/feed.js';
 import { prepareDataDir } from '../service/data-dir.js';
+import { createSessions, type Sessions } from '../sessions/sessions.js';
 
 export interface SystemOptions {
   clock?: Clock;
@@ -99,6 +100,7 @@ export interface SystemParts {
   auth: AuthPolicy;
   usage: UsageService;
   feed: Feed;
+  sessions: Sessions;
 }
 
 /** What start-up did, for `serve`'s summary and the log. */
@@ -259,13 +261,25 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       version: VERSION,
     });
     started.push(['live feed', () => feed.close()]);
+    // Managed sessions: those a previous run left are marked exited; children are stopped at shutdown.
+    const sessions = createSessions({
+      hub,
+      db,
+      writer,
+      clock,
+      logger,
+      config,
+      instanceOf: (claudeSessionId) => instances.contextOfSession(claudeSessionId)?.instanceId ?? null,
+    });
+    started.push(['managed sessions', () => sessions.stopAll()]);
+    await sessions.restore();
 
-    const deps: SystemParts = { config, logger, clock, db, writer, hub, instances, devices, version: VERSION, spool, codex, notifications: notifying.notifications, workMode, gate, auth, usage, feed };
+    const deps: SystemParts = { config, logger, clock, db, writer, hub, instances, devices, version: VERSION, spool, codex, notifications: notifying.notifications, workMode, gate, auth, usage, feed, sessions };
     // The HTTP side: each route gets the functions it calls (src/system/routes.ts).
     const instanceReads = createInstanceReads(db);
     const eventLog = createEventLog(db);
     const views = createViews({ config, db, writer, hub, clock, version: VERSION, startedAt: clock.now(), instances, instanceReads, eventLog, usage, workMode, gate, notifications: notifying.notifications, feed });
-    const routes = routeDeps({ config, version: VERSION, instances, instanceReads, devices, eventLog, views, spool, codex, notifications: notifying.notifications, workMode, gate, usage });
+    const routes = routeDeps({ config, version: VERSION, instances, instanceReads, devices, eventLog, views, spool, codex, notifications: notifying.notifications, workMode, gate, usage, sessions });
     const app = createApp({ logger, auth, peerAddress: options.peerAddress, routers: apiRouters(routes) });
     const requestListener = createRequestListener({ app, fastPaths: fastPaths({ auth, peerAddress: options.peerAddress, logger, config, gate, instances }), logger });
     let shut: Promise<void> | null = null;
@@ -282,7 +296,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
         return { speech, sound };
       },
       feed: {
-        attach: (server) => attachFeed(server, feed, { auth, peerAddress: options.peerAddress, maxPayload: config.websocket.maxMessageBytes }),
+        attach: (server) => attachFeed(server, feed, { auth, peerAddress: options.peerAddress, maxPayload: config.websocket.maxMessageBytes, sessions }),
         close: () => feed.close(),
       },
       async settle() {
@@ -307,6 +321,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
             }
           };
           await step('live feed', () => feed.close());
+          await step('managed sessions', () => sessions.stopAll());
           await step('hook spool', () => spool.stop());
           stopActivity();
           await step('process monitor', () => processMonitor.stop());

@@ -57,6 +57,20 @@ export function fakeRouteDeps(overrides: RouteOverrides = {}): RouteDeps {
       ...limits,
       usageBodyLimitBytes: 16 * 1024 * 1024,
     },
+    sessions: {
+      repos: unexpected('sessions.repos'),
+      list: unexpected('sessions.list'),
+      get: unexpected('sessions.get'),
+      output: unexpected('sessions.output'),
+      start: unexpected('sessions.start'),
+      send: unexpected('sessions.send'),
+      cancel: unexpected('sessions.cancel'),
+      stop: unexpected('sessions.stop'),
+      rename: unexpected('sessions.rename'),
+      cleanup: unexpected('sessions.cleanup'),
+      promptMaxBytes: 256 * 1024,
+      ...limits,
+    },
     openApi: { config: { modes: DEFAULT_MODES, stateVariables: {} }, version: '0.0.0-test' },
   };
   for (const [key, value] of Object.entries(overrides)) Object.assign(deps[key as keyof RouteDeps], value);

@@ -1,0 +1,74 @@
+// The configuration of managed sessions: the repositories a session may start in (`repos`), and
+// how token-api runs the agents (`sessions`: binaries, limits, time allowed). Keys and defaults
+// are documented in docs/configuration.md.
+import { resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+const repoNameSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a repository name of letters, digits, dot, dash or underscore');
+
+export const repoSchema = z.strictObject({
+  name: repoNameSchema,
+  path: z.string().min(1),
+  /** The agent a session started here runs when the request names none. */
+  agent: z.literal('claude', { error: 'claude (the agent managed sessions run)' }).optional(),
+  /** Claude Code's permission mode for sessions started here. */
+  permission_mode: z.enum(['default', 'acceptEdits', 'auto', 'plan', 'dontAsk', 'bypassPermissions']).optional(),
+});
+
+export const sessionsFileKeys = {
+  repos: z.array(repoSchema).optional(),
+  sessions: z
+    .strictObject({
+      claude_bin: z.string().min(1).optional(),
+      prompt_max_bytes: z.number().int().min(1).max(16 * 1024 * 1024).optional(),
+      stop_grace_seconds: z.number().min(0).max(600).optional(),
+    })
+    .optional(),
+};
+
+export type SessionsFile = { [K in keyof typeof sessionsFileKeys]?: z.infer<(typeof sessionsFileKeys)[K]> };
+
+export interface RepoConfig {
+  name: string;
+  /** Absolute path. */
+  path: string;
+  agent: 'claude';
+  permissionMode: 'default' | 'acceptEdits' | 'auto' | 'plan' | 'dontAsk' | 'bypassPermissions';
+}
+
+export interface SessionsConfig {
+  repos: RepoConfig[];
+  sessions: {
+    /** The `claude` executable: a name looked up on PATH, or a path. */
+    claudeBin: string;
+    promptMaxBytes: number;
+    stopGraceMs: number;
+  };
+}
+
+const expandHome = (p: string) => (p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : p);
+
+/** Problems across keys, as "key: message" lines. */
+export function sessionsProblems(file: SessionsFile): string[] {
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  for (const [i, r] of (file.repos ?? []).entries()) {
+    if (seen.has(r.name)) problems.push(`repos.${i}.name: "${r.name}" is named twice`);
+    seen.add(r.name);
+  }
+  return problems;
+}
+
+export function resolveSessionsConfig(file: SessionsFile): SessionsConfig {
+  const s = file.sessions ?? {};
+  return {
+    repos: (file.repos ?? []).map((r) => ({ name: r.name, path: resolve(expandHome(r.path)), agent: r.agent ?? 'claude', permissionMode: r.permission_mode ?? 'default' })),
+    sessions: {
+      claudeBin: s.claude_bin ? (s.claude_bin.includes('/') ? resolve(expandHome(s.claude_bin)) : s.claude_bin) : 'claude',
+      promptMaxBytes: s.prompt_max_bytes ?? 256 * 1024,
+      stopGraceMs: (s.stop_grace_seconds ?? 5) * 1000,
+    },
+  };
+}

@@ -1,0 +1,64 @@
+// Managed sessions (managed_sessions, one row mirroring each session actor) and what their
+// agents printed (session_output, one parsed message a row, paged by seq).
+import type { Database } from '../database.js';
+import type { WriteOp } from '../writer.js';
+
+export interface ManagedSessionRow {
+  id: string;
+  name: string;
+  kind: string;
+  agent: string;
+  repo: string;
+  cwd: string;
+  state: string;
+  claude_session_id: string;
+  pid: number | null;
+  exit_code: number | null;
+  exit_signal: string | null;
+  exit_reason: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SessionOutputRow {
+  session_id: string;
+  seq: number;
+  at: string;
+  kind: string;
+  json: string;
+}
+
+export function upsertManagedSessionOp(row: ManagedSessionRow): WriteOp {
+  return { kind: 'upsert', table: 'managed_sessions', key: ['id'], row: { ...row } };
+}
+
+export function insertSessionOutputOp(row: SessionOutputRow): WriteOp {
+  return { kind: 'insert', table: 'session_output', row: { ...row } };
+}
+
+export function managedSessions(db: Database): Promise<ManagedSessionRow[]> {
+  return db.all<ManagedSessionRow>('SELECT * FROM managed_sessions ORDER BY created_at, id');
+}
+
+export function managedSession(db: Database, id: string): Promise<ManagedSessionRow | undefined> {
+  return db.get<ManagedSessionRow>('SELECT * FROM managed_sessions WHERE id = ?', [id]);
+}
+
+/** Output after `afterSeq`, oldest first, at most `limit` rows. */
+export function sessionOutput(db: Database, id: string, afterSeq: number, limit: number): Promise<SessionOutputRow[]> {
+  return db.all<SessionOutputRow>('SELECT * FROM session_output WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?', [id, afterSeq, limit]);
+}
+
+export async function lastOutputSeq(db: Database, id: string): Promise<number> {
+  const row = await db.get<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM session_output WHERE session_id = ?', [id]);
+  return row?.seq ?? 0;
+}
+
+/** Forgets sessions that have exited, with their output and snapshots; returns their ids. */
+export function forgetExitedSessionsOps(ids: readonly string[]): WriteOp[] {
+  return ids.flatMap((id): WriteOp[] => [
+    { kind: 'sql', sql: 'DELETE FROM session_output WHERE session_id = ?', params: [id] },
+    { kind: 'sql', sql: 'DELETE FROM managed_sessions WHERE id = ?', params: [id] },
+    { kind: 'sql', sql: 'DELETE FROM actor_snapshots WHERE actor_id = ?', params: [id] },
+  ]);
+}

@@ -1,0 +1,55 @@
+// Schemas of the managed-session routes (/api/repos, /api/sessions...) and their answers:
+// what a client may send (strict) and what it gets back (loose, for the OpenAPI document).
+import { z } from 'zod';
+
+const iso = z.string().describe('an ISO 8601 time, UTC');
+
+export const sessionIdSchema = z.string().regex(/^ses-[0-9a-f]{12}$/, 'a session id such as ses-0123456789ab');
+export const sessionParamsSchema = z.strictObject({ id: sessionIdSchema });
+
+const nameSchema = z.string().trim().min(1, 'a name of 1 to 100 characters').max(100, 'a name of 1 to 100 characters');
+const promptSchema = z.string().refine((s) => s.trim().length > 0, 'a prompt that is not empty');
+
+export const sessionStartSchema = z.strictObject({
+  repo: z.string().min(1).max(64),
+  name: nameSchema.optional(),
+  prompt: promptSchema.optional(),
+  agent: z.literal('claude', { error: 'claude (the agent token-api runs in managed sessions)' }).default('claude'),
+  kind: z.literal('headless', { error: 'headless (sessions run as a child process speaking JSON lines)' }).default('headless'),
+});
+export const sessionPatchSchema = z.strictObject({ name: nameSchema });
+export const sessionSendSchema = z.strictObject({ prompt: promptSchema });
+export const sessionOutputQuerySchema = z.strictObject({
+  after: z.coerce.number({ error: 'a whole number of 0 or more' }).int('a whole number of 0 or more').min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  limit: z.coerce.number({ error: 'an integer from 1 to 1000' }).int('an integer from 1 to 1000').min(1).max(1000).default(200),
+});
+
+export const repoViewSchema = z.looseObject({ name: z.string(), path: z.string(), agent: z.string(), permission_mode: z.string() });
+export const repoListSchema = z.looseObject({ repos: z.array(repoViewSchema) });
+
+export const sessionViewSchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(['headless']),
+  agent: z.enum(['claude']),
+  repo: z.string(),
+  cwd: z.string(),
+  state: z.enum(['starting', 'ready', 'busy', 'cancelling', 'stopping', 'exited']),
+  managed: z.literal(true),
+  claude_session_id: z.string(),
+  instance_id: z.string().nullable().describe('the instance its hooks reported, once they have'),
+  pid: z.number().int().nullable(),
+  created_at: iso,
+  updated_at: iso,
+  exit: z.looseObject({ code: z.number().int().nullable(), signal: z.string().nullable(), reason: z.enum(['stopped', 'ended', 'crashed', 'server_restart']), last_lines: z.array(z.string()) }).nullable(),
+});
+export const outputMessageSchema = z.looseObject({
+  seq: z.number().int().nullable().describe('stored messages are numbered from 1; streamed-only partial messages have null'),
+  at: iso,
+  kind: z.enum(['init', 'assistant', 'tool_result', 'result', 'partial', 'control', 'rate_limit', 'other', 'text']),
+  message: z.record(z.string(), z.unknown()),
+});
+export const sessionListSchema = z.looseObject({ sessions: z.array(sessionViewSchema), count: z.number().int() });
+export const sessionDetailsSchema = sessionViewSchema.extend({ output: z.looseObject({ messages: z.array(outputMessageSchema), next_after: z.number().int().nullable() }) });
+export const sessionCleanupSchema = z.looseObject({ forgotten: z.array(z.string()), count: z.number().int() });
+export const sessionSentSchema = z.looseObject({ session: sessionViewSchema, bytes: z.number().int() });

@@ -1,0 +1,320 @@
+// The managed sessions service: starts an agent in a configured repository as a root actor
+// plus its child process, sends prompts, cancels turns, stops, renames and forgets sessions,
+// stores and streams what the agent prints. Every action is committed (with who asked) before
+// it is answered. At start, headless sessions left from before are marked exited
+// (server_restart); at stop, children get SIGTERM, then SIGKILL after the grace period.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { Clock } from '../lib/clock.js';
+import { DomainError } from '../lib/domain-error.js';
+import type { Database } from '../db/database.js';
+import type { Writer } from '../db/writer.js';
+import { activeSnapshotOf } from '../db/queries/snapshots.js';
+import { forgetExitedSessionsOps, insertSessionOutputOp, managedSession, managedSessions, sessionOutput, upsertManagedSessionOp, type ManagedSessionRow } from '../db/queries/sessions.js';
+import type { RepoConfig, SessionsConfig } from '../config/sessions.js';
+import type { ActionBy } from '../machines/session-context.js';
+import { sessionContextSchema } from '../machines/session-context.js';
+import type { Hub } from '../actors/runtime/root-machines.js';
+import { checkSnapshot } from '../actors/runtime/snapshots.js';
+import { createSessionKind } from './session-kind.js';
+import { findExecutable } from './executable.js';
+import { spawnHeadless, type HeadlessChild } from './headless-child.js';
+import { parseLine, type OutputKind } from './stream-json.js';
+
+export interface SessionsDeps {
+  hub: Hub;
+  db: Database;
+  writer: Writer;
+  clock: Clock;
+  logger: Logger;
+  config: SessionsConfig;
+  /** The environment children start from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** The instance an agent session id belongs to, when its hooks have reported it. */
+  instanceOf?: (claudeSessionId: string) => string | null;
+}
+
+export interface StartRequest {
+  repo: string;
+  name?: string;
+  prompt?: string;
+  agent?: 'claude';
+  kind: 'headless';
+  by: ActionBy;
+}
+
+export interface SessionView {
+  id: string;
+  name: string;
+  kind: string;
+  agent: string;
+  repo: string;
+  cwd: string;
+  state: string;
+  managed: true;
+  claude_session_id: string;
+  instance_id: string | null;
+  pid: number | null;
+  created_at: string;
+  updated_at: string;
+  exit: { code: number | null; signal: string | null; reason: string; last_lines: string[] } | null;
+}
+
+export interface OutputMessage {
+  /** Stored messages are numbered from 1 per session; streamed-only partial messages have seq null. */
+  seq: number | null;
+  at: string;
+  kind: OutputKind;
+  message: Record<string, unknown>;
+}
+
+export type OutputListener = (m: OutputMessage) => void;
+
+interface Live {
+  child: HeadlessChild;
+  seq: number;
+  listeners: Set<OutputListener>;
+  stopRequested: boolean;
+}
+
+const newId = () => `ses-${randomBytes(6).toString('hex')}`;
+
+export function createSessions(deps: SessionsDeps) {
+  const { hub, clock, logger, config } = deps;
+  const actors = hub.kind(createSessionKind());
+  const live = new Map<string, Live>();
+  const repos = new Map(config.repos.map((r) => [r.name, r]));
+
+  function viewOf(row: ManagedSessionRow): SessionView {
+    const snapshot = actors.snapshot(row.id);
+    const lastLines = snapshot?.context.exit?.lastLines ?? [];
+    return {
+      id: row.id,
+      name: row.name,
+      kind: row.kind,
+      agent: row.agent,
+      repo: row.repo,
+      cwd: row.cwd,
+      state: row.state,
+      managed: true,
+      claude_session_id: row.claude_session_id,
+      instance_id: deps.instanceOf?.(row.claude_session_id) ?? null,
+      pid: row.pid,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+      exit: row.exit_reason === null ? null : { code: row.exit_code, signal: row.exit_signal, reason: row.exit_reason, last_lines: lastLines },
+    };
+  }
+
+  async function rowOf(id: string): Promise<ManagedSessionRow> {
+    const row = await managedSession(deps.db, id);
+    if (!row) throw new DomainError('not_found', `no session ${id}; GET /api/sessions lists them`);
+    return row;
+  }
+
+  /** The live session's state, or a 409 when it has exited (404 when unknown). */
+  async function liveState(id: string): Promise<{ state: string; child: Live }> {
+    const snapshot = actors.snapshot(id);
+    const l = live.get(id);
+    if (!snapshot || !l || snapshot.value === 'exited') {
+      await rowOf(id);
+      throw new DomainError('conflict', `session ${id} has exited; start a new one`);
+    }
+    return { state: String(snapshot.value), child: l };
+  }
+
+  function publish(id: string, l: Live, kind: OutputKind, message: Record<string, unknown>): void {
+    const at = new Date(clock.now()).toISOString();
+    let seq: number | null = null;
+    if (kind !== 'partial' && kind !== 'control') {
+      seq = ++l.seq;
+      deps.writer.submit([insertSessionOutputOp({ session_id: id, seq, at, kind, json: JSON.stringify(message) })]).catch((err: unknown) => logger.warn({ err, session: id }, 'session output not stored'));
+    }
+    const m: OutputMessage = { seq, at, kind, message };
+    for (const listener of l.listeners) {
+      try {
+        listener(m);
+      } catch (err) {
+        logger.warn({ err, session: id }, 'session output listener failed');
+      }
+    }
+  }
+
+  function onLine(id: string, line: string): void {
+    const l = live.get(id);
+    if (!l || line === '') return;
+    const parsed = parseLine(line);
+    publish(id, l, parsed.kind, parsed.message);
+    const at = clock.now();
+    if (parsed.kind === 'control' && parsed.requestId === 'init') void send(id, { type: 'session.ready', at });
+    if (parsed.kind === 'result') void send(id, { type: 'session.result', at });
+  }
+
+  function onExit(id: string, exit: { code: number | null; signal: string | null; lastLines: string[] }): void {
+    const l = live.get(id);
+    const reason = l?.stopRequested ? 'stopped' : exit.code === 0 ? 'ended' : 'crashed';
+    if (reason === 'crashed') logger.warn({ session: id, code: exit.code, signal: exit.signal, last: exit.lastLines.slice(-5) }, 'managed session exited');
+    void send(id, { type: 'session.exited', at: clock.now(), code: exit.code, signal: exit.signal, reason, lastLines: exit.lastLines.slice(-20) }).finally(() => {
+      if (l) for (const listener of l.listeners) listener({ seq: null, at: new Date(clock.now()).toISOString(), kind: 'other', message: { type: 'exited', code: exit.code, signal: exit.signal, reason } });
+      live.delete(id);
+    });
+  }
+
+  /** Sends an event to a session actor; a failed commit is logged (the actor is rolled back). */
+  function send(id: string, event: Parameters<typeof actors.send>[1], events: { type: string; details: Record<string, unknown> }[] = []) {
+    const at = clock.now();
+    return actors.send(id, event, { events: events.map((e) => ({ type: e.type, at, details: { session: id, ...e.details } })) }).catch((err: unknown) => {
+      logger.error({ err, session: id, event: event.type }, 'session change not committed');
+      throw err;
+    });
+  }
+
+  function repoOf(name: string): RepoConfig {
+    const repo = repos.get(name);
+    if (!repo) throw new DomainError('not_found', `no repository "${name}" is configured; GET /api/repos lists them (repos in the config file)`, 'repo');
+    return repo;
+  }
+
+  async function start(req: StartRequest): Promise<SessionView> {
+    const repo = repoOf(req.repo);
+    let isDir = false;
+    try {
+      isDir = statSync(repo.path).isDirectory();
+    } catch {
+      isDir = false;
+    }
+    if (!isDir) throw new DomainError('conflict', `repository ${repo.name}'s path ${repo.path} is not a directory`, 'repo');
+    const env = { ...(deps.env ?? process.env) };
+    const bin = findExecutable(config.sessions.claudeBin, env.PATH);
+    if (!bin) throw new DomainError('not_running', `the claude executable (${config.sessions.claudeBin}) was not found; install Claude Code (npm install -g @anthropic-ai/claude-code) or set sessions.claude_bin in the config file`);
+    const id = newId();
+    const claudeSessionId = randomUUID();
+    const at = clock.now();
+    await actors.spawn(
+      id,
+      { id, name: req.name ?? `${repo.name} ${id.slice(4, 8)}`, kind: 'headless', agent: 'claude', repo: repo.name, cwd: repo.path, claudeSessionId, at },
+      { events: [{ type: 'session.started', at, details: { session: id, repo: repo.name, kind: 'headless', agent: 'claude', by: req.by } }] },
+    );
+    const child = spawnHeadless({
+      bin,
+      cwd: repo.path,
+      // The hooks of the agent inherit this: its instance is linked to the session at once.
+      env: { ...env, TOKEN_API_SESSION: id },
+      claudeSessionId,
+      permissionMode: repo.permissionMode,
+      onLine: (line) => onLine(id, line),
+      onExit: (exit) => onExit(id, exit),
+    });
+    live.set(id, { child, seq: 0, listeners: new Set(), stopRequested: false });
+    if (child.pid > 0) await send(id, { type: 'session.spawned', pid: child.pid, at: clock.now() });
+    if (req.prompt !== undefined) await sendPrompt(id, req.prompt, req.by);
+    return get(id);
+  }
+
+  async function sendPrompt(id: string, text: string, by: ActionBy): Promise<void> {
+    const { child } = await liveState(id);
+    if (!child.child.sendPrompt(text)) throw new DomainError('conflict', `session ${id} is exiting; start a new one`);
+    await send(id, { type: 'session.send', at: clock.now(), by }, [{ type: 'session.prompt_sent', details: { by, bytes: Buffer.byteLength(text) } }]);
+  }
+
+  async function get(id: string): Promise<SessionView> {
+    return viewOf(await rowOf(id));
+  }
+
+  return {
+    repos: () => config.repos.map((r) => ({ name: r.name, path: r.path, agent: r.agent, permission_mode: r.permissionMode })),
+    list: async (): Promise<SessionView[]> => (await managedSessions(deps.db)).map(viewOf),
+    get,
+    /** A page of what the session printed, after `after` (a seq), oldest first. */
+    async output(id: string, after: number, limit: number): Promise<{ messages: OutputMessage[]; next_after: number | null }> {
+      await rowOf(id);
+      const rows = await sessionOutput(deps.db, id, after, limit + 1);
+      const more = rows.length > limit;
+      const page = rows.slice(0, limit);
+      return {
+        messages: page.map((r) => ({ seq: r.seq, at: r.at, kind: r.kind as OutputKind, message: JSON.parse(r.json) as Record<string, unknown> })),
+        next_after: more ? page[page.length - 1]!.seq : null,
+      };
+    },
+    start,
+    send: sendPrompt,
+    async cancel(id: string, by: ActionBy): Promise<SessionView> {
+      const { state, child } = await liveState(id);
+      if (state !== 'busy' && state !== 'cancelling') throw new DomainError('conflict', `session ${id} is ${state}: no turn to cancel`);
+      child.child.interrupt();
+      await send(id, { type: 'session.cancel', at: clock.now(), by }, [{ type: 'session.cancel_sent', details: { by } }]);
+      return get(id);
+    },
+    /** Stops the session's agent (SIGTERM, then SIGKILL) and answers once its exit is committed. */
+    async stop(id: string, by: ActionBy): Promise<SessionView> {
+      const row = await rowOf(id);
+      const l = live.get(id);
+      if (row.state === 'exited' || !l) return viewOf(row);
+      l.stopRequested = true;
+      await send(id, { type: 'session.stop', at: clock.now(), by }, [{ type: 'session.stop_sent', details: { by } }]);
+      await l.child.stop(config.sessions.stopGraceMs);
+      await hub.flush();
+      return get(id);
+    },
+    async rename(id: string, name: string): Promise<SessionView> {
+      const row = await rowOf(id);
+      if (row.state === 'exited') throw new DomainError('conflict', `session ${id} has exited; it keeps its name`);
+      await send(id, { type: 'session.rename', name, at: clock.now() });
+      return get(id);
+    },
+    /** Forgets exited sessions (their rows, output and snapshots); returns their ids. */
+    async cleanup(by: ActionBy): Promise<string[]> {
+      const ids = (await managedSessions(deps.db)).filter((r) => r.state === 'exited' && !live.has(r.id)).map((r) => r.id);
+      if (ids.length === 0) return [];
+      await hub.record({ ops: forgetExitedSessionsOps(ids), events: [{ type: 'session.cleaned_up', at: clock.now(), details: { sessions: ids, by } }] });
+      return ids;
+    },
+    /** Live output of a session; null when it is not running. */
+    subscribe(id: string, listener: OutputListener): (() => void) | null {
+      const l = live.get(id);
+      if (!l) return null;
+      l.listeners.add(listener);
+      return () => l.listeners.delete(listener);
+    },
+    isLive: (id: string) => live.has(id),
+    /** At start: headless sessions the last run left are marked exited (their children died with it or were orphaned). */
+    async restore(): Promise<number> {
+      let n = 0;
+      for (const row of await managedSessions(deps.db)) {
+        if (row.state === 'exited') continue;
+        n += 1;
+        const exited = { type: 'session.exited' as const, at: clock.now(), code: null, signal: null, reason: 'server_restart' as const, lastLines: [] };
+        const snap = await activeSnapshotOf(deps.db, row.id, 'session');
+        const check = snap ? checkSnapshot(actors.kind.machine, sessionContextSchema, snap.snapshot, snap.machine_version) : null;
+        if (snap && check?.ok) {
+          try {
+            actors.restore(row.id, check.snapshot, snap.snapshot);
+            await actors.send(row.id, exited);
+            continue;
+          } catch (err) {
+            logger.warn({ err, session: row.id }, 'session snapshot could not be restored; marking its row exited');
+          }
+        }
+        await hub.record({
+          ops: [upsertManagedSessionOp({ ...row, state: 'exited', pid: null, exit_reason: 'server_restart', updated_at: new Date(clock.now()).toISOString() })],
+          events: [{ type: 'session.exited', at: clock.now(), details: { session: row.id, reason: 'server_restart' } }],
+        });
+      }
+      if (n > 0) logger.info({ sessions: n }, 'managed sessions from the last run marked exited');
+      return n;
+    },
+    /** Stops every running child: SIGTERM to each process group, SIGKILL after the grace period. */
+    async stopAll(): Promise<void> {
+      await Promise.all(
+        [...live.entries()].map(async ([id, l]) => {
+          l.stopRequested = true;
+          await l.child.stop(config.sessions.stopGraceMs).catch((err: unknown) => logger.warn({ err, session: id }, 'stopping a session failed'));
+        }),
+      );
+      await hub.flush();
+    },
+  };
+}
+
+export type Sessions = ReturnType<typeof createSessions>;
