@@ -8,7 +8,7 @@ import { checkSnapshot } from '../src/actors/runtime/snapshots.js';
 import { sessionContextSchema } from '../src/machines/session-context.js';
 import { sessionMachine } from '../src/machines/session.js';
 
-const input = { id: 'ses-000000000001', name: 'n', kind: 'headless' as const, agent: 'claude' as const, repo: 'r', cwd: '/r', claudeSessionId: 'u', at: 1000 };
+const input = { id: 'ses-000000000001', name: 'n', kind: 'headless' as const, agent: 'claude' as const, repo: 'r', cwd: '/r', claudeSessionId: 'u', account: null, at: 1000 };
 
 function start() {
   const actor = createActor(sessionMachine, { input });
@@ -70,7 +70,7 @@ describe('session machine', () => {
     const json = JSON.stringify(a.getPersistedSnapshot());
     const check = checkSnapshot(sessionMachine, sessionContextSchema, json, sessionMachine.version ?? '0');
     assert.ok(check.ok, check.ok ? '' : check.reason);
-    const b = createActor(sessionMachine, { snapshot: check.snapshot as never });
+    const b = createActor(sessionMachine, { snapshot: check.snapshot, input } as never);
     b.start();
     assert.equal(b.getSnapshot().value, 'busy');
     assert.equal(b.getSnapshot().context.name, 'renamed');

@@ -158,6 +158,7 @@ export interface Config {
   usageBodyLimitBytes: number;
   /** Managed sessions: the configured repositories and how agents are run (src/config/sessions.ts). */
   repos: SessionsConfig['repos'];
+  accounts: SessionsConfig['accounts'];
   sessions: SessionsConfig['sessions'];
   /** The log file is rotated past this size; this many rotated files are kept. */
   logMaxBytes: number;

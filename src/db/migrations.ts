@@ -263,6 +263,7 @@ export const migrations: readonly Migration[] = [
         cwd TEXT NOT NULL,
         state TEXT NOT NULL,
         claude_session_id TEXT NOT NULL,
+        account TEXT,
         pid INTEGER,
         exit_code INTEGER,
         exit_signal TEXT,
@@ -279,6 +280,13 @@ export const migrations: readonly Migration[] = [
         kind TEXT NOT NULL,
         json TEXT NOT NULL,
         PRIMARY KEY (session_id, seq)
+      );
+      -- Accounts (config: accounts) that an agent said were rate-limited, and until when.
+      CREATE TABLE account_limits (
+        account TEXT PRIMARY KEY,
+        limited_until TEXT,
+        reason TEXT,
+        updated_at TEXT NOT NULL
       );
     `,
   },

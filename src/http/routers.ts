@@ -18,6 +18,7 @@ import { notificationsRouter, type NotificationsRoutes } from './routes/notifica
 import { openApiRouter, type OpenApiRoutes } from './routes/openapi.js';
 import { rootRouter, type RootRoutes } from './routes/root.js';
 import { sessionsRouter, type SessionsRoutes } from './routes/sessions.js';
+import { accountsRouter, type AccountsRoutes } from './routes/accounts.js';
 import { usageRouter, type UsageRoutes } from './routes/usage.js';
 
 export interface RouteDeps {
@@ -36,6 +37,7 @@ export interface RouteDeps {
   usage: UsageRoutes;
   openApi: OpenApiRoutes;
   sessions: SessionsRoutes;
+  accounts: AccountsRoutes;
 }
 
 export function apiRouters(d: RouteDeps): Router[] {
@@ -56,5 +58,6 @@ export function apiRouters(d: RouteDeps): Router[] {
     feedRouter(),
     openApiRouter(d.openApi),
     sessionsRouter(d.sessions),
+    accountsRouter(d.accounts),
   ];
 }

@@ -27,6 +27,8 @@ export const sessionContextSchema = z.object({
   cwd: z.string(),
   /** The agent's own session id, chosen by token-api (`claude --session-id`). */
   claudeSessionId: z.string(),
+  /** The account (config: accounts) whose CLAUDE_CONFIG_DIR the agent runs with; null: the default. */
+  account: z.string().nullable(),
   pid: z.number().int().nullable(),
   createdAt: z.number(),
   updatedAt: z.number(),
@@ -37,7 +39,7 @@ export const sessionContextSchema = z.object({
 });
 export type SessionContext = z.infer<typeof sessionContextSchema>;
 
-export type SessionInput = Pick<SessionContext, 'id' | 'name' | 'kind' | 'agent' | 'repo' | 'cwd' | 'claudeSessionId'> & { at: number };
+export type SessionInput = Pick<SessionContext, 'id' | 'name' | 'kind' | 'agent' | 'repo' | 'cwd' | 'claudeSessionId' | 'account'> & { at: number };
 
 export type SessionEvent =
   | { type: 'session.spawned'; pid: number; at: number }

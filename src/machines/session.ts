@@ -41,6 +41,7 @@ export const sessionMachine = setup({
     repo: input.repo,
     cwd: input.cwd,
     claudeSessionId: input.claudeSessionId,
+    account: input.account,
     pid: null,
     createdAt: input.at,
     updatedAt: input.at,

@@ -16,6 +16,7 @@ export const sessionStartSchema = z.strictObject({
   prompt: promptSchema.optional(),
   agent: z.literal('claude', { error: 'claude (the agent token-api runs in managed sessions)' }).default('claude'),
   kind: z.literal('headless', { error: 'headless (sessions run as a child process speaking JSON lines)' }).default('headless'),
+  account: z.string().min(1).max(64).optional(),
 });
 export const sessionPatchSchema = z.strictObject({ name: nameSchema });
 export const sessionSendSchema = z.strictObject({ prompt: promptSchema });
@@ -37,6 +38,7 @@ export const sessionViewSchema = z.looseObject({
   state: z.enum(['starting', 'ready', 'busy', 'cancelling', 'stopping', 'exited']),
   managed: z.literal(true),
   claude_session_id: z.string(),
+  account: z.string().nullable().describe('the account (config: accounts) it runs with; null: the default Claude Code config'),
   instance_id: z.string().nullable().describe('the instance its hooks reported, once they have'),
   pid: z.number().int().nullable(),
   created_at: iso,
@@ -53,3 +55,17 @@ export const sessionListSchema = z.looseObject({ sessions: z.array(sessionViewSc
 export const sessionDetailsSchema = sessionViewSchema.extend({ output: z.looseObject({ messages: z.array(outputMessageSchema), next_after: z.number().int().nullable() }) });
 export const sessionCleanupSchema = z.looseObject({ forgotten: z.array(z.string()), count: z.number().int() });
 export const sessionSentSchema = z.looseObject({ session: sessionViewSchema, bytes: z.number().int() });
+export const oneshotAnswerSchema = z.looseObject({ session: z.string(), exit_code: z.number().int().nullable(), result: z.record(z.string(), z.unknown()).describe("the agent's JSON result (claude -p --output-format json)") });
+
+export const accountParamsSchema = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'an account id of letters, digits, dot, dash or underscore') });
+export const accountViewSchema = z.looseObject({
+  id: z.string(),
+  config_dir: z.string(),
+  limited: z.boolean(),
+  limited_until: iso.nullable(),
+  limit_reason: z.string().nullable(),
+  sessions_running: z.number().int(),
+  sessions: z.number().int(),
+  tokens_today: z.looseObject({ input: z.number(), output: z.number() }),
+});
+export const accountListSchema = z.looseObject({ accounts: z.array(accountViewSchema) });

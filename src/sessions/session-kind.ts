@@ -25,6 +25,7 @@ export function sessionRow(ctx: SessionContext, state: string) {
     cwd: ctx.cwd,
     state,
     claude_session_id: ctx.claudeSessionId,
+    account: ctx.account,
     pid: ctx.pid,
     exit_code: ctx.exit?.code ?? null,
     exit_signal: ctx.exit?.signal ?? null,

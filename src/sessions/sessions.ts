@@ -12,7 +12,7 @@ import type { Database } from '../db/database.js';
 import type { Writer } from '../db/writer.js';
 import { activeSnapshotOf } from '../db/queries/snapshots.js';
 import { forgetExitedSessionsOps, insertSessionOutputOp, managedSession, managedSessions, sessionOutput, upsertManagedSessionOp, type ManagedSessionRow } from '../db/queries/sessions.js';
-import type { RepoConfig, SessionsConfig } from '../config/sessions.js';
+import type { AccountConfig, RepoConfig, SessionsConfig } from '../config/sessions.js';
 import type { ActionBy } from '../machines/session-context.js';
 import { sessionContextSchema } from '../machines/session-context.js';
 import type { Hub } from '../actors/runtime/root-machines.js';
@@ -20,7 +20,9 @@ import { checkSnapshot } from '../actors/runtime/snapshots.js';
 import { createSessionKind } from './session-kind.js';
 import { findExecutable } from './executable.js';
 import { spawnHeadless, type HeadlessChild } from './headless-child.js';
-import { parseLine, type OutputKind } from './stream-json.js';
+import { runOneshot } from './oneshot.js';
+import { parseLine, rateLimitOf, type OutputKind } from './stream-json.js';
+import type { Accounts } from './accounts.js';
 
 export interface SessionsDeps {
   hub: Hub;
@@ -31,6 +33,8 @@ export interface SessionsDeps {
   config: SessionsConfig;
   /** The environment children start from (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Which account a session takes, and rate limits seen in output (none: no CLAUDE_CONFIG_DIR is set). */
+  accounts?: Pick<Accounts, 'pick' | 'markLimited'>;
   /** The instance an agent session id belongs to, when its hooks have reported it. */
   instanceOf?: (claudeSessionId: string) => string | null;
 }
@@ -41,6 +45,8 @@ export interface StartRequest {
   prompt?: string;
   agent?: 'claude';
   kind: 'headless';
+  /** An account id (config: accounts); default: the repository's, else the first not rate-limited. */
+  account?: string;
   by: ActionBy;
 }
 
@@ -54,6 +60,7 @@ export interface SessionView {
   state: string;
   managed: true;
   claude_session_id: string;
+  account: string | null;
   instance_id: string | null;
   pid: number | null;
   created_at: string;
@@ -99,6 +106,7 @@ export function createSessions(deps: SessionsDeps) {
       state: row.state,
       managed: true,
       claude_session_id: row.claude_session_id,
+      account: row.account,
       instance_id: deps.instanceOf?.(row.claude_session_id) ?? null,
       pid: row.pid,
       created_at: row.created_at,
@@ -149,6 +157,11 @@ export function createSessions(deps: SessionsDeps) {
     const at = clock.now();
     if (parsed.kind === 'control' && parsed.requestId === 'init') void send(id, { type: 'session.ready', at });
     if (parsed.kind === 'result') void send(id, { type: 'session.result', at });
+    const limit = rateLimitOf(parsed);
+    const account = actors.snapshot(id)?.context.account ?? null;
+    if (limit && account !== null && deps.accounts) {
+      deps.accounts.markLimited(account, limit.resetsAt, limit.reason, id).catch((err: unknown) => logger.error({ err, account }, 'account limit not recorded'));
+    }
   }
 
   function onExit(id: string, exit: { code: number | null; signal: string | null; lastLines: string[] }): void {
@@ -170,6 +183,19 @@ export function createSessions(deps: SessionsDeps) {
     });
   }
 
+  /** The claude executable, or a 503 saying what to install. */
+  function claudeBin(env: NodeJS.ProcessEnv): string {
+    const bin = findExecutable(config.sessions.claudeBin, env.PATH);
+    if (!bin) throw new DomainError('not_running', `the claude executable (${config.sessions.claudeBin}) was not found; install Claude Code (npm install -g @anthropic-ai/claude-code) or set sessions.claude_bin in the config file`);
+    return bin;
+  }
+
+  function accountNamed(name: string): AccountConfig {
+    const a = config.accounts.find((x) => x.id === name);
+    if (!a) throw new DomainError('not_found', `no account "${name}"; GET /api/accounts lists them (accounts in the config file)`, 'account');
+    return a;
+  }
+
   function repoOf(name: string): RepoConfig {
     const repo = repos.get(name);
     if (!repo) throw new DomainError('not_found', `no repository "${name}" is configured; GET /api/repos lists them (repos in the config file)`, 'repo');
@@ -186,15 +212,16 @@ export function createSessions(deps: SessionsDeps) {
     }
     if (!isDir) throw new DomainError('conflict', `repository ${repo.name}'s path ${repo.path} is not a directory`, 'repo');
     const env = { ...(deps.env ?? process.env) };
-    const bin = findExecutable(config.sessions.claudeBin, env.PATH);
-    if (!bin) throw new DomainError('not_running', `the claude executable (${config.sessions.claudeBin}) was not found; install Claude Code (npm install -g @anthropic-ai/claude-code) or set sessions.claude_bin in the config file`);
+    const bin = claudeBin(env);
+    const account = req.account !== undefined ? accountNamed(req.account) : (deps.accounts?.pick(repo) ?? null);
+    if (account) env.CLAUDE_CONFIG_DIR = account.configDir;
     const id = newId();
     const claudeSessionId = randomUUID();
     const at = clock.now();
     await actors.spawn(
       id,
-      { id, name: req.name ?? `${repo.name} ${id.slice(4, 8)}`, kind: 'headless', agent: 'claude', repo: repo.name, cwd: repo.path, claudeSessionId, at },
-      { events: [{ type: 'session.started', at, details: { session: id, repo: repo.name, kind: 'headless', agent: 'claude', by: req.by } }] },
+      { id, name: req.name ?? `${repo.name} ${id.slice(4, 8)}`, kind: 'headless', agent: 'claude', repo: repo.name, cwd: repo.path, claudeSessionId, account: account?.id ?? null, at },
+      { events: [{ type: 'session.started', at, details: { session: id, repo: repo.name, kind: 'headless', agent: 'claude', account: account?.id ?? null, by: req.by } }] },
     );
     const child = spawnHeadless({
       bin,
@@ -239,6 +266,19 @@ export function createSessions(deps: SessionsDeps) {
     },
     start,
     send: sendPrompt,
+    /** A one-shot `claude -p` in the session's repository and account; the agent's result. */
+    async oneshot(id: string, prompt: string, by: ActionBy): Promise<{ session: string; exit_code: number | null; result: Record<string, unknown> }> {
+      const row = await rowOf(id);
+      const repo = repoOf(row.repo);
+      const env: NodeJS.ProcessEnv = { ...(deps.env ?? process.env), TOKEN_API_SESSION: id };
+      if (row.account !== null) env.CLAUDE_CONFIG_DIR = accountNamed(row.account).configDir;
+      const bin = claudeBin(env);
+      await hub.record({ events: [{ type: 'session.oneshot_sent', at: clock.now(), details: { session: id, by, bytes: Buffer.byteLength(prompt) } }] });
+      const r = await runOneshot({ bin, cwd: repo.path, env, prompt, permissionMode: repo.permissionMode, timeoutMs: config.sessions.oneshotTimeoutMs });
+      if (r.timedOut) throw new DomainError('not_running', `the one-shot prompt took longer than ${config.sessions.oneshotTimeoutMs / 1000} s (sessions.oneshot_timeout_seconds) and was stopped`);
+      if (!r.result) throw new DomainError('not_running', `claude printed no result (exit ${r.code ?? r.signal}): ${r.stderr.join(' | ').slice(0, 500)}`);
+      return { session: id, exit_code: r.code, result: r.result };
+    },
     async cancel(id: string, by: ActionBy): Promise<SessionView> {
       const { state, child } = await liveState(id);
       if (state !== 'busy' && state !== 'cancelling') throw new DomainError('conflict', `session ${id} is ${state}: no turn to cancel`);

@@ -56,3 +56,23 @@ export const userLine = (text: string): string => JSON.stringify({ type: 'user',
 
 export const controlRequest = (requestId: string, subtype: 'initialize' | 'interrupt'): string =>
   JSON.stringify({ type: 'control_request', request_id: requestId, request: { subtype } });
+
+const rateLimitEventSchema = z.looseObject({ rate_limit_info: z.looseObject({ status: z.string(), resetsAt: z.number().optional(), rateLimitType: z.string().optional() }) });
+
+/**
+ * A rate limit the agent reported: a 429 result or a `rate_limit` assistant error (no reset
+ * time), or a `rate_limit_event` whose status is `rejected` (with `resetsAt`, epoch seconds).
+ */
+export function rateLimitOf(p: ParsedLine): { resetsAt: number | null; reason: string } | null {
+  const m = p.message;
+  if (p.kind === 'result' && m.api_error_status === 429) return { resetsAt: null, reason: 'api_error_429' };
+  if (p.kind === 'assistant' && m.error === 'rate_limit') return { resetsAt: null, reason: 'rate_limit' };
+  if (p.kind === 'rate_limit') {
+    const r = rateLimitEventSchema.safeParse(m);
+    if (r.success && r.data.rate_limit_info.status === 'rejected') {
+      const at = r.data.rate_limit_info.resetsAt;
+      return { resetsAt: at === undefined ? null : at * 1000, reason: r.data.rate_limit_info.rateLimitType ?? 'rejected' };
+    }
+  }
+  return null;
+}

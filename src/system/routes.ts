@@ -19,6 +19,7 @@ import type { RouteDeps } from '../http/routers.js';
 import type { Notifications } from '../notifications/service.js';
 import type { UsageService } from '../usage/service.js';
 import type { Sessions } from '../sessions/sessions.js';
+import type { Accounts } from '../sessions/accounts.js';
 import type { Logger } from 'pino';
 import type { Views } from './views.js';
 
@@ -37,6 +38,7 @@ export interface RouteServices {
   gate: ProductivityGate;
   usage: UsageService;
   sessions: Sessions;
+  accounts: Accounts;
 }
 
 export function routeDeps(s: RouteServices): RouteDeps {
@@ -86,6 +88,7 @@ export function routeDeps(s: RouteServices): RouteDeps {
       output: s.sessions.output,
       start: s.sessions.start,
       send: s.sessions.send,
+      oneshot: s.sessions.oneshot,
       cancel: s.sessions.cancel,
       stop: s.sessions.stop,
       rename: s.sessions.rename,
@@ -93,6 +96,7 @@ export function routeDeps(s: RouteServices): RouteDeps {
       promptMaxBytes: config.sessions.promptMaxBytes,
       bodyLimitBytes: config.bodyLimitBytes,
     },
+    accounts: { list: s.accounts.list, resetLimit: s.accounts.resetLimit, bodyLimitBytes: config.bodyLimitBytes },
   };
 }
 

@@ -59,6 +59,7 @@ import { createUsageService, usageSettings, type UsageService } from '../usage/s
 import { createFeed, type Feed } from '../feed/feed.js';
 import { prepareDataDir } from '../service/data-dir.js';
 import { createSessions, type Sessions } from '../sessions/sessions.js';
+import { createAccounts } from '../sessions/accounts.js';
 
 export interface SystemOptions {
   clock?: Clock;
@@ -262,7 +263,9 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     });
     started.push(['live feed', () => feed.close()]);
     // Managed sessions: those a previous run left are marked exited; children are stopped at shutdown.
+    const accounts = await createAccounts({ db, hub, clock, accounts: config.accounts, fallbackMs: config.sessions.rateLimitFallbackMs });
     const sessions = createSessions({
+      accounts,
       hub,
       db,
       writer,
@@ -279,7 +282,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const instanceReads = createInstanceReads(db);
     const eventLog = createEventLog(db);
     const views = createViews({ config, db, writer, hub, clock, version: VERSION, startedAt: clock.now(), instances, instanceReads, eventLog, usage, workMode, gate, notifications: notifying.notifications, feed });
-    const routes = routeDeps({ config, version: VERSION, instances, instanceReads, devices, eventLog, views, spool, codex, notifications: notifying.notifications, workMode, gate, usage, sessions });
+    const routes = routeDeps({ config, version: VERSION, instances, instanceReads, devices, eventLog, views, spool, codex, notifications: notifying.notifications, workMode, gate, usage, sessions, accounts });
     const app = createApp({ logger, auth, peerAddress: options.peerAddress, routers: apiRouters(routes) });
     const requestListener = createRequestListener({ app, fastPaths: fastPaths({ auth, peerAddress: options.peerAddress, logger, config, gate, instances }), logger });
     let shut: Promise<void> | null = null;

@@ -15,14 +15,24 @@ const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 if (process.env.FAKE_CLAUDE_ENV_FILE) {
   const { writeFileSync } = await import('node:fs');
-  writeFileSync(process.env.FAKE_CLAUDE_ENV_FILE, JSON.stringify({ token_api_session: process.env.TOKEN_API_SESSION ?? null, cwd: process.cwd(), args: argv, pid: process.pid }));
+  writeFileSync(process.env.FAKE_CLAUDE_ENV_FILE, JSON.stringify({ token_api_session: process.env.TOKEN_API_SESSION ?? null, claude_config_dir: process.env.CLAUDE_CONFIG_DIR ?? null, cwd: process.cwd(), args: argv, pid: process.pid }));
 }
 
 if (!has('-p') && !has('--print')) terminal();
 else headless();
 
 function headless() {
-  if (opt('--input-format') !== 'stream-json') { out({ type: 'result', subtype: 'success', is_error: false, result: 'echo: ' + argv.at(-1), session_id: sessionId }); return; }
+  if (opt('--input-format') !== 'stream-json') {
+    // One prompt, from stdin (or the last argument), one JSON result, like `claude -p --output-format json`.
+    let text = '';
+    process.stdin.on('data', (d) => (text += d));
+    process.stdin.on('end', () => {
+      const prompt = text || argv.at(-1);
+      if (process.env.FAKE_CLAUDE_CRASH) { process.stderr.write('fake crash\n'); process.exit(Number(process.env.FAKE_CLAUDE_CRASH)); }
+      out({ type: 'result', subtype: 'success', is_error: false, result: 'echo: ' + prompt, session_id: sessionId, usage: { input_tokens: 10, output_tokens: 5 }, total_cost_usd: 0.0001, config_dir: process.env.CLAUDE_CONFIG_DIR ?? null });
+    });
+    return;
+  }
   const queue = [];
   const pending = new Map(); // request_id -> resolve (can_use_tool answers)
   let turn = null; // { abort: AbortController }
@@ -57,6 +67,13 @@ function headless() {
     out({ type: 'system', subtype: 'init', cwd: process.cwd(), session_id: sessionId, permissionMode: opt('--permission-mode') ?? 'default', claude_code_version: 'fake', uuid: randomUUID() });
     const msg = (content) => out({ type: 'assistant', message: { id: 'msg_' + randomUUID(), type: 'message', role: 'assistant', model: 'fake', content, stop_reason: null, usage }, ...base, uuid: randomUUID() });
     const result = (extra) => { cost += 0.0001; out({ type: 'result', subtype: 'success', is_error: false, num_turns: 1, result: '', session_id: sessionId, total_cost_usd: cost, usage, uuid: randomUUID(), ...extra }); };
+    const limited = /RATELIMIT ?(\d+)?/.exec(text);
+    if (limited) {
+      // As Claude Code reports a rejected request: the event (subscription logins), the synthetic error, a 429 result.
+      if (limited[1]) out({ type: 'rate_limit_event', rate_limit_info: { status: 'rejected', resetsAt: Number(limited[1]), rateLimitType: 'five_hour' }, session_id: sessionId, uuid: randomUUID() });
+      out({ type: 'assistant', error: 'rate_limit', message: { id: 'msg_' + randomUUID(), role: 'assistant', model: '<synthetic>', content: [{ type: 'text', text: "API Error: Request rejected (429) · This request would exceed your account's rate limit." }] }, ...base, uuid: randomUUID() });
+      return result({ subtype: 'success', is_error: true, terminal_reason: 'api_error', api_error_status: 429 });
+    }
     const slow = /SLOW (\d+)/.exec(text);
     if (slow) {
       let said = '';

@@ -64,6 +64,7 @@ export function fakeRouteDeps(overrides: RouteOverrides = {}): RouteDeps {
       output: unexpected('sessions.output'),
       start: unexpected('sessions.start'),
       send: unexpected('sessions.send'),
+      oneshot: unexpected('sessions.oneshot'),
       cancel: unexpected('sessions.cancel'),
       stop: unexpected('sessions.stop'),
       rename: unexpected('sessions.rename'),
@@ -71,6 +72,7 @@ export function fakeRouteDeps(overrides: RouteOverrides = {}): RouteDeps {
       promptMaxBytes: 256 * 1024,
       ...limits,
     },
+    accounts: { list: unexpected('accounts.list'), resetLimit: unexpected('accounts.resetLimit'), ...limits },
     openApi: { config: { modes: DEFAULT_MODES, stateVariables: {} }, version: '0.0.0-test' },
   };
   for (const [key, value] of Object.entries(overrides)) Object.assign(deps[key as keyof RouteDeps], value);

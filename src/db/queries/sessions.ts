@@ -12,6 +12,7 @@ export interface ManagedSessionRow {
   cwd: string;
   state: string;
   claude_session_id: string;
+  account: string | null;
   pid: number | null;
   exit_code: number | null;
   exit_signal: string | null;
@@ -61,4 +62,32 @@ export function forgetExitedSessionsOps(ids: readonly string[]): WriteOp[] {
     { kind: 'sql', sql: 'DELETE FROM managed_sessions WHERE id = ?', params: [id] },
     { kind: 'sql', sql: 'DELETE FROM actor_snapshots WHERE actor_id = ?', params: [id] },
   ]);
+}
+
+export interface AccountLimitRow {
+  account: string;
+  limited_until: string | null;
+  reason: string | null;
+  updated_at: string;
+}
+
+export function accountLimits(db: Database): Promise<AccountLimitRow[]> {
+  return db.all<AccountLimitRow>('SELECT * FROM account_limits');
+}
+
+export function upsertAccountLimitOp(row: AccountLimitRow): WriteOp {
+  return { kind: 'upsert', table: 'account_limits', key: ['account'], row: { ...row } };
+}
+
+/** Per account: its sessions (running and all), and the tokens its sessions' turns reported since `since`. */
+export function accountActivity(db: Database, since: string): Promise<{ account: string; running: number; total: number; input_tokens: number; output_tokens: number }[]> {
+  return db.all(
+    `SELECT s.account AS account,
+            SUM(CASE WHEN s.state != 'exited' THEN 1 ELSE 0 END) AS running,
+            COUNT(*) AS total,
+            COALESCE((SELECT SUM(json_extract(o.json, '$.usage.input_tokens')) FROM session_output o JOIN managed_sessions m ON m.id = o.session_id WHERE m.account = s.account AND o.kind = 'result' AND o.at >= ?), 0) AS input_tokens,
+            COALESCE((SELECT SUM(json_extract(o.json, '$.usage.output_tokens')) FROM session_output o JOIN managed_sessions m ON m.id = o.session_id WHERE m.account = s.account AND o.kind = 'result' AND o.at >= ?), 0) AS output_tokens
+       FROM managed_sessions s WHERE s.account IS NOT NULL GROUP BY s.account`,
+    [since, since],
+  );
 }

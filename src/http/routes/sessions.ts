@@ -1,10 +1,10 @@
 // Managed sessions over HTTP: GET /api/repos, GET/POST /api/sessions, GET/PATCH/DELETE
-// /api/sessions/{id}, POST .../send and .../cancel, DELETE /api/sessions/cleanup. Thin:
+// /api/sessions/{id}, POST .../send, .../oneshot and .../cancel, DELETE /api/sessions/cleanup. Thin:
 // parse, call the service, answer; every action records who asked (loopback or token).
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Sessions } from '../../sessions/sessions.js';
-import type { ActionBy } from '../../machines/session-context.js';
+import { actionBy as byOf } from '../auth.js';
 import { emptyBodySchema, emptyQuerySchema } from '../../protocol/api.js';
 import { sessionOutputQuerySchema, sessionParamsSchema, sessionPatchSchema, sessionSendSchema, sessionStartSchema } from '../../protocol/sessions.js';
 import { jsonBody } from '../body.js';
@@ -17,6 +17,7 @@ export interface SessionsRoutes {
   output: Sessions['output'];
   start: Sessions['start'];
   send: Sessions['send'];
+  oneshot: Sessions['oneshot'];
   cancel: Sessions['cancel'];
   stop: Sessions['stop'];
   rename: Sessions['rename'];
@@ -24,8 +25,6 @@ export interface SessionsRoutes {
   promptMaxBytes: number;
   bodyLimitBytes: number;
 }
-
-const byOf = (ctx: Context): ActionBy => (ctx.state.authVia === 'loopback' ? 'loopback' : 'token');
 
 export function sessionsRouter(deps: SessionsRoutes): Router {
   const router = new Router({ prefix: '/api' });
@@ -85,6 +84,14 @@ export function sessionsRouter(deps: SessionsRoutes): Router {
     await deps.send(id, b.prompt, byOf(ctx));
     ctx.status = 202;
     ctx.body = { session: await deps.get(id), bytes: Buffer.byteLength(b.prompt) };
+  });
+
+  router.post('/sessions/:id/oneshot', body, async (ctx) => {
+    const id = idOf(ctx);
+    noQuery(ctx);
+    const b = parseOr400(sessionSendSchema, ctx.request.body ?? {}, 'body');
+    checkPrompt(b.prompt);
+    ctx.body = await deps.oneshot(id, b.prompt, byOf(ctx));
   });
 
   router.post('/sessions/:id/cancel', body, async (ctx) => {
