@@ -2,6 +2,7 @@
 // A fake `claude` for token-api tests, speaking the stream-json protocol of Claude Code 2.1.332:
 // with -p it answers initialize, prints init/assistant/result per user line (SLOW <n> streams until
 // an interrupt; TOOL: <cmd> asks over stdio when allowed); without -p it draws a terminal prompt.
+// FLOOD <bytes/s> <s> streams typing deltas; RATELIMIT [resetsAt] reports a rate limit;
 // FAKE_CLAUDE_CRASH=<code> exits mid-turn; FAKE_CLAUDE_ENV_FILE=<path> writes TOKEN_API_SESSION there.
 import readline from 'node:readline';
 import { randomUUID } from 'node:crypto';
@@ -73,6 +74,18 @@ function headless() {
       if (limited[1]) out({ type: 'rate_limit_event', rate_limit_info: { status: 'rejected', resetsAt: Number(limited[1]), rateLimitType: 'five_hour' }, session_id: sessionId, uuid: randomUUID() });
       out({ type: 'assistant', error: 'rate_limit', message: { id: 'msg_' + randomUUID(), role: 'assistant', model: '<synthetic>', content: [{ type: 'text', text: "API Error: Request rejected (429) · This request would exceed your account's rate limit." }] }, ...base, uuid: randomUUID() });
       return result({ subtype: 'success', is_error: true, terminal_reason: 'api_error', api_error_status: 429 });
+    }
+    const flood = /FLOOD (\d+) (\d+)/.exec(text);
+    if (flood) {
+      // <bytes per second> <seconds> of typing (stream_event deltas), 50 lines a second, numbered.
+      const size = Math.max(1, Math.round(Number(flood[1]) / 50));
+      const lines = Number(flood[2]) * 50;
+      for (let i = 0; i < lines && !signal.aborted; i++) {
+        out({ type: 'stream_event', event: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: `${i}:`.padEnd(size, 'x') } }, session_id: sessionId, uuid: randomUUID() });
+        await sleep(20);
+      }
+      msg([{ type: 'text', text: `flooded ${lines}` }]);
+      return result({ result: `flooded ${lines}` });
     }
     const slow = /SLOW (\d+)/.exec(text);
     if (slow) {
