@@ -162,6 +162,7 @@ describe('managed headless sessions', () => {
     const gone = await until(() => server.request('GET', `/api/sessions/${s.id}`), (r) => r.body.state === 'exited', 'exited');
     assert.equal(gone.body.exit.reason, 'crashed');
     assert.equal(gone.body.exit.signal, 'SIGKILL');
+    assert.ok(gone.body.exit.last_lines.some((l: string) => l.includes('control_response')), JSON.stringify(gone.body.exit));
     assert.equal((await server.request('GET', '/api/repos')).status, 200);
   });
 
@@ -171,7 +172,7 @@ describe('managed headless sessions', () => {
       ['POST', '/api/sessions', { repo: 'nowhere' }, 404],
       ['POST', '/api/sessions', {}, 400],
       ['POST', '/api/sessions', { repo: 'alpha', agent: 'codex' }, 400],
-      ['POST', '/api/sessions', { repo: 'alpha', kind: 'terminal' }, 400],
+      ['POST', '/api/sessions', { repo: 'alpha', kind: 'pty' }, 400],
       ['POST', '/api/sessions', { repo: 'alpha', cwd: '/etc' }, 400],
       ['POST', '/api/sessions', { repo: 'alpha', prompt: '' }, 400],
       ['POST', '/api/sessions', { repo: 'alpha', prompt: 'x'.repeat(1001) }, 413],

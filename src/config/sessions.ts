@@ -34,6 +34,7 @@ export const sessionsFileKeys = {
       prompt_max_bytes: z.number().int().min(1).max(16 * 1024 * 1024).optional(),
       stop_grace_seconds: z.number().min(0).max(600).optional(),
       oneshot_timeout_seconds: z.number().positive().max(3600).optional(),
+      terminal_ready_seconds: z.number().positive().max(600).optional(),
       rate_limit_fallback_minutes: z.number().positive().max(7 * 24 * 60).optional(),
     })
     .optional(),
@@ -65,6 +66,8 @@ export interface SessionsConfig {
     promptMaxBytes: number;
     stopGraceMs: number;
     oneshotTimeoutMs: number;
+    /** How long a new terminal session may take to show the agent's prompt before a first prompt is typed. */
+    terminalReadyMs: number;
     /** How long an account stays limited when the agent said so without a reset time. */
     rateLimitFallbackMs: number;
   };
@@ -99,6 +102,7 @@ export function resolveSessionsConfig(file: SessionsFile): SessionsConfig {
       promptMaxBytes: s.prompt_max_bytes ?? 256 * 1024,
       stopGraceMs: (s.stop_grace_seconds ?? 5) * 1000,
       oneshotTimeoutMs: (s.oneshot_timeout_seconds ?? 300) * 1000,
+      terminalReadyMs: (s.terminal_ready_seconds ?? 20) * 1000,
       rateLimitFallbackMs: (s.rate_limit_fallback_minutes ?? 60) * 60_000,
     },
   };

@@ -268,6 +268,7 @@ export const migrations: readonly Migration[] = [
         exit_code INTEGER,
         exit_signal TEXT,
         exit_reason TEXT,
+        exit_lines TEXT, -- JSON: the last lines the agent printed
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL
       );

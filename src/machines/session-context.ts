@@ -2,7 +2,8 @@
 // schema a persisted snapshot's context is checked against before it is restored.
 import { z } from 'zod';
 
-export const SESSION_KINDS = ['headless'] as const;
+/** headless: a child speaking JSON lines; terminal: the interactive agent in token-api's tmux server. */
+export const SESSION_KINDS = ['headless', 'terminal'] as const;
 export const SESSION_AGENTS = ['claude'] as const;
 /** Who asked for an action: a caller on loopback, one with the API token, or a signed link. */
 export const ACTORS_BY = ['loopback', 'token', 'link', 'server'] as const;

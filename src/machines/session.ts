@@ -3,7 +3,8 @@
 // (SIGTERM sent) and exited (final, with the exit code, the last lines and why). Pure: the
 // child process lives in src/sessions; events carry `at`. Prompts sent while busy are
 // accepted (the agent queues them), so the count of prompts and of finished turns says
-// whether the agent still has work.
+// whether the agent still has work. A terminal session stays ready while it is up: what the
+// agent is doing there is its instance's state, from hooks.
 import { assign, setup } from 'xstate';
 import type { SessionContext, SessionEvent, SessionInput } from './session-context.js';
 
@@ -14,6 +15,8 @@ export const sessionMachine = setup({
     input: {} as SessionInput,
   },
   guards: {
+    /** A terminal session's activity is its instance's (hooks); the session only says it is up. */
+    isTerminal: ({ context }) => context.kind === 'terminal',
     hasQueuedPrompts: ({ context }) => context.turns + 1 < context.prompts,
   },
   actions: {
@@ -65,7 +68,13 @@ export const sessionMachine = setup({
       },
     },
     ready: {
-      on: { 'session.send': { target: 'busy', actions: ['countPrompt', 'touch'] } },
+      on: {
+        'session.send': [
+          { guard: 'isTerminal', actions: ['countPrompt', 'touch'] },
+          { target: 'busy', actions: ['countPrompt', 'touch'] },
+        ],
+        'session.cancel': { guard: 'isTerminal', actions: 'touch' },
+      },
     },
     busy: {
       description: 'A turn runs; further prompts are queued by the agent.',

@@ -15,7 +15,7 @@ export const sessionStartSchema = z.strictObject({
   name: nameSchema.optional(),
   prompt: promptSchema.optional(),
   agent: z.literal('claude', { error: 'claude (the agent token-api runs in managed sessions)' }).default('claude'),
-  kind: z.literal('headless', { error: 'headless (sessions run as a child process speaking JSON lines)' }).default('headless'),
+  kind: z.enum(['headless', 'terminal'], { error: 'headless (a child speaking JSON lines) or terminal (the interactive agent in tmux)' }).default('headless'),
   account: z.string().min(1).max(64).optional(),
 });
 export const sessionPatchSchema = z.strictObject({ name: nameSchema });
@@ -31,7 +31,7 @@ export const repoListSchema = z.looseObject({ repos: z.array(repoViewSchema) });
 export const sessionViewSchema = z.looseObject({
   id: z.string(),
   name: z.string(),
-  kind: z.enum(['headless']),
+  kind: z.enum(['headless', 'terminal']),
   agent: z.enum(['claude']),
   repo: z.string(),
   cwd: z.string(),
@@ -48,7 +48,7 @@ export const sessionViewSchema = z.looseObject({
 export const outputMessageSchema = z.looseObject({
   seq: z.number().int().nullable().describe('stored messages are numbered from 1; streamed-only partial messages have null'),
   at: iso,
-  kind: z.enum(['init', 'assistant', 'tool_result', 'result', 'partial', 'control', 'rate_limit', 'other', 'text']),
+  kind: z.enum(['init', 'assistant', 'tool_result', 'result', 'partial', 'control', 'rate_limit', 'other', 'text', 'screen']),
   message: z.record(z.string(), z.unknown()),
 });
 export const sessionListSchema = z.looseObject({ sessions: z.array(sessionViewSchema), count: z.number().int() });

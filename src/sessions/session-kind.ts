@@ -30,6 +30,7 @@ export function sessionRow(ctx: SessionContext, state: string) {
     exit_code: ctx.exit?.code ?? null,
     exit_signal: ctx.exit?.signal ?? null,
     exit_reason: ctx.exit?.reason ?? null,
+    exit_lines: ctx.exit ? JSON.stringify(ctx.exit.lastLines) : null,
     created_at: iso(ctx.createdAt),
     updated_at: iso(ctx.updatedAt),
   };

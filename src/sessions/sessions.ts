@@ -19,7 +19,9 @@ import type { Hub } from '../actors/runtime/root-machines.js';
 import { checkSnapshot } from '../actors/runtime/snapshots.js';
 import { createSessionKind } from './session-kind.js';
 import { findExecutable } from './executable.js';
-import { spawnHeadless, type HeadlessChild } from './headless-child.js';
+import { spawnHeadless } from './headless-child.js';
+import type { DriverExit, SessionDriver } from './driver.js';
+import type { Terminals } from './terminal.js';
 import { runOneshot } from './oneshot.js';
 import { parseLine, rateLimitOf, type OutputKind } from './stream-json.js';
 import type { Accounts } from './accounts.js';
@@ -35,6 +37,10 @@ export interface SessionsDeps {
   env?: NodeJS.ProcessEnv;
   /** Which account a session takes, and rate limits seen in output (none: no CLAUDE_CONFIG_DIR is set). */
   accounts?: Pick<Accounts, 'pick' | 'markLimited'>;
+  /** Terminal sessions in tmux; absent: starting one answers 503. */
+  terminals?: Terminals;
+  /** The tmux executable (for the 503 when it is missing). */
+  tmuxBin?: string;
   /** The instance an agent session id belongs to, when its hooks have reported it. */
   instanceOf?: (claudeSessionId: string) => string | null;
 }
@@ -44,7 +50,7 @@ export interface StartRequest {
   name?: string;
   prompt?: string;
   agent?: 'claude';
-  kind: 'headless';
+  kind: 'headless' | 'terminal';
   /** An account id (config: accounts); default: the repository's, else the first not rate-limited. */
   account?: string;
   by: ActionBy;
@@ -79,7 +85,7 @@ export interface OutputMessage {
 export type OutputListener = (m: OutputMessage) => void;
 
 interface Live {
-  child: HeadlessChild;
+  driver: SessionDriver;
   seq: number;
   listeners: Set<OutputListener>;
   stopRequested: boolean;
@@ -94,8 +100,6 @@ export function createSessions(deps: SessionsDeps) {
   const repos = new Map(config.repos.map((r) => [r.name, r]));
 
   function viewOf(row: ManagedSessionRow): SessionView {
-    const snapshot = actors.snapshot(row.id);
-    const lastLines = snapshot?.context.exit?.lastLines ?? [];
     return {
       id: row.id,
       name: row.name,
@@ -111,7 +115,7 @@ export function createSessions(deps: SessionsDeps) {
       pid: row.pid,
       created_at: row.created_at,
       updated_at: row.updated_at,
-      exit: row.exit_reason === null ? null : { code: row.exit_code, signal: row.exit_signal, reason: row.exit_reason, last_lines: lastLines },
+      exit: row.exit_reason === null ? null : { code: row.exit_code, signal: row.exit_signal, reason: row.exit_reason, last_lines: row.exit_lines === null ? [] : (JSON.parse(row.exit_lines) as string[]) },
     };
   }
 
@@ -164,7 +168,7 @@ export function createSessions(deps: SessionsDeps) {
     }
   }
 
-  function onExit(id: string, exit: { code: number | null; signal: string | null; lastLines: string[] }): void {
+  function onExit(id: string, exit: DriverExit): void {
     const l = live.get(id);
     const reason = l?.stopRequested ? 'stopped' : exit.code === 0 ? 'ended' : 'crashed';
     if (reason === 'crashed') logger.warn({ session: id, code: exit.code, signal: exit.signal, last: exit.lastLines.slice(-5) }, 'managed session exited');
@@ -183,6 +187,37 @@ export function createSessions(deps: SessionsDeps) {
     });
   }
 
+  function startHeadless(id: string, bin: string, env: NodeJS.ProcessEnv, repo: RepoConfig, claudeSessionId: string): SessionDriver {
+    const child = spawnHeadless({
+      bin,
+      cwd: repo.path,
+      // The hooks of the agent inherit this: its instance is linked to the session at once.
+      env: { ...env, TOKEN_API_SESSION: id },
+      claudeSessionId,
+      permissionMode: repo.permissionMode,
+      onLine: (line) => onLine(id, line),
+      onExit: (exit) => onExit(id, exit),
+    });
+    return {
+      kind: 'headless',
+      pid: child.pid,
+      send: async (text) => child.sendPrompt(text),
+      cancel: async () => void child.interrupt(),
+      stop: (graceMs) => child.stop(graceMs),
+    };
+  }
+
+  async function startTerminal(id: string, bin: string, repo: RepoConfig, account: AccountConfig | null, claudeSessionId: string): Promise<SessionDriver> {
+    const terminals = deps.terminals;
+    if (!terminals || !findExecutable(deps.tmuxBin ?? 'tmux', (deps.env ?? process.env).PATH)) {
+      throw new DomainError('not_running', 'terminal sessions run in tmux, which was not found; install it (apt install tmux, brew install tmux)');
+    }
+    // tmux keeps its own server environment: what the agent needs is passed to its pane.
+    const env: Record<string, string> = { TOKEN_API_SESSION: id };
+    if (account) env.CLAUDE_CONFIG_DIR = account.configDir;
+    return terminals.start({ id, cwd: repo.path, env, command: [bin, '--session-id', claudeSessionId, '--permission-mode', repo.permissionMode], onExit: (exit) => onExit(id, exit) });
+  }
+
   /** The claude executable, or a 503 saying what to install. */
   function claudeBin(env: NodeJS.ProcessEnv): string {
     const bin = findExecutable(config.sessions.claudeBin, env.PATH);
@@ -194,6 +229,20 @@ export function createSessions(deps: SessionsDeps) {
     const a = config.accounts.find((x) => x.id === name);
     if (!a) throw new DomainError('not_found', `no account "${name}"; GET /api/accounts lists them (accounts in the config file)`, 'account');
     return a;
+  }
+
+  /** Restores a session actor from its snapshot; false when there is none or it fails its checks. */
+  async function restoreActor(id: string): Promise<boolean> {
+    const snap = await activeSnapshotOf(deps.db, id, 'session');
+    const check = snap ? checkSnapshot(actors.kind.machine, sessionContextSchema, snap.snapshot, snap.machine_version) : null;
+    if (!snap || !check?.ok) return false;
+    try {
+      actors.restore(id, check.snapshot, snap.snapshot);
+      return true;
+    } catch (err) {
+      logger.warn({ err, session: id }, 'session snapshot could not be restored');
+      return false;
+    }
   }
 
   function repoOf(name: string): RepoConfig {
@@ -220,28 +269,33 @@ export function createSessions(deps: SessionsDeps) {
     const at = clock.now();
     await actors.spawn(
       id,
-      { id, name: req.name ?? `${repo.name} ${id.slice(4, 8)}`, kind: 'headless', agent: 'claude', repo: repo.name, cwd: repo.path, claudeSessionId, account: account?.id ?? null, at },
-      { events: [{ type: 'session.started', at, details: { session: id, repo: repo.name, kind: 'headless', agent: 'claude', account: account?.id ?? null, by: req.by } }] },
+      { id, name: req.name ?? `${repo.name} ${id.slice(4, 8)}`, kind: req.kind, agent: 'claude', repo: repo.name, cwd: repo.path, claudeSessionId, account: account?.id ?? null, at },
+      { events: [{ type: 'session.started', at, details: { session: id, repo: repo.name, kind: req.kind, agent: 'claude', account: account?.id ?? null, by: req.by } }] },
     );
-    const child = spawnHeadless({
-      bin,
-      cwd: repo.path,
-      // The hooks of the agent inherit this: its instance is linked to the session at once.
-      env: { ...env, TOKEN_API_SESSION: id },
-      claudeSessionId,
-      permissionMode: repo.permissionMode,
-      onLine: (line) => onLine(id, line),
-      onExit: (exit) => onExit(id, exit),
-    });
-    live.set(id, { child, seq: 0, listeners: new Set(), stopRequested: false });
-    if (child.pid > 0) await send(id, { type: 'session.spawned', pid: child.pid, at: clock.now() });
+    let driver: SessionDriver;
+    try {
+      driver = req.kind === 'terminal' ? await startTerminal(id, bin, repo, account, claudeSessionId) : startHeadless(id, bin, env, repo, claudeSessionId);
+    } catch (err) {
+      logger.error({ err, session: id }, 'the agent could not be started');
+      await send(id, { type: 'session.exited', at: clock.now(), code: null, signal: null, reason: 'crashed', lastLines: [(err as Error).message] });
+      throw new DomainError('not_running', `the agent could not be started: ${(err as Error).message}`);
+    }
+    live.set(id, { driver, seq: 0, listeners: new Set(), stopRequested: false });
+    if (driver.pid > 0) await send(id, { type: 'session.spawned', pid: driver.pid, at: clock.now() });
+    if (driver.kind === 'terminal') {
+      await send(id, { type: 'session.ready', at: clock.now() });
+      // Type the first prompt once the agent shows its prompt, never blindly into a start-up screen.
+      if (req.prompt !== undefined && !(await deps.terminals!.waitForScreen(id, '❯', config.sessions.terminalReadyMs))) {
+        throw new DomainError('conflict', `session ${id} started, but its screen never showed the agent's prompt (a first-run or trust screen?); attach with tmux to answer it, then send the prompt`);
+      }
+    }
     if (req.prompt !== undefined) await sendPrompt(id, req.prompt, req.by);
     return get(id);
   }
 
   async function sendPrompt(id: string, text: string, by: ActionBy): Promise<void> {
     const { child } = await liveState(id);
-    if (!child.child.sendPrompt(text)) throw new DomainError('conflict', `session ${id} is exiting; start a new one`);
+    if (!(await child.driver.send(text))) throw new DomainError('conflict', `session ${id} is exiting; start a new one`);
     await send(id, { type: 'session.send', at: clock.now(), by }, [{ type: 'session.prompt_sent', details: { by, bytes: Buffer.byteLength(text) } }]);
   }
 
@@ -281,8 +335,10 @@ export function createSessions(deps: SessionsDeps) {
     },
     async cancel(id: string, by: ActionBy): Promise<SessionView> {
       const { state, child } = await liveState(id);
-      if (state !== 'busy' && state !== 'cancelling') throw new DomainError('conflict', `session ${id} is ${state}: no turn to cancel`);
-      child.child.interrupt();
+      // A terminal session's turn is its instance's business: Escape is harmless at its prompt.
+      const cancellable = child.driver.kind === 'terminal' ? state !== 'starting' : state === 'busy' || state === 'cancelling';
+      if (!cancellable) throw new DomainError('conflict', `session ${id} is ${state}: no turn to cancel`);
+      await child.driver.cancel();
       await send(id, { type: 'session.cancel', at: clock.now(), by }, [{ type: 'session.cancel_sent', details: { by } }]);
       return get(id);
     },
@@ -293,7 +349,7 @@ export function createSessions(deps: SessionsDeps) {
       if (row.state === 'exited' || !l) return viewOf(row);
       l.stopRequested = true;
       await send(id, { type: 'session.stop', at: clock.now(), by }, [{ type: 'session.stop_sent', details: { by } }]);
-      await l.child.stop(config.sessions.stopGraceMs);
+      await l.driver.stop(config.sessions.stopGraceMs);
       await hub.flush();
       return get(id);
     },
@@ -315,7 +371,11 @@ export function createSessions(deps: SessionsDeps) {
       const l = live.get(id);
       if (!l) return null;
       l.listeners.add(listener);
-      return () => l.listeners.delete(listener);
+      const unwatch = l.driver.watchScreen?.((screen) => listener({ seq: null, at: new Date(clock.now()).toISOString(), kind: 'screen', message: { screen } }));
+      return () => {
+        l.listeners.delete(listener);
+        unwatch?.();
+      };
     },
     isLive: (id: string) => live.has(id),
     /** At start: headless sessions the last run left are marked exited (their children died with it or were orphaned). */
@@ -323,18 +383,17 @@ export function createSessions(deps: SessionsDeps) {
       let n = 0;
       for (const row of await managedSessions(deps.db)) {
         if (row.state === 'exited') continue;
+        const pane = row.kind === 'terminal' && deps.terminals ? await deps.terminals.find(row.id) : null;
+        if (pane && deps.terminals && (await restoreActor(row.id))) {
+          // Still running in tmux: watched again, as before the restart.
+          live.set(row.id, { driver: deps.terminals.adopt(row.id, pane.pid, (exit) => onExit(row.id, exit)), seq: 0, listeners: new Set(), stopRequested: false });
+          continue;
+        }
         n += 1;
         const exited = { type: 'session.exited' as const, at: clock.now(), code: null, signal: null, reason: 'server_restart' as const, lastLines: [] };
-        const snap = await activeSnapshotOf(deps.db, row.id, 'session');
-        const check = snap ? checkSnapshot(actors.kind.machine, sessionContextSchema, snap.snapshot, snap.machine_version) : null;
-        if (snap && check?.ok) {
-          try {
-            actors.restore(row.id, check.snapshot, snap.snapshot);
-            await actors.send(row.id, exited);
-            continue;
-          } catch (err) {
-            logger.warn({ err, session: row.id }, 'session snapshot could not be restored; marking its row exited');
-          }
+        if (actors.has(row.id) || (await restoreActor(row.id))) {
+          await actors.send(row.id, exited);
+          continue;
         }
         await hub.record({
           ops: [upsertManagedSessionOp({ ...row, state: 'exited', pid: null, exit_reason: 'server_restart', updated_at: new Date(clock.now()).toISOString() })],
@@ -344,12 +403,13 @@ export function createSessions(deps: SessionsDeps) {
       if (n > 0) logger.info({ sessions: n }, 'managed sessions from the last run marked exited');
       return n;
     },
-    /** Stops every running child: SIGTERM to each process group, SIGKILL after the grace period. */
+    /** Stops every headless child (SIGTERM to each process group, SIGKILL after the grace period); terminal sessions keep running in tmux. */
     async stopAll(): Promise<void> {
+      await deps.terminals?.close();
       await Promise.all(
-        [...live.entries()].map(async ([id, l]) => {
+        [...live.entries()].filter(([, l]) => l.driver.kind === 'headless').map(async ([id, l]) => {
           l.stopRequested = true;
-          await l.child.stop(config.sessions.stopGraceMs).catch((err: unknown) => logger.warn({ err, session: id }, 'stopping a session failed'));
+          await l.driver.stop(config.sessions.stopGraceMs).catch((err: unknown) => logger.warn({ err, session: id }, 'stopping a session failed'));
         }),
       );
       await hub.flush();

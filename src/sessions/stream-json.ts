@@ -5,7 +5,8 @@
 import { z } from 'zod';
 
 /** The kinds of output token-api stores and streams. `partial` (stream_event deltas) is streamed only. */
-export type OutputKind = 'init' | 'assistant' | 'tool_result' | 'result' | 'partial' | 'control' | 'rate_limit' | 'other' | 'text';
+/** `screen` (a terminal session's whole screen) is streamed only too. */
+export type OutputKind = 'init' | 'assistant' | 'tool_result' | 'result' | 'partial' | 'control' | 'rate_limit' | 'other' | 'text' | 'screen';
 
 export interface ParsedLine {
   kind: OutputKind;

@@ -3,6 +3,7 @@
 // createSystem(config) is everything but the socket (src/system/server.ts listens), for tests
 // that drive the app directly. If start-up fails part way, what started is stopped again.
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createDeviceActivity } from '../actors/instances/device-activity.js';
@@ -60,6 +61,8 @@ import { createFeed, type Feed } from '../feed/feed.js';
 import { prepareDataDir } from '../service/data-dir.js';
 import { createSessions, type Sessions } from '../sessions/sessions.js';
 import { createAccounts } from '../sessions/accounts.js';
+import { createTerminals } from '../sessions/terminal.js';
+import { createTmux } from '../sessions/tmux.js';
 
 export interface SystemOptions {
   clock?: Clock;
@@ -264,8 +267,11 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     started.push(['live feed', () => feed.close()]);
     // Managed sessions: those a previous run left are marked exited; children are stopped at shutdown.
     const accounts = await createAccounts({ db, hub, clock, accounts: config.accounts, fallbackMs: config.sessions.rateLimitFallbackMs });
+    // Terminal sessions run in token-api's own tmux server, its socket in the data directory.
+    const terminals = createTerminals({ tmux: createTmux({ socket: join(config.home, 'tmux.sock'), configFile: join(config.home, 'tmux.conf') }), clock, logger, monitorMs: 1000, screenMs: 100 });
     const sessions = createSessions({
       accounts,
+      terminals,
       hub,
       db,
       writer,

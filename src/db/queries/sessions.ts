@@ -17,6 +17,8 @@ export interface ManagedSessionRow {
   exit_code: number | null;
   exit_signal: string | null;
   exit_reason: string | null;
+  /** JSON array of the last lines the agent printed before it exited. */
+  exit_lines: string | null;
   created_at: string;
   updated_at: string;
 }
