@@ -142,7 +142,7 @@ describe('managed headless sessions', () => {
 
     const events = await readRows(home.dir, "SELECT event_type, details FROM events WHERE event_type LIKE 'session.%' ORDER BY id");
     const types = events.map((e) => e.event_type);
-    for (const t of ['session.created', 'session.started', 'session.prompt_sent', 'session.turn_finished', 'session.cancel_sent', 'session.stop_sent', 'session.exited']) assert.ok(types.includes(t), `${t} in ${types}`);
+    for (const t of ['session.created', 'session.started', 'session.renamed', 'session.prompt_sent', 'session.turn_finished', 'session.cancel_sent', 'session.stop_sent', 'session.exited']) assert.ok(types.includes(t), `${t} in ${types}`);
     const prompts = events.filter((e) => e.event_type === 'session.prompt_sent').map((e) => JSON.parse(String(e.details)));
     assert.equal(prompts.length, 3);
     assert.ok(prompts.every((d) => d.by === 'loopback' && d.session === s.id));

@@ -353,10 +353,10 @@ export function createSessions(deps: SessionsDeps) {
       await hub.flush();
       return get(id);
     },
-    async rename(id: string, name: string): Promise<SessionView> {
+    async rename(id: string, name: string, by: ActionBy): Promise<SessionView> {
       const row = await rowOf(id);
-      if (row.state === 'exited') throw new DomainError('conflict', `session ${id} has exited; it keeps its name`);
-      await send(id, { type: 'session.rename', name, at: clock.now() });
+      if (row.state === 'exited' || !actors.has(id)) throw new DomainError('conflict', `session ${id} has exited; it keeps its name`);
+      await send(id, { type: 'session.rename', name, at: clock.now() }, [{ type: 'session.renamed', details: { by, from: row.name, to: name } }]);
       return get(id);
     },
     /** Forgets exited sessions (their rows, output and snapshots); returns their ids. */
@@ -377,7 +377,6 @@ export function createSessions(deps: SessionsDeps) {
         unwatch?.();
       };
     },
-    isLive: (id: string) => live.has(id),
     /** At start: headless sessions the last run left are marked exited (their children died with it or were orphaned). */
     async restore(): Promise<number> {
       let n = 0;

@@ -52,11 +52,6 @@ export function sessionOutput(db: Database, id: string, afterSeq: number, limit:
   return db.all<SessionOutputRow>('SELECT * FROM session_output WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?', [id, afterSeq, limit]);
 }
 
-export async function lastOutputSeq(db: Database, id: string): Promise<number> {
-  const row = await db.get<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM session_output WHERE session_id = ?', [id]);
-  return row?.seq ?? 0;
-}
-
 /** Forgets sessions that have exited, with their output and snapshots; returns their ids. */
 export function forgetExitedSessionsOps(ids: readonly string[]): WriteOp[] {
   return ids.flatMap((id): WriteOp[] => [

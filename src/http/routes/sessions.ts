@@ -73,7 +73,7 @@ export function sessionsRouter(deps: SessionsRoutes): Router {
     const id = idOf(ctx);
     noQuery(ctx);
     const b = parseOr400(sessionPatchSchema, ctx.request.body ?? {}, 'body');
-    ctx.body = await deps.rename(id, b.name);
+    ctx.body = await deps.rename(id, b.name, byOf(ctx));
   });
 
   router.post('/sessions/:id/send', body, async (ctx) => {
