@@ -12,7 +12,7 @@ export const repoSchema = z.strictObject({
   name: repoNameSchema,
   path: z.string().min(1),
   /** The agent a session started here runs when the request names none. */
-  agent: z.literal('claude', { error: 'claude (the agent managed sessions run)' }).optional(),
+  agent: z.enum(['claude', 'codex']).optional(),
   /** Claude Code's permission mode for sessions started here. */
   permission_mode: z.enum(['default', 'acceptEdits', 'auto', 'plan', 'dontAsk', 'bypassPermissions']).optional(),
   /** The account (an `accounts` id) sessions started here always use. */
@@ -31,6 +31,7 @@ export const sessionsFileKeys = {
   sessions: z
     .strictObject({
       claude_bin: z.string().min(1).optional(),
+      codex_bin: z.string().min(1).optional(),
       prompt_max_bytes: z.number().int().min(1).max(16 * 1024 * 1024).optional(),
       stop_grace_seconds: z.number().min(0).max(600).optional(),
       oneshot_timeout_seconds: z.number().positive().max(3600).optional(),
@@ -46,7 +47,7 @@ export interface RepoConfig {
   name: string;
   /** Absolute path. */
   path: string;
-  agent: 'claude';
+  agent: 'claude' | 'codex';
   permissionMode: 'default' | 'acceptEdits' | 'auto' | 'plan' | 'dontAsk' | 'bypassPermissions';
   account: string | null;
 }
@@ -63,6 +64,8 @@ export interface SessionsConfig {
   sessions: {
     /** The `claude` executable: a name looked up on PATH, or a path. */
     claudeBin: string;
+    /** The `codex` executable: a name looked up on PATH, or a path. */
+    codexBin: string;
     promptMaxBytes: number;
     stopGraceMs: number;
     oneshotTimeoutMs: number;
@@ -99,6 +102,7 @@ export function resolveSessionsConfig(file: SessionsFile): SessionsConfig {
     accounts: (file.accounts ?? []).map((a) => ({ id: a.id, configDir: resolve(expandHome(a.config_dir)) })),
     sessions: {
       claudeBin: s.claude_bin ? (s.claude_bin.includes('/') ? resolve(expandHome(s.claude_bin)) : s.claude_bin) : 'claude',
+      codexBin: s.codex_bin ? (s.codex_bin.includes('/') ? resolve(expandHome(s.codex_bin)) : s.codex_bin) : 'codex',
       promptMaxBytes: s.prompt_max_bytes ?? 256 * 1024,
       stopGraceMs: (s.stop_grace_seconds ?? 5) * 1000,
       oneshotTimeoutMs: (s.oneshot_timeout_seconds ?? 300) * 1000,

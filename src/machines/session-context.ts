@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 /** headless: a child speaking JSON lines; terminal: the interactive agent in token-api's tmux server. */
 export const SESSION_KINDS = ['headless', 'terminal'] as const;
-export const SESSION_AGENTS = ['claude'] as const;
+export const SESSION_AGENTS = ['claude', 'codex'] as const;
 /** Who asked for an action: a caller on loopback, one with the API token, or a signed link. */
 export const ACTORS_BY = ['loopback', 'token', 'link', 'server'] as const;
 export type ActionBy = (typeof ACTORS_BY)[number];

@@ -14,7 +14,7 @@ export const sessionStartSchema = z.strictObject({
   repo: z.string().min(1).max(64),
   name: nameSchema.optional(),
   prompt: promptSchema.optional(),
-  agent: z.literal('claude', { error: 'claude (the agent token-api runs in managed sessions)' }).default('claude'),
+  agent: z.enum(['claude', 'codex'], { error: 'claude or codex (default: the repository\'s agent)' }).optional(),
   kind: z.enum(['headless', 'terminal'], { error: 'headless (a child speaking JSON lines) or terminal (the interactive agent in tmux)' }).default('headless'),
   account: z.string().min(1).max(64).optional(),
 });
@@ -32,7 +32,7 @@ export const sessionViewSchema = z.looseObject({
   id: z.string(),
   name: z.string(),
   kind: z.enum(['headless', 'terminal']),
-  agent: z.enum(['claude']),
+  agent: z.enum(['claude', 'codex']),
   repo: z.string(),
   cwd: z.string(),
   state: z.enum(['starting', 'ready', 'busy', 'cancelling', 'stopping', 'exited']),

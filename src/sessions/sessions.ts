@@ -20,6 +20,7 @@ import { checkSnapshot } from '../actors/runtime/snapshots.js';
 import { createSessionKind } from './session-kind.js';
 import { findExecutable } from './executable.js';
 import { spawnHeadless } from './headless-child.js';
+import { parseCodexLine, startCodex } from './codex-driver.js';
 import type { DriverExit, SessionDriver } from './driver.js';
 import type { Terminals } from './terminal.js';
 import { runOneshot } from './oneshot.js';
@@ -49,7 +50,7 @@ export interface StartRequest {
   repo: string;
   name?: string;
   prompt?: string;
-  agent?: 'claude';
+  agent?: 'claude' | 'codex';
   kind: 'headless' | 'terminal';
   /** An account id (config: accounts); default: the repository's, else the first not rate-limited. */
   account?: string;
@@ -207,6 +208,29 @@ export function createSessions(deps: SessionsDeps) {
     };
   }
 
+  function startCodexSession(id: string, bin: string, env: NodeJS.ProcessEnv, repo: RepoConfig): SessionDriver {
+    return startCodex({
+      bin,
+      cwd: repo.path,
+      env: { ...env, TOKEN_API_SESSION: id },
+      onLine(line) {
+        const l = live.get(id);
+        if (!l) return;
+        const parsed = parseCodexLine(line);
+        publish(id, l, parsed.kind, parsed.message);
+      },
+      onTurnEnd(turn) {
+        const l = live.get(id);
+        if (l && !turn.completed) {
+          // Cancelled (SIGINT) or failed: Codex printed no turn.completed; say how the turn ended.
+          publish(id, l, 'other', { type: 'turn.ended', completed: false, code: turn.code, signal: turn.signal, stderr: turn.stderr });
+        }
+        void send(id, { type: 'session.result', at: clock.now() });
+      },
+      onExit: (exit) => onExit(id, exit),
+    });
+  }
+
   async function startTerminal(id: string, bin: string, repo: RepoConfig, account: AccountConfig | null, claudeSessionId: string): Promise<SessionDriver> {
     const terminals = deps.terminals;
     if (!terminals || !findExecutable(deps.tmuxBin ?? 'tmux', (deps.env ?? process.env).PATH)) {
@@ -222,6 +246,13 @@ export function createSessions(deps: SessionsDeps) {
   function claudeBin(env: NodeJS.ProcessEnv): string {
     const bin = findExecutable(config.sessions.claudeBin, env.PATH);
     if (!bin) throw new DomainError('not_running', `the claude executable (${config.sessions.claudeBin}) was not found; install Claude Code (npm install -g @anthropic-ai/claude-code) or set sessions.claude_bin in the config file`);
+    return bin;
+  }
+
+  /** The codex executable, or a 503 saying what to install. */
+  function codexBin(env: NodeJS.ProcessEnv): string {
+    const bin = findExecutable(config.sessions.codexBin, env.PATH);
+    if (!bin) throw new DomainError('not_running', `the codex executable (${config.sessions.codexBin}) was not found; install Codex (npm install -g @openai/codex) or set sessions.codex_bin in the config file`);
     return bin;
   }
 
@@ -260,21 +291,25 @@ export function createSessions(deps: SessionsDeps) {
       isDir = false;
     }
     if (!isDir) throw new DomainError('conflict', `repository ${repo.name}'s path ${repo.path} is not a directory`, 'repo');
+    const agent = req.agent ?? repo.agent;
+    if (agent === 'codex' && req.kind === 'terminal') throw new DomainError('invalid', 'terminal sessions run claude; a Codex session is headless', 'kind');
+    if (agent === 'codex' && req.account !== undefined) throw new DomainError('invalid', 'accounts are Claude Code config directories; a Codex session takes none', 'account');
     const env = { ...(deps.env ?? process.env) };
-    const bin = claudeBin(env);
-    const account = req.account !== undefined ? accountNamed(req.account) : (deps.accounts?.pick(repo) ?? null);
+    const bin = agent === 'codex' ? codexBin(env) : claudeBin(env);
+    const account = agent === 'codex' ? null : req.account !== undefined ? accountNamed(req.account) : (deps.accounts?.pick(repo) ?? null);
     if (account) env.CLAUDE_CONFIG_DIR = account.configDir;
     const id = newId();
     const claudeSessionId = randomUUID();
     const at = clock.now();
     await actors.spawn(
       id,
-      { id, name: req.name ?? `${repo.name} ${id.slice(4, 8)}`, kind: req.kind, agent: 'claude', repo: repo.name, cwd: repo.path, claudeSessionId, account: account?.id ?? null, at },
-      { events: [{ type: 'session.started', at, details: { session: id, repo: repo.name, kind: req.kind, agent: 'claude', account: account?.id ?? null, by: req.by } }] },
+      { id, name: req.name ?? `${repo.name} ${id.slice(4, 8)}`, kind: req.kind, agent, repo: repo.name, cwd: repo.path, claudeSessionId, account: account?.id ?? null, at },
+      { events: [{ type: 'session.started', at, details: { session: id, repo: repo.name, kind: req.kind, agent, account: account?.id ?? null, by: req.by } }] },
     );
     let driver: SessionDriver;
     try {
-      driver = req.kind === 'terminal' ? await startTerminal(id, bin, repo, account, claudeSessionId) : startHeadless(id, bin, env, repo, claudeSessionId);
+      driver =
+        agent === 'codex' ? startCodexSession(id, bin, env, repo) : req.kind === 'terminal' ? await startTerminal(id, bin, repo, account, claudeSessionId) : startHeadless(id, bin, env, repo, claudeSessionId);
     } catch (err) {
       logger.error({ err, session: id }, 'the agent could not be started');
       await send(id, { type: 'session.exited', at: clock.now(), code: null, signal: null, reason: 'crashed', lastLines: [(err as Error).message] });
@@ -282,6 +317,8 @@ export function createSessions(deps: SessionsDeps) {
     }
     live.set(id, { driver, seq: 0, listeners: new Set(), stopRequested: false });
     if (driver.pid > 0) await send(id, { type: 'session.spawned', pid: driver.pid, at: clock.now() });
+    // Codex runs a process per prompt: the session is ready at once.
+    if (agent === 'codex') await send(id, { type: 'session.ready', at: clock.now() });
     if (driver.kind === 'terminal') {
       await send(id, { type: 'session.ready', at: clock.now() });
       // Type the first prompt once the agent shows its prompt, never blindly into a start-up screen.
@@ -323,6 +360,7 @@ export function createSessions(deps: SessionsDeps) {
     /** A one-shot `claude -p` in the session's repository and account; the agent's result. */
     async oneshot(id: string, prompt: string, by: ActionBy): Promise<{ session: string; exit_code: number | null; result: Record<string, unknown> }> {
       const row = await rowOf(id);
+      if (row.agent !== 'claude') throw new DomainError('conflict', `one-shot prompts run claude -p; session ${id} runs ${row.agent}`);
       const repo = repoOf(row.repo);
       const env: NodeJS.ProcessEnv = { ...(deps.env ?? process.env), TOKEN_API_SESSION: id };
       if (row.account !== null) env.CLAUDE_CONFIG_DIR = accountNamed(row.account).configDir;
