@@ -171,7 +171,7 @@ describe('managed headless sessions', () => {
     const cases: [string, string, unknown, number][] = [
       ['POST', '/api/sessions', { repo: 'nowhere' }, 404],
       ['POST', '/api/sessions', {}, 400],
-      ['POST', '/api/sessions', { repo: 'alpha', agent: 'codex' }, 400],
+      ['POST', '/api/sessions', { repo: 'alpha', agent: 'gemini' }, 400],
       ['POST', '/api/sessions', { repo: 'alpha', kind: 'pty' }, 400],
       ['POST', '/api/sessions', { repo: 'alpha', cwd: '/etc' }, 400],
       ['POST', '/api/sessions', { repo: 'alpha', prompt: '' }, 400],
