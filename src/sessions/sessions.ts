@@ -160,8 +160,8 @@ export function createSessions(deps: SessionsDeps) {
     const parsed = parseLine(line);
     publish(id, l, parsed.kind, parsed.message);
     const at = clock.now();
-    if (parsed.kind === 'control' && parsed.requestId === 'init') void send(id, { type: 'session.ready', at });
-    if (parsed.kind === 'result') void send(id, { type: 'session.result', at });
+    if (parsed.kind === 'control' && parsed.requestId === 'init') void fire(id, { type: 'session.ready', at });
+    if (parsed.kind === 'result') void fire(id, { type: 'session.result', at });
     const limit = rateLimitOf(parsed);
     const account = actors.snapshot(id)?.context.account ?? null;
     if (limit && account !== null && deps.accounts) {
@@ -173,7 +173,7 @@ export function createSessions(deps: SessionsDeps) {
     const l = live.get(id);
     const reason = l?.stopRequested ? 'stopped' : exit.code === 0 ? 'ended' : 'crashed';
     if (reason === 'crashed') logger.warn({ session: id, code: exit.code, signal: exit.signal, last: exit.lastLines.slice(-5) }, 'managed session exited');
-    void send(id, { type: 'session.exited', at: clock.now(), code: exit.code, signal: exit.signal, reason, lastLines: exit.lastLines.slice(-20) }).finally(() => {
+    void fire(id, { type: 'session.exited', at: clock.now(), code: exit.code, signal: exit.signal, reason, lastLines: exit.lastLines.slice(-20) }).finally(() => {
       if (l) for (const listener of l.listeners) listener({ seq: null, at: new Date(clock.now()).toISOString(), kind: 'other', message: { type: 'exited', code: exit.code, signal: exit.signal, reason } });
       live.delete(id);
     });
@@ -186,6 +186,14 @@ export function createSessions(deps: SessionsDeps) {
       logger.error({ err, session: id, event: event.type }, 'session change not committed');
       throw err;
     });
+  }
+
+  /** The same, from a child's callback: nobody waits, and a failure is already logged, never thrown. */
+  function fire(id: string, event: Parameters<typeof actors.send>[1]): Promise<void> {
+    return send(id, event).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   function startHeadless(id: string, bin: string, env: NodeJS.ProcessEnv, repo: RepoConfig, claudeSessionId: string): SessionDriver {
@@ -225,7 +233,7 @@ export function createSessions(deps: SessionsDeps) {
           // Cancelled (SIGINT) or failed: Codex printed no turn.completed; say how the turn ended.
           publish(id, l, 'other', { type: 'turn.ended', completed: false, code: turn.code, signal: turn.signal, stderr: turn.stderr });
         }
-        void send(id, { type: 'session.result', at: clock.now() });
+        void fire(id, { type: 'session.result', at: clock.now() });
       },
       onExit: (exit) => onExit(id, exit),
     });
