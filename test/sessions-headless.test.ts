@@ -215,6 +215,24 @@ describe('managed headless sessions', () => {
   });
 });
 
+describe('managed sessions at shutdown', () => {
+  it('stops every headless agent (SIGTERM, then SIGKILL) and records it before the database closes', async () => {
+    const h = tempHome('token-api-sessions-shutdown-');
+    mkdirSync(join(h.dir, 'r'));
+    const server = await startTestServer(h.dir, { repos: [{ name: 'r', path: join(h.dir, 'r') }], sessions: { claude_bin: FAKE_CLAUDE, stop_grace_seconds: 1 } });
+    try {
+      const s = (await server.request('POST', '/api/sessions', { repo: 'r', prompt: 'SLOW 1000' })).body;
+      assert.ok(existsSync(`/proc/${s.pid}`));
+      await server.close();
+      assert.ok(!existsSync(`/proc/${s.pid}`) || readFileSync(`/proc/${s.pid}/stat`, 'utf8').split(' ')[2] === 'Z', 'the agent is gone');
+      const [row] = await readRows(h.dir, 'SELECT state, exit_reason FROM managed_sessions WHERE id = ?', [s.id]);
+      assert.deepEqual(row, { state: 'exited', exit_reason: 'stopped' });
+    } finally {
+      h.cleanup();
+    }
+  });
+});
+
 describe('managed sessions across a server killed with kill -9', () => {
   it('marks the sessions of the last run exited (server_restart) at the next start', async () => {
     const h = tempHome('token-api-sessions-restart-');
