@@ -7,20 +7,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { FAKE_CLAUDE, until } from './support/sessions.js';
 import { startTestServer, tempHome, type TestServer } from './support/system.js';
 import { readRows } from './support/sqlite.js';
-
-const FAKE_CLAUDE = fileURLToPath(new URL('./support/fake-claude.mjs', import.meta.url));
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 400; i++) {
-    const v = await fn();
-    if (ok(v)) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`never saw ${what}`);
-}
 
 describe('accounts of managed sessions', () => {
   const home = tempHome('token-api-accounts-');

@@ -6,19 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { FAKE_CODEX, until } from './support/sessions.js';
 import { startTestServer, tempHome, type TestServer } from './support/system.js';
-
-const FAKE_CODEX = fileURLToPath(new URL('./support/fake-codex.mjs', import.meta.url));
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 400; i++) {
-    const v = await fn();
-    if (ok(v)) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`never saw ${what}`);
-}
 
 describe('managed Codex sessions', () => {
   const home = tempHome('token-api-codex-sessions-');

@@ -7,13 +7,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { FAKE_CLAUDE, until } from './support/sessions.js';
 import { startTestServer, tempHome, type TestServer } from './support/system.js';
 import { startServerProcess } from './support/process.js';
 import { readRows } from './support/sqlite.js';
-
-const FAKE_CLAUDE = fileURLToPath(new URL('./support/fake-claude.mjs', import.meta.url));
 
 /** Messages of a session socket, with a way to wait for one that matches. */
 function follow(url: string) {
@@ -39,15 +37,6 @@ function follow(url: string) {
 }
 
 const resultWith = (text: string) => (m: any) => m.type === 'output' && m.kind === 'result' && String(m.message.result ?? '').includes(text);
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 400; i++) {
-    const v = await fn();
-    if (ok(v)) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`never saw ${what}`);
-}
 
 describe('managed headless sessions', () => {
   const home = tempHome('token-api-sessions-');

@@ -8,21 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { FAKE_CLAUDE, until, hasTmux } from './support/sessions.js';
 import { startTestServer, tempHome, type TestServer } from './support/system.js';
-
-const FAKE_CLAUDE = fileURLToPath(new URL('./support/fake-claude.mjs', import.meta.url));
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  let last: T | undefined;
-  for (let i = 0; i < 400; i++) {
-    last = await fn();
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`never saw ${what}; last: ${JSON.stringify(last)?.slice(0, 2000)}`);
-}
 
 /** Screens a viewer of the session socket was sent, newest last. */
 function viewer(url: string) {
@@ -39,7 +27,7 @@ function viewer(url: string) {
 
 const plain = (screen: string) => screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 
-describe('terminal sessions in tmux', () => {
+describe('terminal sessions in tmux', { skip: hasTmux() ? false : 'tmux is not installed (.ci/run installs it)' }, () => {
   const home = tempHome('tapi-term-');
   const repo = join(home.dir, 'r');
   const file = { repos: [{ name: 'r', path: repo }], sessions: { claude_bin: FAKE_CLAUDE } };

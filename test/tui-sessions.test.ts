@@ -4,28 +4,18 @@
 // repository with a first prompt, read its output, send another prompt, cancel a long turn,
 // stop it.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CLI, startServerProcess, type ServerProcess } from './support/process.js';
+import { FAKE_CLAUDE, hasTmux } from './support/sessions.js';
 import { tempHome } from './support/system.js';
 
 const run = promisify(execFile);
 const TSX = new URL('../node_modules/tsx/dist/esm/index.mjs', import.meta.url).href;
-const FAKE_CLAUDE = fileURLToPath(new URL('./support/fake-claude.mjs', import.meta.url));
-
-function hasTmux(): boolean {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('managed sessions from the dashboard', { skip: hasTmux() ? false : 'tmux is not installed (.ci/run installs it)' }, () => {
   const home = tempHome('token-api-tui-sessions-');
