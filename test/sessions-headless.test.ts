@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { FAKE_CLAUDE, until } from './support/sessions.js';
-import { startTestServer, tempHome, type TestServer } from './support/system.js';
+import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';
 import { startServerProcess } from './support/process.js';
 import { readRows } from './support/sqlite.js';
 
@@ -142,6 +142,18 @@ describe('managed headless sessions', () => {
     assert.deepEqual(cleaned.body.forgotten, [s.id]);
     assert.equal((await server.request('GET', `/api/sessions/${s.id}`)).status, 404);
     assert.deepEqual(await readRows(home.dir, 'SELECT * FROM session_output WHERE session_id = ?', [s.id]), []);
+  });
+
+  it('lists the agent sessions it did not start, read-only, with the configured repository they work in', async () => {
+    assert.equal((await server.hook(hookPayload('ext-in-repo', 'SessionStart', { source: 'startup', cwd: join(repo, 'src') }))).status, 200);
+    assert.equal((await server.hook(hookPayload('ext-elsewhere', 'SessionStart', { source: 'startup', cwd: '/srv/other' }))).status, 200);
+    const r = await server.request('GET', '/api/sessions');
+    const byId = new Map(r.body.external.map((e: any) => [e.claude_session_id, e]));
+    assert.equal((byId.get('ext-in-repo') as any)?.repo, 'alpha');
+    assert.equal((byId.get('ext-elsewhere') as any)?.repo, null);
+    assert.equal((byId.get('ext-in-repo') as any)?.managed, false);
+    // A managed session's own instance is not listed again as external.
+    for (const s of r.body.sessions) assert.ok(!byId.has(s.claude_session_id));
   });
 
   it('reports a child killed with SIGKILL, and goes on serving', async () => {

@@ -51,7 +51,21 @@ export const outputMessageSchema = z.looseObject({
   kind: z.enum(['init', 'assistant', 'tool_result', 'result', 'partial', 'control', 'rate_limit', 'other', 'text', 'screen']),
   message: z.record(z.string(), z.unknown()),
 });
-export const sessionListSchema = z.looseObject({ sessions: z.array(sessionViewSchema), count: z.number().int() });
+export const externalSessionSchema = z.looseObject({
+  instance_id: z.string(),
+  name: z.string(),
+  agent: z.string(),
+  state: z.string(),
+  managed: z.literal(false),
+  claude_session_id: z.string(),
+  cwd: z.string().nullable(),
+  repo: z.string().nullable().describe('the configured repository it works in'),
+});
+export const sessionListSchema = z.looseObject({
+  sessions: z.array(sessionViewSchema),
+  count: z.number().int(),
+  external: z.array(externalSessionSchema).describe('live agent sessions token-api did not start (hooks, the Codex watcher): read-only'),
+});
 export const sessionDetailsSchema = sessionViewSchema.extend({ output: z.looseObject({ messages: z.array(outputMessageSchema), next_after: z.number().int().nullable() }) });
 export const sessionCleanupSchema = z.looseObject({ forgotten: z.array(z.string()), count: z.number().int() });
 export const sessionSentSchema = z.looseObject({ session: sessionViewSchema, bytes: z.number().int() });

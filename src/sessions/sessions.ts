@@ -42,6 +42,8 @@ export interface SessionsDeps {
   terminals?: Terminals;
   /** The tmux executable (for the 503 when it is missing). */
   tmuxBin?: string;
+  /** The agent sessions hooks and the Codex watcher found (live instances), for the read-only list. */
+  liveInstances?: () => Promise<LiveInstance[]>;
   /** The instance an agent session id belongs to, when its hooks have reported it. */
   instanceOf?: (claudeSessionId: string) => string | null;
 }
@@ -73,6 +75,29 @@ export interface SessionView {
   created_at: string;
   updated_at: string;
   exit: { code: number | null; signal: string | null; reason: string; last_lines: string[] } | null;
+}
+
+/** A live instance as the sessions list needs it. */
+export interface LiveInstance {
+  id: string;
+  name: string;
+  agent: string;
+  sessionId: string;
+  state: string;
+  cwd: string | null;
+}
+
+/** An agent session token-api did not start (found by hooks or the Codex watcher): read-only. */
+export interface ExternalSessionView {
+  instance_id: string;
+  name: string;
+  agent: string;
+  state: string;
+  managed: false;
+  claude_session_id: string;
+  cwd: string | null;
+  /** The configured repository it works in, if any. */
+  repo: string | null;
 }
 
 export interface OutputMessage {
@@ -351,6 +376,14 @@ export function createSessions(deps: SessionsDeps) {
   return {
     repos: () => config.repos.map((r) => ({ name: r.name, path: r.path, agent: r.agent, permission_mode: r.permissionMode })),
     list: async (): Promise<SessionView[]> => (await managedSessions(deps.db)).map(viewOf),
+    /** Live agent sessions token-api did not start, with the configured repository each works in. */
+    async external(): Promise<ExternalSessionView[]> {
+      const managed = new Set((await managedSessions(deps.db)).map((r) => r.claude_session_id));
+      const inRepo = (cwd: string | null) => (cwd === null ? null : (config.repos.find((r) => cwd === r.path || cwd.startsWith(`${r.path}/`))?.name ?? null));
+      return (await (deps.liveInstances?.() ?? Promise.resolve([])))
+        .filter((i) => !managed.has(i.sessionId))
+        .map((i) => ({ instance_id: i.id, name: i.name, agent: i.agent, state: i.state, managed: false as const, claude_session_id: i.sessionId, cwd: i.cwd, repo: inRepo(i.cwd) }));
+    },
     get,
     /** A page of what the session printed, after `after` (a seq), oldest first. */
     async output(id: string, after: number, limit: number): Promise<{ messages: OutputMessage[]; next_after: number | null }> {

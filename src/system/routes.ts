@@ -84,6 +84,7 @@ export function routeDeps(s: RouteServices): RouteDeps {
     sessions: {
       repos: s.sessions.repos,
       list: s.sessions.list,
+      external: s.sessions.external,
       get: s.sessions.get,
       output: s.sessions.output,
       start: s.sessions.start,

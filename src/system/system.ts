@@ -267,6 +267,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     started.push(['live feed', () => feed.close()]);
     // Managed sessions: those a previous run left are marked exited; children are stopped at shutdown.
     const accounts = await createAccounts({ db, hub, clock, accounts: config.accounts, fallbackMs: config.sessions.rateLimitFallbackMs });
+    const instanceReads = createInstanceReads(db);
     // Terminal sessions run in token-api's own tmux server, its socket in the data directory.
     const terminals = createTerminals({ tmux: createTmux({ socket: join(config.home, 'tmux.sock'), configFile: join(config.home, 'tmux.conf') }), clock, logger, monitorMs: 1000, screenMs: 100 });
     const sessions = createSessions({
@@ -279,13 +280,14 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       logger,
       config,
       instanceOf: (claudeSessionId) => instances.contextOfSession(claudeSessionId)?.instanceId ?? null,
+      liveInstances: async () =>
+        (await instanceReads.list({ status: 'active', limit: 1000 })).map((i) => ({ id: i.id, name: i.display_name, agent: i.agent_type, sessionId: i.session_id, state: i.state, cwd: i.working_dir })),
     });
     started.push(['managed sessions', () => sessions.stopAll()]);
     await sessions.restore();
 
     const deps: SystemParts = { config, logger, clock, db, writer, hub, instances, devices, version: VERSION, spool, codex, notifications: notifying.notifications, workMode, gate, auth, usage, feed, sessions };
     // The HTTP side: each route gets the functions it calls (src/system/routes.ts).
-    const instanceReads = createInstanceReads(db);
     const eventLog = createEventLog(db);
     const views = createViews({ config, db, writer, hub, clock, version: VERSION, startedAt: clock.now(), instances, instanceReads, eventLog, usage, workMode, gate, notifications: notifying.notifications, feed });
     const routes = routeDeps({ config, version: VERSION, instances, instanceReads, devices, eventLog, views, spool, codex, notifications: notifying.notifications, workMode, gate, usage, sessions, accounts });

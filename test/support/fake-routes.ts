@@ -60,6 +60,7 @@ export function fakeRouteDeps(overrides: RouteOverrides = {}): RouteDeps {
     sessions: {
       repos: unexpected('sessions.repos'),
       list: unexpected('sessions.list'),
+      external: unexpected('sessions.external'),
       get: unexpected('sessions.get'),
       output: unexpected('sessions.output'),
       start: unexpected('sessions.start'),

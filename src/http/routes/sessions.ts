@@ -13,6 +13,7 @@ import { parseOr400, tooLarge } from '../errors.js';
 export interface SessionsRoutes {
   repos: Sessions['repos'];
   list: Sessions['list'];
+  external: Sessions['external'];
   get: Sessions['get'];
   output: Sessions['output'];
   start: Sessions['start'];
@@ -44,7 +45,7 @@ export function sessionsRouter(deps: SessionsRoutes): Router {
   router.get('/sessions', async (ctx) => {
     noQuery(ctx);
     const sessions = await deps.list();
-    ctx.body = { sessions, count: sessions.length };
+    ctx.body = { sessions, count: sessions.length, external: await deps.external() };
   });
 
   router.post('/sessions', body, async (ctx) => {
