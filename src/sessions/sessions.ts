@@ -461,7 +461,13 @@ export function createSessions(deps: SessionsDeps) {
       let n = 0;
       for (const row of await managedSessions(deps.db)) {
         if (row.state === 'exited') continue;
-        const pane = row.kind === 'terminal' && deps.terminals ? await deps.terminals.find(row.id) : null;
+        const pane =
+          row.kind === 'terminal' && deps.terminals
+            ? await deps.terminals.find(row.id).catch((err: unknown) => {
+                logger.warn({ err, session: row.id }, 'tmux could not be asked for the pane of a terminal session; it is marked exited (the pane, if alive, can still be attached)');
+                return null;
+              })
+            : null;
         if (pane && deps.terminals && (await restoreActor(row.id))) {
           // Still running in tmux: watched again, as before the restart.
           live.set(row.id, { driver: deps.terminals.adopt(row.id, pane.pid, (exit) => onExit(row.id, exit)), seq: 0, listeners: new Set(), stopRequested: false });

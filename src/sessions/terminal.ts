@@ -24,6 +24,8 @@ interface Watched {
   name: string;
   onExit(exit: DriverExit): void;
   exited: boolean;
+  /** Seen dead before tmux had its exit status (it is read on the next check). */
+  deadWithoutStatus: boolean;
 }
 
 export const paneName = (sessionId: string) => `tapi-${sessionId}`;
@@ -43,20 +45,25 @@ export function createTerminals(deps: TerminalDeps) {
     }
   }
 
-  async function report(id: string, w: Watched, status: number | null): Promise<void> {
+  async function report(id: string, w: Watched, status: number | null, signal: string | null = null): Promise<void> {
     if (w.exited) return;
     w.exited = true;
     watched.delete(id);
     const lines = await lastLines(w.name);
     await tmux.kill(w.name);
-    w.onExit({ code: status, signal: null, lastLines: lines });
+    w.onExit({ code: status, signal, lastLines: lines });
   }
 
   async function check(): Promise<void> {
     const panes = new Map((await tmux.panes()).map((p) => [p.session, p]));
     for (const [id, w] of watched) {
       const pane = panes.get(w.name);
-      if (!pane || pane.dead) await report(id, w, pane?.status ?? null);
+      if (pane?.dead && pane.status === null && pane.signal === null && !w.deadWithoutStatus) {
+        // tmux may see the pane's end before the process's status: look again next time.
+        w.deadWithoutStatus = true;
+        continue;
+      }
+      if (!pane || pane.dead) await report(id, w, pane?.status ?? null, pane?.signal ?? null);
     }
   }
 
@@ -75,7 +82,7 @@ export function createTerminals(deps: TerminalDeps) {
 
   function driver(id: string, pid: number, onExit: (exit: DriverExit) => void): SessionDriver {
     const name = paneName(id);
-    const w: Watched = { name, onExit, exited: false };
+    const w: Watched = { name, onExit, exited: false, deadWithoutStatus: false };
     watched.set(id, w);
     schedule();
     return {

@@ -6,6 +6,7 @@
 // (bracketed paste), keys by name.
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
 
 export interface PaneInfo {
   session: string;
@@ -14,6 +15,15 @@ export interface PaneInfo {
   pid: number;
   dead: boolean;
   status: number | null;
+  /** The signal that ended a dead pane's process (SIGINT...), or null. */
+  signal: string | null;
+}
+
+/** tmux gives a signal's number: its name, as Node names signals. */
+function signalName(n: string): string | null {
+  if (n === '') return null;
+  const name = Object.entries(constants.signals).find(([, v]) => v === Number(n))?.[0];
+  return name ?? `signal ${n}`;
 }
 
 export interface TmuxOptions {
@@ -48,20 +58,21 @@ export function createTmux(o: TmuxOptions) {
       await run(['new-session', '-d', '-s', name, '-x', String(size.cols), '-y', String(size.rows), '-c', cwd, ...envArgs, '--', ...command]);
       await run(['set-option', '-t', name, '@tapi_session', sessionId]);
     },
-    /** Every pane of the server; [] when no server runs. */
+    /** Every pane of the server; [] when no server runs; throws when tmux fails otherwise (nothing is known then). */
     async panes(): Promise<PaneInfo[]> {
       let out: string;
       try {
-        out = await run(['list-panes', '-a', '-F', '#{session_name}\t#{@tapi_session}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}']);
-      } catch {
-        return [];
+        out = await run(['list-panes', '-a', '-F', '#{session_name}\t#{@tapi_session}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}']);
+      } catch (err) {
+        if (/no server running|error connecting|No such file or directory/i.test((err as Error).message)) return [];
+        throw err;
       }
       return out
         .split('\n')
         .filter(Boolean)
         .map((line) => {
-          const [session = '', tapiSession = '', pid = '0', dead = '0', status = ''] = line.split('\t');
-          return { session, tapiSession, pid: Number(pid), dead: dead === '1', status: status === '' ? null : Number(status) };
+          const [session = '', tapiSession = '', pid = '0', dead = '0', status = '', signal = ''] = line.split('\t');
+          return { session, tapiSession, pid: Number(pid), dead: dead === '1', status: status === '' ? null : Number(status), signal: signalName(signal) };
         });
     },
     /** Types text as a bracketed paste, then Enter. */

@@ -3,7 +3,7 @@
 // with -p it answers initialize, prints init/assistant/result per user line (SLOW <n> streams until
 // an interrupt; TOOL: <cmd> asks over stdio when allowed); without -p it draws a terminal prompt.
 // FLOOD <bytes/s> <s> streams typing deltas; RATELIMIT [resetsAt] reports a rate limit;
-// FAKE_CLAUDE_CRASH=<code> exits mid-turn; FAKE_CLAUDE_ENV_FILE=<path> writes TOKEN_API_SESSION there.
+// FAKE_CLAUDE_CRASH=<code> exits mid-turn; in a terminal, EXIT <n> exits with n; FAKE_CLAUDE_ENV_FILE=<path> writes TOKEN_API_SESSION there.
 import readline from 'node:readline';
 import { randomUUID } from 'node:crypto';
 
@@ -137,6 +137,8 @@ function terminal() {
     for (const ch of s) {
       if (ch === '\r') {
         const text = line; line = '';
+        const exit = /^EXIT (\d+)$/.exec(text);
+        if (exit) process.exit(Number(exit[1]));
         const slow = /SLOW (\d+)/.exec(text);
         if (slow) { let i = 0; w('\r\n● '); busy = setInterval(() => { w(`chunk${i++} `); if (i >= Number(slow[1])) { clearInterval(busy); busy = null; prompt(); } }, 200); }
         else { w('\r\n● echo: ' + text); prompt(); }
