@@ -43,6 +43,8 @@ import { createUsageService, usageSettings, type UsageService } from './usage/se
 import { createFeed, type Feed } from './http/feed.js';
 import { answerMalformedRequests } from './http/client-errors.js';
 import { prepareDataDir } from './data-dir.js';
+import { createLiveConfig } from './config/live.js';
+import { createMetricsStore } from './metrics/store.js';
 
 export interface SystemOptions {
   clock?: Clock;
@@ -172,6 +174,11 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const usageWatcher = startUsageWatcher({ hub, instances, usage, clock, logger, scanIntervalMs: config.usageScanIntervalMs, liveIntervalMs: config.usageLiveIntervalMs });
     started.push(['usage watcher', () => usageWatcher.stop()]);
 
+    // What PUT /api/config may change while the server runs, and the subsystems that read it.
+    const live = createLiveConfig(config);
+    const metrics = await createMetricsStore({ db, hub, clock, logger, settings: live.metrics });
+    started.push(['metrics', () => metrics.close()]);
+
     // The live feed: committed changes, notifications and usage as numbered WebSocket messages.
     const feed = await createFeed({
       hub,
@@ -179,6 +186,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       workMode,
       notifications: notifying.notifications,
       usage,
+      metrics,
       auth,
       peerAddress: options.peerAddress,
       clock,
@@ -188,6 +196,8 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       version: VERSION,
     });
     started.push(['live feed', () => feed.close()]);
+    // What subsystems beyond the hub commit, on the feed too.
+    const unfeed = [metrics.onChange(feed.applyMetric)];
 
     const deps: AppDeps = {
       config,
@@ -209,6 +219,8 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       peerAddress: options.peerAddress,
       usage,
       feed,
+      live,
+      metrics,
     };
     const app = createApp(deps);
     let shut: Promise<void> | null = null;
@@ -235,7 +247,9 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
               logger.error({ err }, `stopping: ${name} failed`);
             }
           };
+          for (const u of unfeed) u();
           await step('live feed', () => feed.close());
+          await step('metrics', () => metrics.close());
           await step('hook spool', () => spool.stop());
           activity.close();
           await step('process monitor', () => processMonitor.stop());

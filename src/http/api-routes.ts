@@ -24,6 +24,7 @@ import {
   registerBodySchema,
 } from './schemas.js';
 import { deviceParamsSchema, deviceUsageQuerySchema, pushBodySchema, usageQuerySchema } from './usage-schemas.js';
+import { metricBodySchema, metricListSchema, metricParamsSchema, metricSchema, metricSetSchema } from '../protocol/metrics.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -39,7 +40,7 @@ export interface ApiRoute {
   method: Method;
   /** OpenAPI form: /api/instances/{id}. */
   path: string;
-  tag: 'hooks' | 'instances' | 'devices' | 'events' | 'notifications' | 'mode and gate' | 'usage' | 'service';
+  tag: 'hooks' | 'instances' | 'devices' | 'events' | 'notifications' | 'mode and gate' | 'usage' | 'jobs' | 'obsidian' | 'metrics' | 'service';
   summary: string;
   description?: string;
   params?: z.ZodObject;
@@ -343,6 +344,45 @@ export function apiRoutes(config: Pick<Config, 'modes' | 'stateVariables'>): Api
       body: { schema: pushBodySchema },
       answers: { 200: ok('what was new', A.usagePushResultSchema) },
       errors: [405],
+    },
+    {
+      method: 'get',
+      path: '/api/metrics',
+      tag: 'metrics',
+      summary: 'Every value of the metrics store, by key (expired ones are gone)',
+      query: emptyQuerySchema,
+      answers: { 200: ok('the values', metricListSchema) },
+    },
+    {
+      method: 'get',
+      path: '/api/metrics/{key}',
+      tag: 'metrics',
+      summary: 'One value',
+      params: metricParamsSchema,
+      query: emptyQuerySchema,
+      answers: { 200: ok('the value', metricSchema) },
+      errors: [404],
+    },
+    {
+      method: 'post',
+      path: '/api/metrics/{key}',
+      tag: 'metrics',
+      summary: 'Set a value (any JSON), optionally for a time; on the feed as a metric message',
+      params: metricParamsSchema,
+      query: emptyQuerySchema,
+      body: { schema: metricBodySchema },
+      answers: { 200: ok('replaced', metricSetSchema), 201: ok('a new key', metricSetSchema) },
+      errors: [409],
+    },
+    {
+      method: 'delete',
+      path: '/api/metrics/{key}',
+      tag: 'metrics',
+      summary: 'Delete a value',
+      params: metricParamsSchema,
+      query: emptyQuerySchema,
+      answers: { 200: ok('the value deleted', metricSchema) },
+      errors: [404],
     },
     {
       method: 'get',

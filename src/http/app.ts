@@ -22,6 +22,7 @@ import { hookFastPath, withFastPaths } from './fast-paths.js';
 import { usageRouter } from './routes/usage.js';
 import { feedRouter } from './routes/feed.js';
 import { openApiRouter } from './routes/openapi.js';
+import { metricsRouter } from './routes/metrics.js';
 
 /** Every router of the API (src/http/api-routes.ts lists each of their routes for OpenAPI). */
 export function apiRouters(deps: AppDeps): Router[] {
@@ -41,6 +42,7 @@ export function apiRouters(deps: AppDeps): Router[] {
     usageRouter(deps),
     feedRouter(deps),
     openApiRouter(deps),
+    metricsRouter({ metrics: deps.metrics, bodyLimitBytes: deps.config.bodyLimitBytes }),
   ];
 }
 

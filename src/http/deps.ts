@@ -17,6 +17,8 @@ import type { AuthPolicy } from './auth.js';
 import type { UsageService } from '../usage/service.js';
 
 import type { Feed } from './feed.js';
+import type { LiveConfig } from '../config/live.js';
+import type { MetricsStore } from '../metrics/store.js';
 
 export interface AppDeps {
   config: Config;
@@ -43,4 +45,7 @@ export interface AppDeps {
   usage: UsageService;
   /** The live WebSocket feed (for its figures in /health). */
   feed?: Pick<Feed, 'stats'>;
+  /** The configuration as it runs (sections PUT /api/config replaces). */
+  live: LiveConfig;
+  metrics: MetricsStore;
 }

@@ -4,6 +4,7 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { ZodError, type z } from 'zod';
+import { DomainError, type DomainErrorKind } from '../lib/domain-error.js';
 import { fieldsInWords, parseInWords, sentenceOfFields } from '../validation-words.js';
 
 export class HttpError extends Error {
@@ -34,7 +35,19 @@ const CODES: Record<number, string> = {
   429: 'too_many_requests',
   431: 'headers_too_large',
   501: 'not_implemented',
+  502: 'bad_gateway',
   503: 'unavailable',
+};
+
+/** How each kind of DomainError is answered (src/lib/domain-error.ts). */
+const DOMAIN: Record<DomainErrorKind, { status: number; error: string }> = {
+  invalid: { status: 400, error: 'validation_failed' },
+  not_found: { status: 404, error: 'not_found' },
+  conflict: { status: 409, error: 'conflict' },
+  not_installed: { status: 409, error: 'unavailable' },
+  forbidden: { status: 403, error: 'forbidden' },
+  bad_gateway: { status: 502, error: 'bad_gateway' },
+  not_running: { status: 503, error: 'unavailable' },
 };
 
 /** zod issues -> { "path.to.field": "is 0; expected more than 0" } (src/validation-words.ts). */
@@ -76,6 +89,10 @@ export function errorAnswer(raw: unknown, logger: Logger, where: { method: strin
   // The database refused the write (disk full, locked, read-only): not the client's fault.
   if (typeof err.code === 'string' && err.code.startsWith('SQLITE_')) status = 503;
   if (!Number.isInteger(status) || status < 400 || status > 599) status = 500;
+  if (err instanceof DomainError) {
+    const { status: s, error } = DOMAIN[err.kind];
+    return { status: s, body: { error, message: err.message, ...(err.field && err.kind !== 'not_running' ? { fields: { [err.field]: err.message } } : {}) } };
+  }
   if (err instanceof HttpError) {
     return { status, body: { error: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } };
   }

@@ -24,6 +24,7 @@ import { gateMachine } from '../machines/gate.js';
 import { modeMachine } from '../machines/mode.js';
 import { dayRange } from '../usage/timezone.js';
 import type { UsageService } from '../usage/service.js';
+import type { MetricChange, MetricsStore } from '../metrics/store.js';
 import { authorize, requestFacts, type AuthPolicy } from './auth.js';
 import { createConnection, messageData, type FeedConnection } from './feed-connection.js';
 import { feedQuerySchema, type StreamType } from './feed-messages.js';
@@ -43,6 +44,8 @@ export interface FeedDeps {
   workMode: WorkMode;
   notifications: Pick<Notifications, 'onUpdate'>;
   usage: Pick<UsageService, 'onUpdate' | 'totalsOfInstances' | 'devicesToday'>;
+  /** The metrics store's values at start (later changes come through applyMetric). */
+  metrics: Pick<MetricsStore, 'list'>;
   auth: AuthPolicy;
   peerAddress?: (req: IncomingMessage) => string | undefined;
   clock: Clock;
@@ -99,7 +102,7 @@ export async function createFeed(deps: FeedDeps) {
     if (a) actors.push({ id, machineId: a.logic.id, snapshot: a.getSnapshot() as AnySnapshot });
   }
   for (const [id, a] of hub.actorsOf(INSTANCE_MACHINE_ID)) actors.push({ id, machineId: INSTANCE_MACHINE_ID, snapshot: a.getSnapshot() as AnySnapshot });
-  state.init({ instances: actors, stopped: stoppedRows, events: eventRows, usage: { instances: instanceTotals, today: { day: today.day, devices: today.devices } } });
+  state.init({ instances: actors, stopped: stoppedRows, events: eventRows, usage: { instances: instanceTotals, today: { day: today.day, devices: today.devices } }, metrics: deps.metrics.list() });
 
   const clients = new Set<FeedConnection>();
   let pending: HeldMessage[] = [];
@@ -249,6 +252,14 @@ export async function createFeed(deps: FeedDeps) {
 
   return {
     handleUpgrade,
+
+    /** A metric's committed change: the picture's metrics, and a `metric` message. */
+    applyMetric: guarded('a metric', (c: MetricChange) => publish([state.applyMetric(c)])),
+
+    /** A committed job run (`cron_job_executed`) or a usage sync's outcome (`sync_status`), as a message. */
+    passOn(type: 'cron_job_executed' | 'sync_status', payload: Record<string, unknown>): void {
+      guarded(type, () => publish([state.passOn(type, payload)]))(undefined);
+    },
 
     /** Serves the feed on an http.Server (its `upgrade` event); other upgrades stay plain HTTP requests. */
     attach(httpServer: Server): void {
