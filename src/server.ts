@@ -45,6 +45,10 @@ import { answerMalformedRequests } from './http/client-errors.js';
 import { prepareDataDir } from './data-dir.js';
 import { createLiveConfig } from './config/live.js';
 import { createMetricsStore } from './metrics/store.js';
+import { createCron } from './cron/service.js';
+import { backupInto } from './cron/backup-action.js';
+import { join } from 'node:path';
+import { resolveUserPath } from './config.js';
 
 export interface SystemOptions {
   clock?: Clock;
@@ -178,6 +182,26 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const live = createLiveConfig(config);
     const metrics = await createMetricsStore({ db, hub, clock, logger, settings: live.metrics });
     started.push(['metrics', () => metrics.close()]);
+    // Scheduled jobs: each built-in action is one function of what runs here.
+    const cron = await createCron({
+      db,
+      hub,
+      clock,
+      logger,
+      settings: live.cron,
+      modes: () => Object.keys(config.modes),
+      cwd: config.home,
+      inspect: options.inspect,
+      actions: {
+        usageSync: (signal) => usage.sync({ signal }),
+        usagePush: (o) => usage.push(o),
+        backup: (o) => backupInto(config.databaseFile, o.dir ? resolveUserPath(o.dir) : join(config.home, 'backups'), o.keep ?? 7, new Date(clock.now())),
+        notify: (o) => notifying.notifications.send(o),
+        setMode: (o) => workMode.update({ mode: o.mode, minutes: o.minutes ?? null }),
+      },
+    });
+    started.push(['scheduled jobs', () => cron.close(config.shutdownGraceMs)]);
+    cron.followSettings((l) => live.onChange((changed) => changed.includes('cron') && l()));
 
     // The live feed: committed changes, notifications and usage as numbered WebSocket messages.
     const feed = await createFeed({
@@ -197,7 +221,11 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     });
     started.push(['live feed', () => feed.close()]);
     // What subsystems beyond the hub commit, on the feed too.
-    const unfeed = [metrics.onChange(feed.applyMetric)];
+    const unfeed = [
+      metrics.onChange(feed.applyMetric),
+      cron.onRun((r) => feed.passOn('cron_job_executed', { job: r.job, run: { ...r.run, output: undefined } })),
+      usage.onSyncStatus((st) => feed.passOn('sync_status', { ...st })),
+    ];
 
     const deps: AppDeps = {
       config,
@@ -221,6 +249,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       feed,
       live,
       metrics,
+      cron,
     };
     const app = createApp(deps);
     let shut: Promise<void> | null = null;
@@ -249,6 +278,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
           };
           for (const u of unfeed) u();
           await step('live feed', () => feed.close());
+          await step('scheduled jobs', () => cron.close(config.shutdownGraceMs));
           await step('metrics', () => metrics.close());
           await step('hook spool', () => spool.stop());
           activity.close();

@@ -23,6 +23,7 @@ import { usageRouter } from './routes/usage.js';
 import { feedRouter } from './routes/feed.js';
 import { openApiRouter } from './routes/openapi.js';
 import { metricsRouter } from './routes/metrics.js';
+import { cronRouter } from './routes/cron.js';
 
 /** Every router of the API (src/http/api-routes.ts lists each of their routes for OpenAPI). */
 export function apiRouters(deps: AppDeps): Router[] {
@@ -43,6 +44,7 @@ export function apiRouters(deps: AppDeps): Router[] {
     feedRouter(deps),
     openApiRouter(deps),
     metricsRouter({ metrics: deps.metrics, bodyLimitBytes: deps.config.bodyLimitBytes }),
+    cronRouter({ cron: deps.cron, bodyLimitBytes: deps.config.bodyLimitBytes }),
   ];
 }
 

@@ -19,6 +19,7 @@ import type { UsageService } from '../usage/service.js';
 import type { Feed } from './feed.js';
 import type { LiveConfig } from '../config/live.js';
 import type { MetricsStore } from '../metrics/store.js';
+import type { Cron } from '../cron/service.js';
 
 export interface AppDeps {
   config: Config;
@@ -48,4 +49,5 @@ export interface AppDeps {
   /** The configuration as it runs (sections PUT /api/config replaces). */
   live: LiveConfig;
   metrics: MetricsStore;
+  cron: Cron;
 }

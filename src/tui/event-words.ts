@@ -158,6 +158,17 @@ export function describeEvent(e: FeedEvent, nameOf: (id: string) => string | nul
       return said(`Usage read: ${typeof d.records === 'number' ? `${d.records} new record(s)` : 'transcripts read'}`);
     case 'usage.received':
       return said(`Usage received from ${e.device_id ?? 'another machine'}${typeof d.inserted === 'number' ? `: ${d.inserted} new record(s)` : ''}`);
+    case 'cron.job_created':
+    case 'cron.job_updated':
+    case 'cron.job_deleted':
+      return said(`Job ${str(d.name) ?? str(d.id) ?? ''} ${{ 'cron.job_created': 'created', 'cron.job_updated': 'changed', 'cron.job_deleted': 'deleted' }[e.type]}`);
+    case 'cron.executed': {
+      const ok = d.status === 'succeeded';
+      const how = ok ? 'ran' : `${String(d.status).replace(/_/g, ' ')}${str(d.error) ? `: ${str(d.error)}` : ''}`;
+      return said(`Job ${str(d.name) ?? str(d.job_id) ?? ''} ${how}`, !ok);
+    }
+    case 'cron.skipped':
+      return said(`Job ${str(d.name) ?? str(d.job_id) ?? ''} skipped: its previous run was still running`);
     case 'actor.error':
       return said(`${who} failed and was retired: ${str(d.message) ?? 'see the server log'}`, true);
     case 'actor.reset':
