@@ -46,6 +46,8 @@ import { prepareDataDir } from './data-dir.js';
 import { createLiveConfig } from './config/live.js';
 import { createMetricsStore } from './metrics/store.js';
 import { createCron } from './cron/service.js';
+import { createObsidian } from './obsidian/service.js';
+import { createVault } from './obsidian/vault.js';
 import { backupInto } from './cron/backup-action.js';
 import { join } from 'node:path';
 import { resolveUserPath } from './config.js';
@@ -202,6 +204,9 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     });
     started.push(['scheduled jobs', () => cron.close(config.shutdownGraceMs)]);
     cron.followSettings((l) => live.onChange((changed) => changed.includes('cron') && l()));
+    // Obsidian: its plugin over HTTPS, and the vault read from its folder.
+    const obsidian = createObsidian({ settings: live.obsidian, hub, clock, logger });
+    const vault = createVault(live.obsidian, () => clock.now());
 
     // The live feed: committed changes, notifications and usage as numbered WebSocket messages.
     const feed = await createFeed({
@@ -250,6 +255,8 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       live,
       metrics,
       cron,
+      obsidian,
+      vault,
     };
     const app = createApp(deps);
     let shut: Promise<void> | null = null;

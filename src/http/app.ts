@@ -24,6 +24,8 @@ import { feedRouter } from './routes/feed.js';
 import { openApiRouter } from './routes/openapi.js';
 import { metricsRouter } from './routes/metrics.js';
 import { cronRouter } from './routes/cron.js';
+import { obsidianRouter } from './routes/obsidian.js';
+import { vaultRouter } from './routes/vault.js';
 
 /** Every router of the API (src/http/api-routes.ts lists each of their routes for OpenAPI). */
 export function apiRouters(deps: AppDeps): Router[] {
@@ -45,6 +47,8 @@ export function apiRouters(deps: AppDeps): Router[] {
     openApiRouter(deps),
     metricsRouter({ metrics: deps.metrics, bodyLimitBytes: deps.config.bodyLimitBytes }),
     cronRouter({ cron: deps.cron, bodyLimitBytes: deps.config.bodyLimitBytes }),
+    obsidianRouter({ obsidian: deps.obsidian, tokenMatches: deps.auth.tokenMatches, bodyLimitBytes: deps.config.bodyLimitBytes }),
+    vaultRouter({ vault: deps.vault }),
   ];
 }
 

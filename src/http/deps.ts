@@ -20,6 +20,8 @@ import type { Feed } from './feed.js';
 import type { LiveConfig } from '../config/live.js';
 import type { MetricsStore } from '../metrics/store.js';
 import type { Cron } from '../cron/service.js';
+import type { Obsidian } from '../obsidian/service.js';
+import type { Vault } from '../obsidian/vault.js';
 
 export interface AppDeps {
   config: Config;
@@ -50,4 +52,6 @@ export interface AppDeps {
   live: LiveConfig;
   metrics: MetricsStore;
   cron: Cron;
+  obsidian: Obsidian;
+  vault: Vault;
 }

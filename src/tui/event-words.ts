@@ -169,6 +169,10 @@ export function describeEvent(e: FeedEvent, nameOf: (id: string) => string | nul
     }
     case 'cron.skipped':
       return said(`Job ${str(d.name) ?? str(d.job_id) ?? ''} skipped: its previous run was still running`);
+    case 'obsidian.command':
+      return said(`Obsidian ran ${str(d.id) ?? 'a command'}`);
+    case 'obsidian.eval':
+      return said(`JavaScript sent to Obsidian (${typeof d.bytes === 'number' ? `${d.bytes} bytes` : 'code'} from ${str(d.remote_address) ?? 'an unknown address'})`, true);
     case 'actor.error':
       return said(`${who} failed and was retired: ${str(d.message) ?? 'see the server log'}`, true);
     case 'actor.reset':
