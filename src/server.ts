@@ -44,6 +44,7 @@ import { createFeed, type Feed } from './http/feed.js';
 import { answerMalformedRequests } from './http/client-errors.js';
 import { prepareDataDir } from './data-dir.js';
 import { createLiveConfig } from './config/live.js';
+import { createConfigEditor } from './config/editor.js';
 import { createMetricsStore } from './metrics/store.js';
 import { createCron } from './cron/service.js';
 import { createObsidian } from './obsidian/service.js';
@@ -207,6 +208,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     // Obsidian: its plugin over HTTPS, and the vault read from its folder.
     const obsidian = createObsidian({ settings: live.obsidian, hub, clock, logger });
     const vault = createVault(live.obsidian, () => clock.now());
+    const configEditor = createConfigEditor({ live, hub, clock, logger });
 
     // The live feed: committed changes, notifications and usage as numbered WebSocket messages.
     const feed = await createFeed({
@@ -257,6 +259,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       cron,
       obsidian,
       vault,
+      configEditor,
     };
     const app = createApp(deps);
     let shut: Promise<void> | null = null;

@@ -43,6 +43,7 @@ import {
   taggedAnswerSchema,
   taggedQuerySchema,
 } from '../protocol/obsidian.js';
+import { configChangedSchema, configChangeSchema, configViewSchema } from '../protocol/config.js';
 import { metricBodySchema, metricListSchema, metricParamsSchema, metricSchema, metricSetSchema } from '../protocol/metrics.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -556,6 +557,24 @@ export function apiRoutes(config: Pick<Config, 'modes' | 'stateVariables'>): Api
       query: emptyQuerySchema,
       answers: { 200: ok('the value deleted', metricSchema) },
       errors: [404],
+    },
+    {
+      method: 'get',
+      path: '/api/config',
+      tag: 'service',
+      summary: 'The configuration: as the server runs with it, and what the config file holds (secrets masked)',
+      query: emptyQuerySchema,
+      answers: { 200: ok('the configuration', configViewSchema) },
+    },
+    {
+      method: 'put',
+      path: '/api/config',
+      tag: 'service',
+      summary: 'Change the config file: checked by its schema, written atomically with a backup, applied at once where the setting allows',
+      query: emptyQuerySchema,
+      body: { schema: configChangeSchema },
+      answers: { 200: ok('written; restart_required lists what takes effect at the next start', configChangedSchema) },
+      errors: [409],
     },
     {
       method: 'get',

@@ -26,6 +26,7 @@ import { metricsRouter } from './routes/metrics.js';
 import { cronRouter } from './routes/cron.js';
 import { obsidianRouter } from './routes/obsidian.js';
 import { vaultRouter } from './routes/vault.js';
+import { configRouter } from './routes/config.js';
 
 /** Every router of the API (src/http/api-routes.ts lists each of their routes for OpenAPI). */
 export function apiRouters(deps: AppDeps): Router[] {
@@ -49,6 +50,7 @@ export function apiRouters(deps: AppDeps): Router[] {
     cronRouter({ cron: deps.cron, bodyLimitBytes: deps.config.bodyLimitBytes }),
     obsidianRouter({ obsidian: deps.obsidian, tokenMatches: deps.auth.tokenMatches, bodyLimitBytes: deps.config.bodyLimitBytes }),
     vaultRouter({ vault: deps.vault }),
+    configRouter({ editor: deps.configEditor, bodyLimitBytes: deps.config.bodyLimitBytes }),
   ];
 }
 

@@ -22,6 +22,7 @@ import type { MetricsStore } from '../metrics/store.js';
 import type { Cron } from '../cron/service.js';
 import type { Obsidian } from '../obsidian/service.js';
 import type { Vault } from '../obsidian/vault.js';
+import type { ConfigEditor } from '../config/editor.js';
 
 export interface AppDeps {
   config: Config;
@@ -54,4 +55,6 @@ export interface AppDeps {
   cron: Cron;
   obsidian: Obsidian;
   vault: Vault;
+  /** GET/PUT /api/config. */
+  configEditor: ConfigEditor;
 }

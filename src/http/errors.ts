@@ -91,7 +91,8 @@ export function errorAnswer(raw: unknown, logger: Logger, where: { method: strin
   if (!Number.isInteger(status) || status < 400 || status > 599) status = 500;
   if (err instanceof DomainError) {
     const { status: s, error } = DOMAIN[err.kind];
-    return { status: s, body: { error, message: err.message, ...(err.field && err.kind !== 'not_running' ? { fields: { [err.field]: err.message } } : {}) } };
+    const fields = err.fields ?? (err.field && err.kind !== 'not_running' ? { [err.field]: err.message } : undefined);
+    return { status: s, body: { error, message: err.message, ...(fields ? { fields } : {}) } };
   }
   if (err instanceof HttpError) {
     return { status, body: { error: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } };

@@ -1,6 +1,6 @@
 // One error for what a service refuses, by kind; src/http/errors.ts maps each kind to a status
 // once, so routes throw nothing of their own and a service never names an HTTP status.
-// `field` names the request field at fault, when one is.
+// `field` names the request field at fault, when one is; `fields`, each of several.
 
 export type DomainErrorKind =
   | 'invalid'
@@ -18,6 +18,7 @@ export class DomainError extends Error {
     readonly kind: DomainErrorKind,
     message: string,
     readonly field?: string,
+    readonly fields?: Record<string, string>,
   ) {
     super(message);
     this.name = 'DomainError';

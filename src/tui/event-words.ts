@@ -169,6 +169,11 @@ export function describeEvent(e: FeedEvent, nameOf: (id: string) => string | nul
     }
     case 'cron.skipped':
       return said(`Job ${str(d.name) ?? str(d.job_id) ?? ''} skipped: its previous run was still running`);
+    case 'config.changed': {
+      const changed = Array.isArray(d.changed) ? d.changed.length : 0;
+      const later = Array.isArray(d.restart_required) ? d.restart_required.length : 0;
+      return said(`Configuration changed: ${changed} setting${changed === 1 ? '' : 's'}${later ? `, ${later} taking effect at the next start` : ''}`);
+    }
     case 'obsidian.command':
       return said(`Obsidian ran ${str(d.id) ?? 'a command'}`);
     case 'obsidian.eval':

@@ -1,6 +1,6 @@
 // A short working day against a running test server that makes it write most kinds of event
 // row: every hook of a session (a subagent's too), a revival, a timed mode, focus, a gate
-// check, a device added and changed, a notification, a scheduled job; given a phone (a local webhook receiver)
+// check, a device added and changed, a notification, a scheduled job, a configuration change; given a phone (a local webhook receiver)
 // and the server's fake clock, also the urgent notices' follow-ups (superseded, answered).
 // Used to check that each type is in words (the dashboard) and documented.
 import type { FakeClock } from './clock.js';
@@ -51,6 +51,7 @@ export async function everyKindOfEvent(s: TestServer, withPhone?: ScenarioPhone)
   await s.request('POST', '/api/cron/jobs/scenario/execute', { wait: true });
   await s.request('PUT', '/api/cron/jobs/scenario', { enabled: false });
   await s.request('DELETE', '/api/cron/jobs/scenario');
+  await s.request('PUT', '/api/config', { set: { metrics: { max_keys: 500 } } });
   const settled = () => s.system.deps.notifications.settled();
   await settled();
   if (withPhone) {
