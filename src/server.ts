@@ -49,6 +49,7 @@ import { createMetricsStore } from './metrics/store.js';
 import { createCron } from './cron/service.js';
 import { createObsidian } from './obsidian/service.js';
 import { createVault } from './obsidian/vault.js';
+import { claudeSettingsFile, statusView } from './system/status.js';
 import { backupInto } from './cron/backup-action.js';
 import { join } from 'node:path';
 import { resolveUserPath } from './config.js';
@@ -209,6 +210,30 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const obsidian = createObsidian({ settings: live.obsidian, hub, clock, logger });
     const vault = createVault(live.obsidian, () => clock.now());
     const configEditor = createConfigEditor({ live, hub, clock, logger });
+    const startedAt = clock.now();
+    const settingsFile = claudeSettingsFile();
+    const status = () =>
+      statusView({
+        version: VERSION,
+        startedAt,
+        now: () => clock.now(),
+        config: live.current,
+        claudeSettingsFile: settingsFile,
+        databaseOk: () => writer.stats().healthy,
+        notifications: () => notifying.notifications.status(),
+        instances: () => {
+          const all = instances.live();
+          const counts: Record<string, number> = { idle: 0, working: 0, awaiting: 0 };
+          for (const i of all) counts[i.state] = (counts[i.state] ?? 0) + 1;
+          return { ...counts, total: all.length };
+        },
+        mode: () => {
+          const m = workMode.view();
+          return { mode: m.mode, focus: m.focus };
+        },
+        jobs: () => cron.summary(),
+        metrics: () => metrics.count(),
+      });
 
     // The live feed: committed changes, notifications and usage as numbered WebSocket messages.
     const feed = await createFeed({
@@ -244,7 +269,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       instances,
       devices,
       version: VERSION,
-      startedAt: clock.now(),
+      startedAt,
       spool,
       codex,
       notifications: notifying.notifications,
@@ -260,6 +285,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       obsidian,
       vault,
       configEditor,
+      status,
     };
     const app = createApp(deps);
     let shut: Promise<void> | null = null;

@@ -43,6 +43,7 @@ import {
   taggedAnswerSchema,
   taggedQuerySchema,
 } from '../protocol/obsidian.js';
+import { statusSchema } from '../protocol/status.js';
 import { configChangedSchema, configChangeSchema, configViewSchema } from '../protocol/config.js';
 import { metricBodySchema, metricListSchema, metricParamsSchema, metricSchema, metricSetSchema } from '../protocol/metrics.js';
 
@@ -557,6 +558,14 @@ export function apiRoutes(config: Pick<Config, 'modes' | 'stateVariables'>): Api
       query: emptyQuerySchema,
       answers: { 200: ok('the value deleted', metricSchema) },
       errors: [404],
+    },
+    {
+      method: 'get',
+      path: '/api/status',
+      tag: 'service',
+      summary: "The service's state and configuration in one answer: version, uptime, machine, data directory, hooks installed, Codex, speech and sound, notifications waiting, jobs, metrics, Obsidian",
+      query: emptyQuerySchema,
+      answers: { 200: ok('the status', statusSchema) },
     },
     {
       method: 'get',

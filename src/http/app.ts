@@ -27,6 +27,7 @@ import { cronRouter } from './routes/cron.js';
 import { obsidianRouter } from './routes/obsidian.js';
 import { vaultRouter } from './routes/vault.js';
 import { configRouter } from './routes/config.js';
+import { statusRouter } from './routes/status.js';
 
 /** Every router of the API (src/http/api-routes.ts lists each of their routes for OpenAPI). */
 export function apiRouters(deps: AppDeps): Router[] {
@@ -51,6 +52,7 @@ export function apiRouters(deps: AppDeps): Router[] {
     obsidianRouter({ obsidian: deps.obsidian, tokenMatches: deps.auth.tokenMatches, bodyLimitBytes: deps.config.bodyLimitBytes }),
     vaultRouter({ vault: deps.vault }),
     configRouter({ editor: deps.configEditor, bodyLimitBytes: deps.config.bodyLimitBytes }),
+    statusRouter({ status: deps.status }),
   ];
 }
 

@@ -23,6 +23,7 @@ import type { Cron } from '../cron/service.js';
 import type { Obsidian } from '../obsidian/service.js';
 import type { Vault } from '../obsidian/vault.js';
 import type { ConfigEditor } from '../config/editor.js';
+import type { StatusView } from '../system/status.js';
 
 export interface AppDeps {
   config: Config;
@@ -57,4 +58,6 @@ export interface AppDeps {
   vault: Vault;
   /** GET/PUT /api/config. */
   configEditor: ConfigEditor;
+  /** GET /api/status. */
+  status: () => StatusView;
 }
