@@ -23,7 +23,8 @@ import {
   instancesQuerySchema,
   registerBodySchema,
 } from './schemas.js';
-import { deviceParamsSchema, deviceUsageQuerySchema, pushBodySchema, usageQuerySchema } from './usage-schemas.js';
+import { deviceParamsSchema, deviceUsageQuerySchema, usagePostBodySchema, usageQuerySchema } from './usage-schemas.js';
+import { usageTodaySchema } from '../protocol/usage-today.js';
 import { createJobSchema, executeBodySchema, jobListSchema, jobParamsSchema, jobSchema, runListSchema, runSchema, runsQuerySchema, updateJobSchema } from '../protocol/cron.js';
 import {
   commandBodySchema,
@@ -346,6 +347,15 @@ export function apiRoutes(config: Pick<Config, 'modes' | 'stateVariables'>): Api
       answers: { 200: ok('what the scan read', A.usageSyncSchema) },
     },
     {
+      method: 'post',
+      path: '/api/usage/ccusage',
+      tag: 'usage',
+      summary: "Read what the transcripts gained now, and answer today's totals (before a prompt)",
+      query: emptyQuerySchema,
+      body: { schema: emptyBodySchema, optional: true },
+      answers: { 200: ok('what the scan read, and today', usageTodaySchema) },
+    },
+    {
       method: 'get',
       path: '/api/usage/{deviceId}',
       tag: 'usage',
@@ -359,10 +369,10 @@ export function apiRoutes(config: Pick<Config, 'modes' | 'stateVariables'>): Api
       method: 'post',
       path: '/api/usage/{deviceId}',
       tag: 'usage',
-      summary: 'Usage records from another machine (token-api usage push); idempotent by record key',
+      summary: 'Usage records from another machine (token-api usage push; idempotent by record key), or simply a number of tokens',
       params: deviceParamsSchema,
       query: emptyQuerySchema,
-      body: { schema: pushBodySchema },
+      body: { schema: usagePostBodySchema },
       answers: { 200: ok('what was new', A.usagePushResultSchema) },
       errors: [405],
     },

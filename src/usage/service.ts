@@ -346,10 +346,10 @@ export function createUsageService(deps: UsageServiceDeps) {
     },
 
     /** Today's totals of every device that used tokens today, in the configured zone. */
-    async devicesToday(): Promise<{ day: string; timezone: string; devices: UsageReport['rows'] }> {
+    async devicesToday(): Promise<{ day: string; timezone: string; devices: UsageReport['rows']; totals: UsageTotals }> {
       const { day, start, end } = dayRange(deps.now(), settings.timezone);
       const r = await summarize(db, { since: start, until: end, groupBy: ['device'], timezone: settings.timezone });
-      return { day, timezone: settings.timezone, devices: r.rows };
+      return { day, timezone: settings.timezone, devices: r.rows, totals: r.totals };
     },
 
     async deviceToday(deviceId: string, timezone = settings.timezone): Promise<UsageTotals & { day: string; timezone: string }> {

@@ -8,19 +8,22 @@ import { jsonBody } from '../body.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError, parseOr400 } from '../errors.js';
 import { emptyBodySchema, emptyQuerySchema } from '../schemas.js';
+import { randomUUID } from 'node:crypto';
 import {
   deviceParamsSchema,
   deviceUsageQuerySchema,
   pushBodySchema,
   resolveBound,
+  simpleUsageBodySchema,
   usageQuerySchema,
 } from '../usage-schemas.js';
 import type { UsageRecord } from '../../usage/types.js';
 
-/** "sync" is the rescan action, never a device. */
+/** "sync" and "ccusage" are actions, never devices. */
 function deviceOf(ctx: Context): string {
   const { deviceId } = parseOr400(deviceParamsSchema, ctx.params, 'params');
   if (deviceId === 'sync') throw new HttpError(405, 'method_not_allowed', 'PUT /api/usage/sync rescans the transcripts; "sync" is not a device id');
+  if (deviceId === 'ccusage') throw new HttpError(405, 'method_not_allowed', 'POST /api/usage/ccusage reads the transcripts now and answers today\'s totals; "ccusage" is not a device id');
   return deviceId;
 }
 
@@ -48,6 +51,14 @@ export function usageRouter(deps: AppDeps): Router {
     ctx.body = await usage.sync();
   });
 
+  // Before a prompt (seed 001's "ccusage sync"): read what the transcripts gained, answer today.
+  router.post('/ccusage', jsonBody(deps.config.bodyLimitBytes), async (ctx) => {
+    parseOr400(emptyQuerySchema, ctx.query, 'query');
+    parseOr400(emptyBodySchema, ctx.request.body ?? {}, 'body');
+    const synced = await usage.sync();
+    ctx.body = { synced, today: await usage.devicesToday() };
+  });
+
   router.get('/:deviceId', async (ctx) => {
     const deviceId = deviceOf(ctx);
     const q = parseOr400(deviceUsageQuerySchema, ctx.query, 'query');
@@ -70,7 +81,26 @@ export function usageRouter(deps: AppDeps): Router {
   router.post('/:deviceId', jsonBody(deps.config.usageBodyLimitBytes, 'usage_body_limit_bytes'), async (ctx) => {
     const deviceId = deviceOf(ctx);
     parseOr400(emptyQuerySchema, ctx.query, 'query');
-    const body = parseOr400(pushBodySchema, ctx.request.body ?? {}, 'body');
+    const raw = ctx.request.body ?? {};
+    // Records, or the simple form: the one the body looks like words its refusal.
+    if (typeof raw === 'object' && raw !== null && !('records' in raw)) {
+      const b = parseOr400(simpleUsageBodySchema, raw, 'body');
+      const record: UsageRecord = {
+        key: b.key ?? `simple:${deviceId}:${randomUUID()}`,
+        source: b.source ?? 'claude',
+        sessionId: b.session_id ?? null,
+        project: null,
+        model: b.model ?? 'unknown',
+        at: b.at ?? deps.clock.now(),
+        input: b.tokens,
+        output: 0,
+        cacheCreation: 0,
+        cacheRead: 0,
+      };
+      ctx.body = await usage.receive(deviceId, [record]);
+      return;
+    }
+    const body = parseOr400(pushBodySchema, raw, 'body');
     const records: UsageRecord[] = body.records.map((r) => ({
       key: r.key,
       source: r.source,
