@@ -26,7 +26,7 @@ const HOOK_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const MODEL = /^[A-Za-z0-9._:/@+-]{1,200}$/;
 const MODES = ['work_silence', 'work_music', 'break', 'off'];
 /** Ids that exist in the seeded data: never generated as "unknown". */
-const EXISTING = new Set(['claude-fuzz-1', 'desktop', 'sync']);
+const EXISTING = new Set(['claude-fuzz-1', 'desktop', 'sync', 'ccusage', 'daily-backup', 'usage-scan']);
 
 /** One field of a body schema: the JSON types it takes and what else makes a value invalid. */
 interface Field {
@@ -185,6 +185,67 @@ const BODY_ROUTES: BodyRoute[] = [
     base: { records: [usageRecord] },
     fields: { records: { accepts: ['array'], required: true, bad: [[{}], [{ ...usageRecord, input_tokens: -1 }], [{ ...usageRecord, extra: 1 }], [{ ...usageRecord, model: 'a b' }], [{ ...usageRecord, timestamp: 'yesterday' }], [{ ...usageRecord, source: 'gpt' }], [{ ...usageRecord, output_tokens: 1.5 }]] } },
   },
+  {
+    method: 'POST',
+    path: '/api/usage/fuzz-dev',
+    strict: true,
+    limit: LIMITS.usage,
+    base: { tokens: 10 },
+    fields: {
+      tokens: { accepts: ['integer'], required: true, bad: [-1, 1e10] },
+      model: { accepts: ['string'], pattern: MODEL, longest: 200 },
+      at: { accepts: ['string', 'number'], bad: ['yesterday', '', 9e15, 1e300] },
+      source: { accepts: ['string'], enum: ['claude', 'codex'] },
+      session_id: str(256, { nonEmpty: true }),
+      key: str(300, { nonEmpty: true }),
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/cron/jobs',
+    strict: true,
+    limit: LIMITS.body,
+    base: { name: 'fuzz job', schedule: '@daily', action: { type: 'usage.sync' } },
+    fields: {
+      id: { accepts: ['string'], pattern: /^[a-z0-9][a-z0-9._-]{0,63}$/, longest: 64 },
+      name: str(200, { required: true, trimmed: true }),
+      schedule: { accepts: ['string'], required: true, max: 200, bad: ['', '* * * *', '61 * * * *', '0 0 30 2 *', '@reboot', 'every day', '* * * * * *', '*/0 * * * *'] },
+      timezone: { accepts: ['string', 'null'], bad: ['Mars/Base', '', 'UTC+25'] },
+      // Beside the action, or while commands are off: refused either way.
+      command: { accepts: ['string'], max: 10_000, bad: ['', 'true'] },
+      action: { accepts: ['object'], required: true, bad: [{}, { type: 'reboot' }, { type: 'usage.sync', extra: 1 }, { type: 'mode.set', mode: 'party' }, { type: 'notify' }, { type: 'backup', keep: 0 }, { type: 'usage.push', to: 'ftp://x' }] },
+      enabled: { accepts: ['boolean'] },
+      catch_up: { accepts: ['boolean'] },
+      timeout_seconds: { accepts: ['number', 'null'], bad: [0, -1, 86_401] },
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/api/cron/jobs/usage-scan',
+    strict: true,
+    limit: LIMITS.body,
+    base: { enabled: true },
+    fields: {
+      schedule: { accepts: ['string'], bad: ['', '* *', '0 0 31 2 *'] },
+      command: { accepts: ['string'], bad: ['true', ''] },
+      enabled: { accepts: ['boolean'] },
+      timeout_seconds: { accepts: ['number', 'null'], bad: [0, 1e9] },
+    },
+  },
+  { method: 'POST', path: '/api/cron/jobs/fuzz-missing/execute', strict: true, limit: LIMITS.body, base: {}, fields: { wait: { accepts: ['boolean'] } } },
+  { method: 'POST', path: '/api/metrics/fuzz.metric', strict: true, limit: LIMITS.body, base: { value: 1 }, fields: { ttl_seconds: { accepts: ['number'], bad: [0, -1, 1e12] } } },
+  {
+    method: 'PUT',
+    path: '/api/config',
+    strict: true,
+    limit: LIMITS.body,
+    base: { set: { metrics: { max_keys: 1000 } } },
+    fields: {
+      set: { accepts: ['object'], bad: [{ nope: 1 }, { port: 'x' }, { metrics: { max_keys: 0 } }, { default_mode: 'party' }, { obsidian: { url: 'ftp://x' } }, { cron: { timezone: 'Mars/Base' } }, { modes: {} }] },
+      unset: { accepts: ['array'], bad: [['Port!'], [''], [1], ['a'.repeat(5)].concat(Array(100).fill('port'))] },
+    },
+  },
+  { method: 'POST', path: '/api/obsidian/command', strict: true, limit: LIMITS.body, base: { id: 'app:go-back' }, fields: { id: { accepts: ['string'], required: true, max: 200, bad: ['', 'a\u0001b'] } } },
 ];
 
 /** Valid requests that would write rows: the base of framing defects that the HTTP parser must refuse outright. */
@@ -219,6 +280,8 @@ function invalidObject(route: BodyRoute): fc.Arbitrary<Record<string, unknown>> 
     if (f.required) mutations.push(fc.constant((o) => void delete o[name]));
   }
   if (route.path === '/api/state') mutations.push(fc.constant((o) => void Object.assign(o, { mode: undefined, focus: undefined, minutes: 5 })));
+  // A metric's value is any JSON: it is refused only when missing or over metrics.max_value_bytes.
+  if (route.path.startsWith('/api/metrics/')) mutations.push(fc.constant((o) => void delete o.value), fc.nat({ max: 2000 }).map((n) => (o) => void (o.value = 'v'.repeat(4100 + n))));
   if (!route.strict) {
     // Kept as they are, so they must not nest without bound.
     mutations.push(fc.integer({ min: 65, max: 500 }).map((d) => (o) => void (o.extra = nested(d, d % 2 ? 'array' : 'object'))));
@@ -375,6 +438,16 @@ const QUERY_ROUTES: QueryRoute[] = [
   { method: 'GET', path: '/', params: { app: notApp } },
   { method: 'GET', path: '/api/usage', params: { ...reportQuery, device: notDevice } },
   { method: 'GET', path: '/api/usage/desktop', params: reportQuery },
+  { method: 'GET', path: '/api/cron/jobs', params: {} },
+  { method: 'GET', path: '/api/cron/jobs/usage-scan/runs', params: { limit: notIntegerIn(1, 500), before: notTime } },
+  { method: 'GET', path: '/api/metrics', params: {} },
+  { method: 'GET', path: '/api/status', params: {} },
+  { method: 'GET', path: '/api/config', params: {} },
+  { method: 'GET', path: '/api/vault/search', params: { q: fc.constantFrom('', '   ', 'q'.repeat(201)), limit: notIntegerIn(1, 200) } },
+  { method: 'GET', path: '/api/vault/recent', params: { limit: notIntegerIn(1, 200), since: notTime } },
+  { method: 'GET', path: '/api/vault/tagged', params: { tag: fc.oneof(hostileString, fc.constantFrom('', 'a b', '##x', 'x'.repeat(202))).filter((t) => !/^#?[\p{L}\p{N}_\-/]{1,200}$/u.test(t)), limit: notIntegerIn(1, 200) } },
+  { method: 'GET', path: '/api/vault/daily', params: { date: fc.constantFrom('', 'today', '2026-13-01', '20261123', '2026-11-23T00:00:00Z') } },
+  { method: 'POST', path: '/api/usage/ccusage', params: {}, body: '{}' },
   { method: 'POST', path: '/api/hooks', params: hookQuery, body: JSON.stringify(hookPayload('fuzz-q', 'Stop')) },
   ...BODY_ROUTES.filter((r) => r.path !== '/api/hooks').map((r) => ({ method: r.method, path: r.path, params: {}, body: JSON.stringify(r.base) })),
   { method: 'DELETE', path: '/api/instances/claude-fuzz-1', params: {} },
@@ -412,6 +485,14 @@ const pathCases: fc.Arbitrary<Case> = fc
       ['POST', '/api/notifications/{}/retry'],
       ['GET', '/api/usage/{}'],
       ['POST', '/api/usage/{}'],
+      ['GET', '/api/cron/jobs/{}'],
+      ['PUT', '/api/cron/jobs/{}'],
+      ['DELETE', '/api/cron/jobs/{}'],
+      ['POST', '/api/cron/jobs/{}/execute'],
+      ['GET', '/api/cron/jobs/{}/runs'],
+      ['GET', '/api/metrics/{}'],
+      ['POST', '/api/metrics/{}'],
+      ['DELETE', '/api/metrics/{}'],
     ),
     fc.oneof({ weight: 3, arbitrary: badIdSegment }, { weight: 1, arbitrary: unknownId }, { weight: 1, arbitrary: fc.constantFrom('../../etc/passwd', '..//..//', './../x', '.../...') }),
   )
@@ -451,6 +532,24 @@ const ALLOWED: Record<string, string[]> = {
   '/api/usage': ['GET'],
   '/api/usage/sync': ['PUT'],
   '/api/usage/desktop': ['GET', 'POST'],
+  '/api/usage/ccusage': ['POST'],
+  '/api/cron/jobs': ['GET', 'POST'],
+  '/api/cron/jobs/usage-scan': ['GET', 'PUT', 'DELETE'],
+  '/api/cron/jobs/usage-scan/execute': ['POST'],
+  '/api/cron/jobs/usage-scan/runs': ['GET'],
+  '/api/metrics': ['GET'],
+  '/api/metrics/fuzz.metric': ['GET', 'POST', 'DELETE'],
+  '/api/config': ['GET', 'PUT'],
+  '/api/status': ['GET'],
+  '/api/obsidian/commands': ['GET'],
+  '/api/obsidian/command': ['POST'],
+  '/api/obsidian/eval': ['POST'],
+  '/api/vault/note': ['GET'],
+  '/api/vault/search': ['GET'],
+  '/api/vault/tags': ['GET'],
+  '/api/vault/tagged': ['GET'],
+  '/api/vault/recent': ['GET'],
+  '/api/vault/daily': ['GET'],
 };
 const KNOWN_ODD_METHODS = ['PATCH', 'PUT', 'DELETE', 'POST', 'GET', 'TRACE', 'PROPFIND', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'SEARCH', 'PURGE', 'LINK', 'UNLINK', 'REPORT', 'MKACTIVITY', 'CHECKOUT', 'MERGE', 'M-SEARCH', 'NOTIFY', 'SUBSCRIBE', 'UNSUBSCRIBE', 'CONNECT', 'QUERY'];
 /** Not methods at all, or words HTTP parsers do not know (HEAD and OPTIONS, which are answered, never). */
@@ -459,7 +558,7 @@ const ROUTE_RES = Object.keys(ALLOWED);
 /** The router ignores case and a trailing slash. */
 const isRoute = (raw: string) => {
   const p = raw.toLowerCase().replace(/\/+$/, '') || '/';
-  return ROUTE_RES.includes(p) || /^\/api\/(instances|notifications|usage)\/[^/]+(\/(heartbeat|retry))?$/.test(p);
+  return ROUTE_RES.includes(p) || /^\/api\/(instances|notifications|usage)\/[^/]+(\/(heartbeat|retry))?$/.test(p) || /^\/api\/(cron\/jobs|metrics)\/[^/]+(\/(execute|runs))?$/.test(p);
 };
 const methodCases: fc.Arbitrary<Case> = fc.oneof(
   {

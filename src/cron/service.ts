@@ -444,7 +444,7 @@ export async function createCron(deps: CronDeps) {
     /** A job's runs, newest first. */
     async runs(id: string, q: { limit?: number; before?: string } = {}): Promise<RunView[]> {
       entryOf(id);
-      return (await listRuns(deps.db, id, q.limit ?? 50, q.before === undefined ? undefined : iso(Date.parse(q.before)))).map(runView);
+      return (await listRuns(deps.db, id, q.limit ?? 50, q.before)).map(runView);
     },
 
     async run(runId: string): Promise<RunView | null> {

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { deviceIdSchema } from '../config.js';
 import { scheduleProblem } from '../lib/cron-schedule.js';
+import { timestampSchema } from '../http/schemas.js';
 import { isValidTimeZone } from '../usage/timezone.js';
 import { WHOLE } from '../validation-words.js';
 
@@ -95,7 +96,7 @@ export type UpdateJob = z.infer<typeof updateJobSchema>;
 
 export const runsQuerySchema = z.strictObject({
   limit: z.coerce.number({ error: 'a whole number from 1 to 500' }).int('a whole number from 1 to 500').min(1).max(500).optional(),
-  before: z.string().max(40).refine((v) => Number.isFinite(Date.parse(v)), 'an ISO 8601 time').optional().describe('only runs started before this time (to page back)'),
+  before: timestampSchema.optional().describe('only runs started before this time (to page back)'),
 });
 
 export const executeBodySchema = z.strictObject({

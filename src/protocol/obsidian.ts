@@ -2,6 +2,7 @@
 // (a note by path, search, tags, recent notes, the daily note) and their answers. Whether a
 // path stays inside the vault is checked against the disk by src/obsidian/vault-paths.ts.
 import { z } from 'zod';
+import { timestampSchema } from '../http/schemas.js';
 
 const iso = z.string().describe('an ISO 8601 time, UTC');
 const limit = (dflt: number) =>
@@ -33,12 +34,7 @@ export const taggedQuerySchema = z.strictObject({
 });
 export const recentQuerySchema = z.strictObject({
   limit: limit(20),
-  since: z
-    .string()
-    .max(40)
-    .refine((v) => Number.isFinite(Date.parse(v)), 'an ISO 8601 time')
-    .optional()
-    .describe('only notes changed since this time'),
+  since: timestampSchema.optional().describe('only notes changed since this time'),
 });
 export const dailyQuerySchema = z.strictObject({
   date: z
