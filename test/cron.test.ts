@@ -12,19 +12,11 @@ import { after, before, describe, it } from 'node:test';
 import { openDatabase } from '../src/db/database.js';
 import { FakeClock } from './support/clock.js';
 import { connectFeed, startFeedServer, type FeedServer } from './support/feed.js';
+import { readRows } from './support/sqlite.js';
 import { startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';
 
 const MIN = 60_000;
 const QUIET = { notifications: { speech: { engine: 'none' as const }, sound: { player: 'none' as const } } };
-
-async function rows<T>(file: string, sql: string, params: (string | number)[] = []): Promise<T[]> {
-  const db = await openDatabase(file);
-  try {
-    return await db.all<T>(sql, params);
-  } finally {
-    await db.close();
-  }
-}
 
 describe('scheduled jobs over HTTP', () => {
   const home = tempHome();
@@ -59,7 +51,7 @@ describe('scheduled jobs over HTTP', () => {
     assert.equal(created.body.id, 'break-at-quarter-past');
     assert.equal(created.body.next_run_at, '2026-11-23T12:15:00.000Z');
     assert.equal(created.body.enabled, true);
-    assert.equal((await rows(s.config.databaseFile, 'SELECT id FROM cron_jobs WHERE id = ?', ['break-at-quarter-past'])).length, 1, 'committed before the answer');
+    assert.equal((await readRows(home.dir, 'SELECT id FROM cron_jobs WHERE id = ?', ['break-at-quarter-past'])).length, 1, 'committed before the answer');
 
     clock.advance(15 * MIN);
     await cron().idle();
@@ -85,7 +77,7 @@ describe('scheduled jobs over HTTP', () => {
     assert.equal(started.status, 202);
     assert.equal(started.body.status, 'running');
     assert.equal(started.body.trigger, 'manual');
-    assert.equal((await rows(s.config.databaseFile, 'SELECT id FROM cron_runs WHERE id = ?', [started.body.id])).length, 1);
+    assert.equal((await readRows(home.dir, 'SELECT id FROM cron_runs WHERE id = ?', [started.body.id])).length, 1);
     await cron().idle();
     const waited = await s.request('POST', '/api/cron/jobs/break-at-quarter-past/execute', { wait: true });
     assert.equal(waited.status, 200);
@@ -171,8 +163,8 @@ describe('scheduled jobs over HTTP', () => {
     const kept = await s.request('PUT', '/api/cron/jobs/push', { name: 'Push to the hub', action: created.body.action });
     assert.equal(kept.status, 200);
     assert.equal(kept.body.name, 'Push to the hub');
-    const stored = await rows<{ action: string }>(s.config.databaseFile, 'SELECT action FROM cron_jobs WHERE id = ?', ['push']);
-    assert.equal(JSON.parse(stored[0]!.action).token, 's3cret', 'the mask sent back keeps the stored token');
+    const stored = await readRows(home.dir, 'SELECT action FROM cron_jobs WHERE id = ?', ['push']);
+    assert.equal(JSON.parse(String(stored[0]!.action)).token, 's3cret', 'the mask sent back keeps the stored token');
 
     const off = await s.request('PUT', '/api/cron/jobs/push', { enabled: false });
     assert.equal(off.body.enabled, false);
@@ -188,7 +180,7 @@ describe('scheduled jobs over HTTP', () => {
     assert.equal(del.status, 200);
     assert.equal((await s.request('GET', '/api/cron/jobs/push')).status, 404);
     assert.equal((await s.request('GET', '/api/cron/jobs/push/runs')).status, 404);
-    assert.deepEqual(await rows(s.config.databaseFile, 'SELECT id FROM cron_runs WHERE job_id = ?', ['push']), []);
+    assert.deepEqual(await readRows(home.dir, 'SELECT id FROM cron_runs WHERE job_id = ?', ['push']), []);
     const types = (await s.request('GET', '/api/events?type=cron.*&limit=500')).body.events.filter((e: { details: { id?: string } }) => e.details.id === 'push').map((e: { type: string }) => e.type);
     assert.deepEqual(types.reverse(), ['cron.job_created', 'cron.job_updated', 'cron.job_updated', 'cron.job_deleted']);
   });
@@ -262,7 +254,7 @@ describe('scheduled jobs across restarts, and on the live feed', () => {
     assert.equal((await f.post('/api/cron/jobs/long/execute', {})).status, 202);
     await f.close();
     f = null;
-    const cut = await rows<{ status: string; error: string }>(join(home.dir, 'token-api.db'), "SELECT status, error FROM cron_runs WHERE job_id = 'long'");
+    const cut = await readRows(home.dir, "SELECT status, error FROM cron_runs WHERE job_id = 'long'");
     assert.deepEqual(cut, [{ status: 'interrupted', error: 'stopped: token-api stopped, or the job was deleted, during the run' }]);
     // A run the process could not record the end of (it was killed) is marked at the next start.
     const db = await openDatabase(join(home.dir, 'token-api.db'));
@@ -283,7 +275,7 @@ describe('scheduled jobs across restarts, and on the live feed', () => {
     assert.equal((await f.get('/api/mode')).body.mode, 'break');
     assert.equal((await f.get('/api/cron/jobs/hourly-catch-up')).body.next_run_at, '2026-11-23T16:00:00.000Z');
 
-    const killed = await rows<{ status: string; error: string; finished_at: string }>(join(home.dir, 'token-api.db'), "SELECT status, error, finished_at FROM cron_runs WHERE id = 'run-killed'");
+    const killed = await readRows(home.dir, "SELECT status, error, finished_at FROM cron_runs WHERE id = 'run-killed'");
     assert.deepEqual(killed, [{ status: 'interrupted', error: 'token-api stopped during the run', finished_at: '2026-11-23T15:10:00.000Z' }]);
 
     const msg = await client.next('cron_job_executed');

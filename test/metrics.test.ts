@@ -5,21 +5,14 @@
 // the live feed, and the values in its snapshot.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { openDatabase } from '../src/db/database.js';
 import { FakeClock } from './support/clock.js';
 import { connectFeed, startFeedServer, type FeedServer } from './support/feed.js';
+import { readRows } from './support/sqlite.js';
 import { startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';
 
 const QUIET = { notifications: { speech: { engine: 'none' as const }, sound: { player: 'none' as const } } };
 
-async function metricRows(file: string): Promise<{ key: string; value: string; expires_at: string | null }[]> {
-  const db = await openDatabase(file);
-  try {
-    return await db.all('SELECT key, value, expires_at FROM metrics ORDER BY key');
-  } finally {
-    await db.close();
-  }
-}
+const metricRows = (home: string) => readRows(home, 'SELECT key, value, expires_at FROM metrics ORDER BY key');
 
 describe('metrics over HTTP', () => {
   const home = tempHome();
@@ -37,7 +30,7 @@ describe('metrics over HTTP', () => {
     const set = await s.request('POST', '/api/metrics/phone.battery', { value: 81 });
     assert.equal(set.status, 201);
     assert.deepEqual(set.body, { key: 'phone.battery', value: 81, updated_at: new Date(clock.now()).toISOString(), expires_at: null, created: true });
-    assert.deepEqual((await metricRows(s.config.databaseFile)).map((r) => [r.key, r.value]), [['phone.battery', '81']]);
+    assert.deepEqual((await metricRows(home.dir)).map((r) => [r.key, r.value]), [['phone.battery', '81']]);
 
     const again = await s.request('POST', '/api/metrics/phone.battery', { value: { level: 79, charging: true } });
     assert.equal(again.status, 200);
@@ -52,7 +45,7 @@ describe('metrics over HTTP', () => {
     assert.deepEqual(del.body.value, { level: 79, charging: true });
     assert.equal((await s.request('GET', '/api/metrics/phone.battery')).status, 404);
     assert.equal((await s.request('DELETE', '/api/metrics/phone.battery')).status, 404);
-    assert.deepEqual(await metricRows(s.config.databaseFile), []);
+    assert.deepEqual(await metricRows(home.dir), []);
   });
 
   it('forgets a value when its time to live ends: at once for reads, then the row', async () => {
@@ -66,7 +59,7 @@ describe('metrics over HTTP', () => {
     assert.match(gone.body.message, /no metric build\.status/);
     assert.equal((await s.request('GET', '/api/metrics')).body.count, 0);
     await s.system.deps.metrics.settled();
-    assert.deepEqual(await metricRows(s.config.databaseFile), []);
+    assert.deepEqual(await metricRows(home.dir), []);
   });
 
   it('a value set again before it expired keeps its new life', async () => {
@@ -136,7 +129,7 @@ describe('metrics across a restart and on the live feed', () => {
     f = await startFeedServer(home.dir, file, { clock });
     assert.equal((await f.get('/api/metrics/phone.battery')).body.value, 55);
     assert.equal((await f.get('/api/metrics/short')).status, 404);
-    assert.deepEqual((await metricRows(f.running.system.deps.db.file)).map((r) => r.key), ['phone.battery']);
+    assert.deepEqual((await metricRows(home.dir)).map((r) => r.key), ['phone.battery']);
 
     const client = await connectFeed(f.wsUrl);
     const snap = await client.next('snapshot');

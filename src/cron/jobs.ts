@@ -100,6 +100,27 @@ export function jobView(job: Job, o: { timezone: string; handledUntil: number; r
 }
 export type JobView = ReturnType<typeof jobView>;
 
+/** A run's row as it starts: `running`, or `skipped` (ended at once, with why). */
+export function startRow(jobId: string, r: { runId: string; trigger: string; scheduledFor: number | null; at: number }, skipped: string | null = null): CronRunRow {
+  const at = new Date(r.at).toISOString();
+  return {
+    id: r.runId,
+    job_id: jobId,
+    trigger: r.trigger,
+    scheduled_for: r.scheduledFor === null ? null : new Date(r.scheduledFor).toISOString(),
+    started_at: at,
+    finished_at: skipped === null ? null : at,
+    status: skipped === null ? 'running' : 'skipped',
+    exit_code: null,
+    signal: null,
+    output: null,
+    output_bytes: 0,
+    output_truncated: 0,
+    result: null,
+    error: skipped,
+  };
+}
+
 export function runView(row: CronRunRow): RunView {
   let result: unknown = null;
   if (row.result !== null) {

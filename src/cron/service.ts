@@ -36,7 +36,7 @@ import { MASK, type CreateJob, type CronAction, type UpdateJob } from '../protoc
 import { runAction, type ActionDeps } from './actions.js';
 import { runCommand } from './command.js';
 import { createDueTimer } from './due-timer.js';
-import { idFromName, jobOfRow, jobView, rowOfJob, runView, type Job, type JobView, type RunStatus, type RunView } from './jobs.js';
+import { idFromName, jobOfRow, jobView, rowOfJob, runView, startRow, type Job, type JobView, type RunStatus, type RunView } from './jobs.js';
 
 export interface CronDeps {
   db: Database;
@@ -183,22 +183,7 @@ export async function createCron(deps: CronDeps) {
       return;
     }
     const job = entry.job;
-    const row: CronRunRow = {
-      id: input.runId,
-      job_id: job.id,
-      trigger: input.trigger,
-      scheduled_for: input.scheduledFor === null ? null : iso(input.scheduledFor),
-      started_at: iso(input.startedAt),
-      finished_at: null,
-      status: 'running',
-      exit_code: null,
-      signal: null,
-      output: null,
-      output_bytes: 0,
-      output_truncated: 0,
-      result: null,
-      error: null,
-    };
+    const row = startRow(job.id, { ...input, at: input.startedAt });
     try {
       await hub.record({ ops: [runInsertOp(row), handledUntilOp(job.id, iso(entry.actor.getSnapshot().context.handledUntil))] });
     } catch (err) {
@@ -257,22 +242,7 @@ export async function createCron(deps: CronDeps) {
 
   /** A start while a run is in progress: in the history as skipped, never run alongside. */
   async function recordSkipped(job: Job, e: { runId: string; trigger: string; scheduledFor: number | null; at: number; busyWith: string }, handledUntil: number) {
-    const row: CronRunRow = {
-      id: e.runId,
-      job_id: job.id,
-      trigger: e.trigger,
-      scheduled_for: e.scheduledFor === null ? null : iso(e.scheduledFor),
-      started_at: iso(e.at),
-      finished_at: iso(e.at),
-      status: 'skipped',
-      exit_code: null,
-      signal: null,
-      output: null,
-      output_bytes: 0,
-      output_truncated: 0,
-      result: null,
-      error: `run ${e.busyWith} was still running; a job never runs twice at once`,
-    };
+    const row = startRow(job.id, e, `run ${e.busyWith} was still running; a job never runs twice at once`);
     try {
       await hub.record({
         ops: [runInsertOp(row), handledUntilOp(job.id, iso(handledUntil)), pruneRunsOp(job.id, deps.settings().runsKept)],
