@@ -3,6 +3,7 @@
 // drive the Koa app directly; startServer(config) takes the data directory's lock and resolves
 // { url, closers, close }: parts with connections of their own add a closer (src/service/).
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -21,7 +22,7 @@ import { startProcessMonitor } from './actors/process-monitor.js';
 import { startRetention } from './actors/retention.js';
 import { restoreInstances, type RestoreReport } from './actors/restore-instances.js';
 import { startUsageWatcher } from './actors/usage-watcher.js';
-import type { Config } from './config.js';
+import { resolveUserPath, type Config } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrate } from './db/migrations.js';
 import { createWriter } from './db/writer.js';
@@ -51,8 +52,6 @@ import { createObsidian } from './obsidian/service.js';
 import { createVault } from './obsidian/vault.js';
 import { claudeSettingsFile, statusView } from './system/status.js';
 import { backupInto } from './cron/backup-action.js';
-import { join } from 'node:path';
-import { resolveUserPath } from './config.js';
 
 export interface SystemOptions {
   clock?: Clock;
@@ -209,7 +208,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     // Obsidian: its plugin over HTTPS, and the vault read from its folder.
     const obsidian = createObsidian({ settings: live.obsidian, hub, clock, logger });
     const vault = createVault(live.obsidian, () => clock.now());
-    const configEditor = createConfigEditor({ live, hub, clock, logger });
+    const configEditor = createConfigEditor({ live, record: (extra) => hub.record(extra), clock, logger });
     const startedAt = clock.now();
     const settingsFile = claudeSettingsFile();
     const status = () =>
@@ -255,8 +254,8 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     // What subsystems beyond the hub commit, on the feed too.
     const unfeed = [
       metrics.onChange(feed.applyMetric),
-      cron.onRun((r) => feed.passOn('cron_job_executed', { job: r.job, run: { ...r.run, output: undefined } })),
-      usage.onSyncStatus((st) => feed.passOn('sync_status', { ...st })),
+      cron.onRun((r) => feed.passOn({ type: 'cron_job_executed', payload: { job: r.job, run: { ...r.run, output: undefined } } })),
+      usage.onSyncStatus((st) => feed.passOn({ type: 'sync_status', payload: { ...st } })),
     ];
 
     const deps: AppDeps = {

@@ -9,7 +9,6 @@ import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import writeFileAtomic from 'write-file-atomic';
 import type { Clock } from '../actors/clock.js';
-import type { Hub } from '../actors/hub.js';
 import { checkConfigFile, resolveUserPath, type Config, type ConfigFile } from '../config.js';
 import { DomainError } from '../lib/domain-error.js';
 import { cronSettings } from './cron.js';
@@ -82,7 +81,8 @@ const isLive = (key: string) => (LIVE_KEYS as readonly string[]).includes(key.sp
 
 export interface ConfigEditorDeps {
   live: LiveConfig;
-  hub: Pick<Hub, 'record'>;
+  /** Writes event rows (the hub's `record`). */
+  record(extra: { events: { type: string; at: number; details: unknown }[] }): Promise<unknown>;
   clock: Clock;
   logger: Logger;
 }
@@ -156,7 +156,7 @@ export function createConfigEditor(deps: ConfigEditorDeps) {
     for (const k of live) if (next[k] === undefined) running = without(running, k);
     const result = { ...view(next), changed, applied: changed.filter(isLive) };
     deps.logger.info({ file, changed, restart_required: result.restart_required }, 'config file changed over the API');
-    await deps.hub.record({ events: [{ type: 'config.changed', at: deps.clock.now(), details: { changed, applied: result.applied, restart_required: result.restart_required } }] });
+    await deps.record({ events: [{ type: 'config.changed', at: deps.clock.now(), details: { changed, applied: result.applied, restart_required: result.restart_required } }] });
     return result;
   }
 

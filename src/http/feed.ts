@@ -257,9 +257,7 @@ export async function createFeed(deps: FeedDeps) {
     applyMetric: guarded('a metric', (c: MetricChange) => publish([state.applyMetric(c)])),
 
     /** A committed job run (`cron_job_executed`) or a usage sync's outcome (`sync_status`), as a message. */
-    passOn(type: 'cron_job_executed' | 'sync_status', payload: Record<string, unknown>): void {
-      guarded(type, () => publish([state.passOn(type, payload)]))(undefined);
-    },
+    passOn: guarded('a message', ({ type, payload }: { type: 'cron_job_executed' | 'sync_status'; payload: Record<string, unknown> }) => publish([state.passOn(type, payload)])),
 
     /** Serves the feed on an http.Server (its `upgrade` event); other upgrades stay plain HTTP requests. */
     attach(httpServer: Server): void {
