@@ -278,7 +278,6 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       peerAddress: options.peerAddress,
       usage,
       feed,
-      live,
       metrics,
       cron,
       obsidian,

@@ -17,7 +17,6 @@ import type { AuthPolicy } from './auth.js';
 import type { UsageService } from '../usage/service.js';
 
 import type { Feed } from './feed.js';
-import type { LiveConfig } from '../config/live.js';
 import type { MetricsStore } from '../metrics/store.js';
 import type { Cron } from '../cron/service.js';
 import type { Obsidian } from '../obsidian/service.js';
@@ -50,8 +49,6 @@ export interface AppDeps {
   usage: UsageService;
   /** The live WebSocket feed (for its figures in /health). */
   feed?: Pick<Feed, 'stats'>;
-  /** The configuration as it runs (sections PUT /api/config replaces). */
-  live: LiveConfig;
   metrics: MetricsStore;
   cron: Cron;
   obsidian: Obsidian;
