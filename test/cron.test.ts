@@ -22,7 +22,6 @@ describe('scheduled jobs over HTTP', () => {
   const home = tempHome();
   const clock = new FakeClock();
   let s: TestServer;
-  const cron = () => s.system.deps.cron;
   before(async () => {
     s = await startTestServer(home.dir, { ...QUIET, cron: { timezone: 'UTC', allow_commands: true, output_max_bytes: 1024, timeout_seconds: 300 } }, { clock });
   });
@@ -54,7 +53,7 @@ describe('scheduled jobs over HTTP', () => {
     assert.equal((await readRows(home.dir, 'SELECT id FROM cron_jobs WHERE id = ?', ['break-at-quarter-past'])).length, 1, 'committed before the answer');
 
     clock.advance(15 * MIN);
-    await cron().idle();
+    await s.system.settle();
     assert.equal((await s.request('GET', '/api/mode')).body.mode, 'break');
     const runs = await s.request('GET', '/api/cron/jobs/break-at-quarter-past/runs');
     assert.equal(runs.body.count, 1);
@@ -78,7 +77,7 @@ describe('scheduled jobs over HTTP', () => {
     assert.equal(started.body.status, 'running');
     assert.equal(started.body.trigger, 'manual');
     assert.equal((await readRows(home.dir, 'SELECT id FROM cron_runs WHERE id = ?', [started.body.id])).length, 1);
-    await cron().idle();
+    await s.system.settle();
     const waited = await s.request('POST', '/api/cron/jobs/break-at-quarter-past/execute', { wait: true });
     assert.equal(waited.status, 200);
     assert.equal(waited.body.status, 'succeeded');
@@ -112,7 +111,7 @@ describe('scheduled jobs over HTTP', () => {
     assert.equal(again.status, 409);
     assert.match(again.body.message, /^job slow is running \(run .+\); a job never runs twice at once$/);
     clock.advance(30_000);
-    await cron().idle();
+    await s.system.settle();
     const done = (await s.request('GET', '/api/cron/jobs/slow/runs')).body.runs;
     assert.equal(done.length, 1, 'the refused start left no run');
     assert.equal(done[0].status, 'timed_out');
@@ -127,7 +126,7 @@ describe('scheduled jobs over HTTP', () => {
     while ((await s.request('GET', '/api/cron/jobs/minutely/runs')).body.count === 0) await new Promise((r) => setImmediate(r));
     clock.advance(MIN);
     clock.advance(30_000);
-    await cron().idle();
+    await s.system.settle();
     await s.request('PUT', '/api/cron/jobs/minutely', { enabled: false });
     const runs = (await s.request('GET', '/api/cron/jobs/minutely/runs')).body.runs.reverse();
     assert.deepEqual(
@@ -266,7 +265,7 @@ describe('scheduled jobs across restarts, and on the live feed', () => {
     const client = await connectFeed(f.wsUrl);
     await client.next('snapshot');
     clock.advance(0);
-    await f.running.system.deps.cron.idle();
+    await f.running.system.settle();
     const caught = (await f.get('/api/cron/jobs/hourly-catch-up/runs')).body.runs;
     assert.equal(caught.length, 1, 'three missed hours, one run');
     assert.equal(caught[0].trigger, 'missed');

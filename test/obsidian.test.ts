@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import type { ConfigFile } from '../src/config.js';
+import type { ConfigFile } from '../src/config/config.js';
 import { FakeClock } from './support/clock.js';
 import { COMMANDS, makeCertificate, startFakeObsidian, type FakeObsidian } from './support/fake-obsidian.js';
 import { startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';

@@ -7,7 +7,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { HOOK_EVENTS, installHooks } from '../src/install/claude-settings.js';
+import { HOOK_EVENTS, installHooks } from '../src/cli/install/claude-settings.js';
+import { readInstalledHooks } from '../src/cli/install/installed-hooks.js';
 import { FakeClock } from './support/clock.js';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';
 
@@ -22,7 +23,8 @@ describe('GET /api/status', () => {
   before(async () => {
     mkdirSync(claudeDir, { recursive: true });
     process.env.CLAUDE_CONFIG_DIR = claudeDir;
-    s = await startTestServer(home.dir, QUIET, { clock });
+    // As `serve` does: the command line hands the server its reader of the agents' settings.
+    s = await startTestServer(home.dir, QUIET, { clock, installedHooks: (c) => readInstalledHooks(c) });
   });
   after(async () => {
     await s.close();

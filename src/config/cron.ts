@@ -2,7 +2,7 @@
 // limits every run gets. Resolved into CronSettings, which the scheduler reads anew for each
 // run, so a change through PUT /api/config applies without a restart (docs/configuration.md).
 import { z } from 'zod';
-import { isValidTimeZone } from '../usage/timezone.js';
+import { isValidTimeZone } from '../lib/timezone.js';
 
 export const cronFileSchema = z
   .object({

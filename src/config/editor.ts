@@ -8,8 +8,8 @@
 import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import writeFileAtomic from 'write-file-atomic';
-import type { Clock } from '../actors/clock.js';
-import { checkConfigFile, resolveUserPath, type Config, type ConfigFile } from '../config.js';
+import type { Clock } from '../lib/clock.js';
+import { checkConfigFile, resolveUserPath, type Config, type ConfigFile } from './config.js';
 import { DomainError } from '../lib/domain-error.js';
 import { cronSettings } from './cron.js';
 import { LIVE_KEYS, type LiveConfig, type LiveKey } from './live.js';

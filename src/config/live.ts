@@ -2,7 +2,7 @@
 // `obsidian`, `metrics`) PUT /api/config may replace while the server runs. Their users read
 // them through these getters at each use, and may listen for a change; every other setting is
 // read once at start, so changing it in the file takes a restart.
-import type { Config } from '../config.js';
+import type { Config } from './config.js';
 
 /** The config file's top-level keys whose change applies without a restart. */
 export const LIVE_KEYS = ['cron', 'obsidian', 'metrics'] as const;

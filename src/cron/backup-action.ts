@@ -3,7 +3,7 @@
 // `keep` copies of that name pattern are left there. Other files in the folder are never touched.
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { backupDatabase, backupTarget, BackupError } from '../service/backup.js';
+import { backupDatabase, backupTarget, BackupError } from '../db/backup.js';
 
 const COPY = /^token-api-\d{8}-\d{6}(?:-\d+)?\.db$/;
 

@@ -4,7 +4,7 @@
 // group gets SIGTERM, and SIGKILL 5 s later if it is still there. Never throws: a command that
 // cannot start is a result with its error.
 import { spawn } from 'node:child_process';
-import type { Clock, TimerHandle } from '../actors/clock.js';
+import type { Clock, TimerHandle } from '../lib/clock.js';
 
 export interface CommandResult {
   exitCode: number | null;

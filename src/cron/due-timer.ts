@@ -4,7 +4,7 @@
 // `cron.due` with a fresh run id. A time already past (a run missed while token-api was down)
 // is sent on the next timer turn, never during start-up.
 import { fromCallback, type EventObject } from 'xstate';
-import { MAX_TIMER_MS, type Clock, type TimerHandle } from '../actors/clock.js';
+import { MAX_TIMER_MS, type Clock, type TimerHandle } from '../lib/clock.js';
 import { nextRunAfter } from '../lib/cron-schedule.js';
 import type { DueTimerInput } from '../machines/cron-job-context.js';
 

@@ -9,9 +9,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createActor, fromPromise, type Actor, type InspectionEvent, type Observer } from 'xstate';
-import type { Clock } from '../actors/clock.js';
-import { boundedJson } from '../actors/event-details.js';
-import type { Hub } from '../actors/hub.js';
+import type { Clock } from '../lib/clock.js';
+import { boundedJson } from '../lib/bounded-json.js';
+import type { Hub } from '../actors/runtime/root-machines.js';
 import type { CronSettings } from '../config/cron.js';
 import type { Database } from '../db/database.js';
 import {
@@ -442,12 +442,12 @@ export async function createCron(deps: CronDeps) {
     /** For GET /api/status: how many jobs, which run, what comes next, which failed last time. */
     summary() {
       const views = [...entries.values()].map(viewOf);
-      const next = views.filter((v) => v.next_run_at !== null).sort((a, b) => (a.next_run_at! < b.next_run_at! ? -1 : 1))[0];
+      const next = views.flatMap((v) => (v.next_run_at === null ? [] : [{ id: v.id, name: v.name, at: v.next_run_at }])).sort((a, b) => (a.at < b.at ? -1 : 1))[0];
       return {
         total: views.length,
         enabled: views.filter((v) => v.enabled).length,
         running: views.filter((v) => v.running).map((v) => v.id),
-        next: next ? { id: next.id, name: next.name, at: next.next_run_at } : null,
+        next: next ?? null,
         failed: views.filter((v) => v.last_run && v.last_run.status !== 'succeeded').map((v) => v.id),
         commands_allowed: deps.settings().allowCommands,
       };

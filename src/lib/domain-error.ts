@@ -1,7 +1,7 @@
-// One error for what a service refuses, by kind; src/http/errors.ts maps each kind to a status
-// once, so routes throw nothing of their own and a service never names an HTTP status.
-// `field` names the request field at fault, when one is; `fields`, each of several.
-
+// The one kind of error a service throws for something the caller can act on: bad input the
+// schemas cannot see, a thing that does not exist, a conflict, a part that is not running or
+// not installed here, a setting that forbids it, a service relied on that failed. HTTP maps
+// each kind to its status once (src/http/errors.ts); services never speak HTTP.
 export type DomainErrorKind =
   | 'invalid'
   | 'not_found'
@@ -17,7 +17,9 @@ export class DomainError extends Error {
   constructor(
     readonly kind: DomainErrorKind,
     message: string,
+    /** The input field at fault, when one is. */
     readonly field?: string,
+    /** Each of several fields at fault, with what is wrong with it (takes the place of `field`). */
     readonly fields?: Record<string, string>,
   ) {
     super(message);

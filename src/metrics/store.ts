@@ -5,9 +5,9 @@
 // fires on the injected clock. The number of keys and each value's size are bounded by the
 // `metrics` settings, read at each write so that a change applies at once.
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../actors/clock.js';
-import { MAX_TIMER_MS } from '../actors/clock.js';
-import type { Hub } from '../actors/hub.js';
+import type { Clock, TimerHandle } from '../lib/clock.js';
+import { MAX_TIMER_MS } from '../lib/clock.js';
+import type { Hub } from '../actors/runtime/root-machines.js';
 import type { MetricsSettings } from '../config/metrics.js';
 import type { Database } from '../db/database.js';
 import { allMetrics, metricDeleteOp, metricsExpireOp, metricUpsertOp, type MetricRow } from '../db/queries/metrics.js';

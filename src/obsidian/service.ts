@@ -5,8 +5,8 @@
 // once the plugin ran it. Settings are read at each call, so PUT /api/config applies at once.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Clock } from '../actors/clock.js';
-import type { Hub } from '../actors/hub.js';
+import type { Clock } from '../lib/clock.js';
+import type { Hub } from '../actors/runtime/root-machines.js';
 import type { ObsidianSettings } from '../config/obsidian.js';
 import { DomainError } from '../lib/domain-error.js';
 import { createPluginClient, PLUGIN, type PluginAnswer } from './plugin-client.js';

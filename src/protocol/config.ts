@@ -2,8 +2,8 @@
 // own keys and checked by the file's own schema (so an unknown or mistyped key is refused as at
 // start), and keys to remove (back to their defaults); the merged file is checked again as a whole.
 import { z } from 'zod';
-import { configFileSchema } from '../config.js';
-import { WHOLE } from '../validation-words.js';
+import { configFileSchema } from '../config/config.js';
+import { WHOLE } from '../lib/validation-words.js';
 
 export const configChangeSchema = z
   .strictObject({

@@ -2,11 +2,11 @@
 // changes it (a built-in action or a shell command, on a cron schedule checked by croner), the
 // run query, and the answers. Strict: an unknown field is a 400 that names it.
 import { z } from 'zod';
-import { deviceIdSchema } from '../config.js';
+import { deviceIdSchema } from '../config/config.js';
 import { scheduleProblem } from '../lib/cron-schedule.js';
-import { timestampSchema } from '../http/schemas.js';
-import { isValidTimeZone } from '../usage/timezone.js';
-import { WHOLE } from '../validation-words.js';
+import { timestampSchema } from './api.js';
+import { isValidTimeZone } from '../lib/timezone.js';
+import { WHOLE } from '../lib/validation-words.js';
 
 const text = (max: number) => z.string().trim().min(1, 'text that is not empty').max(max, `at most ${max} characters`);
 const iso = z.string().describe('an ISO 8601 time, UTC');

@@ -2,7 +2,7 @@
 // (a note by path, search, tags, recent notes, the daily note) and their answers. Whether a
 // path stays inside the vault is checked against the disk by src/obsidian/vault-paths.ts.
 import { z } from 'zod';
-import { timestampSchema } from '../http/schemas.js';
+import { timestampSchema } from './api.js';
 
 const iso = z.string().describe('an ISO 8601 time, UTC');
 const limit = (dflt: number) =>

@@ -4,6 +4,20 @@ import { z } from 'zod';
 const iso = z.string().describe('an ISO 8601 time, UTC');
 const problem = z.string().nullable();
 
+/** The hooks installed for Claude Code and Codex, as their settings files say at the time of asking. */
+export const installedHooksSchema = z.looseObject({
+  claude: z.looseObject({
+    settings: z.string(),
+    installed: z.boolean().describe('every event token-api uses is hooked'),
+    mode: z.string().nullable().describe('command, http, or mixed; null when none is hooked'),
+    events: z.array(z.string()),
+    missing: z.array(z.string()),
+    problem,
+  }),
+  codex: z.looseObject({ config: z.string(), notify: z.enum(['token-api', 'other', 'none']), problem }),
+});
+export type InstalledHooks = z.infer<typeof installedHooksSchema>;
+
 export const statusSchema = z.looseObject({
   service: z.literal('token-api'),
   version: z.string(),
@@ -14,10 +28,7 @@ export const statusSchema = z.looseObject({
   machine: z.looseObject({ hostname: z.string(), platform: z.string(), arch: z.string(), release: z.string(), node: z.string(), local_device: z.string() }),
   listening: z.looseObject({ host: z.string(), port: z.number().int() }),
   data: z.looseObject({ home: z.string(), database: z.string(), database_bytes: z.number().nullable(), config_file: z.string(), config_file_exists: z.boolean(), log_file: z.string() }),
-  hooks: z.looseObject({
-    claude: z.looseObject({ settings: z.string(), installed: z.boolean().describe('every event token-api uses is hooked'), mode: z.string().nullable(), events: z.array(z.string()), missing: z.array(z.string()), problem }),
-    codex: z.looseObject({ config: z.string(), notify: z.enum(['token-api', 'other', 'none']), problem }),
-  }),
+  hooks: installedHooksSchema.nullable().describe('null when the server runs embedded, without the command line that installs hooks'),
   codex: z.looseObject({ watched: z.boolean(), home: z.string() }),
   speech: z.looseObject({ engine: z.string().nullable(), available: z.boolean(), problem }),
   sound: z.looseObject({ player: z.string().nullable(), available: z.boolean(), problem }),
@@ -28,3 +39,4 @@ export const statusSchema = z.looseObject({
   metrics: z.looseObject({ keys: z.number().int(), max_keys: z.number().int() }),
   obsidian: z.looseObject({ configured: z.boolean(), url: z.string(), vault: z.string().nullable(), eval_enabled: z.boolean() }),
 });
+export type StatusAnswer = z.infer<typeof statusSchema>;

@@ -2,7 +2,7 @@
 // pixel-phone"): every type the server writes has its words, and one it does not know yet is
 // put in words from its name, never shown raw. Routine events (each tool call, allowed gate
 // checks, subagents) are marked routine: the dashboard hides them unless asked to show all.
-import type { FeedEvent } from '../http/feed-messages.js';
+import type { FeedEvent } from '../protocol/feed.js';
 
 export interface Described {
   text: string;

@@ -52,7 +52,7 @@ export async function everyKindOfEvent(s: TestServer, withPhone?: ScenarioPhone)
   await s.request('PUT', '/api/cron/jobs/scenario', { enabled: false });
   await s.request('DELETE', '/api/cron/jobs/scenario');
   await s.request('PUT', '/api/config', { set: { metrics: { max_keys: 500 } } });
-  const settled = () => s.system.deps.notifications.settled();
+  const settled = () => s.system.settle();
   await settled();
   if (withPhone) {
     const { phone, clock } = withPhone;
@@ -78,6 +78,6 @@ export async function everyKindOfEvent(s: TestServer, withPhone?: ScenarioPhone)
     clock.advance(60_000);
     await settled();
   }
-  await s.system.deps.hub.flush();
+  await s.system.settle();
   return (await s.request('GET', '/api/events?limit=500')).body.events;
 }

@@ -6,19 +6,16 @@ import type { ConfigEditor } from '../../config/editor.js';
 import { configChangeSchema } from '../../protocol/config.js';
 import { jsonBody } from '../body.js';
 import { parseOr400 } from '../errors.js';
-import { emptyQuerySchema } from '../schemas.js';
+import { emptyQuerySchema } from '../../protocol/api.js';
 
-export interface ConfigRouteDeps {
-  editor: Pick<ConfigEditor, 'view' | 'update'>;
-  bodyLimitBytes: number;
-}
+export type ConfigRoutes = Pick<ConfigEditor, 'view' | 'update'> & { bodyLimitBytes: number };
 
-export function configRouter(d: ConfigRouteDeps): Router {
+export function configRouter(d: ConfigRoutes): Router {
   const router = new Router({ prefix: '/api/config' });
 
   router.get('/', (ctx) => {
     parseOr400(emptyQuerySchema, ctx.query, 'query');
-    ctx.body = d.editor.view();
+    ctx.body = d.view();
   });
 
   router.put('/', jsonBody(d.bodyLimitBytes), async (ctx) => {
@@ -26,7 +23,7 @@ export function configRouter(d: ConfigRouteDeps): Router {
     const raw = (ctx.request.body ?? {}) as { set?: Record<string, unknown>; unset?: string[] };
     const change = parseOr400(configChangeSchema, raw, 'body');
     // The values as sent are merged into the file (the schema only checked them).
-    ctx.body = await d.editor.update(raw.set ?? {}, change.unset ?? []);
+    ctx.body = await d.update(raw.set ?? {}, change.unset ?? []);
   });
 
   return router;

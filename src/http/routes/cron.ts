@@ -7,14 +7,11 @@ import type { Cron } from '../../cron/service.js';
 import { createJobSchema, executeBodySchema, jobParamsSchema, runsQuerySchema, updateJobSchema } from '../../protocol/cron.js';
 import { jsonBody } from '../body.js';
 import { parseOr400 } from '../errors.js';
-import { emptyQuerySchema } from '../schemas.js';
+import { emptyQuerySchema } from '../../protocol/api.js';
 
-export interface CronRouteDeps {
-  cron: Pick<Cron, 'list' | 'get' | 'create' | 'update' | 'remove' | 'execute' | 'runs'>;
-  bodyLimitBytes: number;
-}
+export type CronRoutes = Pick<Cron, 'list' | 'get' | 'create' | 'update' | 'remove' | 'execute' | 'runs'> & { bodyLimitBytes: number };
 
-export function cronRouter(d: CronRouteDeps): Router {
+export function cronRouter(d: CronRoutes): Router {
   const router = new Router({ prefix: '/api/cron/jobs' });
   const body = jsonBody(d.bodyLimitBytes);
   const idOf = (ctx: Context) => parseOr400(jobParamsSchema, ctx.params, 'params').id;
@@ -22,7 +19,7 @@ export function cronRouter(d: CronRouteDeps): Router {
 
   router.get('/', (ctx) => {
     noQuery(ctx);
-    const jobs = d.cron.list();
+    const jobs = d.list();
     ctx.body = { count: jobs.length, jobs };
   });
 
@@ -30,33 +27,33 @@ export function cronRouter(d: CronRouteDeps): Router {
     noQuery(ctx);
     const job = parseOr400(createJobSchema, ctx.request.body ?? {}, 'body');
     ctx.status = 201;
-    ctx.body = await d.cron.create(job);
+    ctx.body = await d.create(job);
   });
 
   router.get('/:id', (ctx) => {
     const id = idOf(ctx);
     noQuery(ctx);
-    ctx.body = d.cron.get(id);
+    ctx.body = d.get(id);
   });
 
   router.put('/:id', body, async (ctx) => {
     const id = idOf(ctx);
     noQuery(ctx);
     const patch = parseOr400(updateJobSchema, ctx.request.body ?? {}, 'body');
-    ctx.body = await d.cron.update(id, patch);
+    ctx.body = await d.update(id, patch);
   });
 
   router.delete('/:id', async (ctx) => {
     const id = idOf(ctx);
     noQuery(ctx);
-    ctx.body = await d.cron.remove(id);
+    ctx.body = await d.remove(id);
   });
 
   router.post('/:id/execute', body, async (ctx) => {
     const id = idOf(ctx);
     noQuery(ctx);
     const { wait } = parseOr400(executeBodySchema, ctx.request.body ?? {}, 'body');
-    const run = await d.cron.execute(id, wait ?? false);
+    const run = await d.execute(id, wait ?? false);
     ctx.status = wait ? 200 : 202;
     ctx.body = run;
   });
@@ -64,7 +61,7 @@ export function cronRouter(d: CronRouteDeps): Router {
   router.get('/:id/runs', async (ctx) => {
     const id = idOf(ctx);
     const q = parseOr400(runsQuerySchema, ctx.query, 'query');
-    const runs = await d.cron.runs(id, q);
+    const runs = await d.runs(id, q);
     ctx.body = { count: runs.length, runs };
   });
 

@@ -1,14 +1,14 @@
-// GET /api/status: the service's state and configuration summary (src/system/status.ts).
+// GET /api/status: the service's state and configuration summary (composed by src/system/status.ts).
 import Router from '@koa/router';
-import type { StatusView } from '../../system/status.js';
+import type { StatusAnswer } from '../../protocol/status.js';
 import { parseOr400 } from '../errors.js';
-import { emptyQuerySchema } from '../schemas.js';
+import { emptyQuerySchema } from '../../protocol/api.js';
 
-export interface StatusRouteDeps {
-  status: () => StatusView;
+export interface StatusRoutes {
+  status: () => StatusAnswer;
 }
 
-export function statusRouter(d: StatusRouteDeps): Router {
+export function statusRouter(d: StatusRoutes): Router {
   const router = new Router();
   router.get('/api/status', (ctx) => {
     parseOr400(emptyQuerySchema, ctx.query, 'query');

@@ -5,10 +5,9 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { jsonBody } from '../body.js';
-import type { AppDeps } from '../deps.js';
 import { HttpError, parseOr400 } from '../errors.js';
-import { emptyBodySchema, emptyQuerySchema } from '../schemas.js';
 import { randomUUID } from 'node:crypto';
+import { emptyBodySchema, emptyQuerySchema } from '../../protocol/api.js';
 import {
   deviceParamsSchema,
   deviceUsageQuerySchema,
@@ -16,8 +15,19 @@ import {
   resolveBound,
   simpleUsageBodySchema,
   usageQuerySchema,
-} from '../usage-schemas.js';
+} from '../../protocol/usage.js';
+import type { UsageService } from '../../usage/service.js';
 import type { UsageRecord } from '../../usage/types.js';
+
+export interface UsageRoutes {
+  usage: Pick<UsageService, 'report' | 'sync' | 'receive' | 'hasDevice' | 'deviceToday' | 'devicesToday' | 'timezone'>;
+  /** Whether a device is registered (its usage may be asked before it has any). */
+  knownDevice(id: string): boolean;
+  /** The time a simple usage body without `at` is recorded at. */
+  now(): number;
+  bodyLimitBytes: number;
+  usageBodyLimitBytes: number;
+}
 
 /** "sync" and "ccusage" are actions, never devices. */
 function deviceOf(ctx: Context): string {
@@ -27,7 +37,7 @@ function deviceOf(ctx: Context): string {
   return deviceId;
 }
 
-export function usageRouter(deps: AppDeps): Router {
+export function usageRouter(deps: UsageRoutes): Router {
   const router = new Router({ prefix: '/api/usage' });
   const { usage } = deps;
 
@@ -45,14 +55,14 @@ export function usageRouter(deps: AppDeps): Router {
     });
   });
 
-  router.put('/sync', jsonBody(deps.config.bodyLimitBytes), async (ctx) => {
+  router.put('/sync', jsonBody(deps.bodyLimitBytes), async (ctx) => {
     parseOr400(emptyQuerySchema, ctx.query, 'query');
     parseOr400(emptyBodySchema, ctx.request.body ?? {}, 'body');
     ctx.body = await usage.sync();
   });
 
   // Before a prompt (seed 001's "ccusage sync"): read what the transcripts gained, answer today.
-  router.post('/ccusage', jsonBody(deps.config.bodyLimitBytes), async (ctx) => {
+  router.post('/ccusage', jsonBody(deps.bodyLimitBytes), async (ctx) => {
     parseOr400(emptyQuerySchema, ctx.query, 'query');
     parseOr400(emptyBodySchema, ctx.request.body ?? {}, 'body');
     const synced = await usage.sync();
@@ -63,7 +73,7 @@ export function usageRouter(deps: AppDeps): Router {
     const deviceId = deviceOf(ctx);
     const q = parseOr400(deviceUsageQuerySchema, ctx.query, 'query');
     const timezone = q.timezone ?? usage.timezone;
-    if (!deps.devices.get(deviceId) && !(await usage.hasDevice(deviceId))) {
+    if (!deps.knownDevice(deviceId) && !(await usage.hasDevice(deviceId))) {
       throw new HttpError(404, 'not_found', `no device ${deviceId} and no usage recorded for it`);
     }
     const report = await usage.report({
@@ -78,7 +88,7 @@ export function usageRouter(deps: AppDeps): Router {
     ctx.body = { device_id: deviceId, ...report, today: await usage.deviceToday(deviceId, timezone) };
   });
 
-  router.post('/:deviceId', jsonBody(deps.config.usageBodyLimitBytes, 'usage_body_limit_bytes'), async (ctx) => {
+  router.post('/:deviceId', jsonBody(deps.usageBodyLimitBytes, 'usage_body_limit_bytes'), async (ctx) => {
     const deviceId = deviceOf(ctx);
     parseOr400(emptyQuerySchema, ctx.query, 'query');
     const raw = ctx.request.body ?? {};
@@ -91,7 +101,7 @@ export function usageRouter(deps: AppDeps): Router {
         sessionId: b.session_id ?? null,
         project: null,
         model: b.model ?? 'unknown',
-        at: b.at ?? deps.clock.now(),
+        at: b.at ?? deps.now(),
         input: b.tokens,
         output: 0,
         cacheCreation: 0,
