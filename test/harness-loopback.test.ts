@@ -39,10 +39,10 @@ describe('tests never reach beyond loopback', () => {
       const s = await startTestServer(home.dir, { notifications: { coalesce_seconds: 0, speech: { engine: 'none' }, sound: { player: 'none' } } });
       await s.request('POST', '/api/devices/register', { id: 'tablet', type: 'mobile', tailscale_ip: '100.64.0.9', notification_method: 'webhook', webhook_url: url });
       const device = (await s.request('GET', '/api/devices/tablet')).body;
+      assert.equal(device.webhook_url, url);
       const now = new Date().toISOString();
       await databaseOf(s.system).run("INSERT INTO notifications (id, created_at, source, event, device_id, title, message, urgency) VALUES ('n-far', ?, 'test', 'stop', 'tablet', 'Claude', 'finished', 'normal')", [now]);
       await databaseOf(s.system).run("INSERT INTO notification_deliveries (notification_id, channel, target, status, expires_at) VALUES ('n-far', 'webhook', ?, 'pending', ?)", [device.webhook_url, now]);
-      assert.equal(device.webhook_url, url);
       await assert.rejects(s.close(), new RegExp(`a webhook delivery of this test: webhook ${escaped(url)} is beyond loopback`));
     } finally {
       home.cleanup();

@@ -67,15 +67,15 @@ describe('hook event ids, reply=none and the spool upload', () => {
 
   it('an id still committing is not known to a spool replay (which then waits for it), only one committed is', async () => {
     await withDatabase(s.config.databaseFile, async (db) => {
-    const ids = createHookEventIds({ db });
-    ids.claim('evt-inflight-1');
-    assert.equal(ids.has('evt-inflight-1'), true, 'a live repeat waits for it');
-    assert.deepEqual([...(await ids.known(['evt-inflight-1']))], [], 'a replay does not skip it');
-    ids.release('evt-inflight-1');
-    assert.equal(ids.has('evt-inflight-1'), false);
-    ids.claim('evt-inflight-2');
-    ids.confirm('evt-inflight-2');
-    assert.deepEqual([...(await ids.known(['evt-inflight-1', 'evt-inflight-2']))], ['evt-inflight-2']);
+      const ids = createHookEventIds({ db });
+      ids.claim('evt-inflight-1');
+      assert.equal(ids.has('evt-inflight-1'), true, 'a live repeat waits for it');
+      assert.deepEqual([...(await ids.known(['evt-inflight-1']))], [], 'a replay does not skip it');
+      ids.release('evt-inflight-1');
+      assert.equal(ids.has('evt-inflight-1'), false);
+      ids.claim('evt-inflight-2');
+      ids.confirm('evt-inflight-2');
+      assert.deepEqual([...(await ids.known(['evt-inflight-1', 'evt-inflight-2']))], ['evt-inflight-2']);
     });
     // and through the server: once its event committed, a spool replay of that id is a duplicate
     await s.hook(hookPayload('kn', 'SessionStart', { source: 'startup' }), '?event_id=evt-known-01');
