@@ -95,6 +95,17 @@ const fileSchema = z
       })
       .strict()
       .optional(),
+    web: z
+      .object({
+        public_url: z
+          .string()
+          .regex(/^https?:\/\/[^/?#\s]+\/?$/, 'the address browsers use to reach token-api, such as https://desktop.tailnet.ts.net (scheme and host, no path)')
+          .optional(),
+        session_days: z.number().positive().max(365).optional(),
+        link_minutes: z.number().positive().max(24 * 60).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -161,6 +172,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** The live feed (`/ws`): pings, history for resumes, per-client buffer, limits. */
   websocket: { pingMs: number; history: number; maxBufferedBytes: number; slowClientMs: number; snapshotIntervalMs: number; maxClients: number; eventDetailsMaxBytes: number; maxMessageBytes: number };
+  /** The web page: where browsers reach it (null: this server's own address), its sessions' and login links' lifetimes. */
+  web: { publicUrl: string | null; sessionMs: number; linkMs: number };
 }
 
 export interface ConfigOverrides {
@@ -305,6 +318,11 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       maxClients: file.websocket?.max_clients ?? 256,
       eventDetailsMaxBytes: file.websocket?.event_details_max_bytes ?? 4096,
       maxMessageBytes: file.websocket?.max_message_bytes ?? 64 * 1024,
+    },
+    web: {
+      publicUrl: file.web?.public_url?.replace(/\/$/, '') ?? null,
+      sessionMs: (file.web?.session_days ?? 30) * 86_400_000,
+      linkMs: (file.web?.link_minutes ?? 5) * 60_000,
     },
   };
 }

@@ -38,6 +38,7 @@ import type { InspectionEvent, Observer } from 'xstate';
 import { createProductivityGate } from './actors/productivity-gate.js';
 import { createWorkMode } from './actors/work-mode.js';
 import { createAuthPolicy } from './http/auth.js';
+import { createWebSessions } from './http/web-session.js';
 import { ensureTokenFile } from './http/token-file.js';
 import { createUsageService, usageSettings, type UsageService } from './usage/service.js';
 import { createFeed, type Feed } from './http/feed.js';
@@ -63,6 +64,8 @@ export interface SystemOptions {
   peerAddress?: (req: IncomingMessage) => string | undefined;
   /** startServer: take the data directory's lock (default true). */
   lock?: boolean;
+  /** Where the built web page is (default dist/web; tests build their own). */
+  webRoot?: string;
 }
 
 export interface System {
@@ -143,7 +146,9 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const tokenFile = ensureTokenFile(config.tokenFile);
     if (tokenFile.created) logger.info({ file: config.tokenFile }, 'API token created (token-api token prints it)');
     if (tokenFile.repairedMode) logger.warn({ file: config.tokenFile }, 'the token file was readable by others; its mode is 0600 again');
-    const auth = createAuthPolicy({ token: tokenFile.token, gateCheckNetworks: config.gateCheckNetworks });
+    const web = createWebSessions({ token: tokenFile.token, now: () => clock.now(), sessionMs: config.web.sessionMs, linkMs: config.web.linkMs });
+    const publicOrigin = config.web.publicUrl ? new URL(config.web.publicUrl).origin : null;
+    const auth = createAuthPolicy({ token: tokenFile.token, gateCheckNetworks: config.gateCheckNetworks, web, publicOrigin });
     const processMonitor = startProcessMonitor({ instances, clock, intervalMs: config.processCheckMs, logger, exists: options.processExists });
     started.push(['process monitor', () => processMonitor.stop()]);
     const retention = startRetention({ db, hub, clock, logger, retentionMs: config.eventRetentionMs });
@@ -206,6 +211,8 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       workMode,
       gate,
       auth,
+      web,
+      webRoot: options.webRoot,
       peerAddress: options.peerAddress,
       usage,
       feed,

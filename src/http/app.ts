@@ -22,6 +22,8 @@ import { hookFastPath, withFastPaths } from './fast-paths.js';
 import { usageRouter } from './routes/usage.js';
 import { feedRouter } from './routes/feed.js';
 import { openApiRouter } from './routes/openapi.js';
+import { webRouter } from './routes/web.js';
+import { webStatic } from './web-static.js';
 
 /** Every router of the API (src/http/api-routes.ts lists each of their routes for OpenAPI). */
 export function apiRouters(deps: AppDeps): Router[] {
@@ -41,6 +43,7 @@ export function apiRouters(deps: AppDeps): Router[] {
     usageRouter(deps),
     feedRouter(deps),
     openApiRouter(deps),
+    webRouter(deps),
   ];
 }
 
@@ -49,6 +52,8 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true;
   app.on('error', (err: Error) => deps.logger.debug({ err }, 'koa error'));
   app.use(errorMiddleware(deps.logger));
+  // The web page's files are public (they hold no data; the login form must load).
+  app.use(webStatic(deps.webRoot));
   app.use(authMiddleware(deps.auth, deps.peerAddress));
   for (const router of apiRouters(deps)) {
     app.use(router.routes());

@@ -14,6 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import type { ProductivityGate } from '../actors/productivity-gate.js';
 import type { WorkMode } from '../actors/work-mode.js';
 import type { AuthPolicy } from './auth.js';
+import type { WebSessions } from './web-session.js';
 import type { UsageService } from '../usage/service.js';
 
 import type { Feed } from './feed.js';
@@ -38,6 +39,10 @@ export interface AppDeps {
   workMode: WorkMode;
   gate: ProductivityGate;
   auth: AuthPolicy;
+  /** The web page's cookie sessions and one-time login codes. */
+  web: WebSessions;
+  /** Where the built web page is (default dist/web). */
+  webRoot?: string;
   /** Where a request comes from, when not its socket's address (tests inject other hosts). */
   peerAddress?: (req: IncomingMessage) => string | undefined;
   usage: UsageService;
