@@ -16,6 +16,7 @@ import { stopOutcome } from './service/stop.js';
 import { serviceCommand } from './commands/service.js';
 import { backupCommand } from './commands/backup.js';
 import { tuiCommand } from './commands/tui.js';
+import { webCommand } from './commands/web.js';
 import { startupFacts, startupLines } from './commands/serve-summary.js';
 import { closest } from './validation-words.js';
 import { endQuietlyOnBrokenPipe } from './broken-pipe.js';
@@ -218,6 +219,7 @@ at once (130 or 143); acknowledged changes are already in the database.`,
   service: serviceCommand,
   backup: backupCommand,
   tui: tuiCommand,
+  web: webCommand,
 };
 
 function mainHelp(): string {

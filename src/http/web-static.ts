@@ -128,11 +128,11 @@ export function webStatic(root: string = DEFAULT_WEB_ROOT) {
       ctx.status = 304;
       return;
     }
-    const encoding = ctx.acceptsEncodings('br', 'gzip', 'identity');
-    if (encoding === 'br' && asset.br) {
+    // Brotli whenever the browser takes it (smaller), whatever order it lists encodings in.
+    if (asset.br && ctx.acceptsEncodings('br', 'identity') === 'br') {
       ctx.set('Content-Encoding', 'br');
       ctx.body = asset.br;
-    } else if (encoding === 'gzip' && asset.gz) {
+    } else if (asset.gz && ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
       ctx.set('Content-Encoding', 'gzip');
       ctx.body = asset.gz;
     } else {
