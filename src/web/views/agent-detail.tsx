@@ -42,7 +42,9 @@ function Timeline({ id }: { id: string }) {
   const older = useLoad(() => getJson<EventList>('/api/events', { instance: id, limit: 300 }), id);
   const live = events.value.filter((e) => e.instance_id === id);
   const seen = new Set(live.map((e) => `${e.type}@${e.created_at}`));
-  const merged = [...live, ...(older.data?.events ?? []).filter((e) => !seen.has(`${e.type}@${e.created_at}`)).map((e) => ({ ...e, key: `db-${e.id}` }))];
+  // Oldest first (the log's, then the feed's): events of the same millisecond keep their order.
+  const logged = (older.data?.events ?? []).filter((e) => !seen.has(`${e.type}@${e.created_at}`)).sort((a, b) => a.id - b.id);
+  const merged = [...logged.map((e) => ({ ...e, key: `db-${e.id}` })), ...[...live].reverse()];
   const items = timeline(merged).reverse();
   if (older.error) return <p role="alert">{older.error}</p>;
   if (items.length === 0) return <p class="empty">{older.loading ? 'Loading…' : 'Nothing yet.'}</p>;

@@ -32,6 +32,7 @@ const SESSION_WORDS: Record<string, string> = {
 };
 
 export function timeline(events: readonly (FeedEvent & { key: string | number })[]): TimelineItem[] {
+  // A stable sort: events of the same millisecond stay in the order they were given (oldest first).
   const ordered = [...events].sort((a, b) => a.created_at.localeCompare(b.created_at));
   const items: TimelineItem[] = [];
   const open: { item: TimelineItem; id: string | null; tool: string }[] = [];
