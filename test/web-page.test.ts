@@ -72,10 +72,18 @@ describe('the web page in Chromium', { skip: browserSkip }, () => {
       page.on('console', (m) => {
         if (m.type() === 'error') problems.push(m.text());
       });
+      // What the page's content security policy refused (read before axe runs: axe itself evaluates code).
+      await page.addInitScript(() => {
+        const w = window as unknown as { refused: string[] };
+        w.refused = [];
+        document.addEventListener('securitypolicyviolation', (e) => w.refused.push(`${e.effectiveDirective} ${e.sourceFile}:${e.lineNumber} ${e.sample}`));
+      });
+      const refused = () => page.evaluate(() => (window as unknown as { refused: string[] }).refused);
       for (const tab of TABS) {
         await openTab(page, s.url, tab);
         assert.ok((await horizontalOverflow(page)) <= 0, `${name} ${tab}: the page is wider than the screen`);
         assert.deepEqual(await unreachableControls(page), [], `${name} ${tab}: controls that cannot be used`);
+        assert.deepEqual(await refused(), [], `${name} ${tab}: refused by the content security policy`);
         await screenshot(page, `${name}-${tab}-dark`);
         assert.deepEqual(await axeViolations(page), [], `${name} ${tab}, dark theme`);
       }
@@ -83,6 +91,7 @@ describe('the web page in Chromium', { skip: browserSkip }, () => {
       assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
       for (const tab of TABS) {
         await openTab(page, s.url, tab);
+        assert.deepEqual(await refused(), [], `${name} ${tab}, light: refused by the content security policy`);
         await screenshot(page, `${name}-${tab}-light`);
         assert.deepEqual(await axeViolations(page), [], `${name} ${tab}, light theme`);
       }

@@ -27,12 +27,13 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-// 'unsafe-inline' styles only: the terminal view's renderer (@xterm/xterm) writes style
-// attributes for 24-bit colours. Scripts come from this origin alone, never inline.
+// Scripts and styles come from this origin alone, never inline (the page and uPlot set styles
+// through the CSSOM, which the policy allows). A terminal view (@xterm/xterm) writes style
+// attributes for 24-bit colours: it will need "style-src 'self' 'unsafe-inline'".
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
+  "style-src 'self'",
   "img-src 'self' data: blob:",
   "font-src 'self'",
   "connect-src 'self'",

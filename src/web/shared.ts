@@ -2,6 +2,7 @@
 // (the same ones the server and the terminal dashboard use; bundled, so a cached old page
 // checks what a newer server sends), the HTTP answers' types (type-only: no bytes), and the
 // event words the terminal dashboard uses. Only pure modules (no node:*) may be imported here.
+import './zod-jitless.js'; // first: before any schema below is built
 export { serverMessageSchema, STREAM_TYPES } from '../http/feed-messages.js';
 export type { FeedEvent, FeedGate, FeedInstance, FeedMode, FeedUsageTotals, ServerMessage, SnapshotMessage, StreamType } from '../http/feed-messages.js';
 export { describeEvent } from '../tui/event-words.js';
