@@ -4,7 +4,7 @@
 // applied, and how many times it painted.
 //   node --expose-gc --import tsx bench/tui-load.ts BASE_URL SECONDS
 import { PassThrough } from 'node:stream';
-import { systemClock } from '../src/actors/clock.js';
+import { systemClock } from '../src/lib/clock.js';
 import { startDashboard } from '../src/tui/dashboard.js';
 
 const [baseUrl = '', secondsText = '10'] = process.argv.slice(2);

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { authorize, createAuthPolicy, type RequestFacts } from '../src/http/auth.js';
 import { ensureTokenFile, TokenFileError } from '../src/http/token-file.js';
-import { startServer } from '../src/server.js';
+import { startServer } from '../src/system/server.js';
 import pino from 'pino';
+import { FakeClock } from './support/clock.js';
 import { runCli } from './support/process.js';
 import { startTestServer, tableCounts, tempHome, testConfig, type TestServer } from './support/system.js';
 
@@ -119,7 +120,7 @@ describe('requests from web pages of another origin', () => {
         req.end();
       });
       assert.equal(ws, 403);
-      await s.system.deps.hub.flush();
+      await s.system.settle();
       assert.deepEqual(await tableCounts(s.system), counts);
       // The same requests from a page of token-api's own origin go through.
       const own = await s.request('POST', '/api/hooks', { session_id: 'own', hook_event_name: 'SessionStart' }, { origin: s.url });
@@ -131,7 +132,7 @@ describe('requests from web pages of another origin', () => {
       assert.equal(rebound, 401);
       const hookRebound = await rawStatus(s.url, '/api/hooks', { host: `rebind.attacker.example:${port}`, origin: `http://rebind.attacker.example:${port}`, 'content-type': 'text/plain' }, 'POST', JSON.stringify({ session_id: 'rebind', hook_event_name: 'SessionStart' }));
       assert.equal(hookRebound, 401);
-      await s.system.deps.hub.flush();
+      await s.system.settle();
       assert.deepEqual(await tableCounts(s.system), countsBefore);
     } finally {
       await s.close();
@@ -160,11 +161,13 @@ describe('the token file', () => {
 
   it('`token-api token` prints the token the server uses', async () => {
     const h = tempHome();
-    const srv = await startTestServer(h.dir);
+    // Every request comes from another host here, so only the token lets one through.
+    const srv = await startTestServer(h.dir, {}, { peerAddress: () => '192.0.2.50' });
     const r = await runCli(['token', '--home', h.dir]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, readFileSync(join(h.dir, 'token'), 'utf8'));
-    assert.ok(srv.system.deps.auth.tokenMatches(r.stdout.trim()));
+    assert.equal((await srv.request('GET', '/api/instances', undefined, { authorization: `Bearer ${r.stdout.trim()}` })).status, 200);
+    assert.equal((await srv.request('GET', '/api/instances', undefined, { authorization: 'Bearer not-the-token-not-the-token' })).status, 401);
     const help = await runCli(['token', '--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Authorization: Bearer/);
@@ -175,6 +178,7 @@ describe('the token file', () => {
 
 describe('requests from beyond loopback', () => {
   const home = tempHome();
+  const clock = new FakeClock();
   let s: TestServer;
   let token: string;
   after(async () => {
@@ -187,7 +191,8 @@ describe('requests from beyond loopback', () => {
   const from = (addr: string, extra: Record<string, string> = {}) => ({ 'x-test-peer': addr, ...extra });
 
   it('needs the token to change or read anything but gate checks; a 401 changes nothing', async () => {
-    s = await startTestServer(home.dir, {}, { peerAddress: peer });
+    // No local process exists: an instance whose pid were taken as this machine's would be stopped.
+    s = await startTestServer(home.dir, {}, { peerAddress: peer, clock, processExists: () => false });
     token = readFileSync(join(home.dir, 'token'), 'utf8').trim();
     const before = (await s.request('GET', '/api/state')).body;
     const counts = await tableCounts(s.system);
@@ -206,7 +211,7 @@ describe('requests from beyond loopback', () => {
         assert.equal(r.headers.get('www-authenticate'), 'Bearer realm="token-api"');
       }
     }
-    await s.system.deps.hub.flush();
+    await s.system.settle();
     assert.deepEqual(await tableCounts(s.system), counts);
     assert.deepEqual((await s.request('GET', '/api/state')).body, before);
   });
@@ -221,8 +226,10 @@ describe('requests from beyond loopback', () => {
     const hook = await s.request('POST', '/api/hooks?pid=4242', { session_id: 'laptop-1', hook_event_name: 'SessionStart' }, from('192.0.2.50', { authorization: `Bearer ${token}` }));
     assert.equal(hook.status, 200, hook.text);
     assert.equal(hook.body.instance.pid, 4242);
-    const live = s.system.deps.instances.live().find((i) => i.id === hook.body.instance.id);
-    assert.equal(live?.ctx.pidLocal, false);
+    clock.advance(s.config.processCheckMs);
+    await s.system.settle();
+    const after = await s.request('GET', `/api/instances/${hook.body.instance.id}`);
+    assert.equal(after.body.status, 'active', 'the process monitor does not check a pid of another machine');
   });
 
   it('gate checks need no token from loopback and Tailscale, and do elsewhere', async () => {
@@ -235,7 +242,7 @@ describe('requests from beyond loopback', () => {
     assert.equal((await s.request('GET', '/?app=youtube', undefined, from('192.0.2.50'))).status, 401);
     assert.equal((await s.request('GET', '/api/check?app=youtube', undefined, from('192.0.2.50', { authorization: `Bearer ${token}` }))).status, 200);
     assert.equal((await s.request('GET', '/api/productivity', undefined, phone)).status, 401);
-    await s.system.deps.hub.flush();
+    await s.system.settle();
     const checks = (await s.request('GET', '/api/events?type=gate.check&limit=3')).body.events;
     assert.deepEqual(
       checks.map((e: { details: { remote_address: string } }) => e.details.remote_address),
@@ -261,9 +268,10 @@ describe('for real, through a non-loopback interface of this machine', () => {
       assert.equal(refused.status, 401);
       assert.equal(((await refused.json()) as { error: string }).error, 'unauthorized');
       assert.equal((await post({ authorization: 'Bearer not-the-token-not-the-token' })).status, 401);
-      assert.equal(server.system.deps.workMode.current().mode, 'work_silence');
+      const modeNow = async () => ((await (await fetch(`http://127.0.0.1:${server.port}/api/mode`)).json()) as { mode: string }).mode;
+      assert.equal(await modeNow(), 'work_silence');
       assert.equal((await post({ authorization: `Bearer ${token}` })).status, 200);
-      assert.equal(server.system.deps.workMode.current().mode, 'off');
+      assert.equal(await modeNow(), 'off');
       const check = await fetch(`${base}/?app=youtube`);
       assert.equal(check.status, 200);
       assert.equal(await check.text(), 'allowed');

@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { locateServer } from '../src/commands/common.js';
-import { loadConfig } from '../src/config.js';
+import { locateServer } from '../src/cli/common.js';
+import { loadConfig } from '../src/config/config.js';
 import { CLI, runCli, startServerProcess, type ServerProcess } from './support/process.js';
 import { tempHome } from './support/system.js';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
-import type { EmittedIntent } from '../src/actors/hub.js';
+import { readRows } from './support/sqlite.js';
 import { FakeClock } from './support/clock.js';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';
 
@@ -23,7 +23,6 @@ describe('Codex rollout watcher', () => {
   let s: TestServer;
   let clock: FakeClock;
   let file: string;
-  let intents: EmittedIntent[];
 
   const ts = () => new Date(clock.now()).toISOString();
   const meta = (id = SESSION) => JSON.stringify({ timestamp: ts(), type: 'session_meta', payload: { id, timestamp: ts(), cwd: '/home/u/shop', originator: 'codex_cli_rs', cli_version: '0.46.0', git: {} } });
@@ -33,10 +32,18 @@ describe('Codex rollout watcher', () => {
 
   async function start(): Promise<void> {
     s = await startTestServer(home.dir, { codex: { home: codexHome, idle_minutes: 5, poll_seconds: 1 } }, { clock });
-    intents = [];
-    s.system.deps.hub.onCommit((n) => intents.push(...n.emitted));
   }
-  const scan = () => s.system.deps.codex.watcher!.scan();
+  /** The notify intents the instances emitted, as committed (each becomes a notification_intents row). */
+  const intents = async () => (await readRows(home.dir, 'SELECT intent, detail FROM notification_intents ORDER BY at, rowid')) as { intent: string; detail: string | null }[];
+  /** One poll of the watcher (poll_seconds: 1 on the injected clock), and everything it caused. */
+  const scan = async () => {
+    clock.advance(1000);
+    await s.system.settle();
+  };
+  /** Polls until one of them was a scan of the whole sessions tree (one poll in 30 is). */
+  const fullScan = async () => {
+    for (let i = 0; i < 30; i++) await scan();
+  };
   const instance = async (id = `codex-${SESSION}`) => (await s.request('GET', `/api/instances/${id}`)).body;
   const codexEvents = async () =>
     (await s.request('GET', `/api/events?instance=codex-${SESSION}&type=codex.*&limit=200`)).body.events.map((e: { type: string }) => e.type).reverse();
@@ -93,7 +100,7 @@ describe('Codex rollout watcher', () => {
     inst = await instance();
     assert.equal(inst.state, 'idle');
     assert.deepEqual(
-      intents.map((i) => [i.event.intent, i.event.message]),
+      (await intents()).map((i) => [i.intent, i.detail]),
       [['finished', 'Added the cart.']],
     );
     assert.deepEqual(await codexEvents(), [
@@ -126,7 +133,7 @@ describe('Codex rollout watcher', () => {
     assert.equal((await instance()).state, 'working');
     await scan();
     assert.deepEqual(await codexEvents(), ['codex.session_meta', 'codex.user_message', 'codex.task_complete', 'codex.user_message']);
-    const offset = await s.system.deps.db.get<{ offset: number; session_id: string }>('SELECT offset, session_id FROM codex_files WHERE path = ?', [file]);
+    const [offset] = (await readRows(home.dir, 'SELECT offset, session_id FROM codex_files WHERE path = ?', [file])) as { offset: number; session_id: string }[];
     assert.equal(offset?.session_id, SESSION);
     assert.equal(offset?.offset, statSync(file).size);
     await s.close();
@@ -148,19 +155,19 @@ describe('Codex rollout watcher', () => {
     const inst = await instance();
     assert.equal(inst.state, 'idle');
     assert.equal(inst.current_tool, null);
-    assert.equal(intents.length, 0);
+    assert.equal((await intents()).length, 0);
     assert.equal((await codexEvents()).at(-1), 'codex.idle');
     // When the turn does end later, that is still news.
     write(msg('task_complete', { last_agent_message: 'built' }));
     await scan();
-    assert.deepEqual(intents.map((i) => i.event.intent), ['finished']);
+    assert.deepEqual((await intents()).map((i) => i.intent), ['finished']);
   });
 
   it('a session whose rollout is quiet for 30 minutes is stopped quietly (idle), and comes back when the rollout grows', async () => {
     write(meta(), msg('user_message', { message: 'job' }), msg('task_complete', { last_agent_message: 'done' }));
     await scan();
     assert.equal((await instance()).state, 'idle');
-    const before = intents.length;
+    const before = (await intents()).length;
     const minutesAgo = (m: number) => (Date.now() - m * 60_000) / 1000;
     utimesSync(file, minutesAgo(29), minutesAgo(29));
     await scan();
@@ -170,7 +177,7 @@ describe('Codex rollout watcher', () => {
     const stopped = await instance();
     assert.equal(stopped.state, 'stopped');
     assert.equal(stopped.stop_reason, 'idle');
-    assert.equal(intents.length, before, 'nobody is told: no "timed out"');
+    assert.equal((await intents()).length, before, 'nobody is told: no "timed out"');
     write(msg('user_message', { message: 'one more thing' }));
     await scan();
     const back = await instance();
@@ -186,11 +193,11 @@ describe('Codex rollout watcher', () => {
     writeFileSync(old, [meta('0199a0c2-0000-7000-8000-000000000001'), msg('user_message', { message: 'old' })].map((l) => `${l}\n`).join(''));
     const tenDaysAgo = (Date.now() - 10 * 86_400_000) / 1000;
     utimesSync(old, tenDaysAgo, tenDaysAgo);
-    await s.system.deps.codex.watcher!.scan('full');
+    await fullScan();
     assert.equal((await s.request('GET', '/api/instances?agent_type=codex')).body.instances.length, 0);
     // `codex resume` appends to the old file: its new lines count (the session comes back).
     appendFileSync(old, `${msg('user_message', { message: 'again' })}\n`);
-    await s.system.deps.codex.watcher!.scan('full');
+    await fullScan();
     const inst = await instance('codex-0199a0c2-0000-7000-8000-000000000001');
     assert.equal(inst.state, 'working');
     assert.equal(inst.working_dir, '/home/u/shop');
@@ -199,7 +206,7 @@ describe('Codex rollout watcher', () => {
   it('polls on its own clock, and skips lines that are not JSON', async () => {
     write(meta(), 'not json at all', msg('user_message', { message: 'hi' }));
     clock.advance(1000);
-    await s.system.deps.codex.watcher!.idle();
+    await s.system.settle();
     assert.equal((await instance()).state, 'working');
   });
 
@@ -211,8 +218,6 @@ describe('Codex rollout watcher', () => {
     write(msg('token_count', { info: { total_token_usage: { input_tokens: 1200, cached_input_tokens: 200, output_tokens: 300, total_tokens: 1500 } } }));
     write(msg('task_complete', { last_agent_message: 'Counted.' }));
     await scan();
-    await s.system.usageWatcher.settled();
-    await s.system.usage.idle();
     const inst = await instance();
     assert.equal(inst.state, 'idle');
     assert.equal(inst.usage.input_tokens, 1000);
@@ -228,7 +233,7 @@ describe('Codex rollout watcher', () => {
     assert.equal(r.status, 200);
     assert.equal(r.body.outcome, 'scanned');
     assert.equal(r.body.instance.state, 'idle');
-    assert.deepEqual(intents.map((i) => i.event.intent), ['finished'], 'one turn, one notification');
+    assert.deepEqual((await intents()).map((i) => i.intent), ['finished'], 'one turn, one notification');
 
     const other = '0199a0c2-1111-7000-8000-00000000abcd';
     const body = { type: 'agent-turn-complete', 'thread-id': other, 'turn-id': 't1', cwd: '/srv/api', 'last-assistant-message': 'deployed' };
@@ -239,7 +244,7 @@ describe('Codex rollout watcher', () => {
     assert.equal(first.body.instance.working_dir, '/srv/api');
     const again = await s.request('POST', '/api/codex/notify', body);
     assert.equal(again.body.outcome, 'duplicate');
-    assert.deepEqual(intents.map((i) => i.event.intent), ['finished', 'finished']);
+    assert.deepEqual((await intents()).map((i) => i.intent), ['finished', 'finished']);
 
     const noThread = await s.request('POST', '/api/codex/notify', { type: 'agent-turn-complete', cwd: '/nowhere' });
     assert.equal(noThread.status, 202);

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';
+import { databaseOf } from './support/sqlite.js';
 
 const SESSIONS = ['a', 'b', 'claude-a', 'foo', '\ud800', '\udfff', 'x\ud83d', '\ufffd', 'x\ufffd', '😀', 'A'.repeat(101), 's p a c e'];
 const HOOKS = ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'Stop', 'SessionEnd'] as const;
@@ -81,7 +82,7 @@ async function runOps(ops: Op[]): Promise<void> {
     }
     assert.deepEqual(problems, [], 'no answer is a 5xx');
 
-    const rows = await s.system.deps.db.all<{ instance_id: string | null; details: string }>("SELECT instance_id, details FROM events WHERE event_type LIKE 'hook.%' ORDER BY id");
+    const rows = await databaseOf(s.system).all<{ instance_id: string | null; details: string }>("SELECT instance_id, details FROM events WHERE event_type LIKE 'hook.%' ORDER BY id");
     const bySession = new Map<string, Set<string>>();
     const byInstance = new Map<string, Set<string>>();
     for (const row of rows) {
@@ -100,7 +101,7 @@ async function runOps(ops: Op[]): Promise<void> {
       assert.equal(inst.body.session_id, session, `instance ${id} registered for ${JSON.stringify(session)} still has it`);
       for (const other of byInstance.get(id) ?? []) assert.equal(other, session, `instance ${id} took the events of ${JSON.stringify(other)}`);
     }
-    const ids = (await s.system.deps.db.all<{ event_id: string }>('SELECT event_id FROM hook_event_ids')).map((r) => r.event_id).sort();
+    const ids = (await databaseOf(s.system).all<{ event_id: string }>('SELECT event_id FROM hook_event_ids')).map((r) => r.event_id).sort();
     assert.deepEqual(ids, [...accepted].sort(), 'the ids applied are the ids accepted');
     assert.equal(rows.length, withoutId + accepted.size, 'each accepted event id applied exactly once');
   } finally {

@@ -5,7 +5,7 @@
 // allowed. Time is a FakeClock (timeouts and backoff); the HTTP traffic is real.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { ConfigFile } from '../src/config.js';
+import type { ConfigFile } from '../src/config/config.js';
 import { startChaosReceiver, type ChaosMode, type ChaosReceiver } from './support/chaos-receiver.js';
 import { FakeClock } from './support/clock.js';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';
@@ -51,7 +51,7 @@ describe('webhook receiver chaos', () => {
     home.cleanup();
   });
 
-  const settled = () => s.system.deps.notifications.settled();
+  const settled = () => s.system.settle();
 
   /** Lets time pass in steps shorter than the time limit, so that anything sent meanwhile really goes out and is answered. */
   async function pass(ms: number, step: number): Promise<void> {
@@ -127,7 +127,7 @@ describe('webhook receiver chaos', () => {
     await phase('hang', 1, { recorded: false });
     await s.close();
     s = await startTestServer(home.dir, config(receiver), { clock });
-    assert.equal(s.system.deps.notifications.recovered.webhooks, attempts.size);
+    assert.equal(s.system.started.notificationsRecovered.webhooks, attempts.size);
     receiver.dropHung();
 
     // 4. It closes connections before reading anything; 5. it answers 500; 6. it answers 429.
@@ -155,7 +155,7 @@ describe('webhook receiver chaos', () => {
     await pass(10 * BACKOFF_MAX_MS, BACKOFF_MAX_MS);
     await s.close();
     s = await startTestServer(home.dir, config(receiver), { clock });
-    assert.equal(s.system.deps.notifications.recovered.webhooks, 0);
+    assert.equal(s.system.started.notificationsRecovered.webhooks, 0);
     await pass(10 * BACKOFF_MAX_MS, BACKOFF_MAX_MS);
     assert.equal(receiver.arrivals(), seen);
 

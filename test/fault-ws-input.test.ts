@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { openDatabase } from '../src/db/database.js';
-import { HISTORY_MAX, STREAM_TYPES } from '../src/http/feed-messages.js';
+import { HISTORY_MAX, STREAM_TYPES } from '../src/protocol/feed.js';
 import { assertConsecutive, connectFeed, streamOf } from './support/feed.js';
 import { brokenJson, hostileString, hostileValue, rawByteMarker, stringBytes, unicodeEdge, withRawBytes, wrongType, type JsonType } from './support/hostile.js';
 import { startServerProcess, type ServerProcess } from './support/process.js';

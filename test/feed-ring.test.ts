@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { StreamType } from '../src/http/feed-messages.js';
-import { createFeedRing, type HeldMessage } from '../src/http/feed-ring.js';
+import type { StreamType } from '../src/protocol/feed.js';
+import { createFeedRing, type HeldMessage } from '../src/feed/ring.js';
 import { columnsFor, COLUMN_ORDER, layoutFor } from '../src/tui/layout.js';
 
 const FIRST = 5_000_001;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { appMatcher, decide, normalizeApp } from '../src/machines/gate-decision.js';
-import { DEFAULT_DISTRACTING_APPS, DEFAULT_MODES } from '../src/mode-gate-config.js';
+import { DEFAULT_DISTRACTING_APPS, DEFAULT_MODES } from '../src/config/mode-gate.js';
 
 const NOW = Date.UTC(2026, 10, 23, 14, 3, 0);
 const GATES = {

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createActor } from 'xstate';
-import { createDeadlineTimer } from '../src/actors/deadline-timer.js';
-import { checkSnapshot } from '../src/actors/snapshots.js';
+import { createDeadlineTimer } from '../src/actors/mode-gate/deadline-timer.js';
+import { checkSnapshot } from '../src/actors/runtime/snapshots.js';
 import { gateContextSchema, type GateEvent } from '../src/machines/gate-context.js';
 import { gateMachine } from '../src/machines/gate.js';
 import { FakeClock } from './support/clock.js';

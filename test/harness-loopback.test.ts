@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { assertLoopbackWebhooks, hookPayload, startTestServer, tempHome } from './support/system.js';
+import { databaseOf } from './support/sqlite.js';
 
 const escaped = (s: string) => s.replace(/[.?/[\]]/g, '\\$&');
 
@@ -38,7 +39,7 @@ describe('tests never reach beyond loopback', () => {
       s.system.deps.notifications.close();
       await s.request('POST', '/api/devices/register', { id: 'tablet', type: 'mobile', tailscale_ip: '100.64.0.9', notification_method: 'webhook', webhook_url: url });
       await s.hook(hookPayload('t', 'Stop', { x_token_api_ssh_client: '100.64.0.9 50000 22' }));
-      const rows = await s.system.deps.db.all<{ target: string; status: string; attempts: number }>("SELECT target, status, attempts FROM notification_deliveries WHERE channel = 'webhook'");
+      const rows = await databaseOf(s.system).all<{ target: string; status: string; attempts: number }>("SELECT target, status, attempts FROM notification_deliveries WHERE channel = 'webhook'");
       assert.deepEqual(rows, [{ target: url, status: 'pending', attempts: 0 }]);
       await assert.rejects(s.close(), new RegExp(`a webhook delivery of this test: webhook ${escaped(url)} is beyond loopback`));
     } finally {

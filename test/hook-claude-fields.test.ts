@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { FakeClock } from './support/clock.js';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';
+import { databaseOf } from './support/sqlite.js';
 
 describe("Claude Code's own hook fields", () => {
   let home: ReturnType<typeof tempHome>;
@@ -99,7 +100,7 @@ describe("Claude Code's own hook fields", () => {
     // Claude Code then tells the main agent in a turn of its own.
     assert.equal((await hook('bg', 'UserPromptSubmit', { prompt: '<task-notification>' })).to, 'working');
     assert.equal((await hook('bg', 'Stop', { last_assistant_message: 'Done.', background_tasks: [] })).to, 'idle');
-    const finished = await s.system.deps.db.all<{ intent: string }>("SELECT intent FROM notification_intents WHERE intent = 'finished'");
+    const finished = await databaseOf(s.system).all<{ intent: string }>("SELECT intent FROM notification_intents WHERE intent = 'finished'");
     assert.equal(finished.length, 1, 'finished is announced once, when everything is done');
   });
 

@@ -6,9 +6,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
-import { tokenApiHandler } from '../src/install/claude-settings.js';
+import { tokenApiHandler } from '../src/cli/install/claude-settings.js';
 import { HOOK_SCRIPT, hookEnv, runHookScript } from './support/hook-script.js';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';
+import { databaseOf } from './support/sqlite.js';
 
 const homes: ReturnType<typeof tempHome>[] = [];
 const servers: TestServer[] = [];
@@ -56,7 +57,7 @@ describe('hooks/token-api-hook.sh', () => {
     assert.equal(inst.body.pid, process.pid);
     const events = await s.request('GET', '/api/events?instance=claude-script-1&type=hook.session_start');
     assert.deepEqual(events.body.events[0].details.payload, body);
-    const ids = await s.system.deps.db.all<{ event_id: string }>('SELECT event_id FROM hook_event_ids');
+    const ids = await databaseOf(s.system).all<{ event_id: string }>('SELECT event_id FROM hook_event_ids');
     assert.equal(ids.length, 1);
     assert.match(ids[0]!.event_id, /^[0-9a-f-]{36}$/);
 
@@ -93,7 +94,7 @@ describe('hooks/token-api-hook.sh', () => {
     assert.match(readFileSync(join(dir, 'logs', 'hooks.log'), 'utf8'), /cannot connect to .* event spooled/);
 
     s = await serve(dir);
-    assert.equal(s.system.spoolReplay.replayed, 3);
+    assert.equal(s.system.started.spoolReplay.replayed, 3);
     assert.deepEqual(await hookTypes(s, 'claude-outage'), ['hook.session_start', 'hook.user_prompt_submit', 'hook.pre_tool_use', 'hook.post_tool_use', 'hook.stop']);
     const inst = await s.request('GET', '/api/instances/claude-outage');
     assert.equal(inst.body.state, 'idle');
@@ -107,7 +108,7 @@ describe('hooks/token-api-hook.sh', () => {
     // Restarting again replays nothing.
     await s.close();
     s = await serve(dir);
-    assert.equal(s.system.spoolReplay.replayed, 0);
+    assert.equal(s.system.started.spoolReplay.replayed, 0);
     assert.equal((await hookTypes(s, 'claude-outage')).length, 5);
   });
 
@@ -145,7 +146,7 @@ describe('hooks/token-api-hook.sh', () => {
     assert.equal(spoolLines(laptop).length, 2);
 
     s = await serve(desktop);
-    assert.equal(s.system.spoolReplay.replayed, 0, 'the desktop has no spool of its own');
+    assert.equal(s.system.started.spoolReplay.replayed, 0, 'the desktop has no spool of its own');
     assert.notEqual(s.url, url);
     await send('PostToolUse', { tool_name: 'Grep' });
     assert.deepEqual(await hookTypes(s, 'claude-laptop-1'), ['hook.session_start', 'hook.user_prompt_submit', 'hook.pre_tool_use', 'hook.post_tool_use']);

@@ -111,7 +111,7 @@ describe('the hook script spool: order', () => {
     writeFileSync(join(dir, 'spool', `batch-${t / 1000}-99999.ndjson`), `${l('pids-event-1', 41, 'SessionStart', t + 100)}\n${l('pids-event-2', 42, 'UserPromptSubmit', t + 200)}\n`);
     writeFileSync(join(dir, 'spool', `batch-${t / 1000}-99998.ndjson`), `${l('pids-event-3', 43, 'Stop', t + 300)}\n`);
     const s = await serve(dir);
-    assert.equal(s.system.spoolReplay.replayed, 3);
+    assert.equal(s.system.started.spoolReplay.replayed, 3);
     assert.deepEqual(await hookTypes(s, 'claude-pids'), ['hook.session_start', 'hook.user_prompt_submit', 'hook.stop']);
     const inst = await s.request('GET', '/api/instances/claude-pids');
     assert.equal(inst.body.state, 'idle', 'the Stop came last: not stuck working');

@@ -7,8 +7,8 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync,
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'smol-toml';
-import { HOOK_EVENTS, formatSettings, hookStatus, installHooks, isTokenApiHandler, parseSettings, uninstallHooks, type HandlerOptions, type JsonObject } from '../src/install/claude-settings.js';
-import { installNotify, uninstallNotify } from '../src/install/codex-config.js';
+import { HOOK_EVENTS, formatSettings, hookStatus, installHooks, isTokenApiHandler, parseSettings, uninstallHooks, type HandlerOptions, type JsonObject } from '../src/cli/install/claude-settings.js';
+import { installNotify, uninstallNotify } from '../src/cli/install/codex-config.js';
 import { runCli } from './support/process.js';
 import { tempHome } from './support/system.js';
 

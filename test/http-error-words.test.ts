@@ -1,6 +1,6 @@
 // Errors in words: a table of bad requests, each with the exact message it gets. Every
 // refusal names the field, what was wrong and what is expected; the wording comes from one
-// formatter (src/validation-words.ts) and the schemas' own expectations, not from each route.
+// formatter (src/lib/validation-words.ts) and the schemas' own expectations, not from each route.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';

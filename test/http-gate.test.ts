@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, beforeEach, describe, it } from 'node:test';
-import Koa from 'koa';
 import { FakeClock } from './support/clock.js';
 import { hookPayload, startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';
+import { databaseOf } from './support/sqlite.js';
 
 const MIN = 60_000;
 
@@ -23,7 +23,7 @@ describe('productivity gate over HTTP', () => {
     return s;
   }
   const gateRow = async (srv: TestServer) => {
-    const row = await srv.system.deps.db.get<{ snapshot: string }>("SELECT snapshot FROM actor_snapshots WHERE actor_id = '#gate'");
+    const row = await databaseOf(srv.system).get<{ snapshot: string }>("SELECT snapshot FROM actor_snapshots WHERE actor_id = '#gate'");
     return JSON.parse(row!.snapshot) as { value: string; context: { working: string[]; graceUntil: number | null } };
   };
 
@@ -70,7 +70,7 @@ describe('productivity gate over HTTP', () => {
     clock.advance(2 * MIN - 1);
     assert.equal((await srv.request('GET', '/api/productivity')).body.state, 'grace');
     clock.advance(1);
-    await srv.system.deps.hub.flush();
+    await srv.system.settle();
     p = (await srv.request('GET', '/api/productivity')).body;
     // since follows every change of state, the end of the grace period too.
     assert.deepEqual([p.state, p.grace_until, p.since], ['idle', null, new Date(clock.now()).toISOString()]);
@@ -147,7 +147,7 @@ describe('productivity gate over HTTP', () => {
   it('the fast path in front of Koa answers exactly what the Koa routes answer', async () => {
     const srv = await restart();
     // The same app, served by Koa alone (its own callback, without the fast path).
-    const koaOnly = createServer(Koa.prototype.callback.call(srv.system.app));
+    const koaOnly = createServer(srv.system.app.callback());
     await new Promise<void>((resolve) => koaOnly.listen(0, '127.0.0.1', resolve));
     const koaUrl = `http://127.0.0.1:${(koaOnly.address() as AddressInfo).port}`;
     try {
@@ -166,7 +166,7 @@ describe('productivity gate over HTTP', () => {
       await compare();
       await srv.hook(hookPayload('a', 'UserPromptSubmit'));
       await compare();
-      await srv.system.deps.hub.flush();
+      await srv.system.settle();
       const vias = (await srv.request('GET', '/api/events?type=gate.check&limit=100')).body.events.map((e: { details: { via: string } }) => e.details.via);
       assert.equal(vias.length, paths.length * 2 * 2 * 2, 'every check recorded, by either path');
     } finally {
@@ -182,7 +182,7 @@ describe('productivity gate over HTTP', () => {
       assert.equal(r.status, 400, `${path}: ${r.text}`);
       assert.equal(r.body.error, 'validation_failed');
     }
-    await srv.system.deps.hub.flush();
+    await srv.system.settle();
     assert.deepEqual(await tableCounts(srv.system), counts);
   });
 
@@ -190,7 +190,7 @@ describe('productivity gate over HTTP', () => {
     const srv = await restart();
     await srv.request('GET', '/api/check?app=youtube');
     await srv.request('GET', '/?app=reddit');
-    await srv.system.deps.hub.flush();
+    await srv.system.settle();
     const events = (await srv.request('GET', '/api/events?type=gate.check')).body.events;
     assert.equal(events.length, 2);
     assert.deepEqual(
@@ -225,11 +225,11 @@ describe('productivity gate over HTTP', () => {
     const until = (await srv.request('GET', '/api/productivity')).body.grace_until;
     clock.advance(30_000);
     srv = await restart();
-    assert.equal(srv.system.deps.gate.start.how, 'restored');
+    assert.equal(srv.system.started.gate.how, 'restored');
     let p = (await srv.request('GET', '/api/productivity')).body;
     assert.deepEqual([p.state, p.grace_until], ['grace', until]);
     clock.advance(90_000);
-    await srv.system.deps.hub.flush();
+    await srv.system.settle();
     assert.equal((await srv.request('GET', '/api/productivity')).body.state, 'idle');
 
     // An instance working when the server stopped is working when it starts again.
@@ -260,7 +260,7 @@ describe('productivity gate over HTTP', () => {
     let srv = await restart();
     await srv.hook(hookPayload('a', 'UserPromptSubmit'));
     // The instance's snapshot says working; make the gate's say nothing works.
-    await srv.system.deps.db.run(`UPDATE actor_snapshots SET snapshot = json_set(snapshot, '$.value', 'idle', '$.context.working', json('[]')) WHERE actor_id = '#gate'`);
+    await databaseOf(srv.system).run(`UPDATE actor_snapshots SET snapshot = json_set(snapshot, '$.value', 'idle', '$.context.working', json('[]')) WHERE actor_id = '#gate'`);
     srv = await restart();
     const p = (await srv.request('GET', '/api/productivity')).body;
     assert.deepEqual([p.state, p.working_instances], ['productive', ['claude-a']]);

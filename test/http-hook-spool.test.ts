@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
-import { createHookEventIds } from '../src/actors/hook-event-ids.js';
+import { createHookEventIds } from '../src/actors/instances/hook-event-ids.js';
 import { FakeClock } from './support/clock.js';
 import { hookPayload, startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';
+import { databaseOf } from './support/sqlite.js';
 
 describe('hook event ids, reply=none and the spool upload', () => {
   let home: ReturnType<typeof tempHome>;
@@ -36,7 +37,7 @@ describe('hook event ids, reply=none and the spool upload', () => {
     assert.equal(again.status, 200);
     assert.equal(again.body.outcome, 'duplicate');
     assert.equal(again.body.instance.tool_count, 1);
-    const rows = await s.system.deps.db.all('SELECT event_id FROM hook_event_ids');
+    const rows = await databaseOf(s.system).all('SELECT event_id FROM hook_event_ids');
     assert.deepEqual(rows, [{ event_id: 'evt-00000001' }]);
     const events = await s.request('GET', '/api/events?instance=claude-dup&type=hook.*');
     assert.equal(events.body.events.length, 1);

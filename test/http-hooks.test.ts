@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { FakeClock } from './support/clock.js';
 import { hookPayload, startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';
+import { databaseOf } from './support/sqlite.js';
 
 describe('POST /api/hooks', () => {
   let home: ReturnType<typeof tempHome>;
@@ -43,7 +44,7 @@ describe('POST /api/hooks', () => {
       assert.equal(r.body.event_type, `hook.${name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase()}`);
       previous = state;
       // Acknowledged means committed: the projection row already says so.
-      const row = await s.system.deps.db.get<{ state: string; tool_count: number }>('SELECT state, tool_count FROM claude_instances WHERE id = ?', ['claude-sess-1']);
+      const row = await databaseOf(s.system).get<{ state: string; tool_count: number }>('SELECT state, tool_count FROM claude_instances WHERE id = ?', ['claude-sess-1']);
       assert.equal(row?.state, state);
     }
     const inst = await s.request('GET', '/api/instances/claude-sess-1');
@@ -193,7 +194,7 @@ describe('POST /api/hooks', () => {
     const big = 'x'.repeat(2 * 1024 * 1024);
     const r = await s.hook(hookPayload('big', 'PostToolUse', { tool_name: 'Read', tool_response: { content: big } }));
     assert.equal(r.status, 200);
-    const row = await s.system.deps.db.get<{ details: string }>("SELECT details FROM events WHERE event_type = 'hook.post_tool_use'");
+    const row = await databaseOf(s.system).get<{ details: string }>("SELECT details FROM events WHERE event_type = 'hook.post_tool_use'");
     assert.ok(row!.details.length <= s.config.eventDetailsMaxBytes, `details is ${row!.details.length} bytes`);
     const details = JSON.parse(row!.details);
     assert.equal(details.payload.tool_name, 'Read');
@@ -272,7 +273,7 @@ describe('instance expiry and vanished processes, through the server', () => {
     clock.advance(59 * 60_000);
     assert.equal((await s.request('GET', '/api/instances/claude-e1')).body.state, 'working');
     clock.advance(60_000);
-    await s.system.deps.hub.flush();
+    await s.system.settle();
     const r = await s.request('GET', '/api/instances/claude-e1');
     assert.equal(r.body.state, 'stopped');
     assert.equal(r.body.stop_reason, 'expired');
@@ -283,11 +284,21 @@ describe('instance expiry and vanished processes, through the server', () => {
   it('stops a local instance whose process has gone', async () => {
     alive.add(111);
     await s.hook(hookPayload('p1', 'SessionStart'), '?pid=111');
-    await s.system.processMonitor.check();
+    // The process monitor checks every process_check_seconds, on the injected clock.
+    const check = async () => {
+      clock.advance(s.config.processCheckMs);
+      await s.system.settle();
+    };
+    await check();
     assert.equal((await s.request('GET', '/api/instances/claude-p1')).body.state, 'idle');
     alive.delete(111);
-    const gone = await s.system.processMonitor.check();
-    assert.deepEqual(gone, ['claude-p1']);
+    await check();
+    const stopped = (await s.request('GET', '/api/events?type=instance.stopped')).body.events;
+    assert.deepEqual(
+      stopped.filter((e: { details: { reason: string } }) => e.details.reason === 'process_gone').map((e: { instance_id: string }) => e.instance_id),
+      ['claude-p1'],
+      'the monitor stops that instance, and no other',
+    );
     const r = await s.request('GET', '/api/instances/claude-p1');
     assert.equal(r.body.state, 'stopped');
     assert.equal(r.body.stop_reason, 'process_gone');

@@ -3,6 +3,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { FakeClock } from './support/clock.js';
 import { startPhone, type Phone } from './support/phone.js';
 import { hookPayload, startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';
+import { databaseOf } from './support/sqlite.js';
 
 describe('instances, devices, events, dashboard and health routes', () => {
   let home: ReturnType<typeof tempHome>;
@@ -164,7 +165,7 @@ describe('instances, devices, events, dashboard and health routes', () => {
       assert.equal(r.status, 200);
       assert.equal(r.body.state, 'stopped');
       assert.equal(r.body.stop_reason, 'deregistered');
-      const row = await s.system.deps.db.get<{ status: string }>('SELECT status FROM claude_instances WHERE id = ?', ['claude-d1']);
+      const row = await databaseOf(s.system).get<{ status: string }>('SELECT status FROM claude_instances WHERE id = ?', ['claude-d1']);
       assert.equal(row?.status, 'stopped');
       const again = await s.request('DELETE', '/api/instances/claude-d1');
       assert.equal(again.status, 200);
@@ -199,7 +200,7 @@ describe('instances, devices, events, dashboard and health routes', () => {
       const upd = await s.request('POST', '/api/devices/register', { id: 'laptop', name: 'ThinkPad', type: 'laptop', tailscale_ip: '100.70.1.2' });
       assert.equal(upd.status, 200);
       assert.equal(upd.body.name, 'ThinkPad');
-      const dev = await s.system.deps.db.get<{ name: string }>('SELECT name FROM devices WHERE id = ?', ['laptop']);
+      const dev = await databaseOf(s.system).get<{ name: string }>('SELECT name FROM devices WHERE id = ?', ['laptop']);
       assert.equal(dev?.name, 'ThinkPad');
     });
 

@@ -1,19 +1,22 @@
 // The hub against a real SQLite file, with the writer's transactions held back on demand so
 // that one batch is in flight while the next fills: what a caller is told, and what is left
-// running, when a batch that carries an actor's snapshot commits or fails.
+// running, when a batch that carries an actor's snapshot commits or fails, or when a planner
+// fails while the transaction is built.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import pino from 'pino';
-import { assign, setup } from 'xstate';
-import { actorCreator, createHub, type ActorKind, type AnyActor, type CommitNotice, type Hub } from '../src/actors/hub.js';
+import { assign, emit, setup, type ActorRefLike } from 'xstate';
+import type { CommitNotice } from '../src/actors/runtime/domain-events.js';
+import { createHub, type HubOf, type KindHandle } from '../src/actors/runtime/hub.js';
+import type { ActorKind } from '../src/actors/runtime/kinds.js';
 import { openDatabase, type Database } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
 import { createWriter, type Writer } from '../src/db/writer.js';
 import { tempHome } from './support/system.js';
 
 const counter = setup({
-  types: { context: {} as { n: number; beats: number }, events: {} as { type: 'inc' } | { type: 'beat' } },
+  types: { context: {} as { n: number; beats: number }, events: {} as { type: 'inc' } | { type: 'beat' } | { type: 'ping' }, emitted: {} as { type: 'pinged' } },
 }).createMachine({
   id: 'counter',
   context: { n: 0, beats: 0 },
@@ -24,6 +27,8 @@ const counter = setup({
         inc: { actions: assign({ n: ({ context }) => context.n + 1 }) },
         // A change that produces no event rows (like a heartbeat).
         beat: { actions: assign({ beats: ({ context }) => context.beats + 1 }) },
+        // A change that emits an intent, which the planners turn into rows.
+        ping: { actions: [assign({ n: ({ context }) => context.n + 1 }), emit({ type: 'pinged' as const })] },
       },
     },
   },
@@ -35,9 +40,13 @@ describe('hub: a change is acknowledged with the transaction that carries it', (
   let home: ReturnType<typeof tempHome>;
   let real: Database;
   let writer: Writer;
-  let hub: Hub;
-  /** Every actor the kind built (the first, and any rebuilt by a rollback). */
-  let created: AnyActor[];
+  type Counters = { counter: typeof counter };
+  let hub: HubOf<Counters>;
+  let counters: KindHandle<Counters, 'counter'>;
+  /** Every actor the hub built (the first, and any rebuilt by a rollback), as the inspector hears of them. */
+  let created: Set<ActorRefLike>;
+  /** While set, the planner fails the transaction being built. */
+  let planFails: boolean;
   /** While set, the next transaction waits for it before it reaches SQLite. */
   let hold: Promise<void> | null;
   let release: () => void = () => undefined;
@@ -49,16 +58,11 @@ describe('hub: a change is acknowledged with the transaction that carries it', (
     }));
   }
 
-  const kind: ActorKind = {
+  const kind: ActorKind<Counters, 'counter'> = {
+    name: 'counter',
     machine: counter,
-    create: (id, from) => {
-      const actor = actorCreator(counter)(id, from);
-      created.push(actor);
-      return actor;
-    },
     project: () => [],
-    transitions: (id, snapshot, prev) =>
-      prev && (snapshot.context as { n: number }).n !== (prev.context as { n: number }).n ? [{ type: 'counted', at: Date.now(), instanceId: id }] : [],
+    transitions: (id, snapshot, prev) => (prev && snapshot.context.n !== prev.context.n ? [{ type: 'counted', at: Date.now(), instanceId: id }] : []),
   };
 
   async function committed(id: string): Promise<{ n: number; beats: number } | undefined> {
@@ -66,16 +70,15 @@ describe('hub: a change is acknowledged with the transaction that carries it', (
     return row ? (JSON.parse(row.snapshot) as { context: { n: number; beats: number } }).context : undefined;
   }
 
-  function context(actor: AnyActor | undefined): { n: number; beats: number } {
-    return actor!.getSnapshot().context as { n: number; beats: number };
-  }
+  const context = (id: string) => counters.snapshot(id)?.context;
 
   beforeEach(async () => {
     home = tempHome();
     real = await openDatabase(join(home.dir, 'hub.db'));
     await migrate(real);
     hold = null;
-    created = [];
+    created = new Set();
+    planFails = false;
     const db: Database = {
       file: real.file,
       run: (sql, params) => real.run(sql, params),
@@ -88,8 +91,19 @@ describe('hub: a change is acknowledged with the transaction that carries it', (
       close: () => real.close(),
     };
     writer = createWriter(db);
-    hub = createHub({ writer, logger: pino({ level: 'silent' }), eventDetailsMaxBytes: 1000 });
-    await hub.spawn('x', kind, {});
+    hub = createHub<Counters>({
+      writer,
+      logger: pino({ level: 'silent' }),
+      eventDetailsMaxBytes: 1000,
+      order: { within: [], plan: ['pings'], after: ['test'] },
+      inspect: { next: (e) => e.type === '@xstate.actor' && created.add(e.actorRef) },
+    });
+    hub.subscribers.plan('pings', (intent) => {
+      if (planFails) throw new Error('planner bug');
+      return { events: [{ type: 'pinged', at: Date.now(), instanceId: intent.actorId }] };
+    });
+    counters = hub.kind(kind);
+    await counters.spawn('x', undefined);
   });
 
   afterEach(async () => {
@@ -102,15 +116,15 @@ describe('hub: a change is acknowledged with the transaction that carries it', (
 
   it('a change whose actor is already queued resolves only once that batch has committed it', async () => {
     holdNext();
-    const first = hub.send('x', { type: 'inc' });
+    const first = counters.send('x', { type: 'inc' });
     await turn(); // the first transaction is in flight, held
-    const second = hub.send('x', { type: 'inc' }); // queues x's snapshot in the next batch
-    let heard: CommitNotice | undefined;
-    hub.onCommit((n) => {
-      if (n.changes.some((c) => (c.snapshot.context as { beats: number }).beats === 1)) heard ??= n;
+    const second = counters.send('x', { type: 'inc' }); // queues x's snapshot in the next batch
+    let heard: CommitNotice<Counters> | undefined;
+    hub.subscribers.after('test', (n) => {
+      if (n.changes.some((c) => c.snapshot.context.beats === 1)) heard ??= n;
     });
     let beatDone = false;
-    const beat = hub.send('x', { type: 'beat' }).then(async () => {
+    const beat = counters.send('x', { type: 'beat' }).then(async () => {
       beatDone = true;
       return committed('x');
     });
@@ -126,10 +140,10 @@ describe('hub: a change is acknowledged with the transaction that carries it', (
 
   it('a change whose actor is already queued fails with that batch, and is rolled back', async () => {
     holdNext();
-    const first = hub.send('x', { type: 'inc' });
+    const first = counters.send('x', { type: 'inc' });
     await turn();
-    const second = hub.send('x', { type: 'inc' });
-    const beat = hub.send('x', { type: 'beat' });
+    const second = counters.send('x', { type: 'inc' });
+    const beat = counters.send('x', { type: 'beat' });
     const settled = Promise.allSettled([first, second, beat]);
     await real.exec('ALTER TABLE events RENAME TO events_away');
     release();
@@ -137,15 +151,15 @@ describe('hub: a change is acknowledged with the transaction that carries it', (
     assert.equal(a.status, 'rejected');
     assert.equal(b.status, 'rejected');
     assert.equal(c.status, 'rejected', 'a change that was not written is not acknowledged');
-    assert.deepEqual(context(hub.get('x')), { n: 0, beats: 0 });
+    assert.deepEqual(context('x'), { n: 0, beats: 0 });
     assert.deepEqual(await committed('x'), { n: 0, beats: 0 });
   });
 
   it('an actor in a failed batch and in the batch behind it is rebuilt once, and nothing of it is left running', async () => {
     holdNext();
-    const p1 = hub.send('x', { type: 'inc' });
+    const p1 = counters.send('x', { type: 'inc' });
     await turn(); // p1's batch is in flight with x's snapshot
-    const p2 = hub.send('x', { type: 'inc' }); // x queued again, in the batch behind it
+    const p2 = counters.send('x', { type: 'inc' }); // x queued again, in the batch behind it
     const settled = Promise.allSettled([p1, p2]);
     await real.exec('ALTER TABLE events RENAME TO events_away');
     release();
@@ -154,16 +168,27 @@ describe('hub: a change is acknowledged with the transaction that carries it', (
     assert.equal(r2.status, 'rejected');
     await real.exec('ALTER TABLE events_away RENAME TO events');
 
-    const live = hub.get('x');
-    const running = created.filter((a) => a.getSnapshot().status === 'active');
-    assert.equal(created.length, 2, 'the first actor and one rebuilt from its committed snapshot');
+    const live = counters.get('x');
+    const running = [...created].filter((a) => a.getSnapshot().status === 'active');
+    assert.equal(created.size, 2, 'the first actor and one rebuilt from its committed snapshot');
     assert.deepEqual(running, [live], 'only the live actor is running');
-    assert.deepEqual(context(live), { n: 0, beats: 0 });
+    assert.deepEqual(context('x'), { n: 0, beats: 0 });
 
     // The live actor takes events and they are written; no stray actor writes over them.
-    await hub.send('x', { type: 'inc' });
+    await counters.send('x', { type: 'inc' });
     await hub.flush();
     assert.deepEqual(await committed('x'), { n: 1, beats: 0 });
     assert.equal((await real.get<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE event_type = 'counted'"))!.n, 1);
+  });
+
+  it('a planner that throws fails the change that emitted the intent and rolls its actor back; the next change is written', async () => {
+    planFails = true;
+    await assert.rejects(counters.send('x', { type: 'ping' }), /planner bug/);
+    assert.deepEqual(context('x'), { n: 0, beats: 0 }, 'back to what is committed');
+    assert.deepEqual(await committed('x'), { n: 0, beats: 0 });
+    planFails = false;
+    await counters.send('x', { type: 'ping' });
+    assert.deepEqual(await committed('x'), { n: 1, beats: 0 });
+    assert.equal((await real.get<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE event_type = 'pinged'"))!.n, 1, "the planner's rows are in the same transaction");
   });
 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createActor } from 'xstate';
-import { createExpiryTimer } from '../src/actors/expiry-timer.js';
+import { createExpiryTimer } from '../src/actors/instances/expiry-timer.js';
 import { instanceMachine } from '../src/machines/instance.js';
 import type { InstanceContext, InstanceEvent, NotifyIntent } from '../src/machines/instance-context.js';
 import { FakeClock } from './support/clock.js';

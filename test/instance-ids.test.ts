@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { hookPayload, startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';
+import { databaseOf } from './support/sqlite.js';
 
 const homes: ReturnType<typeof tempHome>[] = [];
 const servers: TestServer[] = [];
@@ -25,7 +26,7 @@ after(async () => {
 
 /** How many times an event id was recorded (once: its event was applied once). */
 async function hookRows(s: TestServer, eventId: string): Promise<number> {
-  const r = await s.system.deps.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM hook_event_ids WHERE event_id = ?', [eventId]);
+  const r = await databaseOf(s.system).get<{ n: number }>('SELECT COUNT(*) AS n FROM hook_event_ids WHERE event_id = ?', [eventId]);
   return r!.n;
 }
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createActor } from 'xstate';
-import { createExpiryTimer } from '../src/actors/expiry-timer.js';
+import { createExpiryTimer } from '../src/actors/instances/expiry-timer.js';
 import { instanceMachine } from '../src/machines/instance.js';
 import { instanceContextSchema, type InstanceContext, type InstanceEvent, type InstanceInput, type NotifyIntent } from '../src/machines/instance-context.js';
-import { checkSnapshot } from '../src/actors/snapshots.js';
+import { checkSnapshot } from '../src/actors/runtime/snapshots.js';
 import { FakeClock } from './support/clock.js';
 
 const HOUR = 3_600_000;

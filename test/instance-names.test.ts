@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { createHub } from '../src/actors/hub.js';
-import { createInstanceIndex } from '../src/actors/instance-index.js';
-import { createProjectResolver, lastPart } from '../src/actors/project-name.js';
+import { createInstanceIndex } from '../src/actors/instances/instance-index.js';
+import { createProjectResolver, lastPart } from '../src/lib/project-name.js';
 import { displayName, isNameworthyTitle } from '../src/machines/instance-context.js';
 import { FakeClock } from './support/clock.js';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';
@@ -54,11 +53,13 @@ describe('projects', () => {
   });
 });
 
+/** No live instance actors: the index as it is before any instance starts. */
+const NO_ACTORS = { all: () => new Map<string, never>().entries(), has: () => false };
+
 describe('instance index', () => {
   it('gives the lowest free number, holds a stopped one for the window, and gives a revived instance its own back', () => {
     let now = 0;
-    const hub = createHub({ writer: { submit: async () => undefined, flush: async () => undefined } as never, logger: { error() {}, warn() {} } as never, eventDetailsMaxBytes: 1000 });
-    const index = createInstanceIndex({ hub, machineId: 'instance', now: () => now, reuseAfterMs: 60 * MIN, slots: 4 });
+    const index = createInstanceIndex({ actors: NO_ACTORS, now: () => now, reuseAfterMs: 60 * MIN, slots: 4 });
     index.reserveStopped('claude', 1, 'old', -10 * MIN);
     index.reserveStopped('claude', 3, 'older', -61 * MIN);
     assert.equal(index.number('claude'), 2, '1 was active 10 minutes ago; 3 over an hour ago is not held');
@@ -69,8 +70,7 @@ describe('instance index', () => {
   });
 
   it('knows every instance id in use, stopped ones read at start, and gives back the id of a spawn that was not committed', () => {
-    const hub = createHub({ writer: { submit: async () => undefined, flush: async () => undefined } as never, logger: { error() {}, warn() {} } as never, eventDetailsMaxBytes: 1000 });
-    const index = createInstanceIndex({ hub, machineId: 'instance', now: () => 0, reuseAfterMs: 60 * MIN, slots: 4 });
+    const index = createInstanceIndex({ actors: NO_ACTORS, now: () => 0, reuseAfterMs: 60 * MIN, slots: 4 });
     index.useIds(['claude-stopped']);
     assert.equal(index.idTaken('claude-stopped'), true);
     assert.equal(index.idTaken('claude-new'), false);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { FakeClock } from './support/clock.js';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';
+import { databaseOf } from './support/sqlite.js';
 
 const MINUTE = 60_000;
 
@@ -26,7 +27,7 @@ describe('stopped instances come back, live ones are never expired', () => {
   });
 
   const intents = async (instance: string) =>
-    (await s.system.deps.db.all<{ intent: string }>('SELECT intent FROM notification_intents WHERE instance_id = ? ORDER BY at', [instance])).map((r) => r.intent);
+    (await databaseOf(s.system).all<{ intent: string }>('SELECT intent FROM notification_intents WHERE instance_id = ? ORDER BY at', [instance])).map((r) => r.intent);
 
   it('the repro: past the expiry with its process alive, an instance is only idle and nobody hears "timed out"', async () => {
     alive.add(4321);
@@ -34,7 +35,7 @@ describe('stopped instances come back, live ones are never expired', () => {
     await s.hook(hookPayload('live', 'UserPromptSubmit'), '?pid=4321');
     await s.hook(hookPayload('live', 'Stop'), '?pid=4321');
     clock.advance(40_000);
-    await s.system.deps.hub.flush();
+    await s.system.settle();
     const i = await s.request('GET', '/api/instances/claude-live');
     assert.equal(i.body.state, 'idle');
     assert.equal(i.body.status, 'active');
@@ -55,7 +56,7 @@ describe('stopped instances come back, live ones are never expired', () => {
     await s.hook(hookPayload('gone', 'PreToolUse', { tool_name: 'Read' }));
     await s.hook(hookPayload('gone', 'PostToolUse', { tool_name: 'Read' }));
     clock.advance(MINUTE);
-    await s.system.deps.hub.flush();
+    await s.system.settle();
     assert.equal((await s.request('GET', '/api/instances/claude-gone')).body.stop_reason, 'expired');
 
     const r = await s.hook(hookPayload('gone', 'UserPromptSubmit'));

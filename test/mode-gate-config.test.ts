@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config.js';
-import { networkMatcher } from '../src/mode-gate-config.js';
+import { ConfigError, loadConfig } from '../src/config/config.js';
+import { networkMatcher } from '../src/lib/net.js';
 import { tempHome } from './support/system.js';
 
 function load(file: unknown) {

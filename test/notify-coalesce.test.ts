@@ -3,10 +3,10 @@
 // so a stop inside the window loses nothing: the next start delivers them.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { ConfigFile } from '../src/config.js';
+import type { ConfigFile } from '../src/config/config.js';
 import { FakeClock } from './support/clock.js';
 import { startPhone, type Phone } from './support/phone.js';
-import { readRows } from './support/sqlite.js';
+import { databaseOf, readRows } from './support/sqlite.js';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';
 
 const PHONE_IP = '100.102.92.24';
@@ -34,7 +34,7 @@ describe('coalescing notifications for one device', () => {
     home.cleanup();
   });
 
-  const settled = () => s.system.deps.notifications.settled();
+  const settled = () => s.system.settle();
   const start = (session: string, fromPhone = true) =>
     s.hook(hookPayload(session, 'SessionStart', { source: 'startup', ...(fromPhone ? { x_token_api_ssh_client: `${PHONE_IP} 50000 22` } : {}) }));
 
@@ -96,7 +96,7 @@ describe('coalescing notifications for one device', () => {
   it('tells the phone when its agent expires, though the expired actor has left the hub', async () => {
     await start('idle-1');
     clock.advance(3 * 60 * 60 * 1000); // instance_expiry_minutes: 180; the expiry timer fires
-    await s.system.deps.hub.flush(); // the timer's change (and its intent) is committed
+    await s.system.settle(); // the timer's change (and its intent) is committed
     clock.advance(3000);
     await settled();
     await phone.waitFor(1);
@@ -120,7 +120,7 @@ describe('coalescing notifications for one device', () => {
     assert.equal(phone.received.length, 0);
 
     s = await startTestServer(home.dir, config(), { clock });
-    assert.equal(s.system.deps.notifications.recovered.intents, 2);
+    assert.equal(s.system.started.notificationsRecovered.intents, 2);
     await settled();
     await phone.waitFor(1);
     assert.equal(phone.received[0]!.body.message, 'Claude #2 in token-api failed. Claude #1 in token-api finished');
@@ -133,13 +133,13 @@ describe('coalescing notifications for one device', () => {
     await start('w');
     await s.hook(hookPayload('w', 'Stop', {}));
     await settled();
-    await s.system.deps.db.exec('ALTER TABLE notifications RENAME TO notifications_away');
+    await databaseOf(s.system).exec('ALTER TABLE notifications RENAME TO notifications_away');
     clock.advance(3000); // the window closes; the write fails
     await settled();
     clock.advance(1000); // the first retry fails too
     await settled();
     assert.equal(phone.received.length, 0);
-    await s.system.deps.db.exec('ALTER TABLE notifications_away RENAME TO notifications');
+    await databaseOf(s.system).exec('ALTER TABLE notifications_away RENAME TO notifications');
     clock.advance(1999);
     await settled();
     assert.equal(phone.received.length, 0, 'the second wait is two seconds');

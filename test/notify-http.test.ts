@@ -7,7 +7,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { ConfigFile } from '../src/config.js';
+import type { ConfigFile } from '../src/config/config.js';
 import { FakeClock } from './support/clock.js';
 import { startPhone, type Phone } from './support/phone.js';
 import { hookPayload, startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';
@@ -19,7 +19,7 @@ describe('notification routes', () => {
   const log = join(home.dir, 'ps.log');
   let phone: Phone;
   let s: TestServer;
-  const settled = () => s.system.deps.notifications.settled();
+  const settled = () => s.system.settle();
 
   before(async () => {
     chmodSync(FAKE_PS, 0o755);

@@ -53,8 +53,8 @@ describe('a mode timer ending', () => {
     assert.equal((await s.request('POST', '/api/mode', { mode: 'break', minutes: 15 })).status, 200);
 
     clock.advance(15 * MIN); // the laptop was last used 35 minutes ago
-    await s.system.deps.hub.flush();
-    await s.system.deps.notifications.settled();
+    await s.system.settle();
+    await s.system.settle();
     await phone.waitFor(1);
     assert.equal(phone.received[0]!.body.message, 'The break timer ended; mode is now work_silence');
     assert.equal(laptop.received.length, 0);

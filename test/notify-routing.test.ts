@@ -2,10 +2,10 @@
 // routing decision recorded as an event in the transaction of the transition that caused it.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { fixedModeSource } from '../src/actors/mode-source.js';
-import { channelsOfDevice, route, URGENT_INTENTS, type RoutableDevice, type RoutingPolicy } from '../src/actors/notification-routing.js';
-import { compose, plainText, sentenceOf } from '../src/actors/notification-text.js';
-import { INTENT_NAMES } from '../src/actors/notifications.js';
+import { fixedModeSource } from '../src/actors/mode-gate/mode-source.js';
+import { channelsOfDevice, route, URGENT_INTENTS, type RoutableDevice, type RoutingPolicy } from '../src/notifications/routing.js';
+import { compose, plainText, sentenceOf } from '../src/notifications/text.js';
+import { INTENT_NAMES } from '../src/notifications/service.js';
 import { FakeClock } from './support/clock.js';
 import { readRows } from './support/sqlite.js';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';
@@ -135,11 +135,13 @@ describe('the words of a notification', () => {
 describe('routing decisions in the running system', () => {
   let home: ReturnType<typeof tempHome>;
   let s: TestServer;
+  let clock: FakeClock;
   const mode = fixedModeSource({ mode: 'off', focus: false });
 
   beforeEach(async () => {
     home = tempHome();
-    s = await startTestServer(home.dir, { notifications: { coalesce_seconds: 0, speech: { engine: 'none' }, sound: { player: 'none' } } }, { clock: new FakeClock(), mode });
+    clock = new FakeClock();
+    s = await startTestServer(home.dir, { notifications: { coalesce_seconds: 0, speech: { engine: 'none' }, sound: { player: 'none' } } }, { clock, mode });
   });
   afterEach(async () => {
     await s.close();
@@ -151,7 +153,7 @@ describe('routing decisions in the running system', () => {
     await s.hook(hookPayload('m-1', 'Stop', {}));
     await s.hook(hookPayload('m-1', 'PreToolUse', { tool_name: 'Bash', tool_input: { command: 'npm test' } }));
     await s.hook(hookPayload('m-1', 'PermissionRequest', { tool_name: 'Bash', tool_input: { command: 'npm test' } }));
-    await s.system.deps.notifications.settled();
+    await s.system.settle();
     const events = (await s.request('GET', '/api/events?type=notification.routed')).body.events.reverse();
     assert.equal(events.length, 2);
     assert.deepEqual(events[0].details.channels, []);
@@ -187,22 +189,16 @@ describe('routing decisions in the running system', () => {
   });
 
   it('sends intents of no instance (the mode timer) to the local device', async () => {
-    const { hub } = s.system.deps;
     mode.set({ mode: 'work_music' });
-    // An actor that emits like the mode actor will: a notify intent with no instance.
-    const { createActor, emit, setup } = await import('xstate');
-    type Ended = { type: 'notify'; intent: 'mode_timer_ended'; at: number; previous: string; mode: string };
-    const machine = setup({ types: { emitted: {} as Ended } }).createMachine({
-      id: 'mode-like',
-      on: { end: { actions: emit({ type: 'notify', intent: 'mode_timer_ended', at: 1, previous: 'break', mode: 'work_music' } as Ended) } },
-    });
-    await hub.spawn('mode-like', { machine, create: (id) => createActor(machine, { id }) as never, project: () => [], transitions: () => [] }, {});
-    await hub.send('mode-like', { type: 'end' });
-    await s.system.deps.notifications.settled();
+    // The mode actor's timer ends: it emits a notify intent with no instance.
+    await s.request('POST', '/api/mode', { mode: 'work_music' });
+    assert.equal((await s.request('POST', '/api/mode', { mode: 'break', minutes: 1 })).status, 200);
+    clock.advance(60_000);
+    await s.system.settle();
     const [n] = (await s.request('GET', '/api/notifications')).body.notifications;
     assert.equal(n.device, 'desktop');
     assert.equal(n.event, 'mode_timer_ended');
-    assert.equal(n.message, 'The break timer ended; mode is now work_music');
+    assert.equal(n.message, 'The break timer ended; mode is now work_music: break ended; back to work_music');
     mode.set({ mode: 'off' });
   });
 });

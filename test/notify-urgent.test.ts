@@ -3,7 +3,7 @@
 // (`superseded`); with webhook.answered_update, a webhook already sent is followed by "answered".
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { ConfigFile } from '../src/config.js';
+import type { ConfigFile } from '../src/config/config.js';
 import { FakeClock } from './support/clock.js';
 import { startPhone, type Phone } from './support/phone.js';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';
@@ -35,7 +35,7 @@ describe('urgent notifications', () => {
     home.cleanup();
   });
 
-  const settled = () => s.system.deps.notifications.settled();
+  const settled = () => s.system.settle();
   const hook = (session: string, name: string, extra: Record<string, unknown> = {}) =>
     s.hook(hookPayload(session, name, { x_token_api_ssh_client: `${PHONE_IP} 50000 22`, ...extra }));
   const deliveries = async () =>

@@ -4,8 +4,8 @@
 // window ends. Time is a FakeClock; the HTTP traffic is real.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { NotificationUpdate } from '../src/actors/notifications.js';
-import type { ConfigFile } from '../src/config.js';
+import type { NotificationUpdate } from '../src/notifications/service.js';
+import type { ConfigFile } from '../src/config/config.js';
 import { FakeClock } from './support/clock.js';
 import { countByKey, startPhone, type Phone } from './support/phone.js';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';
@@ -42,7 +42,7 @@ describe('webhook delivery to the phone', () => {
     home.cleanup();
   });
 
-  const settled = () => s.system.deps.notifications.settled();
+  const settled = () => s.system.settle();
 
   /** A session started over SSH from the phone, then a finished turn (Stop). */
   async function phoneTurn(session: string, lastMessage = 'All 42 tests pass.'): Promise<void> {
@@ -80,7 +80,7 @@ describe('webhook delivery to the phone', () => {
     // Restart token-api while the phone is still down; a third notification arrives meanwhile.
     await s.close();
     s = await startTestServer(home.dir, config(phone), { clock });
-    assert.deepEqual(s.system.deps.notifications.recovered, { expiredLocal: 0, webhooks: 2, intents: 0 });
+    assert.deepEqual(s.system.started.notificationsRecovered, { expiredLocal: 0, webhooks: 2, intents: 0 });
     await phoneTurn('p-3');
     await settled();
     assert.equal(phone.received.length, 0);
@@ -114,7 +114,7 @@ describe('webhook delivery to the phone', () => {
     // And after one more restart, delivered notifications stay delivered.
     await s.close();
     s = await startTestServer(home.dir, config(phone), { clock });
-    assert.equal(s.system.deps.notifications.recovered.webhooks, 0);
+    assert.equal(s.system.started.notificationsRecovered.webhooks, 0);
     clock.advance(60_000);
     await settled();
     assert.equal(phone.received.length, 3);

@@ -2,13 +2,14 @@
 // is in the document (and nothing else is), GET /api/openapi.json serves it, every schema in
 // it compiles as JSON Schema 2020-12, every route has its section in docs/api.md, every JSON
 // example there validates against the document, and every event type the server writes is
-// documented. Adding a route without its entry in src/http/api-routes.ts fails here.
+// documented. Adding a route without its entry in src/protocol/api-routes.ts fails here.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import * as formats from 'ajv-formats';
-import { apiRouters } from '../src/http/app.js';
+import { apiRouters } from '../src/http/routers.js';
+import { fakeRouteDeps } from './support/fake-routes.js';
 import { FakeClock } from './support/clock.js';
 import { startPhone, type Phone } from './support/phone.js';
 import { everyKindOfEvent } from './support/scenario.js';
@@ -61,14 +62,14 @@ describe('the OpenAPI document and docs/api.md', () => {
   it('is OpenAPI 3.1 and lists every route of every router, and no route the app does not have', () => {
     assert.equal(doc.openapi, '3.1.0');
     const inApp = new Set<string>();
-    for (const router of apiRouters(s.system.deps)) {
+    for (const router of apiRouters(fakeRouteDeps())) {
       for (const layer of router.stack) {
         const path = String(layer.path).replace(/:([A-Za-z_]+)/g, '{$1}') || '/';
         for (const method of layer.methods.map((m) => m.toLowerCase()).filter((m) => m !== 'head')) inApp.add(`${method} ${path}`);
       }
     }
     const inDoc = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).filter((m) => METHODS.includes(m)).map((m) => `${m} ${path}`)));
-    assert.deepEqual([...inApp].filter((r) => !inDoc.has(r)), [], 'routes missing from src/http/api-routes.ts');
+    assert.deepEqual([...inApp].filter((r) => !inDoc.has(r)), [], 'routes missing from src/protocol/api-routes.ts');
     assert.deepEqual([...inDoc].filter((r) => !inApp.has(r)), [], 'routes in the document the app does not have');
     assert.ok(inApp.size >= 30, `${inApp.size} routes`);
   });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import { FakeClock } from './support/clock.js';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';
+import { databaseOf } from './support/sqlite.js';
 
 const HOUR = 3_600_000;
 
@@ -42,7 +43,7 @@ describe('restart: actors come back from their snapshots', () => {
     const beforeList = (await srv.request('GET', '/api/instances')).body.instances;
 
     srv = await restart(clock);
-    assert.equal(srv.system.restore.restored, 3);
+    assert.equal(srv.system.started.restore.restored, 3);
     assert.equal(srv.system.deps.hub.count('instance'), 3);
     const afterList = (await srv.request('GET', '/api/instances')).body.instances;
     assert.deepEqual(afterList, beforeList);
@@ -67,10 +68,10 @@ describe('restart: actors come back from their snapshots', () => {
     clock.advance(2 * HOUR);
     srv = await restart(clock, { instance_expiry_minutes: 180 });
     clock.advance(HOUR - 1000);
-    await srv.system.deps.hub.flush();
+    await srv.system.settle();
     assert.equal((await srv.request('GET', '/api/instances/claude-t')).body.state, 'working');
     clock.advance(1000);
-    await srv.system.deps.hub.flush();
+    await srv.system.settle();
     const r = await srv.request('GET', '/api/instances/claude-t');
     assert.equal(r.body.state, 'stopped');
     assert.equal(r.body.stop_reason, 'expired');
@@ -85,7 +86,7 @@ describe('restart: actors come back from their snapshots', () => {
     clock.advance(5 * HOUR);
     srv = await restart(clock);
     clock.advance(0);
-    await srv.system.deps.hub.flush();
+    await srv.system.settle();
     assert.equal((await srv.request('GET', '/api/instances/claude-late')).body.stop_reason, 'expired');
   });
 
@@ -103,9 +104,9 @@ describe('restart: actors come back from their snapshots', () => {
         await srv.hook(hookPayload('x', 'UserPromptSubmit'));
         await srv.hook(hookPayload('x', 'PostToolUse', { tool_name: 'Bash' }));
         await srv.hook(hookPayload('ok', 'SessionStart'));
-        await srv.system.deps.db.run(sql);
+        await databaseOf(srv.system).run(sql);
         srv = await restart(clock);
-        assert.deepEqual([srv.system.restore.restored, srv.system.restore.rebuilt, srv.system.restore.retired], [1, 1, 0]);
+        assert.deepEqual([srv.system.started.restore.restored, srv.system.started.restore.rebuilt, srv.system.started.restore.retired], [1, 1, 0]);
         const x = await srv.request('GET', '/api/instances/claude-x');
         assert.equal(x.body.state, 'working');
         assert.equal(x.body.tool_count, 1);
@@ -117,7 +118,7 @@ describe('restart: actors come back from their snapshots', () => {
         assert.equal(next.body.to, 'idle');
         // and its repaired snapshot restores cleanly next time
         srv = await restart(clock);
-        assert.deepEqual([srv.system.restore.restored, srv.system.restore.rebuilt], [2, 0]);
+        assert.deepEqual([srv.system.started.restore.restored, srv.system.started.restore.rebuilt], [2, 0]);
       });
     }
 
@@ -126,52 +127,32 @@ describe('restart: actors come back from their snapshots', () => {
       let srv = await restart(clock);
       await srv.hook(hookPayload('x', 'UserPromptSubmit'));
       await srv.hook(hookPayload('ok', 'SessionStart'));
-      await srv.system.deps.db.run(`UPDATE actor_snapshots SET snapshot = 'garbage' WHERE actor_id = 'claude-x'`);
-      await srv.system.deps.db.run(`UPDATE claude_instances SET state = 'melting' WHERE id = 'claude-x'`);
+      await databaseOf(srv.system).run(`UPDATE actor_snapshots SET snapshot = 'garbage' WHERE actor_id = 'claude-x'`);
+      await databaseOf(srv.system).run(`UPDATE claude_instances SET state = 'melting' WHERE id = 'claude-x'`);
       srv = await restart(clock);
-      assert.deepEqual([srv.system.restore.restored, srv.system.restore.rebuilt, srv.system.restore.retired], [1, 0, 1]);
+      assert.deepEqual([srv.system.started.restore.restored, srv.system.started.restore.rebuilt, srv.system.started.restore.retired], [1, 0, 1]);
       const x = await srv.request('GET', '/api/instances/claude-x');
       assert.equal(x.body.status, 'stopped');
       assert.equal(x.body.stop_reason, 'snapshot_invalid');
       assert.equal((await srv.request('GET', '/api/events?type=instance.retired')).body.count, 1);
       assert.equal((await srv.request('GET', '/api/instances/claude-ok')).body.state, 'idle');
       srv = await restart(clock);
-      assert.deepEqual([srv.system.restore.restored, srv.system.restore.retired], [1, 0]);
+      assert.deepEqual([srv.system.started.restore.restored, srv.system.started.restore.retired], [1, 0]);
     });
-  });
-
-  it('a planner that throws fails that request (500) and rolls its actor back; the next event is written', async () => {
-    const clock = new FakeClock();
-    const srv = await restart(clock);
-    await srv.hook(hookPayload('p', 'UserPromptSubmit'));
-    let fail = true;
-    srv.system.deps.hub.addEmitPlanner(() => {
-      if (fail) throw new Error('planner bug');
-      return {};
-    });
-    const failed = await srv.hook(hookPayload('p', 'Stop'));
-    assert.equal(failed.status, 500);
-    assert.equal(failed.body.error, 'internal');
-    assert.equal(srv.system.deps.instances.view('claude-p')?.state, 'working');
-    fail = false;
-    const ok = await srv.hook(hookPayload('p', 'Stop'));
-    assert.equal(ok.status, 200);
-    assert.deepEqual([ok.body.from, ok.body.to], ['working', 'idle']);
-    assert.equal((await srv.request('GET', '/api/instances/claude-p')).body.state, 'idle');
   });
 
   it('a failed write answers 503, rolls the actor back to what was committed, and recovers', async () => {
     const clock = new FakeClock();
     const srv = await restart(clock);
     await srv.hook(hookPayload('w', 'UserPromptSubmit'));
-    await srv.system.deps.db.exec('ALTER TABLE events RENAME TO events_away');
+    await databaseOf(srv.system).exec('ALTER TABLE events RENAME TO events_away');
     const failed = await srv.hook(hookPayload('w', 'Stop'));
     assert.equal(failed.status, 503);
     assert.equal(failed.body.error, 'unavailable');
     assert.equal(srv.system.deps.instances.view('claude-w')?.state, 'working', 'memory is back to the committed state');
     const health = await srv.request('GET', '/health');
     assert.equal(health.body.status, 'degraded');
-    await srv.system.deps.db.exec('ALTER TABLE events_away RENAME TO events');
+    await databaseOf(srv.system).exec('ALTER TABLE events_away RENAME TO events');
     const ok = await srv.hook(hookPayload('w', 'Stop'));
     assert.equal(ok.status, 200);
     assert.equal(ok.body.from, 'working');
@@ -183,11 +164,11 @@ describe('restart: actors come back from their snapshots', () => {
     const srv = await restart(clock);
     const transcript = hookPayload('c', 'x').transcript_path;
     await srv.hook(hookPayload('c', 'SessionStart'));
-    await srv.system.deps.db.exec('ALTER TABLE events RENAME TO events_away');
+    await databaseOf(srv.system).exec('ALTER TABLE events RENAME TO events_away');
     const failed = await srv.hook(hookPayload('c2', 'SessionStart', { source: 'clear', transcript_path: transcript }));
     assert.equal(failed.status, 503);
     assert.equal(srv.system.deps.instances.instanceOfSession('c2'), null);
-    await srv.system.deps.db.exec('ALTER TABLE events_away RENAME TO events');
+    await databaseOf(srv.system).exec('ALTER TABLE events_away RENAME TO events');
     const ok = await srv.hook(hookPayload('c2', 'SessionStart', { source: 'clear', transcript_path: transcript }));
     assert.equal(ok.body.instance.id, 'claude-c');
     assert.equal(srv.system.deps.instances.instanceOfSession('c2'), 'claude-c');
@@ -197,13 +178,13 @@ describe('restart: actors come back from their snapshots', () => {
     const clock = new FakeClock();
     const srv = await restart(clock);
     await srv.hook(hookPayload('d', 'UserPromptSubmit'));
-    await srv.system.deps.db.exec('ALTER TABLE events RENAME TO events_away');
+    await databaseOf(srv.system).exec('ALTER TABLE events RENAME TO events_away');
     const [first, replay] = await Promise.all([
       srv.hook(hookPayload('d', 'Stop'), '?event_id=evt-replay-0001'),
       srv.hook(hookPayload('d', 'Stop'), '?event_id=evt-replay-0001'),
     ]);
     assert.deepEqual([first.status, replay.status], [503, 503]);
-    await srv.system.deps.db.exec('ALTER TABLE events_away RENAME TO events');
+    await databaseOf(srv.system).exec('ALTER TABLE events_away RENAME TO events');
     const again = await srv.hook(hookPayload('d', 'Stop'), '?event_id=evt-replay-0001');
     assert.equal(again.status, 200);
     assert.deepEqual([again.body.outcome, again.body.to], ['applied', 'idle']);

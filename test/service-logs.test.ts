@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { closeLogger, createLogger } from '../src/logger.js';
+import { closeLogger, createLogger } from '../src/lib/logger.js';
 import { startServerProcess, type ServerProcess } from './support/process.js';
 import { hookPayload, tempHome } from './support/system.js';
 

@@ -6,8 +6,10 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import pino from 'pino';
 import { openDatabase } from '../src/db/database.js';
-import { createSystem, startServer } from '../src/server.js';
+import { startServer } from '../src/system/server.js';
+import { createSystem } from '../src/system/system.js';
 import { startTestServer, tempHome, testConfig } from './support/system.js';
+import { databaseOf } from './support/sqlite.js';
 
 describe('a start-up that fails part way', () => {
   const home = tempHome();
@@ -16,7 +18,7 @@ describe('a start-up that fails part way', () => {
   it('stops what it had started and leaves the data directory usable', async () => {
     const first = await startTestServer(home.dir);
     await first.hook({ session_id: 's1', transcript_path: '/t/s1.jsonl', cwd: '/w', hook_event_name: 'SessionStart', source: 'startup' }, '?pid=4242');
-    await first.system.deps.db.exec('ALTER TABLE usage_meta RENAME TO usage_meta_away');
+    await databaseOf(first.system).exec('ALTER TABLE usage_meta RENAME TO usage_meta_away');
     await first.close();
 
     // The process monitor checks the instance's pid every second while it runs.

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config/config.js';
 import { runCli } from './support/process.js';
 import { startTestServer, tempHome } from './support/system.js';
 import { generateCorpus, type Corpus } from './support/transcripts.js';

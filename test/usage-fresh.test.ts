@@ -6,9 +6,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createPricing, modelFamily } from '../src/usage/pricing.js';
-import type { TokenUsageUpdate } from '../src/usage/service.js';
+import { connectFeed } from './support/feed.js';
 import { runCli } from './support/process.js';
 import { startTestServer, tempHome } from './support/system.js';
+import { databaseOf } from './support/sqlite.js';
 
 let seq = 0;
 function line(sessionId: string, model: string, input: number, output: number): string {
@@ -33,8 +34,8 @@ describe('usage totals stay true', () => {
     writeFileSync(file, line('sess-1', 'claude-sonnet-4-5', 1000, 100));
     const s = await startTestServer(home.dir, { usage_claude_dirs: [claude], usage_codex_dirs: [join(home.dir, 'codex')], usage_scan_interval_minutes: 0 });
     try {
-      const updates: TokenUsageUpdate[] = [];
-      s.system.usage.onUpdate((u) => updates.push(u));
+      // What the feed's clients (the dashboard) hear.
+      const feed = await connectFeed(`${s.wsUrl}?types=token_usage_update`);
       assert.equal((await s.request('PUT', '/api/usage/sync', {})).body.records, 1);
       const before = (await s.request('GET', '/api/usage?group_by=device')).body.totals.total_tokens;
       assert.equal(before, 1100);
@@ -43,20 +44,22 @@ describe('usage totals stay true', () => {
       writeFileSync(file, line('sess-1', 'claude-sonnet-4-5', 1000, 100) + line('sess-1', 'claude-sonnet-4-5', 2000, 200), { flag: 'a' });
       const cli = await runCli(['usage', '--home', home.dir, '--json'], { TOKEN_API_URL: '', TOKEN_API_PORT: '' });
       assert.equal(cli.code, 0, cli.stderr);
-      const dbTotal = (await s.system.deps.db.get<{ t: number }>('SELECT SUM(input_tokens + output_tokens) AS t FROM usage_records'))!.t;
+      const dbTotal = (await databaseOf(s.system).get<{ t: number }>('SELECT SUM(input_tokens + output_tokens) AS t FROM usage_records'))!.t;
       assert.equal(dbTotal, 1100 + 1100 + 2200);
 
-      updates.length = 0;
+      await feed.sync();
+      const from = feed.messages.length;
       const sync = await s.request('PUT', '/api/usage/sync', {});
       assert.equal(sync.body.records, 0, 'the lines the command read are not read again');
-      await new Promise((r) => setTimeout(r, 0));
-      await s.system.deps.hub.flush();
-      // The listeners (the feed, the dashboard) hear of the records the other process wrote.
-      for (let i = 0; i < 50 && updates.length === 0; i++) await new Promise((r) => setImmediate(r));
+      await s.system.settle();
+      await feed.sync();
+      // The feed's clients hear of the records the other process wrote.
+      const updates = feed.ofType('token_usage_update', from);
       assert.equal(updates.length, 1, 'one update for the records another process wrote');
       assert.equal(updates[0]!.origin, 'database');
       assert.equal(updates[0]!.device_today!.total_tokens, dbTotal);
       assert.equal((await s.request('GET', '/api/usage?group_by=device')).body.totals.total_tokens, dbTotal);
+      await feed.close();
     } finally {
       await s.close();
     }

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
-import type { ConfigFile } from '../src/config.js';
-import type { TokenUsageUpdate } from '../src/usage/service.js';
+import type { ConfigFile } from '../src/config/config.js';
+import { connectFeed } from './support/feed.js';
 import { FakeClock } from './support/clock.js';
 import { hookPayload, startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';
 import { generateCorpus } from './support/transcripts.js';
@@ -170,8 +170,12 @@ describe('usage over HTTP', () => {
   it('reads an instance transcript after Stop and while working: tokens on the instance, its device, and a token_usage_update', async () => {
     home = tempHome();
     const srv = await start({ usage_live_interval_seconds: 10 });
-    const updates: TokenUsageUpdate[] = [];
-    srv.system.usage.onUpdate((u) => updates.push(u));
+    // What the feed's clients (the dashboard) hear.
+    const feed = await connectFeed(`${srv.wsUrl}?types=token_usage_update`);
+    const updates = async () => {
+      await feed.sync();
+      return feed.ofType('token_usage_update');
+    };
     const transcript = join(claudeDir(), 'projects', '-home-u-app', 'live-1.jsonl');
     mkdirSync(dirname(transcript), { recursive: true });
     writeFileSync(transcript, '');
@@ -183,8 +187,7 @@ describe('usage over HTTP', () => {
     const now = clock.now();
     appendFileSync(transcript, response('live-1', now, { input: 10, output: 200, cacheRead: 3000 }));
     assert.equal((await hook('Stop')).status, 200);
-    await srv.system.usageWatcher.settled();
-    await srv.system.usage.idle();
+    await srv.system.settle();
 
     const inst = await srv.request('GET', '/api/instances/claude-live-1');
     assert.equal(inst.status, 200);
@@ -192,23 +195,22 @@ describe('usage over HTTP', () => {
     assert.equal(inst.body.usage.output_tokens, 200);
     assert.equal(inst.body.usage.total_tokens, 3210);
     assert.ok(inst.body.usage.cost_usd > 0);
-    assert.equal(updates.length, 1);
-    assert.equal(updates[0]!.type, 'token_usage_update');
-    assert.equal(updates[0]!.instance_id, 'claude-live-1');
-    assert.equal(updates[0]!.device_id, 'pixel-phone');
-    assert.equal(updates[0]!.added.total_tokens, 3210);
-    assert.equal(updates[0]!.device_today.total_tokens, 3210);
-    assert.equal(updates[0]!.device_today.day, '2026-11-23');
+    const [first, ...more] = await updates();
+    assert.equal(more.length, 0, 'one update');
+    assert.equal(first!.instance_id, 'claude-live-1');
+    assert.equal(first!.device_id, 'pixel-phone');
+    assert.equal(first!.added.total_tokens, 3210);
+    assert.equal(first!.device_today.total_tokens, 3210);
+    assert.equal(first!.device_today.day, '2026-11-23');
 
     // Working again: the periodic read picks up what is appended before any Stop.
     await hook('UserPromptSubmit');
     appendFileSync(transcript, response('live-1', now + 1000, { input: 5, output: 50 }));
     clock.advance(10_000);
-    await srv.system.usageWatcher.settled();
-    await srv.system.usage.idle();
+    await srv.system.settle();
     const later = await srv.request('GET', '/api/instances/claude-live-1');
     assert.equal(later.body.usage.output_tokens, 250);
-    assert.equal(updates.at(-1)!.instance!.output_tokens, 250);
+    assert.equal((await updates()).at(-1)!.instance!.output_tokens, 250);
     const phone = await srv.request('GET', '/api/usage/pixel-phone?group_by=instance');
     assert.equal(phone.body.rows[0].instance_id, 'claude-live-1');
     assert.equal(phone.body.today.output_tokens, 250);
@@ -233,7 +235,7 @@ describe('usage over HTTP', () => {
 
     // The session's first hook arrives over SSH from the phone: its earlier usage moves with it.
     await srv.hook({ ...hookPayload('early-1', 'UserPromptSubmit'), transcript_path: transcript }, '?ssh_client=100.102.92.24%2051000%2022');
-    await srv.system.usageWatcher.settled();
+    await srv.system.settle();
     const inst = await srv.request('GET', '/api/instances/claude-early-1');
     assert.equal(inst.body.usage.output_tokens, 70);
     const phone = await srv.request('GET', '/api/usage/pixel-phone?group_by=instance');
@@ -249,7 +251,7 @@ describe('usage over HTTP', () => {
     writeFileSync(outside, response('out-1', clock.now(), { input: 1, output: 1 }));
     await srv.hook({ ...hookPayload('out-1', 'SessionStart'), transcript_path: outside });
     await srv.hook({ ...hookPayload('out-1', 'Stop'), transcript_path: outside });
-    await srv.system.usageWatcher.settled();
+    await srv.system.settle();
     const inst = await srv.request('GET', '/api/instances/claude-out-1');
     assert.equal(inst.body.usage.records, 0);
   });

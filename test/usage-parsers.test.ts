@@ -5,8 +5,9 @@ import { openDatabase } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
 import { claudeProjectOf, parseClaudeLine } from '../src/usage/claude-parser.js';
 import { codexSessionFromPath, newCodexState, parseCodexLine } from '../src/usage/codex-parser.js';
-import { costSql, costUnder, createPricing, normalizeModel } from '../src/usage/pricing.js';
-import { MAX_RECORD_TOKENS } from '../src/usage/types.js';
+import { costSql } from '../src/db/queries/usage.js';
+import { costUnder, createPricing, normalizeModel } from '../src/usage/pricing.js';
+import { MAX_RECORD_TOKENS } from '../src/protocol/usage.js';
 import { tempHome } from './support/system.js';
 import { join } from 'node:path';
 

@@ -13,7 +13,8 @@ import { CLAUDE_MARKERS } from '../src/usage/claude-parser.js';
 import { tempHome } from './support/system.js';
 import { generateCorpus } from './support/transcripts.js';
 import { claudeOnly, dailyByModel, openUsage, plain } from './support/usage.js';
-import { createHub } from '../src/actors/hub.js';
+import { createHub } from '../src/actors/runtime/hub.js';
+import type { RootMachines } from '../src/actors/runtime/root-machines.js';
 import { createWriter } from '../src/db/writer.js';
 import pino from 'pino';
 
@@ -189,7 +190,7 @@ describe('scanning generated corpora', () => {
     const claudeDir = join(home.dir, 'claude');
     const corpus = generateCorpus({ claudeDir, sessions: 3, responsesPerSession: 60 });
     const u = await openUsage(home.dir, { roots: { claudeDirs: [claudeDir], codexDirs: [] } });
-    const hub = createHub({ writer: createWriter(u.db), logger: pino({ level: 'silent' }), eventDetailsMaxBytes: 16384 });
+    const hub = createHub<RootMachines>({ writer: createWriter(u.db), logger: pino({ level: 'silent' }), eventDetailsMaxBytes: 16384 });
     const store = createUsageStore({ db: u.db, hub, pricing: createPricing(), now: Date.now });
     return { home, claudeDir, corpus, u, store };
   }

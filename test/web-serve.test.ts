@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import { publicBase } from '../src/http/routes/web.js';
+import { publicBase } from '../src/lib/net.js';
 import { builtWeb } from './support/browser.js';
 import { FakeClock } from './support/clock.js';
 import { connectFeed, startFeedServer, type FeedServer } from './support/feed.js';
@@ -47,7 +47,8 @@ describe('the web page build', () => {
     // A tighter guard than the issue's budget, so that a mistake (zod's whole namespace, a
     // chart library loaded eagerly) shows at once: today it is about 52 KB.
     assert.ok(report.firstLoad.gzip < 80 * 1024, `first load ${report.firstLoad.gzip} bytes gzipped: over the 80 KB guard`);
-    const server = report.firstLoadInputs.filter((p) => /^src\/(actors|db|service|usage|install|commands)\//.test(p) || (p.startsWith('src/http/') && p !== 'src/http/feed-messages.ts'));
+    // A client: its own files, src/protocol and src/lib, nothing of the server.
+    const server = report.firstLoadInputs.filter((p) => p.startsWith('src/') && !/^src\/(web|protocol|lib)\//.test(p));
     assert.deepEqual(server, [], 'server modules bundled into the page');
     // zod's English messages come along; the other locales only with `import { z } from 'zod'`.
     assert.ok(!report.firstLoadInputs.some((p) => /zod\/v4\/locales\/(?!en\.js)/.test(p)), 'zod locales are bundled: a module imports { z } from zod');
@@ -238,7 +239,7 @@ describe('serving the web page', () => {
   });
 
   it('`token-api web link` prints a QR code that holds the link, and the link itself', async () => {
-    const r = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'web', 'link', '--url', s.url], { env: { ...process.env, TOKEN_API_HOME: home.dir } });
+    const r = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'web', 'link', '--url', s.url], { env: { ...process.env, TOKEN_API_HOME: home.dir } });
     const lines = r.stdout.trimEnd().split('\n');
     const url = lines.at(-1)!;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/app\/#code=[A-Za-z0-9_-]{20,}$/);
@@ -250,15 +251,14 @@ describe('serving the web page', () => {
     const code = /#code=(.+)$/.exec(url)![1];
     const login = await raw(`${s.url}/api/web/login`, { method: 'POST', headers: { ...REMOTE, 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
     assert.equal(login.status, 200);
-    const help = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'web', '--help']);
+    const help = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'web', '--help']);
     assert.match(help.stdout, /token-api web link/);
   });
 
   it('puts web.public_url, else this machine’s outward address, in the link', () => {
-    const web = { publicUrl: null, sessionMs: 1, linkMs: 1 };
-    assert.deepEqual(publicBase({ host: '127.0.0.1', web }, 7777), { base: 'http://127.0.0.1:7777', reachable: false });
-    assert.deepEqual(publicBase({ host: '0.0.0.0', web }, 7777, () => '100.101.102.103'), { base: 'http://100.101.102.103:7777', reachable: true });
-    assert.deepEqual(publicBase({ host: '0.0.0.0', web: { ...web, publicUrl: 'https://desk.example.ts.net' } }, 7777), { base: 'https://desk.example.ts.net', reachable: true });
+    assert.deepEqual(publicBase({ host: '127.0.0.1', publicUrl: null }, 7777), { base: 'http://127.0.0.1:7777', reachable: false });
+    assert.deepEqual(publicBase({ host: '0.0.0.0', publicUrl: null }, 7777, () => '100.101.102.103'), { base: 'http://100.101.102.103:7777', reachable: true });
+    assert.deepEqual(publicBase({ host: '0.0.0.0', publicUrl: 'https://desk.example.ts.net' }, 7777), { base: 'https://desk.example.ts.net', reachable: true });
   });
 });
 

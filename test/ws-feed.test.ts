@@ -15,14 +15,15 @@ import { promisify } from 'node:util';
 import fc from 'fast-check';
 import pino from 'pino';
 import WebSocket from 'ws';
-import type { ConfigFile } from '../src/config.js';
-import type { ServerMessage } from '../src/http/feed-messages.js';
-import { startServer } from '../src/server.js';
+import type { ConfigFile } from '../src/config/config.js';
+import type { ServerMessage } from '../src/protocol/feed.js';
+import { startServer } from '../src/system/server.js';
 import { FakeClock } from './support/clock.js';
 import { assertConsecutive, connectFeed, startFeedServer, streamOf, type FeedServer, type TestFeedClient } from './support/feed.js';
 import { startPhone, type Phone } from './support/phone.js';
 import { rawConnect } from './support/raw-ws.js';
 import { hookPayload, tempHome, testConfig } from './support/system.js';
+import { databaseOf } from './support/sqlite.js';
 
 const run = promisify(execFile);
 
@@ -130,7 +131,7 @@ describe('the live feed', () => {
     assertConsecutive(a.messages, snapA.seq);
     assert.deepEqual(streamOf(b.messages), streamOf(a.messages), 'every client hears the same story');
     // Every message's picture is what SQLite holds.
-    const row = await s.running.system.deps.db.get<{ state: string; current_tool: string }>("SELECT state, current_tool FROM claude_instances WHERE id = 'claude-x'");
+    const row = await databaseOf(s.running.system).get<{ state: string; current_tool: string }>("SELECT state, current_tool FROM claude_instances WHERE id = 'claude-x'");
     assert.deepEqual(row, { state: 'working', current_tool: 'Bash' });
   });
 
@@ -151,7 +152,7 @@ describe('the live feed', () => {
     await hook(s, 'w', 'SessionStart', { source: 'startup' });
     const c = await client(s);
     const snap = await c.next('snapshot');
-    const db = s.running.system.deps.db;
+    const db = databaseOf(s.running.system);
     await db.exec('ALTER TABLE events RENAME TO events_away');
     const failed = await hook(s, 'w', 'PreToolUse', { tool_name: 'Bash' });
     assert.equal(failed.status, 503);
@@ -478,7 +479,8 @@ describe('the live feed', () => {
       c.send({ type: 'ping', id });
       await c.next('pong', (m) => m.id === id);
     };
-    const feed = s.running.system.feed;
+    // The feed's figures, as GET /health reports them.
+    const feed = { stats: async () => (await s.get('/health')).body.websocket as { clients: number; lagging: number; dropped_dead: number; dropped_slow: number; buffered_bytes: number } };
     // First tick: both were heard (they just connected). Second: both idle, so both pinged.
     clock.advance(5000);
     clock.advance(5000);
@@ -490,8 +492,8 @@ describe('the live feed', () => {
     clock.advance(5000);
     const gone = await deaf.closed;
     assert.equal(gone.code, 1006);
-    assert.equal(feed.stats().clients, 1);
-    assert.equal(feed.stats().dropped_dead, 1);
+    assert.equal((await feed.stats()).clients, 1);
+    assert.equal((await feed.stats()).dropped_dead, 1);
     await roundTrip(alive, 'r2');
     // A client that keeps talking is not pinged at all.
     for (let i = 0; i < 4; i++) {
@@ -505,7 +507,8 @@ describe('the live feed', () => {
   it('a slow client never holds up the server or other clients: it gets a fresh snapshot when it catches up, or is dropped', async () => {
     const big = 100 * 1024;
     const s = await start({ event_details_max_bytes: 150 * 1024, websocket: { max_buffered_bytes: 32 * 1024, event_details_max_bytes: 150 * 1024, ping_seconds: 5, slow_client_seconds: 10 } });
-    const feed = s.running.system.feed;
+    // The feed's figures, as GET /health reports them.
+    const feed = { stats: async () => (await s.get('/health')).body.websocket as { clients: number; lagging: number; dropped_dead: number; dropped_slow: number; buffered_bytes: number } };
     const fast = await client(s);
     const fastSnap = await fast.next('snapshot');
     const slow = await rawConnect(s.port);
@@ -518,14 +521,14 @@ describe('the live feed', () => {
     await hook(s, 'z', 'SessionStart', { source: 'startup' });
     const output = 'x'.repeat(big);
     let posted = 0;
-    while (feed.stats().lagging < 2 && posted < 400) {
+    while ((await feed.stats()).lagging < 2 && posted < 400) {
       const r = await hook(s, 'z', 'PostToolUse', { tool_name: 'Read', tool_response: { output } });
       assert.equal(r.status, 200);
       posted += 1;
       // Let the fan-out of this message happen before looking again.
       await new Promise<void>((r2) => setImmediate(r2));
     }
-    assert.equal(feed.stats().lagging, 2, `both paused clients fell behind (after ${posted} large events)`);
+    assert.equal((await feed.stats()).lagging, 2, `both paused clients fell behind (after ${posted} large events)`);
     // The fast client got every message, in order.
     await fast.next('event', () => fast.ofType('event').filter((m) => m.event.type === 'hook.post_tool_use').length === posted);
     assertConsecutive(fast.messages, fastSnap.seq);
@@ -549,7 +552,7 @@ describe('the live feed', () => {
     }
     assert.equal(resyncs, 1);
     assert.ok(streamOf(got).length < streamOf(fast.messages).length, 'it skipped what it could not take');
-    assert.equal(feed.stats().lagging, 1);
+    assert.equal((await feed.stats()).lagging, 1);
 
     // The other stays behind past slow_client_seconds: it is disconnected.
     for (let i = 0; i < 3; i++) {
@@ -559,8 +562,8 @@ describe('the live feed', () => {
       slow.send(JSON.stringify({ type: 'ping', id: `q${i}` }));
       await slow.until((f) => f.opcode === 1 && f.payload.includes(`"q${i}"`));
     }
-    assert.equal(feed.stats().dropped_slow, 1);
-    assert.equal(feed.stats().clients, 2);
+    assert.equal((await feed.stats()).dropped_slow, 1);
+    assert.equal((await feed.stats()).clients, 2);
     stuck.resume();
     await stuck.ended;
     assert.equal(fast.ws.readyState, WebSocket.OPEN);
@@ -570,7 +573,8 @@ describe('the live feed', () => {
   it('a client that stops reading and keeps asking for snapshots stays within the bound and is dropped when it stays behind', async () => {
     const limit = 64 * 1024;
     const s = await start({ event_details_max_bytes: 150 * 1024, websocket: { max_buffered_bytes: limit, event_details_max_bytes: 60 * 1024, ping_seconds: 5, slow_client_seconds: 10 } });
-    const feed = s.running.system.feed;
+    // The feed's figures, as GET /health reports them.
+    const feed = { stats: async () => (await s.get('/health')).body.websocket as { clients: number; lagging: number; dropped_dead: number; dropped_slow: number; buffered_bytes: number } };
     const fast = await client(s);
     await fast.next('snapshot');
     // Large recent events make each snapshot large (about 50 x 60 KB).
@@ -588,19 +592,19 @@ describe('the live feed', () => {
     greedy.pause();
     // Rounds of a second: many snapshot requests and large events, more than the kernel's socket buffers hold.
     let maxBuffered = 0;
-    for (let round = 0; round < 40 && feed.stats().clients === 3; round++) {
+    for (let round = 0; round < 40 && (await feed.stats()).clients === 3; round++) {
       for (let i = 0; i < 40; i++) greedy.send(JSON.stringify({ type: 'get_snapshot' }));
       for (let i = 0; i < 10; i++) await hook(s, 'g', 'PostToolUse', { tool_name: 'Read', tool_response: { output } });
       // Once the fast client has its answer, the server has read the greedy client's requests and written what it writes.
       fast.send({ type: 'ping', id: `f${round}` });
       await fast.next('pong', (m) => m.id === `f${round}`);
-      maxBuffered = Math.max(maxBuffered, feed.stats().buffered_bytes);
+      maxBuffered = Math.max(maxBuffered, (await feed.stats()).buffered_bytes);
       if (maxBuffered > 8 * (limit + snapshotBytes)) break;
       clock.advance(1000);
     }
     // Never more than the limit and one message waiting for it, whatever it asked for.
     assert.ok(maxBuffered <= limit + snapshotBytes, `${maxBuffered} bytes waited for the greedy client (limit ${limit}, a snapshot ${snapshotBytes})`);
-    assert.equal(feed.stats().dropped_slow, 1, 'behind for slow_client_seconds while sending requests: disconnected');
+    assert.equal((await feed.stats()).dropped_slow, 1, 'behind for slow_client_seconds while sending requests: disconnected');
     await greedy.ended;
     assert.equal(fast.ws.readyState, WebSocket.OPEN);
   });

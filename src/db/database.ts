@@ -101,3 +101,8 @@ export async function openDatabase(file: string, options: OpenOptions = {}): Pro
   }
   return db;
 }
+
+/** Resolves when the database answers a query (GET /health asks it); rejects with why not. */
+export async function ping(db: Database): Promise<void> {
+  await db.get('SELECT 1 AS ok');
+}

@@ -10,9 +10,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { Context, Next } from 'koa';
-import { networkMatcher } from '../mode-gate-config.js';
+import { isLoopbackAddress, networkMatcher } from '../lib/net.js';
 import { HttpError } from './errors.js';
-import { isLoopbackAddress } from './remote.js';
+import { peerOfContext, requestLine, type RequestLine } from './request.js';
 import { CSRF_HEADER, type WebSessions } from './web-session.js';
 
 export interface AuthPolicy {
@@ -130,13 +130,11 @@ export function authorize(policy: AuthPolicy, r: RequestFacts): AuthDecision {
   };
 }
 
-/** The facts of a raw Node request (an HTTP request or a WebSocket upgrade). */
-export function requestFacts(req: IncomingMessage, remoteAddress: string | undefined = req.socket.remoteAddress): RequestFacts {
-  const url = req.url ?? '/';
-  const q = url.indexOf('?');
+/** The facts of a raw Node request (an HTTP request or a WebSocket upgrade); the peer from src/http/request.ts. */
+export function requestFacts(req: IncomingMessage, line: RequestLine, remoteAddress: string | undefined): RequestFacts {
   return {
-    method: req.method ?? 'GET',
-    path: q === -1 ? url : url.slice(0, q),
+    method: line.method,
+    path: line.path,
     remoteAddress,
     authorization: req.headers.authorization,
     origin: req.headers.origin,
@@ -147,9 +145,9 @@ export function requestFacts(req: IncomingMessage, remoteAddress: string | undef
 }
 
 /** Koa middleware: 401 (in the error shape, before any route runs) when the policy refuses. */
-export function authMiddleware(policy: AuthPolicy, peerAddress: (req: IncomingMessage) => string | undefined = (req) => req.socket.remoteAddress) {
+export function authMiddleware(policy: AuthPolicy) {
   return async function auth(ctx: Context, next: Next): Promise<void> {
-    const d = authorize(policy, requestFacts(ctx.req, peerAddress(ctx.req)));
+    const d = authorize(policy, requestFacts(ctx.req, requestLine(ctx.req), peerOfContext(ctx).address));
     if (!d.ok) {
       if (d.status === 403) throw new HttpError(403, 'forbidden', d.reason);
       ctx.set('WWW-Authenticate', 'Bearer realm="token-api"');

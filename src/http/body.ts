@@ -1,10 +1,24 @@
-// The JSON body parser for every route but the hooks: JSON only, objects or arrays, limited.
-// A body in another media type is refused (415) rather than ignored, so that a request whose
-// body would be dropped never acts as if it had sent none; a body that cannot be
-// decompressed (a broken Content-Encoding) is the client's error (400).
+// Request bodies, bounded. jsonBody: the JSON parser for every route but the hooks and the spool:
+// JSON only, objects or arrays. A body in another media type is refused (415) rather than
+// ignored, so that a request whose body would be dropped never acts as if it had sent none; a
+// body that cannot be decompressed (a broken Content-Encoding) is the client's error (400).
+// readRawBody: the text of a body whatever its Content-Type (hooks send JSON as they like).
+import type { IncomingMessage } from 'node:http';
 import type { Context, Next } from 'koa';
 import { koaBody } from 'koa-body';
+import getRawBody from 'raw-body';
 import { HttpError, tooLarge } from './errors.js';
+
+/** The body as text, at most `limit` bytes (413 naming `what` and the `setting` that raises it). */
+export async function readRawBody(req: IncomingMessage, limit: number, what: string, setting: string): Promise<string> {
+  try {
+    return await getRawBody(req, { limit, length: req.headers['content-length'] || undefined, encoding: 'utf8' });
+  } catch (err) {
+    const e = err as { status?: number; type?: string };
+    if (e.type === 'entity.too.large') throw tooLarge(limit, what, setting);
+    throw new HttpError(e.status && e.status < 500 ? e.status : 400, 'bad_request', `could not read the body: ${(err as Error).message}`);
+  }
+}
 
 /** Whether the request carries body bytes (an empty POST, with Content-Length 0, does not). */
 function sendsBody(ctx: Context): boolean {

@@ -1,10 +1,12 @@
 // One place shapes every error answer: `{ error, message, fields? }`. Client mistakes are
-// 4xx with a stable `error` code; anything else is logged and answered as a plain 500
-// (or 503 when the database is unavailable) without internals.
+// 4xx with a stable `error` code; a service's DomainError is mapped by its kind (below); anything
+// else is logged and answered as a plain 500 (or 503 when the database is unavailable) without
+// internals.
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { ZodError, type z } from 'zod';
-import { fieldsInWords, parseInWords, sentenceOfFields } from '../validation-words.js';
+import { DomainError, type DomainErrorKind } from '../lib/domain-error.js';
+import { fieldsInWords, parseInWords, sentenceOfFields } from '../lib/validation-words.js';
 
 export class HttpError extends Error {
   constructor(
@@ -37,11 +39,6 @@ const CODES: Record<number, string> = {
   503: 'unavailable',
 };
 
-/** zod issues -> { "path.to.field": "is 0; expected more than 0" } (src/validation-words.ts). */
-export function fieldsOf(error: ZodError, prefix?: string): Record<string, string> {
-  return fieldsInWords(error, prefix);
-}
-
 const NOUNS = { body: 'body field', query: 'query parameter', params: 'path parameter' } as const;
 
 /** Parses with zod or throws a 400 naming every bad field, what was wrong and what is expected. */
@@ -63,6 +60,16 @@ export function tooLarge(limit: number, what: string, setting: string): HttpErro
   return new HttpError(413, 'payload_too_large', `${what} is larger than ${bytesInWords(limit)}, the limit (${setting} in the config file raises it)`);
 }
 
+/** Each kind of DomainError as HTTP: its status and `error` code. */
+const DOMAIN: Record<DomainErrorKind, { status: number; code: string }> = {
+  invalid: { status: 400, code: 'validation_failed' },
+  not_found: { status: 404, code: 'not_found' },
+  conflict: { status: 409, code: 'conflict' },
+  // The machine lacks the engine or player: a state of the server, reported as such.
+  not_installed: { status: 409, code: 'unavailable' },
+  not_running: { status: 503, code: 'unavailable' },
+};
+
 export interface ErrorAnswer {
   status: number;
   body: { error: string; message: string; fields?: Record<string, string> };
@@ -79,8 +86,13 @@ export function errorAnswer(raw: unknown, logger: Logger, where: { method: strin
   if (err instanceof HttpError) {
     return { status, body: { error: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) } };
   }
+  if (err instanceof DomainError) {
+    const { status: domainStatus, code } = DOMAIN[err.kind];
+    const fields = err.field && err.kind !== 'not_running' ? { fields: { [err.field]: err.message } } : {};
+    return { status: domainStatus, body: { error: code, message: err.message, ...fields } };
+  }
   if (err instanceof ZodError) {
-    const fields = fieldsOf(err);
+    const fields = fieldsInWords(err);
     return { status: 400, body: { error: 'validation_failed', message: sentenceOfFields(fields, 'field'), fields } };
   }
   if (status < 500) {

@@ -1,11 +1,76 @@
-// The edges of a WebSocket upgrade: a request that asks for another protocol (curl --http2
-// sends `Upgrade: h2c`) is served as the plain HTTP request it also is; a refused upgrade gets
-// an HTTP answer written on the raw socket, in the API's one error shape
-// `{ error, message, fields? }`; and the query string becomes a plain object, refusing
+// The live feed's handshake (`ws://HOST:PORT/ws`): the path, the same access policy as HTTP,
+// the query (`since`, `types`), the WebSocket headers, then the feed's own admission; an
+// accepted socket is handed to the feed (src/feed/feed.ts). A request that asks for another
+// protocol (curl --http2 sends `Upgrade: h2c`) is served as the plain HTTP request it also is;
+// a refused upgrade gets an HTTP answer written on the raw socket, in the API's one error
+// shape `{ error, message, fields? }`; the query string becomes a plain object, refusing
 // repeated keys (the schema then names what is wrong).
 import { STATUS_CODES, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { FEED_PATH, type Feed } from '../feed/feed.js';
+import { fieldsInWords, parseInWords, sentenceOfFields } from '../lib/validation-words.js';
+import { feedQuerySchema } from '../protocol/feed.js';
+import { authorize, requestFacts, type AuthPolicy } from './auth.js';
+import { peerOf, requestLine, type PeerAddress } from './request.js';
+
+export interface FeedUpgradeDeps {
+  auth: AuthPolicy;
+  peerAddress?: PeerAddress;
+  /** The largest message a client may send (websocket.max_message_bytes). */
+  maxPayload: number;
+}
+
+/** Serves the feed on an http.Server (its `upgrade` event); other upgrades stay plain HTTP requests. */
+export function attachFeed(server: Server, feed: Pick<Feed, 'refusal' | 'accept'>, deps: FeedUpgradeDeps): void {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayload, clientTracking: false, perMessageDeflate: false });
+  // A handshake that ws refuses after handshakeProblem let it through (an Upgrade header
+  // listing more than websocket, a malformed Sec-WebSocket-Protocol) is answered in the API's
+  // error shape too, rather than ws's plain-text page.
+  wss.on('wsClientError', (err: Error, socket: Duplex) => {
+    refuseUpgrade(socket, 400, 'bad_request', `invalid WebSocket handshake: ${err.message}`);
+  });
+
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => undefined);
+    const line = requestLine(req);
+    if (line.path !== FEED_PATH) {
+      refuseUpgrade(socket, 404, 'not_found', `no WebSocket endpoint at ${line.path.slice(0, 200)}; the live feed is ${FEED_PATH}`);
+      return;
+    }
+    const remote = peerOf(req, deps.peerAddress).address;
+    const decision = authorize(deps.auth, requestFacts(req, line, remote));
+    if (!decision.ok) {
+      if (decision.status === 403) refuseUpgrade(socket, 403, 'forbidden', decision.reason);
+      else refuseUpgrade(socket, 401, 'unauthorized', decision.reason, { 'WWW-Authenticate': 'Bearer realm="token-api"' });
+      return;
+    }
+    const query = queryObject(line.query);
+    const parsed = query === null ? null : parseInWords(feedQuerySchema, query);
+    if (!parsed || !parsed.success) {
+      const fields = parsed ? fieldsInWords(parsed.error) : { '(root)': 'repeats a parameter; expected since and types, each at most once' };
+      refuseUpgrade(socket, 400, 'validation_failed', sentenceOfFields(fields, 'query parameter'), {}, fields);
+      return;
+    }
+    const problem = handshakeProblem(req);
+    if (problem) {
+      refuseUpgrade(socket, problem.status, problem.status === 426 ? 'upgrade_required' : 'bad_request', problem.message, problem.headers);
+      return;
+    }
+    const refused = feed.refusal();
+    if (refused) {
+      refuseUpgrade(socket, 503, 'unavailable', refused);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => feed.accept(ws, { since: parsed.data.since, types: parsed.data.types, remote }));
+  }
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (wantsWebSocket(req)) upgrade(req, socket, head);
+    else serveWithoutUpgrade(server, req, socket);
+  });
+}
 
 /** Whether the request asks for a WebSocket (any other Upgrade is ignored, as HTTP allows). */
 export function wantsWebSocket(req: IncomingMessage): boolean {

@@ -2,9 +2,9 @@
 // zod schemas it names, with zod 4's JSON Schema conversion (requests as they are sent, answers
 // as they are answered). Served at GET /api/openapi.json; docs/api.md is the prose.
 import { z } from 'zod';
-import type { Config } from '../config.js';
-import { errorAnswerSchema } from './answer-schemas.js';
-import { apiRoutes, type ApiRoute } from './api-routes.js';
+import type { Config } from '../config/config.js';
+import { errorAnswerSchema } from '../protocol/answers.js';
+import { apiRoutes, type ApiRoute } from '../protocol/api-routes.js';
 
 type Json = Record<string, unknown>;
 

@@ -3,8 +3,14 @@
 // not on the distracting list is always allowed; an `open` mode (break, off) allows
 // everything; in a `work` mode focus blocks, else the app is allowed while an agent works
 // or the grace period runs, and blocked when no agent is working.
-import type { DistractingApp, ModePolicy } from '../mode-gate-config.js';
 import type { GateStateValue } from './gate-context.js';
+import type { ModePolicy } from './mode-context.js';
+
+/** An entry of the distracting list: its name and the Android packages that are the same app. */
+export interface DistractingApp {
+  name: string;
+  packages: string[];
+}
 
 export type GateRule = 'unlisted' | 'open_mode' | 'focus' | 'productive' | 'grace' | 'idle';
 

@@ -63,7 +63,7 @@ export const instanceContextSchema = z.object({
   stopReason: z.string().nullable(),
   currentTool: z.string().nullable(),
   currentToolSince: z.number().nullable(),
-  /** What the current tool call is about (see src/actors/tool-input.ts); absent in older snapshots. */
+  /** What the current tool call is about (see src/actors/instances/tool-input.ts); absent in older snapshots. */
   currentToolInput: z.string().nullable().optional(),
   toolCount: z.number().int().min(0),
   /** Running subagents; subagentCount is their number. */

@@ -2,6 +2,9 @@
 // The schema validates the mode snapshot read back from SQLite before the actor is restored.
 import { z } from 'zod';
 
+/** How a mode treats distracting apps: `work` lets them through only while an agent works. */
+export type ModePolicy = 'work' | 'open';
+
 const name = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/);
 
 export const stateValueSchema = z.union([z.boolean(), z.number(), z.string().max(200)]);

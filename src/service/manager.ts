@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Config } from '../config.js';
-import { VERSION } from '../version.js';
+import type { Config } from '../config/config.js';
+import { VERSION } from '../lib/version.js';
 import { SERVER_NODE_FLAGS } from './heap.js';
 import { LAUNCHD_LABEL, SYSTEMD_UNIT, launchdPlist, systemdUnit, windowsTask, type Platform, type ServiceSpec } from './units.js';
 
@@ -133,7 +133,7 @@ function firstLine(text: string): string {
   return text.split('\n')[0]?.trim() ?? '';
 }
 
-/** Is the compiled code the entry point needs there (bin/token-api.js runs dist/cli.js)? */
+/** Is the compiled code the entry point needs there (bin/token-api.js runs dist/cli/main.js)? */
 export function compiledCodeMissing(entry: string): boolean {
-  return !existsSync(join(entry, '..', '..', 'dist', 'cli.js'));
+  return !existsSync(join(entry, '..', '..', 'dist', 'cli', 'main.js'));
 }

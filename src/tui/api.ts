@@ -2,7 +2,7 @@
 // mark an instance stopped, read an instance's recent events and whether speech and sound work. Each answers a typed result with the
 // server's own message on failure, so the dashboard can say what went wrong in a line.
 import { z } from 'zod';
-import { eventItemSchema, type FeedEvent } from '../http/feed-messages.js';
+import { eventItemSchema, type FeedEvent } from '../protocol/feed.js';
 import type { LocalOutputs } from './store.js';
 
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: string };

@@ -2,7 +2,7 @@
 // frames (view.ts), the screen paints them at most every 50 ms, keys become store events or
 // HTTP actions. It talks only to the server (WebSocket for state, HTTP for actions), so it
 // runs as well on another machine with --url. Its clock ticks once a second for times.
-import type { Clock, TimerHandle } from '../actors/clock.js';
+import type { Clock, TimerHandle } from '../lib/clock.js';
 import { createApiClient } from './api.js';
 import { createFeedClient } from './feed-client.js';
 import { createKeyHandler } from './keys.js';

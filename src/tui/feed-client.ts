@@ -3,8 +3,8 @@
 // asks for a fresh snapshot when it sees a gap, and reconnects on its own with a growing
 // delay, on the injected clock. It reports its state in plain words, never a stack trace.
 import WebSocket from 'ws';
-import type { Clock, TimerHandle } from '../actors/clock.js';
-import { serverMessageSchema, STREAM_TYPES, type ServerMessage } from '../http/feed-messages.js';
+import type { Clock, TimerHandle } from '../lib/clock.js';
+import { serverMessageSchema, STREAM_TYPES, type ServerMessage } from '../protocol/feed.js';
 
 export type FeedStatus =
   | { status: 'connecting'; attempt: number }

@@ -24,7 +24,7 @@ export function countdown(ms: number): string {
 }
 
 /** 999, 12.3k, 350k, 1.2M, 3.4B (the usage tables shorten tokens the same way). */
-export { compactNumber as tokens } from '../usage/table.js';
+export { compactNumber as tokens } from '../lib/format.js';
 
 export function usd(n: number): string {
   return n >= 100 ? `$${Math.round(n)}` : `$${n.toFixed(2)}`;

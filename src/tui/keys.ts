@@ -2,7 +2,7 @@
 // HTTP calls whose outcome shows as a notice on the footer. An open overlay takes the keys
 // first (the mode picker and its duration step their arrows and digits, the confirmation its
 // y/n); q and Ctrl-C always quit.
-import type { Clock } from '../actors/clock.js';
+import type { Clock } from '../lib/clock.js';
 import type { ApiClient, ApiResult } from './api.js';
 import { DURATIONS, orderedInstances, selectedIndex, type DashboardStore, type Overlay } from './store.js';
 

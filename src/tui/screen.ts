@@ -4,7 +4,7 @@
 // injected clock. blessed needs `terminal: 'xterm-256color'` and `warnings: false` on current
 // terminfo; input and output are injectable, so tests draw on fake streams.
 import blessed from 'blessed';
-import type { Clock, TimerHandle } from '../actors/clock.js';
+import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Frame } from './view.js';
 
 export interface ScreenOptions {

@@ -3,7 +3,7 @@
 // and a passing notice. Every change is an event; the screen is a function of this context
 // (view.ts), so what is drawn never depends on anything else.
 import { createStore } from '@xstate/store';
-import type { FeedEvent, FeedGate, FeedInstance, FeedMode, FeedUsageTotals, ServerMessage } from '../http/feed-messages.js';
+import type { FeedEvent, FeedGate, FeedInstance, FeedMode, FeedUsageTotals, ServerMessage } from '../protocol/feed.js';
 import { layoutFor } from './layout.js';
 
 export type Connection =

@@ -2,10 +2,10 @@
 // screen (header, instances, status bar, today's usage, recent events, footer), each exactly
 // as wide as the screen, and the overlay box (help, details, mode picker, confirmation) when
 // one is open. Lines carry blessed tags for colour; text from the server is escaped.
-import { lastPart } from '../actors/project-name.js';
-import type { FeedEvent, FeedInstance } from '../http/feed-messages.js';
+import { lastPart } from '../lib/project-name.js';
+import type { FeedEvent, FeedInstance } from '../protocol/feed.js';
 import { byTime, foldEvents, type ShownEvent } from './event-fold.js';
-import { describeEvent } from './event-words.js';
+import { describeEvent } from '../protocol/event-words.js';
 import { clockTime, countdown, duration, fit, line, seg, tokens, usd, type Segment } from './format.js';
 import { COLUMN_ORDER, columnsFor, layoutFor, type Columns } from './layout.js';
 import { DURATIONS, orderedInstances, selectedIndex, visibleTop, type DashboardContext, type NotificationState } from './store.js';

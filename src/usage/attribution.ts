@@ -2,6 +2,7 @@
 // id, every session an instance ever had included) and that instance's origin device; records
 // no instance claims belong to this machine's own device.
 import type { Database } from '../db/database.js';
+import { allSessionLinks, instanceOwners } from '../db/queries/instances.js';
 
 export interface Attribution {
   deviceId: string;
@@ -17,9 +18,7 @@ export type LiveAttribution = (sessionId: string) => Attribution | null;
 export async function loadAttributor(db: Database, localDevice: string, live?: LiveAttribution): Promise<Attributor> {
   const byPath = new Map<string, Attribution>();
   const bySession = new Map<string, Attribution>();
-  const instances = await db.all<{ id: string; device_id: string; transcript_path: string | null; session_id: string }>(
-    'SELECT id, device_id, transcript_path, session_id FROM claude_instances',
-  );
+  const instances = await instanceOwners(db);
   const byId = new Map<string, Attribution>();
   for (const i of instances) {
     const a = { deviceId: i.device_id, instanceId: i.id };
@@ -27,7 +26,7 @@ export async function loadAttributor(db: Database, localDevice: string, live?: L
     if (i.transcript_path) byPath.set(i.transcript_path, a);
     bySession.set(i.session_id, a);
   }
-  for (const s of await db.all<{ session_id: string; instance_id: string }>('SELECT session_id, instance_id FROM instance_sessions')) {
+  for (const s of await allSessionLinks(db)) {
     const a = byId.get(s.instance_id);
     if (a) bySession.set(s.session_id, a);
   }

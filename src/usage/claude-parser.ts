@@ -4,7 +4,7 @@
 // (resumed and forked sessions copy earlier lines). Lines are accepted on the same terms as
 // ccusage (ISO timestamp, numeric input and output tokens); `<synthetic>` and API error lines
 // carry no real usage and are skipped, and so is a line with a count above MAX_RECORD_TOKENS
-// (types.ts). Only the fields needed are decoded (json-fields.ts): message content, most of
+// (src/protocol/usage.ts). Only the fields needed are decoded (json-fields.ts): message content, most of
 // each line, is skipped as bytes.
 import { createHash } from 'node:crypto';
 import { isObjectAt, lineOf, objectFields, valueOf } from './json-fields.js';

@@ -4,7 +4,7 @@
 // session id from `session_meta`. The state between lines is kept with the file's cursor,
 // so reading can resume mid-file. Codex counts cached input inside input_tokens: here input
 // is the uncached part and cache_read the cached part; output includes reasoning. A step
-// with a count above MAX_RECORD_TOKENS (types.ts) is skipped; the totals still move on.
+// with a count above MAX_RECORD_TOKENS (src/protocol/usage.ts) is skipped; the totals still move on.
 import { basename } from 'node:path';
 import { withinTokenBound, type UsageRecord } from './types.js';
 

@@ -3,14 +3,12 @@
 // or a date suffix, then by family: a model the table does not know (Claude Code 2.1's default
 // claude-opus-5-5, say) is priced as the newest known model of its family (claude-opus-4-7)
 // and reported as estimated. A model of no known family has no cost (null) and is reported
-// as unpriced. The same formula exists as SQL, so stored costs can be recomputed.
+// as unpriced. The same formula exists as SQL (costSql, src/db/queries/usage.ts), so stored
+// costs can be recomputed.
 import { createHash } from 'node:crypto';
 import table from './pricing.json' with { type: 'json' };
-import { pricingFileSchema, type Price } from './price-schema.js';
+import { pricingFileSchema, TIER_THRESHOLD, type Price } from '../config/price-schema.js';
 import type { TokenCounts } from './types.js';
-
-/** Per-response threshold beyond which a long-context model charges its `above_200k` prices. */
-export const TIER_THRESHOLD = 200_000;
 
 export const builtinPricing: Readonly<Record<string, Price>> = pricingFileSchema.parse(table).models;
 
@@ -62,20 +60,6 @@ export function costUnder(p: Price, t: TokenCounts): number {
       tier(t.cacheCreation, p.cache_write ?? 0, a?.cache_write) +
       tier(t.cacheRead, p.cache_read ?? 0, a?.cache_read)) /
     1_000_000
-  );
-}
-
-function tierSql(column: string, base: number, above: number | undefined): string {
-  if (above === undefined) return `(${column} * ${base})`;
-  return `(CASE WHEN ${column} > ${TIER_THRESHOLD} THEN ${TIER_THRESHOLD} * ${base} + (${column} - ${TIER_THRESHOLD}) * ${above} WHEN ${column} > 0 THEN ${column} * ${base} ELSE 0 END)`;
-}
-
-/** The same formula as costUnder, over the columns of usage_records (same order of operations). */
-export function costSql(p: Price): string {
-  const a = p.above_200k;
-  return (
-    `((${tierSql('input_tokens', p.input, a?.input)} + ${tierSql('output_tokens', p.output, a?.output)} + ` +
-    `${tierSql('cache_creation_tokens', p.cache_write ?? 0, a?.cache_write)} + ${tierSql('cache_read_tokens', p.cache_read ?? 0, a?.cache_read)}) / 1000000.0)`
   );
 }
 

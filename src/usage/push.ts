@@ -2,7 +2,8 @@
 // in batches, in the order they were stored, and remembers after each acknowledged batch how
 // far it got, so an interrupted push resumes where it stopped. The hub stores each record
 // once by its key, so sending a batch again (after a lost answer, say) counts nothing twice.
-import type { RecordRow, UsageStore } from './store.js';
+import type { RecordRow } from '../db/queries/usage.js';
+import type { UsageStore } from './store.js';
 
 export class PushError extends Error {
   constructor(message: string) {

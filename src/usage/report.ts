@@ -3,11 +3,10 @@
 // records' time span (UTC, the default) SQLite sums per day directly; otherwise per
 // 15-minute bucket, and days and months are formed in the zone here (SQLite knows only UTC
 // and the machine's zone). Cost is the sum of known costs; models without a price are listed.
-import type { Database, SqlValue } from '../db/database.js';
-import { BUCKET_MS, createDayFolder, offsetMs } from './timezone.js';
-
-export const GROUP_DIMS = ['day', 'month', 'model', 'device', 'instance', 'session', 'source', 'project'] as const;
-export type GroupDim = (typeof GROUP_DIMS)[number];
+import type { Database } from '../db/database.js';
+import { usageSpan, usageSums, type UsageGroupColumn, type UsageSumRow } from '../db/queries/usage-report.js';
+import { BUCKET_MS, createDayFolder, offsetMs } from '../lib/timezone.js';
+import type { GroupDim } from '../protocol/usage.js';
 
 export interface UsageQuery {
   /** Epoch ms, inclusive. */
@@ -61,32 +60,13 @@ export interface UsageReport {
   totals: UsageTotals;
 }
 
-const COLUMN: Record<Exclude<GroupDim, 'day' | 'month' | 'model'>, string> = {
+const COLUMN: Record<Exclude<GroupDim, 'day' | 'month' | 'model'>, UsageGroupColumn> = {
   device: 'device_id',
   instance: 'instance_id',
   session: 'session_id',
   source: 'source',
   project: 'project',
 };
-
-interface SqlRow {
-  model: string;
-  bucket?: number;
-  device_id?: string;
-  instance_id?: string | null;
-  session_id?: string | null;
-  source?: string;
-  project?: string | null;
-  i: number;
-  o: number;
-  cc: number;
-  cr: number;
-  cost: number | null;
-  unpriced: number;
-  n: number;
-  first: number;
-  last: number;
-}
 
 interface Acc {
   row: UsageRow;
@@ -117,7 +97,7 @@ function newAcc(row: UsageRow): Acc {
   return { row, models: new Set(), unpriced: new Set(), first: Infinity, last: -Infinity };
 }
 
-function add(acc: Acc, r: SqlRow): void {
+function add(acc: Acc, r: UsageSumRow): void {
   const t = acc.row;
   t.input_tokens += r.i;
   t.output_tokens += r.o;
@@ -158,46 +138,15 @@ function fixedOffset(timeZone: string, from: number, to: number): number | null 
 export async function summarize(db: Database, q: UsageQuery): Promise<UsageReport> {
   const dims = [...new Set(q.groupBy)];
   const byTime = dims.includes('day') || dims.includes('month');
-  const cols = ['model', ...dims.filter((d): d is keyof typeof COLUMN => d in COLUMN).map((d) => COLUMN[d])];
-  const where: string[] = [];
-  const params: SqlValue[] = [];
-  if (q.since !== undefined) {
-    where.push('at >= ?');
-    params.push(q.since);
-  }
-  if (q.until !== undefined) {
-    where.push('at < ?');
-    params.push(q.until);
-  }
-  if (q.device !== undefined) {
-    where.push('device_id = ?');
-    params.push(q.device);
-  }
-  if (q.instance !== undefined) {
-    where.push('instance_id = ?');
-    params.push(q.instance);
-  }
-  if (q.session !== undefined) {
-    where.push('session_id = ?');
-    params.push(q.session);
-  }
-  const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const columns = dims.filter((d): d is keyof typeof COLUMN => d in COLUMN).map((d) => COLUMN[d]);
+  const filter = { since: q.since, until: q.until, device: q.device, instance: q.instance, session: q.session };
   let fixed: number | null = null;
   if (byTime) {
-    const span = await db.get<{ lo: number | null; hi: number | null }>(`SELECT MIN(at) AS lo, MAX(at) AS hi FROM usage_records ${whereSql}`, params);
+    const span = await usageSpan(db, filter);
     fixed = span?.lo != null && span.hi != null ? fixedOffset(q.timezone, span.lo, span.hi) : 0;
-    // A whole day per group where the offset is fixed; 15-minute buckets where it moves.
-    cols.push(fixed !== null ? `(at + ${fixed}) / ${DAY_MS} AS bucket` : `at / ${BUCKET_MS} AS bucket`);
   }
-  const groups = cols.map((c) => (c.endsWith(' AS bucket') ? 'bucket' : c));
-  const rows = await db.all<SqlRow>(
-    `SELECT ${cols.join(', ')}, SUM(input_tokens) AS i, SUM(output_tokens) AS o, SUM(cache_creation_tokens) AS cc,
-        SUM(cache_read_tokens) AS cr, SUM(cost_usd) AS cost, SUM(cost_usd IS NULL) AS unpriced, COUNT(*) AS n,
-        MIN(at) AS first, MAX(at) AS last
-      FROM usage_records ${whereSql}
-      GROUP BY ${groups.join(', ')}`,
-    params,
-  );
+  // A whole day per group where the offset is fixed; 15-minute buckets where it moves.
+  const rows = await usageSums(db, filter, columns, !byTime ? null : fixed !== null ? { offsetMs: fixed, sizeMs: DAY_MS } : { sizeMs: BUCKET_MS });
 
   const folder = createDayFolder(q.timezone);
   const dayOf = fixed !== null ? (dayNumber: number) => new Date(dayNumber * DAY_MS).toISOString().slice(0, 10) : folder;

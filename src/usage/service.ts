@@ -2,17 +2,18 @@
 // records pushed by other machines, answers totals, and tells listeners (the WebSocket feed)
 // what each committed batch added, per device and instance, as `token_usage_update`.
 import type { Logger } from 'pino';
-import type { Hub } from '../actors/hub.js';
-import type { Config } from '../config.js';
+import type { Hub } from '../actors/runtime/root-machines.js';
+import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
+import { claimSessionOp, hasDeviceRecords, hasUnclaimed, instanceSums, maxRecordSeq, recordsAfter } from '../db/queries/usage.js';
 import { loadAttributor, type Attribution, type LiveAttribution } from './attribution.js';
 import type { TranscriptRoots } from './discover.js';
-import type { Price } from './price-schema.js';
+import type { Price } from '../config/price-schema.js';
 import { createPricing } from './pricing.js';
 import { emptyTotals, summarize, type UsageQuery, type UsageReport, type UsageTotals } from './report.js';
 import { createScanner, type ScanProgress, type ScanReport } from './scanner.js';
 import { createUsageStore } from './store.js';
-import { dayRange } from './timezone.js';
+import { dayRange } from '../lib/timezone.js';
 import type { StoredRecord, UsageRecord } from './types.js';
 
 export interface UsageSettings {
@@ -147,7 +148,7 @@ export function createUsageService(deps: UsageServiceDeps) {
   /** The highest usage_records.seq this server has looked at (null until the first sync). */
   let seenSeq: number | null = null;
 
-  const maxSeq = async () => (await db.get<{ s: number | null }>('SELECT MAX(seq) AS s FROM usage_records'))?.s ?? 0;
+  const maxSeq = () => maxRecordSeq(db);
 
   /** Records written by another process since the last sync are announced, so every total shown is what the database holds. */
   async function announceOthers(): Promise<void> {
@@ -155,10 +156,7 @@ export function createUsageService(deps: UsageServiceDeps) {
       seenSeq = await maxSeq();
       return;
     }
-    const rows = await db.all<{ seq: number; key: string; device_id: string; instance_id: string | null; source: string; session_id: string | null; project: string | null; model: string; at: number; input_tokens: number; output_tokens: number; cache_creation_tokens: number; cache_read_tokens: number; cost_usd: number | null }>(
-      'SELECT * FROM usage_records WHERE seq > ? ORDER BY seq LIMIT 100000',
-      [seenSeq],
-    );
+    const rows = await recordsAfter(db, seenSeq, 100_000);
     if (rows.length === 0) return;
     seenSeq = rows[rows.length - 1]!.seq;
     publish(
@@ -220,20 +218,8 @@ export function createUsageService(deps: UsageServiceDeps) {
     async claimSession(sessionId: string, attribution: Attribution): Promise<void> {
       if (!attribution.instanceId) return;
       // Usually there is nothing to claim: ask first (indexed), write only when there is.
-      const unclaimed = await db.get('SELECT 1 AS x FROM usage_records WHERE session_id = ? AND instance_id IS NULL AND device_id = ? LIMIT 1', [
-        sessionId,
-        settings.localDevice,
-      ]);
-      if (!unclaimed) return;
-      await deps.hub.record({
-        ops: [
-          {
-            kind: 'sql',
-            sql: 'UPDATE usage_records SET instance_id = ?, device_id = ? WHERE session_id = ? AND instance_id IS NULL AND device_id = ?',
-            params: [attribution.instanceId, attribution.deviceId, sessionId, settings.localDevice],
-          },
-        ],
-      });
+      if (!(await hasUnclaimed(db, sessionId, settings.localDevice))) return;
+      await deps.hub.record({ ops: [claimSessionOp(sessionId, settings.localDevice, attribution.instanceId, attribution.deviceId)] });
     },
 
     readTranscript(path: string, attribution: Attribution): Promise<StoredRecord[]> {
@@ -262,7 +248,7 @@ export function createUsageService(deps: UsageServiceDeps) {
 
     /** Whether any record of this device is stored. */
     async hasDevice(deviceId: string): Promise<boolean> {
-      return (await db.get('SELECT 1 AS x FROM usage_records WHERE device_id = ? LIMIT 1', [deviceId])) !== undefined;
+      return hasDeviceRecords(db, deviceId);
     },
 
     async instanceTotals(instanceId: string): Promise<UsageTotals> {
@@ -273,12 +259,7 @@ export function createUsageService(deps: UsageServiceDeps) {
     async totalsOfInstances(ids: readonly string[]): Promise<Map<string, UsageTotals>> {
       const out = new Map<string, UsageTotals>();
       if (ids.length === 0) return out;
-      const rows = await db.all<{ instance_id: string; i: number; o: number; cc: number; cr: number; cost: number | null; n: number }>(
-        `SELECT instance_id, SUM(input_tokens) AS i, SUM(output_tokens) AS o, SUM(cache_creation_tokens) AS cc, SUM(cache_read_tokens) AS cr,
-            SUM(cost_usd) AS cost, COUNT(*) AS n
-          FROM usage_records WHERE instance_id IN (SELECT value FROM json_each(?)) GROUP BY instance_id`,
-        [JSON.stringify(ids)],
-      );
+      const rows = await instanceSums(db, ids);
       for (const r of rows) {
         out.set(r.instance_id, {
           ...emptyTotals(),

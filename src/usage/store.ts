@@ -3,45 +3,33 @@
 // writes only those through the hub (so they share the group commit with everything else),
 // and resolves with the new records once they are committed. Stored costs follow the
 // pricing table: when it changes, they are recomputed in one transaction.
-import type { Database, SqlValue } from '../db/database.js';
+import type { Database } from '../db/database.js';
+import {
+  insertRecordOps,
+  pricingFingerprint,
+  pricingFingerprintOp,
+  pushCursorOf,
+  pushCursorOp,
+  recordsAfter,
+  repriceOp,
+  storedKeys,
+  storedModels,
+  usageFileOp,
+  usageFiles,
+  type RecordRow,
+} from '../db/queries/usage.js';
 import type { WriteOp } from '../db/writer.js';
-import type { EventDraft, Hub } from '../actors/hub.js';
+import type { EventDraft } from '../db/queries/events.js';
+import type { Hub } from '../actors/runtime/root-machines.js';
 import type { CodexState } from './codex-parser.js';
 import type { FileCursor } from './line-reader.js';
-import { costSql, type Pricing } from './pricing.js';
+import type { Pricing } from './pricing.js';
 import type { AttributedRecord, StoredRecord, UsageSource } from './types.js';
 
 export interface StoredCursor {
   source: UsageSource;
   cursor: FileCursor;
   state: CodexState | null;
-}
-
-interface FileRow {
-  path: string;
-  source: UsageSource;
-  offset: number;
-  size: number;
-  mtime_ms: number;
-  head: string;
-  state: string | null;
-}
-
-export interface RecordRow {
-  seq: number;
-  key: string;
-  device_id: string;
-  source: UsageSource;
-  session_id: string | null;
-  instance_id: string | null;
-  project: string | null;
-  model: string;
-  at: number;
-  input_tokens: number;
-  output_tokens: number;
-  cache_creation_tokens: number;
-  cache_read_tokens: number;
-  cost_usd: number | null;
 }
 
 export interface UsageStoreDeps {
@@ -52,41 +40,21 @@ export interface UsageStoreDeps {
 }
 
 export function cursorOp(path: string, c: StoredCursor, now: number): WriteOp {
-  return {
-    kind: 'upsert',
-    table: 'usage_files',
-    key: ['path'],
-    row: {
-      path,
-      source: c.source,
-      offset: c.cursor.offset,
-      size: c.cursor.size,
-      mtime_ms: c.cursor.mtimeMs,
-      head: c.cursor.head,
-      state: c.state ? JSON.stringify(c.state) : null,
-      updated_at: new Date(now).toISOString(),
-    },
-  };
+  return usageFileOp({
+    path,
+    source: c.source,
+    offset: c.cursor.offset,
+    size: c.cursor.size,
+    mtime_ms: c.cursor.mtimeMs,
+    head: c.cursor.head,
+    state: c.state ? JSON.stringify(c.state) : null,
+    updated_at: new Date(now).toISOString(),
+  });
 }
 
-const RECORD_COLUMNS =
-  'key, device_id, source, session_id, instance_id, project, model, at, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost_usd';
-const ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-/** Rows per INSERT statement. */
-const ROWS_PER_STATEMENT = 500;
-
-/** Multi-row inserts for new records (built flat: a scan writes hundreds of thousands). */
+/** Multi-row inserts for new records. */
 function insertOps(records: readonly StoredRecord[]): WriteOp[] {
-  const ops: WriteOp[] = [];
-  for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
-    const slice = records.slice(i, i + ROWS_PER_STATEMENT);
-    const params: SqlValue[] = [];
-    for (const r of slice) {
-      params.push(r.key, r.deviceId, r.source, r.sessionId, r.instanceId, r.project, r.model, r.at, r.input, r.output, r.cacheCreation, r.cacheRead, r.costUsd);
-    }
-    ops.push({ kind: 'sql', sql: `INSERT OR IGNORE INTO usage_records (${RECORD_COLUMNS}) VALUES ${Array(slice.length).fill(ROW).join(', ')}`, params });
-  }
-  return ops;
+  return insertRecordOps(records, (r) => [r.key, r.deviceId, r.source, r.sessionId, r.instanceId, r.project, r.model, r.at, r.input, r.output, r.cacheCreation, r.cacheRead, r.costUsd]);
 }
 
 export function createUsageStore(deps: UsageStoreDeps) {
@@ -103,8 +71,7 @@ export function createUsageStore(deps: UsageStoreDeps) {
   async function existingKeys(keys: string[]): Promise<Set<string>> {
     const have = new Set<string>();
     for (let i = 0; i < keys.length; i += 5000) {
-      const slice = JSON.stringify(keys.slice(i, i + 5000));
-      const rows = await db.all<{ key: string }>('SELECT key FROM usage_records WHERE key IN (SELECT value FROM json_each(?))', [slice]);
+      const rows = await storedKeys(db, keys.slice(i, i + 5000));
       for (const r of rows) have.add(r.key);
     }
     return have;
@@ -112,7 +79,7 @@ export function createUsageStore(deps: UsageStoreDeps) {
 
   return {
     async loadCursors(): Promise<Map<string, StoredCursor>> {
-      const rows = await db.all<FileRow>('SELECT path, source, offset, size, mtime_ms, head, state FROM usage_files');
+      const rows = await usageFiles(db);
       const out = new Map<string, StoredCursor>();
       for (const r of rows) {
         let state: CodexState | null = null;
@@ -123,7 +90,7 @@ export function createUsageStore(deps: UsageStoreDeps) {
             state = null;
           }
         }
-        out.set(r.path, { source: r.source, cursor: { offset: r.offset, size: r.size, mtimeMs: r.mtime_ms, head: r.head }, state });
+        out.set(r.path, { source: r.source as UsageSource, cursor: { offset: r.offset, size: r.size, mtimeMs: r.mtime_ms, head: r.head }, state });
       }
       return out;
     },
@@ -154,15 +121,11 @@ export function createUsageStore(deps: UsageStoreDeps) {
 
     /** Recomputes every stored cost when the pricing table changed since they were computed. */
     async repriceIfChanged(): Promise<{ repriced: boolean; models: number }> {
-      const row = await db.get<{ value: string }>("SELECT value FROM usage_meta WHERE key = 'pricing'");
-      if (row?.value === pricing.fingerprint) return { repriced: false, models: 0 };
+      if ((await pricingFingerprint(db)) === pricing.fingerprint) return { repriced: false, models: 0 };
       return serial(async () => {
-        const models = await db.all<{ model: string }>('SELECT DISTINCT model FROM usage_records');
-        const ops: WriteOp[] = models.map(({ model }) => {
-          const p = pricing.priceOf(model);
-          return { kind: 'sql', sql: `UPDATE usage_records SET cost_usd = ${p ? costSql(p) : 'NULL'} WHERE model = ?`, params: [model] };
-        });
-        ops.push({ kind: 'upsert', table: 'usage_meta', key: ['key'], row: { key: 'pricing', value: pricing.fingerprint } });
+        const models = await storedModels(db);
+        const ops: WriteOp[] = models.map((model) => repriceOp(model, pricing.priceOf(model)));
+        ops.push(pricingFingerprintOp(pricing.fingerprint));
         await hub.record({ ops });
         return { repriced: true, models: models.length };
       });
@@ -170,17 +133,16 @@ export function createUsageStore(deps: UsageStoreDeps) {
 
     /** Records stored after a sequence number, oldest first (for pushing). */
     allRecordsAfter(afterSeq: number, limit: number): Promise<RecordRow[]> {
-      return db.all<RecordRow>('SELECT * FROM usage_records WHERE seq > ? ORDER BY seq LIMIT ?', [afterSeq, limit]);
+      return recordsAfter(db, afterSeq, limit);
     },
 
     async pushCursor(target: string, deviceId: string): Promise<number> {
-      const r = await db.get<{ last_seq: number }>('SELECT last_seq FROM usage_push_cursors WHERE target = ? AND device_id = ?', [target, deviceId]);
-      return r?.last_seq ?? 0;
+      return pushCursorOf(db, target, deviceId);
     },
 
     setPushCursor(target: string, deviceId: string, lastSeq: number): Promise<unknown> {
       return hub.record({
-        ops: [{ kind: 'upsert', table: 'usage_push_cursors', key: ['target', 'device_id'], row: { target, device_id: deviceId, last_seq: lastSeq, pushed_at: new Date(deps.now()).toISOString() } }],
+        ops: [pushCursorOp(target, deviceId, lastSeq, new Date(deps.now()).toISOString())],
       });
     },
 

@@ -1,5 +1,6 @@
 // The shapes token usage takes between the parsers, the store and the reports: one record
 // per model response (Claude) or per token-count step (Codex), with its four token counts.
+import { MAX_RECORD_TOKENS } from '../protocol/usage.js';
 
 export type UsageSource = 'claude' | 'codex';
 
@@ -9,14 +10,6 @@ export interface TokenCounts {
   cacheCreation: number;
   cacheRead: number;
 }
-
-/**
- * The most tokens of one kind a single record may count. No model response comes near a
- * billion tokens, so a count above this is corrupt: the parsers skip such a record and the
- * push route rejects it. The bound also keeps SQLite's integer SUM of a report far from
- * overflow (2^63 is about 9.2e18, nine billion records at the bound).
- */
-export const MAX_RECORD_TOKENS = 1_000_000_000;
 
 /** Every count of `c` is within MAX_RECORD_TOKENS. */
 export function withinTokenBound(c: TokenCounts): boolean {

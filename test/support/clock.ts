@@ -1,5 +1,5 @@
 // A clock the test moves by hand: timers fire in deadline order as time advances.
-import type { Clock, TimerHandle } from '../../src/actors/clock.js';
+import type { Clock, TimerHandle } from '../../src/lib/clock.js';
 
 interface Timer {
   id: number;

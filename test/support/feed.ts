@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import pino from 'pino';
 import WebSocket from 'ws';
-import type { ConfigFile } from '../../src/config.js';
-import { serverMessageSchema, type ServerMessage } from '../../src/http/feed-messages.js';
-import { startServer, type RunningServer, type SystemOptions } from '../../src/server.js';
+import type { ConfigFile } from '../../src/config/config.js';
+import { serverMessageSchema, type ServerMessage } from '../../src/protocol/feed.js';
+import { startServer, type RunningServer } from '../../src/system/server.js';
+import type { SystemOptions } from '../../src/system/system.js';
 import { tableCounts, testConfig } from './system.js';
 
 export interface FeedServer {
@@ -62,6 +63,11 @@ export interface TestFeedClient {
   /** Messages received after the `from`-th, of a type. */
   ofType<T extends ServerMessage['type']>(type: T, from?: number): Extract<ServerMessage, { type: T }>[];
   send(m: unknown): void;
+  /**
+   * Resolves once every stream message the server published before now has arrived: a ping's
+   * pong is sent after the fan-out already scheduled (both on the server's event loop, in order).
+   */
+  sync(): Promise<void>;
   closed: Promise<{ code: number; reason: string }>;
   close(): Promise<void>;
 }
@@ -72,6 +78,7 @@ export function connectFeed(url: string, opts: WebSocket.ClientOptions = {}): Pr
     const messages: ServerMessage[] = [];
     const waiters: { test: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }[] = [];
     let onClosed: (v: { code: number; reason: string }) => void = () => undefined;
+    let syncs = 0;
     const closed = new Promise<{ code: number; reason: string }>((r) => (onClosed = r));
     ws.on('message', (data, isBinary) => {
       assert.equal(isBinary, false, 'the feed sends text frames');
@@ -107,6 +114,11 @@ export function connectFeed(url: string, opts: WebSocket.ClientOptions = {}): Pr
           return messages.slice(from).filter((m) => m.type === type) as never;
         },
         send: (m) => ws.send(typeof m === 'string' ? m : JSON.stringify(m)),
+        async sync() {
+          const id = `sync-${(syncs += 1)}`;
+          ws.send(JSON.stringify({ type: 'ping', id }));
+          await new Promise<ServerMessage>((r) => waiters.push({ test: (m) => m.type === 'pong' && m.id === id, resolve: r }));
+        },
         closed,
         async close() {
           if (ws.readyState === WebSocket.CLOSED) return;

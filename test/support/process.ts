@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 /** tsx by path, so that a child started in another directory still finds it. */
 const TSX = new URL('../../node_modules/tsx/dist/esm/index.mjs', import.meta.url).href;
 

@@ -46,7 +46,7 @@ export async function everyKindOfEvent(s: TestServer, withPhone?: ScenarioPhone)
   await s.request('POST', '/api/devices/register', { id: 'laptop', type: 'laptop' });
   await s.request('PATCH', '/api/devices/laptop', { name: 'ThinkPad' });
   await s.request('POST', '/api/notify', { message: 'hello' });
-  const settled = () => s.system.deps.notifications.settled();
+  const settled = () => s.system.settle();
   await settled();
   if (withPhone) {
     const { phone, clock } = withPhone;
@@ -72,6 +72,6 @@ export async function everyKindOfEvent(s: TestServer, withPhone?: ScenarioPhone)
     clock.advance(60_000);
     await settled();
   }
-  await s.system.deps.hub.flush();
+  await s.system.settle();
   return (await s.request('GET', '/api/events?limit=500')).body.events;
 }

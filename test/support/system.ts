@@ -1,13 +1,14 @@
-// Test harness: a real token-api system (real SQLite file in a temporary home) serving
-// its Koa app on an ephemeral loopback port, plus small helpers to call it.
+// Test harness: a real token-api system (real SQLite file in a temporary home) serving its
+// request listener and live feed on an ephemeral loopback port, plus small helpers to call it.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { loadConfig, type Config, type ConfigFile } from '../../src/config.js';
-import { createSystem, type System, type SystemOptions } from '../../src/server.js';
+import { loadConfig, type Config, type ConfigFile } from '../../src/config/config.js';
+import { createSystem, type System, type SystemOptions } from '../../src/system/system.js';
+import { withDatabase } from './sqlite.js';
 
 export function tempHome(prefix = 'token-api-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -42,6 +43,8 @@ export function testConfig(home: string, file: ConfigFile = {}, env: NodeJS.Proc
 
 export interface TestServer {
   url: string;
+  /** The live feed: ws://…/ws. */
+  wsUrl: string;
   system: System;
   config: Config;
   close(): Promise<void>;
@@ -52,7 +55,8 @@ export interface TestServer {
 export async function startTestServer(home: string, file: ConfigFile = {}, options: SystemOptions = {}): Promise<TestServer> {
   const config = testConfig(home, file);
   const system = await createSystem(config, { logger: pino({ level: 'silent' }), processExists: () => true, ...options });
-  const server: Server = createServer(system.app.callback());
+  const server: Server = createServer(system.requestListener);
+  system.feed.attach(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const request: TestServer['request'] = async (method, path, body, headers = {}) => {
@@ -73,30 +77,35 @@ export async function startTestServer(home: string, file: ConfigFile = {}, optio
   };
   return {
     url,
+    wsUrl: `${url.replace(/^http/, 'ws')}/ws`,
     system,
     config,
     request,
     hook: (body, query = '') => request('POST', `/api/hooks${query}`, body),
     async close() {
+      // WebSocket clients first: node:http does not count upgraded sockets as its connections.
+      await system.feed.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
       // A device registered over the API during the test is held to the same rule (a database a
       // fault test broke has nothing to say).
-      const webhooks = await system.deps.db.all<{ target: string | null }>("SELECT DISTINCT target FROM notification_deliveries WHERE channel = 'webhook'").catch(() => []);
+      const webhooks = await withDatabase(config.databaseFile, (db) => db.all<{ target: string | null }>("SELECT DISTINCT target FROM notification_deliveries WHERE channel = 'webhook'")).catch(() => []);
       await system.shutdown();
       assertLoopbackWebhooks(webhooks.map((w) => w.target), 'a webhook delivery of this test');
     },
   };
 }
 
-/** Row counts of every table, to show that a rejected request wrote nothing. */
-export async function tableCounts(system: System): Promise<Record<string, number>> {
-  const tables = await system.deps.db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
-  const out: Record<string, number> = {};
-  for (const t of tables) out[t.name] = (await system.deps.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t.name}`))!.n;
-  return out;
+/** Row counts of every table (read from the file), to show that a rejected request wrote nothing. */
+export async function tableCounts(system: Pick<System, 'config'>): Promise<Record<string, number>> {
+  return withDatabase(system.config.databaseFile, async (db) => {
+    const tables = await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+    const out: Record<string, number> = {};
+    for (const t of tables) out[t.name] = (await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t.name}`))!.n;
+    return out;
+  });
 }
 
 export function hookPayload(sessionId: string, name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {

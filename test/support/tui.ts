@@ -3,7 +3,7 @@
 // schemas), so rendering tests assert what is on each line.
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { serverMessageSchema, type ServerMessage } from '../../src/http/feed-messages.js';
+import { serverMessageSchema, type ServerMessage } from '../../src/protocol/feed.js';
 
 export interface FakeTerminal {
   input: PassThrough & { isTTY: boolean; setRawMode(mode: boolean): void };

@@ -2,7 +2,8 @@
 // for tests of scanning, ingesting and reporting.
 import { join } from 'node:path';
 import pino from 'pino';
-import { createHub } from '../../src/actors/hub.js';
+import { createHub } from '../../src/actors/runtime/hub.js';
+import type { RootMachines } from '../../src/actors/runtime/root-machines.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrations.js';
 import { createWriter } from '../../src/db/writer.js';
@@ -20,7 +21,7 @@ export async function openUsage(home: string, settings: Partial<UsageSettings> &
   await migrate(db);
   const writer = createWriter(db);
   const logger = pino({ level: 'silent' });
-  const hub = createHub({ writer, logger, eventDetailsMaxBytes: 16 * 1024 });
+  const hub = createHub<RootMachines>({ writer, logger, eventDetailsMaxBytes: 16 * 1024 });
   const usage = createUsageService({ db, hub, logger, now, settings: { timezone: 'UTC', localDevice: 'desktop', pricing: {}, ...settings } });
   await usage.start();
   return {

@@ -1,39 +1,32 @@
 // Devices: the desktop, the phone, a laptop; an SSH source IP resolves to one of them. A
-// registration of a known id and a PATCH both merge: only the fields named change.
+// registration of a known id and a PATCH both merge: only the fields named change. A conflict
+// (an IP another device has) is the directory's DomainError, answered 409 by errors.ts.
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { DeviceConflictError, type DeviceChange } from '../../actors/devices.js';
+import type { DeviceChange, DeviceDirectory } from '../../actors/instances/devices.js';
 import { jsonBody } from '../body.js';
-import type { AppDeps } from '../deps.js';
 import { HttpError, parseOr400 } from '../errors.js';
-import { deviceIdParamsSchema, devicePatchSchema, deviceRegisterSchema, emptyQuerySchema } from '../schemas.js';
+import { deviceIdParamsSchema, devicePatchSchema, deviceRegisterSchema, emptyQuerySchema } from '../../protocol/api.js';
 
-async function change(run: () => Promise<DeviceChange | null>): Promise<DeviceChange | null> {
-  try {
-    return await run();
-  } catch (err) {
-    if (err instanceof DeviceConflictError) throw new HttpError(409, 'conflict', err.message, { [err.field]: err.message });
-    throw err;
-  }
-}
+export type DevicesRoutes = Pick<DeviceDirectory, 'list' | 'get' | 'register' | 'update'> & { bodyLimitBytes: number };
 
 const answer = (r: DeviceChange) => ({ ...r.device, created: r.created, outcome: r.outcome, changed: r.changed });
 
-export function devicesRouter(deps: AppDeps): Router {
+export function devicesRouter(deps: DevicesRoutes): Router {
   const router = new Router({ prefix: '/api/devices' });
-  const body = jsonBody(deps.config.bodyLimitBytes);
+  const body = jsonBody(deps.bodyLimitBytes);
   const idOf = (ctx: Context) => parseOr400(deviceIdParamsSchema, ctx.params, 'params').id;
 
   router.get('/', (ctx) => {
     parseOr400(emptyQuerySchema, ctx.query, 'query');
-    const devices = deps.devices.list();
+    const devices = deps.list();
     ctx.body = { devices, count: devices.length };
   });
 
   router.post('/register', body, async (ctx) => {
     parseOr400(emptyQuerySchema, ctx.query, 'query');
     const input = parseOr400(deviceRegisterSchema, ctx.request.body ?? {}, 'body');
-    const r = (await change(() => deps.devices.register(input)))!;
+    const r = await deps.register(input);
     ctx.status = r.created ? 201 : 200;
     ctx.body = answer(r);
   });
@@ -41,7 +34,7 @@ export function devicesRouter(deps: AppDeps): Router {
   router.get('/:id', (ctx) => {
     const id = idOf(ctx);
     parseOr400(emptyQuerySchema, ctx.query, 'query');
-    const device = deps.devices.get(id);
+    const device = deps.get(id);
     if (!device) throw new HttpError(404, 'not_found', `no device ${id}; GET /api/devices lists them`);
     ctx.body = device;
   });
@@ -50,7 +43,7 @@ export function devicesRouter(deps: AppDeps): Router {
     const id = idOf(ctx);
     parseOr400(emptyQuerySchema, ctx.query, 'query');
     const fields = parseOr400(devicePatchSchema, ctx.request.body ?? {}, 'body');
-    const r = await change(() => deps.devices.update(id, fields));
+    const r = await deps.update(id, fields);
     if (!r) throw new HttpError(404, 'not_found', `no device ${id}; POST /api/devices/register creates one`);
     ctx.body = answer(r);
   });

@@ -1,15 +1,16 @@
 // The event log, newest first: every hook, registration, stop and decision, with details.
 import Router from '@koa/router';
-import { eventView, listEvents } from '../../db/queries.js';
-import type { AppDeps } from '../deps.js';
+import type { EventLog } from '../../actors/runtime/event-log.js';
 import { parseOr400 } from '../errors.js';
-import { eventsQuerySchema } from '../schemas.js';
+import { eventsQuerySchema } from '../../protocol/api.js';
 
-export function eventsRouter(deps: AppDeps): Router {
+export type EventsRoutes = Pick<EventLog, 'list'>;
+
+export function eventsRouter(deps: EventsRoutes): Router {
   const router = new Router();
   router.get('/api/events', async (ctx) => {
     const q = parseOr400(eventsQuerySchema, ctx.query, 'query');
-    const rows = await listEvents(deps.db, {
+    const events = await deps.list({
       limit: q.limit,
       since: q.since,
       until: q.until,
@@ -18,7 +19,7 @@ export function eventsRouter(deps: AppDeps): Router {
       device: q.device,
       type: q.type,
     });
-    ctx.body = { events: rows.map(eventView), count: rows.length };
+    ctx.body = { events, count: events.length };
   });
   return router;
 }

@@ -1,10 +1,9 @@
 // GET /ws as a plain HTTP request: the live feed is a WebSocket, so say how to reach it
-// (426) rather than answer "no route". The upgrade itself is handled by src/http/feed.ts.
+// (426) rather than answer "no route". The upgrade itself is src/http/feed-upgrade.ts.
 import Router from '@koa/router';
-import type { AppDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
 
-export function feedRouter(_deps: AppDeps): Router {
+export function feedRouter(): Router {
   const router = new Router();
   router.get('/ws', (ctx) => {
     ctx.set('Upgrade', 'websocket');

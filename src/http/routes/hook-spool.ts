@@ -4,27 +4,24 @@
 // answers after commit with what was replayed, skipped as already seen, and refused (by line,
 // with the reason: the uploader keeps those lines aside). 400 when no line can be replayed.
 import Router from '@koa/router';
-import getRawBody from 'raw-body';
-import type { AppDeps } from '../deps.js';
-import { HttpError, parseOr400, tooLarge } from '../errors.js';
-import { isLoopback } from '../remote.js';
-import { emptyQuerySchema } from '../schemas.js';
+import type { HookSpool } from '../../actors/instances/hook-spool.js';
+import { readRawBody } from '../body.js';
+import { HttpError, parseOr400 } from '../errors.js';
+import { peerOfContext } from '../request.js';
+import { emptyQuerySchema } from '../../protocol/api.js';
 
-export function hookSpoolRouter(deps: AppDeps): Router {
+export interface HookSpoolRoutes {
+  upload: HookSpool['upload'];
+  maxBytes: number;
+}
+
+export function hookSpoolRouter(deps: HookSpoolRoutes): Router {
   const router = new Router();
   router.post('/api/hooks/spool', async (ctx) => {
     parseOr400(emptyQuerySchema, ctx.query, 'query');
-    const limit = deps.config.hookSpoolMaxBytes;
-    let text: string;
-    try {
-      text = await getRawBody(ctx.req, { limit, length: ctx.get('content-length') || undefined, encoding: 'utf8' });
-    } catch (err) {
-      const e = err as { status?: number; type?: string };
-      if (e.type === 'entity.too.large') throw tooLarge(limit, 'the spool upload', 'hook_spool_max_bytes');
-      throw new HttpError(e.status && e.status < 500 ? e.status : 400, 'bad_request', `could not read the body: ${(err as Error).message}`);
-    }
+    const text = await readRawBody(ctx.req, deps.maxBytes, 'the spool upload', 'hook_spool_max_bytes');
     const lines = text.split('\n').filter((l) => l.trim() !== '').length;
-    const report = await deps.spool.upload(text, isLoopback(ctx));
+    const report = await deps.upload(text, peerOfContext(ctx).local);
     if (lines > 0 && report.invalid.length === lines) {
       const fields: Record<string, string> = {};
       for (const i of report.invalid.slice(0, 20)) fields[`line ${i.line}`] = i.reason;

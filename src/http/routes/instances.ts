@@ -1,18 +1,29 @@
-// Instance management (seed 000's paths): register, list, details, deregister, heartbeat.
+// Instance management (seed 000's paths): register, list, details, deregister, heartbeat. Reads
+// come from the committed projection (src/actors/instances/instance-reads.ts).
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { ConflictError, type RegisterInput } from '../../actors/instances.js';
-import { instanceView } from '../../actors/instance-view.js';
-import { getInstance, listInstances } from '../../db/queries.js';
-import type { AppDeps } from '../deps.js';
+import type { Instances, RegisterInput } from '../../actors/instances/instances.js';
+import type { InstanceReads } from '../../actors/instances/instance-reads.js';
+import type { UsageService } from '../../usage/service.js';
 import { HttpError, parseOr400 } from '../errors.js';
-import { isLoopback } from '../remote.js';
-import { emptyBodySchema, emptyQuerySchema, idParamsSchema, instancesQuerySchema, registerBodySchema } from '../schemas.js';
+import { peerOfContext } from '../request.js';
+import { emptyBodySchema, emptyQuerySchema, idParamsSchema, instancesQuerySchema, registerBodySchema } from '../../protocol/api.js';
 import { jsonBody } from '../body.js';
 
-export function instancesRouter(deps: AppDeps): Router {
+export interface InstancesRoutes {
+  register: Instances['register'];
+  deregister: Instances['deregister'];
+  heartbeat: Instances['heartbeat'];
+  list: InstanceReads['list'];
+  get: InstanceReads['get'];
+  /** The tokens an instance used. */
+  usageOf: UsageService['instanceTotals'];
+  bodyLimitBytes: number;
+}
+
+export function instancesRouter(deps: InstancesRoutes): Router {
   const router = new Router({ prefix: '/api/instances' });
-  const body = jsonBody(deps.config.bodyLimitBytes);
+  const body = jsonBody(deps.bodyLimitBytes);
 
   const idOf = (ctx: Context) => parseOr400(idParamsSchema, ctx.params, 'params').id;
   const notFound = (id: string) => new HttpError(404, 'not_found', `no instance ${id}`);
@@ -34,55 +45,40 @@ export function instancesRouter(deps: AppDeps): Router {
       workingDir: b.working_dir ?? undefined,
       transcriptPath: b.transcript_path ?? undefined,
     };
-    try {
-      const r = await deps.instances.register(input, isLoopback(ctx));
-      ctx.status = r.created ? 201 : 200;
-      ctx.body = { ...r.instance, instance_id: r.instance.id, created: r.created };
-    } catch (err) {
-      if (err instanceof ConflictError) throw new HttpError(409, 'conflict', err.message, err.field ? { [err.field]: err.message } : undefined);
-      throw err;
-    }
+    const r = await deps.register(input, peerOfContext(ctx).local);
+    ctx.status = r.created ? 201 : 200;
+    ctx.body = { ...r.instance, instance_id: r.instance.id, created: r.created };
   });
 
   router.get('/', async (ctx) => {
     const q = parseOr400(instancesQuerySchema, ctx.query, 'query');
-    const rows = await listInstances(deps.db, { status: q.status, state: q.state, device: q.device, agentType: q.agent_type, limit: q.limit });
-    ctx.body = { instances: rows.map(instanceView), count: rows.length };
+    const instances = await deps.list({ status: q.status, state: q.state, device: q.device, agentType: q.agent_type, limit: q.limit });
+    ctx.body = { instances, count: instances.length };
   });
 
   router.get('/:id', async (ctx) => {
     const id = idOf(ctx);
     parseOr400(emptyQuerySchema, ctx.query, 'query');
-    const row = await getInstance(deps.db, id);
-    if (!row) throw notFound(id);
-    ctx.body = { ...instanceView(row), usage: await deps.usage.instanceTotals(id) };
+    const view = await deps.get(id);
+    if (!view) throw notFound(id);
+    ctx.body = { ...view, usage: await deps.usageOf(id) };
   });
 
   router.delete('/:id', async (ctx) => {
     const id = idOf(ctx);
     parseOr400(emptyQuerySchema, ctx.query, 'query');
-    const view = await deps.instances.send(id, { type: 'instance.deregister', reason: 'deregistered', at: deps.clock.now() });
-    if (view) {
-      ctx.body = view;
-      return;
-    }
-    const row = await getInstance(deps.db, id);
-    if (!row) throw notFound(id);
-    ctx.body = instanceView(row);
+    const view = await deps.deregister(id);
+    if (!view) throw notFound(id);
+    ctx.body = view;
   });
 
   router.post('/:id/heartbeat', body, async (ctx) => {
     const id = idOf(ctx);
     parseOr400(emptyQuerySchema, ctx.query, 'query');
     parseOr400(emptyBodySchema, ctx.request.body ?? {}, 'body');
-    const view = await deps.instances.send(id, { type: 'instance.heartbeat', at: deps.clock.now() });
-    if (view) {
-      ctx.body = view;
-      return;
-    }
-    const row = await getInstance(deps.db, id);
-    if (!row) throw notFound(id);
-    throw new HttpError(409, 'conflict', `instance ${id} is stopped; a new SessionStart or registration revives it`);
+    const view = await deps.heartbeat(id);
+    if (!view) throw notFound(id);
+    ctx.body = view;
   });
 
   return router;

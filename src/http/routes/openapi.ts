@@ -1,12 +1,17 @@
 // GET /api/openapi.json: the OpenAPI 3.1 document of this server's API (its mode names and
 // state variables included), built once from the route list and the request schemas.
 import Router from '@koa/router';
-import type { AppDeps } from '../deps.js';
+import type { Config } from '../../config/config.js';
 import { parseOr400 } from '../errors.js';
 import { openApiDocument } from '../openapi.js';
-import { emptyQuerySchema } from '../schemas.js';
+import { emptyQuerySchema } from '../../protocol/api.js';
 
-export function openApiRouter(deps: AppDeps): Router {
+export interface OpenApiRoutes {
+  config: Pick<Config, 'modes' | 'stateVariables'>;
+  version: string;
+}
+
+export function openApiRouter(deps: OpenApiRoutes): Router {
   const router = new Router();
   let document: string | null = null;
   router.get('/api/openapi.json', (ctx) => {

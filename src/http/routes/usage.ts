@@ -5,17 +5,25 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { jsonBody } from '../body.js';
-import type { AppDeps } from '../deps.js';
 import { HttpError, parseOr400 } from '../errors.js';
-import { emptyBodySchema, emptyQuerySchema } from '../schemas.js';
+import { emptyBodySchema, emptyQuerySchema } from '../../protocol/api.js';
 import {
   deviceParamsSchema,
   deviceUsageQuerySchema,
   pushBodySchema,
   resolveBound,
   usageQuerySchema,
-} from '../usage-schemas.js';
+} from '../../protocol/usage.js';
+import type { UsageService } from '../../usage/service.js';
 import type { UsageRecord } from '../../usage/types.js';
+
+export interface UsageRoutes {
+  usage: Pick<UsageService, 'report' | 'sync' | 'receive' | 'hasDevice' | 'deviceToday' | 'timezone'>;
+  /** Whether a device is registered (its usage may be asked before it has any). */
+  knownDevice(id: string): boolean;
+  bodyLimitBytes: number;
+  usageBodyLimitBytes: number;
+}
 
 /** "sync" is the rescan action, never a device. */
 function deviceOf(ctx: Context): string {
@@ -24,7 +32,7 @@ function deviceOf(ctx: Context): string {
   return deviceId;
 }
 
-export function usageRouter(deps: AppDeps): Router {
+export function usageRouter(deps: UsageRoutes): Router {
   const router = new Router({ prefix: '/api/usage' });
   const { usage } = deps;
 
@@ -42,7 +50,7 @@ export function usageRouter(deps: AppDeps): Router {
     });
   });
 
-  router.put('/sync', jsonBody(deps.config.bodyLimitBytes), async (ctx) => {
+  router.put('/sync', jsonBody(deps.bodyLimitBytes), async (ctx) => {
     parseOr400(emptyQuerySchema, ctx.query, 'query');
     parseOr400(emptyBodySchema, ctx.request.body ?? {}, 'body');
     ctx.body = await usage.sync();
@@ -52,7 +60,7 @@ export function usageRouter(deps: AppDeps): Router {
     const deviceId = deviceOf(ctx);
     const q = parseOr400(deviceUsageQuerySchema, ctx.query, 'query');
     const timezone = q.timezone ?? usage.timezone;
-    if (!deps.devices.get(deviceId) && !(await usage.hasDevice(deviceId))) {
+    if (!deps.knownDevice(deviceId) && !(await usage.hasDevice(deviceId))) {
       throw new HttpError(404, 'not_found', `no device ${deviceId} and no usage recorded for it`);
     }
     const report = await usage.report({
@@ -67,7 +75,7 @@ export function usageRouter(deps: AppDeps): Router {
     ctx.body = { device_id: deviceId, ...report, today: await usage.deviceToday(deviceId, timezone) };
   });
 
-  router.post('/:deviceId', jsonBody(deps.config.usageBodyLimitBytes, 'usage_body_limit_bytes'), async (ctx) => {
+  router.post('/:deviceId', jsonBody(deps.usageBodyLimitBytes, 'usage_body_limit_bytes'), async (ctx) => {
     const deviceId = deviceOf(ctx);
     parseOr400(emptyQuerySchema, ctx.query, 'query');
     const body = parseOr400(pushBodySchema, ctx.request.body ?? {}, 'body');

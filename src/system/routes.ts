@@ -1,0 +1,93 @@
+// Which functions of the running services each route and fast path gets: the one place that
+// knows them all. A route is given exactly what it calls (src/http/routers.ts RouteDeps), and
+// limits as numbers; reads go through services, never SQL.
+import type { DeviceDirectory } from '../actors/instances/devices.js';
+import type { HookSpool } from '../actors/instances/hook-spool.js';
+import type { InstanceReads } from '../actors/instances/instance-reads.js';
+import type { Instances } from '../actors/instances/instances.js';
+import type { ProductivityGate } from '../actors/mode-gate/productivity-gate.js';
+import type { WorkMode } from '../actors/mode-gate/work-mode.js';
+import type { EventLog } from '../actors/runtime/event-log.js';
+import type { CodexIntegration } from '../codex/codex.js';
+import type { Config } from '../config/config.js';
+import type { AuthPolicy } from '../http/auth.js';
+import type { WebSessions } from '../http/web-session.js';
+import { gateFastPath } from '../http/fast/gate.js';
+import { hookFastPath } from '../http/fast/hook.js';
+import type { FastPath } from '../http/handler.js';
+import type { PeerAddress } from '../http/request.js';
+import type { RouteDeps } from '../http/routers.js';
+import type { Notifications } from '../notifications/service.js';
+import type { UsageService } from '../usage/service.js';
+import type { Logger } from 'pino';
+import type { Views } from './views.js';
+
+export interface RouteServices {
+  config: Config;
+  version: string;
+  instances: Instances;
+  instanceReads: InstanceReads;
+  devices: DeviceDirectory;
+  eventLog: EventLog;
+  views: Views;
+  spool: HookSpool;
+  codex: CodexIntegration;
+  notifications: Notifications;
+  workMode: WorkMode;
+  gate: ProductivityGate;
+  usage: UsageService;
+  auth: AuthPolicy;
+  web: WebSessions;
+}
+
+export function routeDeps(s: RouteServices): RouteDeps {
+  const { config } = s;
+  return {
+    hooks: { handleHook: s.instances.handleHook, bodyLimitBytes: config.hookBodyLimitBytes },
+    instances: {
+      register: s.instances.register,
+      deregister: s.instances.deregister,
+      heartbeat: s.instances.heartbeat,
+      list: s.instanceReads.list,
+      get: s.instanceReads.get,
+      usageOf: s.usage.instanceTotals,
+      bodyLimitBytes: config.bodyLimitBytes,
+    },
+    devices: { list: s.devices.list, get: s.devices.get, register: s.devices.register, update: s.devices.update, bodyLimitBytes: config.bodyLimitBytes },
+    events: { list: s.eventLog.list },
+    dashboard: { dashboard: s.views.dashboard },
+    health: { health: s.views.health },
+    notifications: {
+      send: s.notifications.send,
+      speak: s.notifications.speak,
+      playSound: s.notifications.playSound,
+      list: s.notifications.list,
+      get: s.notifications.get,
+      retry: s.notifications.retry,
+      bodyLimitBytes: config.bodyLimitBytes,
+    },
+    root: { check: s.gate.check, version: s.version },
+    hookSpool: { upload: s.spool.upload, maxBytes: config.hookSpoolMaxBytes },
+    codex: { notify: s.codex.notify, bodyLimitBytes: config.hookBodyLimitBytes },
+    mode: {
+      view: s.workMode.view,
+      update: s.workMode.update,
+      state: s.views.state,
+      modes: config.modes,
+      stateVariables: config.stateVariables,
+      bodyLimitBytes: config.bodyLimitBytes,
+    },
+    gate: { productivity: s.gate.productivity, check: s.gate.check },
+    usage: { usage: s.usage, knownDevice: (id) => s.devices.get(id) !== undefined, bodyLimitBytes: config.bodyLimitBytes, usageBodyLimitBytes: config.usageBodyLimitBytes },
+    openApi: { config, version: s.version },
+    web: { sessions: s.web, tokenMatches: s.auth.tokenMatches, publicUrl: config.web.publicUrl, host: config.host, port: config.port, bodyLimitBytes: config.bodyLimitBytes },
+  };
+}
+
+/** The requests answered in front of Koa: gate checks, then hook events. */
+export function fastPaths(s: { auth: AuthPolicy; peerAddress?: PeerAddress; logger: Logger; config: Config; gate: ProductivityGate; instances: Instances }): FastPath[] {
+  return [
+    gateFastPath({ auth: s.auth, peerAddress: s.peerAddress, check: s.gate.check }),
+    hookFastPath({ auth: s.auth, peerAddress: s.peerAddress, handleHook: s.instances.handleHook, bodyLimitBytes: s.config.hookBodyLimitBytes, logger: s.logger }),
+  ];
+}

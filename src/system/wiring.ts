@@ -1,0 +1,54 @@
+// What happens after an actor changes, in one place and in this order. `within` a transaction,
+// subscribers hear each instance transition synchronously, and what they forward joins it;
+// `plan`ners turn emitted intents into rows of the same transaction; `after` COMMIT, the
+// subscribers run once SQLite has it, in the order below, before the HTTP answer is sent.
+// Each subsystem exposes its handlers; src/system/system.ts attaches them (at the moment each
+// is ready, as the comments there say) through the functions below, and detaches them at stop.
+import type { DeviceActivity } from '../actors/instances/device-activity.js';
+import type { InstanceSnapshot } from '../actors/instances/instance-kind.js';
+import type { Hub } from '../actors/runtime/root-machines.js';
+import type { SubscriberOrder } from '../actors/runtime/subscribers.js';
+import type { FeedHandlers } from '../feed/feed.js';
+import type { Notifications } from '../notifications/service.js';
+import type { UsageService } from '../usage/service.js';
+import type { startUsageWatcher } from '../usage/watcher.js';
+
+/** The hub's subscribers by name, in the order each phase calls them. */
+export const ORDER = {
+  within: [
+    'instances.index', // instance transitions -> numbers, profiles, transcripts, pids in use
+    'gate', // the working set -> `instances.working` to the gate actor, same transaction
+  ],
+  plan: [
+    'notifications', // `notify` intents -> notification.routed event, intent (and notification) rows
+  ],
+  after: [
+    'devices.activity', // event rows -> which devices the person used lately
+    'notifications', // planned notifications -> delivery now, or their coalescing window
+    'notifications.answered', // with webhook.answered_update: a wait that is over -> "answered" webhook
+    'usage', // a new instance claims its session's records; a turn's end -> read its transcript
+    'feed', // changes and event rows -> numbered WebSocket messages
+  ],
+} as const satisfies SubscriberOrder;
+
+export function createWiring(hub: Pick<Hub, 'subscribers'>) {
+  const on = hub.subscribers;
+  return {
+    instancesIndex: (index: { observe(id: string, snapshot: InstanceSnapshot): void }) => on.within('instance', 'instances.index', index.observe),
+    gate: (observe: (id: string, snapshot: InstanceSnapshot) => void) => on.within('instance', 'gate', observe),
+    deviceActivity: (activity: Pick<DeviceActivity, 'afterCommit'>) => on.after('devices.activity', activity.afterCommit),
+    notifications(n: Pick<Notifications, 'plan' | 'afterCommit' | 'afterCommitAnswered'>): () => void {
+      const detach = [on.plan('notifications', n.plan), on.after('notifications', n.afterCommit)];
+      if (n.afterCommitAnswered) detach.push(on.after('notifications.answered', n.afterCommitAnswered));
+      return () => detach.forEach((d) => d());
+    },
+    usage: (watcher: Pick<ReturnType<typeof startUsageWatcher>, 'afterCommit'>) => on.after('usage', watcher.afterCommit),
+    /** The feed also hears delivery outcomes and usage updates, which their services commit themselves. */
+    feed(feed: FeedHandlers, n: Pick<Notifications, 'onUpdate'>, u: Pick<UsageService, 'onUpdate'>): () => void {
+      const detach = [on.after('feed', feed.afterCommit), n.onUpdate(feed.notification), u.onUpdate(feed.usage)];
+      return () => detach.forEach((d) => d());
+    },
+  };
+}
+
+export type Wiring = ReturnType<typeof createWiring>;

@@ -1,4 +1,0 @@
-// The package version, read once (the same relative path works from src/ and dist/).
-import { readFileSync } from 'node:fs';
-
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;

@@ -1,0 +1,72 @@
+// Route dependencies without a running system: every function a route may call throws "not
+// expected", so a test states exactly what its route calls (override it) and learns when the
+// route calls something else. Limits are the defaults; modes and state variables the defaults.
+import type { RouteDeps } from '../../src/http/routers.js';
+import { DEFAULT_MODES } from '../../src/config/mode-gate.js';
+
+/** A function that fails the test when called: the route was not expected to call it. */
+export function unexpected(name: string): () => never {
+  return () => {
+    throw new Error(`the route called ${name}, which this test did not expect`);
+  };
+}
+
+export type RouteOverrides = { [K in keyof RouteDeps]?: Partial<RouteDeps[K]> };
+
+export function fakeRouteDeps(overrides: RouteOverrides = {}): RouteDeps {
+  const limits = { bodyLimitBytes: 256 * 1024 };
+  const deps: RouteDeps = {
+    hooks: { handleHook: unexpected('hooks.handleHook'), ...limits },
+    instances: {
+      register: unexpected('instances.register'),
+      deregister: unexpected('instances.deregister'),
+      heartbeat: unexpected('instances.heartbeat'),
+      list: unexpected('instances.list'),
+      get: unexpected('instances.get'),
+      usageOf: unexpected('instances.usageOf'),
+      ...limits,
+    },
+    devices: { list: unexpected('devices.list'), get: unexpected('devices.get'), register: unexpected('devices.register'), update: unexpected('devices.update'), ...limits },
+    events: { list: unexpected('events.list') },
+    dashboard: { dashboard: unexpected('dashboard.dashboard') },
+    health: { health: unexpected('health.health') },
+    notifications: {
+      send: unexpected('notifications.send'),
+      speak: unexpected('notifications.speak'),
+      playSound: unexpected('notifications.playSound'),
+      list: unexpected('notifications.list'),
+      get: unexpected('notifications.get'),
+      retry: unexpected('notifications.retry'),
+      ...limits,
+    },
+    root: { check: unexpected('root.check'), version: '0.0.0-test' },
+    hookSpool: { upload: unexpected('hookSpool.upload'), maxBytes: 1024 * 1024 },
+    codex: { notify: unexpected('codex.notify'), ...limits },
+    mode: { view: unexpected('mode.view'), update: unexpected('mode.update'), state: unexpected('mode.state'), modes: DEFAULT_MODES, stateVariables: {}, ...limits },
+    gate: { productivity: unexpected('gate.productivity'), check: unexpected('gate.check') },
+    usage: {
+      usage: {
+        report: unexpected('usage.report'),
+        sync: unexpected('usage.sync'),
+        receive: unexpected('usage.receive'),
+        hasDevice: unexpected('usage.hasDevice'),
+        deviceToday: unexpected('usage.deviceToday'),
+        timezone: 'UTC',
+      },
+      knownDevice: unexpected('usage.knownDevice'),
+      ...limits,
+      usageBodyLimitBytes: 16 * 1024 * 1024,
+    },
+    openApi: { config: { modes: DEFAULT_MODES, stateVariables: {} }, version: '0.0.0-test' },
+    web: {
+      sessions: { issue: unexpected('web.sessions.issue'), fromCookie: unexpected('web.sessions.fromCookie'), mintCode: unexpected('web.sessions.mintCode'), consumeCode: unexpected('web.sessions.consumeCode') },
+      tokenMatches: unexpected('web.tokenMatches'),
+      publicUrl: null,
+      host: '127.0.0.1',
+      port: 7777,
+      ...limits,
+    },
+  };
+  for (const [key, value] of Object.entries(overrides)) Object.assign(deps[key as keyof RouteDeps], value);
+  return deps;
+}
