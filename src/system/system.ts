@@ -26,17 +26,7 @@ import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrations.js';
 import { createWriter } from '../db/writer.js';
 import type Koa from 'koa';
-import type { Database } from '../db/database.js';
-import type { Writer } from '../db/writer.js';
-import type { Hub } from '../actors/runtime/root-machines.js';
-import type { Instances } from '../actors/instances/instances.js';
-import type { DeviceDirectory } from '../actors/instances/devices.js';
-import type { HookSpool } from '../actors/instances/hook-spool.js';
-import type { CodexIntegration } from '../codex/codex.js';
 import type { Notifications } from '../notifications/service.js';
-import type { WorkMode } from '../actors/mode-gate/work-mode.js';
-import type { ProductivityGate } from '../actors/mode-gate/productivity-gate.js';
-import type { AuthPolicy } from '../http/auth.js';
 import { createApp } from '../http/app.js';
 import { attachFeed } from '../http/feed-upgrade.js';
 import type { Server } from 'node:http';
@@ -57,8 +47,8 @@ import { createAuthPolicy } from '../http/auth.js';
 import { createWebSessions } from '../http/web-session.js';
 import { DEFAULT_WEB_ROOT } from '../http/web-static.js';
 import { ensureTokenFile } from '../http/token-file.js';
-import { createUsageService, usageSettings, type UsageService } from '../usage/service.js';
-import { createFeed, type Feed } from '../feed/feed.js';
+import { createUsageService, usageSettings } from '../usage/service.js';
+import { createFeed } from '../feed/feed.js';
 import { prepareDataDir } from '../service/data-dir.js';
 
 export interface SystemOptions {
@@ -84,27 +74,6 @@ export interface SystemOptions {
   webRoot?: string;
 }
 
-/** The running parts, for tests that have not yet moved to the API (being removed). */
-export interface SystemParts {
-  config: Config;
-  logger: Logger;
-  clock: Clock;
-  db: Database;
-  writer: Writer;
-  hub: Hub;
-  instances: Instances;
-  devices: DeviceDirectory;
-  version: string;
-  spool: HookSpool;
-  codex: CodexIntegration;
-  notifications: Notifications;
-  workMode: WorkMode;
-  gate: ProductivityGate;
-  auth: AuthPolicy;
-  usage: UsageService;
-  feed: Feed;
-}
-
 /** What start-up did, for `serve`'s summary and the log. */
 export interface StartReport {
   /** Instances restored from their snapshots, rebuilt from their rows, or retired. */
@@ -123,7 +92,6 @@ export interface StartReport {
 export interface System {
   config: Config;
   logger: Logger;
-  deps: SystemParts;
   /** The Koa app alone (no fast paths). */
   app: Koa;
   /** What node:http serves: the fast paths, then the app. */
@@ -268,7 +236,6 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     });
     started.push(['live feed', () => feed.close()]);
 
-    const deps: SystemParts = { config, logger, clock, db, writer, hub, instances, devices, version: VERSION, spool, codex, notifications: notifying.notifications, workMode, gate, auth, usage, feed };
     // The HTTP side: each route gets the functions it calls (src/system/routes.ts).
     const instanceReads = createInstanceReads(db);
     const eventLog = createEventLog(db);
@@ -282,7 +249,6 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     return {
       config,
       logger,
-      deps,
       app,
       requestListener,
       webRoot,
