@@ -1,7 +1,8 @@
 // The layers of src/, bottom first: a folder imports its own layer and those below it, never one
 // above; the folders of one layer marked `apart` never import each other (src/system/wiring.ts
-// joins them); clients (the dashboard) talk to the server over HTTP and the feed, so they import
-// only lib and protocol. test/layers.test.ts runs this; `npm run layers` prints the same.
+// joins them); clients (the dashboard, the web page) talk to the server over HTTP and the feed,
+// so they import only lib and protocol, never each other (what both need lives in protocol).
+// test/layers.test.ts runs this; `npm run layers` prints the same.
 //
 // A new folder is one line here and a README saying the same: a subsystem that hears commits
 // (cron, obsidian, metrics; sessions, approvals) joins `subsystems`; a relay between machines
@@ -23,7 +24,7 @@ const LAYERS = [
   { name: 'system', folders: ['system'] }, //           the composition root and the wiring
   { name: 'cli', folders: ['cli'] },
 ];
-const CLIENTS = ['tui'];
+const CLIENTS = ['tui', 'web'];
 
 const esc = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 /** A path pattern matching any of the folders of src/. */
@@ -53,13 +54,13 @@ module.exports = {
   forbidden: [
     ...upward,
     ...apart,
-    {
+    ...CLIENTS.map((client) => ({
       name: 'clients-talk-over-http',
-      comment: 'the dashboard is a client of the server: it imports only lib and protocol',
+      comment: `${client} is a client of the server: it imports only lib, protocol and its own files`,
       severity: 'error',
-      from: { path: anyOf(CLIENTS) },
-      to: { path: '^src/', pathNot: anyOf(['lib', 'protocol', ...CLIENTS]) },
-    },
+      from: { path: anyOf([client]) },
+      to: { path: '^src/', pathNot: anyOf(['lib', 'protocol', client]) },
+    })),
     {
       name: 'only-the-cli-opens-a-client',
       severity: 'error',
@@ -89,6 +90,6 @@ module.exports = {
     includeOnly: '^src/',
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { extensions: ['.ts', '.js', '.json'], conditionNames: ['import', 'require', 'node', 'default'] },
+    enhancedResolveOptions: { extensions: ['.ts', '.tsx', '.js', '.json'], conditionNames: ['import', 'require', 'node', 'default'] },
   },
 };

@@ -16,6 +16,7 @@ import { stopOutcome } from '../service/stop.js';
 import { serviceCommand } from './service.js';
 import { backupCommand } from './backup.js';
 import { tuiCommand } from './tui.js';
+import { webCommand } from './web.js';
 import { startupFacts, startupLines } from './serve-summary.js';
 import { closest } from '../lib/validation-words.js';
 import { endQuietlyOnBrokenPipe } from './broken-pipe.js';
@@ -219,6 +220,7 @@ at once (130 or 143); acknowledged changes are already in the database.`,
   service: serviceCommand,
   backup: backupCommand,
   tui: tuiCommand,
+  web: webCommand,
 };
 
 function mainHelp(): string {

@@ -102,6 +102,17 @@ export const configFileSchema = z
     cron: cronFileSchema.optional(),
     obsidian: obsidianFileSchema.optional(),
     metrics: metricsFileSchema.optional(),
+    web: z
+      .object({
+        public_url: z
+          .string()
+          .regex(/^https?:\/\/[^/?#\s]+\/?$/, 'the address browsers use to reach token-api, such as https://desktop.tailnet.ts.net (scheme and host, no path)')
+          .optional(),
+        session_days: z.number().positive().max(365).optional(),
+        link_minutes: z.number().positive().max(24 * 60).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -174,6 +185,8 @@ export interface Config {
   obsidian: ObsidianSettings;
   /** The metrics store's bounds (src/config/metrics.ts). */
   metrics: MetricsSettings;
+  /** The web page: where browsers reach it (null: this server's own address), its sessions' and login links' lifetimes. */
+  web: { publicUrl: string | null; sessionMs: number; linkMs: number };
 }
 
 export interface ConfigOverrides {
@@ -343,5 +356,10 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     cron: cronSettings(file.cron),
     obsidian: obsidianSettings(file.obsidian, resolveUserPath),
     metrics: metricsSettings(file.metrics),
+    web: {
+      publicUrl: file.web?.public_url?.replace(/\/$/, '') ?? null,
+      sessionMs: (file.web?.session_days ?? 30) * 86_400_000,
+      linkMs: (file.web?.link_minutes ?? 5) * 60_000,
+    },
   };
 }

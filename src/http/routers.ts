@@ -24,6 +24,7 @@ import { rootRouter, type RootRoutes } from './routes/root.js';
 import { statusRouter, type StatusRoutes } from './routes/status.js';
 import { usageRouter, type UsageRoutes } from './routes/usage.js';
 import { vaultRouter, type VaultRoutes } from './routes/vault.js';
+import { webRouter, type WebRoutes } from './routes/web.js';
 
 export interface RouteDeps {
   hooks: HooksRoutes;
@@ -46,6 +47,7 @@ export interface RouteDeps {
   vault: VaultRoutes;
   config: ConfigRoutes;
   status: StatusRoutes;
+  web: WebRoutes;
 }
 
 export function apiRouters(d: RouteDeps): Router[] {
@@ -71,5 +73,6 @@ export function apiRouters(d: RouteDeps): Router[] {
     vaultRouter(d.vault),
     configRouter(d.config),
     statusRouter(d.status),
+    webRouter(d.web),
   ];
 }

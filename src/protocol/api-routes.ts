@@ -47,6 +47,7 @@ import {
 import { statusSchema } from './status.js';
 import { configChangedSchema, configChangeSchema, configViewSchema } from './config.js';
 import { metricBodySchema, metricListSchema, metricParamsSchema, metricSchema, metricSetSchema } from './metrics.js';
+import { webLinkSchema, webLoginBodySchema, webSessionSchema } from './web.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -62,7 +63,7 @@ export interface ApiRoute {
   method: Method;
   /** OpenAPI form: /api/instances/{id}. */
   path: string;
-  tag: 'hooks' | 'instances' | 'devices' | 'events' | 'notifications' | 'mode and gate' | 'usage' | 'jobs' | 'obsidian' | 'metrics' | 'service';
+  tag: 'hooks' | 'instances' | 'devices' | 'events' | 'notifications' | 'mode and gate' | 'usage' | 'jobs' | 'obsidian' | 'metrics' | 'service' | 'web page';
   summary: string;
   description?: string;
   params?: z.ZodObject;
@@ -618,6 +619,41 @@ export function apiRoutes(config: Pick<Config, 'modes' | 'stateVariables'>): Api
       summary: 'This API as an OpenAPI 3.1 document, built from the schemas that validate requests',
       query: emptyQuerySchema,
       answers: { 200: ok('the document', A.openApiSchema) },
+    },
+    {
+      method: 'get',
+      path: '/api/web/session',
+      tag: 'web page',
+      summary: 'How this caller is let in (the web page asks at start; 401 means: show the login form)',
+      query: emptyQuerySchema,
+      answers: { 200: ok('let in', webSessionSchema) },
+    },
+    {
+      method: 'post',
+      path: '/api/web/login',
+      tag: 'web page',
+      summary: 'Log a browser in with the API token or a one-time code: sets the session cookie (HttpOnly, SameSite=Strict) and the CSRF cookie',
+      description: 'Open to every address (it is how a browser gets in) but, like every route, refused to pages of another origin.',
+      query: emptyQuerySchema,
+      body: { schema: webLoginBodySchema },
+      answers: { 200: ok('logged in; Set-Cookie carries ta_session and ta_csrf', webSessionSchema) },
+    },
+    {
+      method: 'post',
+      path: '/api/web/logout',
+      tag: 'web page',
+      summary: "Log this browser out (clears the page's cookies)",
+      query: emptyQuerySchema,
+      answers: { 204: { description: 'the cookies are cleared' } },
+    },
+    {
+      method: 'post',
+      path: '/api/web/link',
+      tag: 'web page',
+      summary: 'A one-time login link for a browser elsewhere (token-api web link prints it as a QR code)',
+      description: 'From this machine or with the API token only. The code is in the fragment (#code=), so it never reaches a server log; it works once, within web.link_minutes.',
+      query: emptyQuerySchema,
+      answers: { 200: ok('the link', webLinkSchema) },
     },
   ];
 }

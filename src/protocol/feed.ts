@@ -1,8 +1,10 @@
 // The live feed's protocol (`ws://HOST:PORT/ws`): every message the server sends and every
 // message a client may send, as zod schemas shared by the server and the terminal dashboard,
 // and written up in docs/websocket.md. Server messages are parsed loosely (a newer server may
-// add fields); client messages strictly (an unknown field is an error).
-import { z } from 'zod';
+// add fields); client messages strictly (an unknown field is an error). The web page bundles
+// these schemas: `import * as z` lets esbuild drop what they do not use (`import { z }` keeps
+// all of zod, locales included: 94 KB gzipped instead of 29).
+import * as z from 'zod';
 
 /** Message types of the stream: each change the server commits becomes one of these. */
 export const STREAM_TYPES = ['instance', 'mode', 'gate', 'event', 'notification', 'token_usage_update', 'metric', 'cron_job_executed', 'sync_status'] as const;

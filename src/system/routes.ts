@@ -11,6 +11,7 @@ import type { EventLog } from '../actors/runtime/event-log.js';
 import type { CodexIntegration } from '../codex/codex.js';
 import type { Config } from '../config/config.js';
 import type { AuthPolicy } from '../http/auth.js';
+import type { WebSessions } from '../http/web-session.js';
 import { gateFastPath } from '../http/fast/gate.js';
 import { hookFastPath } from '../http/fast/hook.js';
 import type { FastPath } from '../http/handler.js';
@@ -49,8 +50,8 @@ export interface RouteServices {
   configEditor: ConfigEditor;
   /** GET /api/status (src/system/status.ts). */
   status: () => StatusAnswer;
-  /** Whether a token is the API token (Obsidian's eval asks for it even from loopback). */
-  tokenMatches(token: string): boolean;
+  auth: AuthPolicy;
+  web: WebSessions;
 }
 
 export function routeDeps(s: RouteServices): RouteDeps {
@@ -109,12 +110,13 @@ export function routeDeps(s: RouteServices): RouteDeps {
       runCommand: s.obsidian.runCommand,
       assertEvalEnabled: s.obsidian.assertEvalEnabled,
       evaluate: s.obsidian.evaluate,
-      tokenMatches: s.tokenMatches,
+      tokenMatches: s.auth.tokenMatches,
       bodyLimitBytes: config.bodyLimitBytes,
     },
     vault: { note: s.vault.note, search: s.vault.search, tags: s.vault.tags, tagged: s.vault.tagged, recent: s.vault.recent, daily: s.vault.daily },
     config: { view: s.configEditor.view, update: s.configEditor.update, bodyLimitBytes: config.bodyLimitBytes },
     status: { status: s.status },
+    web: { sessions: s.web, tokenMatches: s.auth.tokenMatches, publicUrl: config.web.publicUrl, host: config.host, port: config.port, bodyLimitBytes: config.bodyLimitBytes },
   };
 }
 

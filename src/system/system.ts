@@ -45,6 +45,8 @@ import type { InspectionEvent, Observer } from 'xstate';
 import { createProductivityGate } from '../actors/mode-gate/productivity-gate.js';
 import { createWorkMode } from '../actors/mode-gate/work-mode.js';
 import { createAuthPolicy } from '../http/auth.js';
+import { createWebSessions } from '../http/web-session.js';
+import { DEFAULT_WEB_ROOT } from '../http/web-static.js';
 import { ensureTokenFile } from '../http/token-file.js';
 import { createUsageService, usageSettings } from '../usage/service.js';
 import { createFeed } from '../feed/feed.js';
@@ -84,6 +86,8 @@ export interface SystemOptions {
    * without it the status answers `hooks: null`.
    */
   installedHooks?: (config: Config) => InstalledHooks;
+  /** Where the built web page is (default dist/web; tests build their own). */
+  webRoot?: string;
 }
 
 /** What start-up did, for `serve`'s summary and the log. */
@@ -108,6 +112,8 @@ export interface System {
   app: Koa;
   /** What node:http serves: the fast paths, then the app. */
   requestListener: RequestListener;
+  /** The folder the web page is served from (/app/); `serve` says whether it is built. */
+  webRoot: string;
   started: StartReport;
   /** Speech and sound as they are now (GET /health reports them too). */
   channels: () => Pick<ReturnType<Notifications['status']>, 'speech' | 'sound'>;
@@ -195,7 +201,9 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const tokenFile = ensureTokenFile(config.tokenFile);
     if (tokenFile.created) logger.info({ file: config.tokenFile }, 'API token created (token-api token prints it)');
     if (tokenFile.repairedMode) logger.warn({ file: config.tokenFile }, 'the token file was readable by others; its mode is 0600 again');
-    const auth = createAuthPolicy({ token: tokenFile.token, gateCheckNetworks: config.gateCheckNetworks });
+    const web = createWebSessions({ token: tokenFile.token, now: () => clock.now(), sessionMs: config.web.sessionMs, linkMs: config.web.linkMs });
+    const publicOrigin = config.web.publicUrl ? new URL(config.web.publicUrl).origin : null;
+    const auth = createAuthPolicy({ token: tokenFile.token, gateCheckNetworks: config.gateCheckNetworks, web, publicOrigin });
     const processMonitor = startProcessMonitor({ instances, clock, intervalMs: config.processCheckMs, logger, exists: options.processExists });
     started.push(['process monitor', () => processMonitor.stop()]);
     const retention = startRetention({ db, hub, clock, logger, retentionMs: config.eventRetentionMs });
@@ -324,9 +332,11 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       vault,
       configEditor,
       status,
-      tokenMatches: auth.tokenMatches,
+      auth,
+      web,
     });
-    const app = createApp({ logger, auth, peerAddress: options.peerAddress, routers: apiRouters(routes) });
+    const webRoot = options.webRoot ?? DEFAULT_WEB_ROOT;
+    const app = createApp({ logger, auth, peerAddress: options.peerAddress, routers: apiRouters(routes), webRoot });
     const requestListener = createRequestListener({ app, fastPaths: fastPaths({ auth, peerAddress: options.peerAddress, logger, config, gate, instances }), logger });
     let shut: Promise<void> | null = null;
     const notifications = notifying.notifications;
@@ -335,6 +345,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       logger,
       app,
       requestListener,
+      webRoot,
       started: { restore, spoolReplay, codexScan, notificationsRecovered: notifications.recovered, mode: workMode.start, gate: gate.start },
       channels: () => {
         const { speech, sound } = notifications.status();

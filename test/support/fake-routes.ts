@@ -82,6 +82,14 @@ export function fakeRouteDeps(overrides: RouteOverrides = {}): RouteDeps {
     vault: { note: unexpected('vault.note'), search: unexpected('vault.search'), tags: unexpected('vault.tags'), tagged: unexpected('vault.tagged'), recent: unexpected('vault.recent'), daily: unexpected('vault.daily') },
     config: { view: unexpected('config.view'), update: unexpected('config.update'), ...limits },
     status: { status: unexpected('status.status') },
+    web: {
+      sessions: { issue: unexpected('web.sessions.issue'), fromCookie: unexpected('web.sessions.fromCookie'), mintCode: unexpected('web.sessions.mintCode'), consumeCode: unexpected('web.sessions.consumeCode') },
+      tokenMatches: unexpected('web.tokenMatches'),
+      publicUrl: null,
+      host: '127.0.0.1',
+      port: 7777,
+      ...limits,
+    },
   };
   for (const [key, value] of Object.entries(overrides)) Object.assign(deps[key as keyof RouteDeps], value);
   return deps;

@@ -1,8 +1,8 @@
-// Events in words for the dashboard's "recent events" ("Claude #2 (api) started on
-// pixel-phone"): every type the server writes has its words, and one it does not know yet is
-// put in words from its name, never shown raw. Routine events (each tool call, allowed gate
-// checks, subagents) are marked routine: the dashboard hides them unless asked to show all.
-import type { FeedEvent } from '../protocol/feed.js';
+// Events in words, for the clients' event lists ("Claude #2 (api) started on pixel-phone"):
+// every type the server writes has its words, and one it does not know yet is put in words from
+// its name, never shown raw. Routine events (each tool call, allowed gate checks, subagents) are
+// marked routine: the dashboard and the web page hide them unless asked to show all. Pure.
+import type { FeedEvent } from './feed.js';
 
 export interface Described {
   text: string;
