@@ -19,6 +19,7 @@ import { tuiCommand } from './tui.js';
 import { startupFacts, startupLines } from './serve-summary.js';
 import { closest } from '../lib/validation-words.js';
 import { endQuietlyOnBrokenPipe } from './broken-pipe.js';
+import { relayCommand } from './relay.js';
 
 export class UsageError extends Error {}
 
@@ -218,6 +219,7 @@ at once (130 or 143); acknowledged changes are already in the database.`,
   service: serviceCommand,
   backup: backupCommand,
   tui: tuiCommand,
+  relay: relayCommand,
 };
 
 function mainHelp(): string {

@@ -95,6 +95,15 @@ const fileSchema = z
       })
       .strict()
       .optional(),
+    relay: z
+      .object({
+        url: z.url({ protocol: /^(https?|wss?)$/, error: 'an https://, wss://, http:// or ws:// URL' }).max(2048),
+        room: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a room name of lowercase letters, digits, dot, dash or underscore'),
+        key_file: z.string().min(1).optional(),
+        ca_file: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -161,6 +170,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** The live feed (`/ws`): pings, history for resumes, per-client buffer, limits. */
   websocket: { pingMs: number; history: number; maxBufferedBytes: number; slowClientMs: number; snapshotIntervalMs: number; maxClients: number; eventDetailsMaxBytes: number; maxMessageBytes: number };
+  /** The relay this server connects to outbound (null: none); its server key is in keyFile or $TOKEN_API_RELAY_KEY. */
+  relay: { url: string; room: string; keyFile: string; caFile: string | null; pairingsFile: string } | null;
 }
 
 export interface ConfigOverrides {
@@ -306,5 +317,14 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       eventDetailsMaxBytes: file.websocket?.event_details_max_bytes ?? 4096,
       maxMessageBytes: file.websocket?.max_message_bytes ?? 64 * 1024,
     },
+    relay: file.relay
+      ? {
+          url: file.relay.url,
+          room: file.relay.room,
+          keyFile: resolve(home, expandHome(file.relay.key_file ?? 'relay-key')),
+          caFile: file.relay.ca_file ? resolve(home, expandHome(file.relay.ca_file)) : null,
+          pairingsFile: join(home, 'relay-pairings.json'),
+        }
+      : null,
   };
 }

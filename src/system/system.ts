@@ -58,6 +58,9 @@ import { ensureTokenFile } from '../http/token-file.js';
 import { createUsageService, usageSettings, type UsageService } from '../usage/service.js';
 import { createFeed, type Feed } from '../feed/feed.js';
 import { prepareDataDir } from '../service/data-dir.js';
+import { runInProcess } from '../http/in-process.js';
+import { startRelayLink } from '../relay/link.js';
+import type { RelayConnector } from '../relay/connector.js';
 
 export interface SystemOptions {
   clock?: Clock;
@@ -129,6 +132,8 @@ export interface System {
   channels: () => Pick<ReturnType<Notifications['status']>, 'speech' | 'sound'>;
   /** The live feed (ws://…/ws) on a node:http server: its upgrades, and closing its clients. */
   feed: { attach(server: Server): void; close(): Promise<void> };
+  /** The outbound connection to the relay (`relay` in the config), or null. */
+  relay: RelayConnector | null;
   /**
    * Resolves once everything started so far is done: commits (timers' changes included),
    * notification deliveries, transcript reads, Codex scans and the event-log pruning.
@@ -268,6 +273,18 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const routes = routeDeps({ config, version: VERSION, instances, instanceReads, devices, eventLog, views, spool, codex, notifications: notifying.notifications, workMode, gate, usage });
     const app = createApp({ logger, auth, peerAddress: options.peerAddress, routers: apiRouters(routes) });
     const requestListener = createRequestListener({ app, fastPaths: fastPaths({ auth, peerAddress: options.peerAddress, logger, config, gate, instances }), logger });
+    // The relay this server reaches outbound (src/relay/): a relayed request runs in this
+    // process as a caller beyond loopback ("relay" is its address), with the API token; the
+    // connector has already held read-only clients to GET and HEAD.
+    const relay = config.relay
+      ? startRelayLink({
+          relay: config.relay,
+          clock,
+          logger,
+          run: (r) => runInProcess(requestListener, { ...r, headers: { ...r.headers, authorization: `Bearer ${tokenFile.token}` }, remoteAddress: 'relay' }),
+        })
+      : null;
+    if (relay) started.push(['relay', () => relay.stop()]);
     let shut: Promise<void> | null = null;
     const notifications = notifying.notifications;
     return {
@@ -276,6 +293,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       deps,
       app,
       requestListener,
+      relay,
       started: { restore, spoolReplay, codexScan, notificationsRecovered: notifications.recovered, mode: workMode.start, gate: gate.start },
       channels: () => {
         const { speech, sound } = notifications.status();
@@ -307,6 +325,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
             }
           };
           await step('live feed', () => feed.close());
+          if (relay) await step('relay', () => relay.stop());
           await step('hook spool', () => spool.stop());
           stopActivity();
           await step('process monitor', () => processMonitor.stop());
