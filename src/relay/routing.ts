@@ -173,6 +173,7 @@ export function createRouting(deps: RoutingDeps) {
       r.server = ws;
       deps.audit({ what: 'server_connected', room: name, remote });
       ws.on('message', (data) => fromServer(name, data));
+      ws.on('error', (err) => deps.logger.warn({ err, room: name }, 'relay: room server socket error'));
       ws.on('close', (code) => {
         deps.audit({ what: 'server_disconnected', room: name, remote, detail: `close ${code}` });
         if (r.server !== ws) return;
@@ -193,6 +194,8 @@ export function createRouting(deps: RoutingDeps) {
       r.clients.set(c.conn, c);
       deps.audit({ what: 'client_connected', room: token.room, client: token.id, remote, detail: token.role });
       ws.on('message', (data) => fromClient(c, data));
+      // A frame over the size limit (ws closes with 1009) or a broken connection: its close says the rest.
+      ws.on('error', (err) => deps.logger.debug({ err, client: token.id }, 'relay: client socket error'));
       ws.on('close', (code) => {
         r.clients.delete(c.conn);
         for (const [rid, p] of r.pending) if (p.client === c) settle(r, rid);

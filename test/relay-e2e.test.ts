@@ -1,0 +1,152 @@
+// The relay end to end, every part a real process on loopback with TLS on: `token-api relay
+// serve` with a self-signed certificate made here by openssl, `token-api serve` connecting
+// to it outbound with its room's server key, and clients (the relay client and the curl-like
+// `token-api relay request`). Admin tokens change the server's state, read-only ones only
+// read it; a token revoked from the CLI is cut off at once; with a pairing the relay routes
+// ciphertext only: neither its database nor its log ever holds the request's body or answer.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { connectRelayClient, type RelayClient } from '../src/relay/client.js';
+import { getJson, runCli, startServerProcess, type ServerProcess } from './support/process.js';
+import { configureRelay, HAVE_OPENSSL, selfSignedCert, startRelayProcess, type RelayProcess } from './support/relay.js';
+import { tempHome } from './support/system.js';
+
+describe('relay end to end (TLS, real processes)', { skip: HAVE_OPENSSL ? false : 'the openssl CLI is missing (.ci/run installs it)' }, () => {
+  const dir = tempHome('token-api-relay-e2e-');
+  const relayHome = join(dir.dir, 'relay');
+  const serverHome = join(dir.dir, 'server');
+  let relay: RelayProcess;
+  let server: ServerProcess;
+  let ca: Buffer;
+  const tokens: Record<'admin' | 'reader', { id: string; token: string }> = { admin: { id: '', token: '' }, reader: { id: '', token: '' } };
+  const clients: RelayClient[] = [];
+
+  const cli = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
+    const r = await runCli(args, env);
+    return r;
+  };
+  const json = async (args: string[]) => {
+    const r = await cli([...args, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  const client = async (token: string) => {
+    const c = await connectRelayClient({ url: relay.url, room: 'home', token, ca });
+    clients.push(c);
+    return c;
+  };
+
+  before(async () => {
+    const pem = selfSignedCert(dir.dir);
+    ca = readFileSync(pem.cert);
+    const room = await json(['relay', 'room', 'add', 'home', '--home', relayHome]);
+    tokens.admin = await json(['relay', 'token', 'add', '--home', relayHome, '--room', 'home', '--role', 'admin', '--name', 'laptop']);
+    tokens.reader = await json(['relay', 'token', 'add', '--home', relayHome, '--room', 'home', '--role', 'read-only', '--name', 'phone', '--expires', '1d']);
+    // Trace: the relay logs all it would ever log, and still no plaintext of a sealed request.
+    relay = await startRelayProcess(relayHome, ['--tls-cert', pem.cert, '--tls-key', pem.key, '--log-level', 'trace']);
+    assert.match(relay.url, /^https:/);
+    configureRelay(serverHome, { url: relay.url, room: 'home', serverKey: room.server_key, ca: pem.cert });
+    server = await startServerProcess(serverHome);
+    // Until the server has connected out, the relay answers 503.
+    const c = await client(tokens.reader.token);
+    for (;;) {
+      const r = await c.request({ method: 'GET', path: '/api/mode' });
+      if (r.status !== 503) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
+
+  after(async () => {
+    for (const c of clients) c.close();
+    await server?.kill('SIGTERM');
+    await relay?.stop();
+    dir.cleanup();
+  });
+
+  it('an admin client changes the server\'s state through the relay; the write is audited with its status', async () => {
+    const c = await client(tokens.admin.token);
+    const r = await c.request({ method: 'POST', path: '/api/mode', headers: { 'content-type': 'application/json' }, body: { mode: 'break', minutes: 5 } });
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.sealed, false);
+    assert.equal(JSON.parse(r.body).mode, 'break');
+    assert.equal((await getJson(`${server.url}/api/mode`)).body.mode, 'break');
+    const audit = await json(['relay', 'audit', '--home', relayHome, '--room', 'home']);
+    assert.ok(audit.some((a: any) => a.what === 'write' && a.method === 'POST' && a.path === '/api/mode' && a.status === 200 && a.client === tokens.admin.id));
+    assert.ok(audit.some((a: any) => a.what === 'server_connected'));
+    assert.ok(audit.some((a: any) => a.what === 'client_connected' && a.client === tokens.admin.id));
+  });
+
+  it('a read-only client reads, and its write is refused before it reaches the server', async () => {
+    const c = await client(tokens.reader.token);
+    const read = await c.request({ method: 'GET', path: '/api/instances' });
+    assert.equal(read.status, 200);
+    assert.ok(Array.isArray(JSON.parse(read.body).instances));
+    const write = await c.request({ method: 'POST', path: '/api/mode', body: { mode: 'off' } });
+    assert.equal(write.status, 403);
+    assert.notEqual((await getJson(`${server.url}/api/mode`)).body.mode, 'off');
+  });
+
+  it('token-api relay request is curl through the relay: the token from the environment, exit 1 on a refusal', async () => {
+    const env = { TOKEN_API_RELAY_TOKEN: tokens.reader.token };
+    const caFile = join(dir.dir, 'cert.pem');
+    const get = await cli(['relay', 'request', '--url', relay.url, '--room', 'home', '--ca', caFile, '-i', '/api/mode'], env);
+    assert.equal(get.code, 0, get.stderr);
+    assert.match(get.stdout, /^200\ncontent-type: application\/json/);
+    const post = await cli(['relay', 'request', '--url', relay.url, '--room', 'home', '--ca', caFile, '-d', '{"mode":"off"}', '/api/mode'], env);
+    assert.equal(post.code, 1);
+    assert.match(post.stderr, /answered 403/);
+    const untrusted = await cli(['relay', 'request', '--url', relay.url, '--room', 'home', '/api/mode'], env);
+    assert.equal(untrusted.code, 1);
+    assert.match(untrusted.stderr, /self-signed certificate/);
+  });
+
+  it('a token revoked from the CLI is cut off: its live socket closes with 4401 and it cannot connect again', async () => {
+    const victim = await json(['relay', 'token', 'add', '--home', relayHome, '--room', 'home', '--role', 'admin', '--name', 'lost-phone']);
+    const c = await client(victim.token);
+    assert.equal((await c.request({ method: 'GET', path: '/api/mode' })).status, 200);
+    const revoked = await cli(['relay', 'token', 'revoke', victim.id, '--home', relayHome]);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.deepEqual(await c.closed, { code: 4401, reason: 'token revoked' });
+    await assert.rejects(connectRelayClient({ url: relay.url, room: 'home', token: victim.token, ca }), /refused the connection \(401\): revoked client token/);
+    const other = await client(tokens.admin.token);
+    assert.equal((await other.request({ method: 'GET', path: '/api/mode' })).status, 200, 'other tokens are untouched');
+  });
+
+  it('paired end to end: the request and answer are sealed, and the relay\'s database and log never hold their plaintext', async () => {
+    const paired = await json(['relay', 'pair', '--home', serverHome, '--role', 'admin', '--name', 'tablet']);
+    assert.match(paired.code, /^tapi1:/);
+    const codeFile = join(dir.dir, 'pairing');
+    writeFileSync(codeFile, `${paired.code}\n`, { mode: 0o600 });
+    const secret = 'Zebra-Quartz-4711';
+    const r = await cli(['relay', 'request', '--pairing-file', codeFile, '--ca', join(dir.dir, 'cert.pem'), '-i', '-d', JSON.stringify({ id: 'tablet-e2e', name: secret, type: 'mobile' }), '/api/devices/register']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^20[01] \(end-to-end encrypted\)/);
+    assert.ok(r.stdout.includes(secret), 'the answer came back whole');
+    const devices = (await getJson(`${server.url}/api/devices`)).body.devices;
+    assert.ok(devices.some((d: any) => d.id === 'tablet-e2e' && d.name === secret));
+    // What the relay keeps: the route, never the content.
+    const audit = await json(['relay', 'audit', '--home', relayHome]);
+    assert.ok(audit.some((a: any) => a.what === 'write' && a.path === '/api/devices/register' && a.client === paired.token_id));
+    const files = readdirSync(relayHome, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    assert.ok(files.some((f) => f.name === 'relay.db') && files.some((f) => f.name === 'relay.log'));
+    for (const f of files) assert.ok(!readFileSync(join(f.parentPath, f.name)).includes(secret), `${f.name} holds no plaintext`);
+    assert.ok(!relay.output().includes(secret));
+  });
+
+  it('a pairing key the server does not know gets no session', async () => {
+    const paired = await json(['relay', 'pair', '--home', serverHome, '--role', 'read-only']);
+    const code = JSON.parse(Buffer.from(paired.code.slice('tapi1:'.length), 'base64url').toString());
+    await assert.rejects(
+      connectRelayClient({ url: relay.url, room: 'home', token: code.t, ca, pairing: { id: 'ffffffffffffffff', psk: code.k } }),
+      /refused the encrypted session: unknown pairing/,
+    );
+    // The right pairing id with the wrong key: the session opens, but nothing sealed with it is accepted.
+    const wrong = await connectRelayClient({ url: relay.url, room: 'home', token: code.t, ca, pairing: { id: code.p, psk: Buffer.alloc(32, 7).toString('base64url') } });
+    clients.push(wrong);
+    const r = await wrong.request({ method: 'GET', path: '/api/mode' });
+    assert.equal(r.status, 400);
+    assert.equal(JSON.parse(r.body).error, 'e2e_failed');
+  });
+});
