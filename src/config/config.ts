@@ -95,6 +95,10 @@ const fileSchema = z
       })
       .strict()
       .optional(),
+    tls: z
+      .object({ cert_file: z.string().min(1), key_file: z.string().min(1) })
+      .strict()
+      .optional(),
     relay: z
       .object({
         url: z.url({ protocol: /^(https?|wss?)$/, error: 'an https://, wss://, http:// or ws:// URL' }).max(2048),
@@ -170,6 +174,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** The live feed (`/ws`): pings, history for resumes, per-client buffer, limits. */
   websocket: { pingMs: number; history: number; maxBufferedBytes: number; slowClientMs: number; snapshotIntervalMs: number; maxClients: number; eventDetailsMaxBytes: number; maxMessageBytes: number };
+  /** PEM certificate and key: serve speaks https and wss (null: plain http). */
+  tls: { certFile: string; keyFile: string } | null;
   /** The relay this server connects to outbound (null: none); its server key is in keyFile or $TOKEN_API_RELAY_KEY. */
   relay: { url: string; room: string; keyFile: string; caFile: string | null; pairingsFile: string } | null;
 }
@@ -180,6 +186,8 @@ export interface ConfigOverrides {
   host?: string;
   port?: number;
   logLevel?: Config['logLevel'];
+  /** --tls-cert and --tls-key (both or neither). */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export class ConfigError extends Error {
@@ -317,6 +325,11 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       eventDetailsMaxBytes: file.websocket?.event_details_max_bytes ?? 4096,
       maxMessageBytes: file.websocket?.max_message_bytes ?? 64 * 1024,
     },
+    tls: overrides.tls
+      ? { certFile: resolve(overrides.tls.certFile), keyFile: resolve(overrides.tls.keyFile) }
+      : file.tls
+        ? { certFile: resolve(home, expandHome(file.tls.cert_file)), keyFile: resolve(home, expandHome(file.tls.key_file)) }
+        : null,
     relay: file.relay
       ? {
           url: file.relay.url,
