@@ -135,6 +135,43 @@ describe('relay end to end (TLS, real processes)', { skip: HAVE_OPENSSL ? false 
     assert.ok(!relay.output().includes(secret));
   });
 
+  it('the live feed is forwarded: a snapshot first, then each change as it is committed; a read-only token may follow it', async () => {
+    const reader = await client(tokens.reader.token);
+    const messages: any[] = [];
+    let arrived: () => void = () => undefined;
+    const feed = reader.openFeed('types=mode', (text) => {
+      messages.push(JSON.parse(text));
+      arrived();
+    });
+    const until = async (pred: () => boolean) => {
+      while (!pred()) await new Promise<void>((resolve) => (arrived = resolve));
+    };
+    await until(() => messages.length > 0);
+    assert.equal(messages[0].type, 'snapshot');
+    const admin = await client(tokens.admin.token);
+    assert.equal((await admin.request({ method: 'POST', path: '/api/mode', body: { mode: 'work_music' } })).status, 200);
+    await until(() => messages.some((m) => m.type === 'mode' && m.mode.mode === 'work_music'));
+    // The feed's own requests travel on the stream too.
+    feed.send(JSON.stringify({ type: 'ping' }));
+    await until(() => messages.some((m) => m.type === 'pong'));
+    feed.end();
+    assert.equal((await feed.ended).code, 1000);
+    const bad = reader.openFeed('since=yesterday', () => undefined);
+    const ended = await bad.ended;
+    assert.equal(ended.code, 4400);
+    assert.match(ended.reason, /since/);
+  });
+
+  it('a paired client\'s feed stream is sealed too', async () => {
+    const paired = await json(['relay', 'pair', '--home', serverHome, '--role', 'read-only', '--name', 'watch']);
+    const code = JSON.parse(Buffer.from(paired.code.slice('tapi1:'.length), 'base64url').toString());
+    const c = await connectRelayClient({ url: relay.url, room: 'home', token: code.t, ca, pairing: { id: code.p, psk: code.k } });
+    clients.push(c);
+    const first = await new Promise<any>((resolve) => c.openFeed('', (text) => resolve(JSON.parse(text))));
+    assert.equal(first.type, 'snapshot');
+    assert.ok(Array.isArray(first.instances));
+  });
+
   it('a pairing key the server does not know gets no session', async () => {
     const paired = await json(['relay', 'pair', '--home', serverHome, '--role', 'read-only']);
     const code = JSON.parse(Buffer.from(paired.code.slice('tapi1:'.length), 'base64url').toString());

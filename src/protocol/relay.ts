@@ -32,7 +32,14 @@ const sealedRequest = z.strictObject({ t: z.literal('sreq'), id: requestId, meth
 /** Opens an end-to-end session: the client's ephemeral key and the pairing it holds. */
 const clientHello = z.strictObject({ t: z.literal('hello'), pairing: pairingId, epub: publicKey });
 
-export const clientFrameSchema = z.discriminatedUnion('t', [plainRequest, sealedRequest, clientHello]);
+const streamId = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'a stream id of at most 64 letters, digits, dot, dash, colon or underscore');
+/** Opens the live feed as a stream (`since`, `types` as in /ws's query); `sealed`: its messages come encrypted. */
+const openStream = z.strictObject({ t: z.literal('open'), sid: streamId, query: z.string().max(1024).regex(/^[^\s#]*$/, 'a query string without spaces'), sealed: z.boolean().optional() });
+/** A message to the feed on a stream (subscribe, get_history, ...): plain text, or sealed with a counter. */
+const streamSend = z.strictObject({ t: z.literal('send'), sid: streamId, data: z.string().max(65_536).optional(), n: counter.optional(), sealed: b64(100_000).optional() });
+const endStream = z.strictObject({ t: z.literal('end'), sid: streamId });
+
+export const clientFrameSchema = z.discriminatedUnion('t', [plainRequest, sealedRequest, clientHello, openStream, streamSend, endStream]);
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
 export interface RelayClientInfo {
@@ -48,6 +55,9 @@ export const toServerFrameSchema = z.discriminatedUnion('t', [
   plainRequest.extend({ client: clientInfo }),
   sealedRequest.extend({ client: clientInfo, conn: connId }),
   clientHello.extend({ client: clientInfo, conn: connId }),
+  openStream.extend({ client: clientInfo, conn: connId }),
+  streamSend.extend({ conn: connId }),
+  endStream.extend({ conn: connId }),
   z.strictObject({ t: z.literal('gone'), conn: connId }),
 ]);
 export type ToServerFrame = z.infer<typeof toServerFrameSchema>;
@@ -62,6 +72,8 @@ export const fromServerFrameSchema = z.discriminatedUnion('t', [
   sealedResponse,
   z.strictObject({ t: z.literal('welcome'), conn: connId, epub: publicKey }),
   z.strictObject({ t: z.literal('refuse'), conn: connId, message: z.string().max(500) }),
+  z.strictObject({ t: z.literal('data'), conn: connId, sid: streamId, data: z.string().max(4_000_000).optional(), n: counter.optional(), sealed: b64(6_000_000).optional() }),
+  z.strictObject({ t: z.literal('end'), conn: connId, sid: streamId, code: z.number().int().min(1000).max(4999), reason: z.string().max(123) }),
 ]);
 export type FromServerFrame = z.infer<typeof fromServerFrameSchema>;
 
@@ -70,6 +82,8 @@ export const toClientFrameSchema = z.discriminatedUnion('t', [
   plainResponse,
   sealedResponse,
   z.strictObject({ t: z.literal('welcome'), epub: publicKey }),
+  z.strictObject({ t: z.literal('data'), sid: streamId, data: z.string().max(4_000_000).optional(), n: counter.optional(), sealed: b64(6_000_000).optional() }),
+  z.strictObject({ t: z.literal('end'), sid: streamId, code: z.number().int().min(1000).max(4999), reason: z.string().max(123) }),
   z.strictObject({ t: z.literal('error'), id: z.string().max(64).optional(), error: z.string().max(64), message: z.string().max(2000) }),
 ]);
 export type ToClientFrame = z.infer<typeof toClientFrameSchema>;

@@ -5,7 +5,7 @@
 // Refusals of the relay itself (429, 403 of a read-only token, 503, 504) arrive in the clear.
 import { WebSocket } from 'ws';
 import { toClientFrameSchema, type ToClientFrame } from '../protocol/relay.js';
-import { ephemeral, open, requestAad, responseAad, seal, sessionKeys, type SessionKeys } from './e2e.js';
+import { ephemeral, open, requestAad, responseAad, seal, sessionKeys, streamAad, type SessionKeys } from './e2e.js';
 
 export interface RelayClientOptions {
   url: string;
@@ -34,7 +34,17 @@ export class RelayClientError extends Error {
   }
 }
 
+export interface RelayFeed {
+  /** A message to the feed (subscribe, get_history, get_snapshot, ping), as JSON text. */
+  send(text: string): void;
+  end(): void;
+  /** Resolves with the close code and reason once the stream ends (by either side). */
+  ended: Promise<{ code: number; reason: string }>;
+}
+
 export interface RelayClient {
+  /** Opens the live feed as a stream (query as /ws takes it: `since=…&types=…`); each message as JSON text. */
+  openFeed(query: string, onMessage: (text: string) => void): RelayFeed;
   request(r: { method: string; path: string; headers?: Record<string, string>; body?: unknown }): Promise<RelayAnswer>;
   /** Resolves with the close code once the socket closes. */
   closed: Promise<{ code: number; reason: string }>;
@@ -72,6 +82,7 @@ export async function connectRelayClient(o: RelayClientOptions): Promise<RelayCl
   ws.on('error', () => undefined);
 
   const pending = new Map<string, (f: ToClientFrame) => void>();
+  const streamHandlers = new Map<string, (f: Extract<ToClientFrame, { t: 'data' | 'end' }>) => void>();
   let onWelcome: ((f: ToClientFrame) => void) | null = null;
   ws.on('message', (data) => {
     let raw: unknown;
@@ -84,7 +95,8 @@ export async function connectRelayClient(o: RelayClientOptions): Promise<RelayCl
     if (!parsed.success) return;
     const f = parsed.data;
     if (f.t === 'welcome' || (f.t === 'error' && f.id === undefined && onWelcome)) return onWelcome?.(f);
-    const id = f.t === 'error' ? f.id : f.id;
+    if (f.t === 'data' || f.t === 'end') return streamHandlers.get(f.sid)?.(f);
+    const id = f.id;
     if (id === undefined) return;
     pending.get(id)?.(f);
     pending.delete(id);
@@ -92,6 +104,7 @@ export async function connectRelayClient(o: RelayClientOptions): Promise<RelayCl
   void closed.then(({ code, reason }) => {
     for (const settle of pending.values()) settle({ t: 'error', error: 'closed', message: `the relay closed the connection (${code}${reason ? `: ${reason}` : ''})` });
     pending.clear();
+    for (const settle of [...streamHandlers.values()]) settle({ t: 'end', sid: '', code: code >= 1000 && code <= 4999 ? code : 1006, reason: 'the relay connection closed' });
     onWelcome?.({ t: 'error', error: 'closed', message: `the relay closed the connection (${code})` });
   });
 
@@ -112,9 +125,45 @@ export async function connectRelayClient(o: RelayClientOptions): Promise<RelayCl
   }
 
   let next = 0;
+  let nextStream = 0;
   return {
     closed,
     close: () => ws.close(1000),
+    openFeed(query, onMessage) {
+      const sid = `s${++nextStream}`;
+      let markEnded: (e: { code: number; reason: string }) => void = () => undefined;
+      const ended = new Promise<{ code: number; reason: string }>((resolve) => (markEnded = resolve));
+      streamHandlers.set(sid, (f) => {
+        if (f.t === 'end') {
+          streamHandlers.delete(sid);
+          return markEnded({ code: f.code, reason: f.reason });
+        }
+        if (!session) return f.data !== undefined ? onMessage(f.data) : undefined;
+        if (f.n === undefined || f.sealed === undefined || f.n < session.recv) return;
+        try {
+          const text = open(session.keys.s2c, f.n, streamAad('data', sid), f.sealed);
+          session.recv = f.n + 1;
+          if (typeof text === 'string') onMessage(text);
+        } catch {
+          // Not from the paired server: ignored, never shown.
+        }
+      });
+      ws.send(JSON.stringify({ t: 'open', sid, query, ...(session ? { sealed: true } : {}) }));
+      return {
+        ended,
+        end: () => {
+          if (!streamHandlers.delete(sid)) return;
+          if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ t: 'end', sid }));
+          markEnded({ code: 1000, reason: 'ended by the client' });
+        },
+        send: (text) => {
+          if (ws.readyState !== WebSocket.OPEN || !streamHandlers.has(sid)) return;
+          if (!session) return ws.send(JSON.stringify({ t: 'send', sid, data: text }));
+          const n = session.send++;
+          ws.send(JSON.stringify({ t: 'send', sid, n, sealed: seal(session.keys.c2s, n, streamAad('send', sid), text) }));
+        },
+      };
+    },
     request(r) {
       const id = `r${++next}`;
       const method = r.method.toUpperCase();

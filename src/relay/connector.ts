@@ -9,8 +9,9 @@ import type { Logger } from 'pino';
 import { WebSocket, type RawData } from 'ws';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { READ_METHODS, RELAYED_HEADERS, toServerFrameSchema, type FromServerFrame, type RelayRole } from '../protocol/relay.js';
-import { ephemeral, open, requestAad, responseAad, seal, sessionKeys, type SessionKeys } from './e2e.js';
+import { ephemeral, open, requestAad, responseAad, seal, sessionKeys, streamAad, type SessionKeys } from './e2e.js';
 import type { Pairing } from './pairings.js';
+import { StreamSocket } from './stream-socket.js';
 
 export interface RelayedRequest {
   method: string;
@@ -34,6 +35,11 @@ export interface ConnectorDeps {
   ca?: Buffer;
   /** Runs the request in this server, as a caller beyond loopback with the API token. */
   run(request: RelayedRequest): Promise<RelayedAnswer>;
+  /**
+   * Serves the live feed on a stream (query as /ws takes it): null once accepted, else why not.
+   * Absent: the feed is not offered through the relay.
+   */
+  openFeed?(socket: StreamSocket, query: string): string | null;
   /** The pairing of that id, if this server made it (read when a client opens a session). */
   pairing(id: string): Pairing | undefined;
   clock: Clock;
@@ -42,7 +48,7 @@ export interface ConnectorDeps {
 }
 
 export interface RelayConnector {
-  status(): { connected: boolean; sessions: number; attempts: number };
+  status(): { connected: boolean; sessions: number; streams: number; attempts: number };
   /** Resolves once connected (tests, `serve`'s start-up line). */
   connected(): Promise<void>;
   stop(): Promise<void>;
@@ -82,6 +88,17 @@ const refusal = (status: number, error: string, message: string): RelayedAnswer 
 export function startRelayConnector(deps: ConnectorDeps): RelayConnector {
   const random = deps.random ?? Math.random;
   const sessions = new Map<string, Session>();
+  /** Open feed streams by `${conn} ${sid}`; sealed ones go through the connection's session. */
+  const streams = new Map<string, StreamSocket>();
+  const sealedStreams = new Set<string>();
+  const dropStreams = (conn?: string) => {
+    for (const [key, stream] of streams) {
+      if (conn !== undefined && !key.startsWith(`${conn} `)) continue;
+      streams.delete(key);
+      sealedStreams.delete(key);
+      stream.drop();
+    }
+  };
   let ws: WebSocket | null = null;
   let attempts = 0;
   let retry: TimerHandle | undefined;
@@ -128,7 +145,61 @@ export function startRelayConnector(deps: ConnectorDeps): RelayConnector {
       }
       case 'gone':
         sessions.delete(f.conn);
+        dropStreams(f.conn);
         return;
+      case 'open': {
+        const key = `${f.conn} ${f.sid}`;
+        const s = f.sealed ? sessions.get(f.conn) : undefined;
+        const end = (code: number, reason: string) => reply(socket, { t: 'end', conn: f.conn, sid: f.sid, code, reason });
+        if (!deps.openFeed) return end(4404, 'this server does not offer the live feed through the relay');
+        if (f.sealed && !s) return end(4400, 'a sealed stream needs an end-to-end session first');
+        if (streams.has(key)) return;
+        const stream = new StreamSocket({
+          buffered: () => socket.bufferedAmount,
+          send: (text) => {
+            if (!s) return reply(socket, { t: 'data', conn: f.conn, sid: f.sid, data: text });
+            const n = s.send++;
+            reply(socket, { t: 'data', conn: f.conn, sid: f.sid, n, sealed: seal(s.keys.s2c, n, streamAad('data', f.sid), text) });
+          },
+          end: (code, reason) => {
+            streams.delete(key);
+            sealedStreams.delete(key);
+            end(code >= 1000 && code <= 4999 ? code : 1000, reason.slice(0, 120));
+          },
+        });
+        streams.set(key, stream);
+        if (s) sealedStreams.add(key);
+        const refused = deps.openFeed(stream, f.query);
+        if (refused) {
+          streams.delete(key);
+          sealedStreams.delete(key);
+          end(4400, refused.slice(0, 120));
+        }
+        return;
+      }
+      case 'send': {
+        const key = `${f.conn} ${f.sid}`;
+        const stream = streams.get(key);
+        if (!stream) return;
+        const s = sealedStreams.has(key) ? sessions.get(f.conn) : undefined;
+        if (s && f.sealed !== undefined && f.n !== undefined && f.n >= s.recv) {
+          try {
+            const text = open(s.keys.c2s, f.n, streamAad('send', f.sid), f.sealed);
+            s.recv = f.n + 1;
+            if (typeof text === 'string') stream.receive(text);
+          } catch {
+            deps.logger.warn('relay: a sealed stream message could not be opened; dropped');
+          }
+        } else if (f.data !== undefined && !sealedStreams.has(key)) stream.receive(f.data);
+        return;
+      }
+      case 'end': {
+        const key = `${f.conn} ${f.sid}`;
+        streams.get(key)?.drop();
+        streams.delete(key);
+        sealedStreams.delete(key);
+        return;
+      }
       case 'req': {
         const res = await answer(f.client.role, { method: f.method, path: f.path, headers: f.headers ?? {}, body: f.body });
         return reply(socket, { t: 'res', id: f.id, ...res });
@@ -181,6 +252,7 @@ export function startRelayConnector(deps: ConnectorDeps): RelayConnector {
     socket.on('close', (code) => {
       if (ws === socket) ws = null;
       sessions.clear();
+      dropStreams();
       if (stopped) return;
       const delay = Math.floor(random() * Math.min(CAP_MS, BASE_MS * 2 ** Math.min(attempts, 10)));
       deps.logger.info({ code, retryMs: delay }, 'relay: disconnected; reconnecting');
@@ -190,11 +262,12 @@ export function startRelayConnector(deps: ConnectorDeps): RelayConnector {
 
   connect();
   return {
-    status: () => ({ connected: ws?.readyState === WebSocket.OPEN, sessions: sessions.size, attempts }),
+    status: () => ({ connected: ws?.readyState === WebSocket.OPEN, sessions: sessions.size, streams: streams.size, attempts }),
     connected: () => (ws?.readyState === WebSocket.OPEN ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
     async stop() {
       stopped = true;
       deps.clock.clearTimeout(retry);
+      dropStreams();
       const socket = ws;
       if (!socket || socket.readyState === WebSocket.CLOSED) return;
       await new Promise<void>((resolve) => {

@@ -43,6 +43,8 @@ function nonce(n: number): Buffer {
  */
 export const requestAad = (method: string, path: string) => `req|${method}|${path}`;
 export const responseAad = (requestN: number, status: number) => `res|${requestN}|${status}`;
+/** A feed stream's messages: `data` from the server, `send` from the client. */
+export const streamAad = (way: 'data' | 'send', sid: string) => `${way}|${sid}`;
 
 export function seal(key: Buffer, n: number, aad: string, value: unknown): string {
   const c = createCipheriv('aes-256-gcm', key, nonce(n));

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { ConfigError, type Config } from '../config/config.js';
 import type { Clock } from '../lib/clock.js';
-import { startRelayConnector, type RelayConnector, type RelayedAnswer, type RelayedRequest } from './connector.js';
+import { startRelayConnector, type ConnectorDeps, type RelayConnector } from './connector.js';
 import { readPairings } from './pairings.js';
 
 export function readServerKey(relay: NonNullable<Config['relay']>, env: NodeJS.ProcessEnv = process.env): string {
@@ -31,7 +31,7 @@ export function readCa(relay: NonNullable<Config['relay']>): Buffer | undefined 
   }
 }
 
-export function startRelayLink(o: { relay: NonNullable<Config['relay']>; run(request: RelayedRequest): Promise<RelayedAnswer>; clock: Clock; logger: Logger }): RelayConnector {
+export function startRelayLink(o: { relay: NonNullable<Config['relay']>; clock: Clock; logger: Logger } & Pick<ConnectorDeps, 'run' | 'openFeed'>): RelayConnector {
   const { relay } = o;
   return startRelayConnector({
     url: relay.url,
@@ -39,6 +39,7 @@ export function startRelayLink(o: { relay: NonNullable<Config['relay']>; run(req
     serverKey: readServerKey(relay),
     ca: readCa(relay),
     run: o.run,
+    openFeed: o.openFeed,
     pairing: (id) => {
       try {
         return readPairings(relay.pairingsFile).find((p) => p.id === id);

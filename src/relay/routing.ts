@@ -8,11 +8,15 @@ import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { fieldsInWords, parseInWords, sentenceOfFields } from '../lib/validation-words.js';
-import { clientFrameSchema, fromServerFrameSchema, READ_METHODS, type RelayClientInfo, type ToClientFrame, type ToServerFrame } from '../protocol/relay.js';
+import { clientFrameSchema, fromServerFrameSchema, READ_METHODS, type ClientFrame, type RelayClientInfo, type ToClientFrame, type ToServerFrame } from '../protocol/relay.js';
 import type { RateLimiter } from './bucket.js';
 import type { AuditEntry, ClientTokenRow } from './store.js';
 
 export interface RoutingLimits {
+  /** Feed streams one client may hold open. */
+  maxStreams: number;
+  /** Past this many bytes waiting on a client's socket, its feed streams are ended ("slow"); it reopens them with since=. */
+  maxBufferedBytes: number;
   /** Requests one client may have waiting for an answer. */
   maxInFlight: number;
   /** A request the server has not answered in this long gets 504. */
@@ -35,6 +39,8 @@ interface ClientConn {
   inFlight: number;
   /** Whether the client opened an end-to-end session (told when its server goes away). */
   sealed: boolean;
+  /** Its open feed streams. */
+  streams: Set<string>;
 }
 
 interface Pending {
@@ -52,7 +58,7 @@ interface Room {
 }
 
 /** Close codes the relay uses (4000-4999 are the application's). */
-export const CLOSE = { replaced: 4000, revoked: 4401, serverGone: 4502 } as const;
+export const CLOSE = { replaced: 4000, slow: 4008, revoked: 4401, tooMany: 4429, serverGone: 4502, serverOffline: 4503 } as const;
 
 function send(ws: WebSocket, frame: ToClientFrame | ToServerFrame): void {
   if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
@@ -102,6 +108,23 @@ export function createRouting(deps: RoutingDeps) {
       return;
     }
     const f = parsed.data;
+    if (f.t === 'data' || f.t === 'end') {
+      const c = r.clients.get(f.conn);
+      if (!c || !c.streams.has(f.sid)) return;
+      if (f.t === 'end') {
+        c.streams.delete(f.sid);
+        return send(c.ws, { t: 'end', sid: f.sid, code: f.code, reason: f.reason });
+      }
+      if (c.ws.bufferedAmount > deps.limits.maxBufferedBytes) {
+        // A client that cannot keep up loses the stream, not the relay's memory: it reopens with since=.
+        c.streams.delete(f.sid);
+        send(c.ws, { t: 'end', sid: f.sid, code: CLOSE.slow, reason: 'slow: reopen with since=' });
+        if (r.server) send(r.server, { t: 'end', sid: f.sid, conn: c.conn });
+        return;
+      }
+      const { conn: _conn, ...data } = f;
+      return send(c.ws, data);
+    }
     if (f.t === 'welcome' || f.t === 'refuse') {
       const c = r.clients.get(f.conn);
       if (!c) return;
@@ -134,12 +157,15 @@ export function createRouting(deps: RoutingDeps) {
     const f = parsed.data;
     const wait = deps.limiter.take(c.token.id);
     if (wait > 0) {
-      deps.audit({ what: 'rate_limited', room: c.token.room, client: c.token.id, method: f.t === 'hello' ? null : f.method, path: f.t === 'hello' ? null : f.path, status: 429, remote: c.remote });
+      const request = f.t === 'req' || f.t === 'sreq' ? f : null;
+      deps.audit({ what: 'rate_limited', room: c.token.room, client: c.token.id, method: request?.method ?? null, path: request?.path ?? null, status: 429, remote: c.remote });
       const retry = String(Math.max(1, Math.ceil(wait / 1000)));
-      if (f.t === 'hello') send(c.ws, { t: 'error', error: 'rate_limited', message: `too many requests; retry in ${retry} s` });
-      else answer(c, f.id, 429, 'rate_limited', `too many requests from this client token; retry in ${retry} s`, { 'retry-after': retry });
+      if (request) answer(c, request.id, 429, 'rate_limited', `too many requests from this client token; retry in ${retry} s`, { 'retry-after': retry });
+      else if (f.t === 'open') send(c.ws, { t: 'end', sid: f.sid, code: CLOSE.tooMany, reason: `too many requests; retry in ${retry} s` });
+      else send(c.ws, { t: 'error', error: 'rate_limited', message: `too many requests; retry in ${retry} s` });
       return;
     }
+    if (f.t === 'open' || f.t === 'send' || f.t === 'end') return stream(r, c, f);
     if (f.t === 'hello') {
       if (!r.server) return send(c.ws, { t: 'error', error: 'server_offline', message: `the server of room ${c.token.room} is not connected to the relay` });
       c.sealed = true;
@@ -165,6 +191,21 @@ export function createRouting(deps: RoutingDeps) {
     else send(r.server, { ...f, id: rid, client: info(c) });
   }
 
+  /** The feed as streams: any role may read it; the relay holds each client to a few streams. */
+  function stream(r: Room, c: ClientConn, f: Extract<ClientFrame, { t: 'open' | 'send' | 'end' }>): void {
+    if (f.t === 'open') {
+      if (c.streams.has(f.sid)) return send(c.ws, { t: 'error', error: 'bad_frame', message: `stream ${f.sid} is open already` });
+      if (!r.server) return send(c.ws, { t: 'end', sid: f.sid, code: CLOSE.serverOffline, reason: 'the room server is not connected' });
+      if (c.streams.size >= deps.limits.maxStreams) return send(c.ws, { t: 'end', sid: f.sid, code: CLOSE.tooMany, reason: `at most ${deps.limits.maxStreams} streams at once` });
+      c.streams.add(f.sid);
+      deps.audit({ what: 'stream_opened', room: c.token.room, client: c.token.id, path: `/ws?${f.query}`.slice(0, 300), remote: c.remote });
+      return send(r.server, { ...f, client: info(c), conn: c.conn });
+    }
+    if (!c.streams.has(f.sid)) return send(c.ws, { t: 'error', error: 'bad_frame', message: `no open stream ${f.sid}` });
+    if (f.t === 'end') c.streams.delete(f.sid);
+    if (r.server) send(r.server, { ...f, conn: c.conn });
+  }
+
   return {
     /** A room's server connected: it replaces the one before (a restart must not wait for a dead socket). */
     serverConnected(name: string, ws: WebSocket, remote: string | undefined): void {
@@ -183,14 +224,18 @@ export function createRouting(deps: RoutingDeps) {
           auditAnswer(p, 502);
           answer(p.client, p.clientId, 502, 'server_gone', 'the server disconnected before answering');
         }
-        // Their sessions lived in that server process: they open new ones on reconnecting.
-        for (const c of r.clients.values()) if (c.sealed) c.ws.close(CLOSE.serverGone, 'the room server disconnected; open a new session');
+        // Their sessions and streams lived in that server process: they open new ones on reconnecting.
+        for (const c of r.clients.values()) {
+          for (const sid of c.streams) send(c.ws, { t: 'end', sid, code: CLOSE.serverGone, reason: 'the room server disconnected; reopen with since=' });
+          c.streams.clear();
+          if (c.sealed) c.ws.close(CLOSE.serverGone, 'the room server disconnected; open a new session');
+        }
       });
     },
 
     clientConnected(token: ClientTokenRow, ws: WebSocket, remote: string | undefined): void {
       const r = room(token.room);
-      const c: ClientConn = { conn: randomUUID(), ws, token: { ...token }, remote, inFlight: 0, sealed: false };
+      const c: ClientConn = { conn: randomUUID(), ws, token: { ...token }, remote, inFlight: 0, sealed: false, streams: new Set() };
       r.clients.set(c.conn, c);
       deps.audit({ what: 'client_connected', room: token.room, client: token.id, remote, detail: token.role });
       ws.on('message', (data) => fromClient(c, data));
@@ -199,7 +244,7 @@ export function createRouting(deps: RoutingDeps) {
       ws.on('close', (code) => {
         r.clients.delete(c.conn);
         for (const [rid, p] of r.pending) if (p.client === c) settle(r, rid);
-        if (c.sealed && r.server) send(r.server, { t: 'gone', conn: c.conn });
+        if ((c.sealed || c.streams.size > 0) && r.server) send(r.server, { t: 'gone', conn: c.conn });
         deps.audit({ what: 'client_disconnected', room: token.room, client: token.id, remote, detail: `close ${code}` });
       });
     },

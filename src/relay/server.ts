@@ -33,6 +33,8 @@ export interface RelayLimits extends RoutingLimits, RateLimits {
 export const DEFAULT_RELAY_LIMITS: RelayLimits = {
   maxFrameBytes: 1024 * 1024,
   maxInFlight: 32,
+  maxStreams: 4,
+  maxBufferedBytes: 1024 * 1024,
   requestTimeoutMs: 30_000,
   ratePerSecond: 20,
   burst: 40,

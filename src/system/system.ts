@@ -58,8 +58,8 @@ import { ensureTokenFile } from '../http/token-file.js';
 import { createUsageService, usageSettings, type UsageService } from '../usage/service.js';
 import { createFeed, type Feed } from '../feed/feed.js';
 import { prepareDataDir } from '../service/data-dir.js';
-import { runInProcess } from '../http/in-process.js';
 import { startRelayLink } from '../relay/link.js';
+import { relayServes } from './relay.js';
 import type { RelayConnector } from '../relay/connector.js';
 
 export interface SystemOptions {
@@ -273,17 +273,8 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const routes = routeDeps({ config, version: VERSION, instances, instanceReads, devices, eventLog, views, spool, codex, notifications: notifying.notifications, workMode, gate, usage });
     const app = createApp({ logger, auth, peerAddress: options.peerAddress, routers: apiRouters(routes) });
     const requestListener = createRequestListener({ app, fastPaths: fastPaths({ auth, peerAddress: options.peerAddress, logger, config, gate, instances }), logger });
-    // The relay this server reaches outbound (src/relay/): a relayed request runs in this
-    // process as a caller beyond loopback ("relay" is its address), with the API token; the
-    // connector has already held read-only clients to GET and HEAD.
-    const relay = config.relay
-      ? startRelayLink({
-          relay: config.relay,
-          clock,
-          logger,
-          run: (r) => runInProcess(requestListener, { ...r, headers: { ...r.headers, authorization: `Bearer ${tokenFile.token}` }, remoteAddress: 'relay' }),
-        })
-      : null;
+    // The relay this server reaches outbound (src/relay/; what it may do here: src/system/relay.ts).
+    const relay = config.relay ? startRelayLink({ relay: config.relay, clock, logger, ...relayServes({ requestListener, apiToken: tokenFile.token, feed }) }) : null;
     if (relay) started.push(['relay', () => relay.stop()]);
     let shut: Promise<void> | null = null;
     const notifications = notifying.notifications;
