@@ -17,7 +17,8 @@ import { clientNameSchema, durationSchema, relayRoleSchema, roomNameSchema, type
 import { connectRelayClient, RelayClientError } from '../relay/client.js';
 import { readCa, readServerKey } from '../relay/link.js';
 import { addPairing, decodePairingCode, encodePairingCode, newPairing } from '../relay/pairings.js';
-import { DEFAULT_RELAY_LIMITS, startRelay, TOKENS_PATH } from '../relay/server.js';
+import { DEFAULT_RELAY_LIMITS, startRelay } from '../relay/server.js';
+import { TOKENS_PATH } from '../relay/url.js';
 import { openRelayStore } from '../relay/store.js';
 
 type Values = Record<string, string | boolean | undefined>;

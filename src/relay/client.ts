@@ -5,6 +5,7 @@
 // Refusals of the relay itself (429, 403 of a read-only token, 503, 504) arrive in the clear.
 import { WebSocket } from 'ws';
 import { toClientFrameSchema, type ToClientFrame } from '../protocol/relay.js';
+import { CLIENT_PATH, relaySocketUrl } from './url.js';
 import { ephemeral, open, requestAad, responseAad, seal, sessionKeys, streamAad, type SessionKeys } from './e2e.js';
 
 export interface RelayClientOptions {
@@ -51,16 +52,8 @@ export interface RelayClient {
   close(): void;
 }
 
-export function clientSocketUrl(url: string, room: string): string {
-  const u = new URL(url);
-  u.protocol = u.protocol === 'https:' || u.protocol === 'wss:' ? 'wss:' : 'ws:';
-  u.pathname = `${u.pathname.replace(/\/$/, '')}/v1/relay/client`;
-  u.search = `room=${encodeURIComponent(room)}`;
-  return u.toString();
-}
-
 export async function connectRelayClient(o: RelayClientOptions): Promise<RelayClient> {
-  const ws = new WebSocket(clientSocketUrl(o.url, o.room), { headers: { authorization: `Bearer ${o.token}` }, ...(o.ca ? { ca: o.ca } : {}), perMessageDeflate: false });
+  const ws = new WebSocket(relaySocketUrl(o.url, CLIENT_PATH, o.room), { headers: { authorization: `Bearer ${o.token}` }, ...(o.ca ? { ca: o.ca } : {}), perMessageDeflate: false });
   const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());

@@ -12,6 +12,7 @@ import { READ_METHODS, RELAYED_HEADERS, toServerFrameSchema, type FromServerFram
 import { ephemeral, open, requestAad, responseAad, seal, sessionKeys, streamAad, type SessionKeys } from './e2e.js';
 import type { Pairing } from './pairings.js';
 import { StreamSocket } from './stream-socket.js';
+import { relaySocketUrl, SERVER_PATH } from './url.js';
 
 export interface RelayedRequest {
   method: string;
@@ -64,14 +65,6 @@ interface Session {
 
 const BASE_MS = 500;
 const CAP_MS = 10_000;
-
-export function serverSocketUrl(url: string, room: string): string {
-  const u = new URL(url);
-  u.protocol = u.protocol === 'https:' || u.protocol === 'wss:' ? 'wss:' : 'ws:';
-  u.pathname = `${u.pathname.replace(/\/$/, '')}/v1/relay/server`;
-  u.search = `room=${encodeURIComponent(room)}`;
-  return u.toString();
-}
 
 function relayedHeaders(h: Record<string, string> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -227,7 +220,7 @@ export function startRelayConnector(deps: ConnectorDeps): RelayConnector {
   function connect(): void {
     if (stopped) return;
     attempts += 1;
-    const socket = new WebSocket(serverSocketUrl(deps.url, deps.room), {
+    const socket = new WebSocket(relaySocketUrl(deps.url, SERVER_PATH, deps.room), {
       headers: { authorization: `Bearer ${deps.serverKey}` },
       ...(deps.ca ? { ca: deps.ca } : {}),
       maxPayload: 4 * 1024 * 1024,

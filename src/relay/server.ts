@@ -18,10 +18,8 @@ import { mintTokenSchema, roomNameSchema } from '../protocol/relay.js';
 import { createRateLimiter, type RateLimits } from './bucket.js';
 import { createRouting, type RoutingLimits } from './routing.js';
 import type { RelayStore } from './store.js';
+import { CLIENT_PATH, SERVER_PATH, TOKENS_PATH } from './url.js';
 
-export const SERVER_PATH = '/v1/relay/server';
-export const CLIENT_PATH = '/v1/relay/client';
-export const TOKENS_PATH = '/v1/relay/tokens';
 
 export interface RelayLimits extends RoutingLimits, RateLimits {
   /** The largest frame either side may send; a bigger one closes the socket with 1009. */
