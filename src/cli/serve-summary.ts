@@ -24,6 +24,8 @@ export interface StartupFacts {
   host: string;
   gateCheckNetworks: readonly string[];
   inspector: string | null;
+  /** The relay this server connects out to (`relay` in the config). */
+  relay?: { url: string; room: string } | null;
 }
 
 export function startupFacts(config: Config, server: RunningServer, o: { version: string; inspector: string | null; stderrLog: StartupFacts['stderrLog'] }): StartupFacts {
@@ -45,6 +47,7 @@ export function startupFacts(config: Config, server: RunningServer, o: { version
     host: config.host,
     gateCheckNetworks: config.gateCheckNetworks,
     inspector: o.inspector,
+    relay: config.relay ? { url: config.relay.url, room: config.relay.room } : null,
   };
 }
 
@@ -93,6 +96,7 @@ export function startupLines(f: StartupFacts, color: boolean): string[] {
         : warn(`listening on ${f.host}: other machines need "Authorization: Bearer <token>" (token-api token), except gate checks from ${f.gateCheckNetworks.join(', ')}`),
     ),
   );
+  if (f.relay) lines.push(row('relay', `room ${f.relay.room} on ${f.relay.url} (connecting out; token-api relay pair adds a client)`));
   if (f.inspector) lines.push(`inspector: open ${f.inspector} in a browser`);
   lines.push(dim('Ctrl-C stops it.'));
   return lines;
