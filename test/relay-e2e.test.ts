@@ -20,6 +20,7 @@ describe('relay end to end (TLS, real processes)', { skip: HAVE_OPENSSL ? false 
   let relay: RelayProcess;
   let server: ServerProcess;
   let ca: Buffer;
+  let pem: { cert: string; key: string };
   const tokens: Record<'admin' | 'reader', { id: string; token: string }> = { admin: { id: '', token: '' }, reader: { id: '', token: '' } };
   const clients: RelayClient[] = [];
 
@@ -39,7 +40,7 @@ describe('relay end to end (TLS, real processes)', { skip: HAVE_OPENSSL ? false 
   };
 
   before(async () => {
-    const pem = selfSignedCert(dir.dir);
+    pem = selfSignedCert(dir.dir);
     ca = readFileSync(pem.cert);
     const room = await json(['relay', 'room', 'add', 'home', '--home', relayHome]);
     tokens.admin = await json(['relay', 'token', 'add', '--home', relayHome, '--room', 'home', '--role', 'admin', '--name', 'laptop']);
@@ -185,5 +186,21 @@ describe('relay end to end (TLS, real processes)', { skip: HAVE_OPENSSL ? false 
     const r = await wrong.request({ method: 'GET', path: '/api/mode' });
     assert.equal(r.status, 400);
     assert.equal(JSON.parse(r.body).error, 'e2e_failed');
+  });
+
+  it('a relay killed with SIGKILL and started again keeps its rooms and tokens, and the server connects again by itself', async () => {
+    const port = new URL(relay.url).port;
+    await relay.stop('SIGKILL');
+    relay = await startRelayProcess(relayHome, ['--tls-cert', pem.cert, '--tls-key', pem.key, '--port', port]);
+    assert.equal(new URL(relay.url).port, port);
+    const c = await client(tokens.admin.token);
+    // Until the server's backoff brings it back (at most 10 s), the room answers 503.
+    let status = 503;
+    while (status === 503) {
+      status = (await c.request({ method: 'GET', path: '/api/mode' })).status;
+      if (status === 503) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(status, 200);
+    assert.equal((await c.request({ method: 'POST', path: '/api/mode', body: { mode: 'work_silence' } })).status, 200);
   });
 });

@@ -10,6 +10,7 @@ import pino from 'pino';
 import { startRelayConnector, type RelayConnector, type RelayedRequest } from '../src/relay/connector.js';
 import { startRelay, type RunningRelay } from '../src/relay/server.js';
 import { openRelayStore, type RelayStore } from '../src/relay/store.js';
+import { systemClock } from '../src/lib/clock.js';
 import { FakeClock } from './support/clock.js';
 import { rawClient } from './support/relay.js';
 import { tempHome } from './support/system.js';
@@ -39,7 +40,8 @@ describe('relay limits and refusals', () => {
       url: relay.url,
       room: 'home',
       serverKey: room!.serverKey,
-      clock,
+      // Its reconnects and pings run on real time: the relay's clock is the one moved here.
+      clock: systemClock,
       logger,
       pairing: () => undefined,
       run: (r) => {

@@ -1,6 +1,6 @@
 // The server's side of the relay: token-api serve connects outbound to the relay's
 // /v1/relay/server with its room's server key, reconnects with full-jitter backoff (0.5 s
-// doubling to 10 s, reset once connected), and answers each relayed request by running it in
+// doubling to 10 s, reset once connected) and when a ping goes unanswered, and answers each relayed request by running it in
 // this process (`run`, given by src/system/) as a caller beyond loopback. The role is enforced
 // here too, before the request runs: a read-only client gets GET and HEAD only, whatever the
 // relay says. End-to-end sessions are opened here: the pairing key comes from the pairings
@@ -46,6 +46,8 @@ export interface ConnectorDeps {
   clock: Clock;
   logger: Logger;
   random?: () => number;
+  /** A ping this often; a relay silent for two intervals is taken as gone (NAT and sleep leave half-open sockets). Default 30 s. */
+  heartbeatMs?: number;
 }
 
 export interface RelayConnector {
@@ -232,7 +234,9 @@ export function startRelayConnector(deps: ConnectorDeps): RelayConnector {
       res.resume();
       socket.terminate();
     });
+    socket.on('pong', () => (heard = true));
     socket.on('open', () => {
+      heard = true;
       attempts = 0;
       deps.logger.info({ url: deps.url, room: deps.room }, 'relay: connected');
       for (const w of waiters) w();
@@ -253,6 +257,25 @@ export function startRelayConnector(deps: ConnectorDeps): RelayConnector {
     });
   }
 
+  // The heartbeat: a ping each interval; no pong since the last one means a dead connection.
+  const heartbeatMs = deps.heartbeatMs ?? 30_000;
+  let heard = true;
+  let beat: TimerHandle | undefined;
+  const tick = () => {
+    const socket = ws;
+    if (socket?.readyState === WebSocket.OPEN) {
+      if (!heard) {
+        deps.logger.warn({ url: deps.url }, 'relay: no answer to the last ping; reconnecting');
+        socket.terminate();
+      } else {
+        heard = false;
+        socket.ping();
+      }
+    }
+    if (!stopped) beat = deps.clock.setTimeout(tick, heartbeatMs);
+  };
+  beat = deps.clock.setTimeout(tick, heartbeatMs);
+
   connect();
   return {
     status: () => ({ connected: ws?.readyState === WebSocket.OPEN, sessions: sessions.size, streams: streams.size, attempts }),
@@ -260,6 +283,7 @@ export function startRelayConnector(deps: ConnectorDeps): RelayConnector {
     async stop() {
       stopped = true;
       deps.clock.clearTimeout(retry);
+      deps.clock.clearTimeout(beat);
       dropStreams();
       const socket = ws;
       if (!socket || socket.readyState === WebSocket.CLOSED) return;
