@@ -121,7 +121,8 @@ describe('relay end to end (TLS, real processes)', { skip: HAVE_OPENSSL ? false 
     const codeFile = join(dir.dir, 'pairing');
     writeFileSync(codeFile, `${paired.code}\n`, { mode: 0o600 });
     const secret = 'Zebra-Quartz-4711';
-    const r = await cli(['relay', 'request', '--pairing-file', codeFile, '--ca', join(dir.dir, 'cert.pem'), '-i', '-d', JSON.stringify({ id: 'tablet-e2e', name: secret, type: 'mobile' }), '/api/devices/register']);
+    // The code pins the relay's self-signed certificate: no --ca needed.
+    const r = await cli(['relay', 'request', '--pairing-file', codeFile, '-i', '-d', JSON.stringify({ id: 'tablet-e2e', name: secret, type: 'mobile' }), '/api/devices/register']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^20[01] \(end-to-end encrypted\)/);
     assert.ok(r.stdout.includes(secret), 'the answer came back whole');
@@ -171,6 +172,18 @@ describe('relay end to end (TLS, real processes)', { skip: HAVE_OPENSSL ? false 
     const first = await new Promise<any>((resolve) => c.openFeed('', (text) => resolve(JSON.parse(text))));
     assert.equal(first.type, 'snapshot');
     assert.ok(Array.isArray(first.instances));
+  });
+
+  it('a pairing code pins the relay\'s self-signed certificate: a code naming another certificate is refused', async () => {
+    const paired = await json(['relay', 'pair', '--home', serverHome, '--role', 'read-only']);
+    const code = JSON.parse(Buffer.from(paired.code.slice('tapi1:'.length), 'base64url').toString());
+    assert.match(code.f, /^[0-9a-f]{64}$/);
+    const forged = Buffer.from(JSON.stringify({ ...code, f: 'ab'.repeat(32) })).toString('base64url');
+    const codeFile = join(dir.dir, 'forged');
+    writeFileSync(codeFile, `tapi1:${forged}\n`);
+    const r = await cli(['relay', 'request', '--pairing-file', codeFile, '/api/mode']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /not the one in the pairing code/);
   });
 
   it('a pairing key the server does not know gets no session', async () => {

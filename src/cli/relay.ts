@@ -17,6 +17,7 @@ import { clientNameSchema, durationSchema, relayRoleSchema, roomNameSchema, type
 import { connectRelayClient, RelayClientError } from '../relay/client.js';
 import { readCa, readServerKey } from '../relay/link.js';
 import { addPairing, decodePairingCode, encodePairingCode, newPairing } from '../relay/pairings.js';
+import { fingerprintOf, pinnedCertificate } from '../relay/pin.js';
 import { DEFAULT_RELAY_LIMITS, startRelay } from '../relay/server.js';
 import { TOKENS_PATH } from '../relay/url.js';
 import { openRelayStore } from '../relay/store.js';
@@ -265,13 +266,21 @@ async function request(values: Values, args: string[]): Promise<number> {
   const [path, ...extra] = args;
   if (!path || extra.length > 0) throw new RelayUsageError(path ? `unexpected argument "${extra[0]}"` : 'relay request needs a PATH, such as /api/instances');
   if (!path.startsWith('/')) throw new RelayUsageError(`the path starts with /, as in /api/instances (got "${path}")`);
-  const ca = typeof values.ca === 'string' ? readFileOrSay(values.ca, 'the certificate') : undefined;
+  let ca = typeof values.ca === 'string' ? readFileOrSay(values.ca, 'the certificate') : undefined;
   let target: { url: string; room: string; token: string; pairing?: { id: string; psk: string } };
   const pairingText = typeof values['pairing-file'] === 'string' ? readFileOrSay(values['pairing-file'], 'the pairing file').toString('utf8') : process.env.TOKEN_API_RELAY_PAIRING;
   if (pairingText) {
     const code = decodePairingCode(pairingText);
     if (!code) throw new RelayUsageError('that is not a pairing code (it starts with tapi1:, as token-api relay pair prints it)');
     target = { url: code.url, room: code.room, token: code.token, pairing: { id: code.pairing, psk: code.psk } };
+    if (!ca && code.fingerprint && /^(https|wss):/.test(code.url)) {
+      try {
+        ca = await pinnedCertificate(code.url, code.fingerprint);
+      } catch (err) {
+        process.stderr.write(`token-api relay request: ${(err as Error).message}\n`);
+        return 1;
+      }
+    }
   } else {
     if (typeof values.url !== 'string' || typeof values.room !== 'string') throw new RelayUsageError('give --pairing-file FILE, or --url URL and --room NAME (see token-api relay --help)');
     const tokenText = typeof values['token-file'] === 'string' ? readFileOrSay(values['token-file'], 'the token file').toString('utf8').trim() : process.env.TOKEN_API_RELAY_TOKEN?.trim();
@@ -322,7 +331,8 @@ async function pair(values: Values, args: string[]): Promise<number> {
   const minted = await mintToken(mintUrl, key, { name, role, expires }, ca);
   const pairing = newPairing({ name, role, tokenId: minted.id, now: iso(systemClock.now()) });
   addPairing(config.relay.pairingsFile, pairing);
-  const code = encodePairingCode({ url: config.relay.url, room: config.relay.room, token: minted.token, pairing: pairing.id, psk: pairing.psk });
+  // A relay trusted through relay.ca_file (self-signed): the client pins its certificate.
+  const code = encodePairingCode({ url: config.relay.url, room: config.relay.room, token: minted.token, pairing: pairing.id, psk: pairing.psk, ...(ca ? { fingerprint: fingerprintOf(ca) } : {}) });
   if (values.json) {
     out(JSON.stringify({ pairing: pairing.id, token_id: minted.id, role, expires_at: minted.expires_at, code }));
     return 0;

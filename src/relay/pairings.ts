@@ -62,13 +62,15 @@ export interface PairingCode {
   token: string;
   pairing: string;
   psk: string;
+  /** sha256 of the relay's certificate when it is self-signed (hex), so the client can pin it. */
+  fingerprint?: string;
 }
 
 const PREFIX = 'tapi1:';
-const codeSchema = z.strictObject({ u: z.string().max(2048), r: z.string().max(64), t: z.string().max(200), p: z.string().max(32), k: z.string().length(43) });
+const codeSchema = z.strictObject({ u: z.string().max(2048), r: z.string().max(64), t: z.string().max(200), p: z.string().max(32), k: z.string().length(43), f: z.string().regex(/^[0-9a-f]{64}$/).optional() });
 
 export function encodePairingCode(c: PairingCode): string {
-  return PREFIX + Buffer.from(JSON.stringify({ u: c.url, r: c.room, t: c.token, p: c.pairing, k: c.psk })).toString('base64url');
+  return PREFIX + Buffer.from(JSON.stringify({ u: c.url, r: c.room, t: c.token, p: c.pairing, k: c.psk, ...(c.fingerprint ? { f: c.fingerprint } : {}) })).toString('base64url');
 }
 
 export function decodePairingCode(text: string): PairingCode | null {
@@ -76,7 +78,9 @@ export function decodePairingCode(text: string): PairingCode | null {
   if (!t.startsWith(PREFIX)) return null;
   try {
     const parsed = codeSchema.safeParse(JSON.parse(Buffer.from(t.slice(PREFIX.length), 'base64url').toString('utf8')));
-    return parsed.success ? { url: parsed.data.u, room: parsed.data.r, token: parsed.data.t, pairing: parsed.data.p, psk: parsed.data.k } : null;
+    if (!parsed.success) return null;
+    const d = parsed.data;
+    return { url: d.u, room: d.r, token: d.t, pairing: d.p, psk: d.k, ...(d.f ? { fingerprint: d.f } : {}) };
   } catch {
     return null;
   }
