@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { renderUnicodeCompact } from 'uqr';
+import type { z } from 'zod';
 import { loadConfig } from '../config/config.js';
 import { iso, systemClock } from '../lib/clock.js';
 import { closeLogger, createLogger } from '../lib/logger.js';
@@ -91,8 +92,8 @@ export const relayOptions: NonNullable<ParseArgsConfig['options']> = {
 
 const relayHome = (values: Values) => resolve(typeof values.home === 'string' ? values.home : (process.env.TOKEN_API_RELAY_HOME ?? join(homedir(), '.token-api-relay')));
 
-function parsed<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: unknown } }, value: unknown, what: string): T {
-  const r = parseInWords(schema as never, value) as { success: true; data: T } | { success: false; error: never };
+function parsed<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const r = parseInWords(schema, value);
   if (r.success) return r.data;
   throw new RelayUsageError(`${what} ${Object.values(fieldsInWords(r.error))[0] ?? 'is not valid'}`);
 }
