@@ -9,7 +9,8 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connectRelayClient, type RelayClient } from '../src/relay/client.js';
-import { getJson, runCli, startServerProcess, type ServerProcess } from './support/process.js';
+import { spawn } from 'node:child_process';
+import { CLI, getJson, runCli, startServerProcess, type ServerProcess } from './support/process.js';
 import { configureRelay, HAVE_OPENSSL, selfSignedCert, startRelayProcess, type RelayProcess } from './support/relay.js';
 import { tempHome } from './support/system.js';
 
@@ -184,6 +185,25 @@ describe('relay end to end (TLS, real processes)', { skip: HAVE_OPENSSL ? false 
     const r = await cli(['relay', 'request', '--pairing-file', codeFile, '/api/mode']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /not the one in the pairing code/);
+  });
+
+  it('token-api relay feed prints the live feed one JSON message a line, and stops cleanly on SIGINT', async () => {
+    const paired = await json(['relay', 'pair', '--home', serverHome, '--role', 'read-only', '--name', 'terminal']);
+    const codeFile = join(dir.dir, 'feed-pairing');
+    writeFileSync(codeFile, `${paired.code}\n`, { mode: 0o600 });
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'relay', 'feed', '--pairing-file', codeFile, '--types', 'mode'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const first = await new Promise<any>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(JSON.parse(out.slice(0, out.indexOf('\n'))));
+      });
+      child.once('exit', (code) => reject(new Error(`relay feed exited with ${code}`)));
+    });
+    assert.equal(first.type, 'snapshot');
+    const code = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGINT');
+    assert.equal(await code, 0);
   });
 
   it('a pairing key the server does not know gets no session', async () => {

@@ -168,6 +168,7 @@ describe('relay limits and refusals', () => {
     assert.ok('refused' in other && other.refused === 403 && /another room/.test(other.body.message));
     const badRoom = await rawClient(relay.url, 'Home!', admin);
     assert.ok('refused' in badRoom && badRoom.refused === 400 && badRoom.body.error === 'validation_failed');
+    await store.flushAudit();
     const refusals = (await store.recentAudit(null, 1000)).filter((r) => r.what === 'client_refused');
     assert.ok(refusals.some((r) => r.status === 403 && r.room === 'home'));
   });

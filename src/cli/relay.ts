@@ -15,7 +15,7 @@ import { iso, systemClock } from '../lib/clock.js';
 import { closeLogger, createLogger } from '../lib/logger.js';
 import { fieldsInWords, parseInWords } from '../lib/validation-words.js';
 import { clientNameSchema, durationSchema, relayRoleSchema, roomNameSchema, type RelayRole } from '../protocol/relay.js';
-import { connectRelayClient, RelayClientError } from '../relay/client.js';
+import { connectRelayClient, RelayClientError, type RelayClientOptions } from '../relay/client.js';
 import { readCa, readServerKey } from '../relay/link.js';
 import { addPairing, decodePairingCode, encodePairingCode, newPairing } from '../relay/pairings.js';
 import { fingerprintOf, pinnedCertificate } from '../relay/pin.js';
@@ -56,6 +56,9 @@ On a client (curl-like):
                 [--ca FILE]                trust this certificate (a self-signed relay)
                              prints the body; -i prints the status line and headers first;
                              exit 0 for 2xx-3xx, 1 otherwise
+  relay feed [--since SEQ] [--types a,b] (--pairing-file FILE | --url URL --room NAME)
+                             follows the live feed through the relay: one JSON message a
+                             line (a snapshot first), until Ctrl-C
 
 On the token-api server (--home/--config are token-api's, whose config has "relay"):
   relay pair [--role read-only|admin] [--expires 30d] [--name N] [--json]
@@ -87,6 +90,8 @@ export const relayOptions: NonNullable<ParseArgsConfig['options']> = {
   'pairing-file': { type: 'string' },
   url: { type: 'string' },
   'token-file': { type: 'string' },
+  since: { type: 'string' },
+  types: { type: 'string' },
   ca: { type: 'string' },
 };
 
@@ -263,31 +268,26 @@ function headerPairs(values: Values): Record<string, string> {
   return headers;
 }
 
-async function request(values: Values, args: string[]): Promise<number> {
-  const [path, ...extra] = args;
-  if (!path || extra.length > 0) throw new RelayUsageError(path ? `unexpected argument "${extra[0]}"` : 'relay request needs a PATH, such as /api/instances');
-  if (!path.startsWith('/')) throw new RelayUsageError(`the path starts with /, as in /api/instances (got "${path}")`);
-  let ca = typeof values.ca === 'string' ? readFileOrSay(values.ca, 'the certificate') : undefined;
-  let target: { url: string; room: string; token: string; pairing?: { id: string; psk: string } };
+/** Where a client command connects: a pairing code (file or environment), or --url, --room and a token. */
+async function clientTarget(values: Values): Promise<RelayClientOptions> {
+  const ca = typeof values.ca === 'string' ? readFileOrSay(values.ca, 'the certificate') : undefined;
   const pairingText = typeof values['pairing-file'] === 'string' ? readFileOrSay(values['pairing-file'], 'the pairing file').toString('utf8') : process.env.TOKEN_API_RELAY_PAIRING;
   if (pairingText) {
     const code = decodePairingCode(pairingText);
     if (!code) throw new RelayUsageError('that is not a pairing code (it starts with tapi1:, as token-api relay pair prints it)');
-    target = { url: code.url, room: code.room, token: code.token, pairing: { id: code.pairing, psk: code.psk } };
-    if (!ca && code.fingerprint && /^(https|wss):/.test(code.url)) {
-      try {
-        ca = await pinnedCertificate(code.url, code.fingerprint);
-      } catch (err) {
-        process.stderr.write(`token-api relay request: ${(err as Error).message}\n`);
-        return 1;
-      }
-    }
-  } else {
-    if (typeof values.url !== 'string' || typeof values.room !== 'string') throw new RelayUsageError('give --pairing-file FILE, or --url URL and --room NAME (see token-api relay --help)');
-    const tokenText = typeof values['token-file'] === 'string' ? readFileOrSay(values['token-file'], 'the token file').toString('utf8').trim() : process.env.TOKEN_API_RELAY_TOKEN?.trim();
-    if (!tokenText) throw new RelayUsageError('the client token goes in $TOKEN_API_RELAY_TOKEN or --token-file FILE');
-    target = { url: values.url, room: values.room, token: tokenText };
+    const pinned = !ca && code.fingerprint && /^(https|wss):/.test(code.url) ? await pinnedCertificate(code.url, code.fingerprint).catch((err: Error) => Promise.reject(new RelayClientError(err.message))) : undefined;
+    return { url: code.url, room: code.room, token: code.token, pairing: { id: code.pairing, psk: code.psk }, ca: ca ?? pinned };
   }
+  if (typeof values.url !== 'string' || typeof values.room !== 'string') throw new RelayUsageError('give --pairing-file FILE, or --url URL and --room NAME (see token-api relay --help)');
+  const tokenText = typeof values['token-file'] === 'string' ? readFileOrSay(values['token-file'], 'the token file').toString('utf8').trim() : process.env.TOKEN_API_RELAY_TOKEN?.trim();
+  if (!tokenText) throw new RelayUsageError('the client token goes in $TOKEN_API_RELAY_TOKEN or --token-file FILE');
+  return { url: values.url, room: values.room, token: tokenText, ca };
+}
+
+async function request(values: Values, args: string[]): Promise<number> {
+  const [path, ...extra] = args;
+  if (!path || extra.length > 0) throw new RelayUsageError(path ? `unexpected argument "${extra[0]}"` : 'relay request needs a PATH, such as /api/instances');
+  if (!path.startsWith('/')) throw new RelayUsageError(`the path starts with /, as in /api/instances (got "${path}")`);
   const method = typeof values.request === 'string' ? values.request.toUpperCase() : typeof values.data === 'string' ? 'POST' : 'GET';
   const headers = headerPairs(values);
   let body: unknown;
@@ -296,7 +296,7 @@ async function request(values: Values, args: string[]): Promise<number> {
     headers['content-type'] ??= 'application/json';
   }
   try {
-    const client = await connectRelayClient({ ...target, ca });
+    const client = await connectRelayClient(await clientTarget(values));
     const res = await client.request({ method, path, headers, body });
     client.close();
     if (values.include) {
@@ -310,6 +310,35 @@ async function request(values: Values, args: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof RelayClientError) {
       process.stderr.write(`token-api relay request: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+async function feed(values: Values, args: string[]): Promise<number> {
+  if (args.length > 0) throw new RelayUsageError(`unexpected argument "${args[0]}"`);
+  const query = new URLSearchParams();
+  if (typeof values.since === 'string') query.set('since', values.since);
+  if (typeof values.types === 'string') query.set('types', values.types);
+  try {
+    const client = await connectRelayClient(await clientTarget(values));
+    const stream = client.openFeed(query.toString(), (text) => process.stdout.write(`${text}\n`));
+    let stopped = false;
+    const stop = () => {
+      stopped = true;
+      stream.end();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const ended = await stream.ended;
+    client.close();
+    if (stopped) return 0;
+    process.stderr.write(`token-api relay feed: the stream ended (${ended.code}${ended.reason ? `: ${ended.reason}` : ''})\n`);
+    return 1;
+  } catch (err) {
+    if (err instanceof RelayClientError) {
+      process.stderr.write(`token-api relay feed: ${err.message}\n`);
       return 1;
     }
     throw err;
@@ -391,12 +420,14 @@ export const relayCommand = {
           return await request(values, args);
         case 'pair':
           return await pair(values, args);
+        case 'feed':
+          return await feed(values, args);
         default:
           throw new RelayUsageError(sub === undefined ? 'a subcommand is needed' : `unknown subcommand "${sub}"`);
       }
     } catch (err) {
       if (err instanceof RelayUsageError) {
-        process.stderr.write(`token-api relay${sub ? ` ${sub}` : ''}: ${err.message}\n${sub && ['serve', 'room', 'token', 'audit', 'request', 'pair'].includes(sub) ? '(token-api relay --help lists the options)\n' : `\n${usage}\n`}`);
+        process.stderr.write(`token-api relay${sub ? ` ${sub}` : ''}: ${err.message}\n${sub && ['serve', 'room', 'token', 'audit', 'request', 'feed', 'pair'].includes(sub) ? '(token-api relay --help lists the options)\n' : `\n${usage}\n`}`);
         return 2;
       }
       throw err;
