@@ -8,7 +8,7 @@ import { request as httpsRequest } from 'node:https';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
-import { renderUnicodeCompact } from 'uqr';
+import QRCode from 'qrcode';
 import type { z } from 'zod';
 import { loadConfig } from '../config/config.js';
 import { iso, systemClock } from '../lib/clock.js';
@@ -367,7 +367,7 @@ async function pair(values: Values, args: string[]): Promise<number> {
     out(JSON.stringify({ pairing: pairing.id, token_id: minted.id, role, expires_at: minted.expires_at, code }));
     return 0;
   }
-  out(renderUnicodeCompact(code, { ecc: 'L' }));
+  out((await QRCode.toString(code, { type: 'terminal', small: true, errorCorrectionLevel: 'L' })).trimEnd());
   out('');
   out(code);
   process.stderr.write(

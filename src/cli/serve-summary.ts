@@ -24,6 +24,8 @@ export interface StartupFacts {
   host: string;
   gateCheckNetworks: readonly string[];
   inspector: string | null;
+  /** The web page's address, and whether it is built. */
+  web: { url: string; built: boolean };
   /** The relay this server connects out to (`relay` in the config). */
   relay?: { url: string; room: string } | null;
 }
@@ -47,6 +49,7 @@ export function startupFacts(config: Config, server: RunningServer, o: { version
     host: config.host,
     gateCheckNetworks: config.gateCheckNetworks,
     inspector: o.inspector,
+    web: { url: `${server.url}/app/`, built: existsSync(join(system.webRoot, 'index.html')) },
     relay: config.relay ? { url: config.relay.url, room: config.relay.room } : null,
   };
 }
@@ -96,6 +99,7 @@ export function startupLines(f: StartupFacts, color: boolean): string[] {
         : warn(`listening on ${f.host}: other machines need "Authorization: Bearer <token>" (token-api token), except gate checks from ${f.gateCheckNetworks.join(', ')}`),
     ),
   );
+  lines.push(row('web page', f.web.built ? f.web.url : warn(`not built: run npm run build (then ${f.web.url})`)));
   if (f.relay) lines.push(row('relay', `room ${f.relay.room} on ${f.relay.url} (connecting out; token-api relay pair adds a client)`));
   if (f.inspector) lines.push(`inspector: open ${f.inspector} in a browser`);
   lines.push(dim('Ctrl-C stops it.'));
