@@ -23,7 +23,7 @@ function waitListening(child: ChildProcess, what: string): Promise<string> {
     const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${out}`)), 60_000);
     const onData = (d: Buffer) => {
       out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      const m = /listening on (https?:\/\/\S+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);

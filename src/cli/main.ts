@@ -20,6 +20,7 @@ import { webCommand } from './web.js';
 import { startupFacts, startupLines } from './serve-summary.js';
 import { closest } from '../lib/validation-words.js';
 import { endQuietlyOnBrokenPipe } from './broken-pipe.js';
+import { relayCommand } from './relay.js';
 
 export class UsageError extends Error {}
 
@@ -45,6 +46,10 @@ function overridesFrom(values: Record<string, string | boolean | undefined>): Co
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number (0-65535), got "${values.port}"`);
     o.port = port;
+  }
+  if (typeof values['tls-cert'] === 'string' || typeof values['tls-key'] === 'string') {
+    if (typeof values['tls-cert'] !== 'string' || typeof values['tls-key'] !== 'string') throw new UsageError('--tls-cert and --tls-key go together');
+    o.tls = { certFile: values['tls-cert'], keyFile: values['tls-key'] };
   }
   if (typeof values['log-level'] === 'string') {
     const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -130,6 +135,8 @@ Through npm, options go after --: npm start -- --port 5555
   --inspect         connect every actor (instances, mode, gate) to the Stately inspector
                     and print the page to open (served on 127.0.0.1 only)
   --inspect-port N  port of the inspector page and its relay (default 7778; 0 picks one)
+  --tls-cert FILE   serve https and wss with this PEM certificate (with --tls-key; or
+  --tls-key FILE    "tls": { "cert_file", "key_file" } in the config; see docs/relay.md)
 
 Beyond loopback (--host 0.0.0.0), requests need "Authorization: Bearer <token>"
 (\`token-api token\` prints it), except gate checks from gate_check_networks.
@@ -150,6 +157,8 @@ at once (130 or 143); acknowledged changes are already in the database.`,
       'log-file-only': { type: 'boolean' },
       inspect: { type: 'boolean' },
       'inspect-port': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
     },
     async run(values, positionals) {
       if (positionals.length > 0) throw new UsageError(strayArguments(positionals));
@@ -221,6 +230,7 @@ at once (130 or 143); acknowledged changes are already in the database.`,
   backup: backupCommand,
   tui: tuiCommand,
   web: webCommand,
+  relay: relayCommand,
 };
 
 function mainHelp(): string {

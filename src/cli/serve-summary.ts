@@ -26,6 +26,8 @@ export interface StartupFacts {
   inspector: string | null;
   /** The web page's address, and whether it is built. */
   web: { url: string; built: boolean };
+  /** The relay this server connects out to (`relay` in the config). */
+  relay?: { url: string; room: string } | null;
 }
 
 export function startupFacts(config: Config, server: RunningServer, o: { version: string; inspector: string | null; stderrLog: StartupFacts['stderrLog'] }): StartupFacts {
@@ -48,6 +50,7 @@ export function startupFacts(config: Config, server: RunningServer, o: { version
     gateCheckNetworks: config.gateCheckNetworks,
     inspector: o.inspector,
     web: { url: `${server.url}/app/`, built: existsSync(join(system.webRoot, 'index.html')) },
+    relay: config.relay ? { url: config.relay.url, room: config.relay.room } : null,
   };
 }
 
@@ -97,6 +100,7 @@ export function startupLines(f: StartupFacts, color: boolean): string[] {
     ),
   );
   lines.push(row('web page', f.web.built ? f.web.url : warn(`not built: run npm run build (then ${f.web.url})`)));
+  if (f.relay) lines.push(row('relay', `room ${f.relay.room} on ${f.relay.url} (connecting out; token-api relay pair adds a client)`));
   if (f.inspector) lines.push(`inspector: open ${f.inspector} in a browser`);
   lines.push(dim('Ctrl-C stops it.'));
   return lines;

@@ -101,6 +101,19 @@ export const configFileSchema = z
       })
       .strict()
       .optional(),
+    tls: z
+      .object({ cert_file: z.string().min(1), key_file: z.string().min(1) })
+      .strict()
+      .optional(),
+    relay: z
+      .object({
+        url: z.url({ protocol: /^(https?|wss?)$/, error: 'an https://, wss://, http:// or ws:// URL' }).max(2048),
+        room: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a room name of lowercase letters, digits, dot, dash or underscore'),
+        key_file: z.string().min(1).optional(),
+        ca_file: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
     cron: cronFileSchema.optional(),
     obsidian: obsidianFileSchema.optional(),
     metrics: metricsFileSchema.optional(),
@@ -193,6 +206,10 @@ export interface Config {
   metrics: MetricsSettings;
   /** The web page: where browsers reach it (null: this server's own address), its sessions' and login links' lifetimes. */
   web: { publicUrl: string | null; sessionMs: number; linkMs: number };
+  /** PEM certificate and key: serve speaks https and wss (null: plain http). */
+  tls: { certFile: string; keyFile: string } | null;
+  /** The relay this server connects to outbound (null: none); its server key is in keyFile or $TOKEN_API_RELAY_KEY. */
+  relay: { url: string; room: string; keyFile: string; caFile: string | null; pairingsFile: string } | null;
 }
 
 export interface ConfigOverrides {
@@ -201,6 +218,8 @@ export interface ConfigOverrides {
   host?: string;
   port?: number;
   logLevel?: Config['logLevel'];
+  /** --tls-cert and --tls-key (both or neither). */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export class ConfigError extends Error {
@@ -368,5 +387,19 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       sessionMs: (file.web?.session_days ?? 30) * 86_400_000,
       linkMs: (file.web?.link_minutes ?? 5) * 60_000,
     },
+    tls: overrides.tls
+      ? { certFile: resolve(overrides.tls.certFile), keyFile: resolve(overrides.tls.keyFile) }
+      : file.tls
+        ? { certFile: resolve(home, expandHome(file.tls.cert_file)), keyFile: resolve(home, expandHome(file.tls.key_file)) }
+        : null,
+    relay: file.relay
+      ? {
+          url: file.relay.url,
+          room: file.relay.room,
+          keyFile: resolve(home, expandHome(file.relay.key_file ?? 'relay-key')),
+          caFile: file.relay.ca_file ? resolve(home, expandHome(file.relay.ca_file)) : null,
+          pairingsFile: join(home, 'relay-pairings.json'),
+        }
+      : null,
   };
 }

@@ -2,9 +2,12 @@
 // serves its request listener on a node:http server with the live feed's upgrade, and resolves
 // { url, closers, close }; parts with connections of their own add a closer (src/service/).
 // close() stops accepting, drains requests in flight, runs the closers and shuts down.
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import type { Config } from '../config/config.js';
+import { ConfigError, type Config } from '../config/config.js';
 import { answerMalformedRequests } from '../http/client-errors.js';
 import { VERSION } from '../lib/version.js';
 import { createClosers, type Closers } from '../service/closers.js';
@@ -28,6 +31,7 @@ export interface RunningServer {
 export async function startServer(config: Config, options: SystemOptions = {}): Promise<RunningServer> {
   // A data directory that cannot be written is refused before the lock is attempted in it.
   prepareDataDir(config);
+  const tls = config.tls ? readTls(config.tls) : null;
   let stale: LockInfo | null | undefined;
   const lock: ServerLock | null = options.lock === false ? null : acquireLock(config.home, { version: VERSION, onStale: (s) => (stale = s) });
   let system: System;
@@ -38,7 +42,8 @@ export async function startServer(config: Config, options: SystemOptions = {}): 
     throw err;
   }
   if (stale !== undefined) system.logger.warn({ previous: stale ? describeHolder(stale) : 'unreadable' }, 'took over the lock of a server that is gone');
-  const server = createServer(system.requestListener);
+  // With a certificate, https and wss on the same port (an https.Server is an http.Server to its users).
+  const server = tls ? (createTlsServer(tls, system.requestListener) as unknown as Server) : createServer(system.requestListener);
   server.keepAliveTimeout = 65_000;
   const drain = trackRequests(server);
   const closers = createClosers();
@@ -64,7 +69,7 @@ export async function startServer(config: Config, options: SystemOptions = {}): 
   server.on('error', (err) => system.logger.error({ err }, 'the HTTP server reported an error; it goes on listening'));
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
   system.logger.info({ url, home: config.home, database: config.databaseFile }, 'listening');
   try {
     lock?.listening(url, port);
@@ -83,4 +88,22 @@ export async function startServer(config: Config, options: SystemOptions = {}): 
       return closing;
     },
   };
+}
+
+/** The PEM certificate and key of `serve --tls-cert/--tls-key`, read before anything starts. */
+function readTls(files: NonNullable<Config['tls']>): { cert: Buffer; key: Buffer } {
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(`cannot read the TLS ${what} ${file}: ${(err as Error).message}`);
+    }
+  };
+  const pair = { cert: read(files.certFile, 'certificate'), key: read(files.keyFile, 'key') };
+  try {
+    createSecureContext(pair);
+  } catch (err) {
+    throw new ConfigError(`the TLS certificate ${files.certFile} and key ${files.keyFile} cannot be used together: ${(err as Error).message}`);
+  }
+  return pair;
 }

@@ -64,6 +64,9 @@ import { createObsidian } from '../obsidian/service.js';
 import { createVault } from '../obsidian/vault.js';
 import type { InstalledHooks } from '../protocol/status.js';
 import { statusView } from './status.js';
+import { startRelayLink } from '../relay/link.js';
+import { relayServes } from './relay.js';
+import type { RelayConnector } from '../relay/connector.js';
 
 export interface SystemOptions {
   clock?: Clock;
@@ -123,6 +126,8 @@ export interface System {
   channels: () => Pick<ReturnType<Notifications['status']>, 'speech' | 'sound'>;
   /** The live feed (ws://…/ws) on a node:http server: its upgrades, and closing its clients. */
   feed: { attach(server: Server): void; close(): Promise<void> };
+  /** The outbound connection to the relay (`relay` in the config), or null. */
+  relay: RelayConnector | null;
   /**
    * Resolves once everything started so far is done: commits (timers' changes included),
    * notification deliveries, transcript reads, Codex scans, the event-log pruning, scheduled
@@ -363,6 +368,9 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const webRoot = options.webRoot ?? DEFAULT_WEB_ROOT;
     const app = createApp({ logger, auth, peerAddress: options.peerAddress, routers: apiRouters(routes), webRoot });
     const requestListener = createRequestListener({ app, fastPaths: fastPaths({ auth, peerAddress: options.peerAddress, logger, config, gate, instances }), logger });
+    // The relay this server reaches outbound (src/relay/; what it may do here: src/system/relay.ts).
+    const relay = config.relay ? startRelayLink({ relay: config.relay, clock, logger, ...relayServes({ requestListener, apiToken: tokenFile.token, feed }) }) : null;
+    if (relay) started.push(['relay', () => relay.stop()]);
     let shut: Promise<void> | null = null;
     const notifications = notifying.notifications;
     return {
@@ -371,6 +379,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       app,
       requestListener,
       webRoot,
+      relay,
       started: { restore, spoolReplay, codexScan, notificationsRecovered: notifications.recovered, mode: workMode.start, gate: gate.start },
       channels: () => {
         const { speech, sound } = notifications.status();
@@ -407,6 +416,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
           await step('managed sessions', () => sessions.stopAll());
           await step('scheduled jobs', () => cron.close(config.shutdownGraceMs));
           await step('metrics', () => metrics.close());
+          if (relay) await step('relay', () => relay.stop());
           await step('hook spool', () => spool.stop());
           stopActivity();
           await step('process monitor', () => processMonitor.stop());

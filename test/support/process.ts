@@ -39,7 +39,7 @@ export async function startServerProcess(home: string, extraArgs: string[] = [],
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${err}`)), 30_000);
     child.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(err);
+      const m = /listening on (https?:\/\/\S+)/.exec(err);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);
