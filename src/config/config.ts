@@ -9,6 +9,7 @@ import { fieldsInWords, parseInWords } from '../lib/validation-words.js';
 import { notificationsConfig, notificationsFileSchema, type NotificationsConfig } from './notifications.js';
 import { modeGateFileKeys, modeGateProblems, resolveModeGateConfig, type ModeGateConfig } from './mode-gate.js';
 import { pricingOverridesSchema, type Price } from './price-schema.js';
+import { approvalsFileKeys, approvalsProblems, resolveApprovalsConfig, type ApprovalsConfig } from './approvals.js';
 import { isValidTimeZone } from '../lib/timezone.js';
 
 export const DEVICE_TYPES = ['local', 'mobile', 'laptop', 'remote'] as const;
@@ -72,6 +73,7 @@ const fileSchema = z
       .optional(),
     notifications: notificationsFileSchema.optional(),
     ...modeGateFileKeys,
+    ...approvalsFileKeys,
     usage_timezone: z.string().refine(isValidTimeZone, 'an IANA time zone such as UTC or Europe/Paris').optional(),
     usage_claude_dirs: z.array(z.string().min(1)).optional(),
     usage_codex_dirs: z.array(z.string().min(1)).optional(),
@@ -142,6 +144,8 @@ export interface Config {
   gateGraceMs: ModeGateConfig['gateGraceMs'];
   distractingApps: ModeGateConfig['distractingApps'];
   gateCheckNetworks: ModeGateConfig['gateCheckNetworks'];
+  /** Permission requests held for a decision from anywhere (src/config/approvals.ts). */
+  approvals: ApprovalsConfig;
   /** Days of usage reports are counted in this zone. */
   usageTimezone: string;
   /** Claude Code configuration directories (transcripts in their projects/). */
@@ -206,7 +210,7 @@ function readConfigFile(path: string, explicit: boolean): ConfigFile {
     );
     throw new ConfigError(`config file ${path} is invalid:\n${lines.join('\n')}`);
   }
-  const problems = modeGateProblems(parsed.data);
+  const problems = [...modeGateProblems(parsed.data), ...approvalsProblems(parsed.data)];
   if (problems.length > 0) throw new ConfigError(`config file ${path} is invalid:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   return parsed.data;
 }
@@ -286,6 +290,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     notifications: notificationsConfig(file.notifications, home, localDevice, file.profiles?.voices),
     tokenFile: join(home, 'token'),
     ...resolveModeGateConfig(file),
+    ...resolveApprovalsConfig(file),
     usageTimezone: file.usage_timezone ?? 'UTC',
     usageClaudeDirs: (file.usage_claude_dirs ?? defaultClaudeDirs(env)).map((d) => resolve(expandHome(d))),
     usageCodexDirs: file.usage_codex_dirs?.map((d) => resolve(expandHome(d))) ?? [codexHome],

@@ -16,6 +16,7 @@ import type { ModeContext } from '../machines/mode-context.js';
 import type { UsageRow, UsageTotals } from '../usage/report.js';
 import type { TokenUsageUpdate } from '../usage/service.js';
 import type { StreamType } from '../protocol/feed.js';
+import type { ApprovalContext, ApprovalStateValue } from '../machines/approval-context.js';
 
 /** A stream message before the feed numbers it: its type and the JSON of its other fields. */
 export interface Outgoing {
@@ -51,6 +52,8 @@ export interface FeedStateDeps {
   /** Today in the usage time zone, as YYYY-MM-DD. */
   today(): string;
   timezone: string;
+  /** An approval as the API shows it (absent: approvals are not in the feed). */
+  approvalView?(ctx: ApprovalContext, state: ApprovalStateValue): unknown;
 }
 
 export interface InitialPicture {
@@ -102,6 +105,8 @@ export function createFeedState(deps: FeedStateDeps) {
   /** Newest last; each serialised when first needed, like the instance views. */
   const events: (() => string)[] = [];
   const usageInstances = new Map<string, Totals>();
+  /** Pending approvals by id, as the JSON of their view, oldest first. */
+  const approvals = new Map<string, string>();
   let usageDay = deps.today();
   let usageDevices = new Map<string, Totals & { day: string }>();
 
@@ -140,7 +145,7 @@ export function createFeedState(deps: FeedStateDeps) {
     }
   }
 
-  function applyChange(c: RootChange): Outgoing {
+  function applyChange(c: RootChange): Outgoing | null {
     switch (c.kind) {
       case 'instance': {
         const state = c.snapshot.value;
@@ -158,6 +163,15 @@ export function createFeedState(deps: FeedStateDeps) {
         const g = json(deps.gateView(c.snapshot.context, c.snapshot.value));
         gate = g;
         return { type: 'gate', fields: fixed(`"gate":${g}`) };
+      }
+      case 'approval': {
+        if (!deps.approvalView) return null;
+        const pending = c.snapshot.value === 'pending';
+        if (pending && c.prev !== null) return null;
+        const a = json(deps.approvalView(c.snapshot.context, c.snapshot.value));
+        if (pending) approvals.set(c.id, a);
+        else approvals.delete(c.id);
+        return { type: pending ? 'permission_prompt' : 'permission_resolved', fields: fixed(`"approval":${a}`) };
       }
     }
   }
@@ -188,7 +202,10 @@ export function createFeedState(deps: FeedStateDeps) {
     /** What a commit changed, as stream messages: actor changes first, then its event rows. */
     applyCommit(notice: Committed): Outgoing[] {
       const out: Outgoing[] = [];
-      for (const c of notice.changes) out.push(applyChange(c));
+      for (const c of notice.changes) {
+        const m = applyChange(c);
+        if (m) out.push(m);
+      }
       for (const e of notice.events) {
         const j = once(() => eventJson(e.type, e.instanceId ?? null, e.deviceId ?? null, detailsJson(e), new Date(e.at).toISOString()));
         keepEvent(j);
@@ -222,7 +239,7 @@ export function createFeedState(deps: FeedStateDeps) {
         today: { day: usageDay, timezone: deps.timezone, devices: Object.fromEntries(usageDevices) },
       };
       const mode = modeCtx ? json(deps.modeView(modeCtx)) : 'null';
-      return `"server":${json(server)},"instances":[${instances}],"mode":${mode},"gate":${gate ?? 'null'},"events":[${events.map((e) => e()).reverse().join(',')}],"usage":${json(usage)}`;
+      return `"server":${json(server)},"instances":[${instances}],"mode":${mode},"gate":${gate ?? 'null'},"events":[${events.map((e) => e()).reverse().join(',')}],"usage":${json(usage)},"approvals":[${[...approvals.values()].join(',')}]`;
     },
 
     /** Forgets usage totals of instances that are neither live nor recently stopped (bounded memory). */

@@ -33,7 +33,7 @@ export interface RequestFacts {
 }
 
 export type AuthDecision =
-  | { ok: true; via: 'loopback' | 'check_network' | 'token' }
+  | { ok: true; via: 'loopback' | 'check_network' | 'token' | 'link' }
   | { ok: false; status: 401 | 403; reason: string };
 
 /** A browser's request from a page of another origin (Origin "null" included). */
@@ -77,6 +77,11 @@ export function isGateCheck(method: string, path: string): boolean {
   return (method === 'GET' || method === 'HEAD') && (path === '/api/check' || path === '/');
 }
 
+/** A one-time approve/deny link (GET /api/approvals/{id}/approve?t=…): its signature is its authority, checked by the route. */
+export function isApprovalLink(method: string, path: string): boolean {
+  return (method === 'GET' || method === 'HEAD') && /^\/api\/approvals\/[A-Za-z0-9._:-]{1,128}\/(approve|deny)$/.test(path);
+}
+
 export function bearerToken(header: string | undefined): string | null {
   const m = header ? /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header) : null;
   return m ? m[1]! : null;
@@ -89,6 +94,7 @@ export function authorize(policy: AuthPolicy, r: RequestFacts): AuthDecision {
   const loopback = isLoopbackAddress(r.remoteAddress);
   if (loopback && isDirectHost(r.host)) return { ok: true, via: 'loopback' };
   if (isGateCheck(r.method, r.path) && policy.mayCheckWithoutToken(r.remoteAddress)) return { ok: true, via: 'check_network' };
+  if (isApprovalLink(r.method, r.path)) return { ok: true, via: 'link' };
   const token = bearerToken(r.authorization);
   if (token !== null && policy.tokenMatches(token)) return { ok: true, via: 'token' };
   const who = loopback ? `this machine to the name ${String(r.host).slice(0, 100)} (only localhost and IP addresses are trusted without a token)` : (r.remoteAddress ?? 'an unknown address');
@@ -123,6 +129,7 @@ export function authMiddleware(policy: AuthPolicy) {
       ctx.set('WWW-Authenticate', 'Bearer realm="token-api"');
       throw new HttpError(401, 'unauthorized', d.reason);
     }
+    ctx.state.authVia = d.via;
     await next();
   };
 }

@@ -63,7 +63,7 @@ export function attachFeed(server: Server, feed: Pick<Feed, 'refusal' | 'accept'
       refuseUpgrade(socket, 503, 'unavailable', refused);
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => feed.accept(ws, { since: parsed.data.since, types: parsed.data.types, remote }));
+    wss.handleUpgrade(req, socket, head, (ws) => feed.accept(ws, { since: parsed.data.since, types: parsed.data.types, remote, via: decision.via }));
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

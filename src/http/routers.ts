@@ -3,6 +3,7 @@
 // src/protocol/api-routes.ts lists each of their routes for OpenAPI; a new route is a router
 // entry here, its entry there, and a section in docs/api.md (test/openapi.test.ts checks all three).
 import type Router from '@koa/router';
+import { approvalsRouter, type ApprovalsRoutes } from './routes/approvals.js';
 import { codexRouter, type CodexRoutes } from './routes/codex.js';
 import { dashboardRouter, type DashboardRoutes } from './routes/dashboard.js';
 import { devicesRouter, type DevicesRoutes } from './routes/devices.js';
@@ -34,6 +35,7 @@ export interface RouteDeps {
   gate: GateRoutes;
   usage: UsageRoutes;
   openApi: OpenApiRoutes;
+  approvals: ApprovalsRoutes;
 }
 
 export function apiRouters(d: RouteDeps): Router[] {
@@ -53,5 +55,6 @@ export function apiRouters(d: RouteDeps): Router[] {
     usageRouter(d.usage),
     feedRouter(),
     openApiRouter(d.openApi),
+    approvalsRouter(d.approvals),
   ];
 }

@@ -1,8 +1,8 @@
 // The one kind of error a service throws for something the caller can act on: bad input the
-// schemas cannot see, a thing that does not exist, a conflict, a part that is not running or
+// schemas cannot see, a thing that does not exist, a conflict, a thing that is over (gone), a part that is not running or
 // not installed here. HTTP maps each kind to its status once (src/http/errors.ts); services
 // never speak HTTP.
-export type DomainErrorKind = 'invalid' | 'not_found' | 'conflict' | 'not_running' | 'not_installed';
+export type DomainErrorKind = 'invalid' | 'not_found' | 'conflict' | 'gone' | 'not_running' | 'not_installed';
 
 export class DomainError extends Error {
   constructor(

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 
 /** Message types of the stream: each change the server commits becomes one of these. */
-export const STREAM_TYPES = ['instance', 'mode', 'gate', 'event', 'notification', 'token_usage_update'] as const;
+export const STREAM_TYPES = ['instance', 'mode', 'gate', 'event', 'notification', 'token_usage_update', 'permission_prompt', 'permission_resolved'] as const;
 export type StreamType = (typeof STREAM_TYPES)[number];
 
 const seq = z.number().int().nonnegative();
@@ -91,6 +91,25 @@ export const usageTotalsSchema = z.looseObject({
 });
 export type FeedUsageTotals = z.infer<typeof usageTotalsSchema>;
 
+/** A permission request waiting for a decision, or its outcome (GET /api/approvals/{id} answers the same). */
+export const approvalViewSchema = z.looseObject({
+  id: z.string(),
+  state: z.enum(['pending', 'decided', 'expired', 'answered_elsewhere', 'withdrawn']),
+  instance_id: z.string().nullable(),
+  session_id: z.string(),
+  tool_name: z.string(),
+  tool_input: z.unknown(),
+  summary: z.string(),
+  cwd: z.string().nullable(),
+  project: z.string().nullable(),
+  created_at: iso,
+  expires_at: iso,
+  decision: z.looseObject({ behavior: z.enum(['allow', 'deny']), message: z.string().nullable(), by: z.enum(['loopback', 'token', 'link', 'policy']), rule_id: z.string().nullable(), at: iso }).nullable(),
+  resolution: z.looseObject({ how: z.string(), at: iso }).nullable(),
+  links: z.looseObject({ approve: z.string(), deny: z.string() }).nullable(),
+});
+export type FeedApproval = z.infer<typeof approvalViewSchema>;
+
 const dayTotalsSchema = usageTotalsSchema.extend({ day: z.string() });
 
 export const snapshotMessageSchema = z.looseObject({
@@ -103,12 +122,17 @@ export const snapshotMessageSchema = z.looseObject({
   gate: gateViewSchema.nullable(),
   /** The last events, newest first. */
   events: z.array(eventItemSchema),
+  /** Permission requests waiting for a decision, oldest first. */
+  approvals: z.array(approvalViewSchema).optional(),
   usage: z.looseObject({
     /** Totals per instance id (instances with no usage yet are absent). */
     instances: z.record(z.string(), usageTotalsSchema),
     today: z.looseObject({ day: z.string(), timezone: z.string(), devices: z.record(z.string(), dayTotalsSchema) }),
   }),
 });
+
+export const permissionPromptMessageSchema = z.looseObject({ type: z.literal('permission_prompt'), ...header, approval: approvalViewSchema });
+export const permissionResolvedMessageSchema = z.looseObject({ type: z.literal('permission_resolved'), ...header, approval: approvalViewSchema });
 
 export const instanceMessageSchema = z.looseObject({ type: z.literal('instance'), ...header, instance: instanceViewSchema });
 export const modeMessageSchema = z.looseObject({ type: z.literal('mode'), ...header, mode: modeViewSchema });
@@ -157,6 +181,8 @@ export const streamMessageSchema = z.discriminatedUnion('type', [
   eventMessageSchema,
   notificationMessageSchema,
   usageMessageSchema,
+  permissionPromptMessageSchema,
+  permissionResolvedMessageSchema,
 ]);
 export type StreamMessage = z.infer<typeof streamMessageSchema>;
 
@@ -177,6 +203,8 @@ export const historyMessageSchema = z.looseObject({
   /** Older messages of this server's run are no longer held (the event log has them: GET /api/events). */
   truncated: z.boolean(),
 });
+/** The answer to a `permission_response`: the approval as decided. */
+export const permissionDecidedMessageSchema = z.looseObject({ type: z.literal('permission_decided'), ...header, ...replyId, approval: approvalViewSchema });
 export const pongMessageSchema = z.looseObject({ type: z.literal('pong'), ...header, ...replyId });
 export const errorMessageSchema = z.looseObject({
   type: z.literal('error'),
@@ -195,10 +223,13 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   eventMessageSchema,
   notificationMessageSchema,
   usageMessageSchema,
+  permissionPromptMessageSchema,
+  permissionResolvedMessageSchema,
   subscribedMessageSchema,
   resumedMessageSchema,
   historyMessageSchema,
   pongMessageSchema,
+  permissionDecidedMessageSchema,
   errorMessageSchema,
 ]);
 export type ServerMessage = z.infer<typeof serverMessageSchema>;
@@ -221,6 +252,14 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({ type: z.literal('get_snapshot'), ...requestId }),
   z.strictObject({ type: z.literal('ping'), ...requestId }),
+  /** A decision on a pending permission request (answered with `permission_decided`, or an error). */
+  z.strictObject({
+    type: z.literal('permission_response'),
+    ...requestId,
+    approval_id: z.string().min(1).max(128),
+    behavior: z.enum(['allow', 'deny']),
+    message: z.string().max(2000).optional(),
+  }),
 ]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 

@@ -20,6 +20,7 @@ import type { Notifications } from '../notifications/service.js';
 import type { UsageService } from '../usage/service.js';
 import type { Logger } from 'pino';
 import type { Views } from './views.js';
+import type { Approvals } from '../approvals/service.js';
 
 export interface RouteServices {
   config: Config;
@@ -35,6 +36,7 @@ export interface RouteServices {
   workMode: WorkMode;
   gate: ProductivityGate;
   usage: UsageService;
+  approvals: Approvals;
 }
 
 export function routeDeps(s: RouteServices): RouteDeps {
@@ -77,6 +79,15 @@ export function routeDeps(s: RouteServices): RouteDeps {
     gate: { productivity: s.gate.productivity, check: s.gate.check },
     usage: { usage: s.usage, knownDevice: (id) => s.devices.get(id) !== undefined, bodyLimitBytes: config.bodyLimitBytes, usageBodyLimitBytes: config.usageBodyLimitBytes },
     openApi: { config, version: s.version },
+    approvals: {
+      requestFromHook: s.approvals.requestFromHook,
+      list: s.approvals.list,
+      get: s.approvals.get,
+      decide: s.approvals.decide,
+      decideByLink: s.approvals.decideByLink,
+      bodyLimitBytes: config.bodyLimitBytes,
+      hookBodyLimitBytes: config.hookBodyLimitBytes,
+    },
   };
 }
 

@@ -45,6 +45,8 @@ export async function startServer(config: Config, options: SystemOptions = {}): 
   system.feed.attach(server);
   // WebSocket clients are told (close 1001) as soon as the server stops accepting.
   closers.add({ name: 'live feed', close: () => system.feed.close() });
+  // Hooks held for a decision would keep the drain waiting: they are told to ask the next start.
+  closers.add({ name: 'held approvals', close: () => system.releaseHeld() });
   answerMalformedRequests(server);
   try {
     await new Promise<void>((resolve, reject) => {

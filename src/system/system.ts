@@ -58,6 +58,9 @@ import { ensureTokenFile } from '../http/token-file.js';
 import { createUsageService, usageSettings, type UsageService } from '../usage/service.js';
 import { createFeed, type Feed } from '../feed/feed.js';
 import { prepareDataDir } from '../service/data-dir.js';
+import { join } from 'node:path';
+import { createApprovals } from '../approvals/service.js';
+import { createLinkSigner, loadLinkSecret } from '../approvals/links.js';
 
 export interface SystemOptions {
   clock?: Clock;
@@ -136,6 +139,8 @@ export interface System {
   settle(): Promise<void>;
   /** Stops timers, flushes the writer and closes the database. */
   shutdown(): Promise<void>;
+  /** Tells the hooks held for a decision to ask again (the server is stopping; they reconnect to its next start). */
+  releaseHeld(): void;
 }
 
 export async function createSystem(config: Config, options: SystemOptions = {}): Promise<System> {
@@ -207,6 +212,25 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     // The gate follows the instances from before its actor starts (it is brought in line with them then).
     const gate = await createProductivityGate({ db, hub, instances: instanceActors, follow: wiring.gate, clock, logger, mode: workMode, devices, localDevice: config.localDevice, config });
     logger.info({ mode: workMode.start.how, gate: gate.start.how }, 'mode and gate started');
+    // Permission requests held for a decision from anywhere; those that were waiting come back
+    // (their hooks reconnect), after the instances they belong to.
+    const approvals = createApprovals({
+      db,
+      hub,
+      clock,
+      logger,
+      config: config.approvals,
+      signer: createLinkSigner(loadLinkSecret(join(config.home, 'approval-secret'))),
+      handleHook: instances.handleHook,
+    });
+    const stopApprovals = wiring.approvals(approvals);
+    const closeApprovals = () => {
+      approvals.stop();
+      stopApprovals();
+    };
+    started.push(['approvals', closeApprovals]);
+    const approvalsRestored = await approvals.restore();
+    if (approvalsRestored.restored + approvalsRestored.retired > 0) logger.info(approvalsRestored, 'waiting approvals restored');
     const tokenFile = ensureTokenFile(config.tokenFile);
     if (tokenFile.created) logger.info({ file: config.tokenFile }, 'API token created (token-api token prints it)');
     if (tokenFile.repairedMode) logger.warn({ file: config.tokenFile }, 'the token file was readable by others; its mode is 0600 again');
@@ -257,6 +281,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       settings: config.websocket,
       timezone: config.usageTimezone,
       version: VERSION,
+      approvals: { view: approvals.view, decide: (id, behavior, message, by) => approvals.decide(id, { behavior, message }, by) },
     });
     started.push(['live feed', () => feed.close()]);
 
@@ -265,7 +290,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const instanceReads = createInstanceReads(db);
     const eventLog = createEventLog(db);
     const views = createViews({ config, db, writer, hub, clock, version: VERSION, startedAt: clock.now(), instances, instanceReads, eventLog, usage, workMode, gate, notifications: notifying.notifications, feed });
-    const routes = routeDeps({ config, version: VERSION, instances, instanceReads, devices, eventLog, views, spool, codex, notifications: notifying.notifications, workMode, gate, usage });
+    const routes = routeDeps({ config, version: VERSION, instances, instanceReads, devices, eventLog, views, spool, codex, notifications: notifying.notifications, workMode, gate, usage, approvals });
     const app = createApp({ logger, auth, peerAddress: options.peerAddress, routers: apiRouters(routes) });
     const requestListener = createRequestListener({ app, fastPaths: fastPaths({ auth, peerAddress: options.peerAddress, logger, config, gate, instances }), logger });
     let shut: Promise<void> | null = null;
@@ -285,6 +310,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
         attach: (server) => attachFeed(server, feed, { auth, peerAddress: options.peerAddress, maxPayload: config.websocket.maxMessageBytes }),
         close: () => feed.close(),
       },
+      releaseHeld: () => approvals.stop(),
       async settle() {
         await hub.flush();
         await notifications.settled();
@@ -306,6 +332,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
               logger.error({ err }, `stopping: ${name} failed`);
             }
           };
+          approvals.stop();
           await step('live feed', () => feed.close());
           await step('hook spool', () => spool.stop());
           stopActivity();
@@ -323,6 +350,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
             await usage.idle();
           });
           await step('snapshots', () => hub.flush());
+          closeApprovals();
           hub.stopAll();
           await step('writer', () => writer.close());
           await step('database', () => db.close());

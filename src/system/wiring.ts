@@ -11,6 +11,7 @@ import type { SubscriberOrder } from '../actors/runtime/subscribers.js';
 import type { FeedHandlers } from '../feed/feed.js';
 import type { Notifications } from '../notifications/service.js';
 import type { UsageService } from '../usage/service.js';
+import type { Approvals } from '../approvals/service.js';
 import type { startUsageWatcher } from '../usage/watcher.js';
 
 /** The hub's subscribers by name, in the order each phase calls them. */
@@ -18,6 +19,7 @@ export const ORDER = {
   within: [
     'instances.index', // instance transitions -> numbers, profiles, transcripts, pids in use
     'gate', // the working set -> `instances.working` to the gate actor, same transaction
+    'approvals', // a session that no longer awaits -> its pending approvals answered elsewhere, same transaction
   ],
   plan: [
     'notifications', // `notify` intents -> notification.routed event, intent (and notification) rows
@@ -28,6 +30,7 @@ export const ORDER = {
     'notifications.answered', // with webhook.answered_update: a wait that is over -> "answered" webhook
     'usage', // a new instance claims its session's records; a turn's end -> read its transcript
     'feed', // changes and event rows -> numbered WebSocket messages
+    'approvals', // an approval that left pending -> its held hook calls answered
   ],
 } as const satisfies SubscriberOrder;
 
@@ -40,6 +43,10 @@ export function createWiring(hub: Pick<Hub, 'subscribers'>) {
     notifications(n: Pick<Notifications, 'plan' | 'afterCommit' | 'afterCommitAnswered'>): () => void {
       const detach = [on.plan('notifications', n.plan), on.after('notifications', n.afterCommit)];
       if (n.afterCommitAnswered) detach.push(on.after('notifications.answered', n.afterCommitAnswered));
+      return () => detach.forEach((d) => d());
+    },
+    approvals(a: Pick<Approvals, 'observeInstance' | 'afterCommit'>): () => void {
+      const detach = [on.within('instance', 'approvals', a.observeInstance), on.after('approvals', a.afterCommit)];
       return () => detach.forEach((d) => d());
     },
     usage: (watcher: Pick<ReturnType<typeof startUsageWatcher>, 'afterCommit'>) => on.after('usage', watcher.afterCommit),
