@@ -9,6 +9,7 @@ import { connectFeed, startFeedServer, type FeedServer, type TestFeedClient } fr
 import { readRows } from './support/sqlite.js';
 import { hookPayload, tempHome } from './support/system.js';
 import { FakeClock } from './support/clock.js';
+import { startPhone } from './support/phone.js';
 
 const permission = (session: string, command: string, extra: Record<string, unknown> = {}) =>
   hookPayload(session, 'PermissionRequest', { tool_name: 'Bash', tool_input: { command, description: 'run it' }, permission_mode: 'default', ...extra });
@@ -211,6 +212,36 @@ describe('approvals: token-api down, or restarted while a hook waits', () => {
       await feed.close();
     } finally {
       await s.close();
+    }
+  });
+});
+
+describe('approvals: the phone is told at once, with one-time links it can open', () => {
+  const home = tempHome('token-api-approvals-phone-');
+  after(() => home.cleanup());
+
+  it("the webhook of a permission request carries approve and deny links; opening deny answers the waiting hook", async () => {
+    const phone = await startPhone();
+    const phoneIp = '100.102.92.24';
+    const s = await startFeedServer(home.dir, {
+      devices: [{ id: 'pixel-phone', type: 'mobile', tailscale_ip: phoneIp, notification_method: 'webhook', webhook_url: phone.url }],
+      notifications: { speech: { engine: 'none' }, sound: { player: 'none' } },
+    });
+    try {
+      const run = runHookScript(['PermissionRequest'], JSON.stringify(permission('sess-phone', 'git push --force')), hookEnv(s.url, home.dir, { SSH_CLIENT: `${phoneIp} 50000 22`, TOKEN_API_AGENT_PID: String(process.pid) }));
+      await phone.waitFor(1);
+      const body = phone.received[0]!.body as { event: string; actions?: { approve: string; deny: string } };
+      assert.equal(body.event, 'needs_permission');
+      assert.ok(body.actions, `the webhook carries the links: ${JSON.stringify(body)}`);
+      assert.ok(body.actions.deny.startsWith(`${s.url}/api/approvals/`), body.actions.deny);
+      const opened = await fetch(body.actions.deny);
+      assert.equal(opened.status, 200, await opened.clone().text());
+      const r = await run;
+      assert.equal(JSON.parse(r.stdout).hookSpecificOutput.decision.behavior, 'deny');
+      assert.equal((await fetch(body.actions.approve)).status, 409, 'the other link is spent too: the approval is decided');
+    } finally {
+      await s.close();
+      await phone.down();
     }
   });
 });

@@ -84,6 +84,10 @@ export function createApprovals(deps: ApprovalsDeps) {
   const waiters = new Map<string, Set<(a: HookAnswer) => void>>();
   /** Pending approvals by instance id, to close them when the session goes on. */
   const byInstance = new Map<string, Set<string>>();
+  /** Requests about to become approvals, by session id: their notification (planned first) carries their links. */
+  const expecting = new Map<string, { id: string; expiresAt: number }>();
+  /** Where links point (approvals.link_base_url, else the address token-api listens on once known). */
+  let baseUrl = config.linkBaseUrl;
 
   function track(ctx: ApprovalContext): void {
     if (ctx.instanceId === null) return;
@@ -248,7 +252,13 @@ export function createApprovals(deps: ApprovalsDeps) {
         await actors.spawn(id, { ...base, instanceId: null, project: null, decision: { behavior: rule.behavior, message: rule.message, by: 'policy', ruleId: rule.id, at: now } });
         return { behavior: rule.behavior, message: rule.message };
       }
-      const outcome = await deps.handleHook(req.input, req.local, req.eventId ? { eventId: req.eventId } : undefined);
+      expecting.set(base.sessionId, { id, expiresAt: base.expiresAt });
+      let outcome: HookOutcome;
+      try {
+        outcome = await deps.handleHook(req.input, req.local, req.eventId ? { eventId: req.eventId } : undefined);
+      } finally {
+        if (expecting.get(base.sessionId)?.id === id) expecting.delete(base.sessionId);
+      }
       const instance = outcome.instance;
       await actors.spawn(id, { ...base, instanceId: outcome.outcome === 'applied' && instance ? instance.id : null, project: instance?.project ?? null });
       const snap = actors.snapshot(id);
@@ -278,6 +288,28 @@ export function createApprovals(deps: ApprovalsDeps) {
         const snap = actors.snapshot(r.id);
         return snap ? viewOfContext(snap.context, snap.value) : viewOfRow(r);
       });
+    },
+
+    /** The address links point at when approvals.link_base_url is not set (the server's, once it listens). */
+    setBaseUrl(url: string): void {
+      baseUrl = config.linkBaseUrl ?? url.replace(/\/+$/, '');
+    },
+
+    /** Absolute one-time links for the permission request a session waits on (for the phone's webhook), or null. */
+    linksForSession(sessionId: string | undefined): { approve: string; deny: string } | null {
+      if (sessionId === undefined || baseUrl === null) return null;
+      let found = expecting.get(sessionId) ?? null;
+      let newest = -Infinity;
+      if (!found) {
+        for (const [id, s] of actors.all()) {
+          if (s.value !== 'pending' || s.context.sessionId !== sessionId || s.context.createdAt < newest) continue;
+          newest = s.context.createdAt;
+          found = { id, expiresAt: s.context.expiresAt };
+        }
+      }
+      if (!found) return null;
+      const l = links(found.id, found.expiresAt)!;
+      return { approve: baseUrl + l.approve, deny: baseUrl + l.deny };
     },
 
     /** Pending approvals, from memory (the dashboard, the feed's snapshot). */

@@ -68,6 +68,7 @@ export async function startServer(config: Config, options: SystemOptions = {}): 
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
   system.logger.info({ url, home: config.home, database: config.databaseFile }, 'listening');
+  system.listeningAt(url);
   try {
     lock?.listening(url, port);
   } catch (err) {

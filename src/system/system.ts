@@ -59,7 +59,7 @@ import { createUsageService, usageSettings, type UsageService } from '../usage/s
 import { createFeed, type Feed } from '../feed/feed.js';
 import { prepareDataDir } from '../service/data-dir.js';
 import { join } from 'node:path';
-import { createApprovals } from '../approvals/service.js';
+import { createApprovals, type Approvals } from '../approvals/service.js';
 import { createLinkSigner, loadLinkSecret } from '../approvals/links.js';
 
 export interface SystemOptions {
@@ -141,6 +141,8 @@ export interface System {
   shutdown(): Promise<void>;
   /** Tells the hooks held for a decision to ask again (the server is stopping; they reconnect to its next start). */
   releaseHeld(): void;
+  /** The address the server listens at: the approvals' one-time links point there unless approvals.link_base_url says otherwise. */
+  listeningAt(url: string): void;
 }
 
 export async function createSystem(config: Config, options: SystemOptions = {}): Promise<System> {
@@ -173,7 +175,11 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const activity = await createDeviceActivity({ db, clock, windowMs: config.notifications.recentDeviceMs });
     const stopActivity = wiring.deviceActivity(activity);
     started.push(['device activity', stopActivity]);
-    const notifying = await startNotifications({ config, db, hub, instances: instanceActors, devices, clock, logger, mode: modeSource, recentDevices: () => activity.recent() });
+    // The phone's webhook for a permission request carries its one-time links (the approvals start below).
+    let approvalsRef: Pick<Approvals, 'linksForSession'> | null = null;
+    const actionsFor = (n: { event: string; instance: string | null }) =>
+      n.event === 'needs_permission' && n.instance !== null ? (approvalsRef?.linksForSession(instanceActors.snapshot(n.instance)?.context.sessionId) ?? null) : null;
+    const notifying = await startNotifications({ config, db, hub, instances: instanceActors, devices, clock, logger, mode: modeSource, recentDevices: () => activity.recent(), actionsFor });
     // Before any instance is restored: intents emitted while restoring are planned.
     const stopNotifying = wiring.notifications(notifying.notifications);
     const closeNotifications = () => {
@@ -223,6 +229,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       signer: createLinkSigner(loadLinkSecret(join(config.home, 'approval-secret'))),
       handleHook: instances.handleHook,
     });
+    approvalsRef = approvals;
     const stopApprovals = wiring.approvals(approvals);
     const closeApprovals = () => {
       approvals.stop();
@@ -311,6 +318,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
         close: () => feed.close(),
       },
       releaseHeld: () => approvals.stop(),
+      listeningAt: (url) => approvals.setBaseUrl(url),
       async settle() {
         await hub.flush();
         await notifications.settled();
