@@ -260,7 +260,7 @@ export function createApprovals(deps: ApprovalsDeps) {
         if (expecting.get(base.sessionId)?.id === id) expecting.delete(base.sessionId);
       }
       const instance = outcome.instance;
-      await actors.spawn(id, { ...base, instanceId: outcome.outcome === 'applied' && instance ? instance.id : null, project: instance?.project ?? null });
+      await actors.spawn(id, { ...base, instanceId: outcome.outcome !== 'recorded' && instance ? instance.id : null, project: instance?.project ?? null });
       const snap = actors.snapshot(id);
       if (snap) track(snap.context);
       return hold(id, signal);
