@@ -3,6 +3,8 @@
 // policy, or the approval ends without one (expired, answered elsewhere, withdrawn). Observed
 // through what the hook script prints for Claude Code, the API, the feed and the database file.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hookEnv, runHookScript, type HookRun } from './support/hook-script.js';
 import { connectFeed, startFeedServer, type FeedServer, type TestFeedClient } from './support/feed.js';
@@ -242,6 +244,47 @@ describe('approvals: the phone is told at once, with one-time links it can open'
     } finally {
       await s.close();
       await phone.down();
+    }
+  });
+});
+
+describe('approvals beyond loopback: the token decides, a link needs none, nothing else gets in', () => {
+  const home = tempHome('token-api-approvals-remote-');
+  after(() => home.cleanup());
+
+  it('a caller without the token is refused and changes nothing; with it the decision says token; a link says link', async () => {
+    const s = await startFeedServer(home.dir, { notifications: { speech: { engine: 'none' }, sound: { player: 'none' } } }, { peerAddress: () => '100.102.92.24' });
+    try {
+      const token = readFileSync(join(home.dir, 'token'), 'utf8').trim();
+      const auth = { authorization: `Bearer ${token}` };
+      const env = () => hookEnv(s.url, home.dir, { TOKEN_API_TOKEN: token, TOKEN_API_AGENT_PID: String(process.pid) });
+      const pendingOf = async (session: string) => {
+        for (;;) {
+          const list = await s.get(`/api/approvals?state=pending`, auth);
+          const a = (list.body.approvals as { id: string; session_id: string; links: { approve: string; deny: string } }[]).find((x) => x.session_id === session);
+          if (a) return a;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      const one = runHookScript(['PermissionRequest'], JSON.stringify(permission('remote-1', 'make deploy')), env());
+      const a = await pendingOf('remote-1');
+      assert.equal((await s.post(`/api/approvals/${a.id}`, { behavior: 'allow' })).status, 401);
+      assert.equal((await s.get(`/api/approvals/${a.id}`)).status, 401);
+      assert.equal((await s.get(`/api/approvals/${a.id}`, auth)).body.state, 'pending', 'a refused call changed nothing');
+      const ok = await s.post(`/api/approvals/${a.id}`, { behavior: 'allow' }, auth);
+      assert.equal(ok.body.decision.by, 'token');
+      assert.equal(JSON.parse((await one).stdout).hookSpecificOutput.decision.behavior, 'allow');
+
+      const two = runHookScript(['PermissionRequest'], JSON.stringify(permission('remote-2', 'make deploy')), env());
+      const b = await pendingOf('remote-2');
+      const viaLink = await s.get(b.links.approve);
+      assert.equal(viaLink.status, 200, 'a link needs no token');
+      assert.equal(viaLink.body.decision.by, 'link');
+      assert.equal(JSON.parse((await two).stdout).hookSpecificOutput.decision.behavior, 'allow');
+      const bare = await s.get(b.links.approve.replace(/\?t=.*$/, '?t=not-a-real-token-at-all'));
+      assert.equal(bare.status, 400, 'an unsigned link is refused');
+    } finally {
+      await s.close();
     }
   });
 });
