@@ -182,9 +182,11 @@ esac
 # TOKEN_API_APPROVAL_WAIT seconds pass. token-api not running: nothing printed, at once. A call
 # token-api dropped while stopping is made again (same event id: the same approval) for up to
 # TOKEN_API_APPROVAL_RECONNECT seconds. Killed (Esc in the terminal), curl goes too, and
-# token-api sees the hook go away.
-if [ "$event" = PermissionRequest ] && [ "${TOKEN_API_APPROVALS:-1}" != 0 ]; then
-  wait_s=${TOKEN_API_APPROVAL_WAIT:-130}
+# token-api sees the hook go away. Only entries `token-api hooks install` wrote for waiting
+# (they set TOKEN_API_APPROVAL_WAIT, and a timeout above it) wait: an older entry, whose
+# timeout is short, reports the event as before.
+if [ "$event" = PermissionRequest ] && [ -n "${TOKEN_API_APPROVAL_WAIT:-}" ] && [ "${TOKEN_API_APPROVALS:-1}" != 0 ]; then
+  wait_s=$TOKEN_API_APPROVAL_WAIT
   case $wait_s in '' | *[!0-9]* | 0) wait_s=130 ;; esac
   again_s=${TOKEN_API_APPROVAL_RECONNECT:-30}
   case $again_s in '' | *[!0-9]*) again_s=30 ;; esac

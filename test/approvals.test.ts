@@ -21,7 +21,7 @@ describe('approvals: a PermissionRequest hook waits for a decision from anywhere
   const clock = new FakeClock(Date.now());
   let s: FeedServer;
   let feed: TestFeedClient;
-  const env = () => hookEnv(s.url, home.dir, { TOKEN_API_AGENT_PID: String(process.pid) });
+  const env = () => hookEnv(s.url, home.dir, { TOKEN_API_AGENT_PID: String(process.pid), TOKEN_API_APPROVAL_WAIT: '130' });
 
   before(async () => {
     s = await startFeedServer(
@@ -186,7 +186,7 @@ describe('approvals: token-api down, or restarted while a hook waits', () => {
 
   it('with token-api down, the hook returns at once with nothing', async () => {
     const started = Date.now();
-    const r = await runHookScript(['PermissionRequest'], JSON.stringify(permission('sess-down', 'x')), hookEnv('http://127.0.0.1:9', home.dir));
+    const r = await runHookScript(['PermissionRequest'], JSON.stringify(permission('sess-down', 'x')), hookEnv('http://127.0.0.1:9', home.dir, { TOKEN_API_APPROVAL_WAIT: '130' }));
     assert.equal(r.code, 0);
     assert.equal(r.stdout, '');
     assert.ok(Date.now() - started < 5000, 'not held up');
@@ -197,7 +197,7 @@ describe('approvals: token-api down, or restarted while a hook waits', () => {
     let s = await startFeedServer(home.dir, file);
     const port = s.port;
     let feed = await connectFeed(s.wsUrl);
-    const run = runHookScript(['PermissionRequest'], JSON.stringify(permission('sess-restart', 'touch r')), hookEnv(s.url, home.dir, { TOKEN_API_AGENT_PID: String(process.pid) }));
+    const run = runHookScript(['PermissionRequest'], JSON.stringify(permission('sess-restart', 'touch r')), hookEnv(s.url, home.dir, { TOKEN_API_AGENT_PID: String(process.pid), TOKEN_API_APPROVAL_WAIT: '130' }));
     const prompt = await feed.next('permission_prompt', (m) => m.approval.session_id === 'sess-restart');
     await feed.close();
     await s.close();
@@ -230,7 +230,7 @@ describe('approvals: the phone is told at once, with one-time links it can open'
       notifications: { speech: { engine: 'none' }, sound: { player: 'none' } },
     });
     try {
-      const run = runHookScript(['PermissionRequest'], JSON.stringify(permission('sess-phone', 'git push --force')), hookEnv(s.url, home.dir, { SSH_CLIENT: `${phoneIp} 50000 22`, TOKEN_API_AGENT_PID: String(process.pid) }));
+      const run = runHookScript(['PermissionRequest'], JSON.stringify(permission('sess-phone', 'git push --force')), hookEnv(s.url, home.dir, { SSH_CLIENT: `${phoneIp} 50000 22`, TOKEN_API_AGENT_PID: String(process.pid), TOKEN_API_APPROVAL_WAIT: '130' }));
       await phone.waitFor(1);
       const body = phone.received[0]!.body as { event: string; actions?: { approve: string; deny: string } };
       assert.equal(body.event, 'needs_permission');
@@ -239,6 +239,7 @@ describe('approvals: the phone is told at once, with one-time links it can open'
       const opened = await fetch(body.actions.deny);
       assert.equal(opened.status, 200, await opened.clone().text());
       const r = await run;
+      assert.ok(r.stdout, `the hook printed the decision (exit ${r.code}, stderr ${r.stderr}; ${JSON.stringify(await s.get('/api/approvals'))})`);
       assert.equal(JSON.parse(r.stdout).hookSpecificOutput.decision.behavior, 'deny');
       assert.equal((await fetch(body.actions.approve)).status, 409, 'the other link is spent too: the approval is decided');
     } finally {
@@ -257,7 +258,7 @@ describe('approvals beyond loopback: the token decides, a link needs none, nothi
     try {
       const token = readFileSync(join(home.dir, 'token'), 'utf8').trim();
       const auth = { authorization: `Bearer ${token}` };
-      const env = () => hookEnv(s.url, home.dir, { TOKEN_API_TOKEN: token, TOKEN_API_AGENT_PID: String(process.pid) });
+      const env = () => hookEnv(s.url, home.dir, { TOKEN_API_TOKEN: token, TOKEN_API_AGENT_PID: String(process.pid), TOKEN_API_APPROVAL_WAIT: '130' });
       const pendingOf = async (session: string) => {
         for (;;) {
           const list = await s.get(`/api/approvals?state=pending`, auth);

@@ -138,10 +138,18 @@ export function createApprovals(deps: ApprovalsDeps) {
     return state === 'decided' && ctx.decision ? { behavior: ctx.decision.behavior, message: ctx.decision.message } : null;
   }
 
+  /** The answer of an approval that is over: from the live actor, or (retired once it ended) its row. */
+  async function answerOfEnded(id: string): Promise<HookAnswer> {
+    const snap = actors.snapshot(id);
+    if (snap) return answerOf(snap.context, snap.value);
+    const row = await getApproval(deps.db, id);
+    return row?.state === 'decided' && row.behavior ? { behavior: row.behavior as Behavior, message: row.message } : null;
+  }
+
   /** Holds the hook until the approval leaves pending (or the hook goes away: withdrawn). */
   function hold(id: string, signal: AbortSignal): Promise<HookAnswer> {
-    const snap = actors.snapshot(id);
-    if (!snap || snap.value !== 'pending') return Promise.resolve(snap ? answerOf(snap.context, snap.value) : null);
+    // Decided (even before this call got here: a decision may come while the approval's first commit is in flight).
+    if (actors.snapshot(id)?.value !== 'pending') return answerOfEnded(id);
     return new Promise<HookAnswer>((resolve) => {
       let set = waiters.get(id);
       if (!set) waiters.set(id, (set = new Set()));
@@ -164,12 +172,10 @@ export function createApprovals(deps: ApprovalsDeps) {
     });
   }
 
-  /** An approval of an earlier call of the same hook (it reconnected after a restart): its answer. */
+  /** An approval of an earlier call of the same hook (it reconnected after a restart): its answer; undefined when there is none. */
   async function again(id: string, signal: AbortSignal): Promise<HookAnswer | undefined> {
     if (actors.has(id)) return hold(id, signal);
-    const row = await getApproval(deps.db, id);
-    if (!row) return undefined;
-    return row.state === 'decided' && row.behavior ? { behavior: row.behavior as Behavior, message: row.message } : null;
+    return (await getApproval(deps.db, id)) ? answerOfEnded(id) : undefined;
   }
 
   function notPending(id: string, row: ApprovalRow | undefined): never {
