@@ -230,7 +230,7 @@ function helpOverlay(width: number): Frame['overlay'] {
     ['m', 'pick the work mode, then for how long'],
     ['f', 'focus on or off'],
     ['s', 'mark the selected instance stopped (asks first)'],
-    ['y, n', 'allow or deny the permission request the selected (awaiting) instance waits on'],
+    ['y, n', 'allow / deny the awaiting instance’s permission'],
     ['a', 'all events, or only the notable ones'],
     ['?, esc', 'this help; esc closes it'],
   ];
