@@ -16,6 +16,7 @@ import { stopOutcome } from '../service/stop.js';
 import { serviceCommand } from './service.js';
 import { backupCommand } from './backup.js';
 import { tuiCommand } from './tui.js';
+import { webCommand } from './web.js';
 import { startupFacts, startupLines } from './serve-summary.js';
 import { closest } from '../lib/validation-words.js';
 import { endQuietlyOnBrokenPipe } from './broken-pipe.js';
@@ -188,7 +189,8 @@ at once (130 or 143); acknowledged changes are already in the database.`,
         // Loaded here, not at the top: the other commands do without the server's modules.
         const { startServer } = await import('../system/server.js');
         (await import('../service/heap.js')).limitHeapGrowth();
-        server = await startServer(config, { stderrLog, color, inspect: inspector?.inspect });
+        const { readInstalledHooks } = await import('./install/installed-hooks.js');
+        server = await startServer(config, { stderrLog, color, inspect: inspector?.inspect, installedHooks: (c) => readInstalledHooks(c) });
       } catch (err) {
         await inspector?.close();
         const code = (err as NodeJS.ErrnoException).code;
@@ -218,6 +220,7 @@ at once (130 or 143); acknowledged changes are already in the database.`,
   service: serviceCommand,
   backup: backupCommand,
   tui: tuiCommand,
+  web: webCommand,
 };
 
 function mainHelp(): string {

@@ -1,10 +1,11 @@
-// The WebSocket hub behind `ws://HOST:PORT/ws`: hears every commit, notification update and
-// usage update (src/system/wiring.ts subscribes its handlers), turns each into numbered stream messages (seq, at) kept in a ring,
-// and fans them out to the connected clients. Messages are numbered and the picture updated
-// synchronously, in commit order; the fan-out waits for setImmediate, so an HTTP answer never
-// waits for WebSocket writes. The handshake (path, access policy, query) is HTTP's
-// (src/http/feed-upgrade.ts), which hands the feed each accepted socket. Pings, dead-client
-// removal and slow-client drops run on the injected clock.
+// The WebSocket hub behind `ws://HOST:PORT/ws`: hears every commit, notification update, usage
+// update, metric change, job run and usage sync (src/system/wiring.ts subscribes its handlers),
+// turns each into numbered stream messages (seq, at) kept in a ring, and fans them out to the
+// connected clients. Messages are numbered and the picture updated synchronously, in commit
+// order; the fan-out waits for setImmediate, so an HTTP answer never waits for WebSocket writes.
+// The handshake (path, access policy, query) is HTTP's (src/http/feed-upgrade.ts), which hands
+// the feed each accepted socket. Pings, dead-client removal and slow-client drops run on the
+// injected clock.
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { Clock, TimerHandle } from '../lib/clock.js';
@@ -18,6 +19,7 @@ import type { Database } from '../db/database.js';
 import { listEvents } from '../db/queries/events.js';
 import { dayRange } from '../lib/timezone.js';
 import type { TokenUsageUpdate, UsageService } from '../usage/service.js';
+import type { MetricChange, MetricsStore } from '../metrics/store.js';
 import { createConnection, messageData, type FeedConnection } from './connection.js';
 import type { StreamType } from '../protocol/feed.js';
 import type { ApprovalContext, ApprovalStateValue } from '../machines/approval-context.js';
@@ -33,6 +35,10 @@ export interface FeedHandlers {
   afterCommit(notice: Committed): void;
   notification(update: NotificationUpdate): void;
   usage(update: TokenUsageUpdate): void;
+  /** A metric's committed change: the picture's metrics, and a `metric` message. */
+  metric(change: MetricChange): void;
+  /** A committed job run (`cron_job_executed`) or a usage sync's outcome (`sync_status`), as a message. */
+  passOn(message: { type: 'cron_job_executed' | 'sync_status'; payload: Record<string, unknown> }): void;
 }
 
 export interface FeedDeps {
@@ -40,6 +46,8 @@ export interface FeedDeps {
   db: Database;
   workMode: Pick<WorkMode, 'view'>;
   usage: Pick<UsageService, 'totalsOfInstances' | 'devicesToday'>;
+  /** The metrics store's values at start (later changes come through the `metric` handler). */
+  metrics: Pick<MetricsStore, 'list'>;
   /** Subscribes the handlers; returns what unsubscribes them. Called in the turn the picture is taken. */
   attach(handlers: FeedHandlers): () => void;
   clock: Clock;
@@ -93,7 +101,7 @@ export async function createFeed(deps: FeedDeps) {
   ]);
   const liveIds = hub.live().flatMap((a) => (a.kind === 'instance' ? [a.id] : []));
   const instanceTotals = await deps.usage.totalsOfInstances([...liveIds, ...stoppedRows.map((r) => r.id)]);
-  state.init({ actors: hub.live(), stopped: stoppedRows, events: eventRows, usage: { instances: instanceTotals, today: { day: today.day, devices: today.devices } } });
+  state.init({ actors: hub.live(), stopped: stoppedRows, events: eventRows, usage: { instances: instanceTotals, today: { day: today.day, devices: today.devices } }, metrics: deps.metrics.list() });
 
   const clients = new Set<FeedConnection>();
   let pending: HeldMessage[] = [];
@@ -138,6 +146,8 @@ export async function createFeed(deps: FeedDeps) {
     afterCommit: guarded('a commit', (notice) => publish(state.applyCommit(notice))),
     notification: guarded('a notification', (u) => publish([state.applyNotification(u)])),
     usage: guarded('a usage update', (u) => publish([state.applyUsage(u)])),
+    metric: guarded('a metric', (c) => publish([state.applyMetric(c)])),
+    passOn: guarded('a message', ({ type, payload }) => publish([state.passOn(type, payload)])),
   });
 
   const server = { service: 'token-api', version: deps.version, started_at: startedAt };
@@ -178,7 +188,7 @@ export async function createFeed(deps: FeedDeps) {
   /** Serves a client whose upgrade src/http/feed-upgrade.ts authorised, parsed and completed. */
   function accept(ws: WebSocket, client: { since?: number; types?: StreamType[]; remote: string | undefined; via?: string }): void {
     const approvals = deps.approvals;
-    const by = client.via === 'token' ? ('token' as const) : ('loopback' as const);
+    const by = client.via === 'token' || client.via === 'cookie' ? ('token' as const) : ('loopback' as const);
     if (closing) {
       ws.close(1001, 'server stopping');
       return;

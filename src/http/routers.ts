@@ -5,6 +5,8 @@
 import type Router from '@koa/router';
 import { approvalsRouter, type ApprovalsRoutes } from './routes/approvals.js';
 import { codexRouter, type CodexRoutes } from './routes/codex.js';
+import { configRouter, type ConfigRoutes } from './routes/config.js';
+import { cronRouter, type CronRoutes } from './routes/cron.js';
 import { dashboardRouter, type DashboardRoutes } from './routes/dashboard.js';
 import { devicesRouter, type DevicesRoutes } from './routes/devices.js';
 import { eventsRouter, type EventsRoutes } from './routes/events.js';
@@ -14,11 +16,16 @@ import { healthRouter, type HealthRoutes } from './routes/health.js';
 import { hookSpoolRouter, type HookSpoolRoutes } from './routes/hook-spool.js';
 import { hooksRouter, type HooksRoutes } from './routes/hooks.js';
 import { instancesRouter, type InstancesRoutes } from './routes/instances.js';
+import { metricsRouter, type MetricsRoutes } from './routes/metrics.js';
 import { modeRouter, type ModeRoutes } from './routes/mode.js';
 import { notificationsRouter, type NotificationsRoutes } from './routes/notifications.js';
+import { obsidianRouter, type ObsidianRoutes } from './routes/obsidian.js';
 import { openApiRouter, type OpenApiRoutes } from './routes/openapi.js';
 import { rootRouter, type RootRoutes } from './routes/root.js';
+import { statusRouter, type StatusRoutes } from './routes/status.js';
 import { usageRouter, type UsageRoutes } from './routes/usage.js';
+import { vaultRouter, type VaultRoutes } from './routes/vault.js';
+import { webRouter, type WebRoutes } from './routes/web.js';
 
 export interface RouteDeps {
   hooks: HooksRoutes;
@@ -35,6 +42,13 @@ export interface RouteDeps {
   gate: GateRoutes;
   usage: UsageRoutes;
   openApi: OpenApiRoutes;
+  metrics: MetricsRoutes;
+  cron: CronRoutes;
+  obsidian: ObsidianRoutes;
+  vault: VaultRoutes;
+  config: ConfigRoutes;
+  status: StatusRoutes;
+  web: WebRoutes;
   approvals: ApprovalsRoutes;
 }
 
@@ -55,6 +69,13 @@ export function apiRouters(d: RouteDeps): Router[] {
     usageRouter(d.usage),
     feedRouter(),
     openApiRouter(d.openApi),
+    metricsRouter(d.metrics),
+    cronRouter(d.cron),
+    obsidianRouter(d.obsidian),
+    vaultRouter(d.vault),
+    configRouter(d.config),
+    statusRouter(d.status),
+    webRouter(d.web),
     approvalsRouter(d.approvals),
   ];
 }

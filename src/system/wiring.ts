@@ -9,6 +9,8 @@ import type { InstanceSnapshot } from '../actors/instances/instance-kind.js';
 import type { Hub } from '../actors/runtime/root-machines.js';
 import type { SubscriberOrder } from '../actors/runtime/subscribers.js';
 import type { FeedHandlers } from '../feed/feed.js';
+import type { Cron } from '../cron/service.js';
+import type { MetricsStore } from '../metrics/store.js';
 import type { Notifications } from '../notifications/service.js';
 import type { UsageService } from '../usage/service.js';
 import type { Approvals } from '../approvals/service.js';
@@ -50,9 +52,22 @@ export function createWiring(hub: Pick<Hub, 'subscribers'>) {
       return () => detach.forEach((d) => d());
     },
     usage: (watcher: Pick<ReturnType<typeof startUsageWatcher>, 'afterCommit'>) => on.after('usage', watcher.afterCommit),
-    /** The feed also hears delivery outcomes and usage updates, which their services commit themselves. */
-    feed(feed: FeedHandlers, n: Pick<Notifications, 'onUpdate'>, u: Pick<UsageService, 'onUpdate'>): () => void {
-      const detach = [on.after('feed', feed.afterCommit), n.onUpdate(feed.notification), u.onUpdate(feed.usage)];
+    /**
+     * The feed also hears what services commit themselves: delivery outcomes, usage updates and
+     * syncs, metric changes, and scheduled runs (without their output, which the runs route serves).
+     */
+    feed(
+      feed: FeedHandlers,
+      s: { notifications: Pick<Notifications, 'onUpdate'>; usage: Pick<UsageService, 'onUpdate' | 'onSyncStatus'>; metrics: Pick<MetricsStore, 'onChange'>; cron: Pick<Cron, 'onRun'> },
+    ): () => void {
+      const detach = [
+        on.after('feed', feed.afterCommit),
+        s.notifications.onUpdate(feed.notification),
+        s.usage.onUpdate(feed.usage),
+        s.usage.onSyncStatus((st) => feed.passOn({ type: 'sync_status', payload: { ...st } })),
+        s.metrics.onChange(feed.metric),
+        s.cron.onRun((r) => feed.passOn({ type: 'cron_job_executed', payload: { job: r.job, run: { ...r.run, output: undefined } } })),
+      ];
       return () => detach.forEach((d) => d());
     },
   };

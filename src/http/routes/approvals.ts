@@ -19,8 +19,11 @@ export function hookOutput(a: { behavior: 'allow' | 'deny'; message: string | nu
   return { hookSpecificOutput: { hookEventName: 'PermissionRequest', decision: a.message === null ? { behavior: a.behavior } : { behavior: a.behavior, message: a.message } } };
 }
 
-/** Who decided, as the access policy let the caller in (src/http/auth.ts sets it). */
-const deciderOf = (ctx: Context): 'loopback' | 'token' => (ctx.state.authVia === 'token' ? 'token' : 'loopback');
+/** Who decided, as the access policy let the caller in (src/http/auth.ts sets it): a web page's session was opened with the token. */
+const deciderOf = (ctx: Context): 'loopback' | 'token' => {
+  const via = (ctx.state.auth as { via?: string } | undefined)?.via;
+  return via === 'token' || via === 'cookie' ? 'token' : 'loopback';
+};
 
 const isPrefetch = (ctx: Context) => /prefetch|prerender/i.test(`${ctx.get('sec-purpose')} ${ctx.get('purpose')} ${ctx.get('x-moz')}`);
 
