@@ -39,6 +39,7 @@ const EXISTING_PARAMS: Record<string, Record<string, string>> = {
   usage: { deviceId: 'fuzz-dev' },
   cron: { id: 'usage-scan' },
   metrics: { key: 'fuzz.metric' },
+  approvals: { id: 'fuzz-approval' },
 };
 const fill = (path: string, method: string) => path.replace(/\{(\w+)\}/g, (_, name: string) => (name === 'deviceId' && method === 'GET' ? 'desktop' : EXISTING_PARAMS[path.split('/')[2]!]![name]!));
 
@@ -97,6 +98,8 @@ const VALID_BODIES: Record<string, { base: Record<string, unknown> | Record<stri
   'POST /api/metrics/{key}': { base: { value: 1 } },
   'PUT /api/config': { base: { set: { metrics: { max_keys: 1000 } } } },
   'POST /api/obsidian/command': { base: { id: 'app:go-back' } },
+  'POST /api/approvals/wait': { base: hookPayload('fuzz-w', 'PermissionRequest', { tool_name: 'Bash', tool_input: { command: 'true' } }), limit: LIMITS.hook },
+  'POST /api/approvals/{id}': { base: { behavior: 'allow' } },
 };
 
 interface BodyRoute {
@@ -127,7 +130,8 @@ const BODY_ROUTES: BodyRoute[] = ROUTES.flatMap((r) => {
     strict: schema.additionalProperties === false,
     base: bases[i] ?? {},
     limit: known.limit ?? LIMITS.body,
-    anyContentType: r.path === '/api/hooks',
+    // The hooks (and the PermissionRequest hook that waits) read JSON whatever the Content-Type.
+    anyContentType: r.path === '/api/hooks' || r.path === '/api/approvals/wait',
   }));
 });
 const HOOK_ROUTE = BODY_ROUTES.find((r) => r.path === '/api/hooks')!;
@@ -527,6 +531,8 @@ describe('bad input: 10,000 hostile requests over raw HTTP to the real server', 
         hook_body_limit_bytes: LIMITS.hook,
         usage_body_limit_bytes: LIMITS.usage,
         hook_spool_max_bytes: LIMITS.spool,
+        // A permission request that got through would be held: not for long.
+        approval_timeout_seconds: 1,
       }),
     );
     server = await startServerProcess(home.dir);
