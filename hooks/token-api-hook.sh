@@ -176,6 +176,47 @@ case $event in
     ;;
 esac
 
+# A PermissionRequest waits for token-api's decision (hooks/README.md, "A permission request"):
+# curl holds POST /api/approvals/wait until someone decides (its answer is printed for Claude
+# Code), the approval is over (nothing printed: Claude Code asks as usual), or
+# TOKEN_API_APPROVAL_WAIT seconds pass. token-api not running: nothing printed, at once. A call
+# token-api dropped while stopping is made again (same event id: the same approval) for up to
+# TOKEN_API_APPROVAL_RECONNECT seconds. Killed (Esc in the terminal), curl goes too, and
+# token-api sees the hook go away. Only entries `token-api hooks install` wrote for waiting
+# (they set TOKEN_API_APPROVAL_WAIT, and a timeout above it) wait: an older entry, whose
+# timeout is short, reports the event as before.
+if [ "$event" = PermissionRequest ] && [ -n "${TOKEN_API_APPROVAL_WAIT:-}" ] && [ "${TOKEN_API_APPROVALS:-1}" != 0 ]; then
+  wait_s=$TOKEN_API_APPROVAL_WAIT
+  case $wait_s in '' | *[!0-9]* | 0) wait_s=130 ;; esac
+  again_s=${TOKEN_API_APPROVAL_RECONNECT:-30}
+  case $again_s in '' | *[!0-9]*) again_s=30 ;; esac
+  set -- -q -s --noproxy '*' --fail --connect-timeout 1 -H 'Content-Type: application/json'
+  [ -n "${TOKEN_API_TOKEN:-}" ] && set -- "$@" -H "Authorization: Bearer $TOKEN_API_TOKEN"
+  started=$(date +%s)
+  dropped=
+  cpid=
+  trap '[ -n "$cpid" ] && kill "$cpid" 2>/dev/null; exit 0' TERM INT HUP
+  while :; do
+    left=$((wait_s - ($(date +%s) - started)))
+    [ "$left" -gt 0 ] || exit 0
+    printf '%s\n' "$body" | curl "$@" --max-time "$left" --data-binary @- "$url/api/approvals/wait?$q" 2>/dev/null &
+    cpid=$!
+    wait "$cpid"
+    rc=$?
+    cpid=
+    case $rc in
+      0) exit 0 ;;
+      # Dropped while waiting (token-api stopped): ask its next start.
+      52 | 56) [ -n "$dropped" ] || dropped=$(date +%s) ;;
+      # Not running: at once on the first call; after a drop, until it is back or the time is up.
+      7) [ -n "$dropped" ] || { log_line "token-api is not running at $url; Claude Code asks as usual"; exit 0; } ;;
+      *) log_line "the approval wait failed ($rc); Claude Code asks as usual"; exit 0 ;;
+    esac
+    [ $(($(date +%s) - dropped)) -lt "$again_s" ] || exit 0
+    sleep 1
+  done
+fi
+
 # curl's options, shared by every call (-q first: a ~/.curlrc must not change them).
 set -- -q -s --noproxy '*' --connect-timeout "$connect_time"
 if [ -n "${TOKEN_API_TOKEN:-}" ]; then

@@ -11,7 +11,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { isToolResult, lastUserText, startFakeAnthropic, text, toolUse, type FakeAnthropic, type FakeRequest } from './support/fake-anthropic.js';
+import { isToolResult, lastUserText, startFakeAnthropic, text, toolResultOf, toolUse, type FakeAnthropic, type FakeRequest } from './support/fake-anthropic.js';
+import { connectFeed } from './support/feed.js';
 import { getJson, runCli, startServerProcess, type ServerProcess } from './support/process.js';
 import { tempHome } from './support/system.js';
 
@@ -25,6 +26,8 @@ function script(req: FakeRequest) {
   if (said.includes('do the sub-task')) return isToolResult(req) ? text('sub-task done', { input_tokens: 31, output_tokens: 7 }) : toolUse('Bash', { command: 'echo sub', description: 'sub' }, { input_tokens: 29, output_tokens: 11 });
   if (isToolResult(req)) return text('All done.', { input_tokens: 23, output_tokens: 5, cache_read_input_tokens: 100 });
   if (said.includes('please delegate')) return toolUse('Agent', { description: 'sub', prompt: 'do the sub-task', subagent_type: 'general-purpose' }, { input_tokens: 19, output_tokens: 13 });
+  const touch = /please (approve|deny|restart)-touch/.exec(said);
+  if (touch) return toolUse('Bash', { command: `touch ${join(process.env.E2E_SCRATCH ?? '/tmp', `${touch[1]}-file`)}`, description: `make the ${touch[1]} file` }, { input_tokens: 17, output_tokens: 9 });
   if (said.includes('please touch')) return toolUse('Bash', { command: `touch ${join(process.env.E2E_SCRATCH ?? '/tmp', 'made-by-claude')}`, description: 'make a file' }, { input_tokens: 17, output_tokens: 9 });
   if (said.includes('please run')) return toolUse('Bash', { command: 'echo hi', description: 'say hi' }, { input_tokens: 13, output_tokens: 8, cache_creation_input_tokens: 40 });
   return text('Done.', { input_tokens: 11, output_tokens: 3 });
@@ -138,15 +141,65 @@ describe('the real Claude Code CLI drives token-api through its installed hooks'
     assert.equal(i.tool_count, 1);
   });
 
-  it('a permission request makes the instance wait, and is announced', async () => {
-    const r = await claude(['please touch the file']);
-    const id = `claude-${r.sessionId}`;
-    const events = await eventsOf(id);
-    const request = events.find((e) => e.type === 'hook.permission_request');
-    assert.ok(request, `PermissionRequest reached token-api: ${events.map((e) => e.type).join(', ')}`);
-    assert.equal(request.details.to, 'awaiting');
+  /** Starts a headless session that asks for permission; resolves once token-api holds its approval. */
+  async function askPermission(prompt: string) {
+    const feed = await connectFeed(`${server.url.replace(/^http/, 'ws')}/ws`);
+    try {
+      const run = claude([prompt]);
+      const asked = await feed.next('permission_prompt', (m) => m.approval.tool_name === 'Bash' && m.approval.summary.includes(prompt.replace(/^please (\w+)-touch.*$/, '$1-file')));
+      return { run, approval: asked.approval };
+    } finally {
+      await feed.close();
+    }
+  }
+
+  /** What Claude Code told the model about the tool call (the request after it). */
+  const toolOutcome = (file: string) =>
+    fake.requests
+      .filter((q) => JSON.stringify(q.body.messages?.at(-2) ?? null).includes(file))
+      .map((q) => toolResultOf(q))
+      .find((t) => t !== null);
+
+  it('a permission request approved through POST /api/approvals/{id}: the instance awaited, was announced, and the tool ran', async () => {
+    const { run, approval } = await askPermission('please approve-touch');
+    const id = approval.instance_id!;
+    const i = await api(`/api/instances/${id}`);
+    assert.equal(i.state, 'awaiting');
     const routed = (await api(`/api/events?instance=${id}&type=notification.routed`)).events as { details: { intent: string } }[];
     assert.ok(routed.some((e) => e.details.intent === 'needs_permission'));
+    const decided = await fetch(`${server.url}/api/approvals/${approval.id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ behavior: 'allow' }) });
+    assert.equal(decided.status, 200);
+    const r = await run;
+    assert.equal(r.code, 0, r.out);
+    assert.ok(existsSync(join(scratch, 'approve-file')), 'Claude Code ran the tool');
+    assert.equal(toolOutcome('approve-file')?.isError, false);
+    const a = await api(`/api/approvals/${approval.id}`);
+    assert.deepEqual([a.state, a.decision.behavior, a.decision.by], ['decided', 'allow', 'loopback']);
+    assert.equal((await api(`/api/instances/${id}`)).state, 'stopped');
+  });
+
+  it('a permission request denied through its signed link: the tool did not run and the model was told why', async () => {
+    const { run, approval } = await askPermission('please deny-touch');
+    const link = await fetch(server.url + approval.links!.deny);
+    assert.equal(link.status, 200);
+    const r = await run;
+    assert.ok(!existsSync(join(scratch, 'deny-file')), 'Claude Code did not run the tool');
+    const told = toolOutcome('deny-file');
+    assert.equal(told?.isError, true, `the model was told the tool failed: ${r.out.slice(0, 1000)}`);
+    assert.match(told.text, /Denied through token-api \(link\)/, 'the deny message reached the model');
+    assert.match(r.out, /permission_denials/);
+    assert.equal((await api(`/api/approvals/${approval.id}`)).decision.by, 'link');
+  });
+
+  it('token-api restarted while a permission request waits: the hook calls again and gets the decision', async () => {
+    const { run, approval } = await askPermission('please restart-touch');
+    await server.kill('SIGTERM');
+    server = await startServerProcess(home.dir, ['--port', String(port)]);
+    const decided = await fetch(`${server.url}/api/approvals/${approval.id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ behavior: 'allow' }) });
+    assert.equal(decided.status, 200, 'the waiting approval survived the restart');
+    const r = await run;
+    assert.equal(r.code, 0, r.out);
+    assert.ok(existsSync(join(scratch, 'restart-file')), 'Claude Code ran the tool');
   });
 
   it('with the server down during a turn, the events are spooled and replayed once it starts again', async () => {

@@ -43,6 +43,7 @@ const EXISTING_PARAMS: Record<string, Record<string, string>> = {
   metrics: { key: 'fuzz.metric' },
   sessions: { id: 'ses-000000000000' },
   accounts: { id: 'fuzz-account' },
+  approvals: { id: 'fuzz-approval' },
 };
 const fill = (path: string, method: string) => path.replace(/\{(\w+)\}/g, (_, name: string) => (name === 'deviceId' && method === 'GET' ? 'desktop' : EXISTING_PARAMS[path.split('/')[2]!]![name]!));
 
@@ -106,6 +107,8 @@ const VALID_BODIES: Record<string, { base: Record<string, unknown> | Record<stri
   'POST /api/sessions/{id}/send': { base: { prompt: 'hi' }, limit: SESSION_BODY },
   'POST /api/sessions/{id}/oneshot': { base: { prompt: 'hi' }, limit: SESSION_BODY },
   'POST /api/sessions/{id}/cancel': { base: {}, limit: SESSION_BODY },
+  'POST /api/approvals/wait': { base: hookPayload('fuzz-w', 'PermissionRequest', { tool_name: 'Bash', tool_input: { command: 'true' } }), limit: LIMITS.hook },
+  'POST /api/approvals/{id}': { base: { behavior: 'allow' } },
 };
 
 interface BodyRoute {
@@ -136,7 +139,8 @@ const BODY_ROUTES: BodyRoute[] = ROUTES.flatMap((r) => {
     strict: schema.additionalProperties === false,
     base: bases[i] ?? {},
     limit: known.limit ?? LIMITS.body,
-    anyContentType: r.path === '/api/hooks',
+    // The hooks (and the PermissionRequest hook that waits) read JSON whatever the Content-Type.
+    anyContentType: r.path === '/api/hooks' || r.path === '/api/approvals/wait',
   }));
 });
 const HOOK_ROUTE = BODY_ROUTES.find((r) => r.path === '/api/hooks')!;
@@ -537,6 +541,8 @@ describe('bad input: 10,000 hostile requests over raw HTTP to the real server', 
         usage_body_limit_bytes: LIMITS.usage,
         hook_spool_max_bytes: LIMITS.spool,
         sessions: { prompt_max_bytes: LIMITS.prompt },
+        // A permission request that got through would be held: not for long.
+        approval_timeout_seconds: 1,
       }),
     );
     server = await startServerProcess(home.dir);

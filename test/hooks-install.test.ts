@@ -61,6 +61,20 @@ describe('merging token-api hooks into Claude Code settings', () => {
     );
   });
 
+  it('the PermissionRequest entry waits: its timeout is above approval_timeout_seconds, and the script knows how long to wait', () => {
+    const command = installHooks({}, { ...opts, approvalTimeoutSeconds: 90 }).settings.hooks as Record<string, { hooks: JsonObject[] }[]>;
+    assert.deepEqual(command.PermissionRequest![0]!.hooks[0], {
+      type: 'command',
+      command: 'exec env TOKEN_API_APPROVAL_WAIT=100 sh /opt/token-api/hooks/token-api-hook.sh PermissionRequest',
+      timeout: 120,
+    });
+    assert.equal(command.PreToolUse![0]!.hooks[0]!.timeout, 10, 'the other events keep the short timeout');
+    const http = installHooks({}, { ...opts, mode: 'http' }).settings.hooks as Record<string, { hooks: JsonObject[] }[]>;
+    assert.equal(http.PermissionRequest![0]!.hooks[0]!.url, 'http://127.0.0.1:7777/api/approvals/wait');
+    assert.equal(http.PermissionRequest![0]!.hooks[0]!.timeout, 150, 'the default approval timeout (120) plus 30');
+    assert.ok(isTokenApiHandler(http.PermissionRequest![0]!.hooks[0]!), 'still recognised as token-api’s');
+  });
+
   it('uninstall removes exactly token-api’s entries, giving back the original', () => {
     const installed = installHooks(personal, { ...opts, env: { TOKEN_API_HOME: "/home/o'neil/.token-api" } }).settings;
     // The person added a hook of their own beside token-api's, in the same group.

@@ -91,6 +91,7 @@ describe('routes on fake services', () => {
       invalid: [400, 'validation_failed'],
       not_found: [404, 'not_found'],
       conflict: [409, 'conflict'],
+      gone: [410, 'gone'],
       not_installed: [409, 'unavailable'],
       forbidden: [403, 'forbidden'],
       bad_gateway: [502, 'bad_gateway'],

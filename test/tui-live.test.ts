@@ -15,7 +15,7 @@ import { startServer } from '../src/system/server.js';
 import { startDashboard, type Dashboard } from '../src/tui/dashboard.js';
 import type { DashboardContext } from '../src/tui/store.js';
 import { FakeClock } from './support/clock.js';
-import { startFeedServer, type FeedServer } from './support/feed.js';
+import { connectFeed, startFeedServer, type FeedServer } from './support/feed.js';
 import { runCli } from './support/process.js';
 import { hookPayload, tempHome, testConfig } from './support/system.js';
 import { fakeTerminal, type FakeTerminal } from './support/tui.js';
@@ -108,6 +108,40 @@ describe('the dashboard against a real server', () => {
     await until(d, (c) => c.instances['claude-one']?.state === 'stopped', 'the instance stopped');
     assert.match(screen()[3]!, /^○ Claude #1 .* stopped {2}deregist/);
     assert.equal((await server.get('/api/instances/claude-one')).body.stop_reason, 'deregistered');
+    term.type('q');
+    await d.done;
+  });
+
+  it('y and n on an awaiting instance allow or deny the permission request it waits on; the hook gets the answer', async () => {
+    const home = tempHome('token-api-tui-approve-');
+    homes.push(home);
+    server = await startFeedServer(home.dir, QUIET);
+    const url = server.url;
+    const d = open(url);
+    await until(d, (c) => c.connection.status === 'live', 'live');
+    // The approvals as token-api holds them (the instance awaits a moment before its approval is committed).
+    const feed = await connectFeed(server.wsUrl);
+    const ask = (session: string, command: string) =>
+      fetch(`${url}/api/approvals/wait`, { method: 'POST', body: JSON.stringify(hookPayload(session, 'PermissionRequest', { tool_name: 'Bash', tool_input: { command } })) }).then(async (r) => ({ status: r.status, text: await r.text() }));
+    const held = ask('perm', 'npm publish');
+    await until(d, (c) => c.instances['claude-perm']?.state === 'awaiting', 'the instance awaiting');
+    await feed.next('permission_prompt', (m) => m.approval.summary === 'npm publish');
+    term.type('y');
+    const allowed = await held;
+    assert.equal(allowed.status, 200);
+    assert.deepEqual(JSON.parse(allowed.text).hookSpecificOutput.decision, { behavior: 'allow' });
+    await until(d, (c) => c.notice?.text.startsWith('allowed: Bash npm publish') === true, 'the notice');
+
+    await server.post('/api/hooks', hookPayload('perm', 'PostToolUse', { tool_name: 'Bash' }));
+    const again = ask('perm', 'rm -rf build');
+    await until(d, (c) => c.instances['claude-perm']?.state === 'awaiting', 'awaiting again');
+    await feed.next('permission_prompt', (m) => m.approval.summary === 'rm -rf build');
+    term.type('n');
+    const denied = await again;
+    assert.equal(JSON.parse(denied.text).hookSpecificOutput.decision.behavior, 'deny');
+    const list = (await server.get('/api/approvals?instance=claude-perm')).body;
+    assert.deepEqual(list.approvals.map((a: { decision: { behavior: string; by: string } }) => [a.decision.behavior, a.decision.by]), [['deny', 'loopback'], ['allow', 'loopback']]);
+    await feed.close();
     term.type('q');
     await d.done;
   });

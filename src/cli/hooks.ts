@@ -85,7 +85,7 @@ function install(values: Values): void {
   const parsed = parseSettings(file.text, path);
   const server = serverOf(values, config);
   const url = server.url;
-  const { settings, changed } = installHooks(parsed.value, { mode, scriptPath: HOOK_SCRIPT_PATH, url, env: hookEnv(config, url), withToken: Boolean(process.env.TOKEN_API_TOKEN) });
+  const { settings, changed } = installHooks(parsed.value, { mode, scriptPath: HOOK_SCRIPT_PATH, url, env: hookEnv(config, url), withToken: Boolean(process.env.TOKEN_API_TOKEN), approvalTimeoutSeconds: Math.round(config.approvals.timeoutMs / 1000) });
   out(`token-api is at ${url} (from ${server.how})`);
   if (changed.length === 0) out(`${path}: token-api's hooks are already installed (${mode}); nothing changed`);
   else if (values['dry-run']) out(`${path}: would add or update token-api's hook for ${changed.join(', ')} (dry run: nothing written)`);

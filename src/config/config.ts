@@ -9,6 +9,7 @@ import { fieldsInWords, parseInWords } from '../lib/validation-words.js';
 import { notificationsConfig, notificationsFileSchema, type NotificationsConfig } from './notifications.js';
 import { modeGateFileKeys, modeGateProblems, resolveModeGateConfig, type ModeGateConfig } from './mode-gate.js';
 import { pricingOverridesSchema, type Price } from './price-schema.js';
+import { approvalsFileKeys, approvalsProblems, resolveApprovalsConfig, type ApprovalsConfig } from './approvals.js';
 import { isValidTimeZone } from '../lib/timezone.js';
 import { resolveSessionsConfig, sessionsFileKeys, sessionsProblems, type SessionsConfig } from './sessions.js';
 import { cronFileSchema, cronSettings, type CronSettings } from './cron.js';
@@ -78,6 +79,7 @@ export const configFileSchema = z
     notifications: notificationsFileSchema.optional(),
     ...modeGateFileKeys,
     ...sessionsFileKeys,
+    ...approvalsFileKeys,
     usage_timezone: z.string().refine(isValidTimeZone, 'an IANA time zone such as UTC or Europe/Paris').optional(),
     usage_claude_dirs: z.array(z.string().min(1)).optional(),
     usage_codex_dirs: z.array(z.string().min(1)).optional(),
@@ -175,6 +177,8 @@ export interface Config {
   gateGraceMs: ModeGateConfig['gateGraceMs'];
   distractingApps: ModeGateConfig['distractingApps'];
   gateCheckNetworks: ModeGateConfig['gateCheckNetworks'];
+  /** Permission requests held for a decision from anywhere (src/config/approvals.ts). */
+  approvals: ApprovalsConfig;
   /** Days of usage reports are counted in this zone. */
   usageTimezone: string;
   /** Claude Code configuration directories (transcripts in their projects/). */
@@ -275,7 +279,7 @@ export function checkConfigFile(raw: unknown): { ok: true; file: ConfigFile } | 
     }
     return { ok: false, problems, lines };
   }
-  for (const line of [...modeGateProblems(parsed.data), ...sessionsProblems(parsed.data)]) {
+  for (const line of [...modeGateProblems(parsed.data), ...sessionsProblems(parsed.data), ...approvalsProblems(parsed.data)]) {
     const at = line.indexOf(': ');
     problems[line.slice(0, at)] = line.slice(at + 2);
     lines.push(line);
@@ -359,6 +363,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     tokenFile: join(home, 'token'),
     ...resolveModeGateConfig(file),
     ...resolveSessionsConfig(file),
+    ...resolveApprovalsConfig(file),
     usageTimezone: file.usage_timezone ?? 'UTC',
     usageClaudeDirs: (file.usage_claude_dirs ?? defaultClaudeDirs(env)).map((d) => resolve(expandHome(d))),
     usageCodexDirs: file.usage_codex_dirs?.map((d) => resolve(expandHome(d))) ?? [codexHome],

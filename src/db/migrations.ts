@@ -347,6 +347,36 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    name: 'approvals',
+    sql: `
+      -- Permission requests waiting for (or given) a decision; the approval actor's snapshot is
+      -- the record, this row mirrors it for listing. state: pending, decided, expired,
+      -- answered_elsewhere, withdrawn; decided_by: loopback, token, link, policy.
+      CREATE TABLE approvals (
+        id TEXT PRIMARY KEY,
+        instance_id TEXT,
+        session_id TEXT NOT NULL,
+        tool_name TEXT NOT NULL,
+        tool_input TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        cwd TEXT,
+        project TEXT,
+        state TEXT NOT NULL,
+        behavior TEXT,
+        message TEXT,
+        decided_by TEXT,
+        rule_id TEXT,
+        resolution TEXT,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        resolved_at TEXT
+      );
+      CREATE INDEX idx_approvals_created ON approvals(created_at);
+      CREATE INDEX idx_approvals_pending ON approvals(created_at) WHERE state = 'pending';
+    `,
+  },
 ];
 
 export class MigrationError extends Error {

@@ -34,6 +34,8 @@ export interface ConnectionDeps {
   log(what: string, details: Record<string, unknown>): void;
   /** The client stayed behind past slow_client_seconds and is being disconnected. */
   onSlow(): void;
+  /** A decision on a pending permission request (`permission_response`); resolves with the approval's view. Absent: refused. */
+  decide?(approvalId: string, behavior: 'allow' | 'deny', message: string | undefined): Promise<unknown>;
 }
 
 export interface ConnectionStats {
@@ -44,7 +46,7 @@ export interface ConnectionStats {
   buffered: number;
 }
 
-const KNOWN_REQUESTS = ['subscribe', 'get_history', 'get_snapshot', 'ping'];
+const KNOWN_REQUESTS = ['subscribe', 'get_history', 'get_snapshot', 'ping', 'permission_response'];
 
 export function createConnection(ws: WebSocket, deps: ConnectionDeps, opts: { types?: readonly StreamType[]; remote: string | undefined }) {
   let types = new Set<StreamType>(opts.types ?? STREAM_TYPES);
@@ -207,6 +209,24 @@ export function createConnection(ws: WebSocket, deps: ConnectionDeps, opts: { ty
         const page = deps.ring.before(m.before, m.limit, (h) => types.has(h.type));
         const messages = Buffer.concat([Buffer.from('['), ...page.messages.flatMap((h, i) => (i === 0 ? [h.data()] : [Buffer.from(','), h.data()])), Buffer.from(']')]);
         reply('history', `"before":${m.before},"more":${page.more},"truncated":${page.truncated},"messages":${messages.toString('utf8')}`, m.id);
+        return;
+      }
+      case 'permission_response': {
+        if (!deps.decide) {
+          error('unavailable', 'approvals are not held by this server (approvals.enabled)', m.id);
+          return;
+        }
+        deps.decide(m.approval_id, m.behavior, m.message).then(
+          (approval) => {
+            if (!closed) reply('permission_decided', `"approval":${JSON.stringify(approval)}`, m.id);
+          },
+          (err: unknown) => {
+            if (closed) return;
+            const kind = (err as { kind?: string }).kind;
+            const code = kind === 'not_found' ? 'not_found' : kind === 'conflict' ? 'conflict' : kind === 'gone' ? 'gone' : kind === 'invalid' ? 'validation_failed' : 'unavailable';
+            error(code, (err as Error).message ?? String(err), m.id);
+          },
+        );
         return;
       }
     }

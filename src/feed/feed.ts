@@ -22,6 +22,7 @@ import type { TokenUsageUpdate, UsageService } from '../usage/service.js';
 import type { MetricChange, MetricsStore } from '../metrics/store.js';
 import { createConnection, messageData, type FeedConnection } from './connection.js';
 import type { StreamType } from '../protocol/feed.js';
+import type { ApprovalContext, ApprovalStateValue } from '../machines/approval-context.js';
 import { createFeedRing, type HeldMessage } from './ring.js';
 import { createFeedState, once, type Outgoing } from './state.js';
 
@@ -54,6 +55,11 @@ export interface FeedDeps {
   settings: FeedSettings;
   timezone: string;
   version: string;
+  /** Approvals in the feed: their view, and decisions sent as `permission_response` (by: how the client was let in). */
+  approvals?: {
+    view(ctx: ApprovalContext, state: ApprovalStateValue): unknown;
+    decide(approvalId: string, behavior: 'allow' | 'deny', message: string | undefined, by: 'loopback' | 'token'): Promise<unknown>;
+  };
 }
 
 export interface FeedStats {
@@ -83,6 +89,7 @@ export async function createFeed(deps: FeedDeps) {
     detailsMaxBytes: settings.eventDetailsMaxBytes,
     today: () => dayRange(clock.now(), deps.timezone).day,
     timezone: deps.timezone,
+    approvalView: deps.approvals?.view,
   });
 
   // The picture at start: what the database holds, then (synchronously, with the listeners
@@ -179,7 +186,9 @@ export async function createFeed(deps: FeedDeps) {
   }
 
   /** Serves a client whose upgrade src/http/feed-upgrade.ts authorised, parsed and completed. */
-  function accept(ws: WebSocket, client: { since?: number; types?: StreamType[]; remote: string | undefined }): void {
+  function accept(ws: WebSocket, client: { since?: number; types?: StreamType[]; remote: string | undefined; via?: string }): void {
+    const approvals = deps.approvals;
+    const by = client.via === 'token' || client.via === 'cookie' ? ('token' as const) : ('loopback' as const);
     if (closing) {
       ws.close(1001, 'server stopping');
       return;
@@ -200,6 +209,7 @@ export async function createFeed(deps: FeedDeps) {
           deps.logger.warn({ remote: client.remote }, 'live feed: a client stayed behind too long; disconnected');
         },
         log: (what, details) => deps.logger.info(details, `live feed: ${what}`),
+        decide: approvals ? (id, behavior, message) => approvals.decide(id, behavior, message, by) : undefined,
       },
       { types: client.types, remote: client.remote },
     );

@@ -17,6 +17,7 @@ import type { MetricChange, MetricView } from '../metrics/store.js';
 import type { UsageRow, UsageTotals } from '../usage/report.js';
 import type { TokenUsageUpdate } from '../usage/service.js';
 import type { StreamType } from '../protocol/feed.js';
+import type { ApprovalContext, ApprovalStateValue } from '../machines/approval-context.js';
 
 /** A stream message before the feed numbers it: its type and the JSON of its other fields. */
 export interface Outgoing {
@@ -52,6 +53,8 @@ export interface FeedStateDeps {
   /** Today in the usage time zone, as YYYY-MM-DD. */
   today(): string;
   timezone: string;
+  /** An approval as the API shows it (absent: approvals are not in the feed). */
+  approvalView?(ctx: ApprovalContext, state: ApprovalStateValue): unknown;
 }
 
 export interface InitialPicture {
@@ -105,6 +108,8 @@ export function createFeedState(deps: FeedStateDeps) {
   /** Newest last; each serialised when first needed, like the instance views. */
   const events: (() => string)[] = [];
   const usageInstances = new Map<string, Totals>();
+  /** Pending approvals by id, as the JSON of their view, oldest first. */
+  const approvals = new Map<string, string>();
   let usageDay = deps.today();
   let usageDevices = new Map<string, Totals & { day: string }>();
   /** Metric values by key, as last committed. */
@@ -167,6 +172,15 @@ export function createFeedState(deps: FeedStateDeps) {
       }
       case 'session':
         return null;
+      case 'approval': {
+        if (!deps.approvalView) return null;
+        const pending = c.snapshot.value === 'pending';
+        if (pending && c.prev !== null) return null;
+        const a = json(deps.approvalView(c.snapshot.context, c.snapshot.value));
+        if (pending) approvals.set(c.id, a);
+        else approvals.delete(c.id);
+        return { type: pending ? 'permission_prompt' : 'permission_resolved', fields: fixed(`"approval":${a}`) };
+      }
     }
   }
 
@@ -245,7 +259,7 @@ export function createFeedState(deps: FeedStateDeps) {
         today: { day: usageDay, timezone: deps.timezone, devices: Object.fromEntries(usageDevices) },
       };
       const mode = modeCtx ? json(deps.modeView(modeCtx)) : 'null';
-      return `"server":${json(server)},"instances":[${instances}],"mode":${mode},"gate":${gate ?? 'null'},"events":[${events.map((e) => e()).reverse().join(',')}],"usage":${json(usage)},"metrics":${json(Object.fromEntries(metrics))}`;
+      return `"server":${json(server)},"instances":[${instances}],"mode":${mode},"gate":${gate ?? 'null'},"events":[${events.map((e) => e()).reverse().join(',')}],"usage":${json(usage)},"metrics":${json(Object.fromEntries(metrics))},"approvals":[${[...approvals.values()].join(',')}]`;
     },
 
     /** Forgets usage totals of instances that are neither live nor recently stopped (bounded memory). */

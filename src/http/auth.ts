@@ -44,7 +44,7 @@ export interface RequestFacts {
 }
 
 export type AuthDecision =
-  | { ok: true; via: 'loopback' | 'check_network' | 'token' | 'cookie' | 'login' }
+  | { ok: true; via: 'loopback' | 'check_network' | 'token' | 'cookie' | 'login' | 'link' }
   | { ok: false; status: 401 | 403; reason: string };
 
 /** A browser's request from a page of another origin (Origin "null" included). */
@@ -97,6 +97,11 @@ export function isGateCheck(method: string, path: string): boolean {
   return (method === 'GET' || method === 'HEAD') && (path === '/api/check' || path === '/');
 }
 
+/** A one-time approve/deny link (GET /api/approvals/{id}/approve?t=…): its signature is its authority, checked by the route. */
+export function isApprovalLink(method: string, path: string): boolean {
+  return (method === 'GET' || method === 'HEAD') && /^\/api\/approvals\/[A-Za-z0-9._:-]{1,128}\/(approve|deny)$/.test(path);
+}
+
 export function bearerToken(header: string | undefined): string | null {
   const m = header ? /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header) : null;
   return m ? m[1]! : null;
@@ -110,6 +115,7 @@ export function authorize(policy: AuthPolicy, r: RequestFacts): AuthDecision {
   if (loopback && isDirectHost(r.host)) return { ok: true, via: 'loopback' };
   if (isWebLogin(r.method, r.path)) return { ok: true, via: 'login' };
   if (isGateCheck(r.method, r.path) && policy.mayCheckWithoutToken(r.remoteAddress)) return { ok: true, via: 'check_network' };
+  if (isApprovalLink(r.method, r.path)) return { ok: true, via: 'link' };
   const token = bearerToken(r.authorization);
   if (token !== null && policy.tokenMatches(token)) return { ok: true, via: 'token' };
   const session = token === null ? (policy.web?.fromCookie(r.cookie) ?? null) : null;

@@ -66,6 +66,8 @@ const DOMAIN: Record<DomainErrorKind, { status: number; code: string }> = {
   invalid: { status: 400, code: 'validation_failed' },
   not_found: { status: 404, code: 'not_found' },
   conflict: { status: 409, code: 'conflict' },
+  // Something that existed and is over: an approval that expired or was answered elsewhere.
+  gone: { status: 410, code: 'gone' },
   // The machine lacks the engine or player: a state of the server, reported as such.
   not_installed: { status: 409, code: 'unavailable' },
   // Turned off by a setting, or a credential the action needs is missing.

@@ -63,7 +63,7 @@ export function attachFeed(server: Server, feed: Pick<Feed, 'refusal' | 'accept'
       refuseUpgrade(socket, 503, 'unavailable', refused);
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => feed.accept(ws, { since: parsed.since, types: parsed.types, remote }));
+    wss.handleUpgrade(req, socket, head, (ws) => feed.accept(ws, { since: parsed.since, types: parsed.types, remote, via: decision.via }));
   }
 
   function upgradeSession(req: IncomingMessage, socket: Duplex, head: Buffer, id: string, rawQuery: string, sessions: SessionSocketDeps): void {

@@ -3,6 +3,7 @@
 // src/protocol/api-routes.ts lists each of their routes for OpenAPI; a new route is a router
 // entry here, its entry there, and a section in docs/api.md (test/openapi.test.ts checks all three).
 import type Router from '@koa/router';
+import { approvalsRouter, type ApprovalsRoutes } from './routes/approvals.js';
 import { codexRouter, type CodexRoutes } from './routes/codex.js';
 import { configRouter, type ConfigRoutes } from './routes/config.js';
 import { cronRouter, type CronRoutes } from './routes/cron.js';
@@ -52,6 +53,7 @@ export interface RouteDeps {
   config: ConfigRoutes;
   status: StatusRoutes;
   web: WebRoutes;
+  approvals: ApprovalsRoutes;
 }
 
 export function apiRouters(d: RouteDeps): Router[] {
@@ -80,5 +82,6 @@ export function apiRouters(d: RouteDeps): Router[] {
     configRouter(d.config),
     statusRouter(d.status),
     webRouter(d.web),
+    approvalsRouter(d.approvals),
   ];
 }

@@ -1,11 +1,13 @@
 // The one kind of error a service throws for something the caller can act on: bad input the
-// schemas cannot see, a thing that does not exist, a conflict, a part that is not running or
+// schemas cannot see, a thing that does not exist, a conflict, a thing that is over (gone), a part that is not running or
 // not installed here, a setting that forbids it, a service relied on that failed. HTTP maps
 // each kind to its status once (src/http/errors.ts); services never speak HTTP.
 export type DomainErrorKind =
   | 'invalid'
   | 'not_found'
   | 'conflict'
+  /** Existed, and is over: an approval that expired or was answered elsewhere. */
+  | 'gone'
   | 'not_running'
   | 'not_installed'
   /** Refused by a setting (a feature turned off), or a credential the action needs is missing. */

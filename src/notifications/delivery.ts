@@ -69,6 +69,8 @@ export interface DeliveryDeps {
   maxConcurrentWebhooks?: number;
   /** True when what a notification announces is over (the instance no longer waits): its channels drop it. */
   superseded?: (n: NotificationSummary) => boolean;
+  /** One-time approve/deny links for a notification of a permission request token-api holds (the webhook carries them). */
+  actionsFor?: (n: NotificationSummary) => WebhookPayload['actions'] | null;
 }
 
 const SUPERSEDED = 'the instance no longer waits for the person: the request was answered before this channel delivered';
@@ -112,7 +114,9 @@ export function createDelivery(deps: DeliveryDeps) {
       if (d.status !== 'pending') continue;
       if (d.channel === 'webhook') {
         if (!d.target) continue;
-        const w: PendingWebhook = { id: n.id, url: d.target, payload: payloadOf(summary, n.intentCount), summary, attempts: d.attempts, nextAttemptAt: d.nextAttemptAt ?? clock.now(), expiresAt: d.expiresAt };
+        const actions = deps.actionsFor?.(summary) ?? null;
+        const payload = actions ? { ...payloadOf(summary, n.intentCount), actions } : payloadOf(summary, n.intentCount);
+        const w: PendingWebhook = { id: n.id, url: d.target, payload, summary, attempts: d.attempts, nextAttemptAt: d.nextAttemptAt ?? clock.now(), expiresAt: d.expiresAt };
         webhooks.set(n.id, w);
         if (inFlight.size < maxWebhooks) void track(attempt(w));
         else scheduleWebhooks();

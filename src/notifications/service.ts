@@ -69,6 +69,8 @@ export interface NotificationsDeps {
   recentDevices?: () => readonly string[];
   /** Webhook attempts running at once. */
   maxConcurrentWebhooks?: number;
+  /** One-time approve/deny links for a permission request's notification (src/system/system.ts joins the approvals). */
+  actionsFor?: (n: NotificationSummary) => { approve: string; deny: string } | null;
 }
 
 interface Group {

@@ -11,6 +11,7 @@ import type { InstanceActors } from '../actors/instances/instance-kind.js';
 import type { Hub } from '../actors/runtime/root-machines.js';
 import { fixedModeSource, type ModeSource } from '../actors/mode-gate/mode-source.js';
 import { createNotifications } from './service.js';
+import type { NotificationSummary } from './delivery.js';
 import { createPowerShellHost, type PowerShellHost } from './channels/powershell-host.js';
 import { createSoundChannel, defaultSoundsDirectory, detectPlayer } from './channels/sound.js';
 import { createSpeechChannel, detectSpeechEngine, findPowerShell } from './channels/speech.js';
@@ -29,6 +30,8 @@ export async function startNotifications(deps: {
   logger: Logger;
   mode?: ModeSource;
   recentDevices?: () => readonly string[];
+  /** One-time approve/deny links for a permission request's notification. */
+  actionsFor?: (n: NotificationSummary) => { approve: string; deny: string } | null;
 }) {
   const { config, clock, logger } = deps;
   const n = config.notifications;
@@ -83,6 +86,7 @@ export async function startNotifications(deps: {
     voicePool,
     defaultSound: config.profiles.sounds[0] ?? null,
     recentDevices: deps.recentDevices,
+    actionsFor: deps.actionsFor,
   });
   return {
     notifications,

@@ -49,6 +49,7 @@ import { statusSchema } from './status.js';
 import { configChangedSchema, configChangeSchema, configViewSchema } from './config.js';
 import { metricBodySchema, metricListSchema, metricParamsSchema, metricSchema, metricSetSchema } from './metrics.js';
 import { webLinkSchema, webLoginBodySchema, webSessionSchema } from './web.js';
+import { approvalListSchema, approvalParamsSchema, approvalSchema, approvalsQuerySchema, decisionBodySchema, hookDecisionSchema, linkQuerySchema } from './approvals.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -64,7 +65,7 @@ export interface ApiRoute {
   method: Method;
   /** OpenAPI form: /api/instances/{id}. */
   path: string;
-  tag: 'hooks' | 'instances' | 'devices' | 'events' | 'notifications' | 'mode and gate' | 'usage' | 'jobs' | 'obsidian' | 'metrics' | 'service' | 'web page' | 'sessions';
+  tag: 'hooks' | 'instances' | 'devices' | 'events' | 'notifications' | 'mode and gate' | 'usage' | 'jobs' | 'obsidian' | 'metrics' | 'service' | 'web page' | 'sessions' | 'approvals';
   summary: string;
   description?: string;
   params?: z.ZodObject;
@@ -377,6 +378,66 @@ export function apiRoutes(config: Pick<Config, 'modes' | 'stateVariables'>): Api
       body: { schema: usagePostBodySchema },
       answers: { 200: ok('what was new', A.usagePushResultSchema) },
       errors: [405],
+    },
+    {
+      method: 'post',
+      path: '/api/approvals/wait',
+      tag: 'approvals',
+      summary: "The PermissionRequest hook, held until a decision (Claude Code reads the answer), the approval's end, or the hook going away",
+      description:
+        'The body is the hook JSON (hook_event_name PermissionRequest), the query what the hook script adds; event_id names the approval, so a hook that calls again after a restart is held on the same one. A policy may answer at once.',
+      query: hookQuerySchema,
+      body: { schema: hookBodySchema },
+      answers: { 200: ok('the decision, as Claude Code reads it', hookDecisionSchema), 204: { description: 'no decision (expired, answered elsewhere, approvals off): Claude Code asks as usual' } },
+    },
+    {
+      method: 'get',
+      path: '/api/approvals',
+      tag: 'approvals',
+      summary: 'Permission requests, newest first: pending ones, and how the others ended',
+      query: approvalsQuerySchema,
+      answers: { 200: ok('the approvals', approvalListSchema) },
+    },
+    {
+      method: 'get',
+      path: '/api/approvals/{id}',
+      tag: 'approvals',
+      summary: 'One permission request; while pending, with its one-time approve and deny links',
+      params: approvalParamsSchema,
+      query: emptyQuerySchema,
+      answers: { 200: ok('the approval', approvalSchema) },
+      errors: [404],
+    },
+    {
+      method: 'post',
+      path: '/api/approvals/{id}',
+      tag: 'approvals',
+      summary: 'Decide: allow or deny (with a message for the model); the waiting hook is answered at once',
+      params: approvalParamsSchema,
+      query: emptyQuerySchema,
+      body: { schema: decisionBodySchema },
+      answers: { 200: ok('the approval, decided', approvalSchema) },
+      errors: [404, 409, 410],
+    },
+    {
+      method: 'get',
+      path: '/api/approvals/{id}/approve',
+      tag: 'approvals',
+      summary: 'A one-time link that allows: signed, single use, expiring; no token needed. A prefetch or HEAD only looks',
+      params: approvalParamsSchema,
+      query: linkQuerySchema,
+      answers: { 200: ok('the approval, decided (or as it is, for a prefetch)', approvalSchema) },
+      errors: [404, 409, 410],
+    },
+    {
+      method: 'get',
+      path: '/api/approvals/{id}/deny',
+      tag: 'approvals',
+      summary: 'A one-time link that denies: signed, single use, expiring; no token needed. A prefetch or HEAD only looks',
+      params: approvalParamsSchema,
+      query: linkQuerySchema,
+      answers: { 200: ok('the approval, decided (or as it is, for a prefetch)', approvalSchema) },
+      errors: [404, 409, 410],
     },
     {
       method: 'get',

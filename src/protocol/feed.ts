@@ -7,7 +7,7 @@
 import * as z from 'zod';
 
 /** Message types of the stream: each change the server commits becomes one of these. */
-export const STREAM_TYPES = ['instance', 'mode', 'gate', 'event', 'notification', 'token_usage_update', 'metric', 'cron_job_executed', 'sync_status'] as const;
+export const STREAM_TYPES = ['instance', 'mode', 'gate', 'event', 'notification', 'token_usage_update', 'metric', 'cron_job_executed', 'sync_status', 'permission_prompt', 'permission_resolved'] as const;
 export type StreamType = (typeof STREAM_TYPES)[number];
 
 const seq = z.number().int().nonnegative();
@@ -93,6 +93,25 @@ export const usageTotalsSchema = z.looseObject({
 });
 export type FeedUsageTotals = z.infer<typeof usageTotalsSchema>;
 
+/** A permission request waiting for a decision, or its outcome (GET /api/approvals/{id} answers the same). */
+export const approvalViewSchema = z.looseObject({
+  id: z.string(),
+  state: z.enum(['pending', 'decided', 'expired', 'answered_elsewhere', 'withdrawn']),
+  instance_id: z.string().nullable(),
+  session_id: z.string(),
+  tool_name: z.string(),
+  tool_input: z.unknown(),
+  summary: z.string(),
+  cwd: z.string().nullable(),
+  project: z.string().nullable(),
+  created_at: iso,
+  expires_at: iso,
+  decision: z.looseObject({ behavior: z.enum(['allow', 'deny']), message: z.string().nullable(), by: z.enum(['loopback', 'token', 'link', 'policy']), rule_id: z.string().nullable(), at: iso }).nullable(),
+  resolution: z.looseObject({ how: z.string(), at: iso }).nullable(),
+  links: z.looseObject({ approve: z.string(), deny: z.string() }).nullable(),
+});
+export type FeedApproval = z.infer<typeof approvalViewSchema>;
+
 const dayTotalsSchema = usageTotalsSchema.extend({ day: z.string() });
 
 /** A value of the metrics store. */
@@ -109,6 +128,8 @@ export const snapshotMessageSchema = z.looseObject({
   gate: gateViewSchema.nullable(),
   /** The last events, newest first. */
   events: z.array(eventItemSchema),
+  /** Permission requests waiting for a decision, oldest first. */
+  approvals: z.array(approvalViewSchema).optional(),
   usage: z.looseObject({
     /** Totals per instance id (instances with no usage yet are absent). */
     instances: z.record(z.string(), usageTotalsSchema),
@@ -117,6 +138,9 @@ export const snapshotMessageSchema = z.looseObject({
   /** The metrics store's values by key (servers before it was added send none). */
   metrics: z.record(z.string(), metricItemSchema).optional(),
 });
+
+export const permissionPromptMessageSchema = z.looseObject({ type: z.literal('permission_prompt'), ...header, approval: approvalViewSchema });
+export const permissionResolvedMessageSchema = z.looseObject({ type: z.literal('permission_resolved'), ...header, approval: approvalViewSchema });
 
 export const instanceMessageSchema = z.looseObject({ type: z.literal('instance'), ...header, instance: instanceViewSchema });
 export const modeMessageSchema = z.looseObject({ type: z.literal('mode'), ...header, mode: modeViewSchema });
@@ -206,6 +230,8 @@ export const streamMessageSchema = z.discriminatedUnion('type', [
   metricMessageSchema,
   cronRunMessageSchema,
   syncStatusMessageSchema,
+  permissionPromptMessageSchema,
+  permissionResolvedMessageSchema,
 ]);
 export type StreamMessage = z.infer<typeof streamMessageSchema>;
 
@@ -226,6 +252,8 @@ export const historyMessageSchema = z.looseObject({
   /** Older messages of this server's run are no longer held (the event log has them: GET /api/events). */
   truncated: z.boolean(),
 });
+/** The answer to a `permission_response`: the approval as decided. */
+export const permissionDecidedMessageSchema = z.looseObject({ type: z.literal('permission_decided'), ...header, ...replyId, approval: approvalViewSchema });
 export const pongMessageSchema = z.looseObject({ type: z.literal('pong'), ...header, ...replyId });
 export const errorMessageSchema = z.looseObject({
   type: z.literal('error'),
@@ -247,10 +275,13 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   metricMessageSchema,
   cronRunMessageSchema,
   syncStatusMessageSchema,
+  permissionPromptMessageSchema,
+  permissionResolvedMessageSchema,
   subscribedMessageSchema,
   resumedMessageSchema,
   historyMessageSchema,
   pongMessageSchema,
+  permissionDecidedMessageSchema,
   errorMessageSchema,
 ]);
 export type ServerMessage = z.infer<typeof serverMessageSchema>;
@@ -273,6 +304,14 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({ type: z.literal('get_snapshot'), ...requestId }),
   z.strictObject({ type: z.literal('ping'), ...requestId }),
+  /** A decision on a pending permission request (answered with `permission_decided`, or an error). */
+  z.strictObject({
+    type: z.literal('permission_response'),
+    ...requestId,
+    approval_id: z.string().min(1).max(128),
+    behavior: z.enum(['allow', 'deny']),
+    message: z.string().max(2000).optional(),
+  }),
 ]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 

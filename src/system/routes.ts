@@ -29,6 +29,7 @@ import type { Vault } from '../obsidian/vault.js';
 import type { StatusAnswer } from '../protocol/status.js';
 import type { Logger } from 'pino';
 import type { Views } from './views.js';
+import type { Approvals } from '../approvals/service.js';
 
 export interface RouteServices {
   config: Config;
@@ -56,6 +57,7 @@ export interface RouteServices {
   status: () => StatusAnswer;
   auth: AuthPolicy;
   web: WebSessions;
+  approvals: Approvals;
 }
 
 export function routeDeps(s: RouteServices): RouteDeps {
@@ -138,6 +140,15 @@ export function routeDeps(s: RouteServices): RouteDeps {
     config: { view: s.configEditor.view, update: s.configEditor.update, bodyLimitBytes: config.bodyLimitBytes },
     status: { status: s.status },
     web: { sessions: s.web, tokenMatches: s.auth.tokenMatches, publicUrl: config.web.publicUrl, host: config.host, port: config.port, bodyLimitBytes: config.bodyLimitBytes },
+    approvals: {
+      requestFromHook: s.approvals.requestFromHook,
+      list: s.approvals.list,
+      get: s.approvals.get,
+      decide: s.approvals.decide,
+      decideByLink: s.approvals.decideByLink,
+      bodyLimitBytes: config.bodyLimitBytes,
+      hookBodyLimitBytes: config.hookBodyLimitBytes,
+    },
   };
 }
 

@@ -50,6 +50,8 @@ export async function startServer(config: Config, options: SystemOptions = {}): 
   system.feed.attach(server);
   // WebSocket clients are told (close 1001) as soon as the server stops accepting.
   closers.add({ name: 'live feed', close: () => system.feed.close() });
+  // Hooks held for a decision would keep the drain waiting: they are told to ask the next start.
+  closers.add({ name: 'held approvals', close: () => system.releaseHeld() });
   answerMalformedRequests(server);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -71,6 +73,7 @@ export async function startServer(config: Config, options: SystemOptions = {}): 
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
   system.logger.info({ url, home: config.home, database: config.databaseFile }, 'listening');
+  system.listeningAt(url);
   try {
     lock?.listening(url, port);
   } catch (err) {

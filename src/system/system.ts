@@ -67,6 +67,8 @@ import { statusView } from './status.js';
 import { startRelayLink } from '../relay/link.js';
 import { relayServes } from './relay.js';
 import type { RelayConnector } from '../relay/connector.js';
+import { createApprovals, type Approvals } from '../approvals/service.js';
+import { createLinkSigner, loadLinkSecret } from '../approvals/links.js';
 
 export interface SystemOptions {
   clock?: Clock;
@@ -136,6 +138,10 @@ export interface System {
   settle(): Promise<void>;
   /** Stops timers, flushes the writer and closes the database. */
   shutdown(): Promise<void>;
+  /** Tells the hooks held for a decision to ask again (the server is stopping; they reconnect to its next start). */
+  releaseHeld(): void;
+  /** The address the server listens at: the approvals' one-time links point there unless approvals.link_base_url says otherwise. */
+  listeningAt(url: string): void;
 }
 
 export async function createSystem(config: Config, options: SystemOptions = {}): Promise<System> {
@@ -168,7 +174,11 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const activity = await createDeviceActivity({ db, clock, windowMs: config.notifications.recentDeviceMs });
     const stopActivity = wiring.deviceActivity(activity);
     started.push(['device activity', stopActivity]);
-    const notifying = await startNotifications({ config, db, hub, instances: instanceActors, devices, clock, logger, mode: modeSource, recentDevices: () => activity.recent() });
+    // The phone's webhook for a permission request carries its one-time links (the approvals start below).
+    let approvalsRef: Pick<Approvals, 'linksForSession'> | null = null;
+    const actionsFor = (n: { event: string; instance: string | null }) =>
+      n.event === 'needs_permission' && n.instance !== null ? (approvalsRef?.linksForSession(instanceActors.snapshot(n.instance)?.context.sessionId) ?? null) : null;
+    const notifying = await startNotifications({ config, db, hub, instances: instanceActors, devices, clock, logger, mode: modeSource, recentDevices: () => activity.recent(), actionsFor });
     // Before any instance is restored: intents emitted while restoring are planned.
     const stopNotifying = wiring.notifications(notifying.notifications);
     const closeNotifications = () => {
@@ -207,6 +217,26 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     // The gate follows the instances from before its actor starts (it is brought in line with them then).
     const gate = await createProductivityGate({ db, hub, instances: instanceActors, follow: wiring.gate, clock, logger, mode: workMode, devices, localDevice: config.localDevice, config });
     logger.info({ mode: workMode.start.how, gate: gate.start.how }, 'mode and gate started');
+    // Permission requests held for a decision from anywhere; those that were waiting come back
+    // (their hooks reconnect), after the instances they belong to.
+    const approvals = createApprovals({
+      db,
+      hub,
+      clock,
+      logger,
+      config: config.approvals,
+      signer: createLinkSigner(loadLinkSecret(join(config.home, 'approval-secret'))),
+      handleHook: instances.handleHook,
+    });
+    approvalsRef = approvals;
+    const stopApprovals = wiring.approvals(approvals);
+    const closeApprovals = () => {
+      approvals.stop();
+      stopApprovals();
+    };
+    started.push(['approvals', closeApprovals]);
+    const approvalsRestored = await approvals.restore();
+    if (approvalsRestored.restored + approvalsRestored.retired > 0) logger.info(approvalsRestored, 'waiting approvals restored');
     const tokenFile = ensureTokenFile(config.tokenFile);
     if (tokenFile.created) logger.info({ file: config.tokenFile }, 'API token created (token-api token prints it)');
     if (tokenFile.repairedMode) logger.warn({ file: config.tokenFile }, 'the token file was readable by others; its mode is 0600 again');
@@ -289,6 +319,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       settings: config.websocket,
       timezone: config.usageTimezone,
       version: VERSION,
+      approvals: { view: approvals.view, decide: (id, behavior, message, by) => approvals.decide(id, { behavior, message }, by) },
     });
     started.push(['live feed', () => feed.close()]);
     // Managed sessions: those a previous run left are marked exited; children are stopped at shutdown.
@@ -364,6 +395,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       status,
       auth,
       web,
+      approvals,
     });
     const webRoot = options.webRoot ?? DEFAULT_WEB_ROOT;
     const app = createApp({ logger, auth, peerAddress: options.peerAddress, routers: apiRouters(routes), webRoot });
@@ -389,6 +421,8 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
         attach: (server) => attachFeed(server, feed, { auth, peerAddress: options.peerAddress, maxPayload: config.websocket.maxMessageBytes, sessions }),
         close: () => feed.close(),
       },
+      releaseHeld: () => approvals.stop(),
+      listeningAt: (url) => approvals.setBaseUrl(url),
       async settle() {
         await hub.flush();
         await notifications.settled();
@@ -412,6 +446,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
               logger.error({ err }, `stopping: ${name} failed`);
             }
           };
+          approvals.stop();
           await step('live feed', () => feed.close());
           await step('managed sessions', () => sessions.stopAll());
           await step('scheduled jobs', () => cron.close(config.shutdownGraceMs));
@@ -433,6 +468,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
             await usage.idle();
           });
           await step('snapshots', () => hub.flush());
+          closeApprovals();
           hub.stopAll();
           await step('writer', () => writer.close());
           await step('database', () => db.close());

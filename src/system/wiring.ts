@@ -13,6 +13,7 @@ import type { Cron } from '../cron/service.js';
 import type { MetricsStore } from '../metrics/store.js';
 import type { Notifications } from '../notifications/service.js';
 import type { UsageService } from '../usage/service.js';
+import type { Approvals } from '../approvals/service.js';
 import type { startUsageWatcher } from '../usage/watcher.js';
 
 /** The hub's subscribers by name, in the order each phase calls them. */
@@ -20,6 +21,7 @@ export const ORDER = {
   within: [
     'instances.index', // instance transitions -> numbers, profiles, transcripts, pids in use
     'gate', // the working set -> `instances.working` to the gate actor, same transaction
+    'approvals', // a session that no longer awaits -> its pending approvals answered elsewhere, same transaction
   ],
   plan: [
     'notifications', // `notify` intents -> notification.routed event, intent (and notification) rows
@@ -30,6 +32,7 @@ export const ORDER = {
     'notifications.answered', // with webhook.answered_update: a wait that is over -> "answered" webhook
     'usage', // a new instance claims its session's records; a turn's end -> read its transcript
     'feed', // changes and event rows -> numbered WebSocket messages
+    'approvals', // an approval that left pending -> its held hook calls answered
   ],
 } as const satisfies SubscriberOrder;
 
@@ -42,6 +45,10 @@ export function createWiring(hub: Pick<Hub, 'subscribers'>) {
     notifications(n: Pick<Notifications, 'plan' | 'afterCommit' | 'afterCommitAnswered'>): () => void {
       const detach = [on.plan('notifications', n.plan), on.after('notifications', n.afterCommit)];
       if (n.afterCommitAnswered) detach.push(on.after('notifications.answered', n.afterCommitAnswered));
+      return () => detach.forEach((d) => d());
+    },
+    approvals(a: Pick<Approvals, 'observeInstance' | 'afterCommit'>): () => void {
+      const detach = [on.within('instance', 'approvals', a.observeInstance), on.after('approvals', a.afterCommit)];
       return () => detach.forEach((d) => d());
     },
     usage: (watcher: Pick<ReturnType<typeof startUsageWatcher>, 'afterCommit'>) => on.after('usage', watcher.afterCommit),

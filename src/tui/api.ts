@@ -1,15 +1,17 @@
 // The dashboard's actions over the HTTP API: set the mode (for a while), turn focus on or off,
-// mark an instance stopped, read an instance's recent events and whether speech and sound work,
-// and managed sessions: list, start, prompt, cancel, stop, read their output. Each answers a typed result with the
+// mark an instance stopped, answer its permission request, read an instance's recent events and
+// whether speech and sound work, and managed sessions: list, start, prompt, cancel, stop, read
+// their output. Each answers a typed result with the
 // server's own message on failure, so the dashboard can say what went wrong in a line.
 import { z } from 'zod';
-import { eventItemSchema, type FeedEvent } from '../protocol/feed.js';
+import { approvalViewSchema, eventItemSchema, type FeedEvent } from '../protocol/feed.js';
 import type { LocalOutputs } from './store.js';
 import { outputLines, sessionItemSchema, type SessionItem } from './session-data.js';
 
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
 const eventsAnswer = z.looseObject({ events: z.array(eventItemSchema) });
+const approvalListAnswer = z.looseObject({ approvals: z.array(approvalViewSchema) });
 const output = z.looseObject({ available: z.boolean(), problem: z.string().nullable() });
 const healthAnswer = z.looseObject({ notifications: z.looseObject({ speech: output, sound: output }) });
 
@@ -52,6 +54,17 @@ export function createApiClient(o: { baseUrl: string; token?: string; timeoutMs?
     setMode: (mode: string, minutes?: number) => call('POST', '/api/mode', minutes === undefined ? { mode } : { mode, minutes }),
     setFocus: (focus: boolean) => call('POST', '/api/state', { focus }),
     stopInstance: (id: string) => call('DELETE', `/api/instances/${encodeURIComponent(id)}`),
+    /** Answers the newest permission request an instance waits on; the approval, or null when it waits on none. */
+    async decidePermission(instanceId: string, behavior: 'allow' | 'deny'): Promise<ApiResult<{ tool: string; summary: string } | null>> {
+      const r = await call('GET', `/api/approvals?state=pending&instance=${encodeURIComponent(instanceId)}&limit=1`);
+      if (!r.ok) return r;
+      const parsed = approvalListAnswer.safeParse(r.value);
+      if (!parsed.success) return { ok: false, error: 'GET /api/approvals answered in an unexpected shape' };
+      const a = parsed.data.approvals[0];
+      if (!a) return { ok: true, value: null };
+      const d = await call('POST', `/api/approvals/${encodeURIComponent(a.id)}`, { behavior });
+      return d.ok ? { ok: true, value: { tool: a.tool_name, summary: a.summary } } : d;
+    },
     /** Whether speech and sound work on the server's machine. */
     async outputs(): Promise<ApiResult<LocalOutputs>> {
       const r = await call('GET', '/health');

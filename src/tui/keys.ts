@@ -1,4 +1,4 @@
-// What each key does: moves and overlays are store events; actions (mode, focus, stop) are
+// What each key does: moves and overlays are store events; actions (mode, focus, stop, y/n on a permission request) are
 // HTTP calls whose outcome shows as a notice on the footer. An open overlay takes the keys
 // first (the mode picker and its duration step their arrows and digits, the confirmation its
 // y/n); q and Ctrl-C always quit.
@@ -143,6 +143,22 @@ export function createKeyHandler(deps: KeyDeps): (key: string, ch?: string) => v
         if (!sel) return notice('no instance selected', 'error');
         if (sel.status === 'stopped') return notice(`${sel.display_name} is already stopped`, 'error');
         return void store.trigger.askStop();
+      }
+      case 'y':
+      case 'n': {
+        // Answers the permission request the selected instance waits on (allow / deny).
+        const c = ctx();
+        const ordered = orderedInstances(c);
+        const sel = ordered[selectedIndex(c, ordered)];
+        if (!sel) return notice('no instance selected', 'error');
+        if (sel.state !== 'awaiting') return notice(`${sel.display_name} is not waiting for a permission`, 'error');
+        const behavior = key === 'y' ? 'allow' : 'deny';
+        void api.decidePermission(sel.id, behavior).then((r) => {
+          if (!r.ok) return notice(`could not answer ${sel.display_name}: ${r.error}`, 'error');
+          if (r.value === null) return notice(`${sel.display_name} waits on no permission request token-api holds (answer it in its terminal)`, 'error');
+          notice(`${behavior === 'allow' ? 'allowed' : 'denied'}: ${r.value.tool} ${r.value.summary}`.slice(0, 200));
+        });
+        return;
       }
       case 'a':
         return void store.trigger.toggleAllEvents();

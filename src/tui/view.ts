@@ -231,6 +231,7 @@ function helpOverlay(width: number): Frame['overlay'] {
     ['m', 'pick the work mode, then for how long'],
     ['f', 'focus on or off'],
     ['s', 'mark the selected instance stopped (asks first)'],
+    ['y, n', 'allow / deny the awaiting instance’s permission'],
     ['a', 'all events, or only the notable ones'],
     ['o', 'managed sessions: start, prompt, cancel, stop, output'],
     ['?, esc', 'this help; esc closes it'],

@@ -105,6 +105,16 @@ export function isToolResult(req: FakeRequest): boolean {
   return Array.isArray(last?.content) && (last.content as { type?: string }[]).some((b) => b.type === 'tool_result');
 }
 
+/** The tool result the last user message carries (its text, and whether Claude Code marked it an error), or null. */
+export function toolResultOf(req: FakeRequest): { text: string; isError: boolean } | null {
+  const last = req.body.messages?.at(-1);
+  if (!Array.isArray(last?.content)) return null;
+  const block = (last.content as { type?: string; content?: unknown; is_error?: boolean }[]).find((b) => b.type === 'tool_result');
+  if (!block) return null;
+  const text = typeof block.content === 'string' ? block.content : Array.isArray(block.content) ? block.content.map((c: { text?: string }) => c.text ?? '').join('') : '';
+  return { text, isError: block.is_error === true };
+}
+
 function sse(res: ServerResponse, event: string, data: unknown): void {
   res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }

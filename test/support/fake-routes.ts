@@ -17,6 +17,15 @@ export function fakeRouteDeps(overrides: RouteOverrides = {}): RouteDeps {
   const limits = { bodyLimitBytes: 256 * 1024 };
   const deps: RouteDeps = {
     hooks: { handleHook: unexpected('hooks.handleHook'), ...limits },
+    approvals: {
+      requestFromHook: unexpected('approvals.requestFromHook'),
+      list: unexpected('approvals.list'),
+      get: unexpected('approvals.get'),
+      decide: unexpected('approvals.decide'),
+      decideByLink: unexpected('approvals.decideByLink'),
+      hookBodyLimitBytes: 4 * 1024 * 1024,
+      ...limits,
+    },
     instances: {
       register: unexpected('instances.register'),
       deregister: unexpected('instances.deregister'),

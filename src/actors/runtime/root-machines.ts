@@ -1,6 +1,7 @@
 // The server's root actors, by kind: one instance actor per agent session, the work mode and
 // the productivity gate. A new kind of root actor (a managed session, an approval) is one line
 // here and an ActorKind beside its service.
+import type { approvalMachine } from '../../machines/approval.js';
 import type { gateMachine } from '../../machines/gate.js';
 import type { instanceMachine } from '../../machines/instance.js';
 import type { modeMachine } from '../../machines/mode.js';
@@ -14,6 +15,7 @@ export type RootMachines = {
   mode: typeof modeMachine;
   gate: typeof gateMachine;
   session: typeof sessionMachine;
+  approval: typeof approvalMachine;
 };
 
 export type Hub = HubOf<RootMachines>;

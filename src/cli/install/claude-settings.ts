@@ -41,12 +41,20 @@ export interface HandlerOptions {
   env: Record<string, string>;
   /** Send TOKEN_API_TOKEN as a bearer token (http mode). */
   withToken: boolean;
+  /** approval_timeout_seconds: the PermissionRequest hook waits a little longer, its entry's timeout longer still (default 120). */
+  approvalTimeoutSeconds?: number;
+}
+
+/** The PermissionRequest hook waits for a decision: how long, and the entry's timeout above it, so Claude Code never kills it first. */
+export function approvalWaits(approvalTimeoutSeconds = 120): { waitSeconds: number; entryTimeout: number } {
+  return { waitSeconds: approvalTimeoutSeconds + 10, entryTimeout: approvalTimeoutSeconds + 30 };
 }
 
 const shellQuote = (s: string) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
 
 /** The entry token-api wants for one event. */
 export function tokenApiHandler(event: string, o: HandlerOptions): JsonObject {
+  const waits = event === 'PermissionRequest' ? approvalWaits(o.approvalTimeoutSeconds) : null;
   if (o.mode === 'http' && !COMMAND_ONLY_EVENTS.has(event)) {
     const headers: JsonObject = { [HTTP_MARKER_HEADER]: '1', 'X-Token-Api-Ssh-Client': '$SSH_CLIENT' };
     const allowed: Json[] = ['SSH_CLIENT'];
@@ -54,11 +62,14 @@ export function tokenApiHandler(event: string, o: HandlerOptions): JsonObject {
       headers.Authorization = 'Bearer $TOKEN_API_TOKEN';
       allowed.push('TOKEN_API_TOKEN');
     }
-    return { type: 'http', url: `${o.url.replace(/\/$/, '')}/api/hooks?reply=none`, headers, allowedEnvVars: allowed, timeout: 5 };
+    const base = o.url.replace(/\/$/, '');
+    if (waits) return { type: 'http', url: `${base}/api/approvals/wait`, headers, allowedEnvVars: allowed, timeout: waits.entryTimeout };
+    return { type: 'http', url: `${base}/api/hooks?reply=none`, headers, allowedEnvVars: allowed, timeout: 5 };
   }
   // `exec`: the shell Claude Code starts becomes the script's, one process fewer per event.
-  const env = Object.entries(o.env).map(([k, v]) => ` ${k}=${shellQuote(v)}`).join('');
-  return { type: 'command', command: `exec ${env ? `env${env} ` : ''}sh ${shellQuote(o.scriptPath)} ${event}`, timeout: 10 };
+  const vars = waits ? { ...o.env, TOKEN_API_APPROVAL_WAIT: String(waits.waitSeconds) } : o.env;
+  const env = Object.entries(vars).map(([k, v]) => ` ${k}=${shellQuote(v)}`).join('');
+  return { type: 'command', command: `exec ${env ? `env${env} ` : ''}sh ${shellQuote(o.scriptPath)} ${event}`, timeout: waits ? waits.entryTimeout : 10 };
 }
 
 /** True for entries token-api wrote: the hook script, or an http handler carrying its marker header. */
@@ -246,7 +257,7 @@ export function formatSettings(value: JsonObject, like: ParsedSettings): string 
  */
 export function entryUrl(status: Pick<EventStatus, 'tokenApi' | 'target'>): string | null {
   if (status.tokenApi === 'none' || status.target === null) return null;
-  if (status.tokenApi === 'http') return status.target.replace(/\/api\/hooks.*$/, '');
+  if (status.tokenApi === 'http') return status.target.replace(/\/api\/(hooks|approvals\/wait).*$/, '');
   const word = (name: string) => new RegExp(`(?:^|\\s)${name}=('([^']*)'|[^\\s]+)`).exec(status.target!);
   const url = word('TOKEN_API_URL');
   if (url) return (url[2] ?? url[1]!).replace(/\/$/, '');

@@ -16,6 +16,8 @@ export interface WebhookPayload {
   event: string;
   at: string;
   count: number;
+  /** A permission request token-api holds: one-time links that allow or deny it (GET, no token needed). */
+  actions?: { approve: string; deny: string };
 }
 
 export type WebhookOutcome =
