@@ -79,6 +79,9 @@ describe('managed sessions from the dashboard', { skip: hasTmux() ? false : 'tmu
     await keys('Enter');
     await eventually(has(/● echo: hello dash/), 'the output');
     await keys('Escape');
+    // The next key only once the output is closed: a key sent right behind Escape can reach
+    // blessed as one Alt chord under load.
+    await eventually((rows) => !has(/esc or enter back/)(rows), 'the output closed');
 
     await keys('p');
     await eventually(has(/prompt for shop/), 'the prompt line');
