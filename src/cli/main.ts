@@ -10,7 +10,8 @@ import { usageCommand } from './usage.js';
 import { VERSION } from '../lib/version.js';
 import { TokenFileError } from '../http/token-file.js';
 import { startInspector, type InspectorHandle } from '../system/inspector.js';
-import { machinesCommand, tokenCommand } from './token.js';
+import { machinesCommand } from './machines.js';
+import { tokenCommand } from './token.js';
 import { LockError } from '../service/lock.js';
 import { stopOutcome } from '../service/stop.js';
 import { serviceCommand } from './service.js';
@@ -40,6 +41,10 @@ function overridesFrom(values: Record<string, string | boolean | undefined>): Co
   if (typeof values.home === 'string') o.home = values.home;
   if (typeof values.config === 'string') o.config = values.config;
   if (typeof values.host === 'string') o.host = values.host;
+  if (typeof values.hub === 'string') {
+    if (!/^https?:\/\/[^\s/]+/.test(values.hub)) throw new UsageError(`--hub must be the hub's URL, such as http://desktop:7777, got "${values.hub}"`);
+    o.hub = values.hub;
+  }
   if (typeof values.port === 'string') {
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number (0-65535), got "${values.port}"`);
@@ -112,7 +117,7 @@ function inspectPort(text: string | boolean | undefined): number {
 const commands: Record<string, Command> = {
   serve: {
     summary: 'run the server (what `npm start` runs)',
-    usage: `token-api serve [--port N] [--host ADDR] [--home DIR] [--config FILE] [--log-level LEVEL] [--log-format text|json] [--log-file-only] [--inspect [--inspect-port N]]
+    usage: `token-api serve [--port N] [--host ADDR] [--home DIR] [--config FILE] [--log-level LEVEL] [--log-format text|json] [--log-file-only] [--inspect [--inspect-port N]] [--hub URL]
 
 Runs token-api in the foreground until SIGINT or SIGTERM. One server per data directory:
 a second one on the same data refuses to start and names the first (pid, port).
@@ -129,6 +134,9 @@ Through npm, options go after --: npm start -- --port 5555
   --inspect         connect every actor (instances, mode, gate) to the Stately inspector
                     and print the page to open (served on 127.0.0.1 only)
   --inspect-port N  port of the inspector page and its relay (default 7778; 0 picks one)
+  --hub URL         report this machine's agents to the token-api at URL (hub.url in the
+                    config); its token comes from $TOKEN_API_HOME/hub-token (hub.token_file)
+                    or TOKEN_API_HUB_TOKEN, made on the hub by \`token-api machines add NAME\`
 
 Beyond loopback (--host 0.0.0.0), requests need "Authorization: Bearer <token>"
 (\`token-api token\` prints it), except gate checks from gate_check_networks.
@@ -149,6 +157,7 @@ at once (130 or 143); acknowledged changes are already in the database.`,
       'log-file-only': { type: 'boolean' },
       inspect: { type: 'boolean' },
       'inspect-port': { type: 'string' },
+      hub: { type: 'string' },
     },
     async run(values, positionals) {
       if (positionals.length > 0) throw new UsageError(strayArguments(positionals));
@@ -188,7 +197,13 @@ at once (130 or 143); acknowledged changes are already in the database.`,
         // Loaded here, not at the top: the other commands do without the server's modules.
         const { startServer } = await import('../system/server.js');
         (await import('../service/heap.js')).limitHeapGrowth();
-        server = await startServer(config, { stderrLog, color, inspect: inspector?.inspect });
+        server = await startServer(config, { stderrLog, color, inspect: inspector?.inspect, requestStop: () => {
+            if (signalled) return;
+            signalled = 'stop_daemon';
+            process.stderr.write('the hub asked this token-api to stop: stopping…\n');
+            wake();
+          },
+        });
       } catch (err) {
         await inspector?.close();
         const code = (err as NodeJS.ErrnoException).code;
@@ -213,7 +228,7 @@ at once (130 or 143); acknowledged changes are already in the database.`,
   hooks: hooksCommand,
   'codex-notify': codexNotifyCommand,
   token: tokenCommand(commonOptions, overridesFrom),
-  machines: machinesCommand(),
+  machines: machinesCommand(commonOptions, overridesFrom),
   usage: usageCommand,
   service: serviceCommand,
   backup: backupCommand,

@@ -8,6 +8,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { Context, Next } from 'koa';
+import { isMachineToken } from '../fleet/tokens.js';
 import { isLoopbackAddress, networkMatcher } from '../lib/net.js';
 import { HttpError } from './errors.js';
 import { peerOfContext, requestLine, type RequestLine } from './request.js';
@@ -33,7 +34,7 @@ export interface RequestFacts {
 }
 
 export type AuthDecision =
-  | { ok: true; via: 'loopback' | 'check_network' | 'token' }
+  | { ok: true; via: 'loopback' | 'check_network' | 'token' | 'machine' }
   | { ok: false; status: 401 | 403; reason: string };
 
 /** A browser's request from a page of another origin (Origin "null" included). */
@@ -77,6 +78,18 @@ export function isGateCheck(method: string, path: string): boolean {
   return (method === 'GET' || method === 'HEAD') && (path === '/api/check' || path === '/');
 }
 
+/**
+ * The routes a machine calls on its hub with its own token (`tam_...`), which the route checks
+ * (src/http/routes/machines.ts): registering, its two documents, its WebSocket.
+ */
+export function isMachineRoute(method: string, path: string): boolean {
+  return (
+    (method === 'POST' && path === '/v1/machines') ||
+    (method === 'PUT' && /^\/v1\/machines\/[^/]+\/(metadata|daemon-state)$/.test(path)) ||
+    (method === 'GET' && path === '/v1/machines/connect')
+  );
+}
+
 export function bearerToken(header: string | undefined): string | null {
   const m = header ? /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header) : null;
   return m ? m[1]! : null;
@@ -91,6 +104,7 @@ export function authorize(policy: AuthPolicy, r: RequestFacts): AuthDecision {
   if (isGateCheck(r.method, r.path) && policy.mayCheckWithoutToken(r.remoteAddress)) return { ok: true, via: 'check_network' };
   const token = bearerToken(r.authorization);
   if (token !== null && policy.tokenMatches(token)) return { ok: true, via: 'token' };
+  if (isMachineToken(token) && isMachineRoute(r.method, r.path)) return { ok: true, via: 'machine' };
   const who = loopback ? `this machine to the name ${String(r.host).slice(0, 100)} (only localhost and IP addresses are trusted without a token)` : (r.remoteAddress ?? 'an unknown address');
   return {
     ok: false,

@@ -13,6 +13,7 @@ import { healthRouter, type HealthRoutes } from './routes/health.js';
 import { hookSpoolRouter, type HookSpoolRoutes } from './routes/hook-spool.js';
 import { hooksRouter, type HooksRoutes } from './routes/hooks.js';
 import { instancesRouter, type InstancesRoutes } from './routes/instances.js';
+import { machinesRouter, type MachinesRoutes } from './routes/machines.js';
 import { modeRouter, type ModeRoutes } from './routes/mode.js';
 import { notificationsRouter, type NotificationsRoutes } from './routes/notifications.js';
 import { openApiRouter, type OpenApiRoutes } from './routes/openapi.js';
@@ -34,6 +35,7 @@ export interface RouteDeps {
   gate: GateRoutes;
   usage: UsageRoutes;
   openApi: OpenApiRoutes;
+  machines: MachinesRoutes;
 }
 
 export function apiRouters(d: RouteDeps): Router[] {
@@ -53,5 +55,6 @@ export function apiRouters(d: RouteDeps): Router[] {
     usageRouter(d.usage),
     feedRouter(),
     openApiRouter(d.openApi),
+    machinesRouter(d.machines),
   ];
 }

@@ -45,6 +45,8 @@ export async function startServer(config: Config, options: SystemOptions = {}): 
   system.feed.attach(server);
   // WebSocket clients are told (close 1001) as soon as the server stops accepting.
   closers.add({ name: 'live feed', close: () => system.feed.close() });
+  // The hub hears this machine is going (offline), and machines connected to this hub are told (1001).
+  closers.add({ name: 'machines', close: () => system.fleet.close() });
   answerMalformedRequests(server);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -63,6 +65,7 @@ export async function startServer(config: Config, options: SystemOptions = {}): 
   // up the file descriptors) is logged; unheard, it would end the process.
   server.on('error', (err) => system.logger.error({ err }, 'the HTTP server reported an error; it goes on listening'));
   const { port } = server.address() as AddressInfo;
+  system.fleet.listening(port);
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
   system.logger.info({ url, home: config.home, database: config.databaseFile }, 'listening');

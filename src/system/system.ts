@@ -42,6 +42,10 @@ import { attachFeed } from '../http/feed-upgrade.js';
 import type { Server } from 'node:http';
 import type { RootStart } from '../actors/runtime/root-actor.js';
 import { createRequestListener, type RequestListener } from '../http/handler.js';
+import { runInProcess } from '../http/in-process.js';
+import { machineUpgrade } from '../http/machine-upgrade.js';
+import { startFleet, type Fleet } from '../fleet/start.js';
+import { MACHINE_SOCKET_PATH } from '../protocol/fleet.js';
 import { apiRouters } from '../http/routers.js';
 import type { PeerAddress } from '../http/request.js';
 import { createInstanceReads } from '../actors/instances/instance-reads.js';
@@ -78,6 +82,8 @@ export interface SystemOptions {
   peerAddress?: PeerAddress;
   /** startServer: take the data directory's lock (default true). */
   lock?: boolean;
+  /** Stops this server as SIGTERM would (`serve` gives it; the hub's stop_daemon call uses it). */
+  requestStop?: () => void;
 }
 
 /** The running parts, for tests that have not yet moved to the API (being removed). */
@@ -129,6 +135,8 @@ export interface System {
   channels: () => Pick<ReturnType<Notifications['status']>, 'speech' | 'sound'>;
   /** The live feed (ws://…/ws) on a node:http server: its upgrades, and closing its clients. */
   feed: { attach(server: Server): void; close(): Promise<void> };
+  /** Machines (src/fleet): told the port once listening (the reporter starts); closed at stop. */
+  fleet: Pick<Fleet, 'listening' | 'close'>;
   /**
    * Resolves once everything started so far is done: commits (timers' changes included),
    * notification deliveries, transcript reads, Codex scans and the event-log pruning.
@@ -211,6 +219,24 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     if (tokenFile.created) logger.info({ file: config.tokenFile }, 'API token created (token-api token prints it)');
     if (tokenFile.repairedMode) logger.warn({ file: config.tokenFile }, 'the token file was readable by others; its mode is 0600 again');
     const auth = createAuthPolicy({ token: tokenFile.token, gateCheckNetworks: config.gateCheckNetworks });
+    // Machines: this server as a hub for others, and its reporter to its own hub if one is set.
+    let requestListener: RequestListener | null = null;
+    const fleet = await startFleet({
+      db,
+      record: (extra) => hub.record(extra),
+      clock,
+      logger,
+      config: config.fleet,
+      home: config.home,
+      version: VERSION,
+      maxPayload: Math.max(config.websocket.maxMessageBytes, 4 * 1024 * 1024),
+      apiToken: tokenFile.token,
+      runApi: (r) => runInProcess(requestListener!, r),
+      healthy: () => writer.stats().healthy,
+      requestStop: options.requestStop,
+    });
+    started.push(['machines', () => fleet.close()]);
+    if (fleet.reporter) started.push(['hub reporter', wiring.fleet(fleet.reporter)]);
     const processMonitor = startProcessMonitor({ instances, clock, intervalMs: config.processCheckMs, logger, exists: options.processExists });
     started.push(['process monitor', () => processMonitor.stop()]);
     const retention = startRetention({ db, hub, clock, logger, retentionMs: config.eventRetentionMs });
@@ -265,9 +291,9 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const instanceReads = createInstanceReads(db);
     const eventLog = createEventLog(db);
     const views = createViews({ config, db, writer, hub, clock, version: VERSION, startedAt: clock.now(), instances, instanceReads, eventLog, usage, workMode, gate, notifications: notifying.notifications, feed });
-    const routes = routeDeps({ config, version: VERSION, instances, instanceReads, devices, eventLog, views, spool, codex, notifications: notifying.notifications, workMode, gate, usage });
+    const routes = routeDeps({ config, version: VERSION, instances, instanceReads, devices, eventLog, views, spool, codex, notifications: notifying.notifications, workMode, gate, usage, fleet: fleet.hub, machineSelf: fleet.self });
     const app = createApp({ logger, auth, peerAddress: options.peerAddress, routers: apiRouters(routes) });
-    const requestListener = createRequestListener({ app, fastPaths: fastPaths({ auth, peerAddress: options.peerAddress, logger, config, gate, instances }), logger });
+    requestListener = createRequestListener({ app, fastPaths: fastPaths({ auth, peerAddress: options.peerAddress, logger, config, gate, instances }), logger });
     let shut: Promise<void> | null = null;
     const notifications = notifying.notifications;
     return {
@@ -276,13 +302,20 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       deps,
       app,
       requestListener,
+      fleet,
       started: { restore, spoolReplay, codexScan, notificationsRecovered: notifications.recovered, mode: workMode.start, gate: gate.start },
       channels: () => {
         const { speech, sound } = notifications.status();
         return { speech, sound };
       },
       feed: {
-        attach: (server) => attachFeed(server, feed, { auth, peerAddress: options.peerAddress, maxPayload: config.websocket.maxMessageBytes }),
+        attach: (server) =>
+          attachFeed(server, feed, {
+            auth,
+            peerAddress: options.peerAddress,
+            maxPayload: config.websocket.maxMessageBytes,
+            endpoints: { [MACHINE_SOCKET_PATH]: machineUpgrade({ auth, peerAddress: options.peerAddress, fleet: fleet.hub, logger, maxPayload: 4 * 1024 * 1024 }) },
+          }),
         close: () => feed.close(),
       },
       async settle() {
@@ -307,6 +340,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
             }
           };
           await step('live feed', () => feed.close());
+          await step('machines', () => fleet.close());
           await step('hook spool', () => spool.stop());
           stopActivity();
           await step('process monitor', () => processMonitor.stop());

@@ -9,6 +9,7 @@ import type { InstanceSnapshot } from '../actors/instances/instance-kind.js';
 import type { Hub } from '../actors/runtime/root-machines.js';
 import type { SubscriberOrder } from '../actors/runtime/subscribers.js';
 import type { FeedHandlers } from '../feed/feed.js';
+import type { Reporter } from '../fleet/reporter.js';
 import type { Notifications } from '../notifications/service.js';
 import type { UsageService } from '../usage/service.js';
 import type { startUsageWatcher } from '../usage/watcher.js';
@@ -28,6 +29,7 @@ export const ORDER = {
     'notifications.answered', // with webhook.answered_update: a wait that is over -> "answered" webhook
     'usage', // a new instance claims its session's records; a turn's end -> read its transcript
     'feed', // changes and event rows -> numbered WebSocket messages
+    'fleet', // any commit -> this machine sends its new changes to its hub
   ],
 } as const satisfies SubscriberOrder;
 
@@ -42,6 +44,7 @@ export function createWiring(hub: Pick<Hub, 'subscribers'>) {
       if (n.afterCommitAnswered) detach.push(on.after('notifications.answered', n.afterCommitAnswered));
       return () => detach.forEach((d) => d());
     },
+    fleet: (reporter: Pick<Reporter, 'changed'>) => on.after('fleet', () => reporter.changed()),
     usage: (watcher: Pick<ReturnType<typeof startUsageWatcher>, 'afterCommit'>) => on.after('usage', watcher.afterCommit),
     /** The feed also hears delivery outcomes and usage updates, which their services commit themselves. */
     feed(feed: FeedHandlers, n: Pick<Notifications, 'onUpdate'>, u: Pick<UsageService, 'onUpdate'>): () => void {

@@ -24,6 +24,8 @@ export function fakeRouteDeps(overrides: RouteOverrides = {}): RouteDeps {
       list: unexpected('instances.list'),
       get: unexpected('instances.get'),
       usageOf: unexpected('instances.usageOf'),
+      // No other machine reports to this server: its own instances are all there are.
+      remote: { list: async () => [], get: async () => [], isLocal: () => true },
       ...limits,
     },
     devices: { list: unexpected('devices.list'), get: unexpected('devices.get'), register: unexpected('devices.register'), update: unexpected('devices.update'), ...limits },
@@ -58,6 +60,16 @@ export function fakeRouteDeps(overrides: RouteOverrides = {}): RouteDeps {
       usageBodyLimitBytes: 16 * 1024 * 1024,
     },
     openApi: { config: { modes: DEFAULT_MODES, stateVariables: {} }, version: '0.0.0-test' },
+    machines: {
+      authenticate: unexpected('machines.authenticate'),
+      register: unexpected('machines.register'),
+      updateDoc: unexpected('machines.updateDoc'),
+      list: unexpected('machines.list'),
+      get: unexpected('machines.get'),
+      call: unexpected('machines.call'),
+      self: unexpected('machines.self'),
+      ...limits,
+    },
   };
   for (const [key, value] of Object.entries(overrides)) Object.assign(deps[key as keyof RouteDeps], value);
   return deps;
