@@ -267,7 +267,7 @@ describe('the machine socket refuses what it cannot take', () => {
   }
 
   it('the upgrade needs a live machine token, even from loopback', async () => {
-    for (const headers of [{}, { authorization: 'Bearer tam_unknown' }, { authorization: 'Bearer not-a-machine-token' }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer tam_unknown' }, { authorization: 'Bearer not-a-machine-token' }]) {
       const r = await open(headers);
       assert.ok('status' in r, 'refused');
       assert.equal(r.status, 401);

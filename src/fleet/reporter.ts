@@ -35,7 +35,7 @@ export interface ReporterDeps {
   backoffCapMs?: number;
 }
 
-export type ReporterStatus = { connected: boolean; acked: number; sent: number; lastError: string | null };
+export type ReporterStatus = { connected: boolean; acked: number; sent: number; last_error: string | null };
 
 class HttpFailure extends Error {
   constructor(readonly status: number, readonly body: unknown) {
@@ -286,7 +286,7 @@ export function createReporter(deps: ReporterDeps) {
       sock?.close(1001, 'this machine is stopping');
     },
     status(): ReporterStatus {
-      return { connected: welcomed, acked, sent, lastError };
+      return { connected: welcomed, acked, sent, last_error: lastError };
     },
     async identity(): Promise<FleetIdentity> {
       return fleetIdentity(deps.db);

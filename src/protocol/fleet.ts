@@ -86,6 +86,21 @@ export const machineViewSchema = z.looseObject({
 });
 export type MachineView = z.infer<typeof machineViewSchema>;
 
+/** GET /v1/machine: this server as a machine. */
+export const machineSelfSchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  sync: z.looseObject({ head: z.number(), epoch: z.string() }),
+  hub: z.looseObject({ url: z.string(), connected: z.boolean(), acked: z.number(), sent: z.number(), last_error: z.string().nullable() }).nullable(),
+});
+
+export const machineAnswerSchema = z.looseObject({ machine: machineViewSchema });
+export const machineListSchema = z.looseObject({ machines: z.array(machineViewSchema), count: z.number() });
+export const machineRegisteredSchema = z.looseObject({ machine: machineViewSchema, created: z.boolean() });
+export const docConflictSchema = z.looseObject({ error: z.literal('conflict'), message: z.string(), current: machineViewSchema });
+export const remoteAnswerSchema = z.looseObject({ status: z.number().int(), body: z.unknown() });
+export const stoppingSchema = z.looseObject({ stopping: z.literal(true), machine: z.string() });
+
 // ---- the machine's socket ----
 
 /** Rows a changes frame may carry, and the most unacknowledged frames in flight. */

@@ -8,7 +8,7 @@ import { CallTimeoutError } from '../../fleet/calls.js';
 import type { FleetHub } from '../../fleet/fleet-hub.js';
 import { isMachineToken } from '../../fleet/tokens.js';
 import { emptyBodySchema, emptyQuerySchema } from '../../protocol/api.js';
-import { daemonStateUpdateSchema, machineParamsSchema, machineRegisterSchema, metadataUpdateSchema, remoteApiCallSchema } from '../../protocol/fleet.js';
+import { MACHINE_SOCKET_PATH, daemonStateUpdateSchema, machineParamsSchema, machineRegisterSchema, metadataUpdateSchema, remoteApiCallSchema } from '../../protocol/fleet.js';
 import { bearerToken } from '../auth.js';
 import { jsonBody } from '../body.js';
 import { HttpError, parseOr400 } from '../errors.js';
@@ -68,6 +68,12 @@ export function machinesRouter(deps: MachinesRoutes): Router {
     const r = await deps.register(token, b);
     ctx.status = r.created ? 201 : 200;
     ctx.body = { machine: r.machine, created: r.created };
+  });
+
+  router.get(MACHINE_SOCKET_PATH, (ctx) => {
+    ctx.set('Upgrade', 'websocket');
+    ctx.set('Connection', 'Upgrade');
+    throw new HttpError(426, 'upgrade_required', `machines connect to ${MACHINE_SOCKET_PATH} with a WebSocket and their machine token (token-api serve --hub URL does)`);
   });
 
   router.get('/v1/machines/:id', async (ctx) => {
