@@ -31,8 +31,8 @@ export interface ReporterDeps {
   requestStop?: () => void;
   /** Whether the writer is healthy (a pump skips a turn while it is not). */
   healthy: () => boolean;
-  /** Backoff cap (default 10 s; under 3 heartbeats, so a hub restart never shows a machine offline). */
-  backoffCapMs?: number;
+  /** The heartbeat until the hub names its own (hub.heartbeat_seconds). */
+  heartbeatMs: number;
 }
 
 export type ReporterStatus = { connected: boolean; acked: number; sent: number; last_error: string | null };
@@ -59,7 +59,7 @@ export function createReporter(deps: ReporterDeps) {
   let stopped = false;
   let lastError: string | null = null;
   let lastHeard = 0;
-  let heartbeatMs = 20_000;
+  let heartbeatMs = deps.heartbeatMs;
   let heartbeatTimer: TimerHandle | undefined;
   let retryTimer: TimerHandle | undefined;
   /** The versions of the documents on the hub, as last learned. */
@@ -222,7 +222,8 @@ export function createReporter(deps: ReporterDeps) {
   function retry(): void {
     if (stopped) return;
     failures++;
-    const cap = Math.min(deps.backoffCapMs ?? 10_000, 500 * 2 ** Math.min(failures, 10));
+    // Capped at 10 s and under two heartbeats, so a hub restart never shows a machine offline.
+    const cap = Math.min(10_000, 2 * heartbeatMs, 250 * 2 ** Math.min(failures, 10));
     clock.clearTimeout(retryTimer);
     retryTimer = clock.setTimeout(() => void connect(), Math.random() * cap);
   }

@@ -84,6 +84,7 @@ export async function startFleet(deps: FleetDeps) {
           apiToken: deps.apiToken,
           requestStop: deps.requestStop,
           healthy: deps.healthy,
+          heartbeatMs: config.heartbeatMs,
         })
       : null;
   return {
