@@ -12,6 +12,7 @@ import WebSocket from 'ws';
 import { FakeClock } from './support/clock.js';
 import { runCli } from './support/process.js';
 import { readRows } from './support/sqlite.js';
+import { connectFeed } from './support/feed.js';
 import { hookPayload, startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';
 
 /** Waits for a condition the system reaches on its own (a connection, a sync), checking every 20 ms. */
@@ -34,6 +35,7 @@ async function addToken(hubHome: string, name: string): Promise<string> {
 }
 
 /** What the hub and the machine must agree on for an instance. */
+const byId = (a: any[]) => [...a].sort((x, y) => x.id.localeCompare(y.id));
 const essence = (i: any) => ({ id: i.id, state: i.state, status: i.status, tool_count: i.tool_count, session_id: i.session_id, last_activity: i.last_activity, stop_reason: i.stop_reason });
 
 describe('machines reporting to a hub', () => {
@@ -92,6 +94,7 @@ describe('machines reporting to a hub', () => {
   });
 
   it('its instances and events reach the hub, with their machine, and match the machine by content', async () => {
+    const feed = await connectFeed(hub.wsUrl);
     for (const sid of ['s-one', 's-two', 's-three']) {
       assert.equal((await machine.hook(hookPayload(sid, 'SessionStart', { source: 'startup' }), `?pid=${process.pid}`)).status, 200);
       assert.equal((await machine.hook(hookPayload(sid, 'UserPromptSubmit', { prompt: 'go' }), `?pid=${process.pid}`)).status, 200);
@@ -102,7 +105,6 @@ describe('machines reporting to a hub', () => {
     const mine = (await machine.request('GET', '/api/instances?status=all')).body.instances;
     const theirs = (await hub.request('GET', `/api/instances?status=all&machine=${machineId}`)).body.instances;
     assert.equal(mine.length, 3);
-    const byId = (a: any[]) => [...a].sort((x, y) => x.id.localeCompare(y.id));
     assert.deepEqual(byId(theirs).map(essence), byId(mine).map(essence));
     for (const i of theirs) assert.deepEqual(i.machine, { id: machineId, name: 'laptop', online: true });
     // The hub's own list holds them too, with their machine; its own instances carry none.
@@ -119,6 +121,20 @@ describe('machines reporting to a hub', () => {
       hubEvents.map((e: any) => [e.remote_id, e.event_type]),
       [...events].sort((a: any, b: any) => a.id - b.id).map((e: any) => [e.id, e.type]),
     );
+    // The hub's feed carried each instance with its machine, last as the machine has it.
+    await feed.sync();
+    for (const i of mine) {
+      const last = feed.ofType('instance').filter((m) => m.instance.id === i.id).at(-1);
+      assert.ok(last, `an instance message for ${i.id}`);
+      assert.deepEqual(essence(last.instance), essence(i));
+      assert.deepEqual(last.instance.machine, { id: machineId, name: 'laptop', online: true });
+    }
+    await feed.close();
+    // A client connecting now finds them in its snapshot.
+    const late = await connectFeed(hub.wsUrl);
+    const snap = await late.next('snapshot');
+    assert.deepEqual(byId(snap.instances.filter((x) => x.machine?.id === machineId)).map(essence), byId(mine).map(essence));
+    await late.close();
   });
 
   it('a document update names its version; a past or a future one is a 409 with the current document, and nothing is written', async () => {
@@ -192,6 +208,8 @@ describe('machines reporting to a hub', () => {
   });
 
   it('three missed heartbeats: offline on the hub, its instances kept and marked, device_disconnected recorded', async () => {
+    const feed = await connectFeed(hub.wsUrl);
+    await feed.next('snapshot');
     const before = (await hub.request('GET', `/api/instances?status=all&machine=${machineId}`)).body.instances.length;
     hubClock.advance(61_000);
     await hub.system.deps.writer.flush();
@@ -209,6 +227,10 @@ describe('machines reporting to a hub', () => {
     });
     assert.equal(events[0].details.machine, machineId);
     assert.equal(events[0].details.name, 'laptop');
+    // The feed: the event, and the machine's instances again, greyed (online: false), not removed.
+    await feed.next('event', (m) => m.event.type === 'device_disconnected');
+    await until('the instances marked offline on the feed', async () => feed.ofType('instance').filter((m) => m.instance.machine?.online === false).length === before);
+    await feed.close();
   });
 
   it('stop-daemon: the hub asks, the machine acknowledges, reports shutting-down and stops as on SIGTERM', async () => {

@@ -50,6 +50,9 @@ export interface FleetHubDeps {
   local: () => { id: string; name: string; metadata: MachineMetadata; daemonState: DaemonState; startedAt: number };
 }
 
+/** An instance as a machine reported it, with its machine. */
+export type RemoteInstance = Record<string, unknown> & { id: string; status: string; machine: { id: string; name: string; online: boolean } };
+
 export type UpdateResult = { ok: true; machine: MachineView } | { ok: false; current: MachineView };
 
 type Changes = Extract<MachineFrame, { t: 'changes' }>;
@@ -66,6 +69,21 @@ export function createFleetHub(deps: FleetHubDeps) {
   const stopped = new Set<string>();
   /** Presence as last announced on the feed. */
   const shown = new Map<string, boolean>();
+
+  /** Who hears of remote instances that changed (the feed). */
+  const listeners = new Set<(items: RemoteInstance[]) => void>();
+  function emit(items: RemoteInstance[]): void {
+    if (items.length === 0) return;
+    for (const l of listeners) {
+      try {
+        l(items);
+      } catch (err) {
+        logger.error({ err }, 'a listener of remote instances failed');
+      }
+    }
+  }
+  const withMachine = (view: string, machine: string, name: string): RemoteInstance =>
+    ({ ...(JSON.parse(view) as Record<string, unknown>), machine: { id: machine, name, online: isOnline(machine) } }) as RemoteInstance;
 
   const isOnline = (id: string) => !stopped.has(id) && clock.now() - (lastSeen.get(id) ?? startedAt) < 3 * deps.heartbeatMs;
 
@@ -122,6 +140,12 @@ export function createFleetHub(deps: FleetHubDeps) {
     if (shown.get(id) === online) return;
     shown.set(id, online);
     logger.info({ machine: id, name }, online ? 'machine connected' : 'machine offline');
+    // Its instances as they are, marked on- or offline (greyed on a dashboard, never removed).
+    if (listeners.size > 0) {
+      listRemoteInstances(db, { machine: id, status: 'all', limit: 10_000 })
+        .then((rows) => emit(rows.map((r) => withMachine(r.view, id, name))))
+        .catch((err: unknown) => logger.warn({ err }, 'could not read a machine\'s instances'));
+    }
     deps.record({ events: [{ type: online ? 'device_connected' : 'device_disconnected', at: clock.now(), details: { machine: id, name } }] }).catch((err: unknown) => logger.error({ err }, 'could not record a machine presence change'));
   }
 
@@ -224,17 +248,23 @@ export function createFleetHub(deps: FleetHubDeps) {
     },
 
     /** The instances a machine reported, as it reported them, each with its machine. */
-    async instances(f: RemoteInstanceFilter): Promise<Record<string, unknown>[]> {
+    async instances(f: RemoteInstanceFilter): Promise<RemoteInstance[]> {
       const target = f.machine ? await mustFind(f.machine) : undefined;
       const names = new Map((await listMachines(db)).map((m) => [m.id, m.name]));
       const rows = await listRemoteInstances(db, { ...f, machine: target?.id });
-      return rows.map((r) => ({ ...(JSON.parse(r.view) as Record<string, unknown>), machine: { id: r.machine, name: names.get(r.machine) ?? r.machine, online: isOnline(r.machine) } }));
+      return rows.map((r) => withMachine(r.view, r.machine, names.get(r.machine) ?? r.machine));
     },
 
-    async instance(id: string): Promise<Record<string, unknown>[]> {
+    async instance(id: string): Promise<RemoteInstance[]> {
       const rows = await remoteInstancesById(db, id);
       const names = new Map((await listMachines(db)).map((m) => [m.id, m.name]));
-      return rows.map((r) => ({ ...(JSON.parse(r.view) as Record<string, unknown>), machine: { id: r.machine, name: names.get(r.machine) ?? r.machine, online: isOnline(r.machine) } }));
+      return rows.map((r) => withMachine(r.view, r.machine, names.get(r.machine) ?? r.machine));
+    },
+
+    /** Hears instances of other machines as they change (after commit); returns what unsubscribes. */
+    onRemote(fn: (items: RemoteInstance[]) => void): () => void {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
     },
 
     // ---- the socket (src/fleet/hub-socket.ts) ----
@@ -278,6 +308,9 @@ export function createFleetHub(deps: FleetHubDeps) {
       const events: RemoteEventDraft[] = f.events.map((e) => ({ remote_id: e.id, event_type: e.type, instance_id: e.instance_id, device_id: e.device_id, details: e.details, created_at: e.created_at }));
       seen(machine);
       await deps.record({ ops: applyChangesOps(machine, f.upto, instances, events, iso(clock.now())) });
+      // The last view of each instance in the frame (a catch-up carries many changes of one).
+      const last = new Map(instances.map((i) => [i.id, i.view]));
+      emit([...last.values()].map((v) => withMachine(v, machine, row.name)));
       return { upto: f.upto };
     },
 

@@ -277,7 +277,11 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       workMode,
       usage,
       // In the turn the feed takes its start picture, so it misses no commit after it.
-      attach: (handlers) => wiring.feed(handlers, notifying.notifications, usage),
+      attach: (handlers) => {
+        const detach = [wiring.feed(handlers, notifying.notifications, usage), wiring.fleetFeed(fleet.hub, handlers)];
+        return () => detach.forEach((d) => d());
+      },
+      remoteInstances: () => fleet.hub.instances({ status: 'all', limit: 1000 }),
       clock,
       logger,
       settings: config.websocket,

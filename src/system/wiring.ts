@@ -9,6 +9,7 @@ import type { InstanceSnapshot } from '../actors/instances/instance-kind.js';
 import type { Hub } from '../actors/runtime/root-machines.js';
 import type { SubscriberOrder } from '../actors/runtime/subscribers.js';
 import type { FeedHandlers } from '../feed/feed.js';
+import type { FleetHub } from '../fleet/fleet-hub.js';
 import type { Reporter } from '../fleet/reporter.js';
 import type { Notifications } from '../notifications/service.js';
 import type { UsageService } from '../usage/service.js';
@@ -44,6 +45,8 @@ export function createWiring(hub: Pick<Hub, 'subscribers'>) {
       if (n.afterCommitAnswered) detach.push(on.after('notifications.answered', n.afterCommitAnswered));
       return () => detach.forEach((d) => d());
     },
+    /** On a hub, the feed hears the instances other machines report. */
+    fleetFeed: (fleet: Pick<FleetHub, 'onRemote'>, feed: Pick<FeedHandlers, 'remoteInstances'>) => fleet.onRemote(feed.remoteInstances),
     fleet: (reporter: Pick<Reporter, 'changed'>) => on.after('fleet', () => reporter.changed()),
     usage: (watcher: Pick<ReturnType<typeof startUsageWatcher>, 'afterCommit'>) => on.after('usage', watcher.afterCommit),
     /** The feed also hears delivery outcomes and usage updates, which their services commit themselves. */
