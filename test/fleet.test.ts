@@ -288,6 +288,15 @@ describe('the machine socket refuses what it cannot take', () => {
     });
   }
 
+  it('a machine told of a hub without its token refuses to start, saying where the token goes', async () => {
+    const home = tempHome('token-api-machine-');
+    try {
+      await assert.rejects(startTestServer(home.dir, { hub: { url: hub.url } }), (e: Error) => e.name === 'ConfigError' && e.message.includes(join(home.dir, 'hub-token')) && /machines add NAME/.test(e.message));
+    } finally {
+      home.cleanup();
+    }
+  });
+
   it('the upgrade needs a live machine token, even from loopback', async () => {
     for (const headers of [{} as Record<string, string>, { authorization: 'Bearer tam_unknown' }, { authorization: 'Bearer not-a-machine-token' }]) {
       const r = await open(headers);

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { ConfigError } from '../config/config.js';
 import type { FleetConfig } from '../config/fleet.js';
 import type { Database } from '../db/database.js';
 import type { EventDraft } from '../db/queries/events.js';
@@ -14,14 +15,7 @@ import { createFleetHub } from './fleet-hub.js';
 import { ownDaemonState, ownMetadata } from './own-documents.js';
 import { createReporter, type ReporterDeps } from './reporter.js';
 
-export class HubTokenError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'HubTokenError';
-  }
-}
-
-/** This machine's token for its hub: TOKEN_API_HUB_TOKEN, else the token file. */
+/** This machine's token for its hub: TOKEN_API_HUB_TOKEN, else the token file (none: a configuration error, said at start). */
 function hubToken(config: FleetConfig): string {
   if (config.hubTokenEnv) return config.hubTokenEnv.trim();
   try {
@@ -30,7 +24,7 @@ function hubToken(config: FleetConfig): string {
   } catch {
     // said below
   }
-  throw new HubTokenError(
+  throw new ConfigError(
     `reporting to the hub ${config.hubUrl} needs this machine's token: run \`token-api machines add NAME\` on the hub and put what it prints in ${config.hubTokenFile} (mode 0600) or in TOKEN_API_HUB_TOKEN`,
   );
 }
