@@ -36,7 +36,6 @@ import { hashToken } from './tokens.js';
 export interface MachineConnection {
   send(frame: object): void;
   close(code: number, reason: string): void;
-  readonly remoteAddress: string | undefined;
 }
 
 export interface FleetHubDeps {

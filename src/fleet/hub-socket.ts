@@ -12,7 +12,6 @@ export function serveMachineSocket(ws: WebSocket, token: FleetTokenRow, remoteAd
   let machine: string | null = null;
   let queue = Promise.resolve();
   const conn: MachineConnection = {
-    remoteAddress,
     send(frame) {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
     },
@@ -43,6 +42,7 @@ export function serveMachineSocket(ws: WebSocket, token: FleetTokenRow, remoteAd
         return;
       }
       machine = f.machine;
+      logger.info({ machine, name: token.name, remote: remoteAddress, have: r.have }, 'machine socket open');
       conn.send({ t: 'welcome', ...r });
       return;
     }

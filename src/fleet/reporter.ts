@@ -59,6 +59,8 @@ export function createReporter(deps: ReporterDeps) {
   let stopped = false;
   let lastError: string | null = null;
   let lastHeard = 0;
+  /** The hub's address as this socket sees it: the peer its calls are judged as. */
+  let hubAddress = '0.0.0.0';
   let heartbeatMs = deps.heartbeatMs;
   let heartbeatTimer: TimerHandle | undefined;
   let retryTimer: TimerHandle | undefined;
@@ -170,7 +172,7 @@ export function createReporter(deps: ReporterDeps) {
       path: p.path ?? '/',
       body: p.body,
       headers: { authorization: `Bearer ${deps.apiToken}` },
-      remoteAddress: (sock as unknown as { _socket?: { remoteAddress?: string } })._socket?.remoteAddress ?? '0.0.0.0',
+      remoteAddress: hubAddress,
     }).catch((err: unknown) => ({ status: 500, headers: {}, body: JSON.stringify({ error: 'internal', message: (err as Error).message }) }));
     send(sock, { t: 'result', id: f.id, ...answer });
   }
@@ -243,6 +245,9 @@ export function createReporter(deps: ReporterDeps) {
     const sock = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${deps.token}` }, maxPayload: deps.maxPayload, handshakeTimeout: 10_000 });
     ws = sock;
     welcomed = false;
+    sock.on('upgrade', (res) => {
+      hubAddress = res.socket.remoteAddress ?? hubAddress;
+    });
     sock.on('open', () => send(sock, { t: 'hello', v: 1, machine: identity!.machine, epoch: identity!.epoch, boot, head: identity!.head }));
     sock.on('message', (data, isBinary) => {
       if (!isBinary) onFrame(sock, data.toString());
@@ -288,9 +293,6 @@ export function createReporter(deps: ReporterDeps) {
     },
     status(): ReporterStatus {
       return { connected: welcomed, acked, sent, last_error: lastError };
-    },
-    async identity(): Promise<FleetIdentity> {
-      return fleetIdentity(deps.db);
     },
   };
 }

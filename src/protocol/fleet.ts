@@ -2,7 +2,6 @@
 // /v1/machines, and every frame of the machine's WebSocket (/v1/machines/connect). Bodies and
 // frames a machine sends are strict; what the hub answers is read loosely.
 import { z } from 'zod';
-import { idSchema, limitSchema } from './api.js';
 import { instanceViewSchema } from './feed.js';
 
 /** A machine's id: a UUID made once, kept in its database. */
@@ -62,11 +61,6 @@ export const remoteApiCallSchema = z.strictObject({
   timeout_ms: z.number().int().min(100).max(120_000).optional(),
 });
 export type RemoteApiCall = z.infer<typeof remoteApiCallSchema>;
-
-/** GET /api/instances?machine= on a hub: the machine's id or name ('local': this one). */
-export const machineFilterSchema = z.union([machineIdSchema, machineNameSchema]);
-
-export const remoteInstancesQuerySchema = z.strictObject({ limit: limitSchema(200, 1000), id: idSchema.optional() });
 
 /** A machine as the hub shows it. */
 export const machineViewSchema = z.looseObject({
@@ -162,6 +156,9 @@ export const CLOSE = {
   gap: 4409,
   replaced: 4000,
 } as const;
+
+/** The largest frame either end of the machine socket takes (a larger one closes it, 1009). */
+export const MACHINE_FRAME_MAX_BYTES = 4 * 1024 * 1024;
 
 /** Where machines connect on a hub. */
 export const MACHINE_SOCKET_PATH = '/v1/machines/connect';

@@ -45,7 +45,7 @@ import { createRequestListener, type RequestListener } from '../http/handler.js'
 import { runInProcess } from '../http/in-process.js';
 import { machineUpgrade } from '../http/machine-upgrade.js';
 import { startFleet, type Fleet } from '../fleet/start.js';
-import { MACHINE_SOCKET_PATH } from '../protocol/fleet.js';
+import { MACHINE_FRAME_MAX_BYTES, MACHINE_SOCKET_PATH } from '../protocol/fleet.js';
 import { apiRouters } from '../http/routers.js';
 import type { PeerAddress } from '../http/request.js';
 import { createInstanceReads } from '../actors/instances/instance-reads.js';
@@ -229,7 +229,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       config: config.fleet,
       home: config.home,
       version: VERSION,
-      maxPayload: Math.max(config.websocket.maxMessageBytes, 4 * 1024 * 1024),
+      maxPayload: MACHINE_FRAME_MAX_BYTES,
       apiToken: tokenFile.token,
       runApi: (r) => runInProcess(requestListener!, r),
       healthy: () => writer.stats().healthy,
@@ -318,7 +318,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
             auth,
             peerAddress: options.peerAddress,
             maxPayload: config.websocket.maxMessageBytes,
-            endpoints: { [MACHINE_SOCKET_PATH]: machineUpgrade({ auth, peerAddress: options.peerAddress, fleet: fleet.hub, logger, maxPayload: 4 * 1024 * 1024 }) },
+            endpoints: { [MACHINE_SOCKET_PATH]: machineUpgrade({ auth, peerAddress: options.peerAddress, fleet: fleet.hub, logger, maxPayload: MACHINE_FRAME_MAX_BYTES }) },
           }),
         close: () => feed.close(),
       },

@@ -136,10 +136,6 @@ export function updateDocOp(id: string, kind: DocKind, json: string, expected: n
   return { kind: 'sql', sql: `UPDATE fleet_machines SET ${kind} = ?, ${kind}_version = ${kind}_version + 1, updated_at = ? WHERE id = ? AND ${kind}_version = ?`, params: [json, at, id, expected] };
 }
 
-export function lastSeenOp(id: string, at: string): WriteOp {
-  return { kind: 'sql', sql: 'UPDATE fleet_machines SET last_seen_at = ? WHERE id = ?', params: [at, id] };
-}
-
 /** A machine whose database is new to the hub (another epoch, or behind the cursor): forget what it reported. */
 export function resetMachineOps(id: string, epoch: string): WriteOp[] {
   return [
@@ -229,8 +225,4 @@ export function listRemoteInstances(db: Database, f: RemoteInstanceFilter): Prom
 
 export function remoteInstancesById(db: Database, id: string): Promise<{ machine: string; view: string }[]> {
   return db.all('SELECT machine, view FROM remote_instances WHERE id = ?', [id]);
-}
-
-export function remoteEventIds(db: Database, machine: string): Promise<{ remote_id: number; event_type: string }[]> {
-  return db.all('SELECT remote_id, event_type FROM remote_events WHERE machine = ? ORDER BY remote_id', [machine]);
 }
