@@ -257,6 +257,14 @@ describe('machines reporting to a hub', () => {
     const list = await runCli(['machines', 'list', '--home', hubHome.dir]);
     assert.match(list.stdout, /^laptop\ttam_.{4}…\trevoked /m);
   });
+  it('the machines\' events on the hub are pruned like its own (event_retention_days)', async () => {
+    const count = async () => (await readRows(hub.config.home, 'SELECT COUNT(*) AS n FROM remote_events WHERE machine = ?', [machineId]))[0]!.n as number;
+    assert.ok((await count()) > 0);
+    hubClock.advance(31 * 86_400_000);
+    await until('the old events to be pruned', async () => (await count()) === 0);
+    // The instances stay: the machine is the truth of their state, not of their history.
+    assert.equal((await hub.request('GET', `/api/instances?status=all&machine=${machineId}`)).body.count, 3);
+  });
 });
 
 describe('the machine socket refuses what it cannot take', () => {

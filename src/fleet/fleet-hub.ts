@@ -10,6 +10,7 @@ import {
   getMachine,
   listMachines,
   listRemoteInstances,
+  pruneRemoteEventsOp,
   machineByName,
   registerMachineOps,
   remoteInstancesById,
@@ -45,6 +46,8 @@ export interface FleetHubDeps {
   logger: Logger;
   heartbeatMs: number;
   callTimeoutMs: number;
+  /** Machines' events older than this are deleted, as the hub's own are (event_retention_days; 0: kept). */
+  retentionMs: number;
   /** This server as a machine (listed with `local: true`). */
   local: () => { id: string; name: string; metadata: MachineMetadata; daemonState: DaemonState; startedAt: number };
 }
@@ -55,6 +58,8 @@ export type RemoteInstance = Record<string, unknown> & { id: string; status: str
 export type UpdateResult = { ok: true; machine: MachineView } | { ok: false; current: MachineView };
 
 type Changes = Extract<MachineFrame, { t: 'changes' }>;
+
+const PRUNE_EVERY_MS = 60 * 60_000;
 
 export function createFleetHub(deps: FleetHubDeps) {
   const { db, clock, logger } = deps;
@@ -154,13 +159,19 @@ export function createFleetHub(deps: FleetHubDeps) {
   }
 
   let sweepTimer: TimerHandle | undefined;
+  /** When the machines' old events were last pruned (the first sweep prunes). */
+  let prunedAt = -Infinity;
   let closed = false;
   /** Every heartbeat: presence changes onto the feed, and sockets of revoked tokens closed. */
   async function sweep(): Promise<void> {
     try {
       for (const row of await listMachines(db)) presence(row.id, row.name, isOnline(row.id));
       const revoked = new Set(await revokedAmong(db, [...conns.values()].map((c) => c.tokenId)));
-      for (const [id, c] of conns) if (revoked.has(c.tokenId)) c.conn.close(CLOSE.unauthorized, 'the machine token was revoked');
+      for (const c of conns.values()) if (revoked.has(c.tokenId)) c.conn.close(CLOSE.unauthorized, 'the machine token was revoked');
+      if (deps.retentionMs > 0 && clock.now() - prunedAt >= PRUNE_EVERY_MS) {
+        prunedAt = clock.now();
+        await deps.record({ ops: [pruneRemoteEventsOp(iso(clock.now() - deps.retentionMs), 50_000)] });
+      }
     } catch (err) {
       logger.warn({ err }, 'machine presence sweep failed');
     }

@@ -37,6 +37,8 @@ export interface FleetDeps {
   config: FleetConfig;
   home: string;
   version: string;
+  /** event_retention_days: the machines' events on this hub are kept as long. */
+  retentionMs: number;
   maxPayload: number;
   apiToken: string;
   runApi: ReporterDeps['runApi'];
@@ -60,6 +62,7 @@ export async function startFleet(deps: FleetDeps) {
     logger: deps.logger,
     heartbeatMs: config.heartbeatMs,
     callTimeoutMs: config.callTimeoutMs,
+    retentionMs: deps.retentionMs,
     local: () => ({ id: identity.machine, name: hostname(), metadata: metadata(), daemonState: daemonState(), startedAt }),
   });
   await fleetHub.start();

@@ -229,6 +229,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       config: config.fleet,
       home: config.home,
       version: VERSION,
+      retentionMs: config.eventRetentionMs,
       maxPayload: MACHINE_FRAME_MAX_BYTES,
       apiToken: tokenFile.token,
       runApi: (r) => runInProcess(requestListener!, r),

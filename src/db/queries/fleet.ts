@@ -192,6 +192,11 @@ export interface RemoteInstanceFilter {
   limit: number;
 }
 
+/** Deletes up to `limit` of the machines' events older than `before` (the hub keeps them as long as its own). */
+export function pruneRemoteEventsOp(before: string, limit: number): WriteOp {
+  return { kind: 'sql', sql: 'DELETE FROM remote_events WHERE rowid IN (SELECT rowid FROM remote_events WHERE created_at < ? LIMIT ?)', params: [before, limit] };
+}
+
 export function listRemoteInstances(db: Database, f: RemoteInstanceFilter): Promise<{ machine: string; view: string }[]> {
   const where: string[] = [];
   const params: SqlValue[] = [];
