@@ -3,7 +3,8 @@
 // chaos loop kills a machine or the hub with SIGKILL at random moments and restarts it; then a
 // machine is stopped (SIGSTOP) for over three heartbeats and must show offline with its agents
 // kept. After the load stops, the hub must converge to every machine's true state: the same
-// instances (by content) and the same events, none lost, none twice. FAULT_SEED=<n> replays.
+// instances (by content) and the same events, none lost, none twice. Last, the hub stops one
+// machine (stop-daemon): it exits with 0 and shows offline. FAULT_SEED=<n> replays.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -221,6 +222,17 @@ describe('a hub and three machines under SIGKILL converge', () => {
     }
     assert.ok(acknowledged > 300, `${acknowledged} hooks acknowledged`);
     assert.ok(kills.includes('hub'), 'the hub was killed at least once');
+
+    // Stop-daemon from the hub: acknowledged, the process exits cleanly (code 0), the hub shows it offline at once.
+    const target = machines[0]!;
+    const exited = new Promise<number | null>((resolve) => target.child!.once('exit', (code) => resolve(code)));
+    const res = await fetch(`${hub.url}/v1/machines/${ids[0]}/stop`, { method: 'POST' });
+    assert.equal(res.status, 202, await res.text());
+    assert.equal(await exited, 0, target.log.slice(-2000));
+    const gone = (await hub.get(`/v1/machines/${ids[0]}`)).machine;
+    assert.equal(gone.daemon_state.status, 'offline');
+    assert.equal(gone.daemon_state.shutdown_source, 'hub');
+    assert.equal(gone.online, false);
   });
 
   /** Waits for a condition the processes reach on their own, checking every 100 ms. */

@@ -64,6 +64,8 @@ export function createReporter(deps: ReporterDeps) {
   let heartbeatMs = deps.heartbeatMs;
   let heartbeatTimer: TimerHandle | undefined;
   let retryTimer: TimerHandle | undefined;
+  /** Why and when a stop was asked (the hub's stop_daemon), kept in every daemon state sent after it. */
+  let shutdown: Pick<DaemonState, 'shutdown_source' | 'shutdown_requested_at'> = {};
   /** The versions of the documents on the hub, as last learned. */
   const versions = { metadata: 0, daemon_state: 0 };
 
@@ -160,7 +162,8 @@ export function createReporter(deps: ReporterDeps) {
       // Acknowledge, report shutting-down, then stop as SIGTERM would (seed 003's order).
       send(sock, { t: 'result', id: f.id, status: 202, headers: {}, body: JSON.stringify({ stopping: true }) });
       logger.warn('the hub asked this token-api to stop');
-      await putDoc('daemon_state', { ...deps.daemonState(), status: 'shutting-down', shutdown_source: 'hub', shutdown_requested_at: new Date(clock.now()).toISOString() }, null).catch((err: unknown) =>
+      shutdown = { shutdown_source: 'hub', shutdown_requested_at: new Date(clock.now()).toISOString() };
+      await putDoc('daemon_state', { ...deps.daemonState(), status: 'shutting-down', ...shutdown }, null).catch((err: unknown) =>
         logger.warn({ err }, 'could not report shutting-down to the hub'),
       );
       deps.requestStop();
@@ -285,7 +288,7 @@ export function createReporter(deps: ReporterDeps) {
       clock.clearTimeout(retryTimer);
       clock.clearTimeout(heartbeatTimer);
       if (identity) {
-        await putDoc('daemon_state', { ...deps.daemonState(), status: 'offline' }, null).catch((err: unknown) => logger.debug({ err }, 'could not report offline to the hub'));
+        await putDoc('daemon_state', { ...deps.daemonState(), status: 'offline', ...shutdown }, null).catch((err: unknown) => logger.debug({ err }, 'could not report offline to the hub'));
       }
       const sock = ws;
       ws = null;
