@@ -116,7 +116,13 @@ describe('a hub and three machines under SIGKILL converge', () => {
 
   it(`converges with nothing lost or twice (FAULT_SEED=${rng.seed})`, async () => {
     // Tokens on the hub, one per machine; a 1 s heartbeat so that offline shows within seconds.
-    const tokens = await Promise.all(homes.map(async (_, i) => (await runCli(['machines', 'add', `m${i}`, '--home', hubHome.dir])).stdout.trim()));
+    // One after another: the first creates the hub's database.
+    const tokens: string[] = [];
+    for (let i = 0; i < homes.length; i++) {
+      const r = await runCli(['machines', 'add', `m${i}`, '--home', hubHome.dir]);
+      assert.equal(r.code, 0, r.stderr);
+      tokens.push(r.stdout.trim());
+    }
     for (const t of tokens) assert.match(t, /^tam_/);
     writeFileSync(join(hubHome.dir, 'config.json'), JSON.stringify({ hub: { heartbeat_seconds: 1 }, codex: { enabled: false } }));
     const hub = new Node('hub', hubHome.dir, await freePort());
