@@ -1,10 +1,11 @@
 // The layers of src/, bottom first: a folder imports its own layer and those below it, never one
 // above; the folders of one layer marked `apart` never import each other (src/system/wiring.ts
-// joins them); clients (the dashboard) talk to the server over HTTP and the feed, so they import
-// only lib and protocol. test/layers.test.ts runs this; `npm run layers` prints the same.
+// joins them); clients (the dashboard, the web page) talk to the server over HTTP and the feed,
+// so they import only lib and protocol, never each other (what both need lives in protocol).
+// test/layers.test.ts runs this; `npm run layers` prints the same.
 //
 // A new folder is one line here and a README saying the same: a subsystem that hears commits
-// (sessions, approvals, cron, obsidian, metrics) joins `subsystems`; a relay between machines
+// (cron, obsidian, metrics; sessions, approvals) joins `subsystems`; a relay between machines
 // (fleet) joins it too when it only talks to the others through the wiring; a browser client
 // (web) joins CLIENTS.
 const LAYERS = [
@@ -17,13 +18,13 @@ const LAYERS = [
   { name: 'runtime', folders: ['actors/runtime'] }, //  the hub: registry, commit unit, domain events
   { name: 'instances', folders: ['actors/instances'] },
   { name: 'mode-gate', folders: ['actors/mode-gate'] },
-  { name: 'subsystems', folders: ['notifications', 'codex', 'usage', 'fleet'], apart: true },
+  { name: 'subsystems', folders: ['notifications', 'codex', 'usage', 'cron', 'obsidian', 'metrics', 'fleet'], apart: true },
   { name: 'feed', folders: ['feed'] },
   { name: 'http', folders: ['http'] },
   { name: 'system', folders: ['system'] }, //           the composition root and the wiring
   { name: 'cli', folders: ['cli'] },
 ];
-const CLIENTS = ['tui'];
+const CLIENTS = ['tui', 'web'];
 
 const esc = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 /** A path pattern matching any of the folders of src/. */
@@ -53,13 +54,13 @@ module.exports = {
   forbidden: [
     ...upward,
     ...apart,
-    {
+    ...CLIENTS.map((client) => ({
       name: 'clients-talk-over-http',
-      comment: 'the dashboard is a client of the server: it imports only lib and protocol',
+      comment: `${client} is a client of the server: it imports only lib, protocol and its own files`,
       severity: 'error',
-      from: { path: anyOf(CLIENTS) },
-      to: { path: '^src/', pathNot: anyOf(['lib', 'protocol', ...CLIENTS]) },
-    },
+      from: { path: anyOf([client]) },
+      to: { path: '^src/', pathNot: anyOf(['lib', 'protocol', client]) },
+    })),
     {
       name: 'only-the-cli-opens-a-client',
       severity: 'error',
@@ -89,6 +90,6 @@ module.exports = {
     includeOnly: '^src/',
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { extensions: ['.ts', '.js', '.json'], conditionNames: ['import', 'require', 'node', 'default'] },
+    enhancedResolveOptions: { extensions: ['.ts', '.tsx', '.js', '.json'], conditionNames: ['import', 'require', 'node', 'default'] },
   },
 };

@@ -6,58 +6,65 @@
 // Every answer is a 4xx in the error shape, nothing is written (row counts of every table,
 // read beside the server), the process never crashes or logs a failed request, and it
 // answers normally afterwards. (The WebSocket feed has its own: test/fault-ws-input.test.ts.)
+// The malformed bodies, queries and path parameters are derived from the request schemas of
+// every route in src/protocol/api-routes.ts (as JSON Schema): a route added there is fuzzed as
+// it is. What JSON Schema cannot say (IP addresses, URLs, trimming, times) is a short list here.
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { z } from 'zod';
+import { DEFAULT_MODES } from '../src/config/mode-gate.js';
 import { openDatabase } from '../src/db/database.js';
-import { brokenJson, hostileString, hostileValue, nested, notMatching, stringBytes, unicodeEdge, withRawBytes, wrongType, type JsonType } from './support/hostile.js';
+import { apiRoutes } from '../src/protocol/api-routes.js';
+import { branchesOf, brokenJson, hostileStrings, hostileString, hostileValue, integerRange, nested, notEnum, notMatching, objectMutations, stringBytes, unicodeEdge, withRawBytes, wrongType, type JsonSchema } from './support/hostile.js';
 import { startServerProcess, type ServerProcess } from './support/process.js';
 import { rawExchange, requestBytes, type RawAnswer, type RawRequest } from './support/raw-http.js';
 import { hookPayload, tempHome } from './support/system.js';
 
 const LIMITS = { body: 8 * 1024, hook: 32 * 1024, usage: 16 * 1024, spool: 32 * 1024 };
-const ID = /^[A-Za-z0-9._:@-]{1,200}$/;
-const DEVICE = /^[A-Za-z0-9._-]{1,64}$/;
 const EVENT_ID = /^[A-Za-z0-9._:-]{8,128}$/;
-const HOOK_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
-const MODEL = /^[A-Za-z0-9._:/@+-]{1,200}$/;
-const MODES = ['work_silence', 'work_music', 'break', 'off'];
 /** Ids that exist in the seeded data: never generated as "unknown". */
-const EXISTING = new Set(['claude-fuzz-1', 'desktop', 'sync']);
+const EXISTING = new Set(['claude-fuzz-1', 'desktop', 'sync', 'ccusage', 'daily-backup', 'usage-scan']);
 
-/** One field of a body schema: the JSON types it takes and what else makes a value invalid. */
-interface Field {
-  accepts: JsonType[];
-  max?: number;
-  /** The empty string is refused. */
-  nonEmpty?: boolean;
-  /** Trimmed first: blank strings are refused too. */
-  trimmed?: boolean;
-  pattern?: RegExp;
-  longest?: number;
-  enum?: readonly string[];
-  required?: boolean;
-  /** Values of an accepted type that are still refused. */
-  bad?: readonly unknown[];
-}
+const ROUTES = apiRoutes({ modes: DEFAULT_MODES, stateVariables: {} });
+const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+/** A path template filled with ids that exist (so a request gets past its 404 to its body). */
+const EXISTING_PARAMS: Record<string, Record<string, string>> = {
+  instances: { id: 'claude-fuzz-1' },
+  devices: { id: 'desktop' },
+  notifications: { id: 'fuzz-missing' },
+  usage: { deviceId: 'fuzz-dev' },
+  cron: { id: 'usage-scan' },
+  metrics: { key: 'fuzz.metric' },
+};
+const fill = (path: string, method: string) => path.replace(/\{(\w+)\}/g, (_, name: string) => (name === 'deviceId' && method === 'GET' ? 'desktop' : EXISTING_PARAMS[path.split('/')[2]!]![name]!));
 
-interface BodyRoute {
-  method: string;
-  path: string;
-  /** Unknown fields are refused. */
-  strict: boolean;
-  /** A valid body: every generated body is this one made invalid. */
-  base: Record<string, unknown>;
-  fields: Record<string, Field>;
-  limit: number;
-  /** The route reads JSON whatever the Content-Type (the hooks). */
-  anyContentType?: boolean;
-}
+/** What JSON Schema cannot say: values refused by a refinement, by property name. */
+const REFINED: Record<string, readonly unknown[]> = {
+  source_ip: ['999.1.1.1', 'localhost', '1.2.3', '::g', ' 1.2.3.4'],
+  tailscale_ip: ['300.1.1.1', 'phone', ''],
+  webhook_url: ['not a url', 'http//x', '', '://'],
+  channels: [['speech', 'speech'], ['speech', 'sound', 'webhook', 'speech']],
+  sound: ['', '../x.wav', '.hidden', 'a/b.wav', 'a\\b.wav'],
+  message: ['   ', '\t\n'],
+  title: ['   '],
+  voice: ['  '],
+  model: ['a b', ''],
+  timestamp: ['yesterday', '2026-13-45'],
+  at: ['yesterday', '', 9e15, 1e300],
+  // Schedules croner refuses, zones that do not exist.
+  schedule: ['', '* * * *', '61 * * * *', '0 0 30 2 *', '@reboot', 'every day', '* * * * * *', '*/0 * * * *'],
+  timezone: ['Mars/Base', '', 'UTC+25'],
+  // Beside an action, or while commands are off: refused either way.
+  command: ['', 'true'],
+  action: [{}, { type: 'reboot' }, { type: 'usage.sync', extra: 1 }, { type: 'mode.set', mode: 'party' }, { type: 'notify' }, { type: 'backup', keep: 0 }, { type: 'usage.push', to: 'ftp://x' }],
+  // Changes the config file's own schema and rules refuse.
+  set: [{ nope: 1 }, { port: 'x' }, { metrics: { max_keys: 0 } }, { default_mode: 'party' }, { obsidian: { url: 'ftp://x' } }, { cron: { timezone: 'Mars/Base' } }, { modes: {} }],
+};
 
-const str = (max: number, extra: Partial<Field> = {}): Field => ({ accepts: ['string'], max, ...extra });
 const usageRecord = {
   key: 'k-1',
   source: 'claude',
@@ -69,123 +76,61 @@ const usageRecord = {
   cache_read_tokens: 4,
 };
 
-const BODY_ROUTES: BodyRoute[] = [
-  {
-    method: 'POST',
-    path: '/api/hooks',
-    strict: false,
-    anyContentType: true,
-    limit: LIMITS.hook,
-    base: hookPayload('fuzz-h', 'Stop'),
-    fields: {
-      session_id: str(256, { required: true, nonEmpty: true }),
-      hook_event_name: { accepts: ['string'], required: true, pattern: HOOK_NAME, longest: 64 },
-      // Claude Code's other fields are taken however typed (test/hook-claude-fields.test.ts);
-      // only token-api's own additions are checked.
-      x_token_api_ssh_client: str(200),
-      x_token_api_tab_name: str(200),
-      x_token_api_tty: str(200),
-      x_token_api_pid: { accepts: ['integer'], bad: [0, -1, 2 ** 31, 2 ** 53] },
-      x_token_api_agent: { accepts: ['string'], enum: ['claude', 'codex'] },
-    },
-  },
-  {
-    method: 'POST',
-    path: '/api/codex/notify',
-    strict: false,
-    limit: LIMITS.hook,
-    base: { type: 'agent-turn-complete', 'thread-id': 't-1', 'turn-id': '1', cwd: '/home/u', 'input-messages': ['x'] },
-    fields: {
-      type: str(64, { required: true, nonEmpty: true }),
-      'thread-id': str(256, { nonEmpty: true }),
-      'turn-id': { accepts: ['string', 'number'], max: 256 },
-      cwd: str(4096),
-      'last-assistant-message': { accepts: ['string', 'null'] },
-      'input-messages': { accepts: ['array'] },
-    },
-  },
-  {
-    method: 'POST',
-    path: '/api/instances/register',
-    strict: true,
-    limit: LIMITS.body,
-    base: { instance_id: 'fuzz-reg', agent_type: 'claude' },
-    fields: {
-      instance_id: { accepts: ['string'], pattern: ID, longest: 200 },
-      session_id: str(256, { nonEmpty: true }),
-      agent_type: { accepts: ['string'], enum: ['claude', 'codex'] },
-      tab_name: { accepts: ['string', 'null'], max: 200 },
-      origin: { accepts: ['object'] },
-      origin_type: { accepts: ['string'], enum: ['local', 'ssh'] },
-      source_ip: { accepts: ['string', 'null'], bad: ['999.1.1.1', 'localhost', '1.2.3', '::g', ' 1.2.3.4'] },
-      device_id: { accepts: ['string', 'null'], pattern: ID, longest: 200 },
-      ssh_client: str(200),
-      pid: { accepts: ['integer', 'null'], bad: [0, -5, 2 ** 31] },
-      tty: str(200),
-      working_dir: { accepts: ['string', 'null'], max: 4096 },
-      transcript_path: { accepts: ['string', 'null'], max: 4096 },
-    },
-  },
-  { method: 'POST', path: '/api/instances/claude-fuzz-1/heartbeat', strict: true, limit: LIMITS.body, base: {}, fields: {} },
-  {
-    method: 'POST',
-    path: '/api/devices/register',
-    strict: true,
-    limit: LIMITS.body,
-    base: { id: 'fuzz-phone', type: 'mobile' },
-    fields: {
-      id: { accepts: ['string'], pattern: DEVICE, longest: 64, required: true },
-      name: str(200, { nonEmpty: true }),
-      type: { accepts: ['string'], enum: ['local', 'mobile', 'laptop', 'remote'] },
-      tailscale_ip: { accepts: ['string', 'null'], bad: ['300.1.1.1', 'phone', ''] },
-      notification_method: { accepts: ['string', 'null'], max: 64 },
-      webhook_url: { accepts: ['string', 'null'], bad: ['not a url', 'http//x', '', '://'] },
-      tts_engine: { accepts: ['string', 'null'], max: 64 },
-    },
-  },
-  {
-    method: 'POST',
-    path: '/api/notify',
-    strict: true,
-    limit: LIMITS.body,
-    base: { message: 'fuzz says hello' },
-    fields: {
-      message: str(2000, { required: true, trimmed: true }),
-      title: str(200, { trimmed: true }),
-      device: { accepts: ['string'], pattern: DEVICE, longest: 64 },
-      instance: { accepts: ['string'], pattern: ID, longest: 200 },
-      urgency: { accepts: ['string'], enum: ['normal', 'urgent'] },
-      channels: { accepts: ['array'], bad: [[], ['speech', 'speech'], ['email'], ['speech', 'sound', 'webhook', 'speech']] },
-    },
-  },
-  { method: 'POST', path: '/api/notify/tts', strict: true, limit: LIMITS.body, base: { message: 'hi' }, fields: { message: str(2000, { required: true, trimmed: true }), voice: str(200, { trimmed: true }) } },
-  { method: 'POST', path: '/api/notify/sound', strict: true, limit: LIMITS.body, base: {}, fields: { sound: { accepts: ['string'], bad: ['', '../x.wav', '.hidden', 'a/b.wav', 'a\\b.wav'] } } },
-  {
-    method: 'POST',
-    path: '/api/mode',
-    strict: true,
-    limit: LIMITS.body,
-    base: { mode: 'break' },
-    fields: { mode: { accepts: ['string'], enum: MODES, required: true }, minutes: { accepts: ['number', 'null'], bad: [0, -1, 10081, 1e300] } },
-  },
-  {
-    method: 'POST',
-    path: '/api/state',
-    strict: true,
-    limit: LIMITS.body,
-    base: { focus: true },
-    fields: { mode: { accepts: ['string'], enum: MODES }, minutes: { accepts: ['number', 'null'], bad: [0, -3, 99999] }, focus: { accepts: ['boolean'] } },
-  },
-  { method: 'PUT', path: '/api/usage/sync', strict: true, limit: LIMITS.body, base: {}, fields: {} },
-  {
-    method: 'POST',
-    path: '/api/usage/fuzz-dev',
-    strict: true,
-    limit: LIMITS.usage,
-    base: { records: [usageRecord] },
-    fields: { records: { accepts: ['array'], required: true, bad: [[{}], [{ ...usageRecord, input_tokens: -1 }], [{ ...usageRecord, extra: 1 }], [{ ...usageRecord, model: 'a b' }], [{ ...usageRecord, timestamp: 'yesterday' }], [{ ...usageRecord, source: 'gpt' }], [{ ...usageRecord, output_tokens: 1.5 }]] } },
-  },
-];
+/**
+ * A valid body of each route that takes JSON (by "METHOD template"; a body of several forms, one
+ * for each, in the schema's order), and a limit other than body_limit_bytes.
+ */
+const VALID_BODIES: Record<string, { base: Record<string, unknown> | Record<string, unknown>[]; limit?: number }> = {
+  'POST /api/hooks': { base: hookPayload('fuzz-h', 'Stop'), limit: LIMITS.hook },
+  'POST /api/codex/notify': { base: { type: 'agent-turn-complete', 'thread-id': 't-1', 'turn-id': '1', cwd: '/home/u', 'input-messages': ['x'] }, limit: LIMITS.hook },
+  'POST /api/instances/register': { base: { instance_id: 'fuzz-reg', agent_type: 'claude' } },
+  'POST /api/devices/register': { base: { id: 'fuzz-phone', type: 'mobile' } },
+  'PATCH /api/devices/{id}': { base: { name: 'Desktop' } },
+  'POST /api/notify': { base: { message: 'fuzz says hello' } },
+  'POST /api/notify/tts': { base: { message: 'hi' } },
+  'POST /api/mode': { base: { mode: 'break' } },
+  'POST /api/state': { base: { focus: true } },
+  // Records, or the simple form.
+  'POST /api/usage/{deviceId}': { base: [{ records: [usageRecord] }, { tokens: 10 }], limit: LIMITS.usage },
+  'POST /api/cron/jobs': { base: { name: 'fuzz job', schedule: '@daily', action: { type: 'usage.sync' } } },
+  'PUT /api/cron/jobs/{id}': { base: { enabled: true } },
+  'POST /api/metrics/{key}': { base: { value: 1 } },
+  'PUT /api/config': { base: { set: { metrics: { max_keys: 1000 } } } },
+  'POST /api/obsidian/command': { base: { id: 'app:go-back' } },
+};
+
+interface BodyRoute {
+  method: string;
+  path: string;
+  schema: JsonSchema;
+  /** Unknown fields are refused. */
+  strict: boolean;
+  /** A valid body: every generated body is this one made invalid. */
+  base: Record<string, unknown>;
+  limit: number;
+  /** The route reads JSON whatever the Content-Type (the hooks). */
+  anyContentType?: boolean;
+}
+
+const BODY_ROUTES: BodyRoute[] = ROUTES.flatMap((r) => {
+  if (!r.body || !('schema' in r.body)) return [];
+  const key = `${r.method.toUpperCase()} ${r.path}`;
+  const whole = jsonSchema(r.body.schema);
+  const known: (typeof VALID_BODIES)[string] = VALID_BODIES[key] ?? { base: {} };
+  const bases = Array.isArray(known.base) ? known.base : [known.base];
+  // A body of several forms (a union of objects): each form is spoiled from its own valid body.
+  const forms = whole.anyOf && !whole.properties ? whole.anyOf : [whole];
+  return forms.map((schema, i) => ({
+    method: r.method.toUpperCase(),
+    path: fill(r.path, r.method.toUpperCase()),
+    schema,
+    strict: schema.additionalProperties === false,
+    base: bases[i] ?? {},
+    limit: known.limit ?? LIMITS.body,
+    anyContentType: r.path === '/api/hooks',
+  }));
+});
+const HOOK_ROUTE = BODY_ROUTES.find((r) => r.path === '/api/hooks')!;
 
 /** Valid requests that would write rows: the base of framing defects that the HTTP parser must refuse outright. */
 const VALID_WRITES: RawRequest[] = [
@@ -195,30 +140,13 @@ const VALID_WRITES: RawRequest[] = [
   { method: 'DELETE', path: '/api/instances/claude-fuzz-1' },
 ];
 
-/** Invalid values of a field, each of which alone makes a body invalid. */
-function badValues(f: Field): fc.Arbitrary<unknown>[] {
-  const out: fc.Arbitrary<unknown>[] = [wrongType(f.accepts)];
-  if (f.max !== undefined) out.push(fc.tuple(fc.nat({ max: 300 }), fc.constantFrom('x', 'é', '😀')).map(([n, c]) => c.repeat(f.max! + 1 + n)));
-  if (f.nonEmpty) out.push(fc.constant(''));
-  if (f.trimmed) out.push(fc.constantFrom('', '   ', '\t\n'));
-  if (f.pattern) out.push(notMatching(f.pattern, f.longest ?? 200));
-  if (f.enum) out.push(fc.oneof(hostileString, fc.constantFrom(...f.enum.map((e) => e.toUpperCase()), ...f.enum.map((e) => ` ${e}`))).filter((s) => !f.enum!.includes(s)));
-  if (f.bad?.length) out.push(fc.constantFrom(...f.bad));
-  return out;
-}
-
 /** A body object made invalid in one certain way, perhaps with more damage on top. */
 function invalidObject(route: BodyRoute): fc.Arbitrary<Record<string, unknown>> {
-  const mutations: fc.Arbitrary<(o: Record<string, unknown>) => void>[] = [];
-  if (route.strict) {
-    const unknownKey = fc.oneof(fc.string({ minLength: 1, maxLength: 12 }), unicodeEdge, fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'ID', 'Mode', ' mode')).filter((k) => !(k in route.fields));
-    mutations.push(fc.tuple(unknownKey, hostileValue).map(([k, v]) => (o) => void Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true })));
-  }
-  for (const [name, f] of Object.entries(route.fields)) {
-    for (const bad of badValues(f)) mutations.push(bad.map((v) => (o) => void (o[name] = v)));
-    if (f.required) mutations.push(fc.constant((o) => void delete o[name]));
-  }
+  const mutations = objectMutations(route.schema, route.base, REFINED);
+  // /api/state: at least one of mode and focus.
   if (route.path === '/api/state') mutations.push(fc.constant((o) => void Object.assign(o, { mode: undefined, focus: undefined, minutes: 5 })));
+  // A metric's value is any JSON: it is refused only when missing or over metrics.max_value_bytes.
+  if (route.path.startsWith('/api/metrics/')) mutations.push(fc.constant((o) => void delete o.value), fc.nat({ max: 2000 }).map((n) => (o) => void (o.value = 'v'.repeat(4100 + n))));
   if (!route.strict) {
     // Kept as they are, so they must not nest without bound.
     mutations.push(fc.integer({ min: 65, max: 500 }).map((d) => (o) => void (o.extra = nested(d, d % 2 ? 'array' : 'object'))));
@@ -299,7 +227,7 @@ const spoolLine = fc.oneof(
   fc.record({ event_id: notMatching(EVENT_ID, 128), spooled_at: fc.constant(1), query: fc.constant(''), body: fc.constant(hookPayload('fuzz-s', 'Stop')) }).map((l) => withRawBytes(JSON.stringify(l)).toString('utf8')),
   fc.record({ event_id: fc.constant('evt-00000001'), spooled_at: wrongType(['number', 'string']), query: fc.constant(''), body: fc.constant(hookPayload('fuzz-s', 'Stop')) }).map((l) => JSON.stringify(l)),
   fc.record({ event_id: fc.constant('evt-00000002'), spooled_at: fc.constant(1), query: fc.constantFrom('pid=abc', 'nope=1', 'reply=all', 'agent=gpt', `tab_name=${'x'.repeat(201)}`), body: fc.constant(hookPayload('fuzz-s', 'Stop')) }).map((l) => JSON.stringify(l)),
-  fc.record({ event_id: fc.constant('evt-00000003'), spooled_at: fc.constant(1), query: fc.constant(''), body: invalidObject(BODY_ROUTES[0]!) }).map((l) => withRawBytes(JSON.stringify(l)).toString('utf8')),
+  fc.record({ event_id: fc.constant('evt-00000003'), spooled_at: fc.constant(1), query: fc.constant(''), body: invalidObject(HOOK_ROUTE) }).map((l) => withRawBytes(JSON.stringify(l)).toString('utf8')),
   // The spool's sequence number, when present, is a whole number above 0 (and a safe integer).
   fc.record({ event_id: fc.constant('evt-00000004'), seq: fc.oneof(wrongType(['integer']), fc.constantFrom(0, -1, 2 ** 53)), spooled_at: fc.constant(1), query: fc.constant(''), body: fc.constant(hookPayload('fuzz-s', 'Stop')) }).map((l) => JSON.stringify(l)),
 );
@@ -326,9 +254,6 @@ const notTime = fc.oneof(fc.constantFrom('', 'yesterday', '2026-13-45', '2026-11
   const ms = /^\d{10,16}$/.test(s) ? Number(s) : Date.parse(s);
   return !Number.isFinite(ms) || Math.abs(ms) > 8.64e15 || s.length > 40;
 });
-const notEnum = (values: readonly string[]) => fc.oneof(hostileString, fc.constantFrom(...values.map((v) => v.toUpperCase()))).filter((s) => !values.includes(s));
-const notId = notMatching(ID, 200);
-const notDevice = notMatching(DEVICE, 64);
 const notZone = fc.oneof(fc.constantFrom('Mars/Olympus', 'UTC+25', 'Europe/', '../etc', 'utc '), hostileString).filter((z) => {
   try {
     new Intl.DateTimeFormat('en', { timeZone: z });
@@ -349,37 +274,36 @@ interface QueryRoute {
   body?: string;
 }
 
-const hookQuery = {
-  ssh_client: fc.nat({ max: 50 }).map((n) => 'x'.repeat(201 + n)),
-  pid: notIntegerIn(1, 2 ** 31 - 1),
-  tab_name: fc.nat({ max: 50 }).map((n) => 't'.repeat(201 + n)),
-  tty: fc.nat({ max: 50 }).map((n) => 'y'.repeat(201 + n)),
-  agent: notEnum(['claude', 'codex']),
-  event_id: notMatching(EVENT_ID, 128),
-  reply: notEnum(['full', 'none']),
+const USAGE_DIMENSIONS = ['device', 'day', 'model', 'instance', 'session', 'project', 'source', 'week', 'month'];
+/** What JSON Schema cannot say of a query parameter (times, time zones, the group_by list), by name. */
+const QUERY_REFINED: Record<string, fc.Arbitrary<string>> = {
+  since: notTime,
+  until: notTime,
+  before: notTime,
+  timezone: notZone,
+  // The vault's: a search of blanks, a day that does not exist.
+  q: fc.constantFrom('   ', '\t'),
+  date: fc.constantFrom('2026-13-01', '2026-02-30', '2026-11-23T00:00:00Z'),
+  group_by: notEnum(['device', 'day', 'model', 'instance', 'session', 'project', 'hour', 'none', '']).filter((s) => s.split(',').some((d) => !USAGE_DIMENSIONS.includes(d.trim()))),
 };
-const reportQuery = { since: notTime, until: notTime, group_by: notEnum(['device', 'day', 'model', 'instance', 'session', 'project', 'hour', 'none', '']).filter((s) => s.split(',').some((d) => !['device', 'day', 'model', 'instance', 'session', 'project', 'source', 'week', 'month'].includes(d.trim()))), instance: notId, session: fc.constantFrom('', 's'.repeat(257)), timezone: notZone };
 
-const QUERY_ROUTES: QueryRoute[] = [
-  { method: 'GET', path: '/api/instances', params: { status: notEnum(['active', 'stopped', 'all']), state: notEnum(['idle', 'working', 'awaiting', 'stopped']), device: notId, agent_type: notEnum(['claude', 'codex']), limit: notInteger } },
-  { method: 'GET', path: '/api/instances/claude-fuzz-1', params: {} },
-  { method: 'GET', path: '/api/events', params: { limit: notInteger, since: notTime, until: notTime, before: notIntegerIn(1, Number.MAX_SAFE_INTEGER), instance: notId, device: notId, type: fc.oneof(notEnum(['hook.stop']).filter((s) => !/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*(\.\*?)?$/.test(s) || s.length > 100), fc.constantFrom('HOOK', 'hook..stop', '*', '.hook')) } },
-  { method: 'GET', path: '/api/dashboard', params: { events: notIntegerIn(1, 200) } },
-  { method: 'GET', path: '/health', params: {} },
-  { method: 'GET', path: '/api/devices', params: {} },
-  { method: 'GET', path: '/api/notifications', params: { limit: notIntegerIn(1, 500), before: notTime, device: notDevice, instance: notId, status: notEnum(['pending', 'delivered', 'partial', 'failed', 'expired', 'suppressed']), channel: notEnum(['speech', 'sound', 'webhook']) } },
-  { method: 'GET', path: '/api/mode', params: {} },
-  { method: 'GET', path: '/api/state', params: {} },
-  { method: 'GET', path: '/api/productivity', params: {} },
-  { method: 'GET', path: '/api/check', params: { app: notApp } },
-  { method: 'GET', path: '/', params: { app: notApp } },
-  { method: 'GET', path: '/api/usage', params: { ...reportQuery, device: notDevice } },
-  { method: 'GET', path: '/api/usage/desktop', params: reportQuery },
-  { method: 'POST', path: '/api/hooks', params: hookQuery, body: JSON.stringify(hookPayload('fuzz-q', 'Stop')) },
-  ...BODY_ROUTES.filter((r) => r.path !== '/api/hooks').map((r) => ({ method: r.method, path: r.path, params: {}, body: JSON.stringify(r.base) })),
-  { method: 'DELETE', path: '/api/instances/claude-fuzz-1', params: {} },
-  { method: 'POST', path: '/api/notifications/fuzz-missing/retry', params: {} },
-];
+/** Values a query parameter refuses: from its schema (an integer's range, a string's rules), and its refinements. */
+function badQueryValues(name: string, p: JsonSchema): fc.Arbitrary<string>[] {
+  // The app is trimmed first: what the pattern refuses may be fine trimmed.
+  if (name === 'app') return [notApp];
+  const bs = branchesOf(p);
+  if (bs.length === 1 && bs[0]!.type === 'integer') return [notIntegerIn(integerRange(bs[0]!).min, integerRange(bs[0]!).max)];
+  return [...hostileStrings(p), ...(QUERY_REFINED[name] ? [QUERY_REFINED[name]!] : [])];
+}
+
+const QUERY_ROUTES: QueryRoute[] = ROUTES.filter((r) => r.query).map((r) => {
+  const method = r.method.toUpperCase();
+  const path = fill(r.path, method);
+  const query = jsonSchema(r.query!);
+  const params = Object.fromEntries(Object.entries(query.properties ?? {}).map(([name, p]) => [name, fc.oneof(...badQueryValues(name, p))]));
+  const body = r.path === '/api/hooks' ? hookPayload('fuzz-q', 'Stop') : BODY_ROUTES.find((b) => b.method === method && b.path === path)?.base;
+  return { method, path, params, ...(body ? { body: JSON.stringify(body) } : {}) };
+});
 
 const queryCases: fc.Arbitrary<Case> = fc.constantFrom(...QUERY_ROUTES).chain((route) => {
   const known = Object.keys(route.params);
@@ -399,27 +323,24 @@ const queryCases: fc.Arbitrary<Case> = fc.constantFrom(...QUERY_ROUTES).chain((r
 // ---- path parameters ----
 
 const traversal = fc.constantFrom('..%2F..%2Fetc%2Fpasswd', '%2e%2e%2f%2e%2e%2f', '..%5C..%5Cwindows', '%252e%252e%252f', '....%2F%2F', '.%00.', '%00', '%C0%AE%C0%AE%2F', '%E2%80%AE', '%ED%A0%80', '%F0%9F%98', '%', '%ZZ', '..;', '%20', 'a%0Ab', 'a%0D%0AX-Injected:%201');
-// Never empty: the router takes /api/instances/ for /api/instances.
-const badIdSegment = fc.oneof(traversal, notId.filter((s) => s !== '').map(pctValue), fc.nat({ max: 40 }).map((n) => 'i'.repeat(201 + n)));
 const unknownId = fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,30}$/).filter((s) => !EXISTING.has(s) && s !== '.' && s !== '..');
+/** Every route with a path parameter, and the segments its parameter refuses (never empty: the router takes /api/instances/ for /api/instances). */
+const PARAM_ROUTES = ROUTES.filter((r) => r.params).map((r) => {
+  const [name, p] = Object.entries(jsonSchema(r.params!).properties!)[0]!;
+  const bad = fc
+    .oneof(...hostileStrings(p))
+    .filter((s) => s !== '')
+    .map(pctValue);
+  return { method: r.method.toUpperCase(), path: r.path.replace(`{${name}}`, '{}'), bad };
+});
 const pathCases: fc.Arbitrary<Case> = fc
-  .tuple(
-    fc.constantFrom(
-      ['GET', '/api/instances/{}'],
-      ['DELETE', '/api/instances/{}'],
-      ['POST', '/api/instances/{}/heartbeat'],
-      ['GET', '/api/notifications/{}'],
-      ['POST', '/api/notifications/{}/retry'],
-      ['GET', '/api/usage/{}'],
-      ['POST', '/api/usage/{}'],
-    ),
-    fc.oneof({ weight: 3, arbitrary: badIdSegment }, { weight: 1, arbitrary: unknownId }, { weight: 1, arbitrary: fc.constantFrom('../../etc/passwd', '..//..//', './../x', '.../...') }),
-  )
-  .map(([[method, path], id]) => {
-    const withBody = method === 'POST';
+  .constantFrom(...PARAM_ROUTES)
+  .chain((route) => fc.tuple(fc.constant(route), fc.oneof({ weight: 3, arbitrary: fc.oneof(traversal, route.bad) }, { weight: 1, arbitrary: unknownId }, { weight: 1, arbitrary: fc.constantFrom('../../etc/passwd', '..//..//', './../x', '.../...') })))
+  .map(([{ method, path }, id]) => {
+    const withBody = method === 'POST' || method === 'PATCH';
     // A pushed batch to a valid device id must fail on its body.
     const body = path === '/api/usage/{}' ? JSON.stringify({ records: 'none' }) : '{}';
-    return caseOf({ method: method!, path: path!.replace('{}', id), ...(withBody ? { headers: [['Content-Type', 'application/json']] as [string, string][], body } : {}) });
+    return caseOf({ method, path: path.replace('{}', id), ...(withBody ? { headers: [['Content-Type', 'application/json']] as [string, string][], body } : {}) });
   });
 
 // ---- methods and unknown paths ----
@@ -451,6 +372,24 @@ const ALLOWED: Record<string, string[]> = {
   '/api/usage': ['GET'],
   '/api/usage/sync': ['PUT'],
   '/api/usage/desktop': ['GET', 'POST'],
+  '/api/usage/ccusage': ['POST'],
+  '/api/cron/jobs': ['GET', 'POST'],
+  '/api/cron/jobs/usage-scan': ['GET', 'PUT', 'DELETE'],
+  '/api/cron/jobs/usage-scan/execute': ['POST'],
+  '/api/cron/jobs/usage-scan/runs': ['GET'],
+  '/api/metrics': ['GET'],
+  '/api/metrics/fuzz.metric': ['GET', 'POST', 'DELETE'],
+  '/api/config': ['GET', 'PUT'],
+  '/api/status': ['GET'],
+  '/api/obsidian/commands': ['GET'],
+  '/api/obsidian/command': ['POST'],
+  '/api/obsidian/eval': ['POST'],
+  '/api/vault/note': ['GET'],
+  '/api/vault/search': ['GET'],
+  '/api/vault/tags': ['GET'],
+  '/api/vault/tagged': ['GET'],
+  '/api/vault/recent': ['GET'],
+  '/api/vault/daily': ['GET'],
 };
 const KNOWN_ODD_METHODS = ['PATCH', 'PUT', 'DELETE', 'POST', 'GET', 'TRACE', 'PROPFIND', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'SEARCH', 'PURGE', 'LINK', 'UNLINK', 'REPORT', 'MKACTIVITY', 'CHECKOUT', 'MERGE', 'M-SEARCH', 'NOTIFY', 'SUBSCRIBE', 'UNSUBSCRIBE', 'CONNECT', 'QUERY'];
 /** Not methods at all, or words HTTP parsers do not know (HEAD and OPTIONS, which are answered, never). */
@@ -459,7 +398,7 @@ const ROUTE_RES = Object.keys(ALLOWED);
 /** The router ignores case and a trailing slash. */
 const isRoute = (raw: string) => {
   const p = raw.toLowerCase().replace(/\/+$/, '') || '/';
-  return ROUTE_RES.includes(p) || /^\/api\/(instances|notifications|usage)\/[^/]+(\/(heartbeat|retry))?$/.test(p);
+  return ROUTE_RES.includes(p) || /^\/api\/(instances|notifications|usage)\/[^/]+(\/(heartbeat|retry))?$/.test(p) || /^\/api\/(cron\/jobs|metrics)\/[^/]+(\/(execute|runs))?$/.test(p);
 };
 const methodCases: fc.Arbitrary<Case> = fc.oneof(
   {

@@ -212,7 +212,7 @@ describe('machines reporting to a hub', () => {
     await feed.next('snapshot');
     const before = (await hub.request('GET', `/api/instances?status=all&machine=${machineId}`)).body.instances.length;
     hubClock.advance(61_000);
-    await hub.system.deps.writer.flush();
+    await hub.system.settle();
     const m = await until('the machine to show offline', async () => {
       const x = (await hubGet(`/v1/machines/${machineId}`)).machine;
       return x.online === false && x;

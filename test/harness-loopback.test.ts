@@ -4,7 +4,7 @@
 // at close.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assertLoopbackWebhooks, hookPayload, startTestServer, tempHome } from './support/system.js';
+import { assertLoopbackWebhooks, startTestServer, tempHome } from './support/system.js';
 import { databaseOf } from './support/sqlite.js';
 
 const escaped = (s: string) => s.replace(/[.?/[\]]/g, '\\$&');
@@ -31,16 +31,18 @@ describe('tests never reach beyond loopback', () => {
 
   it('fails a test that had a webhook delivered beyond loopback, to a device registered over the API', async () => {
     const home = tempHome();
-    // A documentation address (RFC 5737, never routed); and the channels are stopped first, so
-    // the notification and its delivery are written but nothing is sent.
+    // A documentation address (RFC 5737, never routed). Nothing may be sent to it, so the
+    // pending delivery token-api's outbox would write for that device's notification is written
+    // here, through a connection of the test's own, instead of by a hook.
     const url = 'http://192.0.2.1:9/notify';
     try {
       const s = await startTestServer(home.dir, { notifications: { coalesce_seconds: 0, speech: { engine: 'none' }, sound: { player: 'none' } } });
-      s.system.deps.notifications.close();
       await s.request('POST', '/api/devices/register', { id: 'tablet', type: 'mobile', tailscale_ip: '100.64.0.9', notification_method: 'webhook', webhook_url: url });
-      await s.hook(hookPayload('t', 'Stop', { x_token_api_ssh_client: '100.64.0.9 50000 22' }));
-      const rows = await databaseOf(s.system).all<{ target: string; status: string; attempts: number }>("SELECT target, status, attempts FROM notification_deliveries WHERE channel = 'webhook'");
-      assert.deepEqual(rows, [{ target: url, status: 'pending', attempts: 0 }]);
+      const device = (await s.request('GET', '/api/devices/tablet')).body;
+      assert.equal(device.webhook_url, url);
+      const now = new Date().toISOString();
+      await databaseOf(s.system).run("INSERT INTO notifications (id, created_at, source, event, device_id, title, message, urgency) VALUES ('n-far', ?, 'test', 'stop', 'tablet', 'Claude', 'finished', 'normal')", [now]);
+      await databaseOf(s.system).run("INSERT INTO notification_deliveries (notification_id, channel, target, status, expires_at) VALUES ('n-far', 'webhook', ?, 'pending', ?)", [device.webhook_url, now]);
       await assert.rejects(s.close(), new RegExp(`a webhook delivery of this test: webhook ${escaped(url)} is beyond loopback`));
     } finally {
       home.cleanup();

@@ -7,7 +7,7 @@ import { after, beforeEach, describe, it } from 'node:test';
 import { createHookEventIds } from '../src/actors/instances/hook-event-ids.js';
 import { FakeClock } from './support/clock.js';
 import { hookPayload, startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';
-import { databaseOf } from './support/sqlite.js';
+import { databaseOf, withDatabase } from './support/sqlite.js';
 
 describe('hook event ids, reply=none and the spool upload', () => {
   let home: ReturnType<typeof tempHome>;
@@ -66,18 +66,21 @@ describe('hook event ids, reply=none and the spool upload', () => {
   });
 
   it('an id still committing is not known to a spool replay (which then waits for it), only one committed is', async () => {
-    const ids = createHookEventIds({ db: s.system.deps.db });
-    ids.claim('evt-inflight-1');
-    assert.equal(ids.has('evt-inflight-1'), true, 'a live repeat waits for it');
-    assert.deepEqual([...(await ids.known(['evt-inflight-1']))], [], 'a replay does not skip it');
-    ids.release('evt-inflight-1');
-    assert.equal(ids.has('evt-inflight-1'), false);
-    ids.claim('evt-inflight-2');
-    ids.confirm('evt-inflight-2');
-    assert.deepEqual([...(await ids.known(['evt-inflight-1', 'evt-inflight-2']))], ['evt-inflight-2']);
-    // and through the instances service: known once its event committed
+    await withDatabase(s.config.databaseFile, async (db) => {
+      const ids = createHookEventIds({ db });
+      ids.claim('evt-inflight-1');
+      assert.equal(ids.has('evt-inflight-1'), true, 'a live repeat waits for it');
+      assert.deepEqual([...(await ids.known(['evt-inflight-1']))], [], 'a replay does not skip it');
+      ids.release('evt-inflight-1');
+      assert.equal(ids.has('evt-inflight-1'), false);
+      ids.claim('evt-inflight-2');
+      ids.confirm('evt-inflight-2');
+      assert.deepEqual([...(await ids.known(['evt-inflight-1', 'evt-inflight-2']))], ['evt-inflight-2']);
+    });
+    // and through the server: once its event committed, a spool replay of that id is a duplicate
     await s.hook(hookPayload('kn', 'SessionStart', { source: 'startup' }), '?event_id=evt-known-01');
-    assert.deepEqual([...(await s.system.deps.instances.eventIds.known(['evt-known-01']))], ['evt-known-01']);
+    const upload = await s.request('POST', '/api/hooks/spool', line('evt-known-01', hookPayload('kn', 'SessionStart', { source: 'startup' }), clock.now()), { 'content-type': 'application/x-ndjson' });
+    assert.deepEqual(upload.body, { replayed: 0, duplicates: 1, invalid: [] });
   });
 
   it('replays an uploaded spool in order with the spooled times, skipping ids it has', async () => {

@@ -1,8 +1,8 @@
 // The layers of src/ as rules (.dependency-cruiser.cjs): no import points up, the subsystems of
-// one layer never import each other, the dashboard imports only lib and protocol, and there is
-// no cycle. The second case runs the same rules on a small tree that breaks each of them, so
-// this test is known to fail when src/ does. SQL lives in src/db/ alone: statements, the
-// tables writer ops name, and calls on the connection.
+// one layer never import each other, the clients (dashboard, web page) import only lib and
+// protocol and never each other, and there is no cycle. The second case runs the same rules on
+// a small tree that breaks each of them, so this test is known to fail when src/ does. SQL
+// lives in src/db/ alone: statements, the tables writer ops name, and calls on the connection.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -46,7 +46,7 @@ describe('layers of src/', () => {
     assert.equal(r.code, 0, r.out);
   });
 
-  it('the rules catch an upward import, two subsystems importing each other, the dashboard reaching into the server, a route reading SQLite and a circle', async () => {
+  it('the rules catch an upward import, two subsystems importing each other, a client reaching into the server or into the other client, a route reading SQLite and a circle', async () => {
     const home = tempHome('token-api-layers-');
     try {
       const files: Record<string, string> = {
@@ -55,6 +55,8 @@ describe('layers of src/', () => {
         'src/usage/report.ts': "import { send } from '../notifications/send.js';\nexport const report = send;\n",
         'src/notifications/send.ts': 'export const send = 2;\n',
         'src/tui/view.ts': "import { app } from '../http/app.js';\nexport const view = app;\n",
+        'src/tui/words.ts': 'export const words = 3;\n',
+        'src/web/shared.ts': "import { words } from '../tui/words.js';\nexport const shared = words;\n",
         'src/db/a.ts': "import { b } from './b.js';\nexport const a = (): number => b();\n",
         'src/db/b.ts': "import { a } from './a.js';\nexport const b = (): number => a();\n",
         'src/stray.ts': "import { app } from './http/app.js';\nexport const stray = app;\n",
@@ -73,6 +75,7 @@ describe('layers of src/', () => {
         assert.match(r.out, new RegExp(`error ${rule}:`), `${rule} is reported:\n${r.out}`);
       }
       assert.match(r.out, /no-upward-from-lib: src\/lib\/words\.ts → src\/http\/app\.ts/);
+      assert.match(r.out, /clients-talk-over-http: src\/web\/shared\.ts → src\/tui\/words\.ts/, 'one client importing the other is reported');
     } finally {
       home.cleanup();
     }

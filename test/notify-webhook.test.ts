@@ -4,9 +4,9 @@
 // window ends. Time is a FakeClock; the HTTP traffic is real.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { NotificationUpdate } from '../src/notifications/service.js';
 import type { ConfigFile } from '../src/config/config.js';
 import { FakeClock } from './support/clock.js';
+import { connectFeed } from './support/feed.js';
 import { countByKey, startPhone, type Phone } from './support/phone.js';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';
 
@@ -122,14 +122,17 @@ describe('webhook delivery to the phone', () => {
 
   it('records a 4xx answer as failed with the answer, without retrying; retry sends it again', async () => {
     s = await startTestServer(home.dir, config(phone), { clock });
-    const updates: NotificationUpdate[] = [];
-    s.system.deps.notifications.onUpdate((u) => updates.push(u));
+    const feed = await connectFeed(s.wsUrl);
+    await feed.next('snapshot');
     phone.status = 410;
     await phoneTurn('gone-1');
     await settled();
-    // Listeners (the WebSocket feed) hear of the notification, then of its delivery outcome.
+    await feed.sync();
+    const updates = feed.ofType('notification');
+    await feed.close();
+    // The WebSocket feed hears of the notification, then of its delivery outcome.
     assert.deepEqual(
-      updates.map((u) => (u.kind === 'created' ? [u.kind, u.notification.message] : [u.kind, u.channel, u.status, u.attempts])),
+      updates.map((u) => (u.change === 'created' ? [u.change, u.notification.message] : [u.change, u.delivery!.channel, u.delivery!.status, u.delivery!.attempts])),
       [
         ['created', 'Claude #1 in token-api finished'],
         ['delivery', 'webhook', 'failed', 1],

@@ -6,7 +6,7 @@
 process.env.TZ = 'UTC';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeEvent } from '../src/tui/event-words.js';
+import { describeEvent } from '../src/protocol/event-words.js';
 import { plain } from '../src/tui/format.js';
 import { applyMessage, createDashboardStore, initialContext, type DashboardContext } from '../src/tui/store.js';
 import { render } from '../src/tui/view.js';

@@ -6,7 +6,7 @@ process.env.TZ = 'UTC';
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import blessed from 'blessed';
-import { describeEvent } from '../src/tui/event-words.js';
+import { describeEvent } from '../src/protocol/event-words.js';
 import { createKeyHandler } from '../src/tui/keys.js';
 import { createScreen, type DashboardScreen } from '../src/tui/screen.js';
 import { createDashboardStore, initialContext, type DashboardStore } from '../src/tui/store.js';

@@ -17,6 +17,7 @@ import { stopOutcome } from '../service/stop.js';
 import { serviceCommand } from './service.js';
 import { backupCommand } from './backup.js';
 import { tuiCommand } from './tui.js';
+import { webCommand } from './web.js';
 import { startupFacts, startupLines } from './serve-summary.js';
 import { closest } from '../lib/validation-words.js';
 import { endQuietlyOnBrokenPipe } from './broken-pipe.js';
@@ -197,7 +198,13 @@ at once (130 or 143); acknowledged changes are already in the database.`,
         // Loaded here, not at the top: the other commands do without the server's modules.
         const { startServer } = await import('../system/server.js');
         (await import('../service/heap.js')).limitHeapGrowth();
-        server = await startServer(config, { stderrLog, color, inspect: inspector?.inspect, requestStop: () => {
+        const { readInstalledHooks } = await import('./install/installed-hooks.js');
+        server = await startServer(config, {
+          stderrLog,
+          color,
+          inspect: inspector?.inspect,
+          installedHooks: (c) => readInstalledHooks(c),
+          requestStop: () => {
             if (signalled) return;
             signalled = 'stop_daemon';
             process.stderr.write('the hub asked this token-api to stop: stopping…\n');
@@ -233,6 +240,7 @@ at once (130 or 143); acknowledged changes are already in the database.`,
   service: serviceCommand,
   backup: backupCommand,
   tui: tuiCommand,
+  web: webCommand,
 };
 
 function mainHelp(): string {

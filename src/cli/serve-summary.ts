@@ -24,6 +24,8 @@ export interface StartupFacts {
   host: string;
   gateCheckNetworks: readonly string[];
   inspector: string | null;
+  /** The web page's address, and whether it is built. */
+  web: { url: string; built: boolean };
 }
 
 export function startupFacts(config: Config, server: RunningServer, o: { version: string; inspector: string | null; stderrLog: StartupFacts['stderrLog'] }): StartupFacts {
@@ -45,6 +47,7 @@ export function startupFacts(config: Config, server: RunningServer, o: { version
     host: config.host,
     gateCheckNetworks: config.gateCheckNetworks,
     inspector: o.inspector,
+    web: { url: `${server.url}/app/`, built: existsSync(join(system.webRoot, 'index.html')) },
   };
 }
 
@@ -93,6 +96,7 @@ export function startupLines(f: StartupFacts, color: boolean): string[] {
         : warn(`listening on ${f.host}: other machines need "Authorization: Bearer <token>" (token-api token), except gate checks from ${f.gateCheckNetworks.join(', ')}`),
     ),
   );
+  lines.push(row('web page', f.web.built ? f.web.url : warn(`not built: run npm run build (then ${f.web.url})`)));
   if (f.inspector) lines.push(`inspector: open ${f.inspector} in a browser`);
   lines.push(dim('Ctrl-C stops it.'));
   return lines;

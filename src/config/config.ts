@@ -11,6 +11,9 @@ import { fleetFileKeys, resolveFleetConfig, type FleetConfig } from './fleet.js'
 import { modeGateFileKeys, modeGateProblems, resolveModeGateConfig, type ModeGateConfig } from './mode-gate.js';
 import { pricingOverridesSchema, type Price } from './price-schema.js';
 import { isValidTimeZone } from '../lib/timezone.js';
+import { cronFileSchema, cronSettings, type CronSettings } from './cron.js';
+import { metricsFileSchema, metricsSettings, type MetricsSettings } from './metrics.js';
+import { obsidianFileSchema, obsidianSettings, type ObsidianSettings } from './obsidian.js';
 
 export const DEVICE_TYPES = ['local', 'mobile', 'laptop', 'remote'] as const;
 
@@ -35,7 +38,8 @@ const DEFAULT_VOICES = ['Microsoft Zira Desktop', 'Microsoft David Desktop', 'en
 const DEFAULT_SOUNDS = ['chimes.wav', 'notify.wav', 'ding.wav', 'tada.wav'];
 const DEFAULT_COLORS = ['#0099ff', '#ff9900', '#33cc66', '#cc66ff', '#ff3366', '#00cccc', '#cccc00', '#ff66cc'];
 
-const fileSchema = z
+/** The config file's schema: every key optional, unknown keys refused (PUT /api/config checks with it too). */
+export const configFileSchema = z
   .object({
     host: z.string().min(1).optional(),
     port: z.number().int().min(0).max(65535).optional(),
@@ -97,10 +101,24 @@ const fileSchema = z
       })
       .strict()
       .optional(),
+    cron: cronFileSchema.optional(),
+    obsidian: obsidianFileSchema.optional(),
+    metrics: metricsFileSchema.optional(),
+    web: z
+      .object({
+        public_url: z
+          .string()
+          .regex(/^https?:\/\/[^/?#\s]+\/?$/, 'the address browsers use to reach token-api, such as https://desktop.tailnet.ts.net (scheme and host, no path)')
+          .optional(),
+        session_days: z.number().positive().max(365).optional(),
+        link_minutes: z.number().positive().max(24 * 60).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
-export type ConfigFile = z.infer<typeof fileSchema>;
+export type ConfigFile = z.infer<typeof configFileSchema>;
 export type { NotificationChannel, NotificationsConfig } from './notifications.js';
 
 export interface Config {
@@ -165,6 +183,14 @@ export interface Config {
   /** Machines and the hub (src/config/fleet.ts). */
   fleet: FleetConfig;
   websocket: { pingMs: number; history: number; maxBufferedBytes: number; slowClientMs: number; snapshotIntervalMs: number; maxClients: number; eventDetailsMaxBytes: number; maxMessageBytes: number };
+  /** Scheduled jobs: shell commands allowed or not, limits of a run (src/config/cron.ts). */
+  cron: CronSettings;
+  /** Obsidian's Local REST API plugin and the vault folder (src/config/obsidian.ts). */
+  obsidian: ObsidianSettings;
+  /** The metrics store's bounds (src/config/metrics.ts). */
+  metrics: MetricsSettings;
+  /** The web page: where browsers reach it (null: this server's own address), its sessions' and login links' lifetimes. */
+  web: { publicUrl: string | null; sessionMs: number; linkMs: number };
 }
 
 export interface ConfigOverrides {
@@ -188,6 +214,11 @@ function expandHome(p: string): string {
   return p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : p;
 }
 
+/** A path from the config file: `~/` is the home folder; a relative path is taken from the current directory. */
+export function resolveUserPath(p: string): string {
+  return resolve(expandHome(p));
+}
+
 function readConfigFile(path: string, explicit: boolean): ConfigFile {
   let text: string;
   try {
@@ -203,18 +234,34 @@ function readConfigFile(path: string, explicit: boolean): ConfigFile {
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
   }
-  const parsed = parseInWords(fileSchema, raw);
+  const checked = checkConfigFile(raw);
+  if (!checked.ok) throw new ConfigError(`config file ${path} is invalid:\n${checked.lines.map((l) => `  ${l}`).join('\n')}`);
+  return checked.file;
+}
+
+/**
+ * The config file's contents checked as the server checks them at start: the schema, then the
+ * rules across keys (modes). Each problem by key, in words, and as the lines start-up prints.
+ */
+export function checkConfigFile(raw: unknown): { ok: true; file: ConfigFile } | { ok: false; problems: Record<string, string>; lines: string[] } {
+  const parsed = parseInWords(configFileSchema, raw);
+  const problems: Record<string, string> = {};
+  const lines: string[] = [];
   if (!parsed.success) {
-    const lines = Object.entries(fieldsInWords(parsed.error)).map(([key, words]) =>
-      words.startsWith('is not a known field')
-        ? `  ${key} is not a setting token-api knows${/\(did you mean [^?]+\?\)/.exec(words)?.[0].replace(/^/, ' ') ?? ''}; docs/configuration.md lists them`
-        : `  ${key === '(root)' ? 'the file' : key} ${words}`,
-    );
-    throw new ConfigError(`config file ${path} is invalid:\n${lines.join('\n')}`);
+    for (const [key, words] of Object.entries(fieldsInWords(parsed.error))) {
+      problems[key] = words.startsWith('is not a known field')
+        ? `is not a setting token-api knows${/\(did you mean [^?]+\?\)/.exec(words)?.[0].replace(/^/, ' ') ?? ''}; docs/configuration.md lists them`
+        : words;
+      lines.push(`${key === '(root)' ? 'the file' : key} ${problems[key]}`);
+    }
+    return { ok: false, problems, lines };
   }
-  const problems = modeGateProblems(parsed.data);
-  if (problems.length > 0) throw new ConfigError(`config file ${path} is invalid:\n${problems.map((p) => `  ${p}`).join('\n')}`);
-  return parsed.data;
+  for (const line of modeGateProblems(parsed.data)) {
+    const at = line.indexOf(': ');
+    problems[line.slice(0, at)] = line.slice(at + 2);
+    lines.push(line);
+  }
+  return lines.length > 0 ? { ok: false, problems, lines } : { ok: true, file: parsed.data };
 }
 
 /** Where Claude Code keeps its data: $CLAUDE_CONFIG_DIR (comma-separated), else ~/.config/claude and ~/.claude. */
@@ -225,7 +272,7 @@ function defaultClaudeDirs(env: NodeJS.ProcessEnv): string[] {
 }
 
 const envPort = z.coerce.number().int().min(0).max(65535);
-const envLevel = fileSchema.shape.log_level.unwrap();
+const envLevel = configFileSchema.shape.log_level.unwrap();
 
 /** Resolve the whole configuration; throws ConfigError with a readable message. */
 export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
@@ -312,6 +359,14 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       maxClients: file.websocket?.max_clients ?? 256,
       eventDetailsMaxBytes: file.websocket?.event_details_max_bytes ?? 4096,
       maxMessageBytes: file.websocket?.max_message_bytes ?? 64 * 1024,
+    },
+    cron: cronSettings(file.cron),
+    obsidian: obsidianSettings(file.obsidian, resolveUserPath),
+    metrics: metricsSettings(file.metrics),
+    web: {
+      publicUrl: file.web?.public_url?.replace(/\/$/, '') ?? null,
+      sessionMs: (file.web?.session_days ?? 30) * 86_400_000,
+      linkMs: (file.web?.link_minutes ?? 5) * 60_000,
     },
   };
 }

@@ -1,10 +1,11 @@
-// The WebSocket hub behind `ws://HOST:PORT/ws`: hears every commit, notification update and
-// usage update (src/system/wiring.ts subscribes its handlers), turns each into numbered stream messages (seq, at) kept in a ring,
-// and fans them out to the connected clients. Messages are numbered and the picture updated
-// synchronously, in commit order; the fan-out waits for setImmediate, so an HTTP answer never
-// waits for WebSocket writes. The handshake (path, access policy, query) is HTTP's
-// (src/http/feed-upgrade.ts), which hands the feed each accepted socket. Pings, dead-client
-// removal and slow-client drops run on the injected clock.
+// The WebSocket hub behind `ws://HOST:PORT/ws`: hears every commit, notification update, usage
+// update, metric change, job run and usage sync (src/system/wiring.ts subscribes its handlers),
+// turns each into numbered stream messages (seq, at) kept in a ring, and fans them out to the
+// connected clients. Messages are numbered and the picture updated synchronously, in commit
+// order; the fan-out waits for setImmediate, so an HTTP answer never waits for WebSocket writes.
+// The handshake (path, access policy, query) is HTTP's (src/http/feed-upgrade.ts), which hands
+// the feed each accepted socket. Pings, dead-client removal and slow-client drops run on the
+// injected clock.
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { Clock, TimerHandle } from '../lib/clock.js';
@@ -18,6 +19,7 @@ import type { Database } from '../db/database.js';
 import { listEvents } from '../db/queries/events.js';
 import { dayRange } from '../lib/timezone.js';
 import type { TokenUsageUpdate, UsageService } from '../usage/service.js';
+import type { MetricChange, MetricsStore } from '../metrics/store.js';
 import { createConnection, messageData, type FeedConnection } from './connection.js';
 import type { StreamType } from '../protocol/feed.js';
 import { createFeedRing, type HeldMessage } from './ring.js';
@@ -34,6 +36,10 @@ export interface FeedHandlers {
   usage(update: TokenUsageUpdate): void;
   /** On a hub: instances other machines reported, or whose machine went on- or offline. */
   remoteInstances(items: readonly RemoteInstanceView[]): void;
+  /** A metric's committed change: the picture's metrics, and a `metric` message. */
+  metric(change: MetricChange): void;
+  /** A committed job run (`cron_job_executed`) or a usage sync's outcome (`sync_status`), as a message. */
+  passOn(message: { type: 'cron_job_executed' | 'sync_status'; payload: Record<string, unknown> }): void;
 }
 
 export interface FeedDeps {
@@ -43,6 +49,8 @@ export interface FeedDeps {
   usage: Pick<UsageService, 'totalsOfInstances' | 'devicesToday'>;
   /** On a hub: the instances other machines reported, for the start picture. */
   remoteInstances?: () => Promise<RemoteInstanceView[]>;
+  /** The metrics store's values at start (later changes come through the `metric` handler). */
+  metrics: Pick<MetricsStore, 'list'>;
   /** Subscribes the handlers; returns what unsubscribes them. Called in the turn the picture is taken. */
   attach(handlers: FeedHandlers): () => void;
   clock: Clock;
@@ -91,7 +99,7 @@ export async function createFeed(deps: FeedDeps) {
   ]);
   const liveIds = hub.live().flatMap((a) => (a.kind === 'instance' ? [a.id] : []));
   const instanceTotals = await deps.usage.totalsOfInstances([...liveIds, ...stoppedRows.map((r) => r.id)]);
-  state.init({ actors: hub.live(), remote, stopped: stoppedRows, events: eventRows, usage: { instances: instanceTotals, today: { day: today.day, devices: today.devices } } });
+  state.init({ actors: hub.live(), remote, stopped: stoppedRows, events: eventRows, usage: { instances: instanceTotals, today: { day: today.day, devices: today.devices } }, metrics: deps.metrics.list() });
 
   const clients = new Set<FeedConnection>();
   let pending: HeldMessage[] = [];
@@ -137,6 +145,8 @@ export async function createFeed(deps: FeedDeps) {
     notification: guarded('a notification', (u) => publish([state.applyNotification(u)])),
     usage: guarded('a usage update', (u) => publish([state.applyUsage(u)])),
     remoteInstances: guarded('instances of other machines', (items) => publish(state.applyRemote(items))),
+    metric: guarded('a metric', (c) => publish([state.applyMetric(c)])),
+    passOn: guarded('a message', ({ type, payload }) => publish([state.passOn(type, payload)])),
   });
 
   const server = { service: 'token-api', version: deps.version, started_at: startedAt };

@@ -13,6 +13,7 @@ import type { ModeView } from '../actors/mode-gate/work-mode.js';
 import type { EventRecordRow } from '../db/queries/events.js';
 import type { GateContext, GateStateValue } from '../machines/gate-context.js';
 import type { ModeContext } from '../machines/mode-context.js';
+import type { MetricChange, MetricView } from '../metrics/store.js';
 import type { UsageRow, UsageTotals } from '../usage/report.js';
 import type { TokenUsageUpdate } from '../usage/service.js';
 import type { StreamType } from '../protocol/feed.js';
@@ -65,6 +66,8 @@ export interface InitialPicture {
   /** Newest first. */
   events: EventRecordRow[];
   usage: { instances: Map<string, UsageTotals>; today: { day: string; devices: UsageRow[] } };
+  /** The metrics store's values. */
+  metrics: MetricView[];
 }
 
 type Totals = Pick<UsageTotals, 'input_tokens' | 'output_tokens' | 'cache_creation_tokens' | 'cache_read_tokens' | 'total_tokens' | 'cost_usd' | 'records'>;
@@ -109,6 +112,8 @@ export function createFeedState(deps: FeedStateDeps) {
   const usageInstances = new Map<string, Totals>();
   let usageDay = deps.today();
   let usageDevices = new Map<string, Totals & { day: string }>();
+  /** Metric values by key, as last committed. */
+  const metrics = new Map<string, MetricView>();
 
   /** Details already serialised (an event row's), cut down to the feed's limit. */
   function cutJson(text: string): string {
@@ -189,6 +194,7 @@ export function createFeedState(deps: FeedStateDeps) {
       for (const r of p.usage.today.devices) {
         if (typeof r.device_id === 'string') usageDevices.set(r.device_id, { ...totalsOf(r), day: usageDay });
       }
+      for (const m of p.metrics) metrics.set(m.key, m);
     },
 
     /** What a commit changed, as stream messages: actor changes first, then its event rows. */
@@ -227,6 +233,17 @@ export function createFeedState(deps: FeedStateDeps) {
       return { type: 'token_usage_update', fields: fixed(fields.slice(1, -1)) };
     },
 
+    applyMetric(c: MetricChange): Outgoing {
+      if (c.metric) metrics.set(c.key, c.metric);
+      else metrics.delete(c.key);
+      return { type: 'metric', fields: fixed(json(c).slice(1, -1)) };
+    },
+
+    /** A message of a subsystem that keeps no picture here (a job's run, a usage sync): its fields as given. */
+    passOn(type: Extract<StreamType, 'cron_job_executed' | 'sync_status'>, payload: Record<string, unknown>): Outgoing {
+      return { type, fields: fixed(json(payload).slice(1, -1)) };
+    },
+
     /** The fields of a snapshot message (everything but type, seq and at). */
     snapshotFields(server: { service: string; version: string; started_at: string }): string {
       rollDay();
@@ -237,7 +254,7 @@ export function createFeedState(deps: FeedStateDeps) {
         today: { day: usageDay, timezone: deps.timezone, devices: Object.fromEntries(usageDevices) },
       };
       const mode = modeCtx ? json(deps.modeView(modeCtx)) : 'null';
-      return `"server":${json(server)},"instances":[${instances}],"mode":${mode},"gate":${gate ?? 'null'},"events":[${events.map((e) => e()).reverse().join(',')}],"usage":${json(usage)}`;
+      return `"server":${json(server)},"instances":[${instances}],"mode":${mode},"gate":${gate ?? 'null'},"events":[${events.map((e) => e()).reverse().join(',')}],"usage":${json(usage)},"metrics":${json(Object.fromEntries(metrics))}`;
     },
 
     /** Forgets usage totals of instances that are neither live nor recently stopped (bounded memory). */

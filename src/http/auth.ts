@@ -4,6 +4,8 @@
 // address, a request a web browser sends for a page of another origin is refused: a site open
 // in the person's browser must not post fake hook events or read the live feed. The policy is
 // a plain function of the request's facts, so the WebSocket feed applies the same rules.
+// The web page beyond loopback logs in once (POST /api/web/login, open to all but other
+// origins) and is then let in by its session cookie; its writes must carry X-CSRF-Token.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
@@ -12,12 +14,17 @@ import { isMachineToken } from '../fleet/tokens.js';
 import { isLoopbackAddress, networkMatcher } from '../lib/net.js';
 import { HttpError } from './errors.js';
 import { peerOfContext, requestLine, type RequestLine } from './request.js';
+import { CSRF_HEADER, type WebSessions } from './web-session.js';
 
 export interface AuthPolicy {
   /** Whether `token` is the API token (constant time). */
   tokenMatches(token: string): boolean;
   /** Whether an address may ask the gate without the token. */
   mayCheckWithoutToken(address: string | undefined): boolean;
+  /** The web page's cookie sessions (none: cookies let nobody in). */
+  web?: Pick<WebSessions, 'fromCookie' | 'csrfMatches'>;
+  /** The origin the page is published at (web.public_url), same-origin whatever the Host says. */
+  publicOrigin?: string | null;
 }
 
 export interface RequestFacts {
@@ -31,10 +38,14 @@ export interface RequestFacts {
   origin?: string | undefined;
   /** The Host header the request was sent to. */
   host?: string | undefined;
+  /** The Cookie header (the web page's session). */
+  cookie?: string | undefined;
+  /** The X-CSRF-Token header (the web page's writes). */
+  csrf?: string | undefined;
 }
 
 export type AuthDecision =
-  | { ok: true; via: 'loopback' | 'check_network' | 'token' | 'machine' }
+  | { ok: true; via: 'loopback' | 'check_network' | 'token' | 'cookie' | 'login' | 'machine' }
   | { ok: false; status: 401 | 403; reason: string };
 
 /** A browser's request from a page of another origin (Origin "null" included). */
@@ -64,14 +75,23 @@ export function isDirectHost(host: string | undefined): boolean {
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-export function createAuthPolicy(o: { token: string; gateCheckNetworks: readonly string[] }): AuthPolicy {
+export function createAuthPolicy(o: { token: string; gateCheckNetworks: readonly string[]; web?: AuthPolicy['web']; publicOrigin?: string | null }): AuthPolicy {
   const want = digest(o.token);
   const inNetworks = networkMatcher(o.gateCheckNetworks);
   return {
     tokenMatches: (token) => timingSafeEqual(digest(token), want),
     mayCheckWithoutToken: inNetworks,
+    web: o.web,
+    publicOrigin: o.publicOrigin ?? null,
   };
 }
+
+/** The web page's login: open to every address (it is how a browser gets in), never to other origins. */
+export function isWebLogin(method: string, path: string): boolean {
+  return method === 'POST' && path === '/api/web/login';
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Read-only gate checks: the only requests some networks may make without the token. */
 export function isGateCheck(method: string, path: string): boolean {
@@ -96,15 +116,23 @@ export function bearerToken(header: string | undefined): string | null {
 }
 
 export function authorize(policy: AuthPolicy, r: RequestFacts): AuthDecision {
-  if (isCrossOrigin(r.origin, r.host)) {
+  if (isCrossOrigin(r.origin, r.host) && !(policy.publicOrigin && r.origin === policy.publicOrigin)) {
     return { ok: false, status: 403, reason: `requests from web pages of another origin (${String(r.origin).slice(0, 100)}) are refused` };
   }
   const loopback = isLoopbackAddress(r.remoteAddress);
   if (loopback && isDirectHost(r.host)) return { ok: true, via: 'loopback' };
+  if (isWebLogin(r.method, r.path)) return { ok: true, via: 'login' };
   if (isGateCheck(r.method, r.path) && policy.mayCheckWithoutToken(r.remoteAddress)) return { ok: true, via: 'check_network' };
   const token = bearerToken(r.authorization);
   if (token !== null && policy.tokenMatches(token)) return { ok: true, via: 'token' };
   if (isMachineToken(token) && isMachineRoute(r.method, r.path)) return { ok: true, via: 'machine' };
+  const session = token === null ? (policy.web?.fromCookie(r.cookie) ?? null) : null;
+  if (session) {
+    if (!SAFE_METHODS.has(r.method) && !policy.web!.csrfMatches(session, r.csrf)) {
+      return { ok: false, status: 403, reason: `a change made with the web page's session needs the X-CSRF-Token header (the ta_csrf cookie's value); reload the page` };
+    }
+    return { ok: true, via: 'cookie' };
+  }
   const who = loopback ? `this machine to the name ${String(r.host).slice(0, 100)} (only localhost and IP addresses are trusted without a token)` : (r.remoteAddress ?? 'an unknown address');
   return {
     ok: false,
@@ -125,6 +153,8 @@ export function requestFacts(req: IncomingMessage, line: RequestLine, remoteAddr
     authorization: req.headers.authorization,
     origin: req.headers.origin,
     host: req.headers.host,
+    cookie: req.headers.cookie,
+    csrf: typeof req.headers[CSRF_HEADER] === 'string' ? req.headers[CSRF_HEADER] : undefined,
   };
 }
 
@@ -137,6 +167,7 @@ export function authMiddleware(policy: AuthPolicy) {
       ctx.set('WWW-Authenticate', 'Bearer realm="token-api"');
       throw new HttpError(401, 'unauthorized', d.reason);
     }
+    ctx.state.auth = d;
     await next();
   };
 }

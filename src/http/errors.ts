@@ -36,6 +36,7 @@ const CODES: Record<number, string> = {
   429: 'too_many_requests',
   431: 'headers_too_large',
   501: 'not_implemented',
+  502: 'bad_gateway',
   503: 'unavailable',
 };
 
@@ -67,6 +68,10 @@ const DOMAIN: Record<DomainErrorKind, { status: number; code: string }> = {
   conflict: { status: 409, code: 'conflict' },
   // The machine lacks the engine or player: a state of the server, reported as such.
   not_installed: { status: 409, code: 'unavailable' },
+  // Turned off by a setting, or a credential the action needs is missing.
+  forbidden: { status: 403, code: 'forbidden' },
+  // A service token-api relies on (Obsidian's plugin) failed: not the client's doing.
+  bad_gateway: { status: 502, code: 'bad_gateway' },
   not_running: { status: 503, code: 'unavailable' },
 };
 
@@ -88,8 +93,8 @@ export function errorAnswer(raw: unknown, logger: Logger, where: { method: strin
   }
   if (err instanceof DomainError) {
     const { status: domainStatus, code } = DOMAIN[err.kind];
-    const fields = err.field && err.kind !== 'not_running' ? { fields: { [err.field]: err.message } } : {};
-    return { status: domainStatus, body: { error: code, message: err.message, ...fields } };
+    const fields = err.fields ?? (err.field && err.kind !== 'not_running' ? { [err.field]: err.message } : undefined);
+    return { status: domainStatus, body: { error: code, message: err.message, ...(fields ? { fields } : {}) } };
   }
   if (err instanceof ZodError) {
     const fields = fieldsInWords(err);

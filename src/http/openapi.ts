@@ -11,13 +11,14 @@ type Json = Record<string, unknown>;
 const ERROR_WORDS: Record<number, string> = {
   400: 'a query, path parameter or body that its schema refuses, or a body that is not JSON; `fields` names each',
   401: 'a caller beyond loopback without the API token (Authorization: Bearer <token>)',
-  403: 'a web page of another origin',
+  403: 'a web page of another origin; or something the configuration turns off (shell commands in jobs, Obsidian eval) or a token a route needs even from this machine',
   404: 'no such route, or no such id',
   405: 'the path does not take that method',
   409: 'the request contradicts what is stored (or this machine has no speech engine or sound player)',
   413: 'the body is over its limit (the message names it and its setting)',
   415: 'a body that is not JSON',
   426: 'a plain request to the WebSocket feed',
+  502: "a service token-api relies on (Obsidian's Local REST API plugin) did not answer, or answered wrongly; the message names it",
   503: 'the database refused the write; nothing changed, try again',
 };
 

@@ -4,6 +4,8 @@
 // entry here, its entry there, and a section in docs/api.md (test/openapi.test.ts checks all three).
 import type Router from '@koa/router';
 import { codexRouter, type CodexRoutes } from './routes/codex.js';
+import { configRouter, type ConfigRoutes } from './routes/config.js';
+import { cronRouter, type CronRoutes } from './routes/cron.js';
 import { dashboardRouter, type DashboardRoutes } from './routes/dashboard.js';
 import { devicesRouter, type DevicesRoutes } from './routes/devices.js';
 import { eventsRouter, type EventsRoutes } from './routes/events.js';
@@ -14,11 +16,16 @@ import { hookSpoolRouter, type HookSpoolRoutes } from './routes/hook-spool.js';
 import { hooksRouter, type HooksRoutes } from './routes/hooks.js';
 import { instancesRouter, type InstancesRoutes } from './routes/instances.js';
 import { machinesRouter, type MachinesRoutes } from './routes/machines.js';
+import { metricsRouter, type MetricsRoutes } from './routes/metrics.js';
 import { modeRouter, type ModeRoutes } from './routes/mode.js';
 import { notificationsRouter, type NotificationsRoutes } from './routes/notifications.js';
+import { obsidianRouter, type ObsidianRoutes } from './routes/obsidian.js';
 import { openApiRouter, type OpenApiRoutes } from './routes/openapi.js';
 import { rootRouter, type RootRoutes } from './routes/root.js';
+import { statusRouter, type StatusRoutes } from './routes/status.js';
 import { usageRouter, type UsageRoutes } from './routes/usage.js';
+import { vaultRouter, type VaultRoutes } from './routes/vault.js';
+import { webRouter, type WebRoutes } from './routes/web.js';
 
 export interface RouteDeps {
   hooks: HooksRoutes;
@@ -36,6 +43,13 @@ export interface RouteDeps {
   usage: UsageRoutes;
   openApi: OpenApiRoutes;
   machines: MachinesRoutes;
+  metrics: MetricsRoutes;
+  cron: CronRoutes;
+  obsidian: ObsidianRoutes;
+  vault: VaultRoutes;
+  config: ConfigRoutes;
+  status: StatusRoutes;
+  web: WebRoutes;
 }
 
 export function apiRouters(d: RouteDeps): Router[] {
@@ -56,5 +70,12 @@ export function apiRouters(d: RouteDeps): Router[] {
     feedRouter(),
     openApiRouter(d.openApi),
     machinesRouter(d.machines),
+    metricsRouter(d.metrics),
+    cronRouter(d.cron),
+    obsidianRouter(d.obsidian),
+    vaultRouter(d.vault),
+    configRouter(d.config),
+    statusRouter(d.status),
+    webRouter(d.web),
   ];
 }

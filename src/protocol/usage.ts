@@ -102,3 +102,16 @@ export const pushBodySchema = z.strictObject({
   records: z.array(pushedRecordSchema).max(MAX_PUSH_RECORDS, `at most ${MAX_PUSH_RECORDS} records per request`),
 });
 
+/** The simple form another program may send (the seed's): a number of tokens, counted as input tokens. */
+export const simpleUsageBodySchema = z.strictObject({
+  tokens: tokenCount,
+  model: modelNameSchema.or(z.literal('unknown')).optional().describe('the model that spent them (default unknown: counted, not priced)'),
+  at: pushedRecordSchema.shape.timestamp.optional().describe('when (default now)'),
+  source: z.enum(['claude', 'codex']).optional(),
+  session_id: z.string().min(1).max(256).optional(),
+  key: z.string().min(1).max(300).optional().describe('an id of your own: sent again, it counts nothing twice'),
+});
+
+/** Either form of POST /api/usage/{deviceId}. */
+export const usagePostBodySchema = z.union([pushBodySchema, simpleUsageBodySchema]);
+

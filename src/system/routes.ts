@@ -12,6 +12,7 @@ import type { CodexIntegration } from '../codex/codex.js';
 import type { Config } from '../config/config.js';
 import type { FleetHub } from '../fleet/fleet-hub.js';
 import type { AuthPolicy } from '../http/auth.js';
+import type { WebSessions } from '../http/web-session.js';
 import { gateFastPath } from '../http/fast/gate.js';
 import { hookFastPath } from '../http/fast/hook.js';
 import type { FastPath } from '../http/handler.js';
@@ -19,12 +20,19 @@ import type { PeerAddress } from '../http/request.js';
 import type { RouteDeps } from '../http/routers.js';
 import type { Notifications } from '../notifications/service.js';
 import type { UsageService } from '../usage/service.js';
+import type { ConfigEditor } from '../config/editor.js';
+import type { Cron } from '../cron/service.js';
+import type { MetricsStore } from '../metrics/store.js';
+import type { Obsidian } from '../obsidian/service.js';
+import type { Vault } from '../obsidian/vault.js';
+import type { StatusAnswer } from '../protocol/status.js';
 import type { Logger } from 'pino';
 import type { Views } from './views.js';
 
 export interface RouteServices {
   config: Config;
   version: string;
+  now: () => number;
   instances: Instances;
   instanceReads: InstanceReads;
   devices: DeviceDirectory;
@@ -39,6 +47,15 @@ export interface RouteServices {
   fleet: FleetHub;
   /** GET /v1/machine: this server as a machine. */
   machineSelf(): Promise<unknown>;
+  metrics: MetricsStore;
+  cron: Cron;
+  obsidian: Obsidian;
+  vault: Vault;
+  configEditor: ConfigEditor;
+  /** GET /api/status (src/system/status.ts). */
+  status: () => StatusAnswer;
+  auth: AuthPolicy;
+  web: WebSessions;
 }
 
 export function routeDeps(s: RouteServices): RouteDeps {
@@ -80,7 +97,7 @@ export function routeDeps(s: RouteServices): RouteDeps {
       bodyLimitBytes: config.bodyLimitBytes,
     },
     gate: { productivity: s.gate.productivity, check: s.gate.check },
-    usage: { usage: s.usage, knownDevice: (id) => s.devices.get(id) !== undefined, bodyLimitBytes: config.bodyLimitBytes, usageBodyLimitBytes: config.usageBodyLimitBytes },
+    usage: { usage: s.usage, knownDevice: (id) => s.devices.get(id) !== undefined, now: s.now, bodyLimitBytes: config.bodyLimitBytes, usageBodyLimitBytes: config.usageBodyLimitBytes },
     openApi: { config, version: s.version },
     machines: {
       authenticate: s.fleet.authenticate,
@@ -92,6 +109,29 @@ export function routeDeps(s: RouteServices): RouteDeps {
       self: s.machineSelf,
       bodyLimitBytes: config.bodyLimitBytes,
     },
+    metrics: { list: s.metrics.list, get: s.metrics.get, set: s.metrics.set, delete: s.metrics.delete, bodyLimitBytes: config.bodyLimitBytes },
+    cron: {
+      list: s.cron.list,
+      get: s.cron.get,
+      create: s.cron.create,
+      update: s.cron.update,
+      remove: s.cron.remove,
+      execute: s.cron.execute,
+      runs: s.cron.runs,
+      bodyLimitBytes: config.bodyLimitBytes,
+    },
+    obsidian: {
+      commands: s.obsidian.commands,
+      runCommand: s.obsidian.runCommand,
+      assertEvalEnabled: s.obsidian.assertEvalEnabled,
+      evaluate: s.obsidian.evaluate,
+      tokenMatches: s.auth.tokenMatches,
+      bodyLimitBytes: config.bodyLimitBytes,
+    },
+    vault: { note: s.vault.note, search: s.vault.search, tags: s.vault.tags, tagged: s.vault.tagged, recent: s.vault.recent, daily: s.vault.daily },
+    config: { view: s.configEditor.view, update: s.configEditor.update, bodyLimitBytes: config.bodyLimitBytes },
+    status: { status: s.status },
+    web: { sessions: s.web, tokenMatches: s.auth.tokenMatches, publicUrl: config.web.publicUrl, host: config.host, port: config.port, bodyLimitBytes: config.bodyLimitBytes },
   };
 }
 

@@ -3,6 +3,7 @@
 // createSystem(config) is everything but the socket (src/system/server.ts listens), for tests
 // that drive the app directly. If start-up fails part way, what started is stopped again.
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createDeviceActivity } from '../actors/instances/device-activity.js';
@@ -21,22 +22,12 @@ import { startProcessMonitor } from '../actors/instances/process-monitor.js';
 import { startRetention } from '../actors/runtime/retention.js';
 import { restoreInstances, type RestoreReport } from '../actors/instances/restore-instances.js';
 import { startUsageWatcher } from '../usage/watcher.js';
-import type { Config } from '../config/config.js';
+import { resolveUserPath, type Config } from '../config/config.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrations.js';
 import { createWriter } from '../db/writer.js';
 import type Koa from 'koa';
-import type { Database } from '../db/database.js';
-import type { Writer } from '../db/writer.js';
-import type { Hub } from '../actors/runtime/root-machines.js';
-import type { Instances } from '../actors/instances/instances.js';
-import type { DeviceDirectory } from '../actors/instances/devices.js';
-import type { HookSpool } from '../actors/instances/hook-spool.js';
-import type { CodexIntegration } from '../codex/codex.js';
 import type { Notifications } from '../notifications/service.js';
-import type { WorkMode } from '../actors/mode-gate/work-mode.js';
-import type { ProductivityGate } from '../actors/mode-gate/productivity-gate.js';
-import type { AuthPolicy } from '../http/auth.js';
 import { createApp } from '../http/app.js';
 import { attachFeed } from '../http/feed-upgrade.js';
 import type { Server } from 'node:http';
@@ -58,10 +49,21 @@ import type { InspectionEvent, Observer } from 'xstate';
 import { createProductivityGate } from '../actors/mode-gate/productivity-gate.js';
 import { createWorkMode } from '../actors/mode-gate/work-mode.js';
 import { createAuthPolicy } from '../http/auth.js';
+import { createWebSessions } from '../http/web-session.js';
+import { DEFAULT_WEB_ROOT } from '../http/web-static.js';
 import { ensureTokenFile } from '../http/token-file.js';
-import { createUsageService, usageSettings, type UsageService } from '../usage/service.js';
-import { createFeed, type Feed } from '../feed/feed.js';
+import { createUsageService, usageSettings } from '../usage/service.js';
+import { createFeed } from '../feed/feed.js';
 import { prepareDataDir } from '../service/data-dir.js';
+import { createLiveConfig } from '../config/live.js';
+import { createConfigEditor } from '../config/editor.js';
+import { createMetricsStore } from '../metrics/store.js';
+import { createCron } from '../cron/service.js';
+import { backupInto } from '../cron/backup-action.js';
+import { createObsidian } from '../obsidian/service.js';
+import { createVault } from '../obsidian/vault.js';
+import type { InstalledHooks } from '../protocol/status.js';
+import { statusView } from './status.js';
 
 export interface SystemOptions {
   clock?: Clock;
@@ -82,29 +84,16 @@ export interface SystemOptions {
   peerAddress?: PeerAddress;
   /** startServer: take the data directory's lock (default true). */
   lock?: boolean;
+  /**
+   * Reads the hooks installed for Claude Code and Codex as their settings files say now (GET
+   * /api/status). The CLI, which owns installing them, passes src/cli/install/installed-hooks.ts;
+   * without it the status answers `hooks: null`.
+   */
+  installedHooks?: (config: Config) => InstalledHooks;
+  /** Where the built web page is (default dist/web; tests build their own). */
+  webRoot?: string;
   /** Stops this server as SIGTERM would (`serve` gives it; the hub's stop_daemon call uses it). */
   requestStop?: () => void;
-}
-
-/** The running parts, for tests that have not yet moved to the API (being removed). */
-export interface SystemParts {
-  config: Config;
-  logger: Logger;
-  clock: Clock;
-  db: Database;
-  writer: Writer;
-  hub: Hub;
-  instances: Instances;
-  devices: DeviceDirectory;
-  version: string;
-  spool: HookSpool;
-  codex: CodexIntegration;
-  notifications: Notifications;
-  workMode: WorkMode;
-  gate: ProductivityGate;
-  auth: AuthPolicy;
-  usage: UsageService;
-  feed: Feed;
 }
 
 /** What start-up did, for `serve`'s summary and the log. */
@@ -125,11 +114,12 @@ export interface StartReport {
 export interface System {
   config: Config;
   logger: Logger;
-  deps: SystemParts;
   /** The Koa app alone (no fast paths). */
   app: Koa;
   /** What node:http serves: the fast paths, then the app. */
   requestListener: RequestListener;
+  /** The folder the web page is served from (/app/); `serve` says whether it is built. */
+  webRoot: string;
   started: StartReport;
   /** Speech and sound as they are now (GET /health reports them too). */
   channels: () => Pick<ReturnType<Notifications['status']>, 'speech' | 'sound'>;
@@ -139,7 +129,8 @@ export interface System {
   fleet: Pick<Fleet, 'listening' | 'close'>;
   /**
    * Resolves once everything started so far is done: commits (timers' changes included),
-   * notification deliveries, transcript reads, Codex scans and the event-log pruning.
+   * notification deliveries, transcript reads, Codex scans, the event-log pruning, scheduled
+   * runs in progress and metric expiries.
    */
   settle(): Promise<void>;
   /** Stops timers, flushes the writer and closes the database. */
@@ -218,7 +209,9 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const tokenFile = ensureTokenFile(config.tokenFile);
     if (tokenFile.created) logger.info({ file: config.tokenFile }, 'API token created (token-api token prints it)');
     if (tokenFile.repairedMode) logger.warn({ file: config.tokenFile }, 'the token file was readable by others; its mode is 0600 again');
-    const auth = createAuthPolicy({ token: tokenFile.token, gateCheckNetworks: config.gateCheckNetworks });
+    const web = createWebSessions({ token: tokenFile.token, now: () => clock.now(), sessionMs: config.web.sessionMs, linkMs: config.web.linkMs });
+    const publicOrigin = config.web.publicUrl ? new URL(config.web.publicUrl).origin : null;
+    const auth = createAuthPolicy({ token: tokenFile.token, gateCheckNetworks: config.gateCheckNetworks, web, publicOrigin });
     // Machines: this server as a hub for others, and its reporter to its own hub if one is set.
     let requestListener: RequestListener | null = null;
     const fleet = await startFleet({
@@ -271,6 +264,35 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     };
     started.push(['usage watcher', closeUsageWatcher]);
 
+    // What PUT /api/config may change while the server runs, and the subsystems that read it.
+    const live = createLiveConfig(config);
+    const metrics = await createMetricsStore({ db, hub, clock, logger, settings: live.metrics });
+    started.push(['metrics', () => metrics.close()]);
+    // Scheduled jobs: each built-in action is one function of what runs here.
+    const cron = await createCron({
+      db,
+      hub,
+      clock,
+      logger,
+      settings: live.cron,
+      modes: () => Object.keys(config.modes),
+      cwd: config.home,
+      inspect: options.inspect,
+      actions: {
+        usageSync: (signal) => usage.sync({ signal }),
+        usagePush: (o) => usage.push(o),
+        backup: (o) => backupInto(config.databaseFile, o.dir ? resolveUserPath(o.dir) : join(config.home, 'backups'), o.keep ?? 7, new Date(clock.now())),
+        notify: (o) => notifying.notifications.send(o),
+        setMode: (o) => workMode.update({ mode: o.mode, minutes: o.minutes ?? null }),
+      },
+    });
+    started.push(['scheduled jobs', () => cron.close(config.shutdownGraceMs)]);
+    cron.followSettings((l) => live.onChange((changed) => changed.includes('cron') && l()));
+    // Obsidian: its plugin over HTTPS, and the vault read from its folder.
+    const obsidian = createObsidian({ settings: live.obsidian, hub, clock, logger });
+    const vault = createVault(live.obsidian, () => clock.now());
+    const configEditor = createConfigEditor({ live, record: (extra) => hub.record(extra), clock, logger });
+
     // The live feed: committed changes, notifications and usage as numbered WebSocket messages.
     const feed = await createFeed({
       hub,
@@ -278,8 +300,9 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       workMode,
       usage,
       // In the turn the feed takes its start picture, so it misses no commit after it.
+      metrics,
       attach: (handlers) => {
-        const detach = [wiring.feed(handlers, notifying.notifications, usage), wiring.fleetFeed(fleet.hub, handlers)];
+        const detach = [wiring.feed(handlers, { notifications: notifying.notifications, usage, metrics, cron }), wiring.fleetFeed(fleet.hub, handlers)];
         return () => detach.forEach((d) => d());
       },
       remoteInstances: () => fleet.hub.instances({ status: 'all', limit: 1000 }),
@@ -291,22 +314,71 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     });
     started.push(['live feed', () => feed.close()]);
 
-    const deps: SystemParts = { config, logger, clock, db, writer, hub, instances, devices, version: VERSION, spool, codex, notifications: notifying.notifications, workMode, gate, auth, usage, feed };
     // The HTTP side: each route gets the functions it calls (src/system/routes.ts).
     const instanceReads = createInstanceReads(db);
     const eventLog = createEventLog(db);
-    const views = createViews({ config, db, writer, hub, clock, version: VERSION, startedAt: clock.now(), instances, instanceReads, eventLog, usage, workMode, gate, notifications: notifying.notifications, feed });
-    const routes = routeDeps({ config, version: VERSION, instances, instanceReads, devices, eventLog, views, spool, codex, notifications: notifying.notifications, workMode, gate, usage, fleet: fleet.hub, machineSelf: fleet.self });
-    const app = createApp({ logger, auth, peerAddress: options.peerAddress, routers: apiRouters(routes) });
+    const startedAt = clock.now();
+    const views = createViews({ config, db, writer, hub, clock, version: VERSION, startedAt, instances, instanceReads, eventLog, usage, workMode, gate, notifications: notifying.notifications, feed });
+    const installedHooks = options.installedHooks;
+    const status = () =>
+      statusView({
+        version: VERSION,
+        startedAt,
+        now: () => clock.now(),
+        config: live.current,
+        hooks: () => (installedHooks ? installedHooks(live.current()) : null),
+        databaseOk: () => writer.stats().healthy,
+        notifications: () => notifying.notifications.status(),
+        instances: () => {
+          const all = instances.live();
+          const counts: Record<string, number> = { idle: 0, working: 0, awaiting: 0 };
+          for (const i of all) counts[i.state] = (counts[i.state] ?? 0) + 1;
+          return { ...counts, total: all.length };
+        },
+        mode: () => {
+          const m = workMode.view();
+          return { mode: m.mode, focus: m.focus };
+        },
+        jobs: () => cron.summary(),
+        metrics: () => metrics.count(),
+      });
+    const routes = routeDeps({
+      config,
+      version: VERSION,
+      now: () => clock.now(),
+      instances,
+      instanceReads,
+      devices,
+      eventLog,
+      views,
+      spool,
+      codex,
+      notifications: notifying.notifications,
+      workMode,
+      gate,
+      usage,
+      metrics,
+      cron,
+      obsidian,
+      vault,
+      configEditor,
+      status,
+      auth,
+      web,
+      fleet: fleet.hub,
+      machineSelf: fleet.self,
+    });
+    const webRoot = options.webRoot ?? DEFAULT_WEB_ROOT;
+    const app = createApp({ logger, auth, peerAddress: options.peerAddress, routers: apiRouters(routes), webRoot });
     requestListener = createRequestListener({ app, fastPaths: fastPaths({ auth, peerAddress: options.peerAddress, logger, config, gate, instances }), logger });
     let shut: Promise<void> | null = null;
     const notifications = notifying.notifications;
     return {
       config,
       logger,
-      deps,
       app,
       requestListener,
+      webRoot,
       fleet,
       started: { restore, spoolReplay, codexScan, notificationsRecovered: notifications.recovered, mode: workMode.start, gate: gate.start },
       channels: () => {
@@ -330,6 +402,8 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
         await usage.idle();
         await codex.watcher?.idle();
         await retention.idle();
+        await cron.idle();
+        await metrics.settled();
         await hub.flush();
       },
       shutdown() {
@@ -346,6 +420,8 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
           };
           await step('live feed', () => feed.close());
           await step('machines', () => fleet.close());
+          await step('scheduled jobs', () => cron.close(config.shutdownGraceMs));
+          await step('metrics', () => metrics.close());
           await step('hook spool', () => spool.stop());
           stopActivity();
           await step('process monitor', () => processMonitor.stop());

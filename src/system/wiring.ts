@@ -11,6 +11,8 @@ import type { SubscriberOrder } from '../actors/runtime/subscribers.js';
 import type { FeedHandlers } from '../feed/feed.js';
 import type { FleetHub } from '../fleet/fleet-hub.js';
 import type { Reporter } from '../fleet/reporter.js';
+import type { Cron } from '../cron/service.js';
+import type { MetricsStore } from '../metrics/store.js';
 import type { Notifications } from '../notifications/service.js';
 import type { UsageService } from '../usage/service.js';
 import type { startUsageWatcher } from '../usage/watcher.js';
@@ -49,9 +51,22 @@ export function createWiring(hub: Pick<Hub, 'subscribers'>) {
     fleetFeed: (fleet: Pick<FleetHub, 'onRemote'>, feed: Pick<FeedHandlers, 'remoteInstances'>) => fleet.onRemote(feed.remoteInstances),
     fleet: (reporter: Pick<Reporter, 'changed'>) => on.after('fleet', () => reporter.changed()),
     usage: (watcher: Pick<ReturnType<typeof startUsageWatcher>, 'afterCommit'>) => on.after('usage', watcher.afterCommit),
-    /** The feed also hears delivery outcomes and usage updates, which their services commit themselves. */
-    feed(feed: FeedHandlers, n: Pick<Notifications, 'onUpdate'>, u: Pick<UsageService, 'onUpdate'>): () => void {
-      const detach = [on.after('feed', feed.afterCommit), n.onUpdate(feed.notification), u.onUpdate(feed.usage)];
+    /**
+     * The feed also hears what services commit themselves: delivery outcomes, usage updates and
+     * syncs, metric changes, and scheduled runs (without their output, which the runs route serves).
+     */
+    feed(
+      feed: FeedHandlers,
+      s: { notifications: Pick<Notifications, 'onUpdate'>; usage: Pick<UsageService, 'onUpdate' | 'onSyncStatus'>; metrics: Pick<MetricsStore, 'onChange'>; cron: Pick<Cron, 'onRun'> },
+    ): () => void {
+      const detach = [
+        on.after('feed', feed.afterCommit),
+        s.notifications.onUpdate(feed.notification),
+        s.usage.onUpdate(feed.usage),
+        s.usage.onSyncStatus((st) => feed.passOn({ type: 'sync_status', payload: { ...st } })),
+        s.metrics.onChange(feed.metric),
+        s.cron.onRun((r) => feed.passOn({ type: 'cron_job_executed', payload: { job: r.job, run: { ...r.run, output: undefined } } })),
+      ];
       return () => detach.forEach((d) => d());
     },
   };

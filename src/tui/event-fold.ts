@@ -3,7 +3,7 @@
 // and its SessionStart hook are one thing to a person), and the gate flapping within a few
 // seconds as one line with the states it went through. Pure.
 import type { FeedEvent } from '../protocol/feed.js';
-import { describeEvent, type Described } from './event-words.js';
+import { describeEvent, type Described } from '../protocol/event-words.js';
 
 /** Two events of one session start this close together are one line. */
 export const START_FOLD_MS = 2000;

@@ -5,7 +5,7 @@
 import { lastPart } from '../lib/project-name.js';
 import type { FeedEvent, FeedInstance } from '../protocol/feed.js';
 import { byTime, foldEvents, type ShownEvent } from './event-fold.js';
-import { describeEvent } from './event-words.js';
+import { describeEvent } from '../protocol/event-words.js';
 import { clockTime, countdown, duration, fit, line, seg, tokens, usd, type Segment } from './format.js';
 import { COLUMN_ORDER, columnsFor, layoutFor, type Columns } from './layout.js';
 import { DURATIONS, orderedInstances, selectedIndex, visibleTop, type DashboardContext, type NotificationState } from './store.js';

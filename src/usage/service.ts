@@ -11,6 +11,7 @@ import type { TranscriptRoots } from './discover.js';
 import type { Price } from '../config/price-schema.js';
 import { createPricing } from './pricing.js';
 import { emptyTotals, summarize, type UsageQuery, type UsageReport, type UsageTotals } from './report.js';
+import { pushUsage, type PushResult } from './push.js';
 import { createScanner, type ScanProgress, type ScanReport } from './scanner.js';
 import { createUsageStore } from './store.js';
 import { dayRange } from '../lib/timezone.js';
@@ -63,6 +64,20 @@ export interface TokenUsageUpdate {
 
 export type UsageListener = (update: TokenUsageUpdate) => void;
 
+/** How a scan or a push went: the feed's `sync_status`, after each one. */
+export interface SyncStatus {
+  /** scan: this machine's transcripts were read; push_received: another machine sent records; push_sent: records sent to a hub. */
+  kind: 'scan' | 'push_received' | 'push_sent';
+  status: 'ok' | 'failed';
+  /** This machine's device (scan, push_sent), or the device that sent records (push_received). */
+  device_id: string;
+  /** Records that were new where they arrived. */
+  records: number;
+  error: string | null;
+  /** push_sent: the hub's URL. */
+  target?: string;
+}
+
 export interface ReceiveResult {
   device_id: string;
   received: number;
@@ -102,6 +117,16 @@ export function createUsageService(deps: UsageServiceDeps) {
   const pricing = createPricing(settings.pricing);
   const store = createUsageStore({ db, hub: deps.hub, pricing, now: deps.now });
   const listeners = new Set<UsageListener>();
+  const syncListeners = new Set<(s: SyncStatus) => void>();
+  function tellSync(st: SyncStatus): void {
+    for (const l of syncListeners) {
+      try {
+        l(st);
+      } catch (err) {
+        deps.logger.error({ err }, 'sync status listener failed');
+      }
+    }
+  }
   let publishing: Promise<void> = Promise.resolve();
 
   function publish(records: StoredRecord[], origin: TokenUsageUpdate['origin']): void {
@@ -202,12 +227,37 @@ export function createUsageService(deps: UsageServiceDeps) {
           if (report.records > 0) {
             await deps.hub.record({ events: [{ type: 'usage.synced', at: deps.now(), deviceId: settings.localDevice, details: report }] });
           }
+          const stopped = report.aborted ? 'the scan was stopped before it finished' : null;
+          tellSync({ kind: 'scan', status: stopped ? 'failed' : 'ok', device_id: settings.localDevice, records: report.records, error: stopped });
           return report;
+        } catch (err) {
+          tellSync({ kind: 'scan', status: 'failed', device_id: settings.localDevice, records: 0, error: (err as Error).message });
+          throw err;
         } finally {
           scanning = null;
         }
       })();
       return scanning;
+    },
+
+    /** Reads the transcripts, then sends this machine's records to a hub (token-api usage push's work). */
+    async push(o: { to: string; device?: string; token?: string }): Promise<PushResult> {
+      const deviceId = o.device ?? settings.localDevice;
+      try {
+        await service.sync();
+        const r = await pushUsage({ store, target: o.to, deviceId, localDevice: settings.localDevice, token: o.token });
+        tellSync({ kind: 'push_sent', status: 'ok', device_id: deviceId, records: r.inserted, error: null, target: r.target });
+        return r;
+      } catch (err) {
+        tellSync({ kind: 'push_sent', status: 'failed', device_id: deviceId, records: 0, error: (err as Error).message, target: o.to });
+        throw err;
+      }
+    },
+
+    /** Hears how each scan and push went. */
+    onSyncStatus(listener: (s: SyncStatus) => void): () => void {
+      syncListeners.add(listener);
+      return () => syncListeners.delete(listener);
     },
 
     /** Reads what one transcript gained (the live path), attributed to an instance. */
@@ -239,6 +289,7 @@ export function createUsageService(deps: UsageServiceDeps) {
         await deps.hub.record({ events: [{ type: 'usage.received', at: deps.now(), deviceId, details: result }] });
         publish(fresh, 'push');
       }
+      tellSync({ kind: 'push_received', status: 'ok', device_id: deviceId, records: fresh.length, error: null });
       return result;
     },
 
@@ -276,10 +327,10 @@ export function createUsageService(deps: UsageServiceDeps) {
     },
 
     /** Today's totals of every device that used tokens today, in the configured zone. */
-    async devicesToday(): Promise<{ day: string; timezone: string; devices: UsageReport['rows'] }> {
+    async devicesToday(): Promise<{ day: string; timezone: string; devices: UsageReport['rows']; totals: UsageTotals }> {
       const { day, start, end } = dayRange(deps.now(), settings.timezone);
       const r = await summarize(db, { since: start, until: end, groupBy: ['device'], timezone: settings.timezone });
-      return { day, timezone: settings.timezone, devices: r.rows };
+      return { day, timezone: settings.timezone, devices: r.rows, totals: r.totals };
     },
 
     async deviceToday(deviceId: string, timezone = settings.timezone): Promise<UsageTotals & { day: string; timezone: string }> {

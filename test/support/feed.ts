@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import pino from 'pino';
 import WebSocket from 'ws';
 import type { ConfigFile } from '../../src/config/config.js';
-import { serverMessageSchema, type ServerMessage } from '../../src/protocol/feed.js';
+import { serverMessageSchema, STREAM_TYPES, type ServerMessage } from '../../src/protocol/feed.js';
 import { startServer, type RunningServer } from '../../src/system/server.js';
 import type { SystemOptions } from '../../src/system/system.js';
 import { tableCounts, testConfig } from './system.js';
@@ -132,7 +132,7 @@ export function connectFeed(url: string, opts: WebSocket.ClientOptions = {}): Pr
 
 /** Stream messages only (what carries seq in order), in arrival order. */
 export function streamOf(messages: ServerMessage[]): ServerMessage[] {
-  return messages.filter((m) => ['instance', 'mode', 'gate', 'event', 'notification', 'token_usage_update'].includes(m.type));
+  return messages.filter((m) => (STREAM_TYPES as readonly string[]).includes(m.type));
 }
 
 /** Seqs of stream messages must follow one another with no gap. */

@@ -1,6 +1,6 @@
 // A short working day against a running test server that makes it write most kinds of event
 // row: every hook of a session (a subagent's too), a revival, a timed mode, focus, a gate
-// check, a device added and changed, a notification; given a phone (a local webhook receiver)
+// check, a device added and changed, a notification, a scheduled job, a configuration change; given a phone (a local webhook receiver)
 // and the server's fake clock, also the urgent notices' follow-ups (superseded, answered).
 // Used to check that each type is in words (the dashboard) and documented.
 import type { FakeClock } from './clock.js';
@@ -46,6 +46,12 @@ export async function everyKindOfEvent(s: TestServer, withPhone?: ScenarioPhone)
   await s.request('POST', '/api/devices/register', { id: 'laptop', type: 'laptop' });
   await s.request('PATCH', '/api/devices/laptop', { name: 'ThinkPad' });
   await s.request('POST', '/api/notify', { message: 'hello' });
+  // A scheduled job's life: created, run by hand, changed, deleted.
+  await s.request('POST', '/api/cron/jobs', { id: 'scenario', name: 'Scenario', schedule: '@daily', action: { type: 'notify', message: 'from a job' } });
+  await s.request('POST', '/api/cron/jobs/scenario/execute', { wait: true });
+  await s.request('PUT', '/api/cron/jobs/scenario', { enabled: false });
+  await s.request('DELETE', '/api/cron/jobs/scenario');
+  await s.request('PUT', '/api/config', { set: { metrics: { max_keys: 500 } } });
   const settled = () => s.system.settle();
   await settled();
   if (withPhone) {

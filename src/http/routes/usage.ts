@@ -6,29 +6,34 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { jsonBody } from '../body.js';
 import { HttpError, parseOr400 } from '../errors.js';
+import { randomUUID } from 'node:crypto';
 import { emptyBodySchema, emptyQuerySchema } from '../../protocol/api.js';
 import {
   deviceParamsSchema,
   deviceUsageQuerySchema,
   pushBodySchema,
   resolveBound,
+  simpleUsageBodySchema,
   usageQuerySchema,
 } from '../../protocol/usage.js';
 import type { UsageService } from '../../usage/service.js';
 import type { UsageRecord } from '../../usage/types.js';
 
 export interface UsageRoutes {
-  usage: Pick<UsageService, 'report' | 'sync' | 'receive' | 'hasDevice' | 'deviceToday' | 'timezone'>;
+  usage: Pick<UsageService, 'report' | 'sync' | 'receive' | 'hasDevice' | 'deviceToday' | 'devicesToday' | 'timezone'>;
   /** Whether a device is registered (its usage may be asked before it has any). */
   knownDevice(id: string): boolean;
+  /** The time a simple usage body without `at` is recorded at. */
+  now(): number;
   bodyLimitBytes: number;
   usageBodyLimitBytes: number;
 }
 
-/** "sync" is the rescan action, never a device. */
+/** "sync" and "ccusage" are actions, never devices. */
 function deviceOf(ctx: Context): string {
   const { deviceId } = parseOr400(deviceParamsSchema, ctx.params, 'params');
   if (deviceId === 'sync') throw new HttpError(405, 'method_not_allowed', 'PUT /api/usage/sync rescans the transcripts; "sync" is not a device id');
+  if (deviceId === 'ccusage') throw new HttpError(405, 'method_not_allowed', 'POST /api/usage/ccusage reads the transcripts now and answers today\'s totals; "ccusage" is not a device id');
   return deviceId;
 }
 
@@ -56,6 +61,14 @@ export function usageRouter(deps: UsageRoutes): Router {
     ctx.body = await usage.sync();
   });
 
+  // Before a prompt (seed 001's "ccusage sync"): read what the transcripts gained, answer today.
+  router.post('/ccusage', jsonBody(deps.bodyLimitBytes), async (ctx) => {
+    parseOr400(emptyQuerySchema, ctx.query, 'query');
+    parseOr400(emptyBodySchema, ctx.request.body ?? {}, 'body');
+    const synced = await usage.sync();
+    ctx.body = { synced, today: await usage.devicesToday() };
+  });
+
   router.get('/:deviceId', async (ctx) => {
     const deviceId = deviceOf(ctx);
     const q = parseOr400(deviceUsageQuerySchema, ctx.query, 'query');
@@ -78,7 +91,26 @@ export function usageRouter(deps: UsageRoutes): Router {
   router.post('/:deviceId', jsonBody(deps.usageBodyLimitBytes, 'usage_body_limit_bytes'), async (ctx) => {
     const deviceId = deviceOf(ctx);
     parseOr400(emptyQuerySchema, ctx.query, 'query');
-    const body = parseOr400(pushBodySchema, ctx.request.body ?? {}, 'body');
+    const raw = ctx.request.body ?? {};
+    // Records, or the simple form: the one the body looks like words its refusal.
+    if (typeof raw === 'object' && raw !== null && !('records' in raw)) {
+      const b = parseOr400(simpleUsageBodySchema, raw, 'body');
+      const record: UsageRecord = {
+        key: b.key ?? `simple:${deviceId}:${randomUUID()}`,
+        source: b.source ?? 'claude',
+        sessionId: b.session_id ?? null,
+        project: null,
+        model: b.model ?? 'unknown',
+        at: b.at ?? deps.now(),
+        input: b.tokens,
+        output: 0,
+        cacheCreation: 0,
+        cacheRead: 0,
+      };
+      ctx.body = await usage.receive(deviceId, [record]);
+      return;
+    }
+    const body = parseOr400(pushBodySchema, raw, 'body');
     const records: UsageRecord[] = body.records.map((r) => ({
       key: r.key,
       source: r.source,

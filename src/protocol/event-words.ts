@@ -1,8 +1,8 @@
-// Events in words for the dashboard's "recent events" ("Claude #2 (api) started on
-// pixel-phone"): every type the server writes has its words, and one it does not know yet is
-// put in words from its name, never shown raw. Routine events (each tool call, allowed gate
-// checks, subagents) are marked routine: the dashboard hides them unless asked to show all.
-import type { FeedEvent } from '../protocol/feed.js';
+// Events in words, for the clients' event lists ("Claude #2 (api) started on pixel-phone"):
+// every type the server writes has its words, and one it does not know yet is put in words from
+// its name, never shown raw. Routine events (each tool call, allowed gate checks, subagents) are
+// marked routine: the dashboard and the web page hide them unless asked to show all. Pure.
+import type { FeedEvent } from './feed.js';
 
 export interface Described {
   text: string;
@@ -158,6 +158,26 @@ export function describeEvent(e: FeedEvent, nameOf: (id: string) => string | nul
       return said(`Usage read: ${typeof d.records === 'number' ? `${d.records} new record(s)` : 'transcripts read'}`);
     case 'usage.received':
       return said(`Usage received from ${e.device_id ?? 'another machine'}${typeof d.inserted === 'number' ? `: ${d.inserted} new record(s)` : ''}`);
+    case 'cron.job_created':
+    case 'cron.job_updated':
+    case 'cron.job_deleted':
+      return said(`Job ${str(d.name) ?? str(d.id) ?? ''} ${{ 'cron.job_created': 'created', 'cron.job_updated': 'changed', 'cron.job_deleted': 'deleted' }[e.type]}`);
+    case 'cron.executed': {
+      const ok = d.status === 'succeeded';
+      const how = ok ? 'ran' : `${String(d.status).replace(/_/g, ' ')}${str(d.error) ? `: ${str(d.error)}` : ''}`;
+      return said(`Job ${str(d.name) ?? str(d.job_id) ?? ''} ${how}`, !ok);
+    }
+    case 'cron.skipped':
+      return said(`Job ${str(d.name) ?? str(d.job_id) ?? ''} skipped: its previous run was still running`);
+    case 'config.changed': {
+      const changed = Array.isArray(d.changed) ? d.changed.length : 0;
+      const later = Array.isArray(d.restart_required) ? d.restart_required.length : 0;
+      return said(`Configuration changed: ${changed} setting${changed === 1 ? '' : 's'}${later ? `, ${later} taking effect at the next start` : ''}`);
+    }
+    case 'obsidian.command':
+      return said(`Obsidian ran ${str(d.id) ?? 'a command'}`);
+    case 'obsidian.eval':
+      return said(`JavaScript sent to Obsidian (${typeof d.bytes === 'number' ? `${d.bytes} bytes` : 'code'} from ${str(d.remote_address) ?? 'an unknown address'})`, true);
     case 'actor.error':
       return said(`${who} failed and was retired: ${str(d.message) ?? 'see the server log'}`, true);
     case 'actor.reset':

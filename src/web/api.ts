@@ -1,0 +1,71 @@
+// The page's calls to the HTTP API: JSON in and out, the session cookie sent along, and on
+// writes the X-CSRF-Token header (the readable ta_csrf cookie's value) that a cookie session
+// needs. A refusal becomes an ApiFailure carrying the API's { error, message, fields }.
+import { signal } from '@preact/signals';
+import type { ApiError } from './shared.js';
+
+/** Set when the server says the session is gone (401): the page shows the login form. */
+export const needsLogin = signal(false);
+
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    message: string,
+    readonly fields: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function csrfToken(): string {
+  return /(?:^|;\s*)ta_csrf=([^;]+)/.exec(document.cookie)?.[1] ?? '';
+}
+
+type Query = Record<string, string | number | undefined | null>;
+
+export function withQuery(path: string, query: Query = {}): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (method !== 'GET') {
+    headers['X-CSRF-Token'] = csrfToken();
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+  }
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new ApiFailure(0, 'offline', 'token-api cannot be reached; try again when it is back');
+  }
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  if (!res.ok) {
+    const e = (json ?? {}) as Partial<ApiError>;
+    if (res.status === 401) needsLogin.value = true;
+    throw new ApiFailure(res.status, e.error ?? 'http_error', e.message ?? `token-api answered ${res.status}`, e.fields ?? {});
+  }
+  return json as T;
+}
+
+export const getJson = <T>(path: string, query?: Query) => call<T>('GET', withQuery(path, query));
+export const postJson = <T>(path: string, body?: unknown) => call<T>('POST', path, body);
+
+/** A failure in words for the page: the API's message, with the fields it names. */
+export function failureText(err: unknown): string {
+  if (err instanceof ApiFailure) {
+    const fields = Object.entries(err.fields).map(([k, v]) => `${k} ${v}`);
+    return fields.length > 0 ? `${err.message} (${fields.join('; ')})` : err.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
