@@ -21,7 +21,7 @@ if (values.help) {
   process.stdout.write(`npm run bench [-- --quick] [--only AREA] [--repeats N]
 
   --quick       a short run (about a minute): shorter loads, smaller corpora
-  --only AREA   run only bench/AREA.bench.ts (e.g. core, gate, hooks, notify, usage, ws, web)
+  --only AREA   run only bench/AREA.bench.ts (e.g. core, gate, hooks, notify, sessions, usage, ws, web)
   --repeats N   repeat each measurement N times and report the median (default 3, quick 3)
 
 Prints one table and writes bench/results.json.

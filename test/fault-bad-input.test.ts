@@ -24,7 +24,9 @@ import { startServerProcess, type ServerProcess } from './support/process.js';
 import { rawExchange, requestBytes, type RawAnswer, type RawRequest } from './support/raw-http.js';
 import { hookPayload, tempHome } from './support/system.js';
 
-const LIMITS = { body: 8 * 1024, hook: 32 * 1024, usage: 16 * 1024, spool: 32 * 1024 };
+const LIMITS = { body: 8 * 1024, hook: 32 * 1024, usage: 16 * 1024, spool: 32 * 1024, prompt: 8 * 1024 };
+/** A managed session's routes take a prompt as large as its own limit, plus the usual body allowance. */
+const SESSION_BODY = LIMITS.prompt + LIMITS.body;
 const EVENT_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 /** Ids that exist in the seeded data: never generated as "unknown". */
 const EXISTING = new Set(['claude-fuzz-1', 'desktop', 'sync', 'ccusage', 'daily-backup', 'usage-scan']);
@@ -40,6 +42,8 @@ const EXISTING_PARAMS: Record<string, Record<string, string>> = {
   cron: { id: 'usage-scan' },
   metrics: { key: 'fuzz.metric' },
   machines: { id: 'fuzz-machine' },
+  sessions: { id: 'ses-000000000000' },
+  accounts: { id: 'fuzz-account' },
 };
 const fill = (path: string, method: string) => path.replace(/\{(\w+)\}/g, (_, name: string) => (name === 'deviceId' && method === 'GET' ? 'desktop' : EXISTING_PARAMS[path.split('/')[2]!]![name]!));
 
@@ -106,6 +110,11 @@ const VALID_BODIES: Record<string, { base: Record<string, unknown> | Record<stri
   'PUT /v1/machines/{id}/metadata': { base: { metadata: machineMetadata, expected_version: 1 } },
   'PUT /v1/machines/{id}/daemon-state': { base: { daemon_state: daemonState, expected_version: 1 } },
   'POST /v1/machines/{id}/api': { base: { method: 'GET', path: '/api/mode' } },
+  'POST /api/sessions': { base: { repo: 'fuzz-repo' }, limit: SESSION_BODY },
+  'PATCH /api/sessions/{id}': { base: { name: 'fuzz' }, limit: SESSION_BODY },
+  'POST /api/sessions/{id}/send': { base: { prompt: 'hi' }, limit: SESSION_BODY },
+  'POST /api/sessions/{id}/oneshot': { base: { prompt: 'hi' }, limit: SESSION_BODY },
+  'POST /api/sessions/{id}/cancel': { base: {}, limit: SESSION_BODY },
 };
 
 interface BodyRoute {
@@ -543,6 +552,7 @@ describe('bad input: 10,000 hostile requests over raw HTTP to the real server', 
         hook_body_limit_bytes: LIMITS.hook,
         usage_body_limit_bytes: LIMITS.usage,
         hook_spool_max_bytes: LIMITS.spool,
+        sessions: { prompt_max_bytes: LIMITS.prompt },
       }),
     );
     server = await startServerProcess(home.dir);

@@ -11,6 +11,7 @@ import { fleetFileKeys, resolveFleetConfig, type FleetConfig } from './fleet.js'
 import { modeGateFileKeys, modeGateProblems, resolveModeGateConfig, type ModeGateConfig } from './mode-gate.js';
 import { pricingOverridesSchema, type Price } from './price-schema.js';
 import { isValidTimeZone } from '../lib/timezone.js';
+import { resolveSessionsConfig, sessionsFileKeys, sessionsProblems, type SessionsConfig } from './sessions.js';
 import { cronFileSchema, cronSettings, type CronSettings } from './cron.js';
 import { metricsFileSchema, metricsSettings, type MetricsSettings } from './metrics.js';
 import { obsidianFileSchema, obsidianSettings, type ObsidianSettings } from './obsidian.js';
@@ -78,6 +79,7 @@ export const configFileSchema = z
     notifications: notificationsFileSchema.optional(),
     ...modeGateFileKeys,
     ...fleetFileKeys,
+    ...sessionsFileKeys,
     usage_timezone: z.string().refine(isValidTimeZone, 'an IANA time zone such as UTC or Europe/Paris').optional(),
     usage_claude_dirs: z.array(z.string().min(1)).optional(),
     usage_codex_dirs: z.array(z.string().min(1)).optional(),
@@ -174,6 +176,10 @@ export interface Config {
   usageLiveIntervalMs: number;
   usagePricing: Record<string, Price>;
   usageBodyLimitBytes: number;
+  /** Managed sessions: the configured repositories and how agents are run (src/config/sessions.ts). */
+  repos: SessionsConfig['repos'];
+  accounts: SessionsConfig['accounts'];
+  sessions: SessionsConfig['sessions'];
   /** The log file is rotated past this size; this many rotated files are kept. */
   logMaxBytes: number;
   logMaxFiles: number;
@@ -256,7 +262,7 @@ export function checkConfigFile(raw: unknown): { ok: true; file: ConfigFile } | 
     }
     return { ok: false, problems, lines };
   }
-  for (const line of modeGateProblems(parsed.data)) {
+  for (const line of [...modeGateProblems(parsed.data), ...sessionsProblems(parsed.data)]) {
     const at = line.indexOf(': ');
     problems[line.slice(0, at)] = line.slice(at + 2);
     lines.push(line);
@@ -339,6 +345,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     notifications: notificationsConfig(file.notifications, home, localDevice, file.profiles?.voices),
     tokenFile: join(home, 'token'),
     ...resolveModeGateConfig(file),
+    ...resolveSessionsConfig(file),
     usageTimezone: file.usage_timezone ?? 'UTC',
     usageClaudeDirs: (file.usage_claude_dirs ?? defaultClaudeDirs(env)).map((d) => resolve(expandHome(d))),
     usageCodexDirs: file.usage_codex_dirs?.map((d) => resolve(expandHome(d))) ?? [codexHome],

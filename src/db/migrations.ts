@@ -250,6 +250,104 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
+    version: 9,
+    name: 'managed sessions and their output',
+    sql: `
+      -- Sessions token-api started (src/sessions): one row mirroring each session actor.
+      CREATE TABLE managed_sessions (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        repo TEXT NOT NULL,
+        cwd TEXT NOT NULL,
+        state TEXT NOT NULL,
+        claude_session_id TEXT NOT NULL,
+        account TEXT,
+        pid INTEGER,
+        exit_code INTEGER,
+        exit_signal TEXT,
+        exit_reason TEXT,
+        exit_lines TEXT, -- JSON: the last lines the agent printed
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX idx_managed_sessions_state ON managed_sessions(state);
+      -- What a headless session printed, one parsed message a row, paged by seq.
+      CREATE TABLE session_output (
+        session_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        json TEXT NOT NULL,
+        PRIMARY KEY (session_id, seq)
+      );
+      -- Accounts (config: accounts) that an agent said were rate-limited, and until when.
+      CREATE TABLE account_limits (
+        account TEXT PRIMARY KEY,
+        limited_until TEXT,
+        reason TEXT,
+        updated_at TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 7,
+    name: 'scheduled jobs and their runs; metrics',
+    sql: `
+      -- A scheduled job: a built-in action (JSON, {"type": ...}) or a shell command, on a cron
+      -- schedule. handled_until: every scheduled time up to it was run, skipped or let pass
+      -- (NULL: from the first start that loads the job).
+      CREATE TABLE cron_jobs (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        schedule TEXT NOT NULL,
+        timezone TEXT,
+        command TEXT,
+        action TEXT,
+        enabled INTEGER NOT NULL,
+        catch_up INTEGER NOT NULL,
+        timeout_seconds REAL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        handled_until TEXT,
+        CHECK ((command IS NULL) <> (action IS NULL))
+      );
+      CREATE TABLE cron_runs (
+        id TEXT PRIMARY KEY,
+        job_id TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        scheduled_for TEXT,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL,
+        exit_code INTEGER,
+        signal TEXT,
+        output TEXT,
+        output_bytes INTEGER NOT NULL DEFAULT 0,
+        output_truncated INTEGER NOT NULL DEFAULT 0,
+        result TEXT,
+        error TEXT
+      );
+      CREATE INDEX idx_cron_runs_job ON cron_runs(job_id, started_at);
+      -- The default jobs, editable and deletable like any other.
+      INSERT INTO cron_jobs (id, name, schedule, timezone, command, action, enabled, catch_up, timeout_seconds, created_at, updated_at, handled_until)
+      VALUES
+        ('daily-backup', 'Daily backup of the database', '30 3 * * *', NULL, NULL, '{"type":"backup","keep":7}', 1, 1, NULL,
+          strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), NULL),
+        ('usage-scan', 'Usage scan of every transcript', '0 * * * *', NULL, NULL, '{"type":"usage.sync"}', 1, 0, NULL,
+          strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), NULL);
+
+      -- Values automations keep (a phone's battery, a build's status); JSON, with an optional expiry.
+      CREATE TABLE metrics (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        expires_at TEXT
+      );
+    `,
+  },
+  {
     version: 10,
     name: 'machines: change numbering, hub tokens, machines and their remote instances',
     sql: `
@@ -328,62 +426,6 @@ export const migrations: readonly Migration[] = [
         details TEXT,
         created_at TEXT NOT NULL,
         PRIMARY KEY (machine, remote_id)
-      );
-    `,
-  },
-  {
-    version: 7,
-    name: 'scheduled jobs and their runs; metrics',
-    sql: `
-      -- A scheduled job: a built-in action (JSON, {"type": ...}) or a shell command, on a cron
-      -- schedule. handled_until: every scheduled time up to it was run, skipped or let pass
-      -- (NULL: from the first start that loads the job).
-      CREATE TABLE cron_jobs (
-        id TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        schedule TEXT NOT NULL,
-        timezone TEXT,
-        command TEXT,
-        action TEXT,
-        enabled INTEGER NOT NULL,
-        catch_up INTEGER NOT NULL,
-        timeout_seconds REAL,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        handled_until TEXT,
-        CHECK ((command IS NULL) <> (action IS NULL))
-      );
-      CREATE TABLE cron_runs (
-        id TEXT PRIMARY KEY,
-        job_id TEXT NOT NULL,
-        trigger TEXT NOT NULL,
-        scheduled_for TEXT,
-        started_at TEXT NOT NULL,
-        finished_at TEXT,
-        status TEXT NOT NULL,
-        exit_code INTEGER,
-        signal TEXT,
-        output TEXT,
-        output_bytes INTEGER NOT NULL DEFAULT 0,
-        output_truncated INTEGER NOT NULL DEFAULT 0,
-        result TEXT,
-        error TEXT
-      );
-      CREATE INDEX idx_cron_runs_job ON cron_runs(job_id, started_at);
-      -- The default jobs, editable and deletable like any other.
-      INSERT INTO cron_jobs (id, name, schedule, timezone, command, action, enabled, catch_up, timeout_seconds, created_at, updated_at, handled_until)
-      VALUES
-        ('daily-backup', 'Daily backup of the database', '30 3 * * *', NULL, NULL, '{"type":"backup","keep":7}', 1, 1, NULL,
-          strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), NULL),
-        ('usage-scan', 'Usage scan of every transcript', '0 * * * *', NULL, NULL, '{"type":"usage.sync"}', 1, 0, NULL,
-          strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), NULL);
-
-      -- Values automations keep (a phone's battery, a build's status); JSON, with an optional expiry.
-      CREATE TABLE metrics (
-        key TEXT PRIMARY KEY,
-        value TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        expires_at TEXT
       );
     `,
   },

@@ -150,7 +150,8 @@ export function createFeedState(deps: FeedStateDeps) {
     }
   }
 
-  function applyChange(c: RootChange): Outgoing {
+  /** A change as a feed message; null for kinds the feed shows through their event rows only (managed sessions). */
+  function applyChange(c: RootChange): Outgoing | null {
     switch (c.kind) {
       case 'instance': {
         const state = c.snapshot.value;
@@ -169,6 +170,8 @@ export function createFeedState(deps: FeedStateDeps) {
         gate = g;
         return { type: 'gate', fields: fixed(`"gate":${g}`) };
       }
+      case 'session':
+        return null;
     }
   }
 
@@ -200,7 +203,10 @@ export function createFeedState(deps: FeedStateDeps) {
     /** What a commit changed, as stream messages: actor changes first, then its event rows. */
     applyCommit(notice: Committed): Outgoing[] {
       const out: Outgoing[] = [];
-      for (const c of notice.changes) out.push(applyChange(c));
+      for (const c of notice.changes) {
+        const m = applyChange(c);
+        if (m) out.push(m);
+      }
       for (const e of notice.events) {
         const j = once(() => eventJson(e.type, e.instanceId ?? null, e.deviceId ?? null, detailsJson(e), new Date(e.at).toISOString()));
         keepEvent(j);

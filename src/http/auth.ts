@@ -171,3 +171,8 @@ export function authMiddleware(policy: AuthPolicy) {
     await next();
   };
 }
+
+/** Who asked for an action, as recorded with it: a caller on loopback, or one with the token. */
+export function actionBy(ctx: Context): 'loopback' | 'token' {
+  return (ctx.state.auth as { via?: string } | undefined)?.via === 'loopback' ? 'loopback' : 'token';
+}

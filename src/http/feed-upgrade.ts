@@ -9,11 +9,14 @@ import { STATUS_CODES, ServerResponse, type IncomingMessage, type Server } from 
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import type { z } from 'zod';
 import { FEED_PATH, type Feed } from '../feed/feed.js';
 import { fieldsInWords, parseInWords, sentenceOfFields } from '../lib/validation-words.js';
 import { feedQuerySchema } from '../protocol/feed.js';
 import { authorize, requestFacts, type AuthPolicy } from './auth.js';
 import { peerOf, requestLine, type PeerAddress } from './request.js';
+import { SESSION_SOCKET_PATH, serveSessionSocket, type SessionSocketDeps } from './session-socket.js';
+import { sessionOutputQuerySchema } from '../protocol/sessions.js';
 
 export interface FeedUpgradeDeps {
   auth: AuthPolicy;
@@ -22,6 +25,8 @@ export interface FeedUpgradeDeps {
   maxPayload: number;
   /** Other WebSocket endpoints by path (the machines' /v1/machines/connect), each doing its own checks. */
   endpoints?: Record<string, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>;
+  /** WS /ws/sessions/{id}: a managed session's output (src/http/session-socket.ts). */
+  sessions?: SessionSocketDeps;
 }
 
 /** Serves the feed on an http.Server (its `upgrade` event); other upgrades stay plain HTTP requests. */
@@ -42,7 +47,8 @@ export function attachFeed(server: Server, feed: Pick<Feed, 'refusal' | 'accept'
       other(req, socket, head);
       return;
     }
-    if (line.path !== FEED_PATH) {
+    const sessionPath = deps.sessions ? SESSION_SOCKET_PATH.exec(line.path) : null;
+    if (line.path !== FEED_PATH && !sessionPath) {
       refuseUpgrade(socket, 404, 'not_found', `no WebSocket endpoint at ${line.path.slice(0, 200)}; the live feed is ${FEED_PATH}`);
       return;
     }
@@ -53,30 +59,50 @@ export function attachFeed(server: Server, feed: Pick<Feed, 'refusal' | 'accept'
       else refuseUpgrade(socket, 401, 'unauthorized', decision.reason, { 'WWW-Authenticate': 'Bearer realm="token-api"' });
       return;
     }
-    const query = queryObject(line.query);
-    const parsed = query === null ? null : parseInWords(feedQuerySchema, query);
-    if (!parsed || !parsed.success) {
-      const fields = parsed ? fieldsInWords(parsed.error) : { '(root)': 'repeats a parameter; expected since and types, each at most once' };
-      refuseUpgrade(socket, 400, 'validation_failed', sentenceOfFields(fields, 'query parameter'), {}, fields);
+    if (sessionPath && deps.sessions) {
+      upgradeSession(req, socket, head, sessionPath[1]!, line.query, deps.sessions);
       return;
     }
-    const problem = handshakeProblem(req);
-    if (problem) {
-      refuseUpgrade(socket, problem.status, problem.status === 426 ? 'upgrade_required' : 'bad_request', problem.message, problem.headers);
-      return;
-    }
+    const parsed = checkedHandshake(req, socket, line.query, feedQuerySchema, 'since and types, each at most once');
+    if (!parsed) return;
     const refused = feed.refusal();
     if (refused) {
       refuseUpgrade(socket, 503, 'unavailable', refused);
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => feed.accept(ws, { since: parsed.data.since, types: parsed.data.types, remote }));
+    wss.handleUpgrade(req, socket, head, (ws) => feed.accept(ws, { since: parsed.since, types: parsed.types, remote }));
+  }
+
+  function upgradeSession(req: IncomingMessage, socket: Duplex, head: Buffer, id: string, rawQuery: string, sessions: SessionSocketDeps): void {
+    const parsed = checkedHandshake(req, socket, rawQuery, sessionOutputQuerySchema.pick({ after: true }).strict(), 'after, at most once');
+    if (!parsed) return;
+    sessions.get(id).then(
+      () => wss.handleUpgrade(req, socket, head, (ws) => void serveSessionSocket(ws, id, parsed.after, sessions)),
+      (err: Error) => refuseUpgrade(socket, 404, 'not_found', err.message),
+    );
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (wantsWebSocket(req)) upgrade(req, socket, head);
     else serveWithoutUpgrade(server, req, socket);
   });
+}
+
+/** The query, parsed, once the handshake is sound; null when the upgrade was refused (in the API's error shape). */
+function checkedHandshake<S extends z.ZodType>(req: IncomingMessage, socket: Duplex, rawQuery: string, schema: S, expected: string): z.output<S> | null {
+  const query = queryObject(rawQuery);
+  const parsed = query === null ? null : parseInWords(schema, query);
+  if (!parsed || !parsed.success) {
+    const fields = parsed ? fieldsInWords(parsed.error) : { '(root)': `repeats a parameter; expected ${expected}` };
+    refuseUpgrade(socket, 400, 'validation_failed', sentenceOfFields(fields, 'query parameter'), {}, fields);
+    return null;
+  }
+  const problem = handshakeProblem(req);
+  if (problem) {
+    refuseUpgrade(socket, problem.status, problem.status === 426 ? 'upgrade_required' : 'bad_request', problem.message, problem.headers);
+    return null;
+  }
+  return parsed.data;
 }
 
 /** Whether the request asks for a WebSocket (any other Upgrade is ignored, as HTTP allows). */

@@ -22,6 +22,8 @@ import { notificationsRouter, type NotificationsRoutes } from './routes/notifica
 import { obsidianRouter, type ObsidianRoutes } from './routes/obsidian.js';
 import { openApiRouter, type OpenApiRoutes } from './routes/openapi.js';
 import { rootRouter, type RootRoutes } from './routes/root.js';
+import { sessionsRouter, type SessionsRoutes } from './routes/sessions.js';
+import { accountsRouter, type AccountsRoutes } from './routes/accounts.js';
 import { statusRouter, type StatusRoutes } from './routes/status.js';
 import { usageRouter, type UsageRoutes } from './routes/usage.js';
 import { vaultRouter, type VaultRoutes } from './routes/vault.js';
@@ -43,6 +45,8 @@ export interface RouteDeps {
   usage: UsageRoutes;
   openApi: OpenApiRoutes;
   machines: MachinesRoutes;
+  sessions: SessionsRoutes;
+  accounts: AccountsRoutes;
   metrics: MetricsRoutes;
   cron: CronRoutes;
   obsidian: ObsidianRoutes;
@@ -70,6 +74,8 @@ export function apiRouters(d: RouteDeps): Router[] {
     feedRouter(),
     openApiRouter(d.openApi),
     machinesRouter(d.machines),
+    sessionsRouter(d.sessions),
+    accountsRouter(d.accounts),
     metricsRouter(d.metrics),
     cronRouter(d.cron),
     obsidianRouter(d.obsidian),

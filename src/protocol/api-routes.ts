@@ -24,6 +24,7 @@ import {
   registerBodySchema,
 } from './api.js';
 import * as F from './fleet.js';
+import * as S from './sessions.js';
 import { deviceParamsSchema, deviceUsageQuerySchema, usagePostBodySchema, usageQuerySchema } from './usage.js';
 import { usageTodaySchema } from './usage-today.js';
 import { createJobSchema, executeBodySchema, jobListSchema, jobParamsSchema, jobSchema, runListSchema, runSchema, runsQuerySchema, updateJobSchema } from './cron.js';
@@ -64,7 +65,7 @@ export interface ApiRoute {
   method: Method;
   /** OpenAPI form: /api/instances/{id}. */
   path: string;
-  tag: 'hooks' | 'instances' | 'devices' | 'events' | 'notifications' | 'mode and gate' | 'usage' | 'jobs' | 'obsidian' | 'metrics' | 'service' | 'web page' | 'machines';
+  tag: 'hooks' | 'instances' | 'devices' | 'events' | 'notifications' | 'mode and gate' | 'usage' | 'jobs' | 'obsidian' | 'metrics' | 'service' | 'web page' | 'sessions' | 'machines';
   summary: string;
   description?: string;
   params?: z.ZodObject;
@@ -744,5 +745,83 @@ export function apiRoutes(config: Pick<Config, 'modes' | 'stateVariables'>): Api
       query: emptyQuerySchema,
       answers: { 200: ok('the link', webLinkSchema) },
     },
+    ...sessionRoutes(),
+  ];
+}
+
+/** Managed sessions (src/sessions): repositories, sessions, prompts, cancel, stop. */
+function sessionRoutes(): ApiRoute[] {
+  const id = { params: S.sessionParamsSchema };
+  return [
+    { method: 'get', path: '/api/repos', tag: 'sessions', summary: 'The configured repositories a session may start in', query: emptyQuerySchema, answers: { 200: ok('the repositories', S.repoListSchema) } },
+    { method: 'get', path: '/api/sessions', tag: 'sessions', summary: 'Every managed session, running or exited', query: emptyQuerySchema, answers: { 200: ok('the sessions', S.sessionListSchema) } },
+    {
+      method: 'post',
+      path: '/api/sessions',
+      tag: 'sessions',
+      summary: 'Start an agent in a configured repository, with a first prompt if given',
+      query: emptyQuerySchema,
+      body: { schema: S.sessionStartSchema },
+      answers: { 201: ok('the session, starting or busy', S.sessionViewSchema) },
+      errors: [404, 409],
+    },
+    { method: 'delete', path: '/api/sessions/cleanup', tag: 'sessions', summary: 'Forget exited sessions and their output', query: emptyQuerySchema, answers: { 200: ok('the ids forgotten', S.sessionCleanupSchema) } },
+    {
+      method: 'get',
+      path: '/api/sessions/{id}',
+      tag: 'sessions',
+      summary: 'A session and a page of its stored output',
+      ...id,
+      query: S.sessionOutputQuerySchema,
+      answers: { 200: ok('the session with `output`', S.sessionDetailsSchema) },
+      errors: [404],
+    },
+    { method: 'patch', path: '/api/sessions/{id}', tag: 'sessions', summary: 'Rename a running session', ...id, query: emptyQuerySchema, body: { schema: S.sessionPatchSchema }, answers: { 200: ok('the session', S.sessionViewSchema) }, errors: [404, 409] },
+    {
+      method: 'post',
+      path: '/api/sessions/{id}/send',
+      tag: 'sessions',
+      summary: 'Send a prompt to the running agent (queued by the agent while a turn runs)',
+      ...id,
+      query: emptyQuerySchema,
+      body: { schema: S.sessionSendSchema },
+      answers: { 202: ok('the prompt was written to the agent', S.sessionSentSchema) },
+      errors: [404, 409],
+    },
+    {
+      method: 'post',
+      path: '/api/sessions/{id}/oneshot',
+      tag: 'sessions',
+      summary: "A one-shot prompt (claude -p) in the session's repository and account; the agent's result in the answer",
+      ...id,
+      query: emptyQuerySchema,
+      body: { schema: S.sessionSendSchema },
+      answers: { 200: ok("the agent's result", S.oneshotAnswerSchema) },
+      errors: [404],
+    },
+    { method: 'get', path: '/api/accounts', tag: 'sessions', summary: 'The accounts: rate limits, sessions, tokens today', query: emptyQuerySchema, answers: { 200: ok('the accounts', S.accountListSchema) } },
+    {
+      method: 'post',
+      path: '/api/accounts/{id}/reset-limit',
+      tag: 'sessions',
+      summary: "Clear an account's rate limit by hand",
+      params: S.accountParamsSchema,
+      query: emptyQuerySchema,
+      body: { schema: emptyBodySchema, optional: true },
+      answers: { 200: ok('the account', S.accountViewSchema) },
+      errors: [404],
+    },
+    {
+      method: 'post',
+      path: '/api/sessions/{id}/cancel',
+      tag: 'sessions',
+      summary: 'Interrupt the current turn (and drop queued prompts)',
+      ...id,
+      query: emptyQuerySchema,
+      body: { schema: emptyBodySchema, optional: true },
+      answers: { 200: ok('the session, cancelling', S.sessionViewSchema) },
+      errors: [404, 409],
+    },
+    { method: 'delete', path: '/api/sessions/{id}', tag: 'sessions', summary: 'Stop the agent: SIGTERM, then SIGKILL after sessions.stop_grace_seconds', ...id, query: emptyQuerySchema, answers: { 200: ok('the session, exited', S.sessionViewSchema) }, errors: [404] },
   ];
 }

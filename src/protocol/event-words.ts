@@ -46,6 +46,9 @@ const ROUTINE = new Set([
   'codex.task_started',
   'codex.session_meta',
   'state.changed',
+  'session.created',
+  'session.turn_finished',
+  'session.oneshot_sent',
 ]);
 
 /** "codex.turn_aborted" -> "Codex turn aborted": a type no case below knows, in words. */
@@ -182,6 +185,20 @@ export function describeEvent(e: FeedEvent, nameOf: (id: string) => string | nul
       return said(`${who} failed and was retired: ${str(d.message) ?? 'see the server log'}`, true);
     case 'actor.reset':
       return said(`${str(d.actor) ?? 'An actor'} started afresh: ${str(d.reason) ?? 'its snapshot could not be used'}`, true);
+    case 'session.started':
+      return said(`Session ${str(d.session) ?? ''} started in ${str(d.repo) ?? 'a repository'} (${str(d.agent) ?? 'claude'}, ${str(d.kind) ?? 'headless'}) by ${str(d.by) ?? 'a request'}`);
+    case 'session.prompt_sent':
+      return said(`Prompt sent to session ${str(d.session) ?? ''} by ${str(d.by) ?? 'a request'}`);
+    case 'session.cancel_sent':
+      return said(`Session ${str(d.session) ?? ''} cancelled by ${str(d.by) ?? 'a request'}`);
+    case 'session.stop_sent':
+      return said(`Session ${str(d.session) ?? ''} stopped by ${str(d.by) ?? 'a request'}`);
+    case 'session.exited':
+      return said(`Session ${str(d.session) ?? ''} exited (${str(d.reason) ?? 'ended'}${typeof d.code === 'number' ? `, code ${d.code}` : ''})`, d.reason === 'crashed');
+    case 'account.limited':
+      return said(`Account ${str(d.account) ?? ''} rate-limited until ${str(d.until) ?? 'later'}`, true);
+    case 'account.limit_reset':
+      return said(`Account ${str(d.account) ?? ''}: rate limit cleared by ${str(d.by) ?? 'a request'}`);
     default: {
       const tail = e.instance_id ? `: ${who}` : e.device_id ? ` (${e.device_id})` : '';
       return { text: `${typeInWords(e.type)}${tail}`, routine: ROUTINE.has(e.type) || e.type.startsWith('codex.') || e.type.startsWith('usage.'), alert: false };

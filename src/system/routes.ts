@@ -20,6 +20,8 @@ import type { PeerAddress } from '../http/request.js';
 import type { RouteDeps } from '../http/routers.js';
 import type { Notifications } from '../notifications/service.js';
 import type { UsageService } from '../usage/service.js';
+import type { Sessions } from '../sessions/sessions.js';
+import type { Accounts } from '../sessions/accounts.js';
 import type { ConfigEditor } from '../config/editor.js';
 import type { Cron } from '../cron/service.js';
 import type { MetricsStore } from '../metrics/store.js';
@@ -47,6 +49,8 @@ export interface RouteServices {
   fleet: FleetHub;
   /** GET /v1/machine: this server as a machine. */
   machineSelf(): Promise<unknown>;
+  sessions: Sessions;
+  accounts: Accounts;
   metrics: MetricsStore;
   cron: Cron;
   obsidian: Obsidian;
@@ -109,6 +113,23 @@ export function routeDeps(s: RouteServices): RouteDeps {
       self: s.machineSelf,
       bodyLimitBytes: config.bodyLimitBytes,
     },
+    sessions: {
+      repos: s.sessions.repos,
+      list: s.sessions.list,
+      external: s.sessions.external,
+      get: s.sessions.get,
+      output: s.sessions.output,
+      start: s.sessions.start,
+      send: s.sessions.send,
+      oneshot: s.sessions.oneshot,
+      cancel: s.sessions.cancel,
+      stop: s.sessions.stop,
+      rename: s.sessions.rename,
+      cleanup: s.sessions.cleanup,
+      promptMaxBytes: config.sessions.promptMaxBytes,
+      bodyLimitBytes: config.bodyLimitBytes,
+    },
+    accounts: { list: s.accounts.list, resetLimit: s.accounts.resetLimit, bodyLimitBytes: config.bodyLimitBytes },
     metrics: { list: s.metrics.list, get: s.metrics.get, set: s.metrics.set, delete: s.metrics.delete, bodyLimitBytes: config.bodyLimitBytes },
     cron: {
       list: s.cron.list,

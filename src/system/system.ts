@@ -55,6 +55,10 @@ import { ensureTokenFile } from '../http/token-file.js';
 import { createUsageService, usageSettings } from '../usage/service.js';
 import { createFeed } from '../feed/feed.js';
 import { prepareDataDir } from '../service/data-dir.js';
+import { createSessions, type Sessions } from '../sessions/sessions.js';
+import { createAccounts } from '../sessions/accounts.js';
+import { createTerminals } from '../sessions/terminal.js';
+import { createTmux } from '../sessions/tmux.js';
 import { createLiveConfig } from '../config/live.js';
 import { createConfigEditor } from '../config/editor.js';
 import { createMetricsStore } from '../metrics/store.js';
@@ -313,9 +317,28 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       version: VERSION,
     });
     started.push(['live feed', () => feed.close()]);
+    // Managed sessions: those a previous run left are marked exited; children are stopped at shutdown.
+    const accounts = await createAccounts({ db, hub, clock, accounts: config.accounts, fallbackMs: config.sessions.rateLimitFallbackMs });
+    const instanceReads = createInstanceReads(db);
+    // Terminal sessions run in token-api's own tmux server, its socket in the data directory.
+    const terminals = createTerminals({ tmux: createTmux({ socket: join(config.home, 'tmux.sock'), configFile: join(config.home, 'tmux.conf') }), clock, logger, monitorMs: 1000, screenMs: 100 });
+    const sessions = createSessions({
+      accounts,
+      terminals,
+      hub,
+      db,
+      writer,
+      clock,
+      logger,
+      config,
+      instanceOf: (claudeSessionId) => instances.contextOfSession(claudeSessionId)?.instanceId ?? null,
+      liveInstances: async () =>
+        (await instanceReads.list({ status: 'active', limit: 1000 })).map((i) => ({ id: i.id, name: i.display_name, agent: i.agent_type, sessionId: i.session_id, state: i.state, cwd: i.working_dir })),
+    });
+    started.push(['managed sessions', () => sessions.stopAll()]);
+    await sessions.restore();
 
     // The HTTP side: each route gets the functions it calls (src/system/routes.ts).
-    const instanceReads = createInstanceReads(db);
     const eventLog = createEventLog(db);
     const startedAt = clock.now();
     const views = createViews({ config, db, writer, hub, clock, version: VERSION, startedAt, instances, instanceReads, eventLog, usage, workMode, gate, notifications: notifying.notifications, feed });
@@ -357,6 +380,8 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       workMode,
       gate,
       usage,
+      sessions,
+      accounts,
       metrics,
       cron,
       obsidian,
@@ -391,6 +416,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
             auth,
             peerAddress: options.peerAddress,
             maxPayload: config.websocket.maxMessageBytes,
+            sessions,
             endpoints: { [MACHINE_SOCKET_PATH]: machineUpgrade({ auth, peerAddress: options.peerAddress, fleet: fleet.hub, logger, maxPayload: MACHINE_FRAME_MAX_BYTES }) },
           }),
         close: () => feed.close(),
@@ -420,6 +446,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
           };
           await step('live feed', () => feed.close());
           await step('machines', () => fleet.close());
+          await step('managed sessions', () => sessions.stopAll());
           await step('scheduled jobs', () => cron.close(config.shutdownGraceMs));
           await step('metrics', () => metrics.close());
           await step('hook spool', () => spool.stop());

@@ -1,9 +1,11 @@
 // The dashboard's actions over the HTTP API: set the mode (for a while), turn focus on or off,
-// mark an instance stopped, read an instance's recent events and whether speech and sound work. Each answers a typed result with the
+// mark an instance stopped, read an instance's recent events and whether speech and sound work,
+// and managed sessions: list, start, prompt, cancel, stop, read their output. Each answers a typed result with the
 // server's own message on failure, so the dashboard can say what went wrong in a line.
 import { z } from 'zod';
 import { eventItemSchema, type FeedEvent } from '../protocol/feed.js';
 import type { LocalOutputs } from './store.js';
+import { outputLines, sessionItemSchema, type SessionItem } from './session-data.js';
 
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -58,6 +60,29 @@ export function createApiClient(o: { baseUrl: string; token?: string; timeoutMs?
       if (!parsed.success) return { ok: false, error: 'GET /health answered in an unexpected shape' };
       const { speech, sound } = parsed.data.notifications;
       return { ok: true, value: { speech: { available: speech.available, problem: speech.problem }, sound: { available: sound.available, problem: sound.problem } } };
+    },
+    async sessions(): Promise<ApiResult<SessionItem[]>> {
+      const r = await call('GET', '/api/sessions');
+      if (!r.ok) return r;
+      const parsed = z.looseObject({ sessions: z.array(sessionItemSchema) }).safeParse(r.value);
+      return parsed.success ? { ok: true, value: parsed.data.sessions } : { ok: false, error: 'GET /api/sessions answered in an unexpected shape' };
+    },
+    async repos(): Promise<ApiResult<string[]>> {
+      const r = await call('GET', '/api/repos');
+      if (!r.ok) return r;
+      const parsed = z.looseObject({ repos: z.array(z.looseObject({ name: z.string() })) }).safeParse(r.value);
+      return parsed.success ? { ok: true, value: parsed.data.repos.map((x) => x.name) } : { ok: false, error: 'GET /api/repos answered in an unexpected shape' };
+    },
+    startSession: (repo: string, prompt?: string) => call('POST', '/api/sessions', prompt === undefined ? { repo } : { repo, prompt }),
+    sendPrompt: (id: string, prompt: string) => call('POST', `/api/sessions/${encodeURIComponent(id)}/send`, { prompt }),
+    cancelSession: (id: string) => call('POST', `/api/sessions/${encodeURIComponent(id)}/cancel`),
+    stopSession: (id: string) => call('DELETE', `/api/sessions/${encodeURIComponent(id)}`),
+    /** The last of a session's output, as lines to read. */
+    async sessionOutput(id: string): Promise<ApiResult<string[]>> {
+      const r = await call('GET', `/api/sessions/${encodeURIComponent(id)}?limit=1000`);
+      if (!r.ok) return r;
+      const parsed = z.looseObject({ output: z.looseObject({ messages: z.array(z.looseObject({ kind: z.string(), message: z.record(z.string(), z.unknown()) })) }) }).safeParse(r.value);
+      return parsed.success ? { ok: true, value: outputLines(parsed.data.output.messages) } : { ok: false, error: 'the session answered in an unexpected shape' };
     },
     async instanceEvents(id: string, limit = 20): Promise<ApiResult<FeedEvent[]>> {
       const r = await call('GET', `/api/events?instance=${encodeURIComponent(id)}&limit=${limit}`);

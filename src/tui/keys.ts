@@ -5,6 +5,7 @@
 import type { Clock } from '../lib/clock.js';
 import type { ApiClient, ApiResult } from './api.js';
 import { DURATIONS, orderedInstances, selectedIndex, type DashboardStore, type Overlay } from './store.js';
+import { loadSessions, openSessions, sessionsKey, type SessionsKeyDeps } from './sessions-overlay.js';
 
 export interface KeyDeps {
   store: DashboardStore;
@@ -65,9 +66,21 @@ export function createKeyHandler(deps: KeyDeps): (key: string, ch?: string) => v
     setMode(o.mode, choice);
   }
 
+  const sessions: SessionsKeyDeps = {
+    api,
+    current: () => {
+      const o = ctx().overlay;
+      return o?.kind === 'sessions' ? o : null;
+    },
+    set: (overlay) => void store.trigger.setSessionsOverlay({ overlay }),
+    notice,
+  };
+
   return (key, ch) => {
-    if (key === 'C-c' || key === 'q') return deps.quit();
     const o = ctx().overlay;
+    // While a prompt is typed, q is a letter like any other.
+    if (key === 'C-c' || (key === 'q' && !(o?.kind === 'sessions' && o.step === 'prompt'))) return deps.quit();
+    if (o?.kind === 'sessions') return sessionsKey(o, key, ch, sessions);
     if (o?.kind === 'mode') {
       const modes = ctx().mode?.modes ?? [];
       if (key === 'up' || key === 'k') store.trigger.pickerMove({ by: -1 });
@@ -133,6 +146,9 @@ export function createKeyHandler(deps: KeyDeps): (key: string, ch?: string) => v
       }
       case 'a':
         return void store.trigger.toggleAllEvents();
+      case 'o':
+        sessions.set(openSessions());
+        return loadSessions(sessions);
       case '?':
         return void store.trigger.openHelp();
       default:

@@ -2,6 +2,7 @@
 // events, usage), the connection, the selection and scroll, the open overlay, the screen size
 // and a passing notice. Every change is an event; the screen is a function of this context
 // (view.ts), so what is drawn never depends on anything else.
+import type { SessionsOverlay } from './sessions-overlay.js';
 import { createStore } from '@xstate/store';
 import type { FeedEvent, FeedGate, FeedInstance, FeedMode, FeedUsageTotals, ServerMessage } from '../protocol/feed.js';
 import { layoutFor } from './layout.js';
@@ -17,7 +18,9 @@ export type Overlay =
   | { kind: 'mode'; index: number }
   /** After a mode is picked: for how long (a choice of DURATIONS, or minutes typed). */
   | { kind: 'duration'; mode: string; index: number; typed: string | null }
-  | { kind: 'confirm_stop'; id: string; name: string };
+  | { kind: 'confirm_stop'; id: string; name: string }
+  /** Managed sessions (key o): src/tui/sessions-overlay.ts. */
+  | SessionsOverlay;
 
 /** The durations `m` offers after a mode: none (until changed), 15, 30, 60 minutes, or typed. */
 export const DURATIONS: readonly (number | null | 'typed')[] = [null, 15, 30, 60, 'typed'];
@@ -272,6 +275,7 @@ export function createDashboardStore(initial: DashboardContext) {
         if (!sel || sel.status === 'stopped') return ctx;
         return { ...ctx, selectedId: sel.id, overlay: { kind: 'confirm_stop' as const, id: sel.id, name: sel.display_name } };
       },
+      setSessionsOverlay: (ctx, e: { overlay: SessionsOverlay | null }) => ({ ...ctx, overlay: e.overlay }),
       toggleAllEvents: (ctx) => ({ ...ctx, showAllEvents: !ctx.showAllEvents }),
       notice: (ctx, e: { text: string; kind: 'info' | 'error'; until: number }) => ({ ...ctx, notice: { text: e.text, kind: e.kind, until: e.until } }),
     },

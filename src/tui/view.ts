@@ -2,6 +2,7 @@
 // screen (header, instances, status bar, today's usage, recent events, footer), each exactly
 // as wide as the screen, and the overlay box (help, details, mode picker, confirmation) when
 // one is open. Lines carry blessed tags for colour; text from the server is escaped.
+import { sessionsFrame } from './sessions-overlay.js';
 import { lastPart } from '../lib/project-name.js';
 import type { FeedEvent, FeedInstance } from '../protocol/feed.js';
 import { byTime, foldEvents, type ShownEvent } from './event-fold.js';
@@ -235,6 +236,7 @@ function helpOverlay(width: number): Frame['overlay'] {
     ['f', 'focus on or off'],
     ['s', 'mark the selected instance stopped (asks first)'],
     ['a', 'all events, or only the notable ones'],
+    ['o', 'managed sessions: start, prompt, cancel, stop, output'],
     ['?, esc', 'this help; esc closes it'],
   ];
   // Inside the border, each line fits: a 16-column key, a space, the words.
@@ -349,6 +351,7 @@ export function render(ctx: DashboardContext, now: number): Frame {
   else if (o?.kind === 'mode') overlay = modeOverlay(ctx, o.index);
   else if (o?.kind === 'duration') overlay = durationOverlay(o.mode, o.index, o.typed);
   else if (o?.kind === 'confirm_stop') overlay = confirmOverlay(o.name);
+  else if (o?.kind === 'sessions') overlay = sessionsFrame(o, width);
   if (overlay) overlay = { ...overlay, width: Math.min(overlay.width, width - 2), height: Math.min(overlay.height, lay.height - 2) };
   return { lines, overlay };
 }

@@ -27,6 +27,8 @@ export interface FakeReply {
   model?: string;
   /** Answer with this HTTP status and an error body instead (an overloaded API, say). */
   status?: number;
+  /** Stream the first text delta, then hold the stream open until the client goes (a turn to interrupt). */
+  hang?: boolean;
 }
 
 /** What the CLI sent, as the script sees it. */
@@ -50,6 +52,8 @@ export interface Recorded extends FakeRequest {
   messageId: string | null;
   usage: FakeUsage | null;
   model: string | null;
+  /** A `hang` reply: set once the client closed the stream before its end. */
+  abandoned?: boolean;
 }
 
 /** Decides a reply; return undefined to take the next one from the queue (or the default). */
@@ -194,6 +198,14 @@ export async function startFakeAnthropic(opts: { responder?: Responder; queue?: 
         usage: { input_tokens: usage.input_tokens, cache_creation_input_tokens: usage.cache_creation_input_tokens, cache_read_input_tokens: usage.cache_read_input_tokens, output_tokens: 1 },
       },
     });
+    if (reply.hang) {
+      const first = content.find((b) => b.type === 'text');
+      sse(res, 'content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
+      sse(res, 'content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: first?.type === 'text' ? first.text : '' } });
+      const recorded = fake.requests[fake.requests.length - 1]!;
+      res.on('close', () => (recorded.abandoned = true));
+      return;
+    }
     content.forEach((b, i) => {
       if (b.type === 'text') {
         sse(res, 'content_block_start', { type: 'content_block_start', index: i, content_block: { type: 'text', text: '' } });

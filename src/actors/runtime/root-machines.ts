@@ -4,6 +4,7 @@
 import type { gateMachine } from '../../machines/gate.js';
 import type { instanceMachine } from '../../machines/instance.js';
 import type { modeMachine } from '../../machines/mode.js';
+import type { sessionMachine } from '../../machines/session.js';
 import type { ActorChanged, CommitNotice, IntentEmitted, SnapshotOf } from './domain-events.js';
 import type { HubOf } from './hub.js';
 
@@ -12,6 +13,7 @@ export type RootMachines = {
   instance: typeof instanceMachine;
   mode: typeof modeMachine;
   gate: typeof gateMachine;
+  session: typeof sessionMachine;
 };
 
 export type Hub = HubOf<RootMachines>;

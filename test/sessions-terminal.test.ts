@@ -1,0 +1,106 @@
+// A terminal session in token-api's tmux server, through the real server: the fake `claude`
+// (test/support/fake-claude.mjs without -p draws a prompt, echoes what is typed, and Escape
+// interrupts a long answer) started in a pane, a first prompt typed once its prompt shows, the
+// screen as a late viewer of /ws/sessions/{id} gets it at once, a cancel, the session found
+// again after the server restarts, and the pane's exit status when the agent quits.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import { FAKE_CLAUDE, until, hasTmux } from './support/sessions.js';
+import { startTestServer, tempHome, type TestServer } from './support/system.js';
+
+/** Screens a viewer of the session socket was sent, newest last. */
+function viewer(url: string) {
+  const ws = new WebSocket(url);
+  const screens: string[] = [];
+  const all: any[] = [];
+  ws.on('message', (d) => {
+    const m = JSON.parse(String(d));
+    all.push(m);
+    if (m.type === 'output' && m.kind === 'screen') screens.push(m.message.screen);
+  });
+  return { ws, screens, all, latest: async () => screens.at(-1) ?? '' };
+}
+
+const plain = (screen: string) => screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+
+describe('terminal sessions in tmux', { skip: hasTmux() ? false : 'tmux is not installed (.ci/run installs it)' }, () => {
+  const home = tempHome('tapi-term-');
+  const repo = join(home.dir, 'r');
+  const file = { repos: [{ name: 'r', path: repo }], sessions: { claude_bin: FAKE_CLAUDE } };
+  let server: TestServer;
+
+  before(async () => {
+    mkdirSync(repo);
+    server = await startTestServer(home.dir, file);
+  });
+  after(async () => {
+    await server.close();
+    try {
+      execFileSync('tmux', ['-S', join(home.dir, 'tmux.sock'), 'kill-server'], { stdio: 'ignore' });
+    } catch {
+      // no server left
+    }
+    home.cleanup();
+  });
+
+  it('starts, takes a prompt, shows a late viewer the screen, cancels, survives a restart, and reports the exit', async () => {
+    const started = await server.request('POST', '/api/sessions', { repo: 'r', kind: 'terminal', prompt: 'hello tmux' });
+    assert.equal(started.status, 201, started.text);
+    const s = started.body;
+    assert.equal(s.kind, 'terminal');
+    assert.equal(s.state, 'ready');
+    assert.ok(s.pid > 0);
+
+    // A person at the desk sees the same pane.
+    // (the answer comes once tmux has the keys; the agent draws its answer a moment later)
+    await until(async () => execFileSync('tmux', ['-S', join(home.dir, 'tmux.sock'), 'capture-pane', '-p', '-t', `tapi-${s.id}`]).toString(), (pane) => /● echo: hello tmux/.test(pane), 'the answer in the pane');
+
+    // A viewer arriving late gets the whole current screen at once.
+    const late = viewer(`${server.url.replace(/^http/, 'ws')}/ws/sessions/${s.id}`);
+    await until(late.latest, (sc) => plain(sc).includes('● echo: hello tmux') && plain(sc).includes(s.claude_session_id), 'the screen');
+
+    // A long answer, then Escape.
+    assert.equal((await server.request('POST', `/api/sessions/${s.id}/send`, { prompt: 'SLOW 500' })).status, 202);
+    await until(late.latest, (sc) => plain(sc).includes('chunk2'), 'the long answer streaming');
+    assert.equal((await server.request('POST', `/api/sessions/${s.id}/cancel`)).status, 200);
+    await until(late.latest, (sc) => plain(sc).includes('Interrupted'), 'the interrupt on screen');
+    late.ws.close();
+
+    // The server restarts; the pane lives on and the session is found again.
+    await server.close();
+    server = await startTestServer(home.dir, file);
+    const again = await server.request('GET', `/api/sessions/${s.id}`);
+    assert.equal(again.body.state, 'ready', JSON.stringify(again.body));
+    assert.equal((await server.request('POST', `/api/sessions/${s.id}/send`, { prompt: 'after restart' })).status, 202);
+    const v2 = viewer(`${server.url.replace(/^http/, 'ws')}/ws/sessions/${s.id}`);
+    await until(v2.latest, (sc) => plain(sc).includes('● echo: after restart'), 'the prompt after the restart');
+    v2.ws.close();
+
+    // The agent quits with a status of its own: the pane's exit is the session's.
+    assert.equal((await server.request('POST', `/api/sessions/${s.id}/send`, { prompt: 'EXIT 3' })).status, 202);
+    const gone = await until(() => server.request('GET', `/api/sessions/${s.id}`), (r) => r.body.state === 'exited', 'the exit');
+    assert.equal(gone.body.exit.code, 3);
+    assert.equal(gone.body.exit.reason, 'crashed');
+    assert.ok(gone.body.exit.last_lines.some((l: string) => l.includes("after restart")), JSON.stringify(gone.body));
+    assert.equal((await server.request('POST', `/api/sessions/${s.id}/send`, { prompt: 'late' })).status, 409);
+  });
+
+  it('stops a terminal session by killing its pane', async () => {
+    const s = (await server.request('POST', '/api/sessions', { repo: 'r', kind: 'terminal' })).body;
+    const stopped = await server.request('DELETE', `/api/sessions/${s.id}`);
+    assert.equal(stopped.status, 200, stopped.text);
+    assert.equal(stopped.body.state, 'exited');
+    assert.equal(stopped.body.exit.reason, 'stopped');
+    let panes = '';
+    try {
+      panes = execFileSync('tmux', ['-S', join(home.dir, 'tmux.sock'), 'list-sessions', '-F', '#{session_name}'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+    } catch {
+      // no session left: the tmux server ended with the last one
+    }
+    assert.ok(!panes.includes(s.id), panes);
+  });
+});

@@ -1,0 +1,95 @@
+// The dashboard's managed sessions (key o), as a person uses them: the real `token-api serve`
+// with a repository and the fake `claude` (test/support/fake-claude.mjs), and `token-api tui`
+// in a real tmux session of 100x30, read back with `tmux capture-pane`. Start a session in the
+// repository with a first prompt, read its output, send another prompt, cancel a long turn,
+// stop it.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { CLI, startServerProcess, type ServerProcess } from './support/process.js';
+import { FAKE_CLAUDE, hasTmux } from './support/sessions.js';
+import { tempHome } from './support/system.js';
+
+const run = promisify(execFile);
+const TSX = new URL('../node_modules/tsx/dist/esm/index.mjs', import.meta.url).href;
+
+describe('managed sessions from the dashboard', { skip: hasTmux() ? false : 'tmux is not installed (.ci/run installs it)' }, () => {
+  const home = tempHome('token-api-tui-sessions-');
+  // The dashboard's own tmux server, apart from the one token-api runs terminal sessions in.
+  const socket = join(home.dir, 'tui-tmux.sock');
+  const tmux = (...args: string[]) => run('tmux', ['-S', socket, ...args]);
+  let server: ServerProcess | undefined;
+
+  after(async () => {
+    await tmux('kill-server').catch(() => undefined);
+    await server?.kill('SIGTERM');
+    home.cleanup();
+  });
+
+  const screen = async () => (await tmux('capture-pane', '-p', '-t', 'tui')).stdout.split('\n');
+  async function eventually(ok: (rows: string[]) => boolean, what: string): Promise<string[]> {
+    let rows: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      rows = await screen().catch(() => []);
+      if (ok(rows)) return rows;
+      await delay(50);
+    }
+    assert.fail(`the dashboard never showed ${what}; the screen was:\n${rows.join('\n')}`);
+  }
+  const has = (re: RegExp) => (rows: string[]) => rows.some((l) => re.test(l));
+  const keys = (...k: string[]) => tmux('send-keys', '-t', 'tui', ...k);
+  const sessions = async () => ((await (await fetch(`${server!.url}/api/sessions`)).json()) as { sessions: { id: string; state: string }[] }).sessions;
+
+  async function stateIs(state: string): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      if ((await sessions())[0]?.state === state) return;
+      await delay(50);
+    }
+    assert.fail(`the session never was ${state}`);
+  }
+
+  it('starts a session, shows its output, sends a prompt, cancels and stops it', async () => {
+    mkdirSync(join(home.dir, 'shop'));
+    writeFileSync(
+      join(home.dir, 'config.json'),
+      JSON.stringify({ repos: [{ name: 'shop', path: join(home.dir, 'shop') }], sessions: { claude_bin: FAKE_CLAUDE }, notifications: { speech: { engine: 'none' }, sound: { player: 'none' } } }),
+    );
+    server = await startServerProcess(home.dir);
+    await tmux('new-session', '-d', '-s', 'tui', '-x', '100', '-y', '30', `'${process.execPath}' --import '${TSX}' '${CLI}' tui --url ${server.url}; sleep 30`);
+    await eventually(has(/● live/), 'the live header');
+
+    await keys('o');
+    await eventually(has(/no managed sessions yet: n starts one/), 'the empty sessions list');
+    await keys('n');
+    await eventually(has(/New session: repository/), 'the repository picker');
+    await eventually(has(/shop/), 'the repository');
+    await keys('Enter');
+    await eventually(has(/first prompt in shop/), 'the prompt line');
+    await keys('-l', 'hello dash');
+    await keys('Enter');
+    await eventually(has(/session started in shop/), 'the notice');
+    const rows = await eventually(has(/shop .*claude\/headless +(busy|ready)/), 'the session in the list');
+    assert.ok(rows.every((l) => l.length <= 100));
+
+    await stateIs('ready');
+    await keys('Enter');
+    await eventually(has(/● echo: hello dash/), 'the output');
+    await keys('Escape');
+
+    await keys('p');
+    await eventually(has(/prompt for shop/), 'the prompt line');
+    await keys('-l', 'SLOW 500');
+    await keys('Enter');
+    await stateIs('busy');
+    await keys('c');
+    await eventually(has(/turn cancelled/), 'the cancel notice');
+    await stateIs('ready');
+
+    await keys('x');
+    await eventually(has(/claude\/headless +exited/), 'the stopped session');
+  });
+});
