@@ -18,7 +18,7 @@ const LAYERS = [
   { name: 'runtime', folders: ['actors/runtime'] }, //  the hub: registry, commit unit, domain events
   { name: 'instances', folders: ['actors/instances'] },
   { name: 'mode-gate', folders: ['actors/mode-gate'] },
-  { name: 'subsystems', folders: ['notifications', 'codex', 'usage', 'cron', 'obsidian', 'metrics', 'sessions', 'relay', 'approvals'], apart: true },
+  { name: 'subsystems', folders: ['notifications', 'codex', 'usage', 'cron', 'obsidian', 'metrics', 'sessions', 'relay', 'approvals', 'fleet'], apart: true },
   { name: 'feed', folders: ['feed'] },
   { name: 'http', folders: ['http'] },
   { name: 'system', folders: ['system'] }, //           the composition root and the wiring

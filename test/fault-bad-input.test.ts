@@ -41,6 +41,7 @@ const EXISTING_PARAMS: Record<string, Record<string, string>> = {
   usage: { deviceId: 'fuzz-dev' },
   cron: { id: 'usage-scan' },
   metrics: { key: 'fuzz.metric' },
+  machines: { id: 'fuzz-machine' },
   sessions: { id: 'ses-000000000000' },
   accounts: { id: 'fuzz-account' },
   approvals: { id: 'fuzz-approval' },
@@ -69,6 +70,9 @@ const REFINED: Record<string, readonly unknown[]> = {
   // Changes the config file's own schema and rules refuse.
   set: [{ nope: 1 }, { port: 'x' }, { metrics: { max_keys: 0 } }, { default_mode: 'party' }, { obsidian: { url: 'ftp://x' } }, { cron: { timezone: 'Mars/Base' } }, { modes: {} }],
 };
+
+const machineMetadata = { host: 'fuzz', platform: 'linux', arch: 'x64', token_api_version: '0.1.0', home_dir: '/home/u', data_dir: '/home/u/.token-api', agents: ['claude'], repos: [] };
+const daemonState = { status: 'running', pid: 4242, port: 7777, started_at: '2026-11-23T10:00:00.000Z', managed_sessions: 0 };
 
 const usageRecord = {
   key: 'k-1',
@@ -102,6 +106,11 @@ const VALID_BODIES: Record<string, { base: Record<string, unknown> | Record<stri
   'POST /api/metrics/{key}': { base: { value: 1 } },
   'PUT /api/config': { base: { set: { metrics: { max_keys: 1000 } } } },
   'POST /api/obsidian/command': { base: { id: 'app:go-back' } },
+  // A machine's registration (refused without its token), its documents, a call to it (no such machine).
+  'POST /v1/machines': { base: { id: '6f1c2a9e-0000-4000-8000-000000000000', metadata: machineMetadata, daemon_state: daemonState } },
+  'PUT /v1/machines/{id}/metadata': { base: { metadata: machineMetadata, expected_version: 1 } },
+  'PUT /v1/machines/{id}/daemon-state': { base: { daemon_state: daemonState, expected_version: 1 } },
+  'POST /v1/machines/{id}/api': { base: { method: 'GET', path: '/api/mode' } },
   'POST /api/sessions': { base: { repo: 'fuzz-repo' }, limit: SESSION_BODY },
   'PATCH /api/sessions/{id}': { base: { name: 'fuzz' }, limit: SESSION_BODY },
   'POST /api/sessions/{id}/send': { base: { prompt: 'hi' }, limit: SESSION_BODY },
@@ -403,6 +412,13 @@ const ALLOWED: Record<string, string[]> = {
   '/api/vault/tagged': ['GET'],
   '/api/vault/recent': ['GET'],
   '/api/vault/daily': ['GET'],
+  '/v1/machine': ['GET'],
+  '/v1/machines': ['GET', 'POST'],
+  '/v1/machines/fuzz-machine': ['GET'],
+  '/v1/machines/fuzz-machine/metadata': ['PUT'],
+  '/v1/machines/fuzz-machine/daemon-state': ['PUT'],
+  '/v1/machines/fuzz-machine/api': ['POST'],
+  '/v1/machines/fuzz-machine/stop': ['POST'],
 };
 const KNOWN_ODD_METHODS = ['PATCH', 'PUT', 'DELETE', 'POST', 'GET', 'TRACE', 'PROPFIND', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'SEARCH', 'PURGE', 'LINK', 'UNLINK', 'REPORT', 'MKACTIVITY', 'CHECKOUT', 'MERGE', 'M-SEARCH', 'NOTIFY', 'SUBSCRIBE', 'UNSUBSCRIBE', 'CONNECT', 'QUERY'];
 /** Not methods at all, or words HTTP parsers do not know (HEAD and OPTIONS, which are answered, never). */

@@ -85,11 +85,14 @@ describe('the dashboard layout', () => {
   it('fits every width from 30 columns, and fills every height with its rows', () => {
     // Below 30 columns not even the state and times fit; lines are cut there.
     for (let w = 30; w <= 240; w++) {
-      const c = columnsFor(w);
-      const shown = COLUMN_ORDER.filter((k) => c[k] > 0);
-      const used = shown.reduce((n, k) => n + c[k], 0) + shown.length - 2;
-      assert.ok(used <= w, `${w}: ${used}`);
-      if (w >= 60) assert.ok(c.name >= 8 && c.state === 8 && c.inState === 8, `${w}: ${JSON.stringify(c)}`);
+      for (const machines of [false, true]) {
+        const c = columnsFor(w, { machines });
+        const shown = COLUMN_ORDER.filter((k) => c[k] > 0);
+        const used = shown.reduce((n, k) => n + c[k], 0) + shown.length - 2;
+        assert.ok(used <= w, `${w}: ${used}`);
+        if (w >= 60) assert.ok(c.name >= 8 && c.state === 8 && c.inState === 8, `${w}: ${JSON.stringify(c)}`);
+        if (machines && w >= 80) assert.ok(c.machine >= 8, `${w}: the machine column on a hub`);
+      }
     }
     for (let h = 4; h <= 80; h++) {
       const l = layoutFor(80, h);

@@ -139,7 +139,7 @@ const CASES: Case[] = [
     path: '/api/instances?stat=active',
     status: 400,
     error: 'validation_failed',
-    message: 'query parameter stat is not a known field; expected one of status, state, device, agent_type, limit (did you mean state?)',
+    message: 'query parameter stat is not a known field; expected one of status, state, device, agent_type, machine, limit (did you mean state?)',
   },
   {
     name: 'a webhook that is not an http(s) URL',

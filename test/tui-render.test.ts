@@ -122,6 +122,31 @@ describe('the dashboard on a blessed screen', () => {
     assert.match(later[8]!, /MODE: break 11:29 left → work_silence │ PRODUCTIVITY: grace 0:29 │/);
   });
 
+  it('on a hub: a machine column, and an offline machine\'s instances greyed, not removed; one id on two machines is two lines', () => {
+    const t = harness();
+    t.store.trigger.feed({ message: knownSnapshot() });
+    assert.doesNotMatch(t.rows()[2]!, /MACHINE/, 'no column while only this server reports');
+    const remote = (online: boolean) => ({
+      ...(instance({ id: 'claude-a', name: 'Claude #9', device: 'desktop', profile: 'profile_1', color: '#0099ff', state: 'working', tool: 'Bash', since: '11:59:00', registered: '11:00:00' }) as Record<string, unknown>),
+      machine: { id: '0b7c4f8e-2d1a-4c3b-9e5f-6a7b8c9d0e1f', name: 'laptop', online },
+    });
+    t.store.trigger.feed({ message: message({ type: 'instance', seq: 1001, at: '2026-11-23T12:00:00.000Z', instance: remote(true) }) });
+    let rows = t.rows();
+    assert.match(rows[2]!, /^ {2}MACHINE +NAME +DEVICE/);
+    const line = rows.findIndex((r) => r.includes('Claude #9'));
+    assert.match(rows[line]!, /^● laptop +Claude #9 +desktop/);
+    // The local instance of the same id stays: two lines.
+    assert.equal(rows.filter((r) => /this +Claude #1 /.test(r)).length, 1);
+    assert.notEqual(fg(t.screen.attr(line, 2)), 8, 'not grey while online');
+    t.store.trigger.feed({ message: message({ type: 'instance', seq: 1002, at: '2026-11-23T12:00:01.000Z', instance: remote(false) }) });
+    rows = t.rows();
+    const off = rows.findIndex((r) => r.includes('Claude #9'));
+    // "laptop (off)", cut to the column's width at 80 columns.
+    assert.match(rows[off]!, /^. laptop … Claude #9/);
+    assert.equal(fg(t.screen.attr(off, rows[off]!.indexOf('Claude #9'))), 8, 'greyed');
+    assert.equal(rows.filter((r) => r.includes('Claude #9')).length, 1, 'one line, updated');
+  });
+
   it('uses the width it has, and redraws on resize', () => {
     const t = harness();
     const snap = knownSnapshot();

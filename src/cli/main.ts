@@ -10,7 +10,8 @@ import { usageCommand } from './usage.js';
 import { VERSION } from '../lib/version.js';
 import { TokenFileError } from '../http/token-file.js';
 import { startInspector, type InspectorHandle } from '../system/inspector.js';
-import { machinesCommand, tokenCommand } from './token.js';
+import { machinesCommand } from './machines.js';
+import { tokenCommand } from './token.js';
 import { LockError } from '../service/lock.js';
 import { stopOutcome } from '../service/stop.js';
 import { serviceCommand } from './service.js';
@@ -42,6 +43,10 @@ function overridesFrom(values: Record<string, string | boolean | undefined>): Co
   if (typeof values.home === 'string') o.home = values.home;
   if (typeof values.config === 'string') o.config = values.config;
   if (typeof values.host === 'string') o.host = values.host;
+  if (typeof values.hub === 'string') {
+    if (!/^https?:\/\/[^\s/]+/.test(values.hub)) throw new UsageError(`--hub must be the hub's URL, such as http://desktop:7777, got "${values.hub}"`);
+    o.hub = values.hub;
+  }
   if (typeof values.port === 'string') {
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number (0-65535), got "${values.port}"`);
@@ -118,7 +123,7 @@ function inspectPort(text: string | boolean | undefined): number {
 const commands: Record<string, Command> = {
   serve: {
     summary: 'run the server (what `npm start` runs)',
-    usage: `token-api serve [--port N] [--host ADDR] [--home DIR] [--config FILE] [--log-level LEVEL] [--log-format text|json] [--log-file-only] [--inspect [--inspect-port N]]
+    usage: `token-api serve [--port N] [--host ADDR] [--home DIR] [--config FILE] [--log-level LEVEL] [--log-format text|json] [--log-file-only] [--inspect [--inspect-port N]] [--hub URL]
 
 Runs token-api in the foreground until SIGINT or SIGTERM. One server per data directory:
 a second one on the same data refuses to start and names the first (pid, port).
@@ -137,6 +142,9 @@ Through npm, options go after --: npm start -- --port 5555
   --inspect-port N  port of the inspector page and its relay (default 7778; 0 picks one)
   --tls-cert FILE   serve https and wss with this PEM certificate (with --tls-key; or
   --tls-key FILE    "tls": { "cert_file", "key_file" } in the config; see docs/relay.md)
+  --hub URL         report this machine's agents to the token-api at URL (hub.url in the
+                    config); its token comes from $TOKEN_API_HOME/hub-token (hub.token_file)
+                    or TOKEN_API_HUB_TOKEN, made on the hub by \`token-api machines add NAME\`
 
 Beyond loopback (--host 0.0.0.0), requests need "Authorization: Bearer <token>"
 (\`token-api token\` prints it), except gate checks from gate_check_networks.
@@ -159,6 +167,7 @@ at once (130 or 143); acknowledged changes are already in the database.`,
       'inspect-port': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      hub: { type: 'string' },
     },
     async run(values, positionals) {
       if (positionals.length > 0) throw new UsageError(strayArguments(positionals));
@@ -199,7 +208,18 @@ at once (130 or 143); acknowledged changes are already in the database.`,
         const { startServer } = await import('../system/server.js');
         (await import('../service/heap.js')).limitHeapGrowth();
         const { readInstalledHooks } = await import('./install/installed-hooks.js');
-        server = await startServer(config, { stderrLog, color, inspect: inspector?.inspect, installedHooks: (c) => readInstalledHooks(c) });
+        server = await startServer(config, {
+          stderrLog,
+          color,
+          inspect: inspector?.inspect,
+          installedHooks: (c) => readInstalledHooks(c),
+          requestStop: () => {
+            if (signalled) return;
+            signalled = 'stop_daemon';
+            process.stderr.write('the hub asked this token-api to stop: stopping…\n');
+            wake();
+          },
+        });
       } catch (err) {
         await inspector?.close();
         const code = (err as NodeJS.ErrnoException).code;
@@ -224,7 +244,7 @@ at once (130 or 143); acknowledged changes are already in the database.`,
   hooks: hooksCommand,
   'codex-notify': codexNotifyCommand,
   token: tokenCommand(commonOptions, overridesFrom),
-  machines: machinesCommand(),
+  machines: machinesCommand(commonOptions, overridesFrom),
   usage: usageCommand,
   service: serviceCommand,
   backup: backupCommand,

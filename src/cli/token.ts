@@ -1,10 +1,8 @@
-// Commands of the mode and gate area: `token-api token` prints the API token (creating it
-// when missing), `token-api machines export [--out DIR]` writes every machine's definition
-// as JSON for the Stately visualiser. cli/main.ts puts them in its command map.
+// `token-api token` prints the API token (creating it when missing). cli/main.ts puts it in its
+// command map.
 import type { ParseArgsConfig } from 'node:util';
 import { loadConfig, type ConfigOverrides } from '../config/config.js';
 import { ensureTokenFile } from '../http/token-file.js';
-import { exportMachines, MACHINES } from './machine-export.js';
 
 interface CommandSpec {
   summary: string;
@@ -35,38 +33,6 @@ file and restart the server.`,
       const t = ensureTokenFile(config.tokenFile);
       if (t.created) process.stderr.write(`created ${config.tokenFile}\n`);
       process.stdout.write(`${t.token}\n`);
-      return 0;
-    },
-  };
-}
-
-export function machinesCommand(): CommandSpec {
-  const usage = `token-api machines export [--out DIR]
-
-Writes each state machine's definition (${Object.keys(MACHINES).join(', ')}) as DIR/<name>.json,
-for the Stately visualiser (https://stately.ai/viz). Actions, guards and timers appear by
-name. DIR defaults to ./machines.
-
-To watch the running actors instead, start the server with \`token-api serve --inspect\`.`;
-  return {
-    summary: 'export the state machines as JSON (machines export --help)',
-    usage,
-    options: { help: { type: 'boolean', short: 'h' }, out: { type: 'string', short: 'o' } },
-    async run(values, positionals) {
-      const [sub, ...extra] = positionals;
-      if (sub !== 'export' || extra.length > 0) {
-        process.stderr.write(`token-api machines: ${sub === undefined ? 'a subcommand is needed' : `unknown subcommand "${[sub, ...extra].join(' ')}"`}\n\n${usage}\n`);
-        return 2;
-      }
-      const dir = typeof values.out === 'string' ? values.out : 'machines';
-      let files: string[];
-      try {
-        files = exportMachines(dir);
-      } catch (err) {
-        process.stderr.write(`token-api machines export: cannot write to ${dir}: ${(err as Error).message}\n`);
-        return 1;
-      }
-      for (const file of files) process.stdout.write(`${file}\n`);
       return 0;
     },
   };

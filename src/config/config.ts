@@ -7,6 +7,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { fieldsInWords, parseInWords } from '../lib/validation-words.js';
 import { notificationsConfig, notificationsFileSchema, type NotificationsConfig } from './notifications.js';
+import { fleetFileKeys, resolveFleetConfig, type FleetConfig } from './fleet.js';
 import { modeGateFileKeys, modeGateProblems, resolveModeGateConfig, type ModeGateConfig } from './mode-gate.js';
 import { pricingOverridesSchema, type Price } from './price-schema.js';
 import { approvalsFileKeys, approvalsProblems, resolveApprovalsConfig, type ApprovalsConfig } from './approvals.js';
@@ -78,6 +79,7 @@ export const configFileSchema = z
       .optional(),
     notifications: notificationsFileSchema.optional(),
     ...modeGateFileKeys,
+    ...fleetFileKeys,
     ...sessionsFileKeys,
     ...approvalsFileKeys,
     usage_timezone: z.string().refine(isValidTimeZone, 'an IANA time zone such as UTC or Europe/Paris').optional(),
@@ -201,6 +203,8 @@ export interface Config {
   /** On SIGTERM/SIGINT, requests in flight (and webhook deliveries) get this long to finish. */
   shutdownGraceMs: number;
   /** The live feed (`/ws`): pings, history for resumes, per-client buffer, limits. */
+  /** Machines and the hub (src/config/fleet.ts). */
+  fleet: FleetConfig;
   websocket: { pingMs: number; history: number; maxBufferedBytes: number; slowClientMs: number; snapshotIntervalMs: number; maxClients: number; eventDetailsMaxBytes: number; maxMessageBytes: number };
   /** Scheduled jobs: shell commands allowed or not, limits of a run (src/config/cron.ts). */
   cron: CronSettings;
@@ -224,6 +228,8 @@ export interface ConfigOverrides {
   logLevel?: Config['logLevel'];
   /** --tls-cert and --tls-key (both or neither). */
   tls?: { certFile: string; keyFile: string };
+  /** serve --hub URL */
+  hub?: string;
 }
 
 export class ConfigError extends Error {
@@ -374,6 +380,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     logMaxBytes: file.log_max_bytes ?? 10 * 1024 * 1024,
     logMaxFiles: file.log_max_files ?? 5,
     shutdownGraceMs: (file.shutdown_grace_seconds ?? 10) * 1000,
+    fleet: resolveFleetConfig(file, home, env, overrides.hub),
     websocket: {
       pingMs: (file.websocket?.ping_seconds ?? 30) * 1000,
       history: file.websocket?.history ?? 2000,

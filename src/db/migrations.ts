@@ -377,6 +377,88 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX idx_approvals_pending ON approvals(created_at) WHERE state = 'pending';
     `,
   },
+  {
+    version: 10,
+    name: 'machines: change numbering, hub tokens, machines and their remote instances',
+    sql: `
+      -- This machine's identity and its change counter: 'machine' (its id, made once), 'epoch'
+      -- (made with the database: a replaced or restored database is a new epoch) and 'seq' (the
+      -- number of the last change).
+      CREATE TABLE fleet_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+      INSERT INTO fleet_meta (k, v) VALUES ('machine', lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + abs(random()) % 4, 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))), ('epoch', lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + abs(random()) % 4, 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))), ('seq', '0');
+      -- Every change to an instance and every new event gets the next number, by triggers, so
+      -- no code path can forget it; a change rolled back gives its number back with it.
+      ALTER TABLE claude_instances ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE events ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+      UPDATE events SET change_seq = id;
+      UPDATE claude_instances SET change_seq = (SELECT COALESCE(MAX(id), 0) FROM events) + rowid;
+      UPDATE fleet_meta SET v = CAST((SELECT MAX(n) FROM (SELECT MAX(change_seq) AS n FROM events UNION ALL SELECT MAX(change_seq) FROM claude_instances UNION ALL SELECT 0)) AS TEXT) WHERE k = 'seq';
+      CREATE INDEX idx_instances_change ON claude_instances(change_seq);
+      CREATE INDEX idx_events_change ON events(change_seq);
+      CREATE TRIGGER fleet_stamp_instance_insert AFTER INSERT ON claude_instances BEGIN
+        UPDATE fleet_meta SET v = CAST(v AS INTEGER) + 1 WHERE k = 'seq';
+        UPDATE claude_instances SET change_seq = (SELECT CAST(v AS INTEGER) FROM fleet_meta WHERE k = 'seq') WHERE rowid = NEW.rowid;
+      END;
+      CREATE TRIGGER fleet_stamp_instance_update AFTER UPDATE ON claude_instances WHEN NEW.change_seq IS OLD.change_seq BEGIN
+        UPDATE fleet_meta SET v = CAST(v AS INTEGER) + 1 WHERE k = 'seq';
+        UPDATE claude_instances SET change_seq = (SELECT CAST(v AS INTEGER) FROM fleet_meta WHERE k = 'seq') WHERE rowid = NEW.rowid;
+      END;
+      CREATE TRIGGER fleet_stamp_event_insert AFTER INSERT ON events BEGIN
+        UPDATE fleet_meta SET v = CAST(v AS INTEGER) + 1 WHERE k = 'seq';
+        UPDATE events SET change_seq = (SELECT CAST(v AS INTEGER) FROM fleet_meta WHERE k = 'seq') WHERE id = NEW.id;
+      END;
+
+      -- On a hub: one token per machine (only its sha256 is kept), bound to the machine's id at
+      -- its first registration; a revoked token is kept, marked.
+      CREATE TABLE fleet_tokens (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        token_sha256 TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        machine TEXT,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+      );
+      CREATE UNIQUE INDEX idx_fleet_tokens_name ON fleet_tokens(name) WHERE revoked_at IS NULL;
+      -- The machines that report to this hub: two versioned documents, the sync cursor (the
+      -- last change applied, moved in the transaction that applies it) and when it was last heard.
+      CREATE TABLE fleet_machines (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        token_id INTEGER NOT NULL,
+        metadata TEXT NOT NULL,
+        metadata_version INTEGER NOT NULL,
+        daemon_state TEXT NOT NULL,
+        daemon_state_version INTEGER NOT NULL,
+        epoch TEXT,
+        acked_seq INTEGER NOT NULL DEFAULT 0,
+        last_seen_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      -- The last view of each instance of each machine (the machine is the truth), and its events.
+      CREATE TABLE remote_instances (
+        machine TEXT NOT NULL,
+        id TEXT NOT NULL,
+        view TEXT NOT NULL,
+        state TEXT NOT NULL,
+        status TEXT NOT NULL,
+        registered_at TEXT NOT NULL,
+        change_seq INTEGER NOT NULL,
+        PRIMARY KEY (machine, id)
+      );
+      CREATE TABLE remote_events (
+        machine TEXT NOT NULL,
+        remote_id INTEGER NOT NULL,
+        event_type TEXT NOT NULL,
+        instance_id TEXT,
+        device_id TEXT,
+        details TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (machine, remote_id)
+      );
+    `,
+  },
 ];
 
 export class MigrationError extends Error {

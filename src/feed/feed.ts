@@ -24,7 +24,7 @@ import { createConnection, messageData, type FeedConnection } from './connection
 import type { StreamType } from '../protocol/feed.js';
 import type { ApprovalContext, ApprovalStateValue } from '../machines/approval-context.js';
 import { createFeedRing, type HeldMessage } from './ring.js';
-import { createFeedState, once, type Outgoing } from './state.js';
+import { createFeedState, once, type Outgoing, type RemoteInstanceView } from './state.js';
 
 export const FEED_PATH = '/ws';
 
@@ -35,6 +35,8 @@ export interface FeedHandlers {
   afterCommit(notice: Committed): void;
   notification(update: NotificationUpdate): void;
   usage(update: TokenUsageUpdate): void;
+  /** On a hub: instances other machines reported, or whose machine went on- or offline. */
+  remoteInstances(items: readonly RemoteInstanceView[]): void;
   /** A metric's committed change: the picture's metrics, and a `metric` message. */
   metric(change: MetricChange): void;
   /** A committed job run (`cron_job_executed`) or a usage sync's outcome (`sync_status`), as a message. */
@@ -46,6 +48,8 @@ export interface FeedDeps {
   db: Database;
   workMode: Pick<WorkMode, 'view'>;
   usage: Pick<UsageService, 'totalsOfInstances' | 'devicesToday'>;
+  /** On a hub: the instances other machines reported, for the start picture. */
+  remoteInstances?: () => Promise<RemoteInstanceView[]>;
   /** The metrics store's values at start (later changes come through the `metric` handler). */
   metrics: Pick<MetricsStore, 'list'>;
   /** Subscribes the handlers; returns what unsubscribes them. Called in the turn the picture is taken. */
@@ -94,14 +98,15 @@ export async function createFeed(deps: FeedDeps) {
 
   // The picture at start: what the database holds, then (synchronously, with the listeners
   // attached in the same turn) the live actors, which were restored from committed snapshots.
-  const [stoppedRows, eventRows, today] = await Promise.all([
+  const [stoppedRows, eventRows, today, remote] = await Promise.all([
     listStopped(deps.db, 20),
     listEvents(deps.db, { limit: 50 }),
     deps.usage.devicesToday(),
+    deps.remoteInstances?.() ?? [],
   ]);
   const liveIds = hub.live().flatMap((a) => (a.kind === 'instance' ? [a.id] : []));
   const instanceTotals = await deps.usage.totalsOfInstances([...liveIds, ...stoppedRows.map((r) => r.id)]);
-  state.init({ actors: hub.live(), stopped: stoppedRows, events: eventRows, usage: { instances: instanceTotals, today: { day: today.day, devices: today.devices } }, metrics: deps.metrics.list() });
+  state.init({ actors: hub.live(), remote, stopped: stoppedRows, events: eventRows, usage: { instances: instanceTotals, today: { day: today.day, devices: today.devices } }, metrics: deps.metrics.list() });
 
   const clients = new Set<FeedConnection>();
   let pending: HeldMessage[] = [];
@@ -146,6 +151,7 @@ export async function createFeed(deps: FeedDeps) {
     afterCommit: guarded('a commit', (notice) => publish(state.applyCommit(notice))),
     notification: guarded('a notification', (u) => publish([state.applyNotification(u)])),
     usage: guarded('a usage update', (u) => publish([state.applyUsage(u)])),
+    remoteInstances: guarded('instances of other machines', (items) => publish(state.applyRemote(items))),
     metric: guarded('a metric', (c) => publish([state.applyMetric(c)])),
     passOn: guarded('a message', ({ type, payload }) => publish([state.passOn(type, payload)])),
   });

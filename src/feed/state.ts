@@ -57,9 +57,14 @@ export interface FeedStateDeps {
   approvalView?(ctx: ApprovalContext, state: ApprovalStateValue): unknown;
 }
 
+/** An instance another machine reported to this hub, as it reported it, with its machine. */
+export type RemoteInstanceView = Record<string, unknown> & { id: string; status: string; machine: { id: string } };
+
 export interface InitialPicture {
   /** The live actors, as changes from nothing (`prev` null). */
   actors: RootChange[];
+  /** On a hub: the instances other machines reported. */
+  remote?: RemoteInstanceView[];
   stopped: InstanceRow[];
   /** Newest first. */
   events: EventRecordRow[];
@@ -196,6 +201,7 @@ export function createFeedState(deps: FeedStateDeps) {
     /** The picture when the feed starts: live actors from memory, the rest from the database. */
     init(p: InitialPicture): void {
       for (const a of p.actors) applyChange(a);
+      for (const r of p.remote ?? []) setInstance(`${r.machine.id}/${r.id}`, fixed(json(r)), r.status === 'stopped');
       for (const row of [...p.stopped].reverse()) if (!live.has(row.id)) setInstance(row.id, fixed(json(instanceView(row))), true);
       for (const row of [...p.events].reverse()) {
         keepEvent(fixed(eventJson(row.event_type, row.instance_id, row.device_id, row.details === null ? 'null' : cutJson(validJson(row.details)), row.created_at)));
@@ -221,6 +227,15 @@ export function createFeedState(deps: FeedStateDeps) {
         out.push({ type: 'event', fields: () => `"event":${j()}` });
       }
       return out;
+    },
+
+    /** Instances other machines reported (keyed by machine and id: two machines may use one id). */
+    applyRemote(items: readonly RemoteInstanceView[]): Outgoing[] {
+      return items.map((r) => {
+        const view = fixed(json(r));
+        setInstance(`${r.machine.id}/${r.id}`, view, r.status === 'stopped');
+        return { type: 'instance', fields: () => `"instance":${view()}` };
+      });
     },
 
     applyNotification(u: NotificationUpdate): Outgoing {

@@ -10,6 +10,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { Context, Next } from 'koa';
+import { isMachineToken } from '../fleet/tokens.js';
 import { isLoopbackAddress, networkMatcher } from '../lib/net.js';
 import { HttpError } from './errors.js';
 import { peerOfContext, requestLine, type RequestLine } from './request.js';
@@ -44,7 +45,7 @@ export interface RequestFacts {
 }
 
 export type AuthDecision =
-  | { ok: true; via: 'loopback' | 'check_network' | 'token' | 'cookie' | 'login' | 'link' }
+  | { ok: true; via: 'loopback' | 'check_network' | 'token' | 'cookie' | 'login' | 'link' | 'machine' }
   | { ok: false; status: 401 | 403; reason: string };
 
 /** A browser's request from a page of another origin (Origin "null" included). */
@@ -102,6 +103,18 @@ export function isApprovalLink(method: string, path: string): boolean {
   return (method === 'GET' || method === 'HEAD') && /^\/api\/approvals\/[A-Za-z0-9._:-]{1,128}\/(approve|deny)$/.test(path);
 }
 
+/**
+ * The routes a machine calls on its hub with its own token (`tam_...`), which the route checks
+ * (src/http/routes/machines.ts): registering, its two documents, its WebSocket.
+ */
+export function isMachineRoute(method: string, path: string): boolean {
+  return (
+    (method === 'POST' && path === '/v1/machines') ||
+    (method === 'PUT' && /^\/v1\/machines\/[^/]+\/(metadata|daemon-state)$/.test(path)) ||
+    (method === 'GET' && path === '/v1/machines/connect')
+  );
+}
+
 export function bearerToken(header: string | undefined): string | null {
   const m = header ? /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header) : null;
   return m ? m[1]! : null;
@@ -118,6 +131,7 @@ export function authorize(policy: AuthPolicy, r: RequestFacts): AuthDecision {
   if (isApprovalLink(r.method, r.path)) return { ok: true, via: 'link' };
   const token = bearerToken(r.authorization);
   if (token !== null && policy.tokenMatches(token)) return { ok: true, via: 'token' };
+  if (isMachineToken(token) && isMachineRoute(r.method, r.path)) return { ok: true, via: 'machine' };
   const session = token === null ? (policy.web?.fromCookie(r.cookie) ?? null) : null;
   if (session) {
     if (!SAFE_METHODS.has(r.method) && !policy.web!.csrfMatches(session, r.csrf)) {

@@ -23,6 +23,8 @@ export interface FeedUpgradeDeps {
   peerAddress?: PeerAddress;
   /** The largest message a client may send (websocket.max_message_bytes). */
   maxPayload: number;
+  /** Other WebSocket endpoints by path (the machines' /v1/machines/connect), each doing its own checks. */
+  endpoints?: Record<string, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>;
   /** WS /ws/sessions/{id}: a managed session's output (src/http/session-socket.ts). */
   sessions?: SessionSocketDeps;
 }
@@ -40,6 +42,11 @@ export function attachFeed(server: Server, feed: Pick<Feed, 'refusal' | 'accept'
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined);
     const line = requestLine(req);
+    const other = deps.endpoints?.[line.path];
+    if (other) {
+      other(req, socket, head);
+      return;
+    }
     const sessionPath = deps.sessions ? SESSION_SOCKET_PATH.exec(line.path) : null;
     if (line.path !== FEED_PATH && !sessionPath) {
       refuseUpgrade(socket, 404, 'not_found', `no WebSocket endpoint at ${line.path.slice(0, 200)}; the live feed is ${FEED_PATH}`);

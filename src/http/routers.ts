@@ -16,6 +16,7 @@ import { healthRouter, type HealthRoutes } from './routes/health.js';
 import { hookSpoolRouter, type HookSpoolRoutes } from './routes/hook-spool.js';
 import { hooksRouter, type HooksRoutes } from './routes/hooks.js';
 import { instancesRouter, type InstancesRoutes } from './routes/instances.js';
+import { machinesRouter, type MachinesRoutes } from './routes/machines.js';
 import { metricsRouter, type MetricsRoutes } from './routes/metrics.js';
 import { modeRouter, type ModeRoutes } from './routes/mode.js';
 import { notificationsRouter, type NotificationsRoutes } from './routes/notifications.js';
@@ -44,6 +45,7 @@ export interface RouteDeps {
   gate: GateRoutes;
   usage: UsageRoutes;
   openApi: OpenApiRoutes;
+  machines: MachinesRoutes;
   sessions: SessionsRoutes;
   accounts: AccountsRoutes;
   metrics: MetricsRoutes;
@@ -73,6 +75,7 @@ export function apiRouters(d: RouteDeps): Router[] {
     usageRouter(d.usage),
     feedRouter(),
     openApiRouter(d.openApi),
+    machinesRouter(d.machines),
     sessionsRouter(d.sessions),
     accountsRouter(d.accounts),
     metricsRouter(d.metrics),

@@ -23,6 +23,7 @@ import {
   instancesQuerySchema,
   registerBodySchema,
 } from './api.js';
+import * as F from './fleet.js';
 import * as S from './sessions.js';
 import { deviceParamsSchema, deviceUsageQuerySchema, usagePostBodySchema, usageQuerySchema } from './usage.js';
 import { usageTodaySchema } from './usage-today.js';
@@ -65,7 +66,7 @@ export interface ApiRoute {
   method: Method;
   /** OpenAPI form: /api/instances/{id}. */
   path: string;
-  tag: 'hooks' | 'instances' | 'devices' | 'events' | 'notifications' | 'mode and gate' | 'usage' | 'jobs' | 'obsidian' | 'metrics' | 'service' | 'web page' | 'sessions' | 'approvals';
+  tag: 'hooks' | 'instances' | 'devices' | 'events' | 'notifications' | 'mode and gate' | 'usage' | 'jobs' | 'obsidian' | 'metrics' | 'service' | 'web page' | 'sessions' | 'approvals' | 'machines';
   summary: string;
   description?: string;
   params?: z.ZodObject;
@@ -673,6 +674,94 @@ export function apiRoutes(config: Pick<Config, 'modes' | 'stateVariables'>): Api
       summary: 'The live feed: a WebSocket (docs/websocket.md); a plain GET is told so',
       answers: { 101: { description: 'the WebSocket upgrade' } },
       errors: [426],
+    },
+    {
+      method: 'get',
+      path: '/v1/machine',
+      tag: 'machines',
+      summary: 'This server as a machine: its id, its change head, and its connection to its hub',
+      query: emptyQuerySchema,
+      answers: { 200: ok('this machine', F.machineSelfSchema) },
+    },
+    {
+      method: 'get',
+      path: '/v1/machines',
+      tag: 'machines',
+      summary: 'The machines on this hub: this server first (local: true), then every machine that registered',
+      query: emptyQuerySchema,
+      answers: { 200: ok('the machines', F.machineListSchema) },
+    },
+    {
+      method: 'post',
+      path: '/v1/machines',
+      tag: 'machines',
+      summary: "A machine registers with its own token (Authorization: Bearer tam_...); idempotent, never overwrites a document",
+      query: emptyQuerySchema,
+      body: { schema: F.machineRegisterSchema },
+      answers: { 201: ok('registered now', F.machineRegisteredSchema), 200: ok('already registered: the machine as the hub holds it', F.machineRegisteredSchema) },
+      errors: [409],
+    },
+    {
+      method: 'get',
+      path: '/v1/machines/connect',
+      tag: 'machines',
+      summary: "A machine's WebSocket (its token required, even from loopback); a plain GET is told so",
+      answers: { 101: { description: 'the WebSocket upgrade' } },
+      errors: [426],
+    },
+    {
+      method: 'get',
+      path: '/v1/machines/{id}',
+      tag: 'machines',
+      summary: 'One machine, by id or name',
+      params: F.machineParamsSchema,
+      query: emptyQuerySchema,
+      answers: { 200: ok('the machine', F.machineAnswerSchema) },
+      errors: [404],
+    },
+    {
+      method: 'put',
+      path: '/v1/machines/{id}/metadata',
+      tag: 'machines',
+      summary: "A machine's metadata, if its version is still expected_version",
+      params: F.machineParamsSchema,
+      query: emptyQuerySchema,
+      body: { schema: F.metadataUpdateSchema },
+      answers: { 200: ok('written; the version is one more', F.machineAnswerSchema), 409: ok('another version: the current document', F.docConflictSchema) },
+      errors: [404],
+    },
+    {
+      method: 'put',
+      path: '/v1/machines/{id}/daemon-state',
+      tag: 'machines',
+      summary: "A machine's daemon state, if its version is still expected_version",
+      params: F.machineParamsSchema,
+      query: emptyQuerySchema,
+      body: { schema: F.daemonStateUpdateSchema },
+      answers: { 200: ok('written; the version is one more', F.machineAnswerSchema), 409: ok('another version: the current document', F.docConflictSchema) },
+      errors: [404],
+    },
+    {
+      method: 'post',
+      path: '/v1/machines/{id}/api',
+      tag: 'machines',
+      summary: "A request of this API run on a connected machine; answers the machine's status and body",
+      params: F.machineParamsSchema,
+      query: emptyQuerySchema,
+      body: { schema: F.remoteApiCallSchema },
+      answers: { 200: ok("the machine's answer", F.remoteAnswerSchema) },
+      errors: [404, 504],
+    },
+    {
+      method: 'post',
+      path: '/v1/machines/{id}/stop',
+      tag: 'machines',
+      summary: 'Stop the token-api of a connected machine (it acknowledges, reports shutting-down, then stops cleanly)',
+      params: F.machineParamsSchema,
+      query: emptyQuerySchema,
+      body: { schema: emptyBodySchema, optional: true },
+      answers: { 202: ok('the machine is stopping', F.stoppingSchema) },
+      errors: [404, 504],
     },
     {
       method: 'get',

@@ -135,6 +135,8 @@ export const instancesQuerySchema = z.strictObject({
   state: z.enum(['idle', 'working', 'awaiting', 'stopped']).optional(),
   device: idSchema.optional(),
   agent_type: z.enum(['claude', 'codex']).optional(),
+  /** On a hub: one machine's instances, by id or name ('local': this server's). */
+  machine: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a machine id or name').optional(),
   limit: limitSchema(200, 1000),
 });
 

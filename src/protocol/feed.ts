@@ -45,6 +45,8 @@ export const instanceViewSchema = z.looseObject({
   state_since: iso,
   stopped_at: iso.nullable(),
   stop_reason: z.string().nullable(),
+  /** On a hub: the machine that reported the instance (none: it runs on this server). */
+  machine: z.looseObject({ id: z.string(), name: z.string(), online: z.boolean() }).optional(),
 });
 export type FeedInstance = z.infer<typeof instanceViewSchema>;
 

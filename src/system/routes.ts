@@ -10,6 +10,7 @@ import type { WorkMode } from '../actors/mode-gate/work-mode.js';
 import type { EventLog } from '../actors/runtime/event-log.js';
 import type { CodexIntegration } from '../codex/codex.js';
 import type { Config } from '../config/config.js';
+import type { FleetHub } from '../fleet/fleet-hub.js';
 import type { AuthPolicy } from '../http/auth.js';
 import type { WebSessions } from '../http/web-session.js';
 import { gateFastPath } from '../http/fast/gate.js';
@@ -46,6 +47,9 @@ export interface RouteServices {
   workMode: WorkMode;
   gate: ProductivityGate;
   usage: UsageService;
+  fleet: FleetHub;
+  /** GET /v1/machine: this server as a machine. */
+  machineSelf(): Promise<unknown>;
   sessions: Sessions;
   accounts: Accounts;
   metrics: MetricsStore;
@@ -71,6 +75,7 @@ export function routeDeps(s: RouteServices): RouteDeps {
       list: s.instanceReads.list,
       get: s.instanceReads.get,
       usageOf: s.usage.instanceTotals,
+      remote: { list: s.fleet.instances, get: s.fleet.instance, isLocal: s.fleet.isLocal },
       bodyLimitBytes: config.bodyLimitBytes,
     },
     devices: { list: s.devices.list, get: s.devices.get, register: s.devices.register, update: s.devices.update, bodyLimitBytes: config.bodyLimitBytes },
@@ -100,6 +105,16 @@ export function routeDeps(s: RouteServices): RouteDeps {
     gate: { productivity: s.gate.productivity, check: s.gate.check },
     usage: { usage: s.usage, knownDevice: (id) => s.devices.get(id) !== undefined, now: s.now, bodyLimitBytes: config.bodyLimitBytes, usageBodyLimitBytes: config.usageBodyLimitBytes },
     openApi: { config, version: s.version },
+    machines: {
+      authenticate: s.fleet.authenticate,
+      register: s.fleet.register,
+      updateDoc: s.fleet.updateDoc,
+      list: s.fleet.list,
+      get: s.fleet.get,
+      call: s.fleet.call,
+      self: s.machineSelf,
+      bodyLimitBytes: config.bodyLimitBytes,
+    },
     sessions: {
       repos: s.sessions.repos,
       list: s.sessions.list,

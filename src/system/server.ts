@@ -52,6 +52,8 @@ export async function startServer(config: Config, options: SystemOptions = {}): 
   closers.add({ name: 'live feed', close: () => system.feed.close() });
   // Hooks held for a decision would keep the drain waiting: they are told to ask the next start.
   closers.add({ name: 'held approvals', close: () => system.releaseHeld() });
+  // The hub hears this machine is going (offline), and machines connected to this hub are told (1001).
+  closers.add({ name: 'machines', close: () => system.fleet.close() });
   answerMalformedRequests(server);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -70,6 +72,7 @@ export async function startServer(config: Config, options: SystemOptions = {}): 
   // up the file descriptors) is logged; unheard, it would end the process.
   server.on('error', (err) => system.logger.error({ err }, 'the HTTP server reported an error; it goes on listening'));
   const { port } = server.address() as AddressInfo;
+  system.fleet.listening(port);
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
   system.logger.info({ url, home: config.home, database: config.databaseFile }, 'listening');

@@ -33,6 +33,10 @@ import { attachFeed } from '../http/feed-upgrade.js';
 import type { Server } from 'node:http';
 import type { RootStart } from '../actors/runtime/root-actor.js';
 import { createRequestListener, type RequestListener } from '../http/handler.js';
+import { runInProcess } from '../http/in-process.js';
+import { machineUpgrade } from '../http/machine-upgrade.js';
+import { startFleet, type Fleet } from '../fleet/start.js';
+import { MACHINE_FRAME_MAX_BYTES, MACHINE_SOCKET_PATH } from '../protocol/fleet.js';
 import { apiRouters } from '../http/routers.js';
 import type { PeerAddress } from '../http/request.js';
 import { createInstanceReads } from '../actors/instances/instance-reads.js';
@@ -97,6 +101,8 @@ export interface SystemOptions {
   installedHooks?: (config: Config) => InstalledHooks;
   /** Where the built web page is (default dist/web; tests build their own). */
   webRoot?: string;
+  /** Stops this server as SIGTERM would (`serve` gives it; the hub's stop_daemon call uses it). */
+  requestStop?: () => void;
 }
 
 /** What start-up did, for `serve`'s summary and the log. */
@@ -130,6 +136,8 @@ export interface System {
   feed: { attach(server: Server): void; close(): Promise<void> };
   /** The outbound connection to the relay (`relay` in the config), or null. */
   relay: RelayConnector | null;
+  /** Machines (src/fleet): told the port once listening (the reporter starts); closed at stop. */
+  fleet: Pick<Fleet, 'listening' | 'close'>;
   /**
    * Resolves once everything started so far is done: commits (timers' changes included),
    * notification deliveries, transcript reads, Codex scans, the event-log pruning, scheduled
@@ -243,6 +251,25 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const web = createWebSessions({ token: tokenFile.token, now: () => clock.now(), sessionMs: config.web.sessionMs, linkMs: config.web.linkMs });
     const publicOrigin = config.web.publicUrl ? new URL(config.web.publicUrl).origin : null;
     const auth = createAuthPolicy({ token: tokenFile.token, gateCheckNetworks: config.gateCheckNetworks, web, publicOrigin });
+    // Machines: this server as a hub for others, and its reporter to its own hub if one is set.
+    let requestListener: RequestListener | null = null;
+    const fleet = await startFleet({
+      db,
+      record: (extra) => hub.record(extra),
+      clock,
+      logger,
+      config: config.fleet,
+      home: config.home,
+      version: VERSION,
+      retentionMs: config.eventRetentionMs,
+      maxPayload: MACHINE_FRAME_MAX_BYTES,
+      apiToken: tokenFile.token,
+      runApi: (r) => runInProcess(requestListener!, r),
+      healthy: () => writer.stats().healthy,
+      requestStop: options.requestStop,
+    });
+    started.push(['machines', () => fleet.close()]);
+    if (fleet.reporter) started.push(['hub reporter', wiring.fleet(fleet.reporter)]);
     const processMonitor = startProcessMonitor({ instances, clock, intervalMs: config.processCheckMs, logger, exists: options.processExists });
     started.push(['process monitor', () => processMonitor.stop()]);
     const retention = startRetention({ db, hub, clock, logger, retentionMs: config.eventRetentionMs });
@@ -313,7 +340,11 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       usage,
       // In the turn the feed takes its start picture, so it misses no commit after it.
       metrics,
-      attach: (handlers) => wiring.feed(handlers, { notifications: notifying.notifications, usage, metrics, cron }),
+      attach: (handlers) => {
+        const detach = [wiring.feed(handlers, { notifications: notifying.notifications, usage, metrics, cron }), wiring.fleetFeed(fleet.hub, handlers)];
+        return () => detach.forEach((d) => d());
+      },
+      remoteInstances: () => fleet.hub.instances({ status: 'all', limit: 1000 }),
       clock,
       logger,
       settings: config.websocket,
@@ -396,10 +427,12 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       auth,
       web,
       approvals,
+      fleet: fleet.hub,
+      machineSelf: fleet.self,
     });
     const webRoot = options.webRoot ?? DEFAULT_WEB_ROOT;
     const app = createApp({ logger, auth, peerAddress: options.peerAddress, routers: apiRouters(routes), webRoot });
-    const requestListener = createRequestListener({ app, fastPaths: fastPaths({ auth, peerAddress: options.peerAddress, logger, config, gate, instances }), logger });
+    requestListener = createRequestListener({ app, fastPaths: fastPaths({ auth, peerAddress: options.peerAddress, logger, config, gate, instances }), logger });
     // The relay this server reaches outbound (src/relay/; what it may do here: src/system/relay.ts).
     const relay = config.relay ? startRelayLink({ relay: config.relay, clock, logger, ...relayServes({ requestListener, apiToken: tokenFile.token, feed }) }) : null;
     if (relay) started.push(['relay', () => relay.stop()]);
@@ -412,13 +445,21 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       requestListener,
       webRoot,
       relay,
+      fleet,
       started: { restore, spoolReplay, codexScan, notificationsRecovered: notifications.recovered, mode: workMode.start, gate: gate.start },
       channels: () => {
         const { speech, sound } = notifications.status();
         return { speech, sound };
       },
       feed: {
-        attach: (server) => attachFeed(server, feed, { auth, peerAddress: options.peerAddress, maxPayload: config.websocket.maxMessageBytes, sessions }),
+        attach: (server) =>
+          attachFeed(server, feed, {
+            auth,
+            peerAddress: options.peerAddress,
+            maxPayload: config.websocket.maxMessageBytes,
+            sessions,
+            endpoints: { [MACHINE_SOCKET_PATH]: machineUpgrade({ auth, peerAddress: options.peerAddress, fleet: fleet.hub, logger, maxPayload: MACHINE_FRAME_MAX_BYTES }) },
+          }),
         close: () => feed.close(),
       },
       releaseHeld: () => approvals.stop(),
@@ -448,6 +489,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
           };
           approvals.stop();
           await step('live feed', () => feed.close());
+          await step('machines', () => fleet.close());
           await step('managed sessions', () => sessions.stopAll());
           await step('scheduled jobs', () => cron.close(config.shutdownGraceMs));
           await step('metrics', () => metrics.close());

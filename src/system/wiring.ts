@@ -9,6 +9,8 @@ import type { InstanceSnapshot } from '../actors/instances/instance-kind.js';
 import type { Hub } from '../actors/runtime/root-machines.js';
 import type { SubscriberOrder } from '../actors/runtime/subscribers.js';
 import type { FeedHandlers } from '../feed/feed.js';
+import type { FleetHub } from '../fleet/fleet-hub.js';
+import type { Reporter } from '../fleet/reporter.js';
 import type { Cron } from '../cron/service.js';
 import type { MetricsStore } from '../metrics/store.js';
 import type { Notifications } from '../notifications/service.js';
@@ -33,6 +35,7 @@ export const ORDER = {
     'usage', // a new instance claims its session's records; a turn's end -> read its transcript
     'feed', // changes and event rows -> numbered WebSocket messages
     'approvals', // an approval that left pending -> its held hook calls answered
+    'fleet', // any commit -> this machine sends its new changes to its hub
   ],
 } as const satisfies SubscriberOrder;
 
@@ -51,6 +54,9 @@ export function createWiring(hub: Pick<Hub, 'subscribers'>) {
       const detach = [on.within('instance', 'approvals', a.observeInstance), on.after('approvals', a.afterCommit)];
       return () => detach.forEach((d) => d());
     },
+    /** On a hub, the feed hears the instances other machines report. */
+    fleetFeed: (fleet: Pick<FleetHub, 'onRemote'>, feed: Pick<FeedHandlers, 'remoteInstances'>) => fleet.onRemote(feed.remoteInstances),
+    fleet: (reporter: Pick<Reporter, 'changed'>) => on.after('fleet', () => reporter.changed()),
     usage: (watcher: Pick<ReturnType<typeof startUsageWatcher>, 'afterCommit'>) => on.after('usage', watcher.afterCommit),
     /**
      * The feed also hears what services commit themselves: delivery outcomes, usage updates and

@@ -32,6 +32,8 @@ export function layoutFor(width: number, height: number, instances = 0): Layout 
 
 export interface Columns {
   marker: number;
+  /** On a hub: the machine an instance runs on (0: no other machine reports here). */
+  machine: number;
   name: number;
   device: number;
   project: number;
@@ -43,25 +45,26 @@ export interface Columns {
   tokens: number;
 }
 
-export const COLUMN_ORDER: (keyof Columns)[] = ['marker', 'name', 'device', 'project', 'profile', 'state', 'tool', 'inState', 'age', 'tokens'];
+export const COLUMN_ORDER: (keyof Columns)[] = ['marker', 'machine', 'name', 'device', 'project', 'profile', 'state', 'tool', 'inState', 'age', 'tokens'];
 
-const MIN: Columns = { marker: 2, name: 12, device: 11, project: 9, profile: 9, state: 8, tool: 10, inState: 8, age: 6, tokens: 6 };
-const MAX: Partial<Columns> = { name: 40, device: 18, project: 24, profile: 12, tool: 40 };
+const MIN: Columns = { marker: 2, machine: 0, name: 12, device: 11, project: 9, profile: 9, state: 8, tool: 10, inState: 8, age: 6, tokens: 6 };
+const MAX: Partial<Columns> = { machine: 16, name: 40, device: 18, project: 24, profile: 12, tool: 40 };
 /** Columns left out, in this order, when the screen is narrower than they all need. */
-const DROP: (keyof Columns)[] = ['profile', 'age', 'tokens', 'device', 'project'];
+const DROP: (keyof Columns)[] = ['profile', 'age', 'tokens', 'device', 'project', 'machine'];
 /** Who gets extra width first. */
-const GROW: (keyof Columns)[] = ['name', 'tool', 'project', 'name', 'tool', 'device', 'project', 'profile'];
+const GROW: (keyof Columns)[] = ['name', 'tool', 'project', 'name', 'tool', 'device', 'project', 'profile', 'machine'];
 
-/** Column widths for a line of `width` characters (one space between columns). */
-export function columnsFor(width: number): Columns {
-  const cols = { ...MIN };
-  const gaps = COLUMN_ORDER.length - 2; // no gap after the marker
+/** Column widths for a line of `width` characters (one space between columns); `machines`: show the machine column. */
+export function columnsFor(width: number, o: { machines?: boolean } = {}): Columns {
+  const cols = { ...MIN, machine: o.machines ? 8 : 0 };
+  const gaps = COLUMN_ORDER.filter((k) => cols[k] > 0).length - 2; // no gap after the marker
   let used = COLUMN_ORDER.reduce((n, k) => n + cols[k], 0) + gaps;
   // Narrower than 80: cut the tool and name down to 8, and where that is not enough leave
   // out the least needed columns; only then cut further.
   const room = () => Math.max(0, cols.tool - 8) + Math.max(0, cols.name - 8);
   for (const k of DROP) {
     if (used - room() <= width) break;
+    if (cols[k] === 0) continue;
     used -= cols[k] + 1;
     cols[k] = 0;
   }

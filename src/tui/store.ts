@@ -111,13 +111,16 @@ export function visibleTop(scrollTop: number, selected: number, count: number, r
   return Math.max(0, Math.min(top, Math.max(0, count - rows)));
 }
 
+/** An instance's key in the store: another machine's (on a hub) may share an id with one of this server's. */
+export const instanceKey = (i: FeedInstance): string => (i.machine ? `${i.machine.id}/${i.id}` : i.id);
+
 function trimStopped(instances: Record<string, FeedInstance>): Record<string, FeedInstance> {
   const stopped = Object.values(instances)
     .filter((i) => i.status === 'stopped')
     .sort((a, b) => (b.stopped_at ?? '').localeCompare(a.stopped_at ?? ''));
   if (stopped.length <= MAX_STOPPED) return instances;
   const out = { ...instances };
-  for (const i of stopped.slice(MAX_STOPPED)) delete out[i.id];
+  for (const i of stopped.slice(MAX_STOPPED)) delete out[instanceKey(i)];
   return out;
 }
 
@@ -140,7 +143,7 @@ export function applyMessage(ctx: DashboardContext, m: ServerMessage): Dashboard
   switch (m.type) {
     case 'snapshot': {
       const instances: Record<string, FeedInstance> = {};
-      for (const i of m.instances) instances[i.id] = i;
+      for (const i of m.instances) instances[instanceKey(i)] = i;
       const devices: Record<string, FeedUsageTotals> = {};
       for (const [id, t] of Object.entries(m.usage.today.devices)) devices[id] = t;
       return {
@@ -159,7 +162,7 @@ export function applyMessage(ctx: DashboardContext, m: ServerMessage): Dashboard
     case 'resumed':
       return { ...ctx, connection: { status: 'live' } };
     case 'instance':
-      return { ...ctx, seq: m.seq, instances: trimStopped({ ...ctx.instances, [m.instance.id]: m.instance }) };
+      return { ...ctx, seq: m.seq, instances: trimStopped({ ...ctx.instances, [instanceKey(m.instance)]: m.instance }) };
     case 'mode':
       return { ...ctx, seq: m.seq, mode: m.mode };
     case 'gate':

@@ -66,13 +66,16 @@ const projectOf = (i: FeedInstance) => i.project ?? lastPart(i.working_dir);
 
 function instanceLine(ctx: DashboardContext, i: FeedInstance, cols: Columns, now: number, width: number, selected: boolean): string {
   const stopped = i.status === 'stopped';
-  const colour = stopped ? ['gray-fg'] : colourOf(i);
+  // An offline machine's instances stay on the list, greyed.
+  const offline = i.machine?.online === false;
+  const colour = stopped || offline ? ['gray-fg'] : colourOf(i);
   const marker = stopped ? seg('○ ', 'gray-fg') : i.state === 'awaiting' ? seg('! ', 'bold', 'red-fg') : seg('● ', ...colour);
   const used = ctx.usage.instances[i.id];
   const since = Date.parse(i.state_since);
   const born = Date.parse(i.registered_at);
-  const dim = stopped ? ['gray-fg'] : [];
+  const dim = stopped || offline ? ['gray-fg'] : [];
   const cells: Record<Exclude<keyof Columns, 'marker'>, Segment> = {
+    machine: seg(fit(i.machine ? `${i.machine.name}${offline ? ' (off)' : ''}` : 'this', cols.machine), ...dim),
     name: seg(fit(i.display_name, cols.name), ...colour, ...(selected ? ['bold'] : [])),
     device: seg(fit(i.device_id, cols.device), ...dim),
     project: seg(fit(projectOf(i) ?? '-', cols.project), ...dim),
@@ -100,6 +103,7 @@ function joinColumns(cols: Columns, cells: Record<Exclude<keyof Columns, 'marker
 function columnTitles(cols: Columns, width: number): string {
   const t = (s: string, w: number, align: 'left' | 'right' = 'left') => seg(fit(s, w, align), 'gray-fg');
   const cells = {
+    machine: t('MACHINE', cols.machine),
     name: t('NAME', cols.name),
     device: t('DEVICE', cols.device),
     project: t('PROJECT', cols.project),
@@ -312,7 +316,7 @@ export function render(ctx: DashboardContext, now: number): Frame {
   const ordered = orderedInstances(ctx);
   const lay = layoutFor(ctx.width, ctx.height, ordered.length);
   const width = lay.width;
-  const cols = columnsFor(width);
+  const cols = columnsFor(width, { machines: Object.values(ctx.instances).some((i) => i.machine) });
   const live = ordered.filter((i) => i.status !== 'stopped');
   const awaiting = live.filter((i) => i.state === 'awaiting').length;
   const sel = selectedIndex(ctx, ordered);

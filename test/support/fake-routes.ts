@@ -33,6 +33,8 @@ export function fakeRouteDeps(overrides: RouteOverrides = {}): RouteDeps {
       list: unexpected('instances.list'),
       get: unexpected('instances.get'),
       usageOf: unexpected('instances.usageOf'),
+      // No other machine reports to this server: its own instances are all there are.
+      remote: { list: async () => [], get: async () => [], isLocal: () => true },
       ...limits,
     },
     devices: { list: unexpected('devices.list'), get: unexpected('devices.get'), register: unexpected('devices.register'), update: unexpected('devices.update'), ...limits },
@@ -86,6 +88,16 @@ export function fakeRouteDeps(overrides: RouteOverrides = {}): RouteDeps {
     },
     accounts: { list: unexpected('accounts.list'), resetLimit: unexpected('accounts.resetLimit'), ...limits },
     openApi: { config: { modes: DEFAULT_MODES, stateVariables: {} }, version: '0.0.0-test' },
+    machines: {
+      authenticate: unexpected('machines.authenticate'),
+      register: unexpected('machines.register'),
+      updateDoc: unexpected('machines.updateDoc'),
+      list: unexpected('machines.list'),
+      get: unexpected('machines.get'),
+      call: unexpected('machines.call'),
+      self: unexpected('machines.self'),
+      ...limits,
+    },
     metrics: { list: unexpected('metrics.list'), get: unexpected('metrics.get'), set: unexpected('metrics.set'), delete: unexpected('metrics.delete'), ...limits },
     cron: {
       list: unexpected('cron.list'),

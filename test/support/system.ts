@@ -59,6 +59,7 @@ export async function startTestServer(home: string, file: ConfigFile = {}, optio
   system.feed.attach(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  system.fleet.listening((server.address() as AddressInfo).port);
   const request: TestServer['request'] = async (method, path, body, headers = {}) => {
     const init: RequestInit = { method, headers: { ...headers } };
     if (body !== undefined) {
@@ -84,6 +85,7 @@ export async function startTestServer(home: string, file: ConfigFile = {}, optio
     hook: (body, query = '') => request('POST', `/api/hooks${query}`, body),
     async close() {
       // WebSocket clients first: node:http does not count upgraded sockets as its connections.
+      await system.fleet.close();
       await system.feed.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

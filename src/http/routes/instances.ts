@@ -4,6 +4,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Instances, RegisterInput } from '../../actors/instances/instances.js';
 import type { InstanceReads } from '../../actors/instances/instance-reads.js';
+import type { FleetHub } from '../../fleet/fleet-hub.js';
 import type { UsageService } from '../../usage/service.js';
 import { HttpError, parseOr400 } from '../errors.js';
 import { peerOfContext } from '../request.js';
@@ -18,6 +19,13 @@ export interface InstancesRoutes {
   get: InstanceReads['get'];
   /** The tokens an instance used. */
   usageOf: UsageService['instanceTotals'];
+  /** On a hub: the instances other machines reported (src/fleet/fleet-hub.ts). */
+  remote: {
+    list: FleetHub['instances'];
+    get: FleetHub['instance'];
+    /** Whether a machine id or name is this server itself. */
+    isLocal: FleetHub['isLocal'];
+  };
   bodyLimitBytes: number;
 }
 
@@ -52,7 +60,11 @@ export function instancesRouter(deps: InstancesRoutes): Router {
 
   router.get('/', async (ctx) => {
     const q = parseOr400(instancesQuerySchema, ctx.query, 'query');
-    const instances = await deps.list({ status: q.status, state: q.state, device: q.device, agentType: q.agent_type, limit: q.limit });
+    const filter = { status: q.status, state: q.state, device: q.device, agentType: q.agent_type, limit: q.limit };
+    // This server's own instances carry no `machine`; those other machines reported carry theirs.
+    const local = q.machine && !deps.remote.isLocal(q.machine) ? [] : await deps.list(filter);
+    const remote = q.machine && deps.remote.isLocal(q.machine) ? [] : await deps.remote.list({ ...filter, machine: q.machine });
+    const instances = [...local, ...remote].slice(0, q.limit);
     ctx.body = { instances, count: instances.length };
   });
 
@@ -60,7 +72,13 @@ export function instancesRouter(deps: InstancesRoutes): Router {
     const id = idOf(ctx);
     parseOr400(emptyQuerySchema, ctx.query, 'query');
     const view = await deps.get(id);
-    if (!view) throw notFound(id);
+    if (!view) {
+      const remote = await deps.remote.get(id);
+      if (remote.length > 1) throw new HttpError(409, 'conflict', `instance ${id} exists on several machines (${remote.map((r) => (r.machine as { name: string }).name).join(', ')}); ask GET /api/instances?machine=NAME`);
+      if (remote.length === 0) throw notFound(id);
+      ctx.body = remote[0];
+      return;
+    }
     ctx.body = { ...view, usage: await deps.usageOf(id) };
   });
 
