@@ -6,10 +6,11 @@
 // again when the server returns, and a login from beyond loopback with a one-time link.
 // Speed (event-to-page latency, long tasks) is measured by `npm run bench`, not here.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FakeClock } from './support/clock.js';
+import { FAKE_CLAUDE } from './support/sessions.js';
 import { startFeedServer, type FeedServer } from './support/feed.js';
 import { axeViolations, browserSkip, builtWeb, DESKTOP, horizontalOverflow, launchBrowser, newContext, PHONE, screenshot, unreachableControls, type Browser, type Page } from './support/browser.js';
 import { hookPayload, tempHome } from './support/system.js';
@@ -17,7 +18,7 @@ import { hookPayload, tempHome } from './support/system.js';
 if (browserSkip) console.log(`# web page tests skipped: ${browserSkip}`);
 
 const QUIET = { notifications: { speech: { engine: 'none' as const }, sound: { player: 'none' as const } } };
-const TABS = ['agents', 'approvals', 'mode', 'usage', 'notifications', 'activity'];
+const TABS = ['agents', 'approvals', 'sessions', 'mode', 'usage', 'notifications', 'activity'];
 
 function hook(s: FeedServer, session: string, event: string, extra: Record<string, unknown> = {}) {
   return s.post('/api/hooks', { session_id: session, hook_event_name: event, cwd: `/home/me/src/${session}`, transcript_path: `/tmp/${session}.jsonl`, ...extra });
@@ -53,7 +54,9 @@ describe('the web page in Chromium', { skip: browserSkip }, () => {
   let webRoot: string;
   before(async () => {
     webRoot = (await builtWeb()).dir;
-    s = await startFeedServer(home.dir, QUIET, { webRoot, clock });
+    const repo = join(home.dir, 'shop');
+    mkdirSync(repo);
+    s = await startFeedServer(home.dir, { ...QUIET, repos: [{ name: 'shop', path: repo }], sessions: { claude_bin: FAKE_CLAUDE, stop_grace_seconds: 2 } }, { webRoot, clock });
     await someAgents(s);
     browser = await launchBrowser();
   });
@@ -165,6 +168,37 @@ describe('the web page in Chromium', { skip: browserSkip }, () => {
     await page.locator('[data-testid=approvals-pending] li[data-id=web-approval-0002]').waitFor({ state: 'detached' });
     assert.match(await page.locator('[data-testid=approvals-resolved] li[data-id=web-approval-0002] [data-testid=outcome]').innerText(), /Allowed by/);
     await page.locator('nav a[data-tab=approvals] .badge').waitFor({ state: 'detached' });
+    await ctx.close();
+  });
+
+  it('starts a headless session from the page, shows its output as a chat, sends a prompt and stops it', async () => {
+    const ctx = await newContext(browser, PHONE);
+    const page = await ctx.newPage();
+    await openTab(page, s.url, 'sessions');
+    await page.getByLabel('Repository').selectOption('shop');
+    await page.getByLabel('Name (optional)').fill('from the page');
+    await page.getByLabel('First prompt (optional)').fill('hello from the page');
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.waitForURL(/#\/sessions\/ses-[0-9a-f]{12}$/);
+    const id = decodeURIComponent(new URL(page.url()).hash.split('/')[2]!);
+    const chat = page.locator('[data-testid=chat]');
+    await chat.locator('li', { hasText: 'echo: hello from the page' }).first().waitFor();
+    assert.match(await page.locator('[data-testid=session-state]').innerText(), /shop · claude headless/);
+    assert.ok((await horizontalOverflow(page)) <= 0, 'the chat fits the phone');
+    assert.deepEqual(await unreachableControls(page), []);
+    assert.deepEqual(await axeViolations(page), []);
+
+    await page.getByLabel('Prompt', { exact: true }).fill('and a second one');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await chat.locator('li.chat-you', { hasText: 'and a second one' }).waitFor();
+    await chat.locator('li', { hasText: 'echo: and a second one' }).first().waitFor();
+    await screenshot(page, 'phone-session-chat');
+
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.locator('[data-testid=session-state]', { hasText: 'exited' }).waitFor();
+    assert.equal((await s.get(`/api/sessions/${id}`)).body.state, 'exited', 'the server stopped it');
+    await page.getByRole('link', { name: 'Sessions' }).first().click();
+    await page.locator(`[data-testid=sessions] li[data-id=${id}]`, { hasText: 'from the page' }).waitFor();
     await ctx.close();
   });
 

@@ -21,3 +21,9 @@ export type UsageReport = z.infer<typeof A.usageReportSchema>;
 export type CheckAnswer = z.infer<typeof A.checkAnswerSchema>;
 export type StateView = z.infer<typeof A.stateViewSchema>;
 export type { WebLoginBody } from '../protocol/web.js';
+
+import type * as S from '../protocol/sessions.js';
+export type RepoList = z.infer<typeof S.repoListSchema>;
+export type SessionView = z.infer<typeof S.sessionViewSchema>;
+export type SessionList = z.infer<typeof S.sessionListSchema>;
+export type OutputMessage = z.infer<typeof S.outputMessageSchema>;

@@ -1,5 +1,5 @@
 // The page's picture of token-api, as signals: what the feed said (a snapshot, then changes),
-// the state of the link, and places for what later tabs hold (approvals, sessions). Messages
+// the state of the link, and the permission requests waiting for a decision. Messages
 // are applied in one batch per animation frame (a timer stands in for hidden tabs, where
 // frames do not run), so a burst of 200 events a second costs one render a frame. The last
 // picture is kept in localStorage and shown, marked stale, when the page starts offline.
@@ -44,11 +44,6 @@ export const approvals = signal<ReadonlyMap<string, FeedApproval>>(new Map());
 export const pendingApprovals = computed(() =>
   [...approvals.value.values()].filter((a) => a.state === 'pending').sort((a, b) => a.created_at.localeCompare(b.created_at)),
 );
-export interface Session {
-  id: string;
-  [field: string]: unknown;
-}
-export const sessions = signal<ReadonlyMap<string, Session>>(new Map());
 
 /** The time the page shows (time in state, countdowns), moved once a second. */
 export const now = signal(Date.now());
