@@ -183,6 +183,7 @@ describe('the web page in Chromium', { skip: browserSkip }, () => {
     const id = decodeURIComponent(new URL(page.url()).hash.split('/')[2]!);
     const chat = page.locator('[data-testid=chat]');
     await chat.locator('li', { hasText: 'echo: hello from the page' }).first().waitFor();
+    assert.equal(await chat.locator('li.chat-you').first().locator('.chat-text').innerText(), 'hello from the page', 'the first prompt heads the chat');
     assert.match(await page.locator('[data-testid=session-state]').innerText(), /shop · claude headless/);
     assert.ok((await horizontalOverflow(page)) <= 0, 'the chat fits the phone');
     assert.deepEqual(await unreachableControls(page), []);

@@ -59,6 +59,10 @@ function lineOf(m: OutputMessage): Line | null {
   }
 }
 
+/** The first prompt of a session started from this page, shown atop its chat (the output
+ * carries the agent's side only). */
+export const firstPrompts = new Map<string, string>();
+
 export function SessionChat({ id }: { id: string }) {
   const session = useSignal<SessionView | null>(null);
   const lines = useSignal<Line[]>([]);
@@ -73,7 +77,8 @@ export function SessionChat({ id }: { id: string }) {
     let socket: WebSocket | null = null;
     let timer: ReturnType<typeof setTimeout> | null = null;
     let closed = false;
-    lines.value = [];
+    const first = firstPrompts.get(id);
+    lines.value = first ? [{ key: 'you-first', who: 'you', text: first, at: new Date().toISOString() }] : [];
     const open = () => {
       const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
       socket = new WebSocket(`${scheme}://${location.host}/ws/sessions/${encodeURIComponent(id)}?after=${after}`);

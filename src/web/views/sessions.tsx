@@ -7,6 +7,7 @@ import { dayTime, words } from '../format.js';
 import { useLoad } from '../load.js';
 import { href } from '../router.js';
 import type { RepoList, SessionList, SessionView } from '../shared.js';
+import { firstPrompts } from './session-chat.js';
 
 function StartForm({ repos }: { repos: RepoList['repos'] }) {
   const repo = useSignal(repos[0]?.name ?? '');
@@ -23,6 +24,7 @@ function StartForm({ repos }: { repos: RepoList['repos'] }) {
       if (name.value.trim()) body.name = name.value.trim();
       if (prompt.value.trim()) body.prompt = prompt.value;
       const started = await postJson<SessionView>('/api/sessions', body);
+      if (body.prompt) firstPrompts.set(started.id, body.prompt);
       location.hash = href('sessions', started.id);
     } catch (err) {
       said.value = failureText(err);
