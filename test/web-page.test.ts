@@ -6,18 +6,19 @@
 // again when the server returns, and a login from beyond loopback with a one-time link.
 // Speed (event-to-page latency, long tasks) is measured by `npm run bench`, not here.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FakeClock } from './support/clock.js';
+import { FAKE_CLAUDE } from './support/sessions.js';
 import { startFeedServer, type FeedServer } from './support/feed.js';
 import { axeViolations, browserSkip, builtWeb, DESKTOP, horizontalOverflow, launchBrowser, newContext, PHONE, screenshot, unreachableControls, type Browser, type Page } from './support/browser.js';
-import { tempHome } from './support/system.js';
+import { hookPayload, tempHome } from './support/system.js';
 
 if (browserSkip) console.log(`# web page tests skipped: ${browserSkip}`);
 
 const QUIET = { notifications: { speech: { engine: 'none' as const }, sound: { player: 'none' as const } } };
-const TABS = ['agents', 'mode', 'usage', 'notifications', 'activity'];
+const TABS = ['agents', 'approvals', 'sessions', 'mode', 'usage', 'notifications', 'activity'];
 
 function hook(s: FeedServer, session: string, event: string, extra: Record<string, unknown> = {}) {
   return s.post('/api/hooks', { session_id: session, hook_event_name: event, cwd: `/home/me/src/${session}`, transcript_path: `/tmp/${session}.jsonl`, ...extra });
@@ -53,7 +54,9 @@ describe('the web page in Chromium', { skip: browserSkip }, () => {
   let webRoot: string;
   before(async () => {
     webRoot = (await builtWeb()).dir;
-    s = await startFeedServer(home.dir, QUIET, { webRoot, clock });
+    const repo = join(home.dir, 'shop');
+    mkdirSync(repo);
+    s = await startFeedServer(home.dir, { ...QUIET, repos: [{ name: 'shop', path: repo }], sessions: { claude_bin: FAKE_CLAUDE, stop_grace_seconds: 2 } }, { webRoot, clock });
     await someAgents(s);
     browser = await launchBrowser();
   });
@@ -124,6 +127,79 @@ describe('the web page in Chromium', { skip: browserSkip }, () => {
     // The permission is granted in the terminal: the agent goes back to work, off the top.
     await hook(s, 'project-1', 'PostToolUse', { tool_name: 'Bash', tool_use_id: 'tool-1' });
     await page.locator('nav a[data-tab=agents] .badge').waitFor({ state: 'detached' });
+    await ctx.close();
+  });
+
+  it('decides a held permission request from the page: the waiting hook gets the decision; one decided elsewhere leaves the list at once', async () => {
+    const ctx = await newContext(browser, PHONE);
+    const page = await ctx.newPage();
+    await openTab(page, s.url, 'approvals');
+    const held = (session: string, command: string, eventId: string) =>
+      fetch(`${s.url}/api/approvals/wait?event_id=${eventId}`, {
+        method: 'POST',
+        body: JSON.stringify(hookPayload(session, 'PermissionRequest', { tool_name: 'Bash', tool_input: { command, description: 'run it' }, permission_mode: 'default' })),
+      });
+    const publish = held('web-approve', 'npm publish --tag next', 'web-approval-0001');
+    const other = held('web-other', 'git push --force', 'web-approval-0002');
+    const card = page.locator('[data-testid=approvals-pending] li[data-id=web-approval-0001]');
+    await card.waitFor();
+    await page.locator('[data-testid=approvals-pending] li[data-id=web-approval-0002]').waitFor();
+    assert.equal(await page.locator('nav a[data-tab=approvals] .badge').innerText(), '2');
+    assert.match(await card.innerText(), /Bash/);
+    assert.equal(await card.locator('[data-testid=tool-input]').innerText(), 'npm publish --tag next');
+    assert.ok((await horizontalOverflow(page)) <= 0, 'a pending request fits the phone');
+    assert.deepEqual(await unreachableControls(page), []);
+    assert.deepEqual(await axeViolations(page), []);
+    await screenshot(page, 'phone-approvals-pending');
+
+    await card.getByLabel('Message for the agent (optional)').fill('not from this branch');
+    await card.getByRole('button', { name: 'Deny' }).click();
+    const answer = await publish;
+    assert.equal(answer.status, 200);
+    assert.deepEqual((await answer.json()).hookSpecificOutput.decision, { behavior: 'deny', message: 'not from this branch' });
+    const done = page.locator('[data-testid=approvals-resolved] li[data-id=web-approval-0001]');
+    await done.waitFor();
+    assert.match(await done.locator('[data-testid=outcome]').innerText(), /Denied by \w+: not from this branch/);
+
+    // Another client decides the second one: the page follows the feed, no reload.
+    const elsewhere = await s.post('/api/approvals/web-approval-0002', { behavior: 'allow' });
+    assert.equal(elsewhere.status, 200);
+    assert.deepEqual((await (await other).json()).hookSpecificOutput.decision, { behavior: 'allow' });
+    await page.locator('[data-testid=approvals-pending] li[data-id=web-approval-0002]').waitFor({ state: 'detached' });
+    assert.match(await page.locator('[data-testid=approvals-resolved] li[data-id=web-approval-0002] [data-testid=outcome]').innerText(), /Allowed by/);
+    await page.locator('nav a[data-tab=approvals] .badge').waitFor({ state: 'detached' });
+    await ctx.close();
+  });
+
+  it('starts a headless session from the page, shows its output as a chat, sends a prompt and stops it', async () => {
+    const ctx = await newContext(browser, PHONE);
+    const page = await ctx.newPage();
+    await openTab(page, s.url, 'sessions');
+    await page.getByLabel('Repository').selectOption('shop');
+    await page.getByLabel('Name (optional)').fill('from the page');
+    await page.getByLabel('First prompt (optional)').fill('hello from the page');
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.waitForURL(/#\/sessions\/ses-[0-9a-f]{12}$/);
+    const id = decodeURIComponent(new URL(page.url()).hash.split('/')[2]!);
+    const chat = page.locator('[data-testid=chat]');
+    await chat.locator('li', { hasText: 'echo: hello from the page' }).first().waitFor();
+    assert.equal(await chat.locator('li.chat-you').first().locator('.chat-text').innerText(), 'hello from the page', 'the first prompt heads the chat');
+    assert.match(await page.locator('[data-testid=session-state]').innerText(), /shop · claude headless/);
+    assert.ok((await horizontalOverflow(page)) <= 0, 'the chat fits the phone');
+    assert.deepEqual(await unreachableControls(page), []);
+    assert.deepEqual(await axeViolations(page), []);
+
+    await page.getByLabel('Prompt', { exact: true }).fill('and a second one');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await chat.locator('li.chat-you', { hasText: 'and a second one' }).waitFor();
+    await chat.locator('li', { hasText: 'echo: and a second one' }).first().waitFor();
+    await screenshot(page, 'phone-session-chat');
+
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.locator('[data-testid=session-state]', { hasText: 'exited' }).waitFor();
+    assert.equal((await s.get(`/api/sessions/${id}`)).body.state, 'exited', 'the server stopped it');
+    await page.getByRole('link', { name: 'Sessions' }).first().click();
+    await page.locator(`[data-testid=sessions] li[data-id=${id}]`, { hasText: 'from the page' }).waitFor();
     await ctx.close();
   });
 

@@ -60,6 +60,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 
 export const getJson = <T>(path: string, query?: Query) => call<T>('GET', withQuery(path, query));
 export const postJson = <T>(path: string, body?: unknown) => call<T>('POST', path, body);
+export const deleteJson = <T>(path: string) => call<T>('DELETE', path);
 
 /** A failure in words for the page: the API's message, with the fields it names. */
 export function failureText(err: unknown): string {

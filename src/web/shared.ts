@@ -5,7 +5,7 @@
 // node:*) may be imported here: the page is a client, like the dashboard.
 import './zod-jitless.js'; // first: before any schema below is built
 export { serverMessageSchema, STREAM_TYPES } from '../protocol/feed.js';
-export type { FeedEvent, FeedGate, FeedInstance, FeedMode, FeedUsageTotals, ServerMessage, SnapshotMessage, StreamType } from '../protocol/feed.js';
+export type { FeedApproval, FeedEvent, FeedGate, FeedInstance, FeedMode, FeedUsageTotals, ServerMessage, SnapshotMessage, StreamType } from '../protocol/feed.js';
 export { describeEvent } from '../protocol/event-words.js';
 
 import type { z } from 'zod';
@@ -21,3 +21,9 @@ export type UsageReport = z.infer<typeof A.usageReportSchema>;
 export type CheckAnswer = z.infer<typeof A.checkAnswerSchema>;
 export type StateView = z.infer<typeof A.stateViewSchema>;
 export type { WebLoginBody } from '../protocol/web.js';
+
+import type * as S from '../protocol/sessions.js';
+export type RepoList = z.infer<typeof S.repoListSchema>;
+export type SessionView = z.infer<typeof S.sessionViewSchema>;
+export type SessionList = z.infer<typeof S.sessionListSchema>;
+export type OutputMessage = z.infer<typeof S.outputMessageSchema>;

@@ -1,10 +1,10 @@
 // The page's picture of token-api, as signals: what the feed said (a snapshot, then changes),
-// the state of the link, and places for what later tabs hold (approvals, sessions). Messages
+// the state of the link, and the permission requests waiting for a decision. Messages
 // are applied in one batch per animation frame (a timer stands in for hidden tabs, where
 // frames do not run), so a burst of 200 events a second costs one render a frame. The last
 // picture is kept in localStorage and shown, marked stale, when the page starts offline.
 import { batch, computed, signal } from '@preact/signals';
-import type { FeedEvent, FeedGate, FeedInstance, FeedMode, FeedUsageTotals, ServerMessage } from './shared.js';
+import type { FeedApproval, FeedEvent, FeedGate, FeedInstance, FeedMode, FeedUsageTotals, ServerMessage } from './shared.js';
 
 export type Link = 'connecting' | 'live' | 'reconnecting';
 export const link = signal<Link>('connecting');
@@ -38,19 +38,12 @@ export interface LiveNotification {
 }
 export const liveNotifications = signal<ReadonlyMap<string, LiveNotification>>(new Map());
 
-// Part of the store for the tabs still to come (src/web/README.md: adding a tab). The feed
-// fills them once the server announces approvals and sessions.
-export interface Approval {
-  id: string;
-  instance_id: string | null;
-  [field: string]: unknown;
-}
-export const approvals = signal<ReadonlyMap<string, Approval>>(new Map());
-export interface Session {
-  id: string;
-  [field: string]: unknown;
-}
-export const sessions = signal<ReadonlyMap<string, Session>>(new Map());
+/** Permission requests: the pending ones (the snapshot's, then each permission_prompt) and
+ * those resolved during this visit (permission_resolved), by id. */
+export const approvals = signal<ReadonlyMap<string, FeedApproval>>(new Map());
+export const pendingApprovals = computed(() =>
+  [...approvals.value.values()].filter((a) => a.state === 'pending').sort((a, b) => a.created_at.localeCompare(b.created_at)),
+);
 
 /** The time the page shows (time in state, countdowns), moved once a second. */
 export const now = signal(Date.now());
@@ -69,6 +62,7 @@ export const nameOf = (id: string): string | null => instances.peek().get(id)?.d
 
 const EVENTS_KEPT = 300;
 const NOTIFICATIONS_KEPT = 100;
+const RESOLVED_APPROVALS_KEPT = 30;
 let pending: ServerMessage[] = [];
 let scheduled = false;
 
@@ -104,6 +98,14 @@ function applyNotification(map: Map<string, LiveNotification>, m: Extract<Server
   }
 }
 
+/** All pending requests, and the last few resolved ones. */
+function keepRecent(asks: Map<string, FeedApproval>): Map<string, FeedApproval> {
+  const resolved = [...asks.values()].filter((a) => a.state !== 'pending');
+  if (resolved.length <= RESOLVED_APPROVALS_KEPT) return asks;
+  for (const a of resolved.slice(0, resolved.length - RESOLVED_APPROVALS_KEPT)) asks.delete(a.id);
+  return asks;
+}
+
 export function flush(): void {
   if (!scheduled) return;
   scheduled = false;
@@ -113,6 +115,7 @@ export function flush(): void {
     let inst: Map<string, FeedInstance> | null = null;
     let evs: KeyedEvent[] | null = null;
     let notes: Map<string, LiveNotification> | null = null;
+    let asks: Map<string, FeedApproval> | null = null;
     for (const m of messages) {
       switch (m.type) {
         case 'snapshot':
@@ -123,6 +126,9 @@ export function flush(): void {
           usageByInstance.value = m.usage.instances;
           usageToday.value = m.usage.today;
           serverVersion.value = m.server.version;
+          // The snapshot names every pending request; what was resolved in this visit stays.
+          asks = new Map([...(asks ?? approvals.value)].filter(([, a]) => a.state !== 'pending'));
+          for (const a of m.approvals ?? []) asks.set(a.id, a);
           break;
         case 'instance':
           inst ??= new Map(instances.value);
@@ -142,6 +148,11 @@ export function flush(): void {
           notes ??= new Map(liveNotifications.value);
           applyNotification(notes, m);
           break;
+        case 'permission_prompt':
+        case 'permission_resolved':
+          asks ??= new Map(approvals.value);
+          asks.set(m.approval.id, m.approval);
+          break;
         case 'token_usage_update': {
           if (m.instance_id && m.instance) usageByInstance.value = { ...usageByInstance.value, [m.instance_id]: m.instance };
           const today = usageToday.value;
@@ -156,6 +167,7 @@ export function flush(): void {
     }
     if (inst) instances.value = inst;
     if (evs) events.value = evs.length > EVENTS_KEPT ? evs.slice(0, EVENTS_KEPT) : evs;
+    if (asks) approvals.value = keepRecent(asks);
     if (notes) liveNotifications.value = notes.size > NOTIFICATIONS_KEPT ? new Map([...notes].slice(-NOTIFICATIONS_KEPT)) : notes;
     receivedAt.value = Date.now();
     if (link.value === 'live') stale.value = false;
