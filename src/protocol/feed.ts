@@ -40,6 +40,8 @@ export const instanceViewSchema = z.looseObject({
   subagents: z
     .array(z.looseObject({ agent_id: z.string().nullable(), agent_type: z.string().nullable(), started_at: iso, current_tool: z.string().nullable(), tool_count: z.number() }))
     .optional(),
+  /** The managed session (GET /api/sessions/{id}) whose child this agent is, with its kind; null: not started by token-api (servers before it was added send none). */
+  managed: z.looseObject({ session: z.string(), kind: z.string() }).nullable().optional(),
   registered_at: iso,
   last_activity: iso,
   state_since: iso,

@@ -186,7 +186,10 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       notifying.close();
     };
     started.push(['notifications', closeNotifications]);
+    // Hooks forward the TOKEN_API_SESSION of a managed session's child; sessions start below.
+    let managedOf: (sessionId: string) => { session: string; kind: 'headless' | 'terminal' } | null = () => null;
     const instances = await createInstances({
+      managedOf: (sessionId) => managedOf(sessionId),
       db,
       hub,
       actors: instanceActors,
@@ -340,6 +343,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       liveInstances: async () =>
         (await instanceReads.list({ status: 'active', limit: 1000 })).map((i) => ({ id: i.id, name: i.display_name, agent: i.agent_type, sessionId: i.session_id, state: i.state, cwd: i.working_dir })),
     });
+    managedOf = sessions.managedOf;
     started.push(['managed sessions', () => sessions.stopAll()]);
     await sessions.restore();
 
