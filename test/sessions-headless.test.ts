@@ -33,6 +33,7 @@ function follow(url: string) {
       if (found) return Promise.resolve(found);
       return new Promise((resolve) => waiters.push({ match, resolve }));
     },
+    send: (o: unknown) => ws.send(JSON.stringify(o)),
     close: () => ws.close(),
   };
 }
@@ -315,6 +316,49 @@ describe("a managed session's instance", () => {
     assert.equal(again.status, 200, JSON.stringify(again.body));
     assert.equal(again.body.instance.id, first.id);
     assert.equal(again.body.instance.managed.session, s.id);
+  });
+
+  it('streams a session on the main feed to a client that subscribes to it, and stops when it unsubscribes', async () => {
+    const feed = follow(`${server.url.replace(/^http/, 'ws')}/ws`);
+    await feed.opened;
+    const send = (o: unknown) => feed.send(o);
+    // Bad requests are errors on the connection, which stays up.
+    send({ type: 'subscribe_session', id: 'bad', session_id: 'not a session' });
+    const bad = await feed.next((m) => m.type === 'error' && m.id === 'bad');
+    assert.equal(bad.error, 'validation_failed');
+    assert.ok(bad.fields.session_id, JSON.stringify(bad));
+    send({ type: 'subscribe_session', id: 'unknown', session_id: 'ses-000000000000' });
+    assert.equal((await feed.next((m) => m.type === 'error' && m.id === 'unknown')).error, 'not_found');
+
+    const s = (await server.request('POST', '/api/sessions', { repo: 'mine', prompt: 'hello feed' })).body;
+    send({ type: 'subscribe_session', id: 'sub', session_id: s.id });
+    const hello = await feed.next((m) => m.type === 'session' && m.id === 'sub');
+    assert.equal(hello.session.id, s.id);
+    const isResult = (text: string) => (m: any) => m.type === 'session_output' && m.session_id === s.id && m.output.kind === 'result' && String(m.output.message.result).includes(text);
+    const first = await feed.next(isResult('echo: hello feed'));
+    assert.ok(first.output.seq > 0);
+    await server.request('POST', `/api/sessions/${s.id}/send`, { prompt: 'second on the feed' });
+    const second = await feed.next(isResult('echo: second on the feed'));
+    assert.ok(second.output.seq > first.output.seq);
+
+    // Unsubscribed: nothing more comes; subscribing again from the last seq seen gives what was missed, once.
+    send({ type: 'unsubscribe_session', id: 'unsub', session_id: s.id });
+    assert.equal((await feed.next((m) => m.type === 'session_unsubscribed' && m.id === 'unsub')).was_followed, true);
+    await server.request('POST', `/api/sessions/${s.id}/send`, { prompt: 'third while away' });
+    await until(() => server.request('GET', `/api/sessions/${s.id}?limit=1000`), (r) => r.body.output.messages.some((m: any) => m.kind === 'result' && String(m.message.result).includes('third while away')), 'the third answer stored');
+    send({ type: 'subscribe_session', id: 'again', session_id: s.id, after: second.output.seq });
+    await feed.next((m) => m.type === 'session' && m.id === 'again');
+    await feed.next(isResult('echo: third while away'));
+    // The stored messages come before live ones: once a fourth answer is here, every replay is too.
+    await server.request('POST', `/api/sessions/${s.id}/send`, { prompt: 'fourth' });
+    await feed.next(isResult('echo: fourth'));
+    assert.equal(feed.seen.filter(isResult('echo: third while away')).length, 1);
+
+    // Stopped: the subscriber is told.
+    await server.request('DELETE', `/api/sessions/${s.id}`);
+    const exited = await feed.next((m) => m.type === 'session_exited' && m.session_id === s.id);
+    assert.equal(exited.exit.reason, 'stopped');
+    feed.close();
   });
 
   it('leaves an instance unmarked when the session named is not one of token-api, and refuses a malformed one', async () => {

@@ -55,6 +55,7 @@ import { createSessions, type Sessions } from '../sessions/sessions.js';
 import { createAccounts } from '../sessions/accounts.js';
 import { createTerminals } from '../sessions/terminal.js';
 import { createTmux } from '../sessions/tmux.js';
+import { followSession } from '../sessions/follow.js';
 import { createLiveConfig } from '../config/live.js';
 import { createConfigEditor } from '../config/editor.js';
 import { createMetricsStore } from '../metrics/store.js';
@@ -323,6 +324,8 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       timezone: config.usageTimezone,
       version: VERSION,
       approvals: { view: approvals.view, decide: (id, behavior, message, by) => approvals.decide(id, { behavior, message }, by) },
+      // Sessions start below; no client is let in before they have.
+      followSession: (id, after, sink) => followSession(sessions, id, after, sink),
     });
     started.push(['live feed', () => feed.close()]);
     // Managed sessions: those a previous run left are marked exited; children are stopped at shutdown.
