@@ -11,8 +11,9 @@
 #
 # Environment: TOKEN_API_URL (default http://127.0.0.1:$TOKEN_API_PORT, port 7777),
 # TOKEN_API_TOKEN (sent as a bearer token), TOKEN_API_HOME (default ~/.token-api: spool and
-# log), TOKEN_API_TAB (this terminal's tab name), TOKEN_API_HOOK_TIMEOUT (seconds, default 2),
-# TOKEN_API_SPOOL_PIECE_BYTES (largest spool upload, default 1048576).
+# log), TOKEN_API_TAB (this terminal's tab name), TOKEN_API_SESSION (set by token-api in the
+# agents it starts: the managed session, forwarded as managed_session), TOKEN_API_HOOK_TIMEOUT
+# (seconds, default 2), TOKEN_API_SPOOL_PIECE_BYTES (largest spool upload, default 1048576).
 
 LC_ALL=C
 export LC_ALL
@@ -145,6 +146,11 @@ ssh=${SSH_CLIENT:-${SSH_CONNECTION:-}}
 if [ -n "$ssh" ]; then
   enc "$ssh"
   q="$q&ssh_client=$enc"
+fi
+# The managed session token-api started this agent in (its children carry TOKEN_API_SESSION).
+if [ -n "${TOKEN_API_SESSION:-}" ]; then
+  enc "$TOKEN_API_SESSION"
+  q="$q&managed_session=$enc"
 fi
 # The tab name and tty cost a process or two: only when a session starts or a prompt is sent.
 case $event in

@@ -12,6 +12,7 @@ import { FAKE_CLAUDE, until } from './support/sessions.js';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';
 import { startServerProcess } from './support/process.js';
 import { readRows } from './support/sqlite.js';
+import { HOOK_SCRIPT } from './support/hook-script.js';
 
 /** Messages of a session socket, with a way to wait for one that matches. */
 function follow(url: string) {
@@ -32,6 +33,7 @@ function follow(url: string) {
       if (found) return Promise.resolve(found);
       return new Promise((resolve) => waiters.push({ match, resolve }));
     },
+    send: (o: unknown) => ws.send(JSON.stringify(o)),
     close: () => ws.close(),
   };
 }
@@ -258,5 +260,113 @@ describe('managed sessions across a server killed with kill -9', () => {
       await server.kill('SIGTERM');
       h.cleanup();
     }
+  });
+});
+
+describe("a managed session's instance", () => {
+  const home = tempHome('token-api-sessions-managed-');
+  const repo = join(home.dir, 'repo-m');
+  let server: TestServer;
+  const saved = { hook: process.env.FAKE_CLAUDE_HOOK, url: process.env.TOKEN_API_URL, home: process.env.TOKEN_API_HOME };
+
+  before(async () => {
+    mkdirSync(repo);
+    server = await startTestServer(home.dir, { repos: [{ name: 'mine', path: repo }], sessions: { claude_bin: FAKE_CLAUDE } });
+    // The child's hooks run the real hook script, which reaches this server (children inherit the environment).
+    process.env.FAKE_CLAUDE_HOOK = HOOK_SCRIPT;
+    process.env.TOKEN_API_URL = server.url;
+    process.env.TOKEN_API_HOME = home.dir;
+  });
+  after(async () => {
+    for (const [k, v] of [['FAKE_CLAUDE_HOOK', saved.hook], ['TOKEN_API_URL', saved.url], ['TOKEN_API_HOME', saved.home]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await server.close();
+    home.cleanup();
+  });
+
+  const managedBy = async (sessionId: string) => ((await server.request('GET', '/api/instances')).body.instances as any[]).filter((i) => i.managed?.session === sessionId);
+
+  it('is marked managed with its kind from its first hook, on the feed too, and stays so after /clear', async () => {
+    const feed = follow(`${server.url.replace(/^http/, 'ws')}/ws`);
+    await feed.opened;
+    const started = await server.request('POST', '/api/sessions', { repo: 'mine' });
+    assert.equal(started.status, 201, started.text);
+    const s = started.body;
+
+    // The agent's SessionStart hook carries TOKEN_API_SESSION: its instance is marked at once.
+    const [first] = await until(() => managedBy(s.id), (l) => l.length === 1, 'the instance marked managed');
+    assert.deepEqual(first.managed, { session: s.id, kind: 'headless' });
+    assert.equal(first.session_id, s.claude_session_id);
+    const pushed = await feed.next((m) => m.type === 'instance' && m.instance.id === first.id);
+    assert.deepEqual(pushed.instance.managed, { session: s.id, kind: 'headless' });
+    assert.equal((await server.request('GET', `/api/instances/${first.id}`)).body.managed.session, s.id);
+    assert.equal((await server.request('GET', `/api/sessions/${s.id}`)).body.instance_id, first.id);
+    feed.close();
+
+    // /clear: a new agent session id in the same child is the same instance, still managed.
+    assert.equal((await server.request('POST', `/api/sessions/${s.id}/send`, { prompt: '/clear' })).status, 202);
+    const [cleared] = await until(() => managedBy(s.id), (l) => l.length === 1 && l[0].session_id !== s.claude_session_id, 'the cleared session on the same instance');
+    assert.equal(cleared.id, first.id);
+    assert.deepEqual(cleared.managed, { session: s.id, kind: 'headless' });
+
+    // A later session id known only by its managed session (no transcript, no local pid) joins it too.
+    const again = await server.hook(hookPayload('after-compact-1', 'SessionStart', { source: 'compact', transcript_path: undefined }), `?managed_session=${s.id}`);
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(again.body.instance.id, first.id);
+    assert.equal(again.body.instance.managed.session, s.id);
+  });
+
+  it('streams a session on the main feed to a client that subscribes to it, and stops when it unsubscribes', async () => {
+    const feed = follow(`${server.url.replace(/^http/, 'ws')}/ws`);
+    await feed.opened;
+    const send = (o: unknown) => feed.send(o);
+    // Bad requests are errors on the connection, which stays up.
+    send({ type: 'subscribe_session', id: 'bad', session_id: 'not a session' });
+    const bad = await feed.next((m) => m.type === 'error' && m.id === 'bad');
+    assert.equal(bad.error, 'validation_failed');
+    assert.ok(bad.fields.session_id, JSON.stringify(bad));
+    send({ type: 'subscribe_session', id: 'unknown', session_id: 'ses-000000000000' });
+    assert.equal((await feed.next((m) => m.type === 'error' && m.id === 'unknown')).error, 'not_found');
+
+    const s = (await server.request('POST', '/api/sessions', { repo: 'mine', prompt: 'hello feed' })).body;
+    send({ type: 'subscribe_session', id: 'sub', session_id: s.id });
+    const hello = await feed.next((m) => m.type === 'session' && m.id === 'sub');
+    assert.equal(hello.session.id, s.id);
+    const isResult = (text: string) => (m: any) => m.type === 'session_output' && m.session_id === s.id && m.output.kind === 'result' && String(m.output.message.result).includes(text);
+    const first = await feed.next(isResult('echo: hello feed'));
+    assert.ok(first.output.seq > 0);
+    await server.request('POST', `/api/sessions/${s.id}/send`, { prompt: 'second on the feed' });
+    const second = await feed.next(isResult('echo: second on the feed'));
+    assert.ok(second.output.seq > first.output.seq);
+
+    // Unsubscribed: nothing more comes; subscribing again from the last seq seen gives what was missed, once.
+    send({ type: 'unsubscribe_session', id: 'unsub', session_id: s.id });
+    assert.equal((await feed.next((m) => m.type === 'session_unsubscribed' && m.id === 'unsub')).was_followed, true);
+    await server.request('POST', `/api/sessions/${s.id}/send`, { prompt: 'third while away' });
+    await until(() => server.request('GET', `/api/sessions/${s.id}?limit=1000`), (r) => r.body.output.messages.some((m: any) => m.kind === 'result' && String(m.message.result).includes('third while away')), 'the third answer stored');
+    send({ type: 'subscribe_session', id: 'again', session_id: s.id, after: second.output.seq });
+    await feed.next((m) => m.type === 'session' && m.id === 'again');
+    await feed.next(isResult('echo: third while away'));
+    // The stored messages come before live ones: once a fourth answer is here, every replay is too.
+    await server.request('POST', `/api/sessions/${s.id}/send`, { prompt: 'fourth' });
+    await feed.next(isResult('echo: fourth'));
+    assert.equal(feed.seen.filter(isResult('echo: third while away')).length, 1);
+
+    // Stopped: the subscriber is told.
+    await server.request('DELETE', `/api/sessions/${s.id}`);
+    const exited = await feed.next((m) => m.type === 'session_exited' && m.session_id === s.id);
+    assert.equal(exited.exit.reason, 'stopped');
+    feed.close();
+  });
+
+  it('leaves an instance unmarked when the session named is not one of token-api, and refuses a malformed one', async () => {
+    const r = await server.hook(hookPayload('plain-session-1', 'SessionStart', { source: 'startup' }), '?managed_session=ses-000000000000');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.instance.managed, null);
+    const bad = await server.hook(hookPayload('plain-session-2', 'SessionStart'), '?managed_session=' + encodeURIComponent('no spaces!'));
+    assert.equal(bad.status, 400, JSON.stringify(bad.body));
+    assert.ok(bad.body.fields.managed_session, JSON.stringify(bad.body));
   });
 });

@@ -457,6 +457,16 @@ export const migrations: readonly Migration[] = [
         created_at TEXT NOT NULL,
         PRIMARY KEY (machine, remote_id)
       );
+      `,
+  },
+  {
+    version: 11,
+    name: 'instances: the managed session each is a child of',
+    sql: `
+      -- An instance whose agent token-api started (src/sessions): the session's id and kind
+      -- (headless, terminal), from the TOKEN_API_SESSION its hooks forward; null otherwise.
+      ALTER TABLE claude_instances ADD COLUMN managed_session TEXT;
+      ALTER TABLE claude_instances ADD COLUMN managed_kind TEXT;
     `,
   },
 ];

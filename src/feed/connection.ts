@@ -11,6 +11,7 @@ import type { Clock, TimerHandle } from '../lib/clock.js';
 import { fieldsInWords, parseInWords, sentenceOfFields } from '../lib/validation-words.js';
 import { clientMessageSchema, STREAM_TYPES, type ClientMessage, type StreamType } from '../protocol/feed.js';
 import type { FeedRing, HeldMessage } from './ring.js';
+import { createSessionFollows, type FollowFn } from './session-follows.js';
 
 /** A message as UTF-8 JSON: type, seq and at first, then the other fields. */
 export function messageData(type: string, seq: number, at: string, fields: string): Buffer {
@@ -36,6 +37,8 @@ export interface ConnectionDeps {
   onSlow(): void;
   /** A decision on a pending permission request (`permission_response`); resolves with the approval's view. Absent: refused. */
   decide?(approvalId: string, behavior: 'allow' | 'deny', message: string | undefined): Promise<unknown>;
+  /** Follows a managed session's output (`subscribe_session`, src/feed/session-follows.ts). Absent: refused. */
+  followSession?: FollowFn;
 }
 
 export interface ConnectionStats {
@@ -46,7 +49,7 @@ export interface ConnectionStats {
   buffered: number;
 }
 
-const KNOWN_REQUESTS = ['subscribe', 'get_history', 'get_snapshot', 'ping', 'permission_response'];
+const KNOWN_REQUESTS = ['subscribe', 'get_history', 'get_snapshot', 'ping', 'permission_response', 'subscribe_session', 'unsubscribe_session'];
 
 export function createConnection(ws: WebSocket, deps: ConnectionDeps, opts: { types?: readonly StreamType[]; remote: string | undefined }) {
   let types = new Set<StreamType>(opts.types ?? STREAM_TYPES);
@@ -70,9 +73,19 @@ export function createConnection(ws: WebSocket, deps: ConnectionDeps, opts: { ty
 
   const lowWater = Math.floor(deps.maxBufferedBytes / 4);
 
+  const follows = deps.followSession
+    ? createSessionFollows({
+        follow: deps.followSession,
+        send: (type, fields, id) => reply(type, fields, id),
+        error: (code, message, id) => error(code, message, id),
+        slow: () => laggingSince !== null || ws.bufferedAmount > lowWater,
+      })
+    : null;
+
   ws.on('close', () => {
     if (closed) return;
     closed = true;
+    follows?.stopAll();
     clock.clearTimeout(slowTimer);
     clock.clearTimeout(snapshotTimer);
     deps.onClosed();
@@ -149,11 +162,12 @@ export function createConnection(ws: WebSocket, deps: ConnectionDeps, opts: { ty
     slowTimer = undefined;
     resyncs += 1;
     sendSnapshot();
+    follows?.resume();
   }
 
-  function reply(type: string, fields: string, id: string | undefined): void {
+  function reply(type: string, fields: string, id: string | undefined): boolean {
     const withId = id === undefined ? fields : `"id":${JSON.stringify(id)}${fields ? `,${fields}` : ''}`;
-    write(messageData(type, deps.ring.head(), deps.nowIso(), withId));
+    return write(messageData(type, deps.ring.head(), deps.nowIso(), withId));
   }
 
   function error(code: string, message: string, id?: string, fields?: Record<string, string>): void {
@@ -211,6 +225,12 @@ export function createConnection(ws: WebSocket, deps: ConnectionDeps, opts: { ty
         reply('history', `"before":${m.before},"more":${page.more},"truncated":${page.truncated},"messages":${messages.toString('utf8')}`, m.id);
         return;
       }
+      case 'subscribe_session':
+      case 'unsubscribe_session':
+        if (!follows) error('unavailable', 'managed sessions are not held by this server', m.id);
+        else if (m.type === 'subscribe_session') follows.add(m.session_id, m.after, m.id);
+        else follows.remove(m.session_id, m.id);
+        return;
       case 'permission_response': {
         if (!deps.decide) {
           error('unavailable', 'approvals are not held by this server (approvals.enabled)', m.id);

@@ -24,6 +24,7 @@ import { createConnection, messageData, type FeedConnection } from './connection
 import type { StreamType } from '../protocol/feed.js';
 import type { ApprovalContext, ApprovalStateValue } from '../machines/approval-context.js';
 import { createFeedRing, type HeldMessage } from './ring.js';
+import type { FollowFn } from './session-follows.js';
 import { createFeedState, once, type Outgoing, type RemoteInstanceView } from './state.js';
 
 export const FEED_PATH = '/ws';
@@ -64,6 +65,8 @@ export interface FeedDeps {
     view(ctx: ApprovalContext, state: ApprovalStateValue): unknown;
     decide(approvalId: string, behavior: 'allow' | 'deny', message: string | undefined, by: 'loopback' | 'token'): Promise<unknown>;
   };
+  /** Managed sessions' output for clients that send `subscribe_session` (src/sessions/follow.ts). */
+  followSession?: FollowFn;
 }
 
 export interface FeedStats {
@@ -216,6 +219,7 @@ export async function createFeed(deps: FeedDeps) {
         },
         log: (what, details) => deps.logger.info(details, `live feed: ${what}`),
         decide: approvals ? (id, behavior, message) => approvals.decide(id, behavior, message, by) : undefined,
+        followSession: deps.followSession,
       },
       { types: client.types, remote: client.remote },
     );

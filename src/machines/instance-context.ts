@@ -41,6 +41,10 @@ export const subagentSchema = z.object({
 });
 export type Subagent = z.infer<typeof subagentSchema>;
 
+/** A managed session as an instance carries it: its id and kind. */
+export const managedSchema = z.object({ session: z.string().min(1), kind: z.enum(['headless', 'terminal']) });
+export type ManagedLink = z.infer<typeof managedSchema>;
+
 export const instanceContextSchema = z.object({
   instanceId: z.string().min(1),
   agentType: z.enum(['claude', 'codex']),
@@ -56,6 +60,8 @@ export const instanceContextSchema = z.object({
   workingDir: z.string().nullable(),
   /** The project people know it by (its repository's or directory's name), set by the actors layer. Absent in snapshots of older versions. */
   project: z.string().nullable().optional(),
+  /** The managed session (src/sessions) whose child this agent is, with its kind; null or absent (older snapshots): not started by token-api. */
+  managed: managedSchema.nullable().optional(),
   registeredAt: z.number(),
   lastActivityAt: z.number(),
   stateSince: z.number(),
@@ -104,6 +110,8 @@ export interface HookMeta {
   cwd?: string;
   /** The project of `cwd`, looked up by the actors layer. */
   project?: string;
+  /** The managed session the agent is a child of, looked up by the actors layer. */
+  managed?: ManagedLink;
   pid?: number;
   tabName?: string;
   tty?: string;

@@ -21,6 +21,7 @@ function metaOf(event: InstanceEvent): Partial<InstanceContext> {
   if ('agentType' in event && event.agentType && !event.agentId) patch.agentName = event.agentType;
   if ('cwd' in event && event.cwd) patch.workingDir = event.cwd;
   if ('project' in event && event.project) patch.project = event.project;
+  if ('managed' in event && event.managed) patch.managed = event.managed;
   if ('pid' in event && event.pid) patch.pid = event.pid;
   if ('tabName' in event && event.tabName) patch.tabName = event.tabName;
   if ('tty' in event && event.tty) patch.tty = event.tty;

@@ -38,6 +38,8 @@ const hookExtras = {
   tty: text(200).optional(),
   /** Which kind of agent sent it (default claude). */
   agent: agentKindSchema.optional(),
+  /** The managed session whose child the agent is (its TOKEN_API_SESSION), when token-api started it. */
+  managed_session: idSchema.optional(),
 };
 
 /**
@@ -51,6 +53,7 @@ export const HOOK_BODY_EXTRAS = {
   tab_name: 'x_token_api_tab_name',
   tty: 'x_token_api_tty',
   agent: 'x_token_api_agent',
+  managed_session: 'x_token_api_managed_session',
 } as const;
 
 /**
@@ -69,6 +72,7 @@ export const hookBodySchema = z
     x_token_api_tab_name: hookExtras.tab_name,
     x_token_api_tty: hookExtras.tty,
     x_token_api_agent: hookExtras.agent,
+    x_token_api_managed_session: hookExtras.managed_session,
   })
   .superRefine((b, ctx) => {
     // Unknown fields are kept as they are: they must stay serialisable.

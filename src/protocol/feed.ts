@@ -40,6 +40,8 @@ export const instanceViewSchema = z.looseObject({
   subagents: z
     .array(z.looseObject({ agent_id: z.string().nullable(), agent_type: z.string().nullable(), started_at: iso, current_tool: z.string().nullable(), tool_count: z.number() }))
     .optional(),
+  /** The managed session (GET /api/sessions/{id}) whose child this agent is, with its kind; null: not started by token-api (servers before it was added send none). */
+  managed: z.looseObject({ session: z.string(), kind: z.string() }).nullable().optional(),
   registered_at: iso,
   last_activity: iso,
   state_since: iso,
@@ -266,7 +268,23 @@ export const errorMessageSchema = z.looseObject({
   fields: z.record(z.string(), z.string()).optional(),
 });
 
+/** A followed managed session (`subscribe_session`): as GET /api/sessions/{id}, then its output and its end. */
+const sessionIdField = { session_id: z.string() };
+export const sessionMessageSchema = z.looseObject({ type: z.literal('session'), ...header, ...replyId, ...sessionIdField, session: z.looseObject({ id: z.string(), state: z.string() }) });
+export const sessionOutputMessageSchema = z.looseObject({
+  type: z.literal('session_output'),
+  ...header,
+  ...sessionIdField,
+  output: z.looseObject({ seq: z.number().nullable(), at: iso, kind: z.string(), message: z.record(z.string(), z.unknown()) }),
+});
+export const sessionExitedMessageSchema = z.looseObject({ type: z.literal('session_exited'), ...header, ...sessionIdField, exit: z.record(z.string(), z.unknown()).nullable() });
+export const sessionUnsubscribedMessageSchema = z.looseObject({ type: z.literal('session_unsubscribed'), ...header, ...replyId, ...sessionIdField, was_followed: z.boolean() });
+
 export const serverMessageSchema = z.discriminatedUnion('type', [
+  sessionMessageSchema,
+  sessionOutputMessageSchema,
+  sessionExitedMessageSchema,
+  sessionUnsubscribedMessageSchema,
   snapshotMessageSchema,
   instanceMessageSchema,
   modeMessageSchema,
@@ -294,6 +312,8 @@ const requestId = { id: z.string().min(1).max(64).optional() };
 
 export const HISTORY_MAX = 500;
 
+const sessionIdSchema = z.string().regex(/^ses-[0-9a-f]{12}$/, 'a managed session id (ses- and 12 hex digits)');
+
 export const clientMessageSchema = z.discriminatedUnion('type', [
   /** Only these stream types from now on (the snapshot always comes); a fresh snapshot follows when types are added. */
   z.strictObject({ type: z.literal('subscribe'), ...requestId, types: z.array(z.enum(STREAM_TYPES)).min(1).max(STREAM_TYPES.length) }),
@@ -306,6 +326,9 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({ type: z.literal('get_snapshot'), ...requestId }),
   z.strictObject({ type: z.literal('ping'), ...requestId }),
+  /** A managed session's output on this connection (`session`, then `session_output` after stored message `after`, `session_exited`). */
+  z.strictObject({ type: z.literal('subscribe_session'), ...requestId, session_id: sessionIdSchema, after: z.number().int().nonnegative().default(0) }),
+  z.strictObject({ type: z.literal('unsubscribe_session'), ...requestId, session_id: sessionIdSchema }),
   /** A decision on a pending permission request (answered with `permission_decided`, or an error). */
   z.strictObject({
     type: z.literal('permission_response'),

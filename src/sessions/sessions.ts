@@ -374,6 +374,11 @@ export function createSessions(deps: SessionsDeps) {
   }
 
   return {
+    /** A session this token-api holds, as an instance whose hooks forward its id is marked: its id and kind (null: unknown). */
+    managedOf(id: string): { session: string; kind: 'headless' | 'terminal' } | null {
+      const snapshot = actors.snapshot(id);
+      return snapshot ? { session: id, kind: snapshot.context.kind } : null;
+    },
     repos: () => config.repos.map((r) => ({ name: r.name, path: r.path, agent: r.agent, permission_mode: r.permissionMode })),
     list: async (): Promise<SessionView[]> => (await managedSessions(deps.db)).map(viewOf),
     /** Live agent sessions token-api did not start, with the configured repository each works in. */

@@ -59,6 +59,7 @@ import { createSessions, type Sessions } from '../sessions/sessions.js';
 import { createAccounts } from '../sessions/accounts.js';
 import { createTerminals } from '../sessions/terminal.js';
 import { createTmux } from '../sessions/tmux.js';
+import { followSession } from '../sessions/follow.js';
 import { createLiveConfig } from '../config/live.js';
 import { createConfigEditor } from '../config/editor.js';
 import { createMetricsStore } from '../metrics/store.js';
@@ -194,7 +195,10 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       notifying.close();
     };
     started.push(['notifications', closeNotifications]);
+    // Hooks forward the TOKEN_API_SESSION of a managed session's child; sessions start below.
+    let managedOf: (sessionId: string) => { session: string; kind: 'headless' | 'terminal' } | null = () => null;
     const instances = await createInstances({
+      managedOf: (sessionId) => managedOf(sessionId),
       db,
       hub,
       actors: instanceActors,
@@ -351,6 +355,8 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       timezone: config.usageTimezone,
       version: VERSION,
       approvals: { view: approvals.view, decide: (id, behavior, message, by) => approvals.decide(id, { behavior, message }, by) },
+      // Sessions start below; no client is let in before they have.
+      followSession: (id, after, sink) => followSession(sessions, id, after, sink),
     });
     started.push(['live feed', () => feed.close()]);
     // Managed sessions: those a previous run left are marked exited; children are stopped at shutdown.
@@ -371,6 +377,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       liveInstances: async () =>
         (await instanceReads.list({ status: 'active', limit: 1000 })).map((i) => ({ id: i.id, name: i.display_name, agent: i.agent_type, sessionId: i.session_id, state: i.state, cwd: i.working_dir })),
     });
+    managedOf = sessions.managedOf;
     started.push(['managed sessions', () => sessions.stopAll()]);
     await sessions.restore();
 

@@ -3,20 +3,29 @@
 // with -p it answers initialize, prints init/assistant/result per user line (SLOW <n> streams until
 // an interrupt; TOOL: <cmd> asks over stdio when allowed); without -p it draws a terminal prompt.
 // FLOOD <bytes/s> <s> streams typing deltas; RATELIMIT [resetsAt] reports a rate limit;
-// FAKE_CLAUDE_CRASH=<code> exits mid-turn; in a terminal, EXIT <n> exits with n; FAKE_CLAUDE_ENV_FILE=<path> writes TOKEN_API_SESSION there.
+// FAKE_CLAUDE_CRASH=<code> exits mid-turn; in a terminal, EXIT <n> exits with n; FAKE_CLAUDE_ENV_FILE=<path> writes TOKEN_API_SESSION there;
+// FAKE_CLAUDE_HOOK=<script> runs that hook script as Claude Code would for SessionStart (at start, and for /clear, which takes a new session id).
 import readline from 'node:readline';
 import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 
 const argv = process.argv.slice(2);
 const opt = (name) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
 const has = (name) => argv.includes(name);
-const sessionId = opt('--session-id') ?? opt('--resume') ?? randomUUID();
+let sessionId = opt('--session-id') ?? opt('--resume') ?? randomUUID();
 const stdioPerms = opt('--permission-prompt-tool') === 'stdio';
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 if (process.env.FAKE_CLAUDE_ENV_FILE) {
   const { writeFileSync } = await import('node:fs');
   writeFileSync(process.env.FAKE_CLAUDE_ENV_FILE, JSON.stringify({ token_api_session: process.env.TOKEN_API_SESSION ?? null, claude_config_dir: process.env.CLAUDE_CONFIG_DIR ?? null, cwd: process.cwd(), args: argv, pid: process.pid }));
+}
+
+/** Runs the hook script (FAKE_CLAUDE_HOOK) with the event's JSON on stdin, as Claude Code does, and waits for it. */
+function hook(event, fields) {
+  if (!process.env.FAKE_CLAUDE_HOOK) return;
+  const body = JSON.stringify({ session_id: sessionId, hook_event_name: event, cwd: process.cwd(), ...fields });
+  execFileSync('sh', [process.env.FAKE_CLAUDE_HOOK, event], { input: body, stdio: ['pipe', 'ignore', 'inherit'] });
 }
 
 if (!has('-p') && !has('--print')) terminal();
@@ -38,6 +47,7 @@ function headless() {
   const pending = new Map(); // request_id -> resolve (can_use_tool answers)
   let turn = null; // { abort: AbortController }
   let cost = 0;
+  hook('SessionStart', { source: opt('--resume') ? 'resume' : 'startup' });
   const rl = readline.createInterface({ input: process.stdin });
   rl.on('line', (line) => {
     let m;
@@ -68,6 +78,12 @@ function headless() {
     out({ type: 'system', subtype: 'init', cwd: process.cwd(), session_id: sessionId, permissionMode: opt('--permission-mode') ?? 'default', claude_code_version: 'fake', uuid: randomUUID() });
     const msg = (content) => out({ type: 'assistant', message: { id: 'msg_' + randomUUID(), type: 'message', role: 'assistant', model: 'fake', content, stop_reason: null, usage }, ...base, uuid: randomUUID() });
     const result = (extra) => { cost += 0.0001; out({ type: 'result', subtype: 'success', is_error: false, num_turns: 1, result: '', session_id: sessionId, total_cost_usd: cost, usage, uuid: randomUUID(), ...extra }); };
+    if (text === '/clear') {
+      // A new conversation in the same process, under a new session id.
+      sessionId = randomUUID();
+      hook('SessionStart', { source: 'clear' });
+      return result({ result: 'cleared', session_id: sessionId });
+    }
     const limited = /RATELIMIT ?(\d+)?/.exec(text);
     if (limited) {
       // As Claude Code reports a rejected request: the event (subscription logins), the synthetic error, a 429 result.

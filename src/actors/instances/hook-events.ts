@@ -24,6 +24,8 @@ export interface HookInput {
   pid?: number;
   tabName?: string;
   tty?: string;
+  /** The managed session (TOKEN_API_SESSION) whose child sent it. */
+  managedSession?: string;
   /** Claude Code's agent_id: the event comes from this subagent. */
   agentId?: string;
   /** Claude Code's agent_type: the subagent's type (with agentId) or the session's custom agent. */
@@ -46,7 +48,7 @@ function str(v: unknown, max: number): string | undefined {
 }
 
 /** What the hook script adds, as query parameters (the same names as the body's `x_token_api_*`). */
-export type HookQueryExtras = { ssh_client?: string; pid?: number; tab_name?: string; tty?: string; agent?: 'claude' | 'codex' };
+export type HookQueryExtras = { ssh_client?: string; pid?: number; tab_name?: string; tty?: string; agent?: 'claude' | 'codex'; managed_session?: string };
 
 /** A validated hook body (and the script's query parameters) as the instances service takes it. */
 export function toHookInput(body: HookBody, query: HookQueryExtras, rawJson?: string): HookInput {
@@ -71,6 +73,7 @@ export function toHookInput(body: HookBody, query: HookQueryExtras, rawJson?: st
     pid: body.x_token_api_pid ?? query.pid,
     tabName: body.x_token_api_tab_name ?? query.tab_name,
     tty: body.x_token_api_tty ?? query.tty,
+    managedSession: body.x_token_api_managed_session ?? query.managed_session,
     raw: body,
     rawJson,
   };

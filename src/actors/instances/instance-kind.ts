@@ -49,6 +49,8 @@ export function instanceRow(ctx: InstanceContext, state: InstanceStateValue): In
     working_dir: ctx.workingDir,
     project: ctx.project ?? lastPart(ctx.workingDir),
     name_number: ctx.number,
+    managed_session: ctx.managed?.session ?? null,
+    managed_kind: ctx.managed?.kind ?? null,
     transcript_path: ctx.transcriptPath,
     status: state === 'stopped' ? 'stopped' : 'active',
     state,

@@ -27,6 +27,8 @@ export interface InstanceView {
   /** The custom agent the session runs as (`claude --agent NAME`), else null. */
   agent_name: string | null;
   subagents: SubagentView[];
+  /** The managed session (GET /api/sessions/{id}) whose child this agent is, with its kind; null: not started by token-api. */
+  managed: { session: string; kind: string } | null;
   registered_at: string;
   last_activity: string;
   state_since: string;
@@ -65,6 +67,7 @@ export function instanceView(row: InstanceRow): InstanceView {
     subagent_count: row.subagent_count,
     agent_name: row.agent_name ?? null,
     subagents: parseSubagents(row.subagents ?? null),
+    managed: row.managed_session ? { session: row.managed_session, kind: row.managed_kind ?? 'headless' } : null,
     registered_at: row.registered_at,
     last_activity: row.last_activity,
     state_since: row.state_since,

@@ -8,7 +8,7 @@ import type { EventDraft } from '../../db/queries/events.js';
 import { allInstanceIds, allSessionLinks, getInstance, linkSessionOp, sessionOf, stoppedSince } from '../../db/queries/instances.js';
 import { snapshotOf } from '../../db/queries/snapshots.js';
 import type { WriteOp } from '../../db/writer.js';
-import { displayName, instanceContextSchema, type InstanceContext, type InstanceEvent, type InstanceInput, type InstanceStateValue, type Origin } from '../../machines/instance-context.js';
+import { displayName, instanceContextSchema, type InstanceContext, type InstanceEvent, type InstanceInput, type InstanceStateValue, type ManagedLink, type Origin } from '../../machines/instance-context.js';
 import type { Clock } from '../../lib/clock.js';
 import { DomainError } from '../../lib/domain-error.js';
 import type { DeviceDirectory } from './devices.js';
@@ -41,6 +41,8 @@ export interface InstancesDeps {
   nameReuseMs?: number;
   /** The project of a working directory (default: its repository's or directory's name, looked up on this machine). */
   projectOf?: ProjectOf;
+  /** The managed session (src/sessions) of a TOKEN_API_SESSION a hook forwarded, with its kind; null: none such. */
+  managedOf?: (sessionId: string) => ManagedLink | null;
   /** Event ids of hook calls (spool replay); one is made from `db` when not given. */
   eventIds?: HookEventIds;
 }
@@ -201,7 +203,7 @@ export async function createInstances(deps: InstancesDeps) {
 
   function newInput(
     id: string,
-    r: RegisterInput & { sessionId: string; agentType: 'claude' | 'codex'; agentName?: string },
+    r: RegisterInput & { sessionId: string; agentType: 'claude' | 'codex'; agentName?: string; managedSession?: string },
     pidLocal: boolean,
     at: number,
   ): InstanceInput {
@@ -220,6 +222,7 @@ export async function createInstances(deps: InstancesDeps) {
       tty: r.tty ?? null,
       workingDir: r.workingDir ?? null,
       project: projectOf(r.workingDir),
+      managed: managedOf(r.managedSession),
       registeredAt: at,
       expiresAfterMs: deps.instanceExpiryMs,
     };
@@ -257,8 +260,17 @@ export async function createInstances(deps: InstancesDeps) {
     });
   }
 
+  /** The live instance a new session id continues (/clear, /compact, resume): same transcript, same local process, or same managed session. */
   function findContinued(input: HookInput, pidLocal: boolean): string | null {
-    return (input.transcriptPath ? index.byTranscript(input.transcriptPath) : null) ?? (input.pid && pidLocal ? index.byLocalPid(input.pid) : null);
+    return (
+      (input.transcriptPath ? index.byTranscript(input.transcriptPath) : null) ??
+      (input.pid && pidLocal ? index.byLocalPid(input.pid) : null) ??
+      (input.managedSession ? (live().find((l) => l.ctx.managed?.session === input.managedSession)?.id ?? null) : null)
+    );
+  }
+
+  function managedOf(sessionId: string | undefined): ManagedLink | null {
+    return sessionId === undefined ? null : (deps.managedOf?.(sessionId) ?? null);
   }
 
   function hookEventRow(type: string, input: HookInput, instanceId: string | null, deviceId: string | null, at: number, from: string | null, to: string | null): EventDraft {
@@ -276,7 +288,7 @@ export async function createInstances(deps: InstancesDeps) {
   /** Stopped instances being revived (their last snapshot is being read), by id. */
   const reviving = new Map<string, Promise<void>>();
 
-  function spawnRequest(input: HookInput): RegisterInput & { sessionId: string; agentType: 'claude' | 'codex'; agentName?: string } {
+  function spawnRequest(input: HookInput): RegisterInput & { sessionId: string; agentType: 'claude' | 'codex'; agentName?: string; managedSession?: string } {
     return {
       ...input,
       workingDir: input.cwd,
@@ -316,6 +328,7 @@ export async function createInstances(deps: InstancesDeps) {
         lastActivityAt: at,
         toolCount: last.toolCount,
         agentName: fresh.agentName ?? last.agentName,
+        managed: fresh.managed ?? last.managed ?? null,
       },
       revival: { from: last.stopReason, stoppedAt: last.stoppedAt === null ? null : new Date(last.stoppedAt).toISOString(), by },
     };
@@ -357,6 +370,7 @@ export async function createInstances(deps: InstancesDeps) {
     const at = opts.at ?? clock.now();
     const event = opts.event !== undefined ? opts.event : toInstanceEvent(input, at);
     if (event && 'cwd' in event && event.cwd) event.project = projectOf(event.cwd) ?? undefined;
+    if (event && 'sessionId' in event && input.managedSession) event.managed = managedOf(input.managedSession) ?? undefined;
     const type = opts.eventType ?? hookEventType(input);
     const isStart = event?.type === 'hook.session_start';
     let id = sessions.get(input.sessionId) ?? null;

@@ -53,6 +53,7 @@ function persistedFromRow(row: InstanceRow, expiresAfterMs: number, profiles: Pr
     tty: null,
     workingDir: row.working_dir,
     project: row.project ?? null,
+    managed: row.managed_session && (row.managed_kind === 'headless' || row.managed_kind === 'terminal') ? { session: row.managed_session, kind: row.managed_kind } : null,
     registeredAt,
     lastActivityAt,
     stateSince: ms(row.state_since) ?? lastActivityAt,

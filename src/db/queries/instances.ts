@@ -24,6 +24,9 @@ export type InstanceRow = {
   /** Absent in rows written before migration 6. */
   project?: string | null;
   name_number?: number | null;
+  /** The managed session the instance is a child of, and its kind (absent before migration 10). */
+  managed_session?: string | null;
+  managed_kind?: string | null;
   transcript_path: string | null;
   status: string;
   state: string;
