@@ -14,7 +14,8 @@ describe('token-api hooks doctor', () => {
   after(() => home.cleanup());
 
   it('reports each link of the chain, with what to do about each problem', async () => {
-    const s = await startTestServer(home.dir, { codex: { enabled: false } });
+    // The spool written below must still be waiting when doctor runs: no periodic replay here.
+    const s = await startTestServer(home.dir, { codex: { enabled: false }, hook_spool_drain_seconds: 0 });
     const settings = join(home.dir, 'settings.json');
     const env = { TOKEN_API_URL: s.url };
     try {
