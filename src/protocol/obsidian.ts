@@ -14,7 +14,13 @@ const limit = (dflt: number) =>
     .optional();
 
 export const commandBodySchema = z.strictObject({
-  id: z.string().min(1).max(200).regex(/^[^\u0000-\u001f]+$/, 'a command id such as editor:save-file (GET /api/obsidian/commands lists them)'),
+  id: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[^\u0000-\u001f]+$/, 'a command id such as editor:save-file (GET /api/obsidian/commands lists them)')
+    // A lone surrogate cannot go into the plugin's URL (encodeURIComponent throws on it).
+    .regex(/^(?:[^\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])*$/, 'text without lone surrogates (broken UTF-16)'),
 });
 
 export const evalBodySchema = z.strictObject({
