@@ -129,6 +129,8 @@ describe('token-api usage instance', () => {
         const session = basename(path, '.jsonl');
         await s.hook({ session_id: session, transcript_path: path, cwd: `/home/dev/project-${n}`, hook_event_name: 'SessionStart', source: 'startup' });
       }
+      // Each new instance claims its session's records after the commit: let that finish first.
+      await s.system.settle();
       await s.close();
       const r = await runCli(['usage', 'instance', '--home', h.dir, '-q']);
       assert.equal(r.code, 0, r.stderr);
