@@ -10,6 +10,9 @@ import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { DriverExit, SessionDriver } from './driver.js';
 import type { PaneInfo, Tmux } from './tmux.js';
 
+/** How many checks a dead pane may wait for its exit status before it is reported without one. */
+const DEAD_STATUS_LOOKS = 5;
+
 export interface TerminalDeps {
   tmux: Tmux;
   clock: Clock;
@@ -25,7 +28,8 @@ interface Watched {
   onExit(exit: DriverExit): void;
   exited: boolean;
   /** Seen dead before tmux had its exit status (it is read on the next check). */
-  deadWithoutStatus: boolean;
+  /** Looks that found the pane dead with neither its status nor its signal yet. */
+  deadWithoutStatus: number;
 }
 
 export const paneName = (sessionId: string) => `tapi-${sessionId}`;
@@ -58,9 +62,10 @@ export function createTerminals(deps: TerminalDeps) {
     const panes = new Map((await tmux.panes()).map((p) => [p.session, p]));
     for (const [id, w] of watched) {
       const pane = panes.get(w.name);
-      if (pane?.dead && pane.status === null && pane.signal === null && !w.deadWithoutStatus) {
-        // tmux may see the pane's end before the process's status: look again next time.
-        w.deadWithoutStatus = true;
+      if (pane?.dead && pane.status === null && pane.signal === null && w.deadWithoutStatus < DEAD_STATUS_LOOKS) {
+        // tmux may see the pane's end before the process's status (later still on a busy
+        // machine): look again at the next checks.
+        w.deadWithoutStatus += 1;
         continue;
       }
       if (!pane || pane.dead) await report(id, w, pane?.status ?? null, pane?.signal ?? null);
@@ -82,7 +87,7 @@ export function createTerminals(deps: TerminalDeps) {
 
   function driver(id: string, pid: number, onExit: (exit: DriverExit) => void): SessionDriver {
     const name = paneName(id);
-    const w: Watched = { name, onExit, exited: false, deadWithoutStatus: false };
+    const w: Watched = { name, onExit, exited: false, deadWithoutStatus: 0 };
     watched.set(id, w);
     schedule();
     return {
