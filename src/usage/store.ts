@@ -5,6 +5,7 @@
 // pricing table: when it changes, they are recomputed in one transaction.
 import type { Database } from '../db/database.js';
 import {
+  claimKnownSessionsOp,
   insertRecordOps,
   pricingFingerprint,
   pricingFingerprintOp,
@@ -52,9 +53,11 @@ export function cursorOp(path: string, c: StoredCursor, now: number): WriteOp {
   });
 }
 
-/** Multi-row inserts for new records. */
+/** Multi-row inserts for new records; those read with no instance go to one committed meanwhile. */
 function insertOps(records: readonly StoredRecord[]): WriteOp[] {
-  return insertRecordOps(records, (r) => [r.key, r.deviceId, r.source, r.sessionId, r.instanceId, r.project, r.model, r.at, r.input, r.output, r.cacheCreation, r.cacheRead, r.costUsd]);
+  const unowned = [...new Set(records.filter((r) => r.instanceId === null && r.sessionId !== null).map((r) => r.sessionId!))];
+  const ops = insertRecordOps(records, (r) => [r.key, r.deviceId, r.source, r.sessionId, r.instanceId, r.project, r.model, r.at, r.input, r.output, r.cacheCreation, r.cacheRead, r.costUsd]);
+  return unowned.length > 0 ? [...ops, claimKnownSessionsOp(unowned)] : ops;
 }
 
 export function createUsageStore(deps: UsageStoreDeps) {

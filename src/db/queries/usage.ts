@@ -134,6 +134,24 @@ export function pushCursorOp(target: string, deviceId: string, lastSeq: number, 
   return { kind: 'upsert', table: 'usage_push_cursors', key: ['target', 'device_id'], row: { target, device_id: deviceId, last_seq: lastSeq, pushed_at: pushedAt } };
 }
 
+/**
+ * Gives records just written with no instance to the instance that holds their session, if
+ * one is committed by now: run in the transaction that wrote them, it closes the gap where an
+ * instance registers (and finds nothing to claim) while its session's records are being read.
+ */
+export function claimKnownSessionsOp(sessionIds: readonly string[]): WriteOp {
+  return {
+    kind: 'sql',
+    sql: `UPDATE usage_records SET instance_id = o.id, device_id = o.device_id
+            FROM (SELECT s.session_id AS sid, ci.id, ci.device_id
+                    FROM (SELECT session_id, id AS iid FROM claude_instances UNION SELECT session_id, instance_id FROM instance_sessions) s
+                    JOIN claude_instances ci ON ci.id = s.iid) o
+           WHERE usage_records.session_id = o.sid AND usage_records.instance_id IS NULL
+             AND usage_records.session_id IN (SELECT value FROM json_each(?))`,
+    params: [JSON.stringify(sessionIds)],
+  };
+}
+
 /** Whether records of this session, read before its instance was known, wait to be claimed. */
 export async function hasUnclaimed(db: Database, sessionId: string, deviceId: string): Promise<boolean> {
   return (await db.get('SELECT 1 AS x FROM usage_records WHERE session_id = ? AND instance_id IS NULL AND device_id = ? LIMIT 1', [sessionId, deviceId])) !== undefined;
