@@ -32,6 +32,9 @@ export async function startNotifications(deps: {
   recentDevices?: () => readonly string[];
   /** One-time approve/deny links for a permission request's notification. */
   actionsFor?: (n: NotificationSummary) => { approve: string; deny: string } | null;
+  /** Machines (src/system joins them): see NotificationsDeps. */
+  webhooksToHub?: () => boolean;
+  remoteWait?: (instanceId: string) => number | null | undefined;
 }) {
   const { config, clock, logger } = deps;
   const n = config.notifications;
@@ -87,6 +90,9 @@ export async function startNotifications(deps: {
     defaultSound: config.profiles.sounds[0] ?? null,
     recentDevices: deps.recentDevices,
     actionsFor: deps.actionsFor,
+    webhooksToHub: deps.webhooksToHub,
+    forwardedMaxAgeMs: config.fleet.notifyMaxAgeMs,
+    remoteWait: deps.remoteWait,
   });
   return {
     notifications,
