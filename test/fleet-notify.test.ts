@@ -101,6 +101,7 @@ describe('notifications of machines routed once on their hub', () => {
     assert.equal(hubPhone.received[0]!.body.event, 'finished');
     assert.match(String(hubPhone.received[0]!.body.title), /Claude #1 in api finished/);
     assert.equal(machinePhone.received.length, 0);
+    assert.equal((await machine.request('GET', '/v1/machine')).body.hub.notifications, 'hub');
 
     // The machine: speech and sound are its own (unavailable here), the webhook left to the hub, with the reason.
     const mine = (await machine.request('GET', '/api/notifications?limit=10')).body.notifications;
@@ -159,6 +160,7 @@ describe('notifications of machines routed once on their hub', () => {
   it('a machine that cannot reach its hub sends its own webhooks, and the hub does not repeat them when it returns', async () => {
     await hub.close();
     await until('the machine to notice', async () => (await machine.request('GET', '/v1/machine')).body.hub.connected === false);
+    assert.equal((await machine.request('GET', '/v1/machine')).body.hub.notifications, 'here');
     await hook('m-2', 'SessionStart', 'web', { source: 'startup' });
     await hook('m-2', 'Stop', 'web', { last_assistant_message: 'done' });
     await machine.system.settle();

@@ -101,7 +101,7 @@ export async function startFleet(deps: FleetDeps) {
         id: now.machine,
         name: hostname(),
         sync: { head: now.head, epoch: now.epoch },
-        hub: reporter ? { url: config.hubUrl, ...reporter.status() } : null,
+        hub: reporter ? { url: config.hubUrl, notifications: config.notifications === 'hub' && reporter.status().connected ? 'hub' : 'here', ...reporter.status() } : null,
       };
     },
     /** The server is stopping: report it to the hub, close every machine socket. */

@@ -85,7 +85,7 @@ export const machineSelfSchema = z.looseObject({
   id: z.string(),
   name: z.string(),
   sync: z.looseObject({ head: z.number(), epoch: z.string() }),
-  hub: z.looseObject({ url: z.string(), connected: z.boolean(), acked: z.number(), sent: z.number(), last_error: z.string().nullable() }).nullable(),
+  hub: z.looseObject({ url: z.string(), notifications: z.enum(['hub', 'here']), connected: z.boolean(), acked: z.number(), sent: z.number(), last_error: z.string().nullable() }).nullable(),
 });
 
 export const machineAnswerSchema = z.looseObject({ machine: machineViewSchema });
