@@ -53,7 +53,11 @@ describe('notifications of machines routed once on their hub', () => {
     machine.hook(hookPayload(session, name, { cwd: `/work/${project}`, ...extra }), `?pid=${process.pid}`);
 
   let hubPort: number | undefined;
-  const startHub = () => startTestServer(hubHome.dir, config(hubPhone), { clock: hubClock }, { port: hubPort });
+  const startHub = async () => {
+    const s = await startTestServer(hubHome.dir, config(hubPhone), { clock: hubClock }, { port: hubPort });
+    s.system.listeningAt(s.url); // as serve does: links are given at the hub's address
+    return s;
+  };
   const startMachine = () => startTestServer(machineHome.dir, config(machinePhone, { hub: { url: hub.url, heartbeat_seconds: 1 } }));
   const connected = () => until('the machine connected to its hub', async () => (await machine.request('GET', '/v1/machine')).body.hub.connected === true);
 
@@ -155,6 +159,33 @@ describe('notifications of machines routed once on their hub', () => {
     const after = (await hub.request('GET', `/api/notifications/${waiting.id}`)).body;
     assert.equal(after.deliveries[0].status, 'superseded');
     assert.equal(hubPhone.received.length, sentBefore);
+  });
+
+  it("a held permission request: the hub's webhook carries the machine's one-time links through the hub, and opening one answers the machine's hook", async () => {
+    const before = hubPhone.received.length;
+    const held = fetch(`${machine.url}/api/approvals/wait?pid=${process.pid}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(hookPayload('m-5', 'PermissionRequest', { cwd: '/work/api', tool_name: 'Bash', tool_input: { command: 'git push' }, permission_mode: 'default' })),
+    });
+    await hubPhone.waitFor(before + 1);
+    const body = hubPhone.received[before]!.body as { event: string; actions?: { approve: string; deny: string } };
+    assert.equal(body.event, 'needs_permission');
+    assert.ok(body.actions, `the hub's webhook carries the links: ${JSON.stringify(body)}`);
+    assert.ok(body.actions.approve.startsWith(`${hub.url}/v1/machines/${machineId}/approvals/`), body.actions.approve);
+    // A link preview decides nothing; opening the link decides on the machine, and its held hook answers.
+    assert.equal((await fetch(body.actions.approve, { headers: { 'Sec-Purpose': 'prefetch' } })).status, 200);
+    assert.equal((await machine.request('GET', '/api/approvals?state=pending')).body.approvals.length, 1);
+    const opened = await fetch(body.actions.approve);
+    assert.equal(opened.status, 200, await opened.clone().text());
+    const decided = (await opened.json()) as { state: string; decision: { behavior: string; by: string } };
+    assert.deepEqual([decided.state, decided.decision.behavior, decided.decision.by], ['decided', 'allow', 'link']);
+    const answer = (await (await held).json()) as { hookSpecificOutput: { decision: { behavior: string } } };
+    assert.equal(answer.hookSpecificOutput.decision.behavior, 'allow');
+    // Single use, through the hub as on the machine; a forged one is refused by the machine.
+    assert.equal((await fetch(body.actions.deny)).status, 409);
+    assert.equal((await fetch(body.actions.deny.replace(/t=[^.]+/, 't=eyJmb3JnZWQiOjF9'))).status, 400);
+    assert.equal(machinePhone.received.length, 0);
   });
 
   it('a machine that cannot reach its hub sends its own webhooks, and the hub does not repeat them when it returns', async () => {

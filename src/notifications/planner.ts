@@ -52,6 +52,14 @@ export const forwardedIntentSchema = z.object({
   name: z.string().max(500).nullable(),
   project: z.string().max(500).nullable(),
   device: z.string().max(500).nullable(),
+  /** A permission request's one-time links on the machine (paths of its API), which the hub relays. */
+  links: z
+    .object({
+      approve: z.string().regex(/^\/api\/approvals\/[A-Za-z0-9._:%-]{1,400}\/approve\?t=[^\s#&]{10,2000}$/),
+      deny: z.string().regex(/^\/api\/approvals\/[A-Za-z0-9._:%-]{1,400}\/deny\?t=[^\s#&]{10,2000}$/),
+    })
+    .nullable()
+    .optional(),
 });
 export type ForwardedIntent = z.infer<typeof forwardedIntentSchema>;
 
@@ -89,6 +97,8 @@ export interface PlannerDeps {
   recentDevices?: () => readonly string[];
   /** On a machine reporting to a hub: true while the hub routes this machine's webhooks (hub.notifications). */
   webhooksToHub?: () => boolean;
+  /** The one-time links (paths of this API) of the permission request an instance waits on, for its hub to relay. */
+  approvalLinks?: (instanceId: string) => { approve: string; deny: string } | null;
   /** On a hub: a machine's intent that arrives later than this after it happened is not sent (hub.notify_max_age_seconds). */
   forwardedMaxAgeMs?: number;
 }
@@ -253,6 +263,7 @@ export function createPlanner(deps: PlannerDeps) {
         name: facts?.name ?? null,
         project: facts?.project ?? null,
         device: facts?.deviceId ?? null,
+        links: n.intent === 'needs_permission' ? (deps.approvalLinks?.(instanceId) ?? null) : null,
       };
       routed.event.details = { ...(routed.event.details as object), forward };
       return [routed];

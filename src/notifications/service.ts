@@ -80,6 +80,10 @@ export interface NotificationsDeps {
    * (its clock), null when it does not wait, undefined when no machine reported it.
    */
   remoteWait?: (instanceId: string) => number | null | undefined;
+  /** On a machine: a waiting instance's approval links (paths), forwarded to the hub. */
+  approvalLinks?: (instanceId: string) => { approve: string; deny: string } | null;
+  /** On a hub: the address this server's links are given at (approvals), to relay a machine's links; null: none. */
+  linkBase?: () => string | null;
 }
 
 /** An event another machine recorded, as its hub received it (src/fleet). */
@@ -105,15 +109,22 @@ export function coalesceRetryMs(failures: number): number {
 
 type Planned = { kind: 'now'; notification: NotificationRecord } | { kind: 'window'; intent: IntentRecord };
 
-/** Another machine's waits remembered for the superseded check (oldest forgotten first; then only "still waits" is checked). */
+/** Another machine's waits remembered for the superseded check and their links (oldest forgotten first; then only "still waits" is checked). */
 const REMOTE_WAITS_KEPT = 1000;
+
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.set(key, value);
+  if (map.size > REMOTE_WAITS_KEPT) map.delete(map.keys().next().value!);
+}
 
 const LOCAL_NOT_REPLAYED = 'token-api restarted before it played; local notifications are not replayed';
 
 export async function createNotifications(deps: NotificationsDeps) {
   const { config, hub, clock, logger } = deps;
   const planner = createPlanner(deps);
-  const delivery = createDelivery({ ...deps, superseded });
+  /** Approve/deny links of another machine's permission requests, by notification, as this hub relays them. */
+  const remoteLinks = new Map<string, { approve: string; deny: string }>();
+  const delivery = createDelivery({ ...deps, superseded, actionsFor: (n) => remoteLinks.get(n.id) ?? deps.actionsFor?.(n) ?? null });
   /** Webhooks delivered for a wait, by instance: told "answered" once it is over (webhook.answered_update). */
   const answerable = new Map<string, { summary: NotificationSummary; url: string }[]>();
 
@@ -211,10 +222,14 @@ export async function createNotifications(deps: NotificationsDeps) {
       events,
       after: () => {
         // A wait notified at once: superseded when that machine reports the wait over, or a newer one.
+        const base = deps.linkBase?.() ?? null;
         routed.forEach(({ intent }, i) => {
           if (intent.urgency !== 'urgent' || !intent.notificationId) return;
-          remoteSince.set(intent.notificationId, fresh[i]!.at);
-          if (remoteSince.size > REMOTE_WAITS_KEPT) remoteSince.delete(remoteSince.keys().next().value!);
+          const f = fresh[i]!;
+          remember(remoteSince, intent.notificationId, f.at);
+          // The machine's links, through this hub (which the phone reaches): /v1/machines/{id}/approvals/...
+          const relay = (path: string) => `${base}/v1/machines/${encodeURIComponent(machine.id)}${path.slice('/api'.length)}`;
+          if (f.links && base) remember(remoteLinks, intent.notificationId, { approve: relay(f.links.approve), deny: relay(f.links.deny) });
         });
         started(plans);
       },

@@ -35,6 +35,8 @@ export async function startNotifications(deps: {
   /** Machines (src/system joins them): see NotificationsDeps. */
   webhooksToHub?: () => boolean;
   remoteWait?: (instanceId: string) => number | null | undefined;
+  approvalLinks?: (instanceId: string) => { approve: string; deny: string } | null;
+  linkBase?: () => string | null;
 }) {
   const { config, clock, logger } = deps;
   const n = config.notifications;
@@ -93,6 +95,8 @@ export async function startNotifications(deps: {
     webhooksToHub: deps.webhooksToHub,
     forwardedMaxAgeMs: config.fleet.notifyMaxAgeMs,
     remoteWait: deps.remoteWait,
+    approvalLinks: deps.approvalLinks,
+    linkBase: deps.linkBase,
   });
   return {
     notifications,

@@ -184,7 +184,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const stopActivity = wiring.deviceActivity(activity);
     started.push(['device activity', stopActivity]);
     // The phone's webhook for a permission request carries its one-time links (the approvals start below).
-    let approvalsRef: Pick<Approvals, 'linksForSession'> | null = null;
+    let approvalsRef: Pick<Approvals, 'linksForSession' | 'linkPathsForSession' | 'linkBase'> | null = null;
     const actionsFor = (n: { event: string; instance: string | null }) =>
       n.event === 'needs_permission' && n.instance !== null ? (approvalsRef?.linksForSession(instanceActors.snapshot(n.instance)?.context.sessionId) ?? null) : null;
     // Machines start below. On a hub: other machines' waits (is a notice of theirs superseded?).
@@ -204,6 +204,8 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       actionsFor,
       webhooksToHub,
       remoteWait: (id) => fleetRef?.hub.waitOf(id),
+      approvalLinks: (id) => approvalsRef?.linkPathsForSession(instanceActors.snapshot(id)?.context.sessionId) ?? null,
+      linkBase: () => approvalsRef?.linkBase() ?? null,
     });
     // Before any instance is restored: intents emitted while restoring are planned.
     const stopNotifying = wiring.notifications(notifying.notifications);
