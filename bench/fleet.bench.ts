@@ -2,14 +2,17 @@
 // when 10 machines push full frames at once (each frame committed with its cursor before it is
 // acknowledged), and the time from frame to ack; (2) freshness: a hook committed on a real
 // machine process until the hub's live feed shows the instance, at a steady 100 hooks/s; (3) a
-// call from the hub run on the machine (GET /api/mode) and back; (4) the hub's RSS per machine.
+// call from the hub run on the machine (GET /api/mode) and back; (4) the hub's RSS per machine;
+// (5) a permission request on the machine until the phone's webhook, sent once by the hub.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { BenchOptions, BenchResult } from './types.js';
-import { median, percentile, ROOT, round, rssMb, startTokenApi, tempHome } from './support.js';
+import { median, percentile, postJson as post, ROOT, round, rssMb, startTokenApi, tempHome } from './support.js';
 
 const CLI = join(ROOT, 'bin/token-api.js');
 
@@ -132,11 +135,28 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     runs: rates.map((x, i) => ({ rows_per_s: x, p50_ms: p50s[i], p99_ms: p99s[i] })),
   });
 
-  // (2) freshness and (3) call round trip, with a real machine process.
-  const hubHome = tempHome({ codex: { enabled: false } });
+  // (2) freshness, (3) call round trip and (4) a machine's permission request to the phone, with a real machine process.
+  let phoneWaiting: ((t: number) => void) | null = null;
+  const phone = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const t = performance.now();
+      res.end('ok');
+      phoneWaiting?.(t);
+      phoneWaiting = null;
+    });
+  });
+  await new Promise<void>((r) => phone.listen(0, '127.0.0.1', r));
+  const phoneUrl = `http://127.0.0.1:${(phone.address() as AddressInfo).port}/notify`;
+  const quiet = { speech: { engine: 'none' }, sound: { player: 'none' } };
+  const hubHome = tempHome({
+    codex: { enabled: false },
+    devices: [{ id: 'desktop', name: 'Desk', type: 'local', notification_method: 'webhook', webhook_url: phoneUrl }],
+    notifications: quiet,
+  });
   const token = addToken(hubHome.dir, 'laptop');
   const hub = await startTokenApi(hubHome.dir);
-  const mHome = tempHome({ hub: { url: hub.url }, codex: { enabled: false } });
+  const mHome = tempHome({ hub: { url: hub.url }, codex: { enabled: false }, notifications: quiet });
   writeFileSync(join(mHome.dir, 'hub-token'), token, { mode: 0o600 });
   const machine = await startTokenApi(mHome.dir);
   try {
@@ -192,9 +212,32 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       verdict: percentile(rtt, 99) < 100 ? 'pass' : 'fail',
       notes: 'HTTP to the hub, a frame to the machine, the request run in-process there, a frame back',
     });
+    const hooks = `${machine.url}/api/hooks?pid=${process.pid}`;
+    const base = { session_id: 'bench-remote-wait', transcript_path: '/tmp/bench-remote.jsonl', cwd: '/home/b/api' };
+    await post(hooks, { ...base, hook_event_name: 'SessionStart', source: 'startup' });
+    const urgent: number[] = [];
+    const samples = opts.quick ? 50 : 200;
+    for (let i = 0; i < 10 + samples; i++) {
+      await post(hooks, { ...base, hook_event_name: 'UserPromptSubmit', prompt: `turn ${i}` });
+      const received = new Promise<number>((resolve) => (phoneWaiting = resolve));
+      const t0 = performance.now();
+      const status = await post(hooks, { ...base, hook_event_name: 'PermissionRequest', tool_name: 'Bash', tool_input: { command: `make ${i}` } });
+      if (status !== 200) throw new Error(`PermissionRequest hook answered ${status}`);
+      const t1 = await Promise.race([received, new Promise<number>((_, reject) => setTimeout(() => reject(new Error('the hub sent no webhook within 10 s')), 10_000))]);
+      if (i >= 10) urgent.push(t1 - t0);
+    }
+    out.push({
+      metric: 'a permission request on a machine -> the phone\'s webhook, sent once by the hub',
+      p50_ms: round(median(urgent), 2),
+      p99_ms: round(percentile(urgent, 99), 2),
+      target: 'p99 < 250 ms on loopback (a person is waiting)',
+      verdict: percentile(urgent, 99) < 250 ? 'pass' : 'fail',
+      notes: `${samples} sequential PermissionRequest hooks on the machine; the hook, the machine's commit, a frame to the hub, the hub's routing and commit, the POST received`,
+    });
   } finally {
     await machine.stop();
     await hub.stop();
+    await new Promise<void>((r) => phone.close(() => r()));
     hubHome.cleanup();
     mHome.cleanup();
   }

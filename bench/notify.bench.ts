@@ -4,28 +4,14 @@
 // `token-api serve` in its own process on loopback; the hook sender and the receiver live in
 // this process, so both ends are timed on one clock. Target: p99 under 50 ms.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request, Agent } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { median, percentile, startTokenApi } from './support.js';
+import { median, percentile, postJson as post, startTokenApi } from './support.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 const PHONE_IP = '100.102.92.24';
-
-const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-
-function post(url: string, body: unknown): Promise<number> {
-  const data = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
 
 type Kind = 'stop' | 'permission';
 
@@ -101,6 +87,5 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       runs,
     });
   }
-  agent.destroy();
   return results;
 }

@@ -2,6 +2,7 @@
 // the bare node:http comparison server, and the load generator, each its own process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -171,3 +172,19 @@ export function median(xs: number[]): number {
 }
 
 export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+// Idle sockets close after a second (keep-alive for a run, never holding a finished bench open).
+const keepAlive = new Agent({ keepAlive: true, maxSockets: 1, timeout: 1000 });
+
+/** A JSON POST on one kept-alive connection (what a hook script does, minus its process); resolves with the status. */
+export function postJson(url: string, body: unknown): Promise<number> {
+  const data = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent: keepAlive, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}

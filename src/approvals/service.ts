@@ -102,6 +102,21 @@ export function createApprovals(deps: ApprovalsDeps) {
     if (set?.size === 0) byInstance.delete(ctx.instanceId!);
   }
 
+  /** One-time links (paths of this API) for the permission request a session waits on, or null. */
+  function linkPathsForSession(sessionId: string | undefined): { approve: string; deny: string } | null {
+    if (sessionId === undefined) return null;
+    let found = expecting.get(sessionId) ?? null;
+    let newest = -Infinity;
+    if (!found) {
+      for (const [id, s] of actors.all()) {
+        if (s.value !== 'pending' || s.context.sessionId !== sessionId || s.context.createdAt < newest) continue;
+        newest = s.context.createdAt;
+        found = { id, expiresAt: s.context.expiresAt };
+      }
+    }
+    return found ? links(found.id, found.expiresAt)! : null;
+  }
+
   function links(id: string, expiresAt: number): ApprovalView['links'] {
     const base = `/api/approvals/${encodeURIComponent(id)}`;
     return {
@@ -301,21 +316,17 @@ export function createApprovals(deps: ApprovalsDeps) {
       baseUrl = config.linkBaseUrl ?? url.replace(/\/+$/, '');
     },
 
+    linkPathsForSession,
+
+    /** The address links are given at (approvals.link_base_url, else this server's), or null before it listens. */
+    linkBase(): string | null {
+      return baseUrl;
+    },
+
     /** Absolute one-time links for the permission request a session waits on (for the phone's webhook), or null. */
     linksForSession(sessionId: string | undefined): { approve: string; deny: string } | null {
-      if (sessionId === undefined || baseUrl === null) return null;
-      let found = expecting.get(sessionId) ?? null;
-      let newest = -Infinity;
-      if (!found) {
-        for (const [id, s] of actors.all()) {
-          if (s.value !== 'pending' || s.context.sessionId !== sessionId || s.context.createdAt < newest) continue;
-          newest = s.context.createdAt;
-          found = { id, expiresAt: s.context.expiresAt };
-        }
-      }
-      if (!found) return null;
-      const l = links(found.id, found.expiresAt)!;
-      return { approve: baseUrl + l.approve, deny: baseUrl + l.deny };
+      const l = baseUrl === null ? null : linkPathsForSession(sessionId);
+      return l ? { approve: baseUrl + l.approve, deny: baseUrl + l.deny } : null;
     },
 
     /** Pending approvals, from memory (the dashboard, the feed's snapshot). */

@@ -12,6 +12,8 @@ export const fleetFileKeys = {
       token_file: z.string().min(1).optional(),
       heartbeat_seconds: z.number().min(1).max(3600).optional(),
       call_timeout_seconds: z.number().min(0.1).max(600).optional(),
+      notifications: z.enum(['hub', 'here']).optional(),
+      notify_max_age_seconds: z.number().min(1).max(86_400).optional(),
     })
     .strict()
     .optional(),
@@ -26,6 +28,15 @@ export interface FleetConfig {
   hubTokenEnv: string | null;
   heartbeatMs: number;
   callTimeoutMs: number;
+  /**
+   * On a machine reporting to a hub: who sends its agents' webhooks. `hub` (the default): the
+   * hub routes them, so the phone hears once whichever machine the agent is on (this machine
+   * routes them itself only while it has no live connection to the hub); `here`: this machine.
+   * Speech and sound always play on the machine the agent runs on.
+   */
+  notifications: 'hub' | 'here';
+  /** On a hub: a machine's notification that arrives later than this after it happened is recorded, not sent. */
+  notifyMaxAgeMs: number;
 }
 
 type FleetFile = { hub?: z.infer<(typeof fleetFileKeys)['hub']> };
@@ -38,5 +49,7 @@ export function resolveFleetConfig(file: FleetFile, home: string, env: NodeJS.Pr
     hubTokenEnv: env.TOKEN_API_HUB_TOKEN || null,
     heartbeatMs: (file.hub?.heartbeat_seconds ?? 20) * 1000,
     callTimeoutMs: (file.hub?.call_timeout_seconds ?? 10) * 1000,
+    notifications: file.hub?.notifications ?? 'hub',
+    notifyMaxAgeMs: (file.hub?.notify_max_age_seconds ?? 300) * 1000,
   };
 }

@@ -14,6 +14,7 @@ import {
   machineByName,
   registerMachineOps,
   remoteInstancesById,
+  remoteInstanceStates,
   resetMachineOps,
   revokedAmong,
   tokenByHash,
@@ -50,10 +51,15 @@ export interface FleetHubDeps {
   retentionMs: number;
   /** This server as a machine (listed with `local: true`). */
   local: () => { id: string; name: string; metadata: MachineMetadata; daemonState: DaemonState; startedAt: number };
+  /**
+   * Rows of the hub's own to commit with a frame of a machine's changes (the notifications of
+   * the intents it forwarded: src/system joins them); `after` runs once the frame commits.
+   */
+  withChanges?: (machine: { id: string; name: string }, events: readonly RemoteEventDraft[]) => Promise<{ ops: WriteOp[]; events: EventDraft[]; after: () => void } | null>;
 }
 
 /** An instance as a machine reported it, with its machine. */
-export type RemoteInstance = Record<string, unknown> & { id: string; status: string; machine: { id: string; name: string; online: boolean } };
+export type RemoteInstance = Record<string, unknown> & { id: string; state: string; status: string; machine: { id: string; name: string; online: boolean } };
 
 export type UpdateResult = { ok: true; machine: MachineView } | { ok: false; current: MachineView };
 
@@ -73,6 +79,9 @@ export function createFleetHub(deps: FleetHubDeps) {
   const stopped = new Set<string>();
   /** Presence as last announced on the feed. */
   const shown = new Map<string, boolean>();
+  /** Each reported instance: since when it waits for the person (its machine's clock), or null. */
+  const waits = new Map<string, number | null>();
+  const noteWait = (id: string, state: string, since: string | null | undefined) => waits.set(id, state === 'awaiting' && since ? Date.parse(since) : null);
 
   /** Who hears of remote instances that changed (the feed). */
   const listeners = new Set<(items: RemoteInstance[]) => void>();
@@ -182,6 +191,7 @@ export function createFleetHub(deps: FleetHubDeps) {
     /** Starts the presence sweep (the hub's start time counts as each machine's last sighting). */
     async start(): Promise<void> {
       for (const row of await listMachines(db)) shown.set(row.id, true);
+      for (const i of await remoteInstanceStates(db)) noteWait(i.id, i.state, i.state_since);
       sweepTimer = clock.setTimeout(() => void sweep(), Math.max(250, deps.heartbeatMs / 2));
     },
     /** Runs one presence sweep now (tests on the injected clock). */
@@ -271,6 +281,11 @@ export function createFleetHub(deps: FleetHubDeps) {
       return rows.map((r) => withMachine(r.view, r.machine, names.get(r.machine) ?? r.machine));
     },
 
+    /** Whether an instance another machine reported waits for the person: since when (its clock), null if not, undefined if unknown. */
+    waitOf(id: string): number | null | undefined {
+      return waits.get(id);
+    },
+
     /** Hears instances of other machines as they change (after commit); returns what unsubscribes. */
     onRemote(fn: (items: RemoteInstance[]) => void): () => void {
       listeners.add(fn);
@@ -317,7 +332,10 @@ export function createFleetHub(deps: FleetHubDeps) {
       }));
       const events: RemoteEventDraft[] = f.events.map((e) => ({ remote_id: e.id, event_type: e.type, instance_id: e.instance_id, device_id: e.device_id, details: e.details, created_at: e.created_at }));
       seen(machine);
-      await deps.record({ ops: applyChangesOps(machine, f.upto, instances, events, iso(clock.now())) });
+      const joined = (await deps.withChanges?.({ id: machine, name: row.name }, events)) ?? null;
+      await deps.record({ ops: [...applyChangesOps(machine, f.upto, instances, events, iso(clock.now())), ...(joined?.ops ?? [])], events: joined?.events });
+      for (const i of f.instances) noteWait(i.instance.id, i.instance.state, (i.instance as { state_since?: string }).state_since);
+      joined?.after();
       // The last view of each instance in the frame (a catch-up carries many changes of one).
       const last = new Map(instances.map((i) => [i.id, i.view]));
       emit([...last.values()].map((v) => withMachine(v, machine, row.name)));

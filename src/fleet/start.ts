@@ -11,7 +11,7 @@ import type { EventDraft } from '../db/queries/events.js';
 import { fleetIdentity } from '../db/queries/fleet.js';
 import type { WriteOp } from '../db/writer.js';
 import type { Clock } from '../lib/clock.js';
-import { createFleetHub } from './fleet-hub.js';
+import { createFleetHub, type FleetHubDeps } from './fleet-hub.js';
 import { ownDaemonState, ownMetadata } from './own-documents.js';
 import { createReporter, type ReporterDeps } from './reporter.js';
 
@@ -44,6 +44,7 @@ export interface FleetDeps {
   runApi: ReporterDeps['runApi'];
   healthy: () => boolean;
   requestStop?: () => void;
+  withChanges?: FleetHubDeps['withChanges'];
 }
 
 export async function startFleet(deps: FleetDeps) {
@@ -63,6 +64,7 @@ export async function startFleet(deps: FleetDeps) {
     heartbeatMs: config.heartbeatMs,
     callTimeoutMs: config.callTimeoutMs,
     retentionMs: deps.retentionMs,
+    withChanges: deps.withChanges,
     local: () => ({ id: identity.machine, name: hostname(), metadata: metadata(), daemonState: daemonState(), startedAt }),
   });
   await fleetHub.start();
@@ -99,7 +101,7 @@ export async function startFleet(deps: FleetDeps) {
         id: now.machine,
         name: hostname(),
         sync: { head: now.head, epoch: now.epoch },
-        hub: reporter ? { url: config.hubUrl, ...reporter.status() } : null,
+        hub: reporter ? { url: config.hubUrl, notifications: config.notifications === 'hub' && reporter.status().connected ? 'hub' : 'here', ...reporter.status() } : null,
       };
     },
     /** The server is stopping: report it to the hub, close every machine socket. */

@@ -98,9 +98,13 @@ export function isGateCheck(method: string, path: string): boolean {
   return (method === 'GET' || method === 'HEAD') && (path === '/api/check' || path === '/');
 }
 
-/** A one-time approve/deny link (GET /api/approvals/{id}/approve?t=…): its signature is its authority, checked by the route. */
+/**
+ * A one-time approve/deny link (GET /api/approvals/{id}/approve?t=…, or another machine's as its
+ * hub relays it: /v1/machines/{machine}/approvals/{id}/approve?t=…): its signature is its
+ * authority, checked by the route (by the machine, for a relayed one).
+ */
 export function isApprovalLink(method: string, path: string): boolean {
-  return (method === 'GET' || method === 'HEAD') && /^\/api\/approvals\/[A-Za-z0-9._:-]{1,128}\/(approve|deny)$/.test(path);
+  return (method === 'GET' || method === 'HEAD') && /^(\/api|\/v1\/machines\/[^/]{1,200})\/approvals\/[A-Za-z0-9._:-]{1,128}\/(approve|deny)$/.test(path);
 }
 
 /**

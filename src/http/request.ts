@@ -46,3 +46,6 @@ export function peerMiddleware(peerAddress?: PeerAddress) {
 export function peerOfContext(ctx: Context): Peer {
   return (ctx.state.peer as Peer | undefined) ?? peerOf(ctx.req);
 }
+
+/** A browser fetching a page ahead (a link preview, a prerender): it must not act, only look. */
+export const isPrefetch = (ctx: Context): boolean => /prefetch|prerender/i.test(`${ctx.get('sec-purpose')} ${ctx.get('purpose')} ${ctx.get('x-moz')}`);

@@ -36,6 +36,33 @@ export const notifyIntentSchema = z.object({
 });
 export type NotifyIntentEvent = z.infer<typeof notifyIntentSchema>;
 
+/**
+ * What a machine reporting to a hub adds to its `notification.routed` event (`details.forward`)
+ * so that the hub routes the intent's webhooks once for every machine (hub.notifications).
+ * The intent's id is kept: an intent the hub already holds is never routed twice.
+ */
+export const forwardedIntentSchema = z.object({
+  intent_id: z.string().min(1).max(200),
+  intent: z.enum(INSTANCE_INTENTS),
+  instance: z.string().min(1).max(500),
+  at: z.number().finite(),
+  tool: z.string().max(1000).nullable(),
+  input: z.string().max(20_000).nullable(),
+  message: z.string().max(100_000).nullable(),
+  name: z.string().max(500).nullable(),
+  project: z.string().max(500).nullable(),
+  device: z.string().max(500).nullable(),
+  /** A permission request's one-time links on the machine (paths of its API), which the hub relays. */
+  links: z
+    .object({
+      approve: z.string().regex(/^\/api\/approvals\/[A-Za-z0-9._:%-]{1,400}\/approve\?t=[^\s#&]{10,2000}$/),
+      deny: z.string().regex(/^\/api\/approvals\/[A-Za-z0-9._:%-]{1,400}\/deny\?t=[^\s#&]{10,2000}$/),
+    })
+    .nullable()
+    .optional(),
+});
+export type ForwardedIntent = z.infer<typeof forwardedIntentSchema>;
+
 const instanceFactsSchema = instanceContextSchema.pick({
   instanceId: true,
   agentType: true,
@@ -68,6 +95,20 @@ export interface PlannerDeps {
   defaultSound: string | null;
   /** Devices the person used lately (device-activity.ts): where intents of no instance go too. */
   recentDevices?: () => readonly string[];
+  /** On a machine reporting to a hub: true while the hub routes this machine's webhooks (hub.notifications). */
+  webhooksToHub?: () => boolean;
+  /** The one-time links (paths of this API) of the permission request an instance waits on, for its hub to relay. */
+  approvalLinks?: (instanceId: string) => { approve: string; deny: string } | null;
+  /** On a hub: a machine's intent that arrives later than this after it happened is not sent (hub.notify_max_age_seconds). */
+  forwardedMaxAgeMs?: number;
+}
+
+const cut = (text: string | null | undefined, max: number): string | null => (text == null ? null : text.slice(0, max));
+
+/** A change to the channels routing chose, with the words that say why. */
+interface Narrowing {
+  keep: (c: Channel) => boolean;
+  note: string;
 }
 
 /** A routed intent: its row (with no channels when routing left none: suppressed) and the decision event. */
@@ -165,15 +206,16 @@ export function createPlanner(deps: PlannerDeps) {
   }
 
   /** Routes and words one intent for one device; the caller decides what to write (see notifications.ts). */
-  function routeFor(n: NotifyIntentEvent, facts: InstanceFacts | null, originId: string | null): RoutedIntent {
+  function routeFor(n: NotifyIntentEvent, facts: InstanceFacts | null, originId: string | null, narrow?: Narrowing, id: string = randomUUID()): RoutedIntent {
     const instanceId = n.instanceId ?? null;
     const { device, note } = deviceFor(originId);
     const urgency: Urgency = URGENT_INTENTS.has(n.intent) ? 'urgent' : 'normal';
     const mode = deps.mode.current();
     const r = route({ event: n.intent, urgency, device, deviceId: originId, mode }, policy);
-    const reason = [note, r.reason].filter(Boolean).join('; ');
+    if (narrow) r.channels = r.channels.filter(narrow.keep);
+    const reason = [note, r.reason, narrow?.note].filter(Boolean).join('; ');
     const intent: IntentRecord = {
-      id: randomUUID(),
+      id,
       at: n.at,
       intent: n.intent,
       instanceId,
@@ -207,13 +249,49 @@ export function createPlanner(deps: PlannerDeps) {
     const instanceId = n.instanceId ?? null;
     if (instanceId) {
       const facts = factsOfSnapshot(instanceId, source);
-      return [routeFor(n, facts, facts?.deviceId ?? null)];
+      if (!deps.webhooksToHub?.()) return [routeFor(n, facts, facts?.deviceId ?? null)];
+      // The hub routes the webhooks (once, for every machine); speech and sound play here.
+      const routed = routeFor(n, facts, facts?.deviceId ?? null, { keep: (c) => c !== 'webhook', note: 'webhooks go through the hub (hub.notifications)' });
+      const forward: ForwardedIntent = {
+        intent_id: routed.intent.id,
+        intent: routed.intent.intent as ForwardedIntent['intent'],
+        instance: instanceId,
+        at: n.at,
+        tool: n.tool ?? null,
+        input: cut(n.input, 2000),
+        message: cut(n.message, 4000),
+        name: facts?.name ?? null,
+        project: facts?.project ?? null,
+        device: facts?.deviceId ?? null,
+        links: n.intent === 'needs_permission' ? (deps.approvalLinks?.(instanceId) ?? null) : null,
+      };
+      routed.event.details = { ...(routed.event.details as object), forward };
+      return [routed];
     }
     const targets = new Set([deps.localDevice, ...(deps.recentDevices?.() ?? [])]);
     return [...targets].map((id) => routeFor(n, null, id));
   }
 
-  return { policy, factsOf, deviceFor, delivery, targetOf, fromIntents, routeIntent };
+  /**
+   * On a hub: routes an intent another machine forwarded, as if its agent ran here, keeping
+   * only webhooks (speech and sound played on that machine). One that arrives too late (a hub
+   * away, a machine that caught up) is recorded with no channel.
+   */
+  function routeForwarded(f: ForwardedIntent, machine: { id: string; name: string }, now: number): RoutedIntent {
+    const n: NotifyIntentEvent = { type: 'notify', intent: f.intent, instanceId: f.instance, at: f.at, tool: f.tool, input: f.input, message: f.message };
+    const facts: InstanceFacts = { name: f.name ?? 'an agent', deviceId: f.device ?? '', voice: null, sound: null, project: f.project };
+    const lateMs = now - f.at;
+    const maxAgeMs = deps.forwardedMaxAgeMs ?? Infinity;
+    const narrow: Narrowing =
+      lateMs > maxAgeMs
+        ? { keep: () => false, note: `from machine ${machine.name}, ${Math.round(lateMs / 1000)} s after it happened (more than hub.notify_max_age_seconds, ${Math.round(maxAgeMs / 1000)}): recorded, not sent` }
+        : { keep: (c) => c === 'webhook', note: `from machine ${machine.name}: speech and sound play there` };
+    const routed = routeFor(n, facts, f.device, narrow, f.intent_id);
+    routed.event.details = { ...(routed.event.details as object), machine: { id: machine.id, name: machine.name } };
+    return routed;
+  }
+
+  return { policy, factsOf, deviceFor, delivery, targetOf, fromIntents, routeIntent, routeForwarded };
 }
 
 export type Planner = ReturnType<typeof createPlanner>;

@@ -17,10 +17,10 @@ import type { InstanceActors } from '../actors/instances/instance-kind.js';
 import type { Committed, Hub, RootIntent, RootSnapshot } from '../actors/runtime/root-machines.js';
 import type { ModeSource } from '../actors/mode-gate/mode-source.js';
 import { createDelivery, payloadOf, recordView, type NotificationListener, type NotificationSummary } from './delivery.js';
-import { createPlanner, notifyIntentSchema } from './planner.js';
+import { createPlanner, forwardedIntentSchema, notifyIntentSchema, type ForwardedIntent, type RoutedIntent } from './planner.js';
 import { route, URGENT_INTENTS, type Channel, type Urgency } from './routing.js';
 import { plainText } from './text.js';
-import { assignIntentsOp, pendingDeliveries } from '../db/queries/notifications.js';
+import { assignIntentsOp, heldIntentIds, pendingDeliveries } from '../db/queries/notifications.js';
 import {
   getNotification,
   intentInsert,
@@ -71,6 +71,25 @@ export interface NotificationsDeps {
   maxConcurrentWebhooks?: number;
   /** One-time approve/deny links for a permission request's notification (src/system/system.ts joins the approvals). */
   actionsFor?: (n: NotificationSummary) => { approve: string; deny: string } | null;
+  /** On a machine reporting to a hub: true while the hub routes this machine's webhooks (hub.notifications). */
+  webhooksToHub?: () => boolean;
+  /** On a hub: a machine's intent older than this when it arrives is recorded, not sent (hub.notify_max_age_seconds). */
+  forwardedMaxAgeMs?: number;
+  /**
+   * On a hub: whether an instance of another machine waits, as it last reported: since when
+   * (its clock), null when it does not wait, undefined when no machine reported it.
+   */
+  remoteWait?: (instanceId: string) => number | null | undefined;
+  /** On a machine: a waiting instance's approval links (paths), forwarded to the hub. */
+  approvalLinks?: (instanceId: string) => { approve: string; deny: string } | null;
+  /** On a hub: the address this server's links are given at (approvals), to relay a machine's links; null: none. */
+  linkBase?: () => string | null;
+}
+
+/** An event another machine recorded, as its hub received it (src/fleet). */
+export interface ForwardedEvent {
+  event_type: string;
+  details: string | null;
 }
 
 interface Group {
@@ -90,22 +109,36 @@ export function coalesceRetryMs(failures: number): number {
 
 type Planned = { kind: 'now'; notification: NotificationRecord } | { kind: 'window'; intent: IntentRecord };
 
+/** Another machine's waits remembered for the superseded check and their links (oldest forgotten first; then only "still waits" is checked). */
+const REMOTE_WAITS_KEPT = 1000;
+
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.set(key, value);
+  if (map.size > REMOTE_WAITS_KEPT) map.delete(map.keys().next().value!);
+}
+
 const LOCAL_NOT_REPLAYED = 'token-api restarted before it played; local notifications are not replayed';
 
 export async function createNotifications(deps: NotificationsDeps) {
   const { config, hub, clock, logger } = deps;
   const planner = createPlanner(deps);
-  const delivery = createDelivery({ ...deps, superseded });
+  /** Approve/deny links of another machine's permission requests, by notification, as this hub relays them. */
+  const remoteLinks = new Map<string, { approve: string; deny: string }>();
+  const delivery = createDelivery({ ...deps, superseded, actionsFor: (n) => remoteLinks.get(n.id) ?? deps.actionsFor?.(n) ?? null });
   /** Webhooks delivered for a wait, by instance: told "answered" once it is over (webhook.answered_update). */
   const answerable = new Map<string, { summary: NotificationSummary; url: string }[]>();
 
   /** A notification of a wait (permission, question) whose instance no longer waits, or waits again for something newer. */
   function superseded(n: NotificationSummary): boolean {
     if (!n.instance || !URGENT_INTENTS.has(n.event)) return false;
+    const remote = deps.remoteWait?.(n.instance);
+    if (remote !== undefined) return remote === null || (remoteSince.has(n.id) && remote > remoteSince.get(n.id)!);
     const snap = deps.instances.snapshot(n.instance);
     if (!snap || snap.value !== 'awaiting') return true;
     return snap.context.stateSince > Date.parse(n.created_at);
   }
+  /** Another machine's waits the hub notified of, by notification: when the wait began there (its clock). */
+  const remoteSince = new Map<string, number>();
   const planned = new WeakMap<RootIntent, Planned[]>();
   const groups = new Map<string, Group>();
   /** Closed windows whose notification could not be written yet, waiting to try again. */
@@ -121,11 +154,17 @@ export async function createNotifications(deps: NotificationsDeps) {
       logger.warn({ actor: emitted.actorId, issues: parsed.error.issues.slice(0, 3) }, 'ignored a malformed notify intent');
       return {};
     }
+    const { ops, events, plans } = rowsOf(planner.routeIntent(parsed.data, source), clock.now());
+    planned.set(emitted, plans);
+    return { ops, events };
+  }
+
+  /** The rows of routed intents, and what to do with each once they commit. */
+  function rowsOf(routed: readonly RoutedIntent[], now: number): { ops: WriteOp[]; events: EventDraft[]; plans: Planned[] } {
     const ops: WriteOp[] = [];
     const events: EventDraft[] = [];
-    const now = clock.now();
     const plans: Planned[] = [];
-    for (const { intent, event, reason } of planner.routeIntent(parsed.data, source)) {
+    for (const { intent, event, reason } of routed) {
       events.push(event);
       // A permission request or a question goes out at once and alone: the person is waited for.
       // Suppressed (the mode, or a device with no channel) is in the history at once, with its
@@ -141,8 +180,60 @@ export async function createNotifications(deps: NotificationsDeps) {
         ops.push(intentInsert(intent, now));
       }
     }
-    planned.set(emitted, plans);
-    return { ops, events };
+    return { ops, events, plans };
+  }
+
+  function started(plans: readonly Planned[]): void {
+    for (const p of plans) {
+      if (p.kind === 'now') delivery.started(p.notification);
+      else join(p.intent);
+    }
+  }
+
+  /**
+   * On a hub: the rows for the intents another machine forwarded in a frame of its changes
+   * (its `notification.routed` events that carry `forward`), joined to that frame's
+   * transaction by src/fleet; `after` runs once it commits. An intent already held (a machine
+   * sending its changes again from the start) is skipped.
+   */
+  async function planForwarded(machine: { id: string; name: string }, remote: readonly ForwardedEvent[]): Promise<{ ops: WriteOp[]; events: EventDraft[]; after: () => void } | null> {
+    const forwards: ForwardedIntent[] = [];
+    for (const e of remote) {
+      if (e.event_type !== 'notification.routed' || !e.details) continue;
+      let details: unknown;
+      try {
+        details = JSON.parse(e.details);
+      } catch {
+        continue;
+      }
+      const f = forwardedIntentSchema.safeParse((details as { forward?: unknown } | null)?.forward);
+      if (f.success) forwards.push(f.data);
+      else if ((details as { forward?: unknown } | null)?.forward !== undefined) logger.warn({ machine: machine.name, issues: f.error.issues.slice(0, 3) }, 'ignored a malformed forwarded intent');
+    }
+    if (forwards.length === 0) return null;
+    const held = await heldIntentIds(deps.db, forwards.map((f) => f.intent_id));
+    const now = clock.now();
+    const fresh = forwards.filter((f) => !held.has(f.intent_id));
+    if (fresh.length === 0) return null;
+    const routed = fresh.map((f) => planner.routeForwarded(f, machine, now));
+    const { ops, events, plans } = rowsOf(routed, now);
+    return {
+      ops,
+      events,
+      after: () => {
+        // A wait notified at once: superseded when that machine reports the wait over, or a newer one.
+        const base = deps.linkBase?.() ?? null;
+        routed.forEach(({ intent }, i) => {
+          if (intent.urgency !== 'urgent' || !intent.notificationId) return;
+          const f = fresh[i]!;
+          remember(remoteSince, intent.notificationId, f.at);
+          // The machine's links, through this hub (which the phone reaches): /v1/machines/{id}/approvals/...
+          const relay = (path: string) => `${base}/v1/machines/${encodeURIComponent(machine.id)}${path.slice('/api'.length)}`;
+          if (f.links && base) remember(remoteLinks, intent.notificationId, { approve: relay(f.links.approve), deny: relay(f.links.deny) });
+        });
+        started(plans);
+      },
+    };
   }
 
   // ---- coalescing ----
@@ -240,10 +331,7 @@ export async function createNotifications(deps: NotificationsDeps) {
       const plans = planned.get(e);
       if (!plans) continue;
       planned.delete(e);
-      for (const p of plans) {
-        if (p.kind === 'now') delivery.started(p.notification);
-        else join(p.intent);
-      }
+      started(plans);
     }
   }
   if (config.webhook.answeredUpdate) {
@@ -263,6 +351,11 @@ export async function createNotifications(deps: NotificationsDeps) {
   /** After commit, with webhook.answered_update: an instance that no longer waits is told "answered". */
   function afterCommitAnswered(notice: Committed): void {
     for (const c of notice.changes) if (c.kind === 'instance' && c.snapshot.value !== 'awaiting' && answerable.has(c.id)) void delivery.track(sendAnswered(c.id));
+  }
+
+  /** On a hub, with webhook.answered_update: another machine's instances that changed, as it reported them. */
+  function remoteChanged(items: readonly { id: string; state: string }[]): void {
+    for (const i of items) if (i.state !== 'awaiting' && answerable.has(i.id)) void delivery.track(sendAnswered(i.id));
   }
 
   /** A short "answered" webhook for each wait of the instance that went out by webhook and is over. */
@@ -358,6 +451,9 @@ export async function createNotifications(deps: NotificationsDeps) {
     plan,
     afterCommit,
     afterCommitAnswered: config.webhook.answeredUpdate ? afterCommitAnswered : undefined,
+    /** On a hub (src/fleet joins it to each frame of a machine's changes): the intents that machine forwarded. */
+    planForwarded,
+    remoteChanged: config.webhook.answeredUpdate ? remoteChanged : undefined,
 
     /** POST /api/notify: routed like an intent (mode included) unless urgent; never coalesced. */
     async send(req: { message: string; title?: string; device?: string; instance?: string; urgency?: Urgency; channels?: Channel[] }): Promise<NotificationView> {

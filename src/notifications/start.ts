@@ -32,6 +32,11 @@ export async function startNotifications(deps: {
   recentDevices?: () => readonly string[];
   /** One-time approve/deny links for a permission request's notification. */
   actionsFor?: (n: NotificationSummary) => { approve: string; deny: string } | null;
+  /** Machines (src/system joins them): see NotificationsDeps. */
+  webhooksToHub?: () => boolean;
+  remoteWait?: (instanceId: string) => number | null | undefined;
+  approvalLinks?: (instanceId: string) => { approve: string; deny: string } | null;
+  linkBase?: () => string | null;
 }) {
   const { config, clock, logger } = deps;
   const n = config.notifications;
@@ -87,6 +92,11 @@ export async function startNotifications(deps: {
     defaultSound: config.profiles.sounds[0] ?? null,
     recentDevices: deps.recentDevices,
     actionsFor: deps.actionsFor,
+    webhooksToHub: deps.webhooksToHub,
+    forwardedMaxAgeMs: config.fleet.notifyMaxAgeMs,
+    remoteWait: deps.remoteWait,
+    approvalLinks: deps.approvalLinks,
+    linkBase: deps.linkBase,
   });
   return {
     notifications,

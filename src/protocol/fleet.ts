@@ -52,6 +52,12 @@ export const metadataUpdateSchema = z.strictObject({ metadata: machineMetadataSc
 export const daemonStateUpdateSchema = z.strictObject({ daemon_state: daemonStateSchema, expected_version: version });
 export const machineParamsSchema = z.strictObject({ id: z.union([machineIdSchema, machineNameSchema], { error: 'a machine id (a UUID) or name' }) });
 
+/** A machine's one-time approval link, relayed by its hub (GET /v1/machines/{id}/approvals/{approval}/approve|deny?t=). */
+export const machineApprovalParamsSchema = z.strictObject({
+  id: machineParamsSchema.shape.id,
+  approval: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'an approval id of 1 to 128 letters, digits and . _ : -'),
+});
+
 /** A request run on a machine, from the hub (POST /v1/machines/{id}/api). */
 export const remoteApiCallSchema = z.strictObject({
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']),
@@ -85,7 +91,7 @@ export const machineSelfSchema = z.looseObject({
   id: z.string(),
   name: z.string(),
   sync: z.looseObject({ head: z.number(), epoch: z.string() }),
-  hub: z.looseObject({ url: z.string(), connected: z.boolean(), acked: z.number(), sent: z.number(), last_error: z.string().nullable() }).nullable(),
+  hub: z.looseObject({ url: z.string(), notifications: z.enum(['hub', 'here']), connected: z.boolean(), acked: z.number(), sent: z.number(), last_error: z.string().nullable() }).nullable(),
 });
 
 export const machineAnswerSchema = z.looseObject({ machine: machineViewSchema });

@@ -184,10 +184,29 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const stopActivity = wiring.deviceActivity(activity);
     started.push(['device activity', stopActivity]);
     // The phone's webhook for a permission request carries its one-time links (the approvals start below).
-    let approvalsRef: Pick<Approvals, 'linksForSession'> | null = null;
+    let approvalsRef: Pick<Approvals, 'linksForSession' | 'linkPathsForSession' | 'linkBase'> | null = null;
     const actionsFor = (n: { event: string; instance: string | null }) =>
       n.event === 'needs_permission' && n.instance !== null ? (approvalsRef?.linksForSession(instanceActors.snapshot(n.instance)?.context.sessionId) ?? null) : null;
-    const notifying = await startNotifications({ config, db, hub, instances: instanceActors, devices, clock, logger, mode: modeSource, recentDevices: () => activity.recent(), actionsFor });
+    // Machines start below. On a hub: other machines' waits (is a notice of theirs superseded?).
+    // On a machine reporting to a hub with hub.notifications "hub": its hub routes its webhooks while connected.
+    let fleetRef: Pick<Fleet, 'hub' | 'reporter'> | null = null;
+    const webhooksToHub = config.fleet.hubUrl && config.fleet.notifications === 'hub' ? () => fleetRef?.reporter?.status().connected ?? false : undefined;
+    const notifying = await startNotifications({
+      config,
+      db,
+      hub,
+      instances: instanceActors,
+      devices,
+      clock,
+      logger,
+      mode: modeSource,
+      recentDevices: () => activity.recent(),
+      actionsFor,
+      webhooksToHub,
+      remoteWait: (id) => fleetRef?.hub.waitOf(id),
+      approvalLinks: (id) => approvalsRef?.linkPathsForSession(instanceActors.snapshot(id)?.context.sessionId) ?? null,
+      linkBase: () => approvalsRef?.linkBase() ?? null,
+    });
     // Before any instance is restored: intents emitted while restoring are planned.
     const stopNotifying = wiring.notifications(notifying.notifications);
     const closeNotifications = () => {
@@ -271,8 +290,11 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       runApi: (r) => runInProcess(requestListener!, r),
       healthy: () => writer.stats().healthy,
       requestStop: options.requestStop,
+      withChanges: (machine, events) => notifying.notifications.planForwarded(machine, events),
     });
+    fleetRef = fleet;
     started.push(['machines', () => fleet.close()]);
+    started.push(['machines\' notifications', wiring.fleetNotifications(fleet.hub, notifying.notifications)]);
     if (fleet.reporter) started.push(['hub reporter', wiring.fleet(fleet.reporter)]);
     const processMonitor = startProcessMonitor({ instances, clock, intervalMs: config.processCheckMs, logger, exists: options.processExists });
     started.push(['process monitor', () => processMonitor.stop()]);

@@ -56,6 +56,11 @@ export function createWiring(hub: Pick<Hub, 'subscribers'>) {
     },
     /** On a hub, the feed hears the instances other machines report. */
     fleetFeed: (fleet: Pick<FleetHub, 'onRemote'>, feed: Pick<FeedHandlers, 'remoteInstances'>) => fleet.onRemote(feed.remoteInstances),
+    /** On a hub, with webhook.answered_update: another machine's agent that no longer waits -> "answered" webhook. */
+    fleetNotifications: (fleet: Pick<FleetHub, 'onRemote'>, n: Pick<Notifications, 'remoteChanged'>): (() => void) => {
+      const changed = n.remoteChanged;
+      return changed ? fleet.onRemote(changed) : () => {};
+    },
     fleet: (reporter: Pick<Reporter, 'changed'>) => on.after('fleet', () => reporter.changed()),
     usage: (watcher: Pick<ReturnType<typeof startUsageWatcher>, 'afterCommit'>) => on.after('usage', watcher.afterCommit),
     /**

@@ -52,12 +52,13 @@ export interface TestServer {
   hook(body: Record<string, unknown>, query?: string): Promise<{ status: number; body: any }>;
 }
 
-export async function startTestServer(home: string, file: ConfigFile = {}, options: SystemOptions = {}): Promise<TestServer> {
+/** `port`: listen there (a server restarted where its clients expect it); else any free port. */
+export async function startTestServer(home: string, file: ConfigFile = {}, options: SystemOptions = {}, listen: { port?: number } = {}): Promise<TestServer> {
   const config = testConfig(home, file);
   const system = await createSystem(config, { logger: pino({ level: 'silent' }), processExists: () => true, ...options });
   const server: Server = createServer(system.requestListener);
   system.feed.attach(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(listen.port ?? 0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   system.fleet.listening((server.address() as AddressInfo).port);
   const request: TestServer['request'] = async (method, path, body, headers = {}) => {

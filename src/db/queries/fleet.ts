@@ -197,6 +197,11 @@ export function pruneRemoteEventsOp(before: string, limit: number): WriteOp {
   return { kind: 'sql', sql: 'DELETE FROM remote_events WHERE rowid IN (SELECT rowid FROM remote_events WHERE created_at < ? LIMIT ?)', params: [before, limit] };
 }
 
+/** Every instance machines reported, with its state and since when (what the hub keeps in memory of their waits). */
+export function remoteInstanceStates(db: Database): Promise<{ id: string; state: string; state_since: string | null }[]> {
+  return db.all("SELECT id, state, json_extract(view, '$.state_since') AS state_since FROM remote_instances");
+}
+
 export function listRemoteInstances(db: Database, f: RemoteInstanceFilter): Promise<{ machine: string; view: string }[]> {
   const where: string[] = [];
   const params: SqlValue[] = [];

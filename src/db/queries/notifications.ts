@@ -91,6 +91,13 @@ export function openIntents(db: Database): Promise<IntentRow[]> {
   return db.all<IntentRow>('SELECT * FROM notification_intents WHERE notification_id IS NULL ORDER BY at, id');
 }
 
+/** Which of these intent ids are already held (at most a frame's worth: 200). */
+export async function heldIntentIds(db: Database, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db.all<{ id: string }>(`SELECT id FROM notification_intents WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
+  return new Set(rows.map((r) => r.id));
+}
+
 /** Deliveries still pending, with their notifications, oldest first. */
 export async function pendingDeliveries(db: Database): Promise<PendingDelivery[]> {
   const rows = await db.all<NotificationRow & { d_channel: string; d_target: string | null; d_status: string; d_attempts: number; d_next: string | null; d_expires: string; d_last_error: string | null }>(

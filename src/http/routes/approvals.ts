@@ -10,7 +10,7 @@ import { emptyQuerySchema } from '../../protocol/api.js';
 import { jsonBody, readRawBody } from '../body.js';
 import { HttpError, parseOr400 } from '../errors.js';
 import { parseHookRequest } from '../hook-call.js';
-import { peerOfContext } from '../request.js';
+import { isPrefetch, peerOfContext } from '../request.js';
 
 export type ApprovalsRoutes = Pick<Approvals, 'requestFromHook' | 'list' | 'get' | 'decide' | 'decideByLink'> & { bodyLimitBytes: number; hookBodyLimitBytes: number };
 
@@ -24,8 +24,6 @@ const deciderOf = (ctx: Context): 'loopback' | 'token' => {
   const via = (ctx.state.auth as { via?: string } | undefined)?.via;
   return via === 'token' || via === 'cookie' ? 'token' : 'loopback';
 };
-
-const isPrefetch = (ctx: Context) => /prefetch|prerender/i.test(`${ctx.get('sec-purpose')} ${ctx.get('purpose')} ${ctx.get('x-moz')}`);
 
 export function approvalsRouter(deps: ApprovalsRoutes): Router {
   const router = new Router({ prefix: '/api/approvals' });

@@ -8,10 +8,12 @@ import { CallTimeoutError } from '../../fleet/calls.js';
 import type { FleetHub } from '../../fleet/fleet-hub.js';
 import { isMachineToken } from '../../fleet/tokens.js';
 import { emptyBodySchema, emptyQuerySchema } from '../../protocol/api.js';
-import { MACHINE_SOCKET_PATH, daemonStateUpdateSchema, machineParamsSchema, machineRegisterSchema, metadataUpdateSchema, remoteApiCallSchema } from '../../protocol/fleet.js';
+import { linkQuerySchema } from '../../protocol/approvals.js';
+import { MACHINE_SOCKET_PATH, daemonStateUpdateSchema, machineApprovalParamsSchema, machineParamsSchema, machineRegisterSchema, metadataUpdateSchema, remoteApiCallSchema } from '../../protocol/fleet.js';
 import { bearerToken } from '../auth.js';
 import { jsonBody } from '../body.js';
 import { HttpError, parseOr400 } from '../errors.js';
+import { isPrefetch } from '../request.js';
 
 export interface MachinesRoutes {
   authenticate: FleetHub['authenticate'];
@@ -99,6 +101,22 @@ export function machinesRouter(deps: MachinesRoutes): Router {
       const have = kind === 'metadata' ? r.current.metadata_version : r.current.daemon_state_version;
       ctx.status = 409;
       ctx.body = { error: 'conflict', message: `${kind} is at version ${have}, not ${b.expected_version}; apply the change to the current document and send it with expected_version ${have}`, current: r.current };
+    });
+  }
+
+  // A machine's one-time approval link, as the hub put it in the phone's webhook: run on the
+  // machine, which checks the signature; a prefetch or HEAD only looks there too.
+  for (const action of ['approve', 'deny'] as const) {
+    router.get(`/v1/machines/:id/approvals/:approval/${action}`, async (ctx) => {
+      const { id, approval } = parseOr400(machineApprovalParamsSchema, ctx.params, 'params');
+      const { t } = parseOr400(linkQuerySchema, ctx.query, 'query');
+      ctx.set('Cache-Control', 'no-store');
+      ctx.set('Referrer-Policy', 'no-referrer');
+      const method = ctx.method === 'HEAD' || isPrefetch(ctx) ? 'HEAD' : 'GET';
+      const answer = await call(id, 'api', { method, path: `/api/approvals/${encodeURIComponent(approval)}/${action}?t=${encodeURIComponent(t)}` });
+      ctx.status = answer.status;
+      ctx.type = answer.headers['content-type'] ?? 'application/json';
+      ctx.body = answer.body;
     });
   }
 
