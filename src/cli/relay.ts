@@ -57,6 +57,8 @@ On a client (curl-like):
   relay feed [--since SEQ] [--types a,b] (--pairing-file FILE | --url URL --room NAME)
                              follows the live feed through the relay: one JSON message a
                              line (a snapshot first), until Ctrl-C
+  token-api tui (--pairing-file FILE | --relay URL --room NAME)
+                             the terminal dashboard through the relay (tui --help)
 
 On the token-api server (--home/--config are token-api's, whose config has "relay"):
   relay pair [--role read-only|admin] [--expires 30d] [--name N] [--json]
@@ -345,7 +347,7 @@ async function pair(values: Values, args: string[]): Promise<number> {
   out('');
   out(code);
   process.stderr.write(
-    `paired ${pairing.id} (${role}, client token ${minted.id}, ${minted.expires_at ? `expires ${minted.expires_at}` : 'never expires'}). Scan the code, or save the line above in a file for token-api relay request --pairing-file. It holds a secret: show it only to the client. Revoke with token-api relay token revoke ${minted.id} on the relay.\n`,
+    `paired ${pairing.id} (${role}, client token ${minted.id}, ${minted.expires_at ? `expires ${minted.expires_at}` : 'never expires'}). Scan the code, or save the line above in a file for token-api tui --pairing-file (or relay request, relay feed). It holds a secret: show it only to the client. Revoke with token-api relay token revoke ${minted.id} on the relay.\n`,
   );
   return 0;
 }
