@@ -28,7 +28,7 @@ export function connectionClosedWords(c: Closed): { reason: string; final: boole
 
 /** Words for why the relay (or the home server's feed) ended a feed stream. */
 export function streamEndedWords(e: Closed): string {
-  if (e.code === 4502) return 'the home server disconnected from the relay; waiting for it';
+  if (e.code === 4502) return connectionClosedWords(e).reason;
   if (e.code === 4503) return 'the home server is not connected to the relay';
   if (e.code === 4008) return 'the relay ended the feed: this dashboard fell behind';
   if (e.code === 1001) return `the server closed the connection: ${e.reason || 'stopping'}`;

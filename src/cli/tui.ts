@@ -49,13 +49,8 @@ export function relayWay(values: Values): Transport | null {
   if (values.url !== undefined) throw new RelayUsageError('--url and --relay are two ways to the server: give one');
   if (values.token !== undefined) throw new RelayUsageError('--token is the API token of a direct connection; through a relay the client token goes in $TOKEN_API_RELAY_TOKEN or --token-file FILE');
   const target = relayTargetOf(values, 'relay');
-  let url: URL | null = null;
-  try {
-    url = new URL(target.options.url);
-  } catch {
-    url = null;
-  }
-  if (!url || !['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) throw new RelayUsageError(`the relay's URL must be such as https://relay.example.net:7780, got "${target.options.url}"`);
+  const protocol = URL.canParse(target.options.url) ? new URL(target.options.url).protocol : '';
+  if (!['http:', 'https:', 'ws:', 'wss:'].includes(protocol)) throw new RelayUsageError(`the relay's URL must be such as https://relay.example.net:7780, got "${target.options.url}"`);
   // The pinned certificate is fetched on the first connection that reaches the relay, then kept.
   let resolved: RelayClientOptions | null = null;
   return relayTransport({ url: target.options.url, room: target.options.room, e2e: Boolean(target.options.pairing), options: async () => (resolved ??= await relayClientOptions(target)) });

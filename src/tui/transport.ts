@@ -40,6 +40,6 @@ export interface Transport {
   relay?: { host: string; room: string; e2e: boolean };
   /** Resolves with the answer, or rejects with an Error whose message says, in words, why there is none. */
   request(method: string, path: string, body?: unknown): Promise<HttpAnswer>;
-  /** Opens the feed; `query` as /ws takes it (`since=…`), empty for a fresh snapshot. */
+  /** Opens the feed; `query` as /ws takes it (`since=…`), empty for a fresh snapshot. Handlers are called later, never from within. */
   openFeed(query: string, handlers: FeedLinkHandlers): FeedLink;
 }
