@@ -2,7 +2,6 @@
 // (room, token, audit: on the relay's machine, straight on its database), send a request
 // through it as a client (request, curl-like), and pair a client with this server for
 // end-to-end encryption (pair: on the token-api server's machine, shows a QR code).
-import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { homedir } from 'node:os';
@@ -15,17 +14,16 @@ import { iso, systemClock } from '../lib/clock.js';
 import { closeLogger, createLogger } from '../lib/logger.js';
 import { fieldsInWords, parseInWords } from '../lib/validation-words.js';
 import { clientNameSchema, durationSchema, relayRoleSchema, roomNameSchema, type RelayRole } from '../protocol/relay.js';
-import { connectRelayClient, RelayClientError, type RelayClientOptions } from '../relay/client.js';
+import { connectRelayClient, RelayClientError } from '../relay/client.js';
 import { readCa, readServerKey } from '../relay/link.js';
-import { addPairing, decodePairingCode, encodePairingCode, newPairing } from '../relay/pairings.js';
-import { fingerprintOf, pinnedCertificate } from '../relay/pin.js';
+import { addPairing, encodePairingCode, newPairing } from '../relay/pairings.js';
+import { fingerprintOf } from '../relay/pin.js';
 import { DEFAULT_RELAY_LIMITS, startRelay } from '../relay/server.js';
 import { TOKENS_PATH } from '../relay/url.js';
 import { openRelayStore } from '../relay/store.js';
+import { readFileOrSay, relayClientOptions, relayTargetOf, RelayUsageError } from './relay-target.js';
 
 type Values = Record<string, string | boolean | undefined>;
-
-export class RelayUsageError extends Error {}
 
 const usage = `token-api relay <subcommand> [options]
 
@@ -59,6 +57,8 @@ On a client (curl-like):
   relay feed [--since SEQ] [--types a,b] (--pairing-file FILE | --url URL --room NAME)
                              follows the live feed through the relay: one JSON message a
                              line (a snapshot first), until Ctrl-C
+  token-api tui (--pairing-file FILE | --relay URL --room NAME)
+                             the terminal dashboard through the relay (tui --help)
 
 On the token-api server (--home/--config are token-api's, whose config has "relay"):
   relay pair [--role read-only|admin] [--expires 30d] [--name N] [--json]
@@ -108,14 +108,6 @@ function number(text: string | boolean | undefined, name: string, fallback: numb
   const n = Number(text);
   if (typeof text !== 'string' || !Number.isFinite(n) || n < min || n > max) throw new RelayUsageError(`--${name} must be a number from ${min} to ${max}, got "${String(text)}"`);
   return n;
-}
-
-function readFileOrSay(file: string, what: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new RelayUsageError(`cannot read ${what} ${file}: ${(err as Error).message}`);
-  }
 }
 
 async function serve(values: Values): Promise<number> {
@@ -268,22 +260,6 @@ function headerPairs(values: Values): Record<string, string> {
   return headers;
 }
 
-/** Where a client command connects: a pairing code (file or environment), or --url, --room and a token. */
-async function clientTarget(values: Values): Promise<RelayClientOptions> {
-  const ca = typeof values.ca === 'string' ? readFileOrSay(values.ca, 'the certificate') : undefined;
-  const pairingText = typeof values['pairing-file'] === 'string' ? readFileOrSay(values['pairing-file'], 'the pairing file').toString('utf8') : process.env.TOKEN_API_RELAY_PAIRING;
-  if (pairingText) {
-    const code = decodePairingCode(pairingText);
-    if (!code) throw new RelayUsageError('that is not a pairing code (it starts with tapi1:, as token-api relay pair prints it)');
-    const pinned = !ca && code.fingerprint && /^(https|wss):/.test(code.url) ? await pinnedCertificate(code.url, code.fingerprint).catch((err: Error) => Promise.reject(new RelayClientError(err.message))) : undefined;
-    return { url: code.url, room: code.room, token: code.token, pairing: { id: code.pairing, psk: code.psk }, ca: ca ?? pinned };
-  }
-  if (typeof values.url !== 'string' || typeof values.room !== 'string') throw new RelayUsageError('give --pairing-file FILE, or --url URL and --room NAME (see token-api relay --help)');
-  const tokenText = typeof values['token-file'] === 'string' ? readFileOrSay(values['token-file'], 'the token file').toString('utf8').trim() : process.env.TOKEN_API_RELAY_TOKEN?.trim();
-  if (!tokenText) throw new RelayUsageError('the client token goes in $TOKEN_API_RELAY_TOKEN or --token-file FILE');
-  return { url: values.url, room: values.room, token: tokenText, ca };
-}
-
 async function request(values: Values, args: string[]): Promise<number> {
   const [path, ...extra] = args;
   if (!path || extra.length > 0) throw new RelayUsageError(path ? `unexpected argument "${extra[0]}"` : 'relay request needs a PATH, such as /api/instances');
@@ -296,7 +272,7 @@ async function request(values: Values, args: string[]): Promise<number> {
     headers['content-type'] ??= 'application/json';
   }
   try {
-    const client = await connectRelayClient(await clientTarget(values));
+    const client = await connectRelayClient(await relayClientOptions(relayTargetOf(values, 'url')));
     const res = await client.request({ method, path, headers, body });
     client.close();
     if (values.include) {
@@ -322,7 +298,7 @@ async function feed(values: Values, args: string[]): Promise<number> {
   if (typeof values.since === 'string') query.set('since', values.since);
   if (typeof values.types === 'string') query.set('types', values.types);
   try {
-    const client = await connectRelayClient(await clientTarget(values));
+    const client = await connectRelayClient(await relayClientOptions(relayTargetOf(values, 'url')));
     const stream = client.openFeed(query.toString(), (text) => process.stdout.write(`${text}\n`));
     let stopped = false;
     const stop = () => {
@@ -371,7 +347,7 @@ async function pair(values: Values, args: string[]): Promise<number> {
   out('');
   out(code);
   process.stderr.write(
-    `paired ${pairing.id} (${role}, client token ${minted.id}, ${minted.expires_at ? `expires ${minted.expires_at}` : 'never expires'}). Scan the code, or save the line above in a file for token-api relay request --pairing-file. It holds a secret: show it only to the client. Revoke with token-api relay token revoke ${minted.id} on the relay.\n`,
+    `paired ${pairing.id} (${role}, client token ${minted.id}, ${minted.expires_at ? `expires ${minted.expires_at}` : 'never expires'}). Scan the code, or save the line above in a file for token-api tui --pairing-file (or relay request, relay feed). It holds a secret: show it only to the client. Revoke with token-api relay token revoke ${minted.id} on the relay.\n`,
   );
   return 0;
 }

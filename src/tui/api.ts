@@ -1,11 +1,13 @@
 // The dashboard's actions over the HTTP API: set the mode (for a while), turn focus on or off,
 // mark an instance stopped, answer its permission request, read an instance's recent events and
 // whether speech and sound work, and managed sessions: list, start, prompt, cancel, stop, read
-// their output. Each answers a typed result with the
-// server's own message on failure, so the dashboard can say what went wrong in a line.
+// their output. Each answers a typed result with the server's own message on failure (or the
+// relay's, such as a read-only token's 403), so the dashboard can say what went wrong in a line.
+// Requests go over the transport it is given (direct, or through a relay).
 import { z } from 'zod';
 import { approvalViewSchema, eventItemSchema, type FeedEvent } from '../protocol/feed.js';
 import type { LocalOutputs } from './store.js';
+import type { Transport } from './transport.js';
 import { outputLines, sessionItemSchema, type SessionItem } from './session-data.js';
 
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -15,38 +17,25 @@ const approvalListAnswer = z.looseObject({ approvals: z.array(approvalViewSchema
 const output = z.looseObject({ available: z.boolean(), problem: z.string().nullable() });
 const healthAnswer = z.looseObject({ notifications: z.looseObject({ speech: output, sound: output }) });
 
-export function createApiClient(o: { baseUrl: string; token?: string; timeoutMs?: number }) {
-  const base = o.baseUrl.replace(/\/+$/, '');
-
+export function createApiClient(transport: Pick<Transport, 'request'>) {
   async function call(method: string, path: string, body?: unknown): Promise<ApiResult<unknown>> {
-    const headers: Record<string, string> = {};
-    if (o.token) headers.authorization = `Bearer ${o.token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: { status: number; body: string };
     try {
-      const res = await fetch(base + path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
-      });
-      const text = await res.text();
-      let parsed: unknown = null;
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {
-        parsed = null;
-      }
-      if (!res.ok) {
-        const message = parsed && typeof parsed === 'object' && typeof (parsed as { message?: unknown }).message === 'string' ? (parsed as { message: string }).message : text.slice(0, 200);
-        return { ok: false, error: `${res.status}: ${message}` };
-      }
-      return { ok: true, value: parsed };
+      res = await transport.request(method, path, body);
     } catch (err) {
-      const e = err as Error & { cause?: { code?: string } };
-      if (e.name === 'TimeoutError') return { ok: false, error: 'token-api did not answer in time' };
-      if (e.cause?.code === 'ECONNREFUSED') return { ok: false, error: 'token-api is not reachable' };
-      return { ok: false, error: e.message };
+      return { ok: false, error: (err as Error).message };
     }
+    let parsed: unknown = null;
+    try {
+      parsed = res.body ? JSON.parse(res.body) : null;
+    } catch {
+      parsed = null;
+    }
+    if (res.status < 200 || res.status >= 300) {
+      const message = parsed && typeof parsed === 'object' && typeof (parsed as { message?: unknown }).message === 'string' ? (parsed as { message: string }).message : res.body.slice(0, 200);
+      return { ok: false, error: `${res.status}: ${message}` };
+    }
+    return { ok: true, value: parsed };
   }
 
   return {

@@ -1,42 +1,42 @@
 // The terminal dashboard, wired: the feed client fills the store, the store and the clock make
 // frames (view.ts), the screen paints them at most every 50 ms, keys become store events or
-// HTTP actions. It talks only to the server (WebSocket for state, HTTP for actions), so it
-// runs as well on another machine with --url. Its clock ticks once a second for times.
+// HTTP actions. It talks only to the server (the feed for state, HTTP for actions) over the
+// transport it is given: direct by default (so it runs as well on another machine with --url),
+// or through a relay. Its clock ticks once a second for times.
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { createApiClient } from './api.js';
+import { directTransport } from './direct-transport.js';
 import { createFeedClient } from './feed-client.js';
 import { createKeyHandler } from './keys.js';
 import { createScreen } from './screen.js';
 import { createDashboardStore, initialContext } from './store.js';
+import type { Transport } from './transport.js';
 import { render } from './view.js';
 
-export interface DashboardOptions {
-  /** The server's HTTP base URL (http://127.0.0.1:7777). */
-  baseUrl: string;
-  token?: string;
+export type DashboardOptions = (
+  | {
+      /** The server's HTTP base URL (http://127.0.0.1:7777), reached directly. */
+      baseUrl: string;
+      token?: string;
+    }
+  /** Another way to the server (through a relay). */
+  | { transport: Transport }
+) & {
   clock: Clock;
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
   /** Reconnection delays (tests shorten them). */
   retryDelaysMs?: number[];
-}
-
-/** http(s)://host:port[/] -> ws(s)://host:port/ws */
-export function feedUrlOf(baseUrl: string): string {
-  const u = new URL(baseUrl);
-  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
-  u.pathname = `${u.pathname.replace(/\/+$/, '')}/ws`;
-  u.search = '';
-  return u.toString();
-}
+};
 
 export function startDashboard(opts: DashboardOptions) {
   const { clock } = opts;
-  const target = new URL(opts.baseUrl).host;
-  const screen = createScreen({ input: opts.input, output: opts.output, clock, title: `token-api ${target}` });
+  const transport = 'transport' in opts ? opts.transport : directTransport({ baseUrl: opts.baseUrl, token: opts.token });
+  const title = transport.relay ? `token-api ${transport.relay.room} via ${transport.relay.host}` : `token-api ${transport.target}`;
+  const screen = createScreen({ input: opts.input, output: opts.output, clock, title });
   const size = screen.size();
-  const store = createDashboardStore(initialContext(target, size.width, size.height));
-  const api = createApiClient({ baseUrl: opts.baseUrl, token: opts.token });
+  const store = createDashboardStore(initialContext(transport.target, size.width, size.height, transport.relay ?? null));
+  const api = createApiClient(transport);
 
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
@@ -44,8 +44,7 @@ export function startDashboard(opts: DashboardOptions) {
   let stopped = false;
 
   const feed = createFeedClient({
-    url: feedUrlOf(opts.baseUrl),
-    token: opts.token,
+    open: transport.openFeed,
     clock,
     retryDelaysMs: opts.retryDelaysMs,
     onMessage: (message) => {
@@ -57,6 +56,7 @@ export function startDashboard(opts: DashboardOptions) {
     onStatus: (s) => {
       if (s.status === 'connecting') store.trigger.connecting({ attempt: s.attempt });
       else if (s.status === 'disconnected') store.trigger.disconnected({ reason: s.reason, retryAt: s.retryAt, attempt: s.attempt });
+      else if (s.status === 'refused') store.trigger.refused({ reason: s.reason });
       // 'open': live once the snapshot (or the resume) arrives.
     },
     onProblem: (text) => store.trigger.notice({ text, kind: 'error', until: clock.now() + 5000 }),

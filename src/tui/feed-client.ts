@@ -1,20 +1,23 @@
-// The dashboard's connection to the live feed: connects (with the API token when given),
-// checks every message against the shared schemas, resumes with `?since=<seq>` after a drop,
-// asks for a fresh snapshot when it sees a gap, and reconnects on its own with a growing
-// delay, on the injected clock. It reports its state in plain words, never a stack trace.
-import WebSocket from 'ws';
+// The dashboard's connection to the live feed, over whatever transport it was given (direct or
+// through a relay): checks every message against the shared schemas, resumes with
+// `since=<seq>` after a drop, asks for a fresh snapshot when it sees a gap, pings a quiet link
+// and drops a silent one, and reconnects on its own with a growing delay, on the injected clock
+// (not after a final refusal such as a revoked token: then it waits for `refresh`). It reports
+// its state in plain words, never a stack trace.
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { serverMessageSchema, STREAM_TYPES, type ServerMessage } from '../protocol/feed.js';
+import type { FeedLink, Transport } from './transport.js';
 
 export type FeedStatus =
   | { status: 'connecting'; attempt: number }
   | { status: 'open' }
-  | { status: 'disconnected'; reason: string; retryAt: number; attempt: number };
+  | { status: 'disconnected'; reason: string; retryAt: number; attempt: number }
+  /** Trying again will not help until the person acts (a revoked token): no retry until `refresh`. */
+  | { status: 'refused'; reason: string };
 
 export interface FeedClientOptions {
-  /** ws:// or wss:// URL of the feed (…/ws). */
-  url: string;
-  token?: string;
+  /** Opens one connection to the feed (a transport's openFeed). */
+  open: Transport['openFeed'];
   clock: Clock;
   onMessage(m: ServerMessage): void;
   onStatus(s: FeedStatus): void;
@@ -24,23 +27,18 @@ export interface FeedClientOptions {
   retryDelaysMs?: number[];
   /** With no message or ping for this long, the connection is taken as dead. */
   silenceMs?: number;
+  /** With nothing heard for this long, the dashboard sends a feed `ping` (a relay passes no WebSocket pings on). */
+  quietMs?: number;
 }
 
 const STREAM = new Set<string>(STREAM_TYPES);
 
-/** Words for why a connection attempt failed. */
-function reasonOf(err: Error & { code?: string }): string {
-  if (err.code === 'ECONNREFUSED') return `token-api is not reachable (connection refused)`;
-  if (err.code === 'ENOTFOUND') return `no such host`;
-  if (err.code === 'ECONNRESET') return 'the connection was reset';
-  if (err.code === 'ETIMEDOUT') return 'the connection timed out';
-  return err.message;
-}
-
 export function createFeedClient(opts: FeedClientOptions) {
   const delays = opts.retryDelaysMs ?? [500, 1000, 2000, 4000, 5000];
   const silenceMs = opts.silenceMs ?? 75_000;
-  let ws: WebSocket | null = null;
+  const quietMs = opts.quietMs ?? 30_000;
+  let link: FeedLink | null = null;
+  let open = false;
   let lastSeq: number | null = null;
   /** A snapshot was asked for after a gap: stream messages wait for it. */
   let awaitingSnapshot = false;
@@ -49,18 +47,15 @@ export function createFeedClient(opts: FeedClientOptions) {
   let watchTimer: TimerHandle | undefined;
   let lastHeard = 0;
   let stopped = false;
-  let lastReason = '';
 
   function watch(): void {
     watchTimer = opts.clock.setTimeout(() => {
-      if (!ws || ws.readyState !== WebSocket.OPEN) return;
-      if (opts.clock.now() - lastHeard >= silenceMs) {
-        lastReason = 'the server stopped answering';
-        ws.terminate();
-        return;
-      }
+      if (!link || !open) return;
+      const quiet = opts.clock.now() - lastHeard;
+      if (quiet >= silenceMs) return link.terminate('the server stopped answering');
+      if (quiet >= quietMs) send({ type: 'ping' });
       watch();
-    }, Math.min(silenceMs, 15_000));
+    }, Math.min(silenceMs, quietMs, 15_000));
   }
 
   function handle(text: string): void {
@@ -99,61 +94,45 @@ export function createFeedClient(opts: FeedClientOptions) {
     opts.clock.clearTimeout(retryTimer);
     retryTimer = undefined;
     opts.onStatus({ status: 'connecting', attempt: failures + 1 });
-    const url = lastSeq === null ? opts.url : `${opts.url}${opts.url.includes('?') ? '&' : '?'}since=${lastSeq}`;
-    const socket = new WebSocket(url, { headers: opts.token ? { Authorization: `Bearer ${opts.token}` } : {}, handshakeTimeout: 10_000 });
-    ws = socket;
-    lastReason = '';
-    socket.on('unexpected-response', (req, res) => {
-      // The server refused the connection: its answer says why, in the API's error shape.
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d.slice(0, 4096)));
-      res.on('end', () => {
-        let message = `the server answered ${res.statusCode}`;
-        try {
-          const e = JSON.parse(body) as { message?: unknown };
-          if (typeof e.message === 'string') message = `${message}: ${e.message}`;
-        } catch {
-          /* not the error shape */
-        }
-        lastReason = message;
-        req.destroy(new Error(message));
-      });
-    });
-    socket.on('open', () => {
-      failures = 0;
-      lastHeard = opts.clock.now();
-      awaitingSnapshot = false;
-      opts.onStatus({ status: 'open' });
-      watch();
-    });
-    socket.on('message', (data, isBinary) => {
-      lastHeard = opts.clock.now();
-      if (!isBinary) handle(data.toString());
-    });
-    socket.on('ping', () => (lastHeard = opts.clock.now()));
-    socket.on('error', (err: Error & { code?: string }) => {
-      lastReason ||= reasonOf(err);
-    });
-    socket.on('close', (code, reasonBuf) => {
-      if (ws !== socket) return;
-      ws = null;
-      opts.clock.clearTimeout(watchTimer);
-      if (stopped) return;
-      const said = reasonBuf.toString();
-      const reason = said ? `the server closed the connection: ${said}` : lastReason || (code === 1006 ? 'the connection was lost' : `closed (${code})`);
-      const delay = delays[Math.min(failures, delays.length - 1)]!;
-      failures += 1;
-      const retryAt = opts.clock.now() + delay;
-      opts.onStatus({ status: 'disconnected', reason, retryAt, attempt: failures });
-      retryTimer = opts.clock.setTimeout(connect, delay);
+    open = false;
+    const mine: { link: FeedLink | null } = { link: null };
+    const current = () => link !== null && link === mine.link;
+    mine.link = link = opts.open(lastSeq === null ? '' : `since=${lastSeq}`, {
+      onOpen: () => {
+        if (!current()) return;
+        open = true;
+        failures = 0;
+        lastHeard = opts.clock.now();
+        awaitingSnapshot = false;
+        opts.onStatus({ status: 'open' });
+        watch();
+      },
+      onMessage: (text) => {
+        if (!current()) return;
+        lastHeard = opts.clock.now();
+        handle(text);
+      },
+      onAlive: () => {
+        if (current()) lastHeard = opts.clock.now();
+      },
+      onClose: (reason, final) => {
+        if (!current()) return;
+        link = null;
+        open = false;
+        opts.clock.clearTimeout(watchTimer);
+        if (stopped) return;
+        if (final) return opts.onStatus({ status: 'refused', reason });
+        const delay = delays[Math.min(failures, delays.length - 1)]!;
+        failures += 1;
+        const retryAt = opts.clock.now() + delay;
+        opts.onStatus({ status: 'disconnected', reason, retryAt, attempt: failures });
+        retryTimer = opts.clock.setTimeout(connect, delay);
+      },
     });
   }
 
   function send(m: { type: string } & Record<string, unknown>): boolean {
-    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
-    ws.send(JSON.stringify(m));
-    return true;
+    return link !== null && open && link.send(JSON.stringify(m));
   }
 
   return {
@@ -162,14 +141,14 @@ export function createFeedClient(opts: FeedClientOptions) {
     /** A fresh snapshot now; when disconnected, a reconnection attempt now. */
     refresh(): void {
       if (send({ type: 'get_snapshot' })) return;
-      if (!ws) connect();
+      if (!link) connect();
     },
     stop(): void {
       stopped = true;
       opts.clock.clearTimeout(retryTimer);
       opts.clock.clearTimeout(watchTimer);
-      if (ws && (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING)) ws.close(1000, 'dashboard closed');
-      ws = null;
+      link?.close();
+      link = null;
     },
     lastSeq: () => lastSeq,
   };

@@ -10,7 +10,16 @@ import { layoutFor } from './layout.js';
 export type Connection =
   | { status: 'connecting'; attempt: number }
   | { status: 'live' }
-  | { status: 'disconnected'; reason: string; retryAt: number; attempt: number };
+  | { status: 'disconnected'; reason: string; retryAt: number; attempt: number }
+  /** Not retried until the person presses r (a revoked or expired client token). */
+  | { status: 'refused'; reason: string };
+
+/** The relay the dashboard reaches its server through, and whether end to end encrypted. */
+export interface RelayRoute {
+  host: string;
+  room: string;
+  e2e: boolean;
+}
 
 export type Overlay =
   | { kind: 'help' }
@@ -54,6 +63,8 @@ export interface Notice {
 export interface DashboardContext {
   /** Where the dashboard is connected, as shown in the header. */
   target: string;
+  /** Through a relay, or null when direct. */
+  relay: RelayRoute | null;
   connection: Connection;
   server: { version: string; started_at: string } | null;
   /** The last stream seq applied. */
@@ -209,9 +220,10 @@ function moveSelection(ctx: DashboardContext, target: (current: number, count: n
   return { ...ctx, selectedId: ordered[next]!.id, scrollTop: top };
 }
 
-export function initialContext(target: string, width = 80, height = 24): DashboardContext {
+export function initialContext(target: string, width = 80, height = 24, relay: RelayRoute | null = null): DashboardContext {
   return {
     target,
+    relay,
     connection: { status: 'connecting', attempt: 1 },
     server: null,
     seq: null,
@@ -241,6 +253,7 @@ export function createDashboardStore(initial: DashboardContext) {
         ...ctx,
         connection: { status: 'disconnected' as const, reason: e.reason, retryAt: e.retryAt, attempt: e.attempt },
       }),
+      refused: (ctx, e: { reason: string }) => ({ ...ctx, connection: { status: 'refused' as const, reason: e.reason } }),
       feed: (ctx, e: { message: ServerMessage }) => applyMessage(ctx, e.message),
       resize: (ctx, e: { width: number; height: number }) => ({ ...ctx, width: e.width, height: e.height }),
       move: (ctx, e: { by: number }) => (ctx.overlay?.kind === 'mode' ? ctx : moveSelection(ctx, (i) => i + e.by)),

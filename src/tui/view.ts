@@ -28,8 +28,9 @@ function rule(title: string, width: number, right = ''): string {
 
 function connectionBadge(ctx: DashboardContext, now: number): Segment {
   const c = ctx.connection;
-  if (c.status === 'live') return seg('● live', 'green-fg');
+  if (c.status === 'live') return seg(ctx.relay?.e2e ? '● live, e2e' : '● live', 'green-fg');
   if (c.status === 'connecting') return seg(c.attempt > 1 ? '◌ reconnecting…' : '◌ connecting…', 'yellow-fg');
+  if (c.status === 'refused') return seg('○ refused, r retries', 'red-fg', 'bold');
   const wait = c.retryAt - now;
   return seg(`○ disconnected, retrying ${wait > 500 ? `in ${Math.ceil(wait / 1000)}s` : 'now'}`, 'red-fg', 'bold');
 }
@@ -221,11 +222,18 @@ export function shownEvents(ctx: DashboardContext): ShownEvent[] {
 
 function footer(ctx: DashboardContext, now: number, width: number): string {
   if (ctx.notice && now < ctx.notice.until) return line([seg(` ${ctx.notice.text}`, ...(ctx.notice.kind === 'error' ? ['red-fg', 'bold'] : ['green-fg']))], width);
-  if (ctx.connection.status === 'disconnected') return line([seg(` ${ctx.connection.reason}`, 'red-fg')], width);
+  if (ctx.connection.status === 'disconnected' || ctx.connection.status === 'refused') return line([seg(` ${ctx.connection.reason}`, 'red-fg')], width);
   return line([seg(' ↑↓ jk move  enter details  m mode  f focus  s stop  a all  ? help  q quit', 'gray-fg')], width);
 }
 
-function helpOverlay(width: number): Frame['overlay'] {
+/** How the dashboard reaches its server, when through a relay: where, and what the relay can read. */
+function routeLines(ctx: DashboardContext): string[] {
+  const r = ctx.relay;
+  if (!r) return [];
+  return ['', `Through the relay ${r.host}, room ${r.room}:`, r.e2e ? 'end-to-end encrypted (the relay sees methods and paths only).' : 'not end-to-end encrypted (the relay can read it; pair for that).'];
+}
+
+function helpOverlay(ctx: DashboardContext, width: number): Frame['overlay'] {
   const keys: [string, string][] = [
     ['q, Ctrl-C', 'quit'],
     ['r', 'refresh: a fresh snapshot, or reconnect now'],
@@ -242,7 +250,7 @@ function helpOverlay(width: number): Frame['overlay'] {
   ];
   // Inside the border, each line fits: a 16-column key, a space, the words.
   const inner = Math.min(70, width - 4);
-  const lines = keys.map(([k, what]) => `{bold}${fit(k, 16)}{/} ${line([seg(what)], Math.max(1, inner - 17)).trimEnd()}`);
+  const lines = [...keys.map(([k, what]) => `{bold}${fit(k, 16)}{/} ${line([seg(what)], Math.max(1, inner - 17)).trimEnd()}`), ...routeLines(ctx).map((l) => line([seg(l)], inner).trimEnd())];
   return { title: ' Keys ', lines, width: inner + 2, height: lines.length + 2 };
 }
 
@@ -347,7 +355,7 @@ export function render(ctx: DashboardContext, now: number): Frame {
 
   let overlay: Frame['overlay'] = null;
   const o = ctx.overlay;
-  if (o?.kind === 'help') overlay = helpOverlay(width);
+  if (o?.kind === 'help') overlay = helpOverlay(ctx, width);
   else if (o?.kind === 'details') overlay = detailsOverlay(ctx, o.id, o.events, o.error, now);
   else if (o?.kind === 'mode') overlay = modeOverlay(ctx, o.index);
   else if (o?.kind === 'duration') overlay = durationOverlay(o.mode, o.index, o.typed);
