@@ -122,7 +122,7 @@ export function ModeGate() {
           ))}
         </div>
         <label class="switch">
-          <input type="checkbox" checked={m?.focus ?? false} disabled={busy.value || !m} onChange={(e) => act('/api/state', { focus: (e.target as HTMLInputElement).checked })} />
+          <input type="checkbox" checked={m?.focus ?? false} disabled={busy.value || !m || readOnly.value !== null} title={readOnly.value ?? undefined} onChange={(e) => act('/api/state', { focus: (e.target as HTMLInputElement).checked })} />
           Focus (distracting apps stay blocked even while agents work)
         </label>
         {problem.value ? <p role="alert">{problem.value}</p> : null}
