@@ -217,7 +217,7 @@ describe('relay limits and refusals', () => {
     assert.equal(who.status, 200);
     const body = (await who.json()) as any;
     assert.deepEqual([body.room, body.name, body.role, body.expires_at], ['home', 'phone', 'read-only', null]);
-    for (const headers of [{}, { authorization: 'Bearer tar_notatokenofthisrelay' }]) {
+    for (const headers of [{}, { authorization: 'Bearer tar_notatokenofthisrelay' }] as Record<string, string>[]) {
       const r = await fetch(`${relay.url}/v1/relay/whoami`, { headers });
       assert.equal(r.status, 401);
       assert.equal(((await r.json()) as any).error, 'unauthorized');
