@@ -87,7 +87,6 @@ export function relayTransport(c: RelayCredentials, o: { onUnauthorized(): void 
         });
       };
       ws.onclose = (e) => {
-        if (conn && !opened) conn = null;
         welcome?.({ t: 'error', error: 'closed', message: 'the relay closed the connection' });
         if (!opened) return reject(new Error('the relay cannot be reached'));
         conn = null;
