@@ -194,6 +194,36 @@ describe('relay limits and refusals', () => {
     assert.equal(await count(), n);
   });
 
+  it('a browser\'s token as a subprotocol: answered with the relay\'s subprotocol alone (never the token); an unknown one is 401; whoami names a token\'s room and role', async () => {
+    const { WebSocket } = await import('ws');
+    const url = `${relay.url.replace(/^http/, 'ws')}/v1/relay/client?room=home`;
+    const ws = new WebSocket(url, ['tapi-relay.v1', `tapi-token.${reader}`]);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    assert.equal(ws.protocol, 'tapi-relay.v1');
+    ws.send(JSON.stringify({ t: 'req', id: 'sp', method: 'GET', path: '/api/mode' }));
+    const answer = await new Promise<any>((resolve) => ws.once('message', (d) => resolve(JSON.parse(d.toString()))));
+    assert.equal(answer.status, 200);
+    ws.close();
+    const refused = await new Promise<number>((resolve) => {
+      const bad = new WebSocket(url, ['tapi-relay.v1', 'tapi-token.tar_notatokenofthisrelay']);
+      bad.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      bad.once('open', () => resolve(101));
+    });
+    assert.equal(refused, 401);
+    const who = await fetch(`${relay.url}/v1/relay/whoami`, { headers: { authorization: `Bearer ${reader}` } });
+    assert.equal(who.status, 200);
+    const body = (await who.json()) as any;
+    assert.deepEqual([body.room, body.name, body.role, body.expires_at], ['home', 'phone', 'read-only', null]);
+    for (const headers of [{}, { authorization: 'Bearer tar_notatokenofthisrelay' }] as Record<string, string>[]) {
+      const r = await fetch(`${relay.url}/v1/relay/whoami`, { headers });
+      assert.equal(r.status, 401);
+      assert.equal(((await r.json()) as any).error, 'unauthorized');
+    }
+  });
+
   it('with the room\'s server away, requests are 503 at once', async () => {
     const c = await open(otherRoom, 'work');
     c.ws.send(JSON.stringify({ t: 'req', id: 'o', method: 'GET', path: '/api/mode' }));

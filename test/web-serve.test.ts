@@ -53,6 +53,8 @@ describe('the web page build', () => {
     // zod's English messages come along; the other locales only with `import { z } from 'zod'`.
     assert.ok(!report.firstLoadInputs.some((p) => /zod\/v4\/locales\/(?!en\.js)/.test(p)), 'zod locales are bundled: a module imports { z } from zod');
     assert.ok(!report.firstLoadInputs.some((p) => /node_modules\/uplot\/dist\/uPlot\.esm/.test(p)), 'uPlot belongs to the usage chunk, not the first load');
+    // The relay's transport, its login and WebCrypto load only on a page a relay served.
+    assert.deepEqual(report.firstLoadInputs.filter((p) => p.startsWith('src/web/relay/')), [], 'the relay mode belongs to its own chunk');
     // The service worker caches exactly the files of the first load, and they exist.
     const sw = readFileSync(join(dir, 'sw.js'), 'utf8');
     const shell = JSON.parse(/const SHELL = (\[.*?\]);/.exec(sw)![1]!) as string[];

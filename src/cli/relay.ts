@@ -35,8 +35,10 @@ On the relay's machine (--home is the relay's data directory, default ~/.token-a
 or $TOKEN_API_RELAY_HOME; its database is relay.db, its log logs/relay.log):
   relay serve [--port N] [--host ADDR] [--tls-cert FILE --tls-key FILE]
               [--rate N] [--burst N] [--max-frame-bytes N] [--log-level LEVEL]
+              [--web-root DIR]
                     run the relay (default port 7780 on 127.0.0.1; rate 20/s, burst 40
-                    requests per client token; frames up to 1 MiB)
+                    requests per client token; frames up to 1 MiB); it serves the web
+                    page at /app/ (from DIR, default the page this token-api built)
   relay room add NAME        create a room; prints its server key once
   relay room list            rooms and their live token counts
   relay token add --room NAME --role read-only|admin [--expires 30d|12h|never] [--name N]
@@ -63,7 +65,8 @@ On a client (curl-like):
 On the token-api server (--home/--config are token-api's, whose config has "relay"):
   relay pair [--role read-only|admin] [--expires 30d] [--name N] [--json]
                              mints a client token for this room, makes a pairing key, and
-                             shows both as a QR code (and as text) for the client`;
+                             shows both as a QR code (it opens the relay's web page, paired)
+                             and as a tapi1: line (for relay request, or pasted in the page)`;
 
 export const relayOptions: NonNullable<ParseArgsConfig['options']> = {
   help: { type: 'boolean', short: 'h' },
@@ -77,6 +80,7 @@ export const relayOptions: NonNullable<ParseArgsConfig['options']> = {
   burst: { type: 'string' },
   'max-frame-bytes': { type: 'string' },
   'log-level': { type: 'string' },
+  'web-root': { type: 'string' },
   room: { type: 'string' },
   role: { type: 'string' },
   expires: { type: 'string' },
@@ -126,6 +130,7 @@ async function serve(values: Values): Promise<number> {
       clock: systemClock,
       logger,
       tls,
+      ...(typeof values['web-root'] === 'string' ? { webRoot: resolve(values['web-root']) } : {}),
       limits: {
         ratePerSecond: number(values.rate, 'rate', DEFAULT_RELAY_LIMITS.ratePerSecond, 0.01, 100_000),
         burst: number(values.burst, 'burst', DEFAULT_RELAY_LIMITS.burst, 1, 100_000),
@@ -339,15 +344,17 @@ async function pair(values: Values, args: string[]): Promise<number> {
   addPairing(config.relay.pairingsFile, pairing);
   // A relay trusted through relay.ca_file (self-signed): the client pins its certificate.
   const code = encodePairingCode({ url: config.relay.url, room: config.relay.room, token: minted.token, pairing: pairing.id, psk: pairing.psk, ...(ca ? { fingerprint: fingerprintOf(ca) } : {}) });
+  // The QR code opens the relay's web page with the code in the fragment, which no server sees.
+  const page = `${url.toString().replace(/\/$/, '')}/app/#pair=${code}`;
   if (values.json) {
-    out(JSON.stringify({ pairing: pairing.id, token_id: minted.id, role, expires_at: minted.expires_at, code }));
+    out(JSON.stringify({ pairing: pairing.id, token_id: minted.id, role, expires_at: minted.expires_at, code, page_url: page }));
     return 0;
   }
-  out((await QRCode.toString(code, { type: 'terminal', small: true, errorCorrectionLevel: 'L' })).trimEnd());
+  out((await QRCode.toString(page, { type: 'terminal', small: true, errorCorrectionLevel: 'L' })).trimEnd());
   out('');
   out(code);
   process.stderr.write(
-    `paired ${pairing.id} (${role}, client token ${minted.id}, ${minted.expires_at ? `expires ${minted.expires_at}` : 'never expires'}). Scan the code, or save the line above in a file for token-api tui --pairing-file (or relay request, relay feed). It holds a secret: show it only to the client. Revoke with token-api relay token revoke ${minted.id} on the relay.\n`,
+    `paired ${pairing.id} (${role}, client token ${minted.id}, ${minted.expires_at ? `expires ${minted.expires_at}` : 'never expires'}). Scan the code with a phone to open the web page through the relay (${url.origin}/app/, paired), or paste the line above into that page, or save it in a file for token-api tui --pairing-file (or relay request, relay feed). It holds a secret: show it only to the client. Revoke with token-api relay token revoke ${minted.id} on the relay.\n`,
   );
   return 0;
 }

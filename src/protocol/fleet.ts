@@ -12,7 +12,7 @@ export const machineNameSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a n
 /** The most a document may hold, as JSON. */
 export const DOC_MAX_BYTES = 16 * 1024;
 const bounded = <T extends z.ZodType>(schema: T) =>
-  schema.refine((v) => Buffer.byteLength(JSON.stringify(v)) <= DOC_MAX_BYTES, { message: `at most ${DOC_MAX_BYTES} bytes as JSON` });
+  schema.refine((v) => new TextEncoder().encode(JSON.stringify(v)).length <= DOC_MAX_BYTES, { message: `at most ${DOC_MAX_BYTES} bytes as JSON` });
 
 const text = (max: number) => z.string().max(max, `at most ${max} characters`);
 

@@ -1,8 +1,11 @@
 // `token-api relay`: the relay process. One HTTP(S) server: room servers connect to
 // /v1/relay/server?room=R with their server key, clients to /v1/relay/client?room=R with a
-// client token (both as `Authorization: Bearer`); a refused handshake is an HTTP answer in the
-// API's error shape (401 unknown, expired or revoked; 403 another room's token). The HTTP side
-// has GET /health and POST /v1/relay/tokens (a room's server mints a client token for pairing).
+// client token (as `Authorization: Bearer`, or from a browser, which cannot set that header on a
+// WebSocket, as the subprotocol `tapi-token.<token>` beside `tapi-relay.v1`); a refused
+// handshake is an HTTP answer in the API's error shape (401 unknown, expired or revoked; 403
+// another room's token). The HTTP side has GET /health, POST /v1/relay/tokens (a room's server
+// mints a client token for pairing), GET /v1/relay/whoami (a client token's room and role, for
+// the web page) and the web page itself at /app/ (src/relay/web-page.ts).
 // Revocations made with the CLI reach live connections through a poll of the database.
 import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -18,7 +21,8 @@ import { mintTokenSchema, roomNameSchema } from '../protocol/relay.js';
 import { createRateLimiter, type RateLimits } from './bucket.js';
 import { createRouting, type RoutingLimits } from './routing.js';
 import type { RelayStore } from './store.js';
-import { CLIENT_PATH, SERVER_PATH, TOKENS_PATH } from './url.js';
+import { CLIENT_PATH, SERVER_PATH, TOKENS_PATH, WHOAMI_PATH } from './url.js';
+import { relayWebPage } from './web-page.js';
 
 
 export interface RelayLimits extends RoutingLimits, RateLimits {
@@ -46,6 +50,8 @@ export interface RelayServerDeps {
   limits?: Partial<RelayLimits>;
   /** PEM certificate and key: the relay speaks https and wss. */
   tls?: { cert: Buffer; key: Buffer };
+  /** The built web page served at /app/ (default: dist/web of this token-api). */
+  webRoot?: string;
 }
 
 export interface RunningRelay {
@@ -76,6 +82,16 @@ function bearer(req: IncomingMessage): string | null {
   return /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '')?.[1] ?? null;
 }
 
+/** The subprotocol a browser client speaks; its token comes as `tapi-token.<token>` beside it. */
+export const RELAY_SUBPROTOCOL = 'tapi-relay.v1';
+const TOKEN_SUBPROTOCOL = 'tapi-token.';
+
+/** A client's token: the Authorization header, else the subprotocol a browser sends it in. */
+function clientToken(req: IncomingMessage): string | null {
+  const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  return bearer(req) ?? offered.find((p) => p.startsWith(TOKEN_SUBPROTOCOL))?.slice(TOKEN_SUBPROTOCOL.length) ?? null;
+}
+
 const MINT_BODY_LIMIT = 4096;
 
 function readBody(req: IncomingMessage): Promise<string | null> {
@@ -98,7 +114,9 @@ export async function startRelay(deps: RelayServerDeps, listen: { port: number; 
   const limits = { ...DEFAULT_RELAY_LIMITS, ...deps.limits };
   const { store, clock, logger } = deps;
   const routing = createRouting({ clock, logger, limiter: createRateLimiter(limits, clock), limits, audit: (e) => store.audit(e) });
-  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, perMessageDeflate: false });
+  // A browser's handshake is answered with the relay's subprotocol, never echoing its token.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, perMessageDeflate: false, handleProtocols: (offered) => (offered.has(RELAY_SUBPROTOCOL) ? RELAY_SUBPROTOCOL : false) });
+  const page = relayWebPage(deps.webRoot);
   wss.on('wsClientError', (err: Error, socket: Duplex) => refuse(socket, 400, 'bad_request', `invalid WebSocket handshake: ${err.message}`));
 
   async function mint(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -127,9 +145,26 @@ export async function startRelay(deps: RelayServerDeps, listen: { port: number; 
     reply(res, 201, JSON.stringify({ id: made.id, token: made.token, room: owner.name, role: body.data.role, expires_at: made.expiresAt }));
   }
 
+  /** A client token's room, name, role and expiry: what the web page shows and which controls it offers. */
+  async function whoami(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const token = bearer(req);
+    const check = token ? await store.checkToken(token) : null;
+    if (!check?.ok) return reply(res, 401, errorBody('unauthorized', `${check ? `${check.why} client token` : 'send "Authorization: Bearer <client token>"'}`));
+    const t = check.token;
+    reply(res, 200, JSON.stringify({ id: t.id, room: t.room, name: t.name, role: t.role, expires_at: t.expires_at }));
+  }
+
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
+    if (page(req, res, (status, body) => reply(res, status, body))) return;
     if (req.method === 'GET' && path === '/health') return reply(res, 200, JSON.stringify({ status: 'ok', version: VERSION, ...routing.stats() }));
+    if (req.method === 'GET' && path === WHOAMI_PATH) {
+      whoami(req, res).catch((err: Error) => {
+        logger.error({ err }, 'relay: checking a client token failed');
+        if (!res.headersSent) reply(res, 503, errorBody('unavailable', 'the relay could not check the token'));
+      });
+      return;
+    }
     if (req.method === 'POST' && path === TOKENS_PATH) {
       mint(req, res).catch((err: Error) => {
         logger.error({ err }, 'relay: minting a token failed');
@@ -148,7 +183,7 @@ export async function startRelay(deps: RelayServerDeps, listen: { port: number; 
     if (url.pathname !== SERVER_PATH && url.pathname !== CLIENT_PATH) return refuse(socket, 404, 'not_found', `no WebSocket endpoint at ${url.pathname.slice(0, 200)}; servers use ${SERVER_PATH}, clients ${CLIENT_PATH}`);
     const room = roomNameSchema.safeParse(url.searchParams.get('room'));
     if (!room.success) return refuse(socket, 400, 'validation_failed', `?room= ${room.error.issues[0]?.message ?? 'is required'}`);
-    const token = bearer(req);
+    const token = url.pathname === SERVER_PATH ? bearer(req) : clientToken(req);
     if (token === null) return refuse(socket, 401, 'unauthorized', 'send "Authorization: Bearer <key or token>"');
     if (url.pathname === SERVER_PATH) {
       if (!(await store.roomForKey(room.data, token))) {

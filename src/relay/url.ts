@@ -3,6 +3,7 @@
 export const SERVER_PATH = '/v1/relay/server';
 export const CLIENT_PATH = '/v1/relay/client';
 export const TOKENS_PATH = '/v1/relay/tokens';
+export const WHOAMI_PATH = '/v1/relay/whoami';
 
 export function relaySocketUrl(base: string, path: typeof SERVER_PATH | typeof CLIENT_PATH, room: string): string {
   const u = new URL(base);

@@ -1,11 +1,15 @@
-// The page's calls to the HTTP API: JSON in and out, the session cookie sent along, and on
-// writes the X-CSRF-Token header (the readable ta_csrf cookie's value) that a cookie session
-// needs. A refusal becomes an ApiFailure carrying the API's { error, message, fields }.
+// The page's calls to the HTTP API: JSON in and out, through the transport in use (direct,
+// with the session cookie and X-CSRF-Token; or a relay). A refusal becomes an ApiFailure
+// carrying the API's { error, message, fields }.
 import { signal } from '@preact/signals';
 import type { ApiError } from './shared.js';
+import { transport } from './transport.js';
 
 /** Set when the server says the session is gone (401): the page shows the login form. */
 export const needsLogin = signal(false);
+
+/** Why this page may not change anything (a read-only relay token), or null: write controls are disabled with it. */
+export const readOnly = signal<string | null>(null);
 
 export class ApiFailure extends Error {
   constructor(
@@ -18,10 +22,6 @@ export class ApiFailure extends Error {
   }
 }
 
-export function csrfToken(): string {
-  return /(?:^|;\s*)ta_csrf=([^;]+)/.exec(document.cookie)?.[1] ?? '';
-}
-
 type Query = Record<string, string | number | undefined | null>;
 
 export function withQuery(path: string, query: Query = {}): string {
@@ -32,25 +32,22 @@ export function withQuery(path: string, query: Query = {}): string {
 }
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (method !== 'GET') {
-    headers['X-CSRF-Token'] = csrfToken();
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-  }
-  let res: Response;
+  let res: { status: number; text: string };
   try {
-    res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch {
-    throw new ApiFailure(0, 'offline', 'token-api cannot be reached; try again when it is back');
+    res = await transport().request(method, path, body);
+  } catch (err) {
+    if (err instanceof ApiFailure) throw err;
+    throw new ApiFailure(0, 'offline', transport().kind === 'relay' ? 'the relay or token-api cannot be reached; try again when it is back' : 'token-api cannot be reached; try again when it is back');
   }
-  const text = await res.text();
+  const { text } = res;
+  const ok = res.status >= 200 && res.status < 300;
   let json: unknown = null;
   try {
     json = text ? JSON.parse(text) : null;
   } catch {
     json = null;
   }
-  if (!res.ok) {
+  if (!ok) {
     const e = (json ?? {}) as Partial<ApiError>;
     if (res.status === 401) needsLogin.value = true;
     throw new ApiFailure(res.status, e.error ?? 'http_error', e.message ?? `token-api answered ${res.status}`, e.fields ?? {});

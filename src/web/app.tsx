@@ -2,6 +2,7 @@
 // while the feed is away (what is shown is then the last known state, dimmed), the tabs
 // (a bar at the bottom on a phone, a column on the left from 900 px) and the current view.
 import { useEffect } from 'preact/hooks';
+import { readOnly } from './api.js';
 import { Icon } from './icons.js';
 import { href, route } from './router.js';
 import { gate, link, mode, now, receivedAt, stale } from './store.js';
@@ -61,6 +62,11 @@ export function App({ onLogout }: { onLogout: (() => void) | null }) {
         ) : null}
       </header>
       <Banner />
+      {readOnly.value ? (
+        <div class="read-only" role="status" data-testid="read-only">
+          {readOnly.value}
+        </div>
+      ) : null}
       <nav class="tabs" aria-label="Sections">
         {TABS.map((t) => {
           const n = t.badge?.() ?? 0;

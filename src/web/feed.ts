@@ -3,8 +3,10 @@
 // applies them a frame later), a gap asks for a fresh snapshot, and a drop reconnects with
 // `?since=<seq>` after 0.25, 0.5, 1, then every 2 s. A hidden tab lets the socket go after a
 // minute and takes it up again when shown; a silent socket (no pong to a ping) is replaced.
+// The socket comes from the transport in use: the server's /ws, or a feed stream of a relay.
 import { enqueue, link, stale } from './store.js';
 import { serverMessageSchema, type ServerMessage } from './shared.js';
+import { transport, type FeedSocket } from './transport.js';
 
 const STREAM = new Set(['instance', 'mode', 'gate', 'event', 'notification', 'token_usage_update']);
 const RETRY_CAP_MS = 2000;
@@ -18,7 +20,7 @@ export interface FeedOptions {
 }
 
 export function startFeed(o: FeedOptions = {}) {
-  let ws: WebSocket | null = null;
+  let ws: FeedSocket | null = null;
   let attempt = 0;
   let received: number | null = null;
   let resyncing = false;
@@ -28,10 +30,7 @@ export function startFeed(o: FeedOptions = {}) {
   let hiddenTimer: ReturnType<typeof setTimeout> | null = null;
   let bad = 0;
 
-  function url(): string {
-    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    return `${scheme}://${location.host}/ws${received !== null ? `?since=${received}` : ''}`;
-  }
+  const query = (): string => (received !== null ? `since=${received}` : '');
 
   function onMessage(data: unknown): void {
     let parsed: ServerMessage;
@@ -73,7 +72,7 @@ export function startFeed(o: FeedOptions = {}) {
   function connect(): void {
     retryTimer = null;
     if (ws) return;
-    const socket = new WebSocket(url());
+    const socket = transport().openFeed(query());
     ws = socket;
     let opened = false;
     socket.onopen = () => {
@@ -81,7 +80,7 @@ export function startFeed(o: FeedOptions = {}) {
       attempt = 0;
       link.value = 'live';
       pingTimer = setInterval(() => {
-        if (socket.readyState !== WebSocket.OPEN) return;
+        if (socket.readyState !== 1) return; // open
         socket.send(JSON.stringify({ type: 'ping' }));
         pongTimer ??= setTimeout(() => socket.close(4000, 'no answer to a ping'), PONG_WAIT_MS);
       }, PING_MS);

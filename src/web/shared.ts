@@ -27,3 +27,8 @@ export type RepoList = z.infer<typeof S.repoListSchema>;
 export type SessionView = z.infer<typeof S.sessionViewSchema>;
 export type SessionList = z.infer<typeof S.sessionListSchema>;
 export type OutputMessage = z.infer<typeof S.outputMessageSchema>;
+
+import type * as F from '../protocol/fleet.js';
+export type MachineView = z.infer<typeof F.machineViewSchema>;
+export type MachineList = z.infer<typeof F.machineListSchema>;
+export type RemoteAnswer = z.infer<typeof F.remoteAnswerSchema>;

@@ -14,7 +14,9 @@ export const stale = signal(true);
 export const receivedAt = signal(0);
 export const serverVersion = signal<string | null>(null);
 
+/** Instances by `instanceKey`: on a hub another machine's may share an id with one of its own. */
 export const instances = signal<ReadonlyMap<string, FeedInstance>>(new Map());
+export const instanceKey = (i: FeedInstance): string => (i.machine ? `${i.machine.id}/${i.id}` : i.id);
 export const mode = signal<FeedMode | null>(null);
 export const gate = signal<FeedGate | null>(null);
 /** Events newest first; `key` is the seq of the message that carried it. */
@@ -119,7 +121,7 @@ export function flush(): void {
     for (const m of messages) {
       switch (m.type) {
         case 'snapshot':
-          inst = new Map(m.instances.map((i) => [i.id, i]));
+          inst = new Map(m.instances.map((i) => [instanceKey(i), i]));
           evs = m.events.map((e, i) => ({ ...e, key: m.seq - i }));
           mode.value = m.mode;
           gate.value = m.gate;
@@ -132,7 +134,7 @@ export function flush(): void {
           break;
         case 'instance':
           inst ??= new Map(instances.value);
-          inst.set(m.instance.id, m.instance);
+          inst.set(instanceKey(m.instance), m.instance);
           break;
         case 'mode':
           mode.value = m.mode;
@@ -214,7 +216,7 @@ export function restoreLastState(): void {
     return; // a copy that cannot be read is ignored
   }
   batch(() => {
-    instances.value = new Map(kept.instances.map((i) => [i.id, i]));
+    instances.value = new Map(kept.instances.map((i) => [instanceKey(i), i]));
     mode.value = kept.mode;
     gate.value = kept.gate;
     events.value = kept.events;

@@ -2,7 +2,7 @@
 // its tool and input, Allow and Deny (with an optional message for the model) through
 // POST /api/approvals/{id}; below them, what was resolved during this visit and how.
 import { useSignal } from '@preact/signals';
-import { failureText, postJson } from '../api.js';
+import { failureText, postJson, readOnly } from '../api.js';
 import { clockTime, countdown, words } from '../format.js';
 import type { FeedApproval } from '../shared.js';
 import { approvals, nameOf, now, pendingApprovals } from '../store.js';
@@ -56,10 +56,10 @@ function Pending({ a }: { a: FeedApproval }) {
       </label>
       <input id={field} type="text" value={message.value} onInput={(e) => (message.value = e.currentTarget.value)} />
       <div class="actions">
-        <button type="button" disabled={busy.value} onClick={() => decide('allow')}>
+        <button type="button" disabled={busy.value || readOnly.value !== null} title={readOnly.value ?? undefined} onClick={() => decide('allow')}>
           Allow
         </button>
-        <button type="button" class="secondary" disabled={busy.value} onClick={() => decide('deny')}>
+        <button type="button" class="secondary" disabled={busy.value || readOnly.value !== null} title={readOnly.value ?? undefined} onClick={() => decide('deny')}>
           Deny
         </button>
       </div>

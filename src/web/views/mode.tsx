@@ -3,7 +3,7 @@
 // recent gate checks. Changes go through POST /api/mode and /api/state; what they did comes
 // back over the feed.
 import { useSignal } from '@preact/signals';
-import { failureText, getJson, postJson } from '../api.js';
+import { failureText, getJson, postJson, readOnly } from '../api.js';
 import { clockTime, countdown, words } from '../format.js';
 import { useLoad } from '../load.js';
 import type { CheckAnswer, EventList, FeedGate, FeedMode } from '../shared.js';
@@ -60,7 +60,9 @@ function TryApp() {
       <label for="check-app">Would an app be allowed now?</label>
       <div class="row">
         <input id="check-app" value={app.value} onInput={(e) => (app.value = (e.target as HTMLInputElement).value)} placeholder="youtube" autocomplete="off" required />
-        <button type="submit">Ask the gate</button>
+        <button type="submit" disabled={readOnly.value !== null} title={readOnly.value ?? undefined}>
+          Ask the gate
+        </button>
       </div>
       {answer.value ? (
         <p role="status" class={answer.value.allowed ? 'ok-text' : 'alert-text'}>
@@ -106,7 +108,7 @@ export function ModeGate() {
         <h3>Take a break</h3>
         <div class="row">
           {BREAKS.map((n) => (
-            <button type="button" key={n} disabled={busy.value} onClick={() => act('/api/mode', { mode: 'break', minutes: n })}>
+            <button type="button" key={n} disabled={busy.value || readOnly.value !== null} title={readOnly.value ?? undefined} onClick={() => act('/api/mode', { mode: 'break', minutes: n })}>
               {n} min
             </button>
           ))}
@@ -114,13 +116,13 @@ export function ModeGate() {
         <h3>Set the mode</h3>
         <div class="row">
           {(m?.modes ?? []).map((name) => (
-            <button type="button" class={m?.mode === name ? 'secondary current' : 'secondary'} aria-pressed={m?.mode === name} key={name} disabled={busy.value} onClick={() => act('/api/mode', { mode: name, minutes: null })}>
+            <button type="button" class={m?.mode === name ? 'secondary current' : 'secondary'} aria-pressed={m?.mode === name} key={name} disabled={busy.value || readOnly.value !== null} title={readOnly.value ?? undefined} onClick={() => act('/api/mode', { mode: name, minutes: null })}>
               {words(name)}
             </button>
           ))}
         </div>
         <label class="switch">
-          <input type="checkbox" checked={m?.focus ?? false} disabled={busy.value || !m} onChange={(e) => act('/api/state', { focus: (e.target as HTMLInputElement).checked })} />
+          <input type="checkbox" checked={m?.focus ?? false} disabled={busy.value || !m || readOnly.value !== null} title={readOnly.value ?? undefined} onChange={(e) => act('/api/state', { focus: (e.target as HTMLInputElement).checked })} />
           Focus (distracting apps stay blocked even while agents work)
         </label>
         {problem.value ? <p role="alert">{problem.value}</p> : null}

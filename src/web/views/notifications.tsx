@@ -2,7 +2,7 @@
 // went, kept current by the feed's notification messages; a notification whose delivery
 // failed or expired can be sent again (POST /api/notifications/{id}/retry).
 import { computed, useSignal } from '@preact/signals';
-import { failureText, getJson, postJson } from '../api.js';
+import { failureText, getJson, postJson, readOnly } from '../api.js';
 import { dayTime, words } from '../format.js';
 import { useLoad } from '../load.js';
 import type { NotificationList } from '../shared.js';
@@ -59,7 +59,7 @@ function Item({ n, onRetried }: { n: Row; onRetried: () => void }) {
         </ul>
       ) : null}
       {retryable ? (
-        <button type="button" disabled={busy.value} onClick={retry}>
+        <button type="button" disabled={busy.value || readOnly.value !== null} title={readOnly.value ?? undefined} onClick={retry}>
           Retry
         </button>
       ) : null}

@@ -3,10 +3,11 @@
 // POST /api/sessions/{id}/send, Cancel (the current turn) and Stop (the agent).
 import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
-import { deleteJson, failureText, postJson } from '../api.js';
+import { deleteJson, failureText, postJson, readOnly } from '../api.js';
 import { Icon } from '../icons.js';
 import { href } from '../router.js';
 import type { OutputMessage, SessionView } from '../shared.js';
+import { transport, type FeedSocket } from '../transport.js';
 import { clockTime, words } from '../format.js';
 
 interface Line {
@@ -68,20 +69,24 @@ export function SessionChat({ id }: { id: string }) {
   const lines = useSignal<Line[]>([]);
   const screen = useSignal<string | null>(null);
   const connected = useSignal(false);
+  const unrelayed = useSignal(false);
   const prompt = useSignal('');
   const busy = useSignal(false);
   const said = useSignal<string | null>(null);
 
   useEffect(() => {
     let after = 0;
-    let socket: WebSocket | null = null;
+    let socket: FeedSocket | null = null;
     let timer: ReturnType<typeof setTimeout> | null = null;
     let closed = false;
     const first = firstPrompts.get(id);
     lines.value = first ? [{ key: 'you-first', who: 'you', text: first, at: new Date().toISOString() }] : [];
     const open = () => {
-      const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-      socket = new WebSocket(`${scheme}://${location.host}/ws/sessions/${encodeURIComponent(id)}?after=${after}`);
+      socket = transport().openSocket(`/ws/sessions/${encodeURIComponent(id)}?after=${after}`);
+      if (!socket) {
+        unrelayed.value = true; // not through a relay: its streams carry the main feed only
+        return;
+      }
       socket.onopen = () => (connected.value = true);
       socket.onmessage = (e) => {
         let m: { type?: string; session?: SessionView } & Partial<OutputMessage>;
@@ -155,9 +160,10 @@ export function SessionChat({ id }: { id: string }) {
         <p class="meta" data-testid="session-state">
           {s.repo} · {s.agent} {s.kind} · {words(s.state)}
           {s.exit ? ` (${words(s.exit.reason)})` : ''}
-          {connected.value ? '' : ' · reconnecting…'}
+          {connected.value || unrelayed.value ? '' : ' · reconnecting…'}
         </p>
       ) : null}
+      {unrelayed.value ? <p class="meta">The session's output is not carried through the relay; Send, Cancel turn and Stop work, and Sessions shows its state.</p> : null}
       {screen.value !== null ? (
         <pre class="tool-input" data-testid="screen">
           {screen.value}
@@ -175,13 +181,13 @@ export function SessionChat({ id }: { id: string }) {
           <label for="session-prompt">Prompt</label>
           <textarea id="session-prompt" rows={3} value={prompt.value} onInput={(e) => (prompt.value = e.currentTarget.value)} />
           <div class="actions">
-            <button type="submit" disabled={busy.value}>
+            <button type="submit" disabled={busy.value || readOnly.value !== null} title={readOnly.value ?? undefined}>
               Send
             </button>
-            <button type="button" class="secondary" disabled={busy.value} onClick={() => act(() => postJson<SessionView>(`${path}/cancel`))}>
+            <button type="button" class="secondary" disabled={busy.value || readOnly.value !== null} title={readOnly.value ?? undefined} onClick={() => act(() => postJson<SessionView>(`${path}/cancel`))}>
               Cancel turn
             </button>
-            <button type="button" class="secondary" disabled={busy.value} onClick={() => act(() => deleteJson<SessionView>(path))}>
+            <button type="button" class="secondary" disabled={busy.value || readOnly.value !== null} title={readOnly.value ?? undefined} onClick={() => act(() => deleteJson<SessionView>(path))}>
               Stop
             </button>
           </div>

@@ -2,7 +2,7 @@
 // (#/sessions/<id>), and a form to start one in a configured repository (GET /api/repos,
 // POST /api/sessions) with an optional name and first prompt.
 import { useSignal } from '@preact/signals';
-import { failureText, getJson, postJson } from '../api.js';
+import { failureText, getJson, postJson, readOnly } from '../api.js';
 import { dayTime, words } from '../format.js';
 import { useLoad } from '../load.js';
 import { href } from '../router.js';
@@ -48,7 +48,7 @@ function StartForm({ repos }: { repos: RepoList['repos'] }) {
       <input id="start-name" type="text" value={name.value} onInput={(e) => (name.value = e.currentTarget.value)} />
       <label for="start-prompt">First prompt (optional)</label>
       <textarea id="start-prompt" rows={3} value={prompt.value} onInput={(e) => (prompt.value = e.currentTarget.value)} />
-      <button type="submit" disabled={busy.value || !repo.value}>
+      <button type="submit" disabled={busy.value || !repo.value || readOnly.value !== null} title={readOnly.value ?? undefined}>
         Start
       </button>
       {said.value ? <p role="alert">{said.value}</p> : null}
