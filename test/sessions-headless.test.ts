@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
+import { FakeClock } from './support/clock.js';
 import { FAKE_CLAUDE, until } from './support/sessions.js';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';
 import { startServerProcess } from './support/process.js';
@@ -368,5 +369,38 @@ describe("a managed session's instance", () => {
     const bad = await server.hook(hookPayload('plain-session-2', 'SessionStart'), '?managed_session=' + encodeURIComponent('no spaces!'));
     assert.equal(bad.status, 400, JSON.stringify(bad.body));
     assert.ok(bad.body.fields.managed_session, JSON.stringify(bad.body));
+  });
+});
+
+describe('a headless agent that never answers its initialize request', () => {
+  const home = tempHome('token-api-sessions-mute-');
+  const repo = join(home.dir, 'repo-m');
+  const clock = new FakeClock(Date.now());
+  let server: TestServer;
+
+  before(async () => {
+    mkdirSync(repo);
+    process.env.FAKE_CLAUDE_MUTE = '1';
+    server = await startTestServer(home.dir, { repos: [{ name: 'mute', path: repo }], sessions: { claude_bin: FAKE_CLAUDE, start_timeout_seconds: 30, stop_grace_seconds: 2 } }, { clock });
+  });
+  after(async () => {
+    delete process.env.FAKE_CLAUDE_MUTE;
+    await server.close();
+    home.cleanup();
+  });
+
+  it('is stopped at sessions.start_timeout_seconds and exits with start_timeout, not left starting', async () => {
+    const started = await server.request('POST', '/api/sessions', { repo: 'mute' });
+    assert.equal(started.status, 201, started.text);
+    const id = started.body.id;
+    assert.equal(started.body.state, 'starting');
+    clock.advance(29_000);
+    await server.system.settle();
+    assert.equal((await server.request('GET', `/api/sessions/${id}`)).body.state, 'starting');
+    clock.advance(1_000);
+    const exited = await until(async () => (await server.request('GET', `/api/sessions/${id}`)).body, (s: any) => s.state === 'exited', 'the session to be stopped');
+    assert.equal(exited.exit.reason, 'start_timeout');
+    const events = (await server.request('GET', '/api/events?type=session.exited')).body.events;
+    assert.equal(events.at(-1).details.session, id);
   });
 });

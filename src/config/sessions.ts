@@ -36,6 +36,7 @@ export const sessionsFileKeys = {
       stop_grace_seconds: z.number().min(0).max(600).optional(),
       oneshot_timeout_seconds: z.number().positive().max(3600).optional(),
       terminal_ready_seconds: z.number().positive().max(600).optional(),
+      start_timeout_seconds: z.number().positive().max(600).optional(),
       rate_limit_fallback_minutes: z.number().positive().max(7 * 24 * 60).optional(),
     })
     .optional(),
@@ -71,6 +72,8 @@ export interface SessionsConfig {
     oneshotTimeoutMs: number;
     /** How long a new terminal session may take to show the agent's prompt before a first prompt is typed. */
     terminalReadyMs: number;
+    /** How long a headless agent may take to answer its initialize request before it is stopped. */
+    startTimeoutMs: number;
     /** How long an account stays limited when the agent said so without a reset time. */
     rateLimitFallbackMs: number;
   };
@@ -107,6 +110,7 @@ export function resolveSessionsConfig(file: SessionsFile): SessionsConfig {
       stopGraceMs: (s.stop_grace_seconds ?? 5) * 1000,
       oneshotTimeoutMs: (s.oneshot_timeout_seconds ?? 300) * 1000,
       terminalReadyMs: (s.terminal_ready_seconds ?? 20) * 1000,
+      startTimeoutMs: (s.start_timeout_seconds ?? 60) * 1000,
       rateLimitFallbackMs: (s.rate_limit_fallback_minutes ?? 60) * 60_000,
     },
   };

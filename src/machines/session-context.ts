@@ -13,7 +13,7 @@ export const sessionExitSchema = z.object({
   code: z.number().int().nullable(),
   signal: z.string().nullable(),
   /** stopped: asked to stop; ended: the agent exited by itself with 0; crashed: any other exit. */
-  reason: z.enum(['stopped', 'ended', 'crashed', 'server_restart']),
+  reason: z.enum(['stopped', 'ended', 'crashed', 'server_restart', 'start_timeout']),
   lastLines: z.array(z.string()),
   at: z.number(),
 });

@@ -43,7 +43,7 @@ export const sessionViewSchema = z.looseObject({
   pid: z.number().int().nullable(),
   created_at: iso,
   updated_at: iso,
-  exit: z.looseObject({ code: z.number().int().nullable(), signal: z.string().nullable(), reason: z.enum(['stopped', 'ended', 'crashed', 'server_restart']), last_lines: z.array(z.string()) }).nullable(),
+  exit: z.looseObject({ code: z.number().int().nullable(), signal: z.string().nullable(), reason: z.enum(['stopped', 'ended', 'crashed', 'server_restart', 'start_timeout']), last_lines: z.array(z.string()) }).nullable(),
 });
 export const outputMessageSchema = z.looseObject({
   seq: z.number().int().nullable().describe('stored messages are numbered from 1; streamed-only partial messages have null'),

@@ -6,7 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { Clock } from '../lib/clock.js';
+import type { Clock, TimerHandle } from '../lib/clock.js';
 import { DomainError } from '../lib/domain-error.js';
 import type { Database } from '../db/database.js';
 import type { Writer } from '../db/writer.js';
@@ -115,6 +115,10 @@ interface Live {
   seq: number;
   listeners: Set<OutputListener>;
   stopRequested: boolean;
+  /** A headless agent's start deadline: it must answer its initialize request by then. */
+  startDeadline?: TimerHandle;
+  /** It did not: stopped, and its exit says so. */
+  startTimedOut?: boolean;
 }
 
 const newId = () => `ses-${randomBytes(6).toString('hex')}`;
@@ -185,7 +189,10 @@ export function createSessions(deps: SessionsDeps) {
     const parsed = parseLine(line);
     publish(id, l, parsed.kind, parsed.message);
     const at = clock.now();
-    if (parsed.kind === 'control' && parsed.requestId === 'init') void fire(id, { type: 'session.ready', at });
+    if (parsed.kind === 'control' && parsed.requestId === 'init') {
+      clock.clearTimeout(l.startDeadline);
+      void fire(id, { type: 'session.ready', at });
+    }
     if (parsed.kind === 'result') void fire(id, { type: 'session.result', at });
     const limit = rateLimitOf(parsed);
     const account = actors.snapshot(id)?.context.account ?? null;
@@ -196,7 +203,8 @@ export function createSessions(deps: SessionsDeps) {
 
   function onExit(id: string, exit: DriverExit): void {
     const l = live.get(id);
-    const reason = l?.stopRequested ? 'stopped' : exit.code === 0 ? 'ended' : 'crashed';
+    clock.clearTimeout(l?.startDeadline);
+    const reason = l?.startTimedOut ? 'start_timeout' : l?.stopRequested ? 'stopped' : exit.code === 0 ? 'ended' : 'crashed';
     if (reason === 'crashed') logger.warn({ session: id, code: exit.code, signal: exit.signal, last: exit.lastLines.slice(-5) }, 'managed session exited');
     void fire(id, { type: 'session.exited', at: clock.now(), code: exit.code, signal: exit.signal, reason, lastLines: exit.lastLines.slice(-20) }).finally(() => {
       if (l) for (const listener of l.listeners) listener({ seq: null, at: new Date(clock.now()).toISOString(), kind: 'other', message: { type: 'exited', code: exit.code, signal: exit.signal, reason } });
@@ -348,7 +356,18 @@ export function createSessions(deps: SessionsDeps) {
       await send(id, { type: 'session.exited', at: clock.now(), code: null, signal: null, reason: 'crashed', lastLines: [(err as Error).message] });
       throw new DomainError('not_running', `the agent could not be started: ${(err as Error).message}`);
     }
-    live.set(id, { driver, seq: 0, listeners: new Set(), stopRequested: false });
+    const l: Live = { driver, seq: 0, listeners: new Set(), stopRequested: false };
+    live.set(id, l);
+    if (driver.kind === 'headless' && agent !== 'codex') {
+      // An agent that never answers (a wedged install, a login screen on stdin) is not left
+      // "starting" for ever: stopped, with the reason in its exit and the last lines it printed.
+      l.startDeadline = clock.setTimeout(() => {
+        if (live.get(id) !== l) return;
+        l.startTimedOut = true;
+        logger.warn({ session: id, timeout_ms: config.sessions.startTimeoutMs }, 'managed session did not answer its initialize request; stopping it');
+        void driver.stop(config.sessions.stopGraceMs);
+      }, config.sessions.startTimeoutMs);
+    }
     if (driver.pid > 0) await send(id, { type: 'session.spawned', pid: driver.pid, at: clock.now() });
     // Codex runs a process per prompt: the session is ready at once.
     if (agent === 'codex') await send(id, { type: 'session.ready', at: clock.now() });

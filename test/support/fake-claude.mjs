@@ -3,7 +3,7 @@
 // with -p it answers initialize, prints init/assistant/result per user line (SLOW <n> streams until
 // an interrupt; TOOL: <cmd> asks over stdio when allowed); without -p it draws a terminal prompt.
 // FLOOD <bytes/s> <s> streams typing deltas; RATELIMIT [resetsAt] reports a rate limit;
-// FAKE_CLAUDE_CRASH=<code> exits mid-turn; in a terminal, EXIT <n> exits with n; FAKE_CLAUDE_ENV_FILE=<path> writes TOKEN_API_SESSION there;
+// FAKE_CLAUDE_MUTE=1 never answers the initialize request; FAKE_CLAUDE_CRASH=<code> exits mid-turn; in a terminal, EXIT <n> exits with n; FAKE_CLAUDE_ENV_FILE=<path> writes TOKEN_API_SESSION there;
 // FAKE_CLAUDE_HOOK=<script> runs that hook script as Claude Code would for SessionStart (at start, and for /clear, which takes a new session id).
 import readline from 'node:readline';
 import { randomUUID } from 'node:crypto';
@@ -54,6 +54,7 @@ function headless() {
     try { m = JSON.parse(line); } catch { process.stderr.write(`Error parsing streaming input line (type=unknown, ${line.length} chars): SyntaxError\n`); process.exit(1); }
     if (m.type === 'control_request') {
       const r = m.request ?? {};
+      if (r.subtype === 'initialize' && process.env.FAKE_CLAUDE_MUTE) return; // wedged: never answers
       if (r.subtype === 'initialize') return out({ type: 'control_response', response: { subtype: 'success', request_id: m.request_id, response: { pid: process.pid, commands: [], current_permission_mode: opt('--permission-mode') ?? 'default' } } });
       if (r.subtype === 'interrupt') { const still = queue.map((q) => q.uuid).filter(Boolean); turn?.abort.abort(); return out({ type: 'control_response', response: { subtype: 'success', request_id: m.request_id, response: { still_queued: still } } }); }
       return out({ type: 'control_response', response: { subtype: 'error', request_id: m.request_id, error: `Unsupported control request subtype: ${r.subtype}` } });
