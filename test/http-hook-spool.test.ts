@@ -173,5 +173,12 @@ describe('hook event ids, reply=none and the spool upload', () => {
     assert.equal(existsSync(join(home.dir, 'spool', 'rejected.ndjson')), false);
     const unknown = await s.request('POST', '/api/hooks/spool?x=1', '');
     assert.equal(unknown.status, 400);
+    // An upload of blank lines only holds nothing to replay: refused as such, not answered "0 replayed".
+    for (const blank of ['', '\t', '\n \n']) {
+      const r = await s.request('POST', '/api/hooks/spool', blank, { 'content-type': 'application/x-ndjson' });
+      assert.equal(r.status, 400, JSON.stringify(blank));
+      assert.equal(r.body.error, 'invalid_spool');
+    }
+    assert.deepEqual(await tableCounts(s.system), before);
   });
 });

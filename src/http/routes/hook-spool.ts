@@ -21,6 +21,7 @@ export function hookSpoolRouter(deps: HookSpoolRoutes): Router {
     parseOr400(emptyQuerySchema, ctx.query, 'query');
     const text = await readRawBody(ctx.req, deps.maxBytes, 'the spool upload', 'hook_spool_max_bytes');
     const lines = text.split('\n').filter((l) => l.trim() !== '').length;
+    if (lines === 0) throw new HttpError(400, 'invalid_spool', 'the upload holds no spool line (NDJSON: one spooled hook event a line)', { body: 'no line' });
     const report = await deps.upload(text, peerOfContext(ctx).local);
     if (lines > 0 && report.invalid.length === lines) {
       const fields: Record<string, string> = {};
