@@ -82,7 +82,7 @@ describe('terminal sessions in tmux', { skip: hasTmux() ? false : 'tmux is not i
 
     // The agent quits with a status of its own: the pane's exit is the session's.
     assert.equal((await server.request('POST', `/api/sessions/${s.id}/send`, { prompt: 'EXIT 3' })).status, 202);
-    const gone = await until(() => server.request('GET', `/api/sessions/${s.id}`), (r) => r.body.state === 'exited', 'the exit');
+    const gone = await until(() => server.request('GET', `/api/sessions/${s.id}`), (r) => r.body.state === 'exited', 'the exit', 1200);
     assert.equal(gone.body.exit.code, 3);
     assert.equal(gone.body.exit.reason, 'crashed');
     assert.ok(gone.body.exit.last_lines.some((l: string) => l.includes("after restart")), JSON.stringify(gone.body));

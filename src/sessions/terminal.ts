@@ -10,8 +10,8 @@ import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { DriverExit, SessionDriver } from './driver.js';
 import type { PaneInfo, Tmux } from './tmux.js';
 
-/** How many checks a dead pane may wait for its exit status before it is reported without one. */
-const DEAD_STATUS_LOOKS = 5;
+/** How long a dead pane may wait for tmux to learn its exit status before it is reported without one. */
+const DEAD_STATUS_WAIT_MS = 15_000;
 
 export interface TerminalDeps {
   tmux: Tmux;
@@ -27,9 +27,8 @@ interface Watched {
   name: string;
   onExit(exit: DriverExit): void;
   exited: boolean;
-  /** Seen dead before tmux had its exit status (it is read on the next check). */
-  /** Looks that found the pane dead with neither its status nor its signal yet. */
-  deadWithoutStatus: number;
+  /** When a check first found the pane dead with neither its status nor its signal yet (tmux learns them later). */
+  deadWithoutStatusSince: number | null;
 }
 
 export const paneName = (sessionId: string) => `tapi-${sessionId}`;
@@ -62,11 +61,12 @@ export function createTerminals(deps: TerminalDeps) {
     const panes = new Map((await tmux.panes()).map((p) => [p.session, p]));
     for (const [id, w] of watched) {
       const pane = panes.get(w.name);
-      if (pane?.dead && pane.status === null && pane.signal === null && w.deadWithoutStatus < DEAD_STATUS_LOOKS) {
-        // tmux may see the pane's end before the process's status (later still on a busy
-        // machine): look again at the next checks.
-        w.deadWithoutStatus += 1;
-        continue;
+      if (pane?.dead && pane.status === null && pane.signal === null) {
+        // tmux may see the pane's end before the process's status (seconds later on a busy
+        // machine): look again at the next checks, for a while.
+        w.deadWithoutStatusSince ??= clock.now();
+        if (clock.now() - w.deadWithoutStatusSince < DEAD_STATUS_WAIT_MS) continue;
+        deps.logger.warn({ session: id, waited_ms: clock.now() - w.deadWithoutStatusSince }, 'terminal session ended, but tmux never gave its exit status');
       }
       if (!pane || pane.dead) await report(id, w, pane?.status ?? null, pane?.signal ?? null);
     }
@@ -87,7 +87,7 @@ export function createTerminals(deps: TerminalDeps) {
 
   function driver(id: string, pid: number, onExit: (exit: DriverExit) => void): SessionDriver {
     const name = paneName(id);
-    const w: Watched = { name, onExit, exited: false, deadWithoutStatus: 0 };
+    const w: Watched = { name, onExit, exited: false, deadWithoutStatusSince: null };
     watched.set(id, w);
     schedule();
     return {

@@ -17,8 +17,11 @@ const stdioPerms = opt('--permission-prompt-tool') === 'stdio';
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 if (process.env.FAKE_CLAUDE_ENV_FILE) {
-  const { writeFileSync } = await import('node:fs');
-  writeFileSync(process.env.FAKE_CLAUDE_ENV_FILE, JSON.stringify({ token_api_session: process.env.TOKEN_API_SESSION ?? null, claude_config_dir: process.env.CLAUDE_CONFIG_DIR ?? null, cwd: process.cwd(), args: argv, pid: process.pid }));
+  // Written whole, then renamed into place: a test that sees the file never reads half of it.
+  const { renameSync, writeFileSync } = await import('node:fs');
+  const file = process.env.FAKE_CLAUDE_ENV_FILE;
+  writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify({ token_api_session: process.env.TOKEN_API_SESSION ?? null, claude_config_dir: process.env.CLAUDE_CONFIG_DIR ?? null, cwd: process.cwd(), args: argv, pid: process.pid }));
+  renameSync(`${file}.${process.pid}.tmp`, file);
 }
 
 /** Runs the hook script (FAKE_CLAUDE_HOOK) with the event's JSON on stdin, as Claude Code does, and waits for it. */
