@@ -2,7 +2,8 @@
 // server with real hook events: every tab at 390x844 and 1440x900 (screenshots saved in
 // test-artifacts/, nothing overflowing sideways, every control reachable), axe-core in the
 // dark and the light theme, the agents list following hook events, a break set from the page
-// counting down and ending by itself, the last state shown stale offline and the page live
+// counting down and ending by itself, a session's chat following it on the live feed (and going
+// on where it left off after the feed drops), the last state shown stale offline and the page live
 // again when the server returns, and a login from beyond loopback with a one-time link.
 // Speed (event-to-page latency, long tasks) is measured by `npm run bench`, not here.
 import assert from 'node:assert/strict';
@@ -10,9 +11,10 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FakeClock } from './support/clock.js';
-import { FAKE_CLAUDE } from './support/sessions.js';
+import { FAKE_CLAUDE, until } from './support/sessions.js';
 import { startFeedServer, type FeedServer } from './support/feed.js';
 import { axeViolations, browserSkip, builtWeb, DESKTOP, horizontalOverflow, launchBrowser, newContext, PHONE, screenshot, unreachableControls, type Browser, type Page } from './support/browser.js';
+import type { WebSocketRoute } from 'playwright-core';
 import { hookPayload, tempHome } from './support/system.js';
 
 if (browserSkip) console.log(`# web page tests skipped: ${browserSkip}`);
@@ -200,6 +202,48 @@ describe('the web page in Chromium', { skip: browserSkip }, () => {
     assert.equal((await s.get(`/api/sessions/${id}`)).body.state, 'exited', 'the server stopped it');
     await page.getByRole('link', { name: 'Sessions' }).first().click();
     await page.locator(`[data-testid=sessions] li[data-id=${id}]`, { hasText: 'from the page' }).waitFor();
+    await ctx.close();
+  });
+
+  it('the chat follows its session on the live feed: after the feed drops it goes on from the last message it had, none repeated', async () => {
+    const ctx = await newContext(browser, PHONE);
+    const page = await ctx.newPage();
+    // Every socket the page opens goes through here to the real server; the test can cut one.
+    const sockets: string[] = [];
+    const subscriptions: { after: number }[] = [];
+    const feeds: WebSocketRoute[] = [];
+    await page.routeWebSocket(/\/ws/, (ws) => {
+      sockets.push(new URL(ws.url()).pathname);
+      const server = ws.connectToServer();
+      ws.onMessage((m) => {
+        const text = String(m);
+        if (text.includes('"subscribe_session"')) subscriptions.push(JSON.parse(text) as { after: number });
+        server.send(m);
+      });
+      feeds.push(ws);
+    });
+    await openTab(page, s.url, 'sessions');
+    await page.getByLabel('Repository').selectOption('shop');
+    await page.getByLabel('First prompt (optional)').fill('before the drop');
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.waitForURL(/#\/sessions\/ses-[0-9a-f]{12}$/);
+    const id = decodeURIComponent(new URL(page.url()).hash.split('/')[2]!);
+    const chat = page.locator('[data-testid=chat]');
+    await chat.locator('li', { hasText: 'echo: before the drop' }).first().waitFor();
+
+    await feeds.at(-1)!.close({ code: 4000, reason: 'cut by the test' });
+    await until(async () => subscriptions.length, (n) => n === 2, 'the session followed again on the new feed');
+    assert.equal((await s.post(`/api/sessions/${id}/send`, { prompt: 'after the drop' })).status, 202);
+    await chat.locator('li', { hasText: 'echo: after the drop' }).first().waitFor();
+    assert.equal(await chat.locator('li', { hasText: 'echo: before the drop' }).count(), 1, 'the answer before the drop, once');
+    assert.equal(await chat.locator('li', { hasText: 'Turn done.' }).count(), 2, 'each turn ended once');
+    assert.deepEqual(
+      subscriptions.map((m) => m.after > 0),
+      [false, true],
+      'subscribed again after the drop, from the last stored message the chat had',
+    );
+    assert.deepEqual([...new Set(sockets)], ['/ws'], 'the main feed only: no socket of its own');
+    assert.equal((await fetch(`${s.url}/api/sessions/${id}`, { method: 'DELETE' })).status, 200);
     await ctx.close();
   });
 

@@ -4,6 +4,8 @@
 // `?since=<seq>` after 0.25, 0.5, 1, then every 2 s. A hidden tab lets the socket go after a
 // minute and takes it up again when shown; a silent socket (no pong to a ping) is replaced.
 // The socket comes from the transport in use: the server's /ws, or a feed stream of a relay.
+// Messages of a followed managed session go to its follower (session-follow.ts), not the store.
+import { feedClosed, feedOpened, takeSessionMessage } from './session-follow.js';
 import { enqueue, link, stale } from './store.js';
 import { serverMessageSchema, type ServerMessage } from './shared.js';
 import { transport, type FeedSocket } from './transport.js';
@@ -47,6 +49,7 @@ export function startFeed(o: FeedOptions = {}) {
       clearTimeout(pongTimer);
       pongTimer = null;
     }
+    if (takeSessionMessage(parsed)) return;
     if (parsed.type === 'snapshot') {
       resyncing = false;
       received = parsed.seq;
@@ -79,6 +82,7 @@ export function startFeed(o: FeedOptions = {}) {
       opened = true;
       attempt = 0;
       link.value = 'live';
+      feedOpened((text) => socket.send(text));
       pingTimer = setInterval(() => {
         if (socket.readyState !== 1) return; // open
         socket.send(JSON.stringify({ type: 'ping' }));
@@ -91,6 +95,7 @@ export function startFeed(o: FeedOptions = {}) {
       ws = null;
       resyncing = false;
       clearTimers();
+      feedClosed();
       link.value = 'reconnecting';
       stale.value = true;
       if (!opened) o.onRefused?.();
@@ -132,6 +137,7 @@ export function startFeed(o: FeedOptions = {}) {
       document.removeEventListener('visibilitychange', onVisibility);
       if (retryTimer) clearTimeout(retryTimer);
       clearTimers();
+      feedClosed();
       const s = ws;
       ws = null;
       s?.close(1000, 'done');

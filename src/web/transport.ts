@@ -12,17 +12,15 @@ export interface Answer {
   text: string;
 }
 
-/** The part of a WebSocket the feed and a session's chat use (a relayed feed stream speaks it too). */
+/** The part of a WebSocket the feed uses (a relayed feed stream speaks it too). */
 export type FeedSocket = Pick<WebSocket, 'readyState' | 'onopen' | 'onmessage' | 'onclose' | 'send' | 'close'>;
 
 export interface Transport {
   kind: 'direct' | 'relay';
   /** Rejects (a TypeError or an Error) when the server or the relay cannot be reached. */
   request(method: string, path: string, body?: unknown): Promise<Answer>;
-  /** The live feed; `query` as /ws takes it (since=…). */
+  /** The live feed; `query` as /ws takes it (since=…). A managed session's output comes on it too (session-follow.ts). */
   openFeed(query: string): FeedSocket;
-  /** A WebSocket path of the server (a session's /ws/sessions/{id}), or null where it cannot be reached. */
-  openSocket(path: string): FeedSocket | null;
 }
 
 const wsBase = () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
@@ -39,7 +37,6 @@ export const direct: Transport = {
     return { status: res.status, text: await res.text() };
   },
   openFeed: (query) => new WebSocket(`${wsBase()}/ws${query ? `?${query}` : ''}`),
-  openSocket: (path) => new WebSocket(`${wsBase()}${path}`),
 };
 
 let current: Transport = direct;

@@ -205,7 +205,5 @@ export function relayTransport(c: RelayCredentials, o: { onUnauthorized(): void 
       );
       return socket;
     },
-    // The relay's streams carry the live feed only: a session's own socket is not relayed.
-    openSocket: () => null,
   };
 }

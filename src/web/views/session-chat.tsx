@@ -1,13 +1,15 @@
-// One managed session as a chat: its output from WS /ws/sessions/{id} (the stored messages,
-// then live ones; a reconnect asks only for what came after the last seq), prompts sent with
-// POST /api/sessions/{id}/send, Cancel (the current turn) and Stop (the agent).
+// One managed session as a chat: its output followed over the live feed (session-follow.ts: the
+// stored messages, then live ones; a reconnect asks only for what came after the last seq, so it
+// works through a relay too), prompts sent with POST /api/sessions/{id}/send, Cancel (the
+// current turn) and Stop (the agent).
 import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
 import { deleteJson, failureText, postJson, readOnly } from '../api.js';
 import { Icon } from '../icons.js';
 import { href } from '../router.js';
 import type { OutputMessage, SessionView } from '../shared.js';
-import { transport, type FeedSocket } from '../transport.js';
+import { followSession } from '../session-follow.js';
+import { link } from '../store.js';
 import { clockTime, words } from '../format.js';
 
 interface Line {
@@ -68,54 +70,26 @@ export function SessionChat({ id }: { id: string }) {
   const session = useSignal<SessionView | null>(null);
   const lines = useSignal<Line[]>([]);
   const screen = useSignal<string | null>(null);
-  const connected = useSignal(false);
-  const unrelayed = useSignal(false);
   const prompt = useSignal('');
   const busy = useSignal(false);
   const said = useSignal<string | null>(null);
 
   useEffect(() => {
-    let after = 0;
-    let socket: FeedSocket | null = null;
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    let closed = false;
     const first = firstPrompts.get(id);
     lines.value = first ? [{ key: 'you-first', who: 'you', text: first, at: new Date().toISOString() }] : [];
-    const open = () => {
-      socket = transport().openSocket(`/ws/sessions/${encodeURIComponent(id)}?after=${after}`);
-      if (!socket) {
-        unrelayed.value = true; // not through a relay: its streams carry the main feed only
-        return;
-      }
-      socket.onopen = () => (connected.value = true);
-      socket.onmessage = (e) => {
-        let m: { type?: string; session?: SessionView } & Partial<OutputMessage>;
-        try {
-          m = JSON.parse(String(e.data));
-        } catch {
-          return;
-        }
-        if (m.type === 'session' && m.session) session.value = m.session;
-        else if (m.type === 'exited') session.value = session.value ? { ...session.value, state: 'exited' } : session.value;
-        else if (m.type === 'output' && m.kind) {
-          const out = m as OutputMessage;
-          if (out.seq !== null) after = Math.max(after, out.seq);
+    return followSession(id, {
+      message(m) {
+        if (m.type === 'session') session.value = m.session as SessionView;
+        else if (m.type === 'session_exited') session.value = session.value ? { ...session.value, state: 'exited' } : session.value;
+        else {
+          const out = m.output as OutputMessage;
           if (out.kind === 'screen') screen.value = plain(String(out.message.screen ?? ''));
           const line = lineOf(out);
           if (line) lines.value = [...lines.value, line];
         }
-      };
-      socket.onclose = () => {
-        connected.value = false;
-        if (!closed && session.value?.state !== 'exited') timer = setTimeout(open, 1000);
-      };
-    };
-    open();
-    return () => {
-      closed = true;
-      if (timer) clearTimeout(timer);
-      socket?.close();
-    };
+      },
+      refused: (message) => (said.value = message),
+    });
   }, [id]);
 
   const act = async (what: () => Promise<SessionView>) => {
@@ -160,10 +134,9 @@ export function SessionChat({ id }: { id: string }) {
         <p class="meta" data-testid="session-state">
           {s.repo} · {s.agent} {s.kind} · {words(s.state)}
           {s.exit ? ` (${words(s.exit.reason)})` : ''}
-          {connected.value || unrelayed.value ? '' : ' · reconnecting…'}
+          {exited || link.value === 'live' ? '' : ' · reconnecting…'}
         </p>
       ) : null}
-      {unrelayed.value ? <p class="meta">The session's output is not carried through the relay; Send, Cancel turn and Stop work, and Sessions shows its state.</p> : null}
       {screen.value !== null ? (
         <pre class="tool-input" data-testid="screen">
           {screen.value}
