@@ -13,17 +13,8 @@ import { FakeClock } from './support/clock.js';
 import { runCli } from './support/process.js';
 import { startPhone, type Phone } from './support/phone.js';
 import { withDatabase } from './support/sqlite.js';
+import { synced as syncedTo, until } from './support/fleet.js';
 import { hookPayload, startTestServer, tempHome, type TestServer } from './support/system.js';
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** This computer speaks, plays and pushes to its phone (speech and sound are not installed here: "unavailable"). */
 function config(phone: Phone, extra: ConfigFile = {}): ConfigFile {
@@ -84,12 +75,7 @@ describe('notifications of machines routed once on their hub', () => {
 
   /** Everything the machine committed is on the hub, and both have delivered what they planned. */
   async function synced(): Promise<void> {
-    await machine.system.settle();
-    await until('the hub to hold every change of the machine', async () => {
-      const head = (await machine.request('GET', '/v1/machine')).body.sync.head;
-      const m = (await hub.request('GET', `/v1/machines/${machineId}`)).body.machine;
-      return m && m.sync.acked === head;
-    });
+    await syncedTo(machine, hub);
     await hub.system.settle();
   }
 

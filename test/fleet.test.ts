@@ -13,18 +13,8 @@ import { FakeClock } from './support/clock.js';
 import { runCli } from './support/process.js';
 import { readRows } from './support/sqlite.js';
 import { connectFeed } from './support/feed.js';
+import { synced as syncedTo, until } from './support/fleet.js';
 import { hookPayload, startTestServer, tableCounts, tempHome, type TestServer } from './support/system.js';
-
-/** Waits for a condition the system reaches on its own (a connection, a sync), checking every 20 ms. */
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function addToken(hubHome: string, name: string): Promise<string> {
   const r = await runCli(['machines', 'add', name, '--home', hubHome]);
@@ -65,12 +55,7 @@ describe('machines reporting to a hub', () => {
   });
 
   async function synced(): Promise<void> {
-    await machine.system.settle();
-    await until('the hub to hold every change of the machine', async () => {
-      const head = (await machine.request('GET', '/v1/machine')).body.sync.head;
-      const m = (await hub.request('GET', `/v1/machines/${machineId}`)).body.machine;
-      return m && m.sync.acked === head;
-    });
+    await syncedTo(machine, hub);
   }
 
   it('registers with its token and shows on the hub beside the hub itself', async () => {
