@@ -7,12 +7,10 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { BenchOptions, BenchResult } from './types.js';
-import { median, percentile, postJson as post, ROOT, round, rssMb, startTokenApi, tempHome } from './support.js';
+import { median, percentile, postJson as post, ROOT, round, rssMb, startTokenApi, startWebhookReceiver, tempHome } from './support.js';
 
 const CLI = join(ROOT, 'bin/token-api.js');
 
@@ -136,18 +134,8 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   });
 
   // (2) freshness, (3) call round trip and (4) a machine's permission request to the phone, with a real machine process.
-  let phoneWaiting: ((t: number) => void) | null = null;
-  const phone = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const t = performance.now();
-      res.end('ok');
-      phoneWaiting?.(t);
-      phoneWaiting = null;
-    });
-  });
-  await new Promise<void>((r) => phone.listen(0, '127.0.0.1', r));
-  const phoneUrl = `http://127.0.0.1:${(phone.address() as AddressInfo).port}/notify`;
+  const phone = await startWebhookReceiver();
+  const phoneUrl = phone.url;
   const quiet = { speech: { engine: 'none' }, sound: { player: 'none' } };
   const hubHome = tempHome({
     codex: { enabled: false },
@@ -219,7 +207,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     const samples = opts.quick ? 50 : 200;
     for (let i = 0; i < 10 + samples; i++) {
       await post(hooks, { ...base, hook_event_name: 'UserPromptSubmit', prompt: `turn ${i}` });
-      const received = new Promise<number>((resolve) => (phoneWaiting = resolve));
+      const received = phone.next();
       const t0 = performance.now();
       const status = await post(hooks, { ...base, hook_event_name: 'PermissionRequest', tool_name: 'Bash', tool_input: { command: `make ${i}` } });
       if (status !== 200) throw new Error(`PermissionRequest hook answered ${status}`);
@@ -237,7 +225,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   } finally {
     await machine.stop();
     await hub.stop();
-    await new Promise<void>((r) => phone.close(() => r()));
+    await phone.close();
     hubHome.cleanup();
     mHome.cleanup();
   }

@@ -4,11 +4,9 @@
 // `token-api serve` in its own process on loopback; the hook sender and the receiver live in
 // this process, so both ends are timed on one clock. Target: p99 under 50 ms.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { median, percentile, postJson as post, startTokenApi } from './support.js';
+import { median, percentile, postJson as post, startTokenApi, startWebhookReceiver } from './support.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 const PHONE_IP = '100.102.92.24';
@@ -17,18 +15,8 @@ type Kind = 'stop' | 'permission';
 
 async function once(opts: BenchOptions, samples: number, kind: Kind): Promise<{ p50: number; p99: number; n: number }> {
   const home = mkdtempSync(join(tmpdir(), 'token-api-bench-notify-'));
-  let waiting: ((t: number) => void) | null = null;
-  const phone = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const t = performance.now();
-      res.end('ok');
-      waiting?.(t);
-      waiting = null;
-    });
-  });
-  await new Promise<void>((r) => phone.listen(0, '127.0.0.1', r));
-  const phoneUrl = `http://127.0.0.1:${(phone.address() as AddressInfo).port}/notify`;
+  const phone = await startWebhookReceiver();
+  const phoneUrl = phone.url;
   writeFileSync(
     join(home, 'config.json'),
     JSON.stringify({
@@ -46,7 +34,7 @@ async function once(opts: BenchOptions, samples: number, kind: Kind): Promise<{ 
     for (let i = 0; i < warmup + samples; i++) {
       // A permission request needs a turn in progress: a prompt first, untimed.
       if (kind === 'permission' && (await post(hooks, { ...base, hook_event_name: 'UserPromptSubmit', prompt: `turn ${i}` })) !== 200) throw new Error('prompt hook failed');
-      const received = new Promise<number>((resolve) => (waiting = resolve));
+      const received = phone.next();
       const t0 = performance.now();
       const body = kind === 'stop' ? { ...base, hook_event_name: 'Stop', last_assistant_message: `turn ${i} done` } : { ...base, hook_event_name: 'PermissionRequest', tool_name: 'Bash', tool_input: { command: `rm -rf build-${i}` } };
       const status = await post(hooks, body);
@@ -60,7 +48,7 @@ async function once(opts: BenchOptions, samples: number, kind: Kind): Promise<{ 
     return r;
   } finally {
     await server.stop();
-    await new Promise<void>((r) => phone.close(() => r()));
+    await phone.close();
     rmSync(home, { recursive: true, force: true });
   }
 }

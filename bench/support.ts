@@ -2,7 +2,8 @@
 // the bare node:http comparison server, and the load generator, each its own process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -187,4 +188,24 @@ export function postJson(url: string, body: unknown): Promise<number> {
     req.on('error', reject);
     req.end(data);
   });
+}
+
+/** A phone's webhook receiver on loopback: `next()` resolves with the time (performance.now) the next POST ends. */
+export async function startWebhookReceiver(): Promise<{ url: string; next(): Promise<number>; close(): Promise<void> }> {
+  let waiting: ((t: number) => void) | null = null;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const t = performance.now();
+      res.end('ok');
+      waiting?.(t);
+      waiting = null;
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/notify`,
+    next: () => new Promise<number>((resolve) => (waiting = resolve)),
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
