@@ -10,8 +10,11 @@ import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { DriverExit, SessionDriver } from './driver.js';
 import type { PaneInfo, Tmux } from './tmux.js';
 
-/** How long a dead pane may wait for tmux to learn its exit status before it is reported without one. */
-const DEAD_STATUS_WAIT_MS = 15_000;
+/**
+ * How long a dead pane may wait for tmux to learn its exit status before it is reported without
+ * one. tmux (3.3a) usually has it at the next check, but now and then never does.
+ */
+const DEAD_STATUS_WAIT_MS = 5_000;
 
 export interface TerminalDeps {
   tmux: Tmux;
