@@ -206,9 +206,11 @@ export async function createNotifications(deps: NotificationsDeps) {
       } catch {
         continue;
       }
-      const f = forwardedIntentSchema.safeParse((details as { forward?: unknown } | null)?.forward);
+      const forward = (details as { forward?: unknown } | null)?.forward;
+      if (forward === undefined) continue;
+      const f = forwardedIntentSchema.safeParse(forward);
       if (f.success) forwards.push(f.data);
-      else if ((details as { forward?: unknown } | null)?.forward !== undefined) logger.warn({ machine: machine.name, issues: f.error.issues.slice(0, 3) }, 'ignored a malformed forwarded intent');
+      else logger.warn({ machine: machine.name, issues: f.error.issues.slice(0, 3) }, 'ignored a malformed forwarded intent');
     }
     if (forwards.length === 0) return null;
     const held = await heldIntentIds(deps.db, forwards.map((f) => f.intent_id));
