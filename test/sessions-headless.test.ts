@@ -362,6 +362,28 @@ describe("a managed session's instance", () => {
     feed.close();
   });
 
+  it('shows every change of a managed session on the main feed as session_changed, as the API shows it after', async () => {
+    const feed = follow(`${server.url.replace(/^http/, 'ws')}/ws`);
+    await feed.opened;
+    const s = (await server.request('POST', '/api/sessions', { repo: 'mine', prompt: 'hello changes' })).body;
+    const changed = (state: string, name?: string) => (m: any) => m.type === 'session_changed' && m.session.id === s.id && m.session.state === state && (name === undefined || m.session.name === name);
+    await feed.next(changed('ready'));
+    await server.request('PATCH', `/api/sessions/${s.id}`, { name: 'renamed on the feed' });
+    await feed.next(changed('ready', 'renamed on the feed'));
+    await server.request('DELETE', `/api/sessions/${s.id}`);
+    const last = await feed.next(changed('exited'));
+    const states = feed.seen.filter((m: any) => m.type === 'session_changed' && m.session.id === s.id).map((m: any) => m.session.state);
+    // In the order committed: created (starting), prompted (busy), the turn's end (ready), … exited.
+    assert.equal(states[0], 'starting', states.join(' '));
+    const busy = states.indexOf('busy');
+    assert.ok(busy > 0 && states.indexOf('ready', busy) > busy, states.join(' '));
+    assert.equal(states.at(-1), 'exited', states.join(' '));
+    const { output: _output, ...api } = (await server.request('GET', `/api/sessions/${s.id}`)).body;
+    assert.deepEqual(last.session, api, 'the last change is the session as the API reads it back');
+    assert.equal(last.session.exit.reason, 'stopped');
+    feed.close();
+  });
+
   it('leaves an instance unmarked when the session named is not one of token-api, and refuses a malformed one', async () => {
     const r = await server.hook(hookPayload('plain-session-1', 'SessionStart', { source: 'startup' }), '?managed_session=ses-000000000000');
     assert.equal(r.status, 200, JSON.stringify(r.body));

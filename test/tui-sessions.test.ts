@@ -2,7 +2,7 @@
 // with a repository and the fake `claude` (test/support/fake-claude.mjs), and `token-api tui`
 // in a real tmux session of 100x30, read back with `tmux capture-pane`. Start a session in the
 // repository with a first prompt, read its output, send another prompt, cancel a long turn,
-// stop it.
+// stop it; then watch the open list follow a session started and stopped through the API.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -94,5 +94,13 @@ describe('managed sessions from the dashboard', { skip: hasTmux() ? false : 'tmu
 
     await keys('x');
     await eventually(has(/claude\/headless +exited/), 'the stopped session');
+
+    // Started, renamed and stopped elsewhere (the API, the phone): the open list follows the feed.
+    const other = (await (await fetch(`${server!.url}/api/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ repo: 'shop', name: 'from elsewhere' }) })).json()) as { id: string };
+    await eventually(has(/from elsewhere +shop +claude\/headless +ready/), 'the session started elsewhere');
+    await fetch(`${server!.url}/api/sessions/${other.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'renamed elsewhere' }) });
+    await eventually(has(/renamed elsewhere +shop +claude\/headless +ready/), 'its new name');
+    await fetch(`${server!.url}/api/sessions/${other.id}`, { method: 'DELETE' });
+    await eventually(has(/renamed elsewhere +shop +claude\/headless +exited/), 'it stopped');
   });
 });

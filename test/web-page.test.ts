@@ -205,6 +205,24 @@ describe('the web page in Chromium', { skip: browserSkip }, () => {
     await ctx.close();
   });
 
+  it('keeps the Sessions list live: a session started, renamed and stopped elsewhere shows each change without a reload', async () => {
+    const ctx = await newContext(browser, PHONE);
+    const page = await ctx.newPage();
+    await openTab(page, s.url, 'sessions');
+    await page.locator('[data-testid=sessions]').waitFor({ state: 'attached' });
+    const started = await s.post('/api/sessions', { repo: 'shop', name: 'started elsewhere' });
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+    const card = page.locator(`[data-testid=sessions] li[data-id=${started.body.id}]`);
+    await card.locator('.state', { hasText: /^ready$/ }).waitFor();
+    assert.match(await card.innerText(), /started elsewhere/);
+    assert.equal((await fetch(`${s.url}/api/sessions/${started.body.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'renamed elsewhere' }) })).status, 200);
+    await card.locator('.name', { hasText: 'renamed elsewhere' }).waitFor();
+    assert.equal((await fetch(`${s.url}/api/sessions/${started.body.id}`, { method: 'DELETE' })).status, 200);
+    await card.locator('.state', { hasText: /^exited$/ }).waitFor();
+    assert.equal(await card.getAttribute('class'), 'card state-stopped');
+    await ctx.close();
+  });
+
   it('the chat follows its session on the live feed: after the feed drops it goes on from the last message it had, none repeated', async () => {
     const ctx = await newContext(browser, PHONE);
     const page = await ctx.newPage();

@@ -23,6 +23,7 @@ import type { MetricChange, MetricsStore } from '../metrics/store.js';
 import { createConnection, messageData, type FeedConnection } from './connection.js';
 import type { StreamType } from '../protocol/feed.js';
 import type { ApprovalContext, ApprovalStateValue } from '../machines/approval-context.js';
+import type { SessionContext } from '../machines/session-context.js';
 import { createFeedRing, type HeldMessage } from './ring.js';
 import type { FollowFn } from './session-follows.js';
 import { createFeedState, once, type Outgoing, type RemoteInstanceView } from './state.js';
@@ -65,6 +66,8 @@ export interface FeedDeps {
     view(ctx: ApprovalContext, state: ApprovalStateValue): unknown;
     decide(approvalId: string, behavior: 'allow' | 'deny', message: string | undefined, by: 'loopback' | 'token'): Promise<unknown>;
   };
+  /** A managed session as the API shows it, for `session_changed` (absent: not in the feed). */
+  sessionView?(ctx: SessionContext, state: string): unknown;
   /** Managed sessions' output for clients that send `subscribe_session` (src/sessions/follow.ts). */
   followSession?: FollowFn;
 }
@@ -97,6 +100,7 @@ export async function createFeed(deps: FeedDeps) {
     today: () => dayRange(clock.now(), deps.timezone).day,
     timezone: deps.timezone,
     approvalView: deps.approvals?.view,
+    sessionView: deps.sessionView,
   });
 
   // The picture at start: what the database holds, then (synchronously, with the listeners

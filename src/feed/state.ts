@@ -18,6 +18,7 @@ import type { UsageRow, UsageTotals } from '../usage/report.js';
 import type { TokenUsageUpdate } from '../usage/service.js';
 import type { StreamType } from '../protocol/feed.js';
 import type { ApprovalContext, ApprovalStateValue } from '../machines/approval-context.js';
+import type { SessionContext } from '../machines/session-context.js';
 
 /** A stream message before the feed numbers it: its type and the JSON of its other fields. */
 export interface Outgoing {
@@ -55,6 +56,8 @@ export interface FeedStateDeps {
   timezone: string;
   /** An approval as the API shows it (absent: approvals are not in the feed). */
   approvalView?(ctx: ApprovalContext, state: ApprovalStateValue): unknown;
+  /** A managed session as the API shows it (absent: session changes are shown by their event rows only). */
+  sessionView?(ctx: SessionContext, state: string): unknown;
 }
 
 /** An instance another machine reported to this hub, as it reported it, with its machine. */
@@ -155,7 +158,7 @@ export function createFeedState(deps: FeedStateDeps) {
     }
   }
 
-  /** A change as a feed message; null for kinds the feed shows through their event rows only (managed sessions). */
+  /** A change as a feed message; null for changes the feed does not show (a request still pending; a kind with no view). */
   function applyChange(c: RootChange): Outgoing | null {
     switch (c.kind) {
       case 'instance': {
@@ -175,8 +178,12 @@ export function createFeedState(deps: FeedStateDeps) {
         gate = g;
         return { type: 'gate', fields: fixed(`"gate":${g}`) };
       }
-      case 'session':
-        return null;
+      case 'session': {
+        const view = deps.sessionView;
+        if (!view) return null;
+        const { context, value } = c.snapshot;
+        return { type: 'session_changed', fields: once(() => `"session":${json(view(context, String(value)))}`) };
+      }
       case 'approval': {
         if (!deps.approvalView) return null;
         const pending = c.snapshot.value === 'pending';

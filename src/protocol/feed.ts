@@ -7,7 +7,7 @@
 import * as z from 'zod';
 
 /** Message types of the stream: each change the server commits becomes one of these. */
-export const STREAM_TYPES = ['instance', 'mode', 'gate', 'event', 'notification', 'token_usage_update', 'metric', 'cron_job_executed', 'sync_status', 'permission_prompt', 'permission_resolved'] as const;
+export const STREAM_TYPES = ['instance', 'mode', 'gate', 'event', 'notification', 'token_usage_update', 'metric', 'cron_job_executed', 'sync_status', 'permission_prompt', 'permission_resolved', 'session_changed'] as const;
 export type StreamType = (typeof STREAM_TYPES)[number];
 
 const seq = z.number().int().nonnegative();
@@ -146,6 +146,21 @@ export const snapshotMessageSchema = z.looseObject({
 export const permissionPromptMessageSchema = z.looseObject({ type: z.literal('permission_prompt'), ...header, approval: approvalViewSchema });
 export const permissionResolvedMessageSchema = z.looseObject({ type: z.literal('permission_resolved'), ...header, approval: approvalViewSchema });
 
+/** A managed session as GET /api/sessions/{id} shows it (without its output). */
+export const feedSessionSchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  kind: z.string(),
+  agent: z.string(),
+  repo: z.string(),
+  state: z.string(),
+  created_at: iso,
+  updated_at: iso,
+});
+export type FeedSession = z.infer<typeof feedSessionSchema>;
+/** A managed session started, changed state, was renamed or exited. */
+export const sessionChangedMessageSchema = z.looseObject({ type: z.literal('session_changed'), ...header, session: feedSessionSchema });
+
 export const instanceMessageSchema = z.looseObject({ type: z.literal('instance'), ...header, instance: instanceViewSchema });
 export const modeMessageSchema = z.looseObject({ type: z.literal('mode'), ...header, mode: modeViewSchema });
 export const gateMessageSchema = z.looseObject({ type: z.literal('gate'), ...header, gate: gateViewSchema });
@@ -236,6 +251,7 @@ export const streamMessageSchema = z.discriminatedUnion('type', [
   syncStatusMessageSchema,
   permissionPromptMessageSchema,
   permissionResolvedMessageSchema,
+  sessionChangedMessageSchema,
 ]);
 export type StreamMessage = z.infer<typeof streamMessageSchema>;
 
@@ -297,6 +313,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   syncStatusMessageSchema,
   permissionPromptMessageSchema,
   permissionResolvedMessageSchema,
+  sessionChangedMessageSchema,
   subscribedMessageSchema,
   resumedMessageSchema,
   historyMessageSchema,

@@ -18,6 +18,7 @@ import { sessionContextSchema } from '../machines/session-context.js';
 import type { Hub } from '../actors/runtime/root-machines.js';
 import { checkSnapshot } from '../actors/runtime/snapshots.js';
 import { createSessionKind } from './session-kind.js';
+import { viewOfRow, type InstanceOfSession, type SessionView } from './session-view.js';
 import { findExecutable } from './executable.js';
 import { spawnHeadless } from './headless-child.js';
 import { parseCodexLine, startCodex } from './codex-driver.js';
@@ -45,7 +46,7 @@ export interface SessionsDeps {
   /** The agent sessions hooks and the Codex watcher found (live instances), for the read-only list. */
   liveInstances?: () => Promise<LiveInstance[]>;
   /** The instance an agent session id belongs to, when its hooks have reported it. */
-  instanceOf?: (claudeSessionId: string) => string | null;
+  instanceOf?: InstanceOfSession;
 }
 
 export interface StartRequest {
@@ -59,23 +60,7 @@ export interface StartRequest {
   by: ActionBy;
 }
 
-export interface SessionView {
-  id: string;
-  name: string;
-  kind: string;
-  agent: string;
-  repo: string;
-  cwd: string;
-  state: string;
-  managed: true;
-  claude_session_id: string;
-  account: string | null;
-  instance_id: string | null;
-  pid: number | null;
-  created_at: string;
-  updated_at: string;
-  exit: { code: number | null; signal: string | null; reason: string; last_lines: string[] } | null;
-}
+export type { SessionView } from './session-view.js';
 
 /** A live instance as the sessions list needs it. */
 export interface LiveInstance {
@@ -129,25 +114,7 @@ export function createSessions(deps: SessionsDeps) {
   const live = new Map<string, Live>();
   const repos = new Map(config.repos.map((r) => [r.name, r]));
 
-  function viewOf(row: ManagedSessionRow): SessionView {
-    return {
-      id: row.id,
-      name: row.name,
-      kind: row.kind,
-      agent: row.agent,
-      repo: row.repo,
-      cwd: row.cwd,
-      state: row.state,
-      managed: true,
-      claude_session_id: row.claude_session_id,
-      account: row.account,
-      instance_id: deps.instanceOf?.(row.claude_session_id) ?? null,
-      pid: row.pid,
-      created_at: row.created_at,
-      updated_at: row.updated_at,
-      exit: row.exit_reason === null ? null : { code: row.exit_code, signal: row.exit_signal, reason: row.exit_reason, last_lines: row.exit_lines === null ? [] : (JSON.parse(row.exit_lines) as string[]) },
-    };
-  }
+  const viewOf = (row: ManagedSessionRow): SessionView => viewOfRow(row, deps.instanceOf);
 
   async function rowOf(id: string): Promise<ManagedSessionRow> {
     const row = await managedSession(deps.db, id);

@@ -60,6 +60,7 @@ import { createAccounts } from '../sessions/accounts.js';
 import { createTerminals } from '../sessions/terminal.js';
 import { createTmux } from '../sessions/tmux.js';
 import { followSession } from '../sessions/follow.js';
+import { viewOfSnapshot, type InstanceOfSession } from '../sessions/session-view.js';
 import { createLiveConfig } from '../config/live.js';
 import { createConfigEditor } from '../config/editor.js';
 import { createMetricsStore } from '../metrics/store.js';
@@ -358,6 +359,8 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
     const vault = createVault(live.obsidian, () => clock.now());
     const configEditor = createConfigEditor({ live, record: (extra) => hub.record(extra), clock, logger });
 
+    // A managed session's instance, once its hooks have registered it (the feed and the sessions show it).
+    const instanceOfSession: InstanceOfSession = (claudeSessionId) => instances.contextOfSession(claudeSessionId)?.instanceId ?? null;
     // The live feed: committed changes, notifications and usage as numbered WebSocket messages.
     const feed = await createFeed({
       hub,
@@ -379,6 +382,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       approvals: { view: approvals.view, decide: (id, behavior, message, by) => approvals.decide(id, { behavior, message }, by) },
       // Sessions start below; no client is let in before they have.
       followSession: (id, after, sink) => followSession(sessions, id, after, sink),
+      sessionView: (ctx, state) => viewOfSnapshot(ctx, state, instanceOfSession),
     });
     started.push(['live feed', () => feed.close()]);
     // Managed sessions: those a previous run left are marked exited; children are stopped at shutdown.
@@ -395,7 +399,7 @@ export async function createSystem(config: Config, options: SystemOptions = {}):
       clock,
       logger,
       config,
-      instanceOf: (claudeSessionId) => instances.contextOfSession(claudeSessionId)?.instanceId ?? null,
+      instanceOf: instanceOfSession,
       liveInstances: async () =>
         (await instanceReads.list({ status: 'active', limit: 1000 })).map((i) => ({ id: i.id, name: i.display_name, agent: i.agent_type, sessionId: i.session_id, state: i.state, cwd: i.working_dir })),
     });

@@ -1,8 +1,9 @@
 // The dashboard's managed sessions (key o): the list of sessions with their state, and from
 // there: n a new session (pick a repository, type a first prompt or none), p a prompt to the
 // selected session, c cancel its turn, x stop it, enter its output (the last lines of text it
-// printed). Everything goes through the HTTP API; the overlay's state lives in the store and
-// this file turns keys into the next overlay and the overlay into lines.
+// printed). Everything goes through the HTTP API; the list, once read, follows the feed's
+// `session_changed` (src/tui/store.ts). The overlay's state lives in the store and this file
+// turns keys into the next overlay and the overlay into lines.
 import { fit, line, seg } from './format.js';
 import type { SessionItem } from './session-data.js';
 

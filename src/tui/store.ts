@@ -196,6 +196,16 @@ export function applyMessage(ctx: DashboardContext, m: ServerMessage): Dashboard
       const deliveries = [...known.deliveries.filter((x) => x.channel !== d.channel), { channel: d.channel, status: d.status, attempts: d.attempts, error: d.error }];
       return { ...ctx, seq: m.seq, notifications: { ...ctx.notifications, [n.id]: { ...known, deliveries } } };
     }
+    case 'session_changed': {
+      // The sessions overlay's list, when it is open, follows the sessions as they change.
+      const o = ctx.overlay;
+      if (o?.kind !== 'sessions' || !o.sessions) return { ...ctx, seq: m.seq };
+      const { id, name, repo, agent, kind, state } = m.session;
+      const item = { id, name, repo, agent, kind, state };
+      const at = o.sessions.findIndex((x) => x.id === id);
+      const sessions = at === -1 ? [...o.sessions, item] : o.sessions.map((x, i) => (i === at ? item : x));
+      return { ...ctx, seq: m.seq, overlay: { ...o, sessions } };
+    }
     case 'token_usage_update': {
       const instances = m.instance_id && m.instance ? { ...ctx.usage.instances, [m.instance_id]: m.instance } : ctx.usage.instances;
       const day = m.device_today.day;

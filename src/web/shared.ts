@@ -5,7 +5,7 @@
 // node:*) may be imported here: the page is a client, like the dashboard.
 import './zod-jitless.js'; // first: before any schema below is built
 export { serverMessageSchema, STREAM_TYPES } from '../protocol/feed.js';
-export type { FeedApproval, FeedEvent, FeedGate, FeedInstance, FeedMode, FeedUsageTotals, ServerMessage, SnapshotMessage, StreamType } from '../protocol/feed.js';
+export type { FeedApproval, FeedEvent, FeedGate, FeedInstance, FeedMode, FeedSession, FeedUsageTotals, ServerMessage, SnapshotMessage, StreamType } from '../protocol/feed.js';
 export { describeEvent } from '../protocol/event-words.js';
 
 import type { z } from 'zod';

@@ -4,7 +4,7 @@
 // frames do not run), so a burst of 200 events a second costs one render a frame. The last
 // picture is kept in localStorage and shown, marked stale, when the page starts offline.
 import { batch, computed, signal } from '@preact/signals';
-import type { FeedApproval, FeedEvent, FeedGate, FeedInstance, FeedMode, FeedUsageTotals, ServerMessage } from './shared.js';
+import type { FeedApproval, FeedEvent, FeedGate, FeedInstance, FeedMode, FeedSession, FeedUsageTotals, ServerMessage } from './shared.js';
 
 export type Link = 'connecting' | 'live' | 'reconnecting';
 export const link = signal<Link>('connecting');
@@ -48,6 +48,11 @@ export const pendingApprovals = computed(() =>
 );
 
 /** The time the page shows (time in state, countdowns), moved once a second. */
+/** Managed sessions as the feed last showed them (`session_changed`), by id: the Sessions tab lays them over its list. */
+export const sessionChanges = signal<ReadonlyMap<string, FeedSession>>(new Map());
+/** How many snapshots came: after a new one, changes may have been missed, and lists are read again. */
+export const snapshots = signal(0);
+
 export const now = signal(Date.now());
 
 const STATE_ORDER: Record<string, number> = { awaiting: 0, working: 1, idle: 2, stopped: 3 };
@@ -118,9 +123,11 @@ export function flush(): void {
     let evs: KeyedEvent[] | null = null;
     let notes: Map<string, LiveNotification> | null = null;
     let asks: Map<string, FeedApproval> | null = null;
+    let sess: Map<string, FeedSession> | null = null;
     for (const m of messages) {
       switch (m.type) {
         case 'snapshot':
+          snapshots.value += 1;
           inst = new Map(m.instances.map((i) => [instanceKey(i), i]));
           evs = m.events.map((e, i) => ({ ...e, key: m.seq - i }));
           mode.value = m.mode;
@@ -155,6 +162,10 @@ export function flush(): void {
           asks ??= new Map(approvals.value);
           asks.set(m.approval.id, m.approval);
           break;
+        case 'session_changed':
+          sess ??= new Map(sessionChanges.value);
+          sess.set(m.session.id, m.session);
+          break;
         case 'token_usage_update': {
           if (m.instance_id && m.instance) usageByInstance.value = { ...usageByInstance.value, [m.instance_id]: m.instance };
           const today = usageToday.value;
@@ -170,6 +181,7 @@ export function flush(): void {
     if (inst) instances.value = inst;
     if (evs) events.value = evs.length > EVENTS_KEPT ? evs.slice(0, EVENTS_KEPT) : evs;
     if (asks) approvals.value = keepRecent(asks);
+    if (sess) sessionChanges.value = sess;
     if (notes) liveNotifications.value = notes.size > NOTIFICATIONS_KEPT ? new Map([...notes].slice(-NOTIFICATIONS_KEPT)) : notes;
     receivedAt.value = Date.now();
     if (link.value === 'live') stale.value = false;

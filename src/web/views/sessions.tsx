@@ -1,12 +1,13 @@
-// Sessions: the managed sessions token-api started (GET /api/sessions), each opening its chat
-// (#/sessions/<id>), and a form to start one in a configured repository (GET /api/repos,
+// Sessions: the managed sessions token-api started (GET /api/sessions, kept live by the feed's
+// `session_changed`), each opening its chat (#/sessions/<id>), and a form to start one in a configured repository (GET /api/repos,
 // POST /api/sessions) with an optional name and first prompt.
 import { useSignal } from '@preact/signals';
 import { failureText, getJson, postJson, readOnly } from '../api.js';
 import { dayTime, words } from '../format.js';
 import { useLoad } from '../load.js';
 import { href } from '../router.js';
-import type { RepoList, SessionList, SessionView } from '../shared.js';
+import type { FeedSession, RepoList, SessionList, SessionView } from '../shared.js';
+import { sessionChanges, snapshots } from '../store.js';
 import { firstPrompts } from './session-chat.js';
 
 function StartForm({ repos }: { repos: RepoList['repos'] }) {
@@ -56,10 +57,21 @@ function StartForm({ repos }: { repos: RepoList['repos'] }) {
   );
 }
 
+/** The list as read, with each session the feed showed changing since laid over it (the newer of the two), newest first. */
+export function liveSessions(read: readonly FeedSession[], changes: ReadonlyMap<string, FeedSession>): FeedSession[] {
+  const byId = new Map(read.map((x) => [x.id, x]));
+  for (const c of changes.values()) {
+    const had = byId.get(c.id);
+    if (!had || c.updated_at >= had.updated_at) byId.set(c.id, c);
+  }
+  return [...byId.values()].sort((a, b) => (a.created_at === b.created_at ? (a.id < b.id ? 1 : -1) : a.created_at < b.created_at ? 1 : -1));
+}
+
 export function Sessions() {
-  const list = useLoad(() => getJson<SessionList>('/api/sessions'), 'sessions');
+  // Read again after each new snapshot (the page may have missed changes while it was away).
+  const list = useLoad(() => getJson<SessionList>('/api/sessions'), `sessions:${snapshots.value}`);
   const repos = useLoad(() => getJson<RepoList>('/api/repos'), 'repos');
-  const sessions = [...(list.data?.sessions ?? [])].reverse();
+  const sessions = liveSessions(list.data?.sessions ?? [], sessionChanges.value);
   return (
     <section aria-labelledby="sessions-title" aria-busy={list.loading && !list.data}>
       <h2 id="sessions-title">Sessions</h2>
