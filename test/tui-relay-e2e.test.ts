@@ -4,9 +4,11 @@
 // a real tmux session of 80x24, read back with `tmux capture-pane -p`. The code pins the
 // relay's certificate (no --ca) and the session is end-to-end encrypted: the header says so,
 // the home server's instance shows, a mode picked in the dashboard reaches home, and the
-// relay's log and database never hold the instance's name, which only the feed carries.
+// relay's log and database never hold the instance's name, which only the feed carries. A code
+// whose fingerprint is not the relay's certificate is refused, and not tried again on its own.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -14,6 +16,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { CLI, getJson, postJson, runCli, startServerProcess, type ServerProcess } from './support/process.js';
 import { configureRelay, HAVE_OPENSSL, selfSignedCert, startRelayProcess, type RelayProcess } from './support/relay.js';
+import { decodePairingCode, encodePairingCode } from '../src/relay/pairings.js';
 import { tempHome } from './support/system.js';
 
 const run = promisify(execFile);
@@ -91,5 +94,20 @@ describe('token-api tui --pairing-file in tmux, through a TLS relay, end-to-end 
     const files = readdirSync(relayHome, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
     for (const f of files) assert.ok(!readFileSync(join(f.parentPath, f.name)).includes(secret), `${f.name} holds no plaintext`);
     assert.ok(!relay.output().includes(secret));
+
+    // A code whose certificate is not the relay's (a relay in between, or one given a new
+    // certificate): refused, said, and not tried again on its own.
+    const code = decodePairingCode(JSON.parse(paired.stdout).code)!;
+    const otherFile = join(dir.dir, 'pairing-other-cert');
+    writeFileSync(otherFile, `${encodePairingCode({ ...code, fingerprint: createHash('sha256').update('another certificate').digest('hex') })}\n`, { mode: 0o600 });
+    await tmux('new-session', '-d', '-s', 'tui-other', '-x', '80', '-y', '24', `'${process.execPath}' --import '${TSX}' '${CLI}' tui --pairing-file '${otherFile}'; sleep 30`);
+    const other = async () => (await tmux('capture-pane', '-p', '-t', 'tui-other')).stdout.split('\n');
+    let refused: string[] = [];
+    for (let i = 0; i < 600 && !refused.some((l) => l.includes('○ refused, r retries')); i++) {
+      await delay(50);
+      refused = await other().catch(() => []);
+    }
+    assert.match(refused[0]!, /○ refused, r retries/, refused.join('\n'));
+    assert.match(refused[23]!, /the relay's certificate is not the one in the pairing code/);
   });
 });

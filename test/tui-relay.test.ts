@@ -4,13 +4,15 @@
 // own option handling (--relay, --room, --token-file). It shows an instance registered at home,
 // its mode change reaches home, a read-only token's write shows the relay's 403, the relay and
 // the home server going away are said and recovered from (resuming with since=), and a revoked
-// token is shown as refused and not retried until r. The dashboard's timers run on a FakeClock.
+// token and a pairing the home server does not know are shown as refused and not retried until r. The dashboard's timers run on a FakeClock.
 process.env.TZ = 'UTC';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import pino from 'pino';
+import { relayTransport } from '../src/cli/tui-relay.js';
 import { relayWay, tuiCommand } from '../src/cli/tui.js';
 import { systemClock } from '../src/lib/clock.js';
 import { startRelay, type RunningRelay } from '../src/relay/server.js';
@@ -212,6 +214,35 @@ describe('the dashboard through a relay', () => {
     clock.advance(5000); // the "refreshing…" notice passes
     rows = screen();
     assert.match(rows[23]!, /the relay refused the connection \(401\): revoked client token/);
+  });
+
+  it('a pairing the home server does not know is shown as refused and not tried again until r', async () => {
+    const token = readFileSync(tokenFiles.admin!, 'utf8').trim();
+    const transport = relayTransport({
+      options: async () => ({ url: relay.url, room: 'home', token, pairing: { id: '0123456789abcdef', psk: randomBytes(32).toString('base64url') } }),
+      url: relay.url,
+      room: 'home',
+      e2e: true,
+    });
+    clock = new FakeClock(Date.now());
+    term = fakeTerminal(80, 24);
+    const d = (dash = startDashboard({ transport, clock, input: term.input, output: term.output, retryDelaysMs: [1000, 2000] }));
+    await until(d, (c) => c.connection.status === 'refused', 'refused');
+    assert.match(screen()[0]!, /○ refused, r retries/);
+    assert.match(screen()[23]!, /the server refused the encrypted session: unknown pairing: pair again/);
+    const connection = d.store.getSnapshot().context.connection;
+    assert.match(connection.status === 'refused' ? connection.reason : '', /unknown pairing: pair again with token-api relay pair$/);
+    await store.flushAudit();
+    const attempts = async () => (await store.recentAudit('home', 1000)).filter((a) => a.client === tokenIds.admin && a.what === 'client_connected').length;
+    const attemptsBefore = await attempts();
+    for (let i = 0; i < 60; i++) clock.advance(1000);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(d.store.getSnapshot().context.connection.status, 'refused');
+    await store.flushAudit();
+    assert.equal(await attempts(), attemptsBefore, 'no attempt while refused');
+    term.type('r');
+    await eventually(attempts, (n) => n === attemptsBefore + 1);
+    await until(d, (c) => c.connection.status === 'refused', 'refused again');
   });
 
   it('token-api tui explains options that do not go together, in a line', async () => {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { RelayClientError, type RelayClientOptions } from '../relay/client.js';
 import { decodePairingCode } from '../relay/pairings.js';
-import { pinnedCertificate } from '../relay/pin.js';
+import { CertificateMismatch, pinnedCertificate } from '../relay/pin.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -48,6 +48,6 @@ export function relayTargetOf(values: Values, urlOption: string, env: NodeJS.Pro
 /** The options to connect with: the pinned certificate fetched and checked first, when there is one. */
 export async function relayClientOptions(target: RelayTarget): Promise<RelayClientOptions> {
   if (!target.pin) return target.options;
-  const ca = await pinnedCertificate(target.pin.url, target.pin.fingerprint).catch((err: Error) => Promise.reject(new RelayClientError(err.message)));
+  const ca = await pinnedCertificate(target.pin.url, target.pin.fingerprint).catch((err: Error) => Promise.reject(new RelayClientError(err.message, undefined, err instanceof CertificateMismatch ? 'certificate_mismatch' : undefined)));
   return { ...target.options, ca };
 }

@@ -3,7 +3,8 @@
 // feed stream, end-to-end encrypted with a pairing. The connection is opened when first needed
 // and again after it closed, so the dashboard's own reconnection (with its growing delays)
 // drives it. Close codes and refusals become words; a revoked or expired client token (close
-// 4401, 401 on the handshake) and another room's token (403) are final: said, not retried.
+// 4401, 401 on the handshake), another room's token (403), a pairing the home server refuses and
+// a relay certificate that is not the pinned one are final: said, not retried until r.
 import { connectRelayClient, RelayClientError, type RelayClient, type RelayClientOptions } from '../relay/client.js';
 import type { FeedLink, FeedLinkHandlers, Transport } from '../tui/transport.js';
 
@@ -35,8 +36,12 @@ export function streamEndedWords(e: Closed): string {
   return `the feed ended (${e.code}${e.reason ? `: ${e.reason}` : ''})`;
 }
 
-/** A refused handshake that trying again will not mend: an unknown, expired or revoked token (401) or another room's (403). */
-const isFinal = (err: unknown) => err instanceof RelayClientError && (err.status === 401 || err.status === 403);
+/**
+ * A refusal that trying again will not mend: an unknown, expired or revoked token (401), another
+ * room's (403), a pairing the home server does not know or gives to another token (`refused`),
+ * a relay whose certificate is not the pinned one (`certificate_mismatch`).
+ */
+const isFinal = (err: unknown) => err instanceof RelayClientError && (err.status === 401 || err.status === 403 || err.code === 'refused' || err.code === 'certificate_mismatch');
 
 export function relayTransport(o: RelayTransportOptions): Transport {
   /** The connection, or the attempt at one; null once it closed. */

@@ -29,6 +29,8 @@ export class RelayClientError extends Error {
   constructor(
     message: string,
     readonly status?: number,
+    /** Why, when it was not an HTTP refusal: the relay's or the home server's error code (`refused`: the pairing), or `certificate_mismatch`. */
+    readonly code?: string,
   ) {
     super(message);
     this.name = 'RelayClientError';
@@ -111,7 +113,7 @@ export async function connectRelayClient(o: RelayClientOptions): Promise<RelayCl
     onWelcome = null;
     if (welcome.t !== 'welcome') {
       ws.close();
-      throw new RelayClientError(`the server refused the encrypted session: ${welcome.t === 'error' ? welcome.message : welcome.t}`);
+      throw new RelayClientError(`the server refused the encrypted session: ${welcome.t === 'error' ? welcome.message : welcome.t}`, undefined, welcome.t === 'error' ? welcome.error : undefined);
     }
     const keys = sessionKeys({ psk: Buffer.from(o.pairing.psk, 'base64url'), room: o.room, mine: e.privateKey, theirs: welcome.epub, clientPub: e.publicKey, serverPub: welcome.epub });
     session = { keys, send: 0, recv: 0 };

@@ -5,6 +5,9 @@
 import { timingSafeEqual, X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
 
+/** The relay presented another certificate than the one pinned: only a new pairing code mends it. */
+export class CertificateMismatch extends Error {}
+
 /** The sha256 fingerprint of a PEM certificate, as hex without colons. */
 export function fingerprintOf(pem: Buffer): string {
   return new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase();
@@ -20,11 +23,11 @@ export function pinnedCertificate(url: string, fingerprint: string): Promise<Buf
     socket.once('secureConnect', () => {
       const raw = socket.getPeerCertificate().raw;
       socket.destroy();
-      if (!raw) return reject(new Error('the relay presented no certificate'));
+      if (!raw) return reject(new CertificateMismatch('the relay presented no certificate'));
       const pem = Buffer.from(`-----BEGIN CERTIFICATE-----\n${raw.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`);
       const want = Buffer.from(fingerprint.toLowerCase());
       const got = Buffer.from(fingerprintOf(pem));
-      if (want.length !== got.length || !timingSafeEqual(want, got)) return reject(new Error(`the relay's certificate is not the one in the pairing code (fingerprint ${got.toString().slice(0, 16)}…): someone may be in between`));
+      if (want.length !== got.length || !timingSafeEqual(want, got)) return reject(new CertificateMismatch(`the relay's certificate is not the one in the pairing code (fingerprint ${got.toString().slice(0, 16)}…): someone may be in between`));
       resolve(pem);
     });
   });
