@@ -61,7 +61,7 @@ describe('the dashboard on a blessed screen', () => {
         return Promise.resolve({ ok: true as const, value: [event('hook.stop', '11:58:30', id, { from: 'working', to: 'idle', payload: {} })] });
       },
     } as unknown as ApiClient;
-    const onKey = createKeyHandler({ store, api, clock, refresh: () => calls.push('refresh'), quit: () => calls.push('quit') });
+    const onKey = createKeyHandler({ store, api, clock, refresh: () => calls.push('refresh'), feedSend: (m) => (calls.push(`feed ${m.type}`), true), quit: () => calls.push('quit') });
     screen.onKey((k) => onKey(k.full, k.ch));
     h = {
       clock,

@@ -13,6 +13,9 @@ import { promisify } from 'node:util';
 import { CLI, startServerProcess, type ServerProcess } from './support/process.js';
 import { FAKE_CLAUDE, hasTmux } from './support/sessions.js';
 import { tempHome } from './support/system.js';
+import { openSessions } from '../src/tui/sessions-overlay.js';
+import { applyMessage, initialContext, type DashboardContext } from '../src/tui/store.js';
+import { knownSnapshot, message } from './support/tui.js';
 
 const run = promisify(execFile);
 const TSX = new URL('../node_modules/tsx/dist/esm/index.mjs', import.meta.url).href;
@@ -78,6 +81,14 @@ describe('managed sessions from the dashboard', { skip: hasTmux() ? false : 'tmu
     await stateIs('ready');
     await keys('Enter');
     await eventually(has(/● echo: hello dash/), 'the output');
+    // A prompt sent elsewhere while the output is open: its answer appears there, once.
+    const id = (await sessions())[0]!.id;
+    const sent = await fetch(`${server!.url}/api/sessions/${id}/send`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'while watching' }) });
+    assert.equal(sent.status, 202);
+    const watching = await eventually(has(/● echo: while watching/), 'the answer, live in the open output');
+    assert.equal(watching.filter((l) => /● echo: while watching/.test(l)).length, 1);
+    assert.equal(watching.filter((l) => /● echo: hello dash/.test(l)).length, 1, 'nothing shown twice');
+    await stateIs('ready');
     await keys('Escape');
     // The next key only once the output is closed: a key sent right behind Escape can reach
     // blessed as one Alt chord under load.
@@ -102,5 +113,27 @@ describe('managed sessions from the dashboard', { skip: hasTmux() ? false : 'tmu
     await eventually(has(/renamed elsewhere +shop +claude\/headless +ready/), 'its new name');
     await fetch(`${server!.url}/api/sessions/${other.id}`, { method: 'DELETE' });
     await eventually(has(/renamed elsewhere +shop +claude\/headless +exited/), 'it stopped');
+  });
+});
+
+describe('the open output of a session, fed protocol messages', () => {
+  const at = '2026-11-23T12:00:00.000Z';
+  const said = (seq: number | null, text: string, session = 'ses-0123456789ab') =>
+    message({ type: 'session_output', seq: 3000 + (seq ?? 0), at, session_id: session, output: { seq, at, kind: 'assistant', message: { type: 'assistant', message: { content: [{ type: 'text', text }] } } } });
+  const shown = (c: DashboardContext) => (c.overlay?.kind === 'sessions' ? c.overlay.output : null);
+
+  it('appends what comes after the last message shown, once; ignores other sessions and partial messages; says when it exits', () => {
+    let ctx = applyMessage(initialContext('127.0.0.1:7777'), knownSnapshot());
+    ctx = { ...ctx, overlay: { ...openSessions(), step: 'output', output: ['● one', '● two'], following: { id: 'ses-0123456789ab', after: 2 } } };
+    ctx = applyMessage(ctx, said(2, 'two'));
+    ctx = applyMessage(ctx, said(3, 'three'));
+    // Followed again from 2 after a reconnection: 3 comes a second time, and is shown once.
+    ctx = applyMessage(ctx, said(3, 'three'));
+    ctx = applyMessage(ctx, said(null, 'thr'));
+    ctx = applyMessage(ctx, said(4, 'elsewhere', 'ses-ba9876543210'));
+    assert.deepEqual(shown(ctx), ['● one', '● two', '● three']);
+    assert.deepEqual(ctx.overlay?.kind === 'sessions' ? ctx.overlay.following : null, { id: 'ses-0123456789ab', after: 3 });
+    ctx = applyMessage(ctx, message({ type: 'session_exited', seq: 3100, at, session_id: 'ses-0123456789ab', exit: { reason: 'stopped', code: null } }));
+    assert.deepEqual(shown(ctx), ['● one', '● two', '● three', '— the session exited (stopped)']);
   });
 });

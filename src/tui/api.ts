@@ -80,11 +80,14 @@ export function createApiClient(transport: Pick<Transport, 'request'>) {
     cancelSession: (id: string) => call('POST', `/api/sessions/${encodeURIComponent(id)}/cancel`),
     stopSession: (id: string) => call('DELETE', `/api/sessions/${encodeURIComponent(id)}`),
     /** The last of a session's output, as lines to read. */
-    async sessionOutput(id: string): Promise<ApiResult<string[]>> {
+    /** A session's stored output as lines, and the seq of the last message read (0: none), to follow it from. */
+    async sessionOutput(id: string): Promise<ApiResult<{ lines: string[]; after: number }>> {
       const r = await call('GET', `/api/sessions/${encodeURIComponent(id)}?limit=1000`);
       if (!r.ok) return r;
-      const parsed = z.looseObject({ output: z.looseObject({ messages: z.array(z.looseObject({ kind: z.string(), message: z.record(z.string(), z.unknown()) })) }) }).safeParse(r.value);
-      return parsed.success ? { ok: true, value: outputLines(parsed.data.output.messages) } : { ok: false, error: 'the session answered in an unexpected shape' };
+      const parsed = z.looseObject({ output: z.looseObject({ messages: z.array(z.looseObject({ seq: z.number().nullable(), kind: z.string(), message: z.record(z.string(), z.unknown()) })) }) }).safeParse(r.value);
+      if (!parsed.success) return { ok: false, error: 'the session answered in an unexpected shape' };
+      const messages = parsed.data.output.messages;
+      return { ok: true, value: { lines: outputLines(messages), after: messages.reduce((m, x) => Math.max(m, x.seq ?? 0), 0) } };
     },
     async instanceEvents(id: string, limit = 20): Promise<ApiResult<FeedEvent[]>> {
       const r = await call('GET', `/api/events?instance=${encodeURIComponent(id)}&limit=${limit}`);

@@ -50,8 +50,13 @@ export function startDashboard(opts: DashboardOptions) {
     onMessage: (message) => {
       if (message.type === 'error') store.trigger.notice({ text: `server: ${message.message}`, kind: 'error', until: clock.now() + 5000 });
       else store.trigger.feed({ message });
-      // Connected (again): whether speech and sound work there, for the header.
-      if (message.type === 'snapshot') void api.outputs().then((r) => r.ok && store.trigger.outputs({ outputs: r.value }));
+      if (message.type === 'snapshot') {
+        // Connected (again): whether speech and sound work there, for the header; and the
+        // session output being shown, followed again from the last message shown.
+        void api.outputs().then((r) => r.ok && store.trigger.outputs({ outputs: r.value }));
+        const o = store.getSnapshot().context.overlay;
+        if (o?.kind === 'sessions' && o.following) feed.send({ type: 'subscribe_session', session_id: o.following.id, after: o.following.after });
+      }
     },
     onStatus: (s) => {
       if (s.status === 'connecting') store.trigger.connecting({ attempt: s.attempt });
@@ -74,7 +79,7 @@ export function startDashboard(opts: DashboardOptions) {
   screen.setSource(() => render(store.getSnapshot().context, clock.now()));
   store.subscribe(() => screen.invalidate());
   screen.onResize((s) => store.trigger.resize(s));
-  const onKey = createKeyHandler({ store, api, clock, refresh: () => feed.refresh(), quit: stop });
+  const onKey = createKeyHandler({ store, api, clock, refresh: () => feed.refresh(), feedSend: feed.send, quit: stop });
   screen.onKey((k) => onKey(k.full, k.ch));
 
   // Times on the screen (clock, time in state, countdowns) move once a second.

@@ -13,6 +13,8 @@ export interface KeyDeps {
   clock: Clock;
   /** A fresh snapshot (or a reconnection now). */
   refresh(): void;
+  /** Sends a message on the feed; false when it is not connected. */
+  feedSend(m: { type: string } & Record<string, unknown>): boolean;
   quit(): void;
 }
 
@@ -74,6 +76,9 @@ export function createKeyHandler(deps: KeyDeps): (key: string, ch?: string) => v
     },
     set: (overlay) => void store.trigger.setSessionsOverlay({ overlay }),
     notice,
+    // Not connected: the subscription is made when the feed is back (src/tui/dashboard.ts).
+    follow: (id, after) => void deps.feedSend({ type: 'subscribe_session', session_id: id, after }),
+    unfollow: (id) => void deps.feedSend({ type: 'unsubscribe_session', session_id: id }),
   };
 
   return (key, ch) => {

@@ -1,9 +1,10 @@
 // The dashboard's managed sessions (key o): the list of sessions with their state, and from
 // there: n a new session (pick a repository, type a first prompt or none), p a prompt to the
 // selected session, c cancel its turn, x stop it, enter its output (the last lines of text it
-// printed). Everything goes through the HTTP API; the list, once read, follows the feed's
-// `session_changed` (src/tui/store.ts). The overlay's state lives in the store and this file
-// turns keys into the next overlay and the overlay into lines.
+// printed, then what it prints next). Everything goes through the HTTP API; the list, once
+// read, follows the feed's `session_changed`, and the output its `session_output`
+// (`subscribe_session`; src/tui/store.ts applies both). The overlay's state lives in the store
+// and this file turns keys into the next overlay and the overlay into lines.
 import { fit, line, seg } from './format.js';
 import type { SessionItem } from './session-data.js';
 
@@ -17,7 +18,7 @@ export interface SessionsApi {
   sendPrompt(id: string, prompt: string): Promise<Result<unknown>>;
   cancelSession(id: string): Promise<Result<unknown>>;
   stopSession(id: string): Promise<Result<unknown>>;
-  sessionOutput(id: string): Promise<Result<string[]>>;
+  sessionOutput(id: string): Promise<Result<{ lines: string[]; after: number }>>;
 }
 
 export interface SessionsOverlay {
@@ -31,10 +32,12 @@ export interface SessionsOverlay {
   text: string;
   repo: string | null;
   output: string[] | null;
+  /** The session whose output is shown, followed on the feed from after the last message shown. */
+  following: { id: string; after: number } | null;
   error: string | null;
 }
 
-export const openSessions = (): SessionsOverlay => ({ kind: 'sessions', step: 'list', sessions: null, index: 0, repos: null, repoIndex: 0, text: '', repo: null, output: null, error: null });
+export const openSessions = (): SessionsOverlay => ({ kind: 'sessions', step: 'list', sessions: null, index: 0, repos: null, repoIndex: 0, text: '', repo: null, output: null, following: null, error: null });
 
 export interface SessionsKeyDeps {
   api: SessionsApi;
@@ -42,6 +45,9 @@ export interface SessionsKeyDeps {
   current(): SessionsOverlay | null;
   set(o: SessionsOverlay | null): void;
   notice(text: string, kind?: 'info' | 'error'): void;
+  /** Follows a session's output on the feed (`subscribe_session`) from after `after`, and stops. */
+  follow(id: string, after: number): void;
+  unfollow(id: string): void;
 }
 
 /** Loads the list into the overlay (if it is still open). */
@@ -88,7 +94,10 @@ export function sessionsKey(o: SessionsOverlay, key: string, ch: string | undefi
     return;
   }
   if (o.step === 'output') {
-    if (key === 'escape' || key === 'enter') deps.set({ ...o, step: 'list', output: null });
+    if (key === 'escape' || key === 'enter') {
+      if (o.following) deps.unfollow(o.following.id);
+      deps.set({ ...o, step: 'list', output: null, following: null });
+    }
     return;
   }
   const n = o.sessions?.length ?? 0;
@@ -124,11 +133,14 @@ export function sessionsKey(o: SessionsOverlay, key: string, ch: string | undefi
       return done(deps, deps.api.stopSession(selected.id), `${selected.name} stopped`, 'could not stop the session');
     case 'enter':
       if (!selected) return;
-      deps.set({ ...o, step: 'output', output: null });
+      deps.set({ ...o, step: 'output', output: null, following: null });
       void deps.api.sessionOutput(selected.id).then((r) => {
         const now = deps.current();
-        if (now?.step !== 'output') return;
-        deps.set({ ...now, output: r.ok ? r.value : [`could not read the output: ${r.error}`] });
+        if (now?.step !== 'output' || now.following) return;
+        if (!r.ok) return deps.set({ ...now, output: [`could not read the output: ${r.error}`] });
+        // What was stored meanwhile comes first on the feed, then what the session prints next.
+        deps.set({ ...now, output: r.value.lines, following: { id: selected.id, after: r.value.after } });
+        deps.follow(selected.id, r.value.after);
       });
       return;
     default:

@@ -6,6 +6,7 @@ import type { SessionsOverlay } from './sessions-overlay.js';
 import { createStore } from '@xstate/store';
 import type { FeedEvent, FeedGate, FeedInstance, FeedMode, FeedUsageTotals, ServerMessage } from '../protocol/feed.js';
 import { layoutFor } from './layout.js';
+import { outputLines } from './session-data.js';
 
 export type Connection =
   | { status: 'connecting'; attempt: number }
@@ -94,6 +95,8 @@ export interface DashboardContext {
 
 /** Events kept for the list and the details view. */
 export const MAX_EVENTS = 200;
+/** Lines of a session's output kept while it is shown. */
+const MAX_OUTPUT_LINES = 500;
 /** Stopped instances kept on the list, most recent first. */
 export const MAX_STOPPED = 20;
 
@@ -205,6 +208,19 @@ export function applyMessage(ctx: DashboardContext, m: ServerMessage): Dashboard
       const at = o.sessions.findIndex((x) => x.id === id);
       const sessions = at === -1 ? [...o.sessions, item] : o.sessions.map((x, i) => (i === at ? item : x));
       return { ...ctx, seq: m.seq, overlay: { ...o, sessions } };
+    }
+    case 'session_output': {
+      // The output being shown grows as the session prints (partial messages, seq null, make no line).
+      const o = ctx.overlay;
+      if (o?.kind !== 'sessions' || o.following?.id !== m.session_id || m.output.seq === null || m.output.seq <= o.following.after) return ctx;
+      const output = [...(o.output ?? []), ...outputLines([m.output])].slice(-MAX_OUTPUT_LINES);
+      return { ...ctx, overlay: { ...o, output, following: { id: m.session_id, after: m.output.seq } } };
+    }
+    case 'session_exited': {
+      const o = ctx.overlay;
+      if (o?.kind !== 'sessions' || o.following?.id !== m.session_id) return ctx;
+      const reason = (m.exit as { reason?: unknown } | null)?.reason;
+      return { ...ctx, overlay: { ...o, output: [...(o.output ?? []), `— the session exited${typeof reason === 'string' ? ` (${reason})` : ''}`] } };
     }
     case 'token_usage_update': {
       const instances = m.instance_id && m.instance ? { ...ctx.usage.instances, [m.instance_id]: m.instance } : ctx.usage.instances;
