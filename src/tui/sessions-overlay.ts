@@ -136,7 +136,8 @@ export function sessionsKey(o: SessionsOverlay, key: string, ch: string | undefi
       deps.set({ ...o, step: 'output', output: null, following: null });
       void deps.api.sessionOutput(selected.id).then((r) => {
         const now = deps.current();
-        if (now?.step !== 'output' || now.following) return;
+        // Still this session's output, not followed yet (esc and enter on another may have come between).
+        if (now?.step !== 'output' || now.following || now.sessions?.[now.index]?.id !== selected.id) return;
         if (!r.ok) return deps.set({ ...now, output: [`could not read the output: ${r.error}`] });
         // What was stored meanwhile comes first on the feed, then what the session prints next.
         deps.set({ ...now, output: r.value.lines, following: { id: selected.id, after: r.value.after } });
