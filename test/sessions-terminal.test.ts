@@ -5,7 +5,7 @@
 // again after the server restarts, and the pane's exit status when the agent quits.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
@@ -30,11 +30,14 @@ const plain = (screen: string) => screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 describe('terminal sessions in tmux', { skip: hasTmux() ? false : 'tmux is not installed (.ci/run installs it)' }, () => {
   const home = tempHome('tapi-term-');
   const repo = join(home.dir, 'r');
-  const file = { repos: [{ name: 'r', path: repo }], sessions: { claude_bin: FAKE_CLAUDE } };
+  const untrusted = join(home.dir, 'u');
+  const file = { repos: [{ name: 'r', path: repo }, { name: 'u', path: untrusted }], sessions: { claude_bin: FAKE_CLAUDE } };
   let server: TestServer;
 
   before(async () => {
     mkdirSync(repo);
+    mkdirSync(untrusted);
+    writeFileSync(join(untrusted, '.fake-untrusted'), '');
     server = await startTestServer(home.dir, file);
   });
   after(async () => {
@@ -91,8 +94,37 @@ describe('terminal sessions in tmux', { skip: hasTmux() ? false : 'tmux is not i
     assert.equal((await server.request('POST', `/api/sessions/${s.id}/send`, { prompt: 'late' })).status, 409);
   });
 
+  it('never types a prompt into a question the agent asks (trust this folder?): 409 with the question and how to attach, until a person answers it', async () => {
+    const tmux = (...args: string[]) => execFileSync('tmux', ['-S', join(home.dir, 'tmux.sock'), ...args]).toString();
+    const started = await server.request('POST', '/api/sessions', { repo: 'u', kind: 'terminal', prompt: 'into the menu?' });
+    assert.equal(started.status, 409, started.text);
+    assert.match(started.body.message, /started, but the agent asks: "Accessing workspace: .*Is this a project you created or one you trust\?/);
+    const attach = /attach with (tmux -S \S+ attach -t (tapi-ses-[0-9a-f]{12}))/.exec(started.body.message);
+    assert.ok(attach, started.body.message);
+    assert.equal(attach[1], `tmux -S ${join(home.dir, 'tmux.sock')} attach -t ${attach[2]}`);
+    const id = attach[2]!.slice('tapi-'.length);
+    const session = await server.request('GET', `/api/sessions/${id}`);
+    assert.equal(session.body.state, 'ready', 'the agent still runs: the menu was not answered "No, exit"');
+
+    const refused = await server.request('POST', `/api/sessions/${id}/send`, { prompt: 'still into the menu?' });
+    assert.equal(refused.status, 409, refused.text);
+    assert.match(refused.body.message, /was not sent the prompt: the agent asks: "Accessing workspace/);
+    assert.doesNotMatch(tmux('capture-pane', '-p', '-t', attach[2]!), /into the menu/);
+
+    // A person attaches and trusts the folder; then prompts go through.
+    tmux('send-keys', '-t', attach[2]!, 'Down');
+    tmux('send-keys', '-t', attach[2]!, 'Enter');
+    await until(async () => tmux('capture-pane', '-p', '-t', attach[2]!), (screen) => /^❯/m.test(screen), 'the agent\'s prompt after trusting');
+    const sent = await server.request('POST', `/api/sessions/${id}/send`, { prompt: 'after trusting' });
+    assert.equal(sent.status, 202, sent.text);
+    await until(async () => tmux('capture-pane', '-p', '-t', attach[2]!), (screen) => screen.includes('● echo: after trusting'), 'the answer on the screen');
+    assert.equal((await server.request('DELETE', `/api/sessions/${id}`)).status, 200);
+  });
+
   it('stops a terminal session by killing its pane', async () => {
-    const s = (await server.request('POST', '/api/sessions', { repo: 'r', kind: 'terminal' })).body;
+    const started = await server.request('POST', '/api/sessions', { repo: 'r', kind: 'terminal' });
+    assert.equal(started.status, 201, started.text);
+    const s = started.body;
     const stopped = await server.request('DELETE', `/api/sessions/${s.id}`);
     assert.equal(stopped.status, 200, stopped.text);
     assert.equal(stopped.body.state, 'exited');

@@ -341,8 +341,10 @@ export function createSessions(deps: SessionsDeps) {
     if (driver.kind === 'terminal') {
       await send(id, { type: 'session.ready', at: clock.now() });
       // Type the first prompt once the agent shows its prompt, never blindly into a start-up screen.
-      if (req.prompt !== undefined && !(await deps.terminals!.waitForScreen(id, '❯', config.sessions.terminalReadyMs))) {
-        throw new DomainError('conflict', `session ${id} started, but its screen never showed the agent's prompt (a first-run or trust screen?); attach with tmux to answer it, then send the prompt`);
+      if (req.prompt !== undefined) {
+        const screen = await deps.terminals!.waitForScreen(id, config.sessions.terminalReadyMs);
+        if (screen.kind === 'question') throw asking(id, screen.question, 'started, but');
+        if (screen.kind !== 'prompt') throw new DomainError('conflict', `session ${id} started, but its screen never showed the agent's prompt (a first-run screen?); ${attachHint(id)} to answer it, then send the prompt`);
       }
     }
     if (req.prompt !== undefined) await sendPrompt(id, req.prompt, req.by);
@@ -351,9 +353,21 @@ export function createSessions(deps: SessionsDeps) {
 
   async function sendPrompt(id: string, text: string, by: ActionBy): Promise<void> {
     const { child } = await liveState(id);
+    // A terminal agent asking a question (trust this folder? allow this tool?) takes typed text
+    // and Enter as its answer: the prompt waits for a person to answer it.
+    if (child.driver.kind === 'terminal') {
+      const screen = await deps.terminals!.screenNow(id);
+      if (screen.kind === 'question') throw asking(id, screen.question, 'was not sent the prompt:');
+    }
     if (!(await child.driver.send(text))) throw new DomainError('conflict', `session ${id} is exiting; start a new one`);
     await send(id, { type: 'session.send', at: clock.now(), by }, [{ type: 'session.prompt_sent', details: { by, bytes: Buffer.byteLength(text) } }]);
   }
+
+  /** How a person reaches a terminal session's screen. */
+  const attachHint = (id: string) => `attach with ${deps.terminals?.attachCommand(id) ?? 'tmux'}`;
+  /** A terminal agent waits on a question only a person should answer. */
+  const asking = (id: string, question: string, what: string) =>
+    new DomainError('conflict', `session ${id} ${what} the agent asks: "${question}"; ${attachHint(id)} and answer it, then send the prompt`);
 
   async function get(id: string): Promise<SessionView> {
     return viewOf(await rowOf(id));

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { DriverExit, SessionDriver } from './driver.js';
 import type { PaneInfo, Tmux } from './tmux.js';
+import { readScreen, type ScreenState } from './terminal-screen.js';
 
 /**
  * How long a dead pane may wait for tmux to learn its exit status before it is reported without
@@ -142,18 +143,30 @@ export function createTerminals(deps: TerminalDeps) {
     },
     /** Takes a pane found after a restart back under watch. */
     adopt: (id: string, pid: number, onExit: (exit: DriverExit) => void) => driver(id, pid, onExit),
-    /** Waits until the screen shows `marker` (the agent's prompt), at most `ms`; false if it never did. */
-    async waitForScreen(id: string, marker: string, ms: number): Promise<boolean> {
+    /** How a person attaches to a session's terminal. */
+    attachCommand: (id: string) => tmux.attachCommand(paneName(id)),
+    /** What the screen shows now (`other` when the pane is gone). */
+    async screenNow(id: string): Promise<ScreenState> {
+      try {
+        return readScreen(await tmux.capture(paneName(id)));
+      } catch {
+        return { kind: 'other' };
+      }
+    },
+    /** Waits until the screen shows the agent's prompt or a question, at most `ms` (`other`: neither came). */
+    async waitForScreen(id: string, ms: number): Promise<ScreenState> {
       const until = clock.now() + ms;
       while (clock.now() < until) {
+        let state: ScreenState;
         try {
-          if ((await tmux.capture(paneName(id))).includes(marker)) return true;
+          state = readScreen(await tmux.capture(paneName(id)));
         } catch {
-          return false;
+          return { kind: 'other' };
         }
+        if (state.kind !== 'other') return state;
         await new Promise<void>((r) => clock.setTimeout(r, 50));
       }
-      return false;
+      return { kind: 'other' };
     },
     /** Stops watching (the panes keep running: a person may be using them). */
     async close(): Promise<void> {

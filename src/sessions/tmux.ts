@@ -52,6 +52,8 @@ export function createTmux(o: TmuxOptions) {
   }
 
   return {
+    /** The command a person types to see and use a session's terminal. */
+    attachCommand: (session: string) => `tmux -S ${o.socket} attach -t ${session}`,
     /** A detached session running `command` in `cwd`, with `env` added to its environment. */
     async newSession(name: string, sessionId: string, cwd: string, env: Record<string, string>, command: string[], size = { cols: 120, rows: 40 }): Promise<void> {
       const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);

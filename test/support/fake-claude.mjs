@@ -31,7 +31,13 @@ function hook(event, fields) {
   execFileSync('sh', [process.env.FAKE_CLAUDE_HOOK, event], { input: body, stdio: ['pipe', 'ignore', 'inherit'] });
 }
 
-if (!has('-p') && !has('--print')) terminal();
+if (!has('-p') && !has('--print')) {
+  // A folder not trusted yet (marked by .fake-untrusted, as Claude Code keeps trust per folder)
+  // first gets Claude Code's trust question, drawn as the real one is; trusting it is remembered.
+  const fs = await import('node:fs');
+  if (fs.existsSync('.fake-untrusted') && !fs.existsSync('.fake-trusted')) trustQuestion(() => (fs.writeFileSync('.fake-trusted', ''), terminal()));
+  else terminal();
+}
 else headless();
 
 function headless() {
@@ -139,6 +145,31 @@ function headless() {
     msg([{ type: 'text', text: 'echo: ' + text }]);
     result({ result: 'echo: ' + text });
   }
+}
+
+function trustQuestion(trusted) {
+  const w = (s) => process.stdout.write(s);
+  let choice = 0;
+  const draw = () => {
+    w('\x1b[2J\x1b[H' + '─'.repeat(60) + '\r\n Accessing workspace:\r\n\r\n ' + process.cwd() + '\r\n\r\n');
+    w(' Quick safety check: Is this a project you created or one you trust? (Like your own code, a\r\n well-known open source project, or work from your team). If not, take a moment to review what\'s in\r\n this folder first.\r\n\r\n');
+    w(" Claude Code'll be able to read, edit, and execute files here.\r\n\r\n Security guide\r\n\r\n");
+    w((choice === 0 ? ' ❯ ' : '   ') + 'No, exit\r\n' + (choice === 1 ? ' ❯ ' : '   ') + 'Yes, I trust this folder\r\n\r\n Enter to confirm · Esc to cancel\r\n');
+  };
+  draw();
+  process.stdin.setRawMode?.(true);
+  const onData = (buf) => {
+    // Keys may come several to a read: arrows move the choice, Enter confirms it, anything
+    // else (pasted text) is ignored, as the menu does.
+    for (const key of buf.toString('utf8').match(/\x1b\[[AB]|\r|[^]/g) ?? []) {
+      if (key === '\x1b[A' || key === '\x1b[B') { choice = 1 - choice; draw(); continue; }
+      if (key !== '\r') continue;
+      if (choice === 0) process.exit(1);
+      process.stdin.off('data', onData);
+      return trusted();
+    }
+  };
+  process.stdin.on('data', onData);
 }
 
 function terminal() {
