@@ -14,8 +14,13 @@ import { CLI, startServerProcess, type ServerProcess } from './support/process.j
 import { FAKE_CLAUDE, hasTmux } from './support/sessions.js';
 import { tempHome } from './support/system.js';
 import { openSessions } from '../src/tui/sessions-overlay.js';
-import { applyMessage, initialContext, type DashboardContext } from '../src/tui/store.js';
-import { knownSnapshot, message } from './support/tui.js';
+import { applyMessage, createDashboardStore, initialContext, type DashboardContext } from '../src/tui/store.js';
+import { fakeTerminal, knownSnapshot, message } from './support/tui.js';
+import { startFeedServer, type FeedServer } from './support/feed.js';
+import { FakeClock } from './support/clock.js';
+import { startDashboard, type Dashboard } from '../src/tui/dashboard.js';
+import { directTransport } from '../src/tui/direct-transport.js';
+import type { FeedLink, Transport } from '../src/tui/transport.js';
 
 const run = promisify(execFile);
 const TSX = new URL('../node_modules/tsx/dist/esm/index.mjs', import.meta.url).href;
@@ -135,5 +140,110 @@ describe('the open output of a session, fed protocol messages', () => {
     assert.deepEqual(ctx.overlay?.kind === 'sessions' ? ctx.overlay.following : null, { id: 'ses-0123456789ab', after: 3 });
     ctx = applyMessage(ctx, message({ type: 'session_exited', seq: 3100, at, session_id: 'ses-0123456789ab', exit: { reason: 'stopped', code: null } }));
     assert.deepEqual(shown(ctx), ['● one', '● two', '● three', '— the session exited (stopped)']);
+    // Followed again (a reconnection): the session is told as not running, and that is not said twice.
+    ctx = applyMessage(ctx, message({ type: 'session_exited', seq: 3101, at, session_id: 'ses-0123456789ab', exit: null }));
+    assert.deepEqual(shown(ctx), ['● one', '● two', '● three', '— the session exited (stopped)']);
+  });
+});
+
+describe('the sessions list, kept current by the feed', () => {
+  const at = '2026-11-23T12:00:00.000Z';
+  const item = (id: string, state: string, updated: string, name = id) => ({ id, name, repo: 'shop', agent: 'claude', kind: 'headless', state, updated_at: `2026-11-23T12:00:${updated}.000Z` });
+  const changed = (seq: number, s: ReturnType<typeof item>) => message({ type: 'session_changed', seq, at, session: { ...s, created_at: at } });
+  const store = () => {
+    const st = createDashboardStore(initialContext('127.0.0.1:7777'));
+    st.send({ type: 'feed', message: knownSnapshot() });
+    return st;
+  };
+  const listed = (st: ReturnType<typeof store>) => {
+    const o = st.getSnapshot().context.overlay;
+    return o?.kind === 'sessions' ? o.sessions?.map((x) => `${x.id}:${x.state}`) : null;
+  };
+
+  it('a change that came while the list was being read, or a read older than the feed, never shows an old state', () => {
+    const st = store();
+    st.trigger.setSessionsOverlay({ overlay: openSessions() });
+    // The list is loading; the feed says a turn ended.
+    st.send({ type: 'feed', message: changed(5001, item('ses-a', 'ready', '05')) });
+    // The read (begun before that turn ended) answers busy, and a session new since.
+    st.trigger.setSessionsOverlay({ overlay: { ...openSessions(), sessions: [item('ses-a', 'busy', '03'), item('ses-b', 'ready', '04')] } });
+    assert.deepEqual(listed(st), ['ses-a:ready', 'ses-b:ready']);
+    // A session started elsewhere joins at the end; one renamed keeps its place.
+    st.send({ type: 'feed', message: changed(5002, item('ses-c', 'starting', '06')) });
+    st.send({ type: 'feed', message: changed(5003, item('ses-b', 'exited', '07')) });
+    assert.deepEqual(listed(st), ['ses-a:ready', 'ses-b:exited', 'ses-c:starting']);
+    // A cleanup forgets the exited ones.
+    st.send({ type: 'feed', message: message({ type: 'event', seq: 5004, at, event: { type: 'session.cleaned_up', instance_id: null, device_id: null, details: { sessions: ['ses-b'], by: 'loopback' }, created_at: at } }) });
+    assert.deepEqual(listed(st), ['ses-a:ready', 'ses-c:starting']);
+    // After a snapshot the changes held are dropped; the list read again is taken as it is.
+    st.send({ type: 'feed', message: knownSnapshot(6000) });
+    st.trigger.sessionsRead({ sessions: [item('ses-a', 'busy', '09'), item('ses-c', 'ready', '08')] });
+    assert.deepEqual(listed(st), ['ses-a:busy', 'ses-c:ready']);
+  });
+});
+
+describe('the open output across a reconnection', () => {
+  const home = tempHome('token-api-tui-sessions-cut-');
+  let server: FeedServer;
+  let dash: Dashboard | null = null;
+  after(async () => {
+    dash?.stop();
+    await server?.close();
+    home.cleanup();
+  });
+
+  it('is followed again from the last message shown once the feed is back, each message shown once', async () => {
+    mkdirSync(join(home.dir, 'shop'));
+    server = await startFeedServer(home.dir, { repos: [{ name: 'shop', path: join(home.dir, 'shop') }], sessions: { claude_bin: FAKE_CLAUDE }, notifications: { speech: { engine: 'none' }, sound: { player: 'none' } } });
+    // The direct way to the server, with a hand on its feed links: what the dashboard sends, and a cut.
+    const direct = directTransport({ baseUrl: server.url });
+    const links: FeedLink[] = [];
+    const sent: any[] = [];
+    const transport: Transport = {
+      ...direct,
+      openFeed(query, h) {
+        const link = direct.openFeed(query, h);
+        const watched: FeedLink = { ...link, send: (text) => (sent.push(JSON.parse(text)), link.send(text)) };
+        links.push(watched);
+        return watched;
+      },
+    };
+    const clock = new FakeClock(Date.now());
+    const term = fakeTerminal(100, 30);
+    dash = startDashboard({ transport, clock, input: term.input, output: term.output, retryDelaysMs: [200] });
+    const d = dash;
+    const ctx = () => d.store.getSnapshot().context;
+    const output = () => {
+      const o = ctx().overlay;
+      return o?.kind === 'sessions' ? (o.output ?? []) : [];
+    };
+    const wait = async (ok: () => boolean, what: string) => {
+      for (let i = 0; i < 400 && !ok(); i++) {
+        clock.advance(100);
+        await delay(25);
+      }
+      assert.ok(ok(), `never: ${what}; ${JSON.stringify(ctx().overlay)}`);
+    };
+    await wait(() => ctx().connection.status === 'live', 'live');
+    const started = await server.post('/api/sessions', { repo: 'shop', prompt: 'before the cut' });
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+    const id = started.body.id as string;
+    term.type('o');
+    await wait(() => { const o = ctx().overlay; return o?.kind === 'sessions' && (o.sessions?.length ?? 0) === 1; }, 'the list');
+    term.type('\r');
+    await wait(() => output().includes('● echo: before the cut'), 'the output');
+    const subscribes = () => sent.filter((m) => m.type === 'subscribe_session' && m.session_id === id);
+    await wait(() => subscribes().length === 1, 'followed');
+
+    // The link drops; the dashboard comes back with since= (resumed) and follows the session again.
+    links.at(-1)!.terminate('cut by the test');
+    await wait(() => ctx().connection.status !== 'live', 'the drop seen');
+    await wait(() => ctx().connection.status === 'live' && subscribes().length === 2, 'followed again');
+    const after = subscribes()[1].after as number;
+    assert.ok(after > 0, 'from the last message shown');
+    assert.equal((await server.post(`/api/sessions/${id}/send`, { prompt: 'after the cut' })).status, 202);
+    await wait(() => output().includes('● echo: after the cut'), 'the answer after the cut');
+    assert.equal(output().filter((l) => l === '● echo: before the cut').length, 1);
+    assert.equal(output().filter((l) => l === '● echo: after the cut').length, 1);
   });
 });

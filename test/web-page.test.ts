@@ -205,9 +205,17 @@ describe('the web page in Chromium', { skip: browserSkip }, () => {
     await ctx.close();
   });
 
-  it('keeps the Sessions list live: a session started, renamed and stopped elsewhere shows each change without a reload', async () => {
+  it('keeps the Sessions list live: a session started, renamed, stopped and forgotten elsewhere shows each change without a reload', async () => {
     const ctx = await newContext(browser, PHONE);
     const page = await ctx.newPage();
+    const asked: string[] = [];
+    await page.routeWebSocket(/\/ws$/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((m) => {
+        if (String(m).includes('"get_snapshot"')) asked.push(String(m));
+        server.send(m);
+      });
+    });
     await openTab(page, s.url, 'sessions');
     await page.locator('[data-testid=sessions]').waitFor({ state: 'attached' });
     const started = await s.post('/api/sessions', { repo: 'shop', name: 'started elsewhere' });
@@ -220,6 +228,14 @@ describe('the web page in Chromium', { skip: browserSkip }, () => {
     assert.equal((await fetch(`${s.url}/api/sessions/${started.body.id}`, { method: 'DELETE' })).status, 200);
     await card.locator('.state', { hasText: /^exited$/ }).waitFor();
     assert.equal(await card.getAttribute('class'), 'card state-stopped');
+    // Forgotten by a cleanup: gone from the page, though the page saw it change.
+    const cleaned = await fetch(`${s.url}/api/sessions/cleanup`, { method: 'DELETE' });
+    assert.equal(cleaned.status, 200);
+    assert.ok(((await cleaned.json()) as { forgotten: string[] }).forgotten.includes(started.body.id));
+    await card.waitFor({ state: 'detached' });
+    // session_changed messages count in the feed's numbering: none made the page think it had
+    // missed one and ask for a fresh snapshot.
+    assert.deepEqual(asked, []);
     await ctx.close();
   });
 

@@ -79,8 +79,7 @@ export function createApiClient(transport: Pick<Transport, 'request'>) {
     sendPrompt: (id: string, prompt: string) => call('POST', `/api/sessions/${encodeURIComponent(id)}/send`, { prompt }),
     cancelSession: (id: string) => call('POST', `/api/sessions/${encodeURIComponent(id)}/cancel`),
     stopSession: (id: string) => call('DELETE', `/api/sessions/${encodeURIComponent(id)}`),
-    /** The last of a session's output, as lines to read. */
-    /** A session's stored output as lines, and the seq of the last message read (0: none), to follow it from. */
+    /** A session's stored output (its first 1000 messages) as lines, and the seq of the last message read (0: none), to follow it from on the feed. */
     async sessionOutput(id: string): Promise<ApiResult<{ lines: string[]; after: number }>> {
       const r = await call('GET', `/api/sessions/${encodeURIComponent(id)}?limit=1000`);
       if (!r.ok) return r;

@@ -50,13 +50,9 @@ export function startDashboard(opts: DashboardOptions) {
     onMessage: (message) => {
       if (message.type === 'error') store.trigger.notice({ text: `server: ${message.message}`, kind: 'error', until: clock.now() + 5000 });
       else store.trigger.feed({ message });
-      if (message.type === 'snapshot') {
-        // Connected (again): whether speech and sound work there, for the header; and the
-        // session output being shown, followed again from the last message shown.
-        void api.outputs().then((r) => r.ok && store.trigger.outputs({ outputs: r.value }));
-        const o = store.getSnapshot().context.overlay;
-        if (o?.kind === 'sessions' && o.following) feed.send({ type: 'subscribe_session', session_id: o.following.id, after: o.following.after });
-      }
+      // Connected (again): whether speech and sound work there, for the header.
+      if (message.type === 'snapshot') void api.outputs().then((r) => r.ok && store.trigger.outputs({ outputs: r.value }));
+      if (message.type === 'snapshot' || message.type === 'resumed') sessionsAgain();
     },
     onStatus: (s) => {
       if (s.status === 'connecting') store.trigger.connecting({ attempt: s.attempt });
@@ -66,6 +62,18 @@ export function startDashboard(opts: DashboardOptions) {
     },
     onProblem: (text) => store.trigger.notice({ text, kind: 'error', until: clock.now() + 5000 }),
   });
+
+  /**
+   * The feed is back (a new connection forgets what the last one followed): the session output
+   * being shown is followed again from the last message shown, and the sessions list, which
+   * may have missed changes, is read again.
+   */
+  function sessionsAgain(): void {
+    const o = store.getSnapshot().context.overlay;
+    if (o?.kind !== 'sessions') return;
+    if (o.following && !o.following.exited) feed.send({ type: 'subscribe_session', session_id: o.following.id, after: o.following.after });
+    if (o.sessions) void api.sessions().then((r) => r.ok && store.trigger.sessionsRead({ sessions: r.value }));
+  }
 
   function stop(): void {
     if (stopped) return;

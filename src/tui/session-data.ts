@@ -2,7 +2,7 @@
 // session's output messages as lines a person reads.
 import { z } from 'zod';
 
-export const sessionItemSchema = z.looseObject({ id: z.string(), name: z.string(), repo: z.string(), agent: z.string(), kind: z.string(), state: z.string() });
+export const sessionItemSchema = z.looseObject({ id: z.string(), name: z.string(), repo: z.string(), agent: z.string(), kind: z.string(), state: z.string(), updated_at: z.string() });
 export type SessionItem = z.infer<typeof sessionItemSchema>;
 
 /** The output messages of a session as lines a person reads: what the agent said, its results. */

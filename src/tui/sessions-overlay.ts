@@ -33,7 +33,7 @@ export interface SessionsOverlay {
   repo: string | null;
   output: string[] | null;
   /** The session whose output is shown, followed on the feed from after the last message shown. */
-  following: { id: string; after: number } | null;
+  following: { id: string; after: number; exited?: boolean } | null;
   error: string | null;
 }
 

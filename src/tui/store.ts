@@ -6,7 +6,8 @@ import type { SessionsOverlay } from './sessions-overlay.js';
 import { createStore } from '@xstate/store';
 import type { FeedEvent, FeedGate, FeedInstance, FeedMode, FeedUsageTotals, ServerMessage } from '../protocol/feed.js';
 import { layoutFor } from './layout.js';
-import { outputLines } from './session-data.js';
+import { outputLines, type SessionItem } from './session-data.js';
+import { SESSIONS_CLEANED_UP, withoutExited, withSessionChanges } from '../protocol/session-changes.js';
 
 export type Connection =
   | { status: 'connecting'; attempt: number }
@@ -87,6 +88,8 @@ export interface DashboardContext {
   selectedId: string | null;
   scrollTop: number;
   overlay: Overlay | null;
+  /** Managed sessions as the feed showed them changing since the last snapshot, by id: laid over the sessions list when it is read. */
+  sessionChanges: Record<string, SessionItem>;
   showAllEvents: boolean;
   notice: Notice | null;
   width: number;
@@ -152,6 +155,15 @@ function keepListed(events: FeedEvent[], notifications: Record<string, Notificat
   return out;
 }
 
+/** What a cleanup leaves: the exited sessions forgotten, in the changes held and in the open list. */
+function forgetExitedSessions(ctx: DashboardContext): DashboardContext {
+  const sessionChanges = Object.fromEntries(Object.entries(ctx.sessionChanges).filter(([, s]) => s.state !== 'exited'));
+  const o = ctx.overlay;
+  if (o?.kind !== 'sessions' || !o.sessions) return { ...ctx, sessionChanges };
+  const sessions = withoutExited(o.sessions);
+  return { ...ctx, sessionChanges, overlay: { ...o, sessions, index: Math.min(o.index, Math.max(0, sessions.length - 1)) } };
+}
+
 /** What a feed message changes. */
 export function applyMessage(ctx: DashboardContext, m: ServerMessage): DashboardContext {
   switch (m.type) {
@@ -171,6 +183,8 @@ export function applyMessage(ctx: DashboardContext, m: ServerMessage): Dashboard
         events: m.events.slice(0, MAX_EVENTS),
         notifications: {},
         usage: { instances: { ...m.usage.instances }, day: m.usage.today.day, devices },
+        // Changes may have been missed: the list is read again (src/tui/dashboard.ts).
+        sessionChanges: {},
       };
     }
     case 'resumed':
@@ -183,7 +197,8 @@ export function applyMessage(ctx: DashboardContext, m: ServerMessage): Dashboard
       return { ...ctx, seq: m.seq, gate: m.gate };
     case 'event': {
       const events = pushEvent(ctx.events, m.event);
-      return { ...ctx, seq: m.seq, events, notifications: events.length === MAX_EVENTS ? keepListed(events, ctx.notifications) : ctx.notifications };
+      const next = { ...ctx, seq: m.seq, events, notifications: events.length === MAX_EVENTS ? keepListed(events, ctx.notifications) : ctx.notifications };
+      return m.event.type === SESSIONS_CLEANED_UP ? forgetExitedSessions(next) : next;
     }
     case 'notification': {
       const n = m.notification;
@@ -200,27 +215,27 @@ export function applyMessage(ctx: DashboardContext, m: ServerMessage): Dashboard
       return { ...ctx, seq: m.seq, notifications: { ...ctx.notifications, [n.id]: { ...known, deliveries } } };
     }
     case 'session_changed': {
+      const { id, name, repo, agent, kind, state, updated_at } = m.session;
+      const item = { id, name, repo, agent, kind, state, updated_at };
+      const next = { ...ctx, seq: m.seq, sessionChanges: { ...ctx.sessionChanges, [id]: item } };
       // The sessions overlay's list, when it is open, follows the sessions as they change.
       const o = ctx.overlay;
-      if (o?.kind !== 'sessions' || !o.sessions) return { ...ctx, seq: m.seq };
-      const { id, name, repo, agent, kind, state } = m.session;
-      const item = { id, name, repo, agent, kind, state };
-      const at = o.sessions.findIndex((x) => x.id === id);
-      const sessions = at === -1 ? [...o.sessions, item] : o.sessions.map((x, i) => (i === at ? item : x));
-      return { ...ctx, seq: m.seq, overlay: { ...o, sessions } };
+      return o?.kind === 'sessions' && o.sessions ? { ...next, overlay: { ...o, sessions: withSessionChanges(o.sessions, [item]) } } : next;
     }
     case 'session_output': {
       // The output being shown grows as the session prints (partial messages, seq null, make no line).
       const o = ctx.overlay;
       if (o?.kind !== 'sessions' || o.following?.id !== m.session_id || m.output.seq === null || m.output.seq <= o.following.after) return ctx;
       const output = [...(o.output ?? []), ...outputLines([m.output])].slice(-MAX_OUTPUT_LINES);
-      return { ...ctx, overlay: { ...o, output, following: { id: m.session_id, after: m.output.seq } } };
+      return { ...ctx, overlay: { ...o, output, following: { ...o.following, after: m.output.seq } } };
     }
     case 'session_exited': {
+      // Said once: following an exited session again (after a reconnection) says it again.
       const o = ctx.overlay;
-      if (o?.kind !== 'sessions' || o.following?.id !== m.session_id) return ctx;
+      if (o?.kind !== 'sessions' || o.following?.id !== m.session_id || o.following.exited) return ctx;
       const reason = (m.exit as { reason?: unknown } | null)?.reason;
-      return { ...ctx, overlay: { ...o, output: [...(o.output ?? []), `— the session exited${typeof reason === 'string' ? ` (${reason})` : ''}`] } };
+      const output = [...(o.output ?? []), `— the session exited${typeof reason === 'string' ? ` (${reason})` : ''}`];
+      return { ...ctx, overlay: { ...o, output, following: { ...o.following, exited: true } } };
     }
     case 'token_usage_update': {
       const instances = m.instance_id && m.instance ? { ...ctx.usage.instances, [m.instance_id]: m.instance } : ctx.usage.instances;
@@ -263,6 +278,7 @@ export function initialContext(target: string, width = 80, height = 24, relay: R
     selectedId: null,
     scrollTop: 0,
     overlay: null,
+    sessionChanges: {},
     showAllEvents: false,
     notice: null,
     width,
@@ -314,7 +330,18 @@ export function createDashboardStore(initial: DashboardContext) {
         if (!sel || sel.status === 'stopped') return ctx;
         return { ...ctx, selectedId: sel.id, overlay: { kind: 'confirm_stop' as const, id: sel.id, name: sel.display_name } };
       },
-      setSessionsOverlay: (ctx, e: { overlay: SessionsOverlay | null }) => ({ ...ctx, overlay: e.overlay }),
+      /** The sessions list read again (after a reconnection): into the open overlay, if it still is. */
+      sessionsRead: (ctx, e: { sessions: SessionItem[] }) => {
+        const o = ctx.overlay;
+        if (o?.kind !== 'sessions' || !o.sessions) return ctx;
+        const sessions = withSessionChanges(e.sessions, Object.values(ctx.sessionChanges));
+        return { ...ctx, overlay: { ...o, sessions, index: Math.min(o.index, Math.max(0, sessions.length - 1)) } };
+      },
+      setSessionsOverlay: (ctx, e: { overlay: SessionsOverlay | null }) => {
+        const o = e.overlay;
+        // A list read over HTTP may be older than what the feed has said since.
+        return { ...ctx, overlay: o?.sessions ? { ...o, sessions: withSessionChanges(o.sessions, Object.values(ctx.sessionChanges)) } : o };
+      },
       toggleAllEvents: (ctx) => ({ ...ctx, showAllEvents: !ctx.showAllEvents }),
       notice: (ctx, e: { text: string; kind: 'info' | 'error'; until: number }) => ({ ...ctx, notice: { text: e.text, kind: e.kind, until: e.until } }),
     },

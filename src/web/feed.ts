@@ -7,10 +7,11 @@
 // Messages of a followed managed session go to its follower (session-follow.ts), not the store.
 import { feedClosed, feedOpened, takeSessionMessage } from './session-follow.js';
 import { enqueue, link, stale } from './store.js';
-import { serverMessageSchema, type ServerMessage } from './shared.js';
+import { serverMessageSchema, STREAM_TYPES, type ServerMessage } from './shared.js';
 import { transport, type FeedSocket } from './transport.js';
 
-const STREAM = new Set(['instance', 'mode', 'gate', 'event', 'notification', 'token_usage_update']);
+/** Every numbered stream message counts for gaps (one left out would make the next look like one). */
+const STREAM = new Set<string>(STREAM_TYPES);
 const RETRY_CAP_MS = 2000;
 const PING_MS = 25_000;
 const PONG_WAIT_MS = 5000;

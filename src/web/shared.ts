@@ -7,6 +7,7 @@ import './zod-jitless.js'; // first: before any schema below is built
 export { serverMessageSchema, STREAM_TYPES } from '../protocol/feed.js';
 export type { FeedApproval, FeedEvent, FeedGate, FeedInstance, FeedMode, FeedSession, FeedUsageTotals, ServerMessage, SnapshotMessage, StreamType } from '../protocol/feed.js';
 export { describeEvent } from '../protocol/event-words.js';
+export { SESSIONS_CLEANED_UP, withSessionChanges } from '../protocol/session-changes.js';
 
 import type { z } from 'zod';
 import type * as A from '../protocol/answers.js';

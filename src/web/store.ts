@@ -5,6 +5,7 @@
 // picture is kept in localStorage and shown, marked stale, when the page starts offline.
 import { batch, computed, signal } from '@preact/signals';
 import type { FeedApproval, FeedEvent, FeedGate, FeedInstance, FeedMode, FeedSession, FeedUsageTotals, ServerMessage } from './shared.js';
+import { SESSIONS_CLEANED_UP } from './shared.js';
 
 export type Link = 'connecting' | 'live' | 'reconnecting';
 export const link = signal<Link>('connecting');
@@ -47,12 +48,12 @@ export const pendingApprovals = computed(() =>
   [...approvals.value.values()].filter((a) => a.state === 'pending').sort((a, b) => a.created_at.localeCompare(b.created_at)),
 );
 
-/** The time the page shows (time in state, countdowns), moved once a second. */
-/** Managed sessions as the feed last showed them (`session_changed`), by id: the Sessions tab lays them over its list. */
+/** Managed sessions as the feed showed them changing since the last snapshot (`session_changed`), by id: the Sessions tab lays them over its list. */
 export const sessionChanges = signal<ReadonlyMap<string, FeedSession>>(new Map());
-/** How many snapshots came: after a new one, changes may have been missed, and lists are read again. */
-export const snapshots = signal(0);
+/** Counts the snapshots and cleanups: after either the sessions list is read again (changes may have been missed; exited sessions were forgotten). */
+export const sessionsRead = signal(0);
 
+/** The time the page shows (time in state, countdowns), moved once a second. */
 export const now = signal(Date.now());
 
 const STATE_ORDER: Record<string, number> = { awaiting: 0, working: 1, idle: 2, stopped: 3 };
@@ -127,7 +128,8 @@ export function flush(): void {
     for (const m of messages) {
       switch (m.type) {
         case 'snapshot':
-          snapshots.value += 1;
+          sessionsRead.value += 1;
+          sess = new Map();
           inst = new Map(m.instances.map((i) => [instanceKey(i), i]));
           evs = m.events.map((e, i) => ({ ...e, key: m.seq - i }));
           mode.value = m.mode;
@@ -152,6 +154,10 @@ export function flush(): void {
         case 'event':
           evs ??= [...events.value];
           evs.unshift({ ...m.event, key: m.seq });
+          if (m.event.type === SESSIONS_CLEANED_UP) {
+            sess = new Map([...(sess ?? sessionChanges.value)].filter(([, x]) => x.state !== 'exited'));
+            sessionsRead.value += 1;
+          }
           break;
         case 'notification':
           notes ??= new Map(liveNotifications.value);

@@ -6,8 +6,8 @@ import { failureText, getJson, postJson, readOnly } from '../api.js';
 import { dayTime, words } from '../format.js';
 import { useLoad } from '../load.js';
 import { href } from '../router.js';
-import type { FeedSession, RepoList, SessionList, SessionView } from '../shared.js';
-import { sessionChanges, snapshots } from '../store.js';
+import { withSessionChanges, type FeedSession, type RepoList, type SessionList, type SessionView } from '../shared.js';
+import { sessionChanges, sessionsRead } from '../store.js';
 import { firstPrompts } from './session-chat.js';
 
 function StartForm({ repos }: { repos: RepoList['repos'] }) {
@@ -57,21 +57,14 @@ function StartForm({ repos }: { repos: RepoList['repos'] }) {
   );
 }
 
-/** The list as read, with each session the feed showed changing since laid over it (the newer of the two), newest first. */
-export function liveSessions(read: readonly FeedSession[], changes: ReadonlyMap<string, FeedSession>): FeedSession[] {
-  const byId = new Map(read.map((x) => [x.id, x]));
-  for (const c of changes.values()) {
-    const had = byId.get(c.id);
-    if (!had || c.updated_at >= had.updated_at) byId.set(c.id, c);
-  }
-  return [...byId.values()].sort((a, b) => (a.created_at === b.created_at ? (a.id < b.id ? 1 : -1) : a.created_at < b.created_at ? 1 : -1));
-}
-
 export function Sessions() {
-  // Read again after each new snapshot (the page may have missed changes while it was away).
-  const list = useLoad(() => getJson<SessionList>('/api/sessions'), `sessions:${snapshots.value}`);
+  // Read again after each new snapshot (the page may have missed changes while it was away) and cleanup.
+  const list = useLoad(() => getJson<SessionList>('/api/sessions'), `sessions:${sessionsRead.value}`);
   const repos = useLoad(() => getJson<RepoList>('/api/repos'), 'repos');
-  const sessions = liveSessions(list.data?.sessions ?? [], sessionChanges.value);
+  // Newest first.
+  const sessions = withSessionChanges<FeedSession>(list.data?.sessions ?? [], sessionChanges.value.values()).sort((a, b) =>
+    a.created_at === b.created_at ? (a.id < b.id ? 1 : -1) : a.created_at < b.created_at ? 1 : -1,
+  );
   return (
     <section aria-labelledby="sessions-title" aria-busy={list.loading && !list.data}>
       <h2 id="sessions-title">Sessions</h2>
