@@ -31,6 +31,8 @@ describe('managed Codex sessions', () => {
 
     await until(answers, (a) => a.length === 1, 'the first answer');
     const thread = (await output()).find((m) => m.kind === 'init').message.thread_id;
+    // The thread id is the session id of Codex's rollout, by which its instance is found.
+    await until(() => server.request('GET', `/api/sessions/${id}`), (r) => r.body.claude_session_id === thread, 'the thread as the session id');
     await until(() => server.request('GET', `/api/sessions/${id}`), (r) => r.body.state === 'ready', 'ready');
     assert.equal((await server.request('POST', `/api/sessions/${id}/send`, { prompt: 'second' })).status, 202);
     const two = await until(answers, (a) => a.length === 2, 'the second answer');
