@@ -26,9 +26,10 @@ const PATIENCE = 4800;
 /** What the fake model does, decided by the conversation: the same script for every turn. */
 function script(req: FakeOpenAIRequest) {
   const ran = functionOutput(req);
-  if (ran !== null) return say(`the command printed: ${ran.includes('hi') ? 'hi' : ran}`, { input_tokens: 23, cached_tokens: 8, output_tokens: 5 });
+  if (ran !== null) return say(`the command printed: ${/\bhi\b/.test(ran) ? 'hi' : ran}`, { input_tokens: 23, cached_tokens: 8, output_tokens: 5 });
   const said = lastUserText(req);
   if (said.includes('please run echo')) return shell('echo hi', { input_tokens: 19, output_tokens: 9 });
+  if (said.includes('please touch')) return shell('touch made-by-codex', { input_tokens: 17, output_tokens: 7 });
   if (said.includes('what did I say')) return say(`you said: ${conversationTexts(req).find((t) => t.startsWith('hello codex')) ?? 'nothing'}`, { input_tokens: 31, cached_tokens: 12, output_tokens: 6 });
   return say('Hello from the fake model.', { input_tokens: 11, output_tokens: 3 });
 }
@@ -37,6 +38,7 @@ describe('the real Codex CLI as a managed session, watched through its rollouts 
   const home = tempHome('token-api-e2e-codex-');
   const codexHome = join(home.dir, 'codex-home');
   const repo = join(home.dir, 'repo');
+  const editable = join(home.dir, 'editable');
   let server: ServerProcess;
   let fake: FakeOpenAI;
   let session = '';
@@ -45,6 +47,7 @@ describe('the real Codex CLI as a managed session, watched through its rollouts 
   before(async () => {
     mkdirSync(codexHome, { recursive: true });
     mkdirSync(repo, { recursive: true });
+    mkdirSync(editable, { recursive: true });
     fake = await startFakeOpenAI({ responder: script });
     // Codex's own configuration: the fake as its model provider, never the network.
     writeFileSync(
@@ -64,7 +67,10 @@ describe('the real Codex CLI as a managed session, watched through its rollouts 
     writeFileSync(
       join(home.dir, 'config.json'),
       JSON.stringify({
-        repos: [{ name: 'cx', path: repo, agent: 'codex' }],
+        repos: [
+          { name: 'cx', path: repo, agent: 'codex' },
+          { name: 'cxw', path: editable, agent: 'codex', permission_mode: 'acceptEdits' },
+        ],
         sessions: { codex_bin: CODEX },
         usage_claude_dirs: [join(home.dir, 'no-claude')],
         notifications: { speech: { engine: 'none' }, sound: { player: 'none' } },
@@ -160,6 +166,18 @@ describe('the real Codex CLI as a managed session, watched through its rollouts 
     // The managed session and the instance its rollout made are one agent, not a managed one and an external one.
     assert.equal((await api(`/api/sessions/${session}`)).instance_id, id);
     assert.ok(!((await api('/api/sessions')).external as { instance_id: string }[]).some((x) => x.instance_id === id), 'not listed as an external session');
+  });
+
+  it("the repository's permission mode is Codex's sandbox: default leaves it read-only, acceptEdits writes in the workspace", async () => {
+    for (const [name, dir, writes] of [['cx', repo, false], ['cxw', editable, true]] as const) {
+      const started = await postJson(`${server.url}/api/sessions`, { repo: name, prompt: 'please touch a file' });
+      assert.equal(started.status, 201, JSON.stringify(started.body));
+      const id = started.body.id as string;
+      await until(async () => (await api(`/api/sessions/${id}?limit=1000`)).output.messages as Out[], (o) => o.some((m) => m.kind === 'result'), `the touch turn in ${name}`, PATIENCE);
+      assert.equal(existsSync(join(dir, 'made-by-codex')), writes, `${name}: the file was ${writes ? '' : 'not '}made`);
+      if (!writes) assert.ok(fake.responses().map(functionOutput).some((o) => o !== null && /Read-only file system/.test(o)), 'the model was told the sandbox refused');
+      assert.equal((await fetch(`${server.url}/api/sessions/${id}`, { method: 'DELETE' })).status, 200);
+    }
   });
 
   it('usage read from the rollout equals what the fake billed, counted once', async () => {

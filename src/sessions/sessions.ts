@@ -220,6 +220,7 @@ export function createSessions(deps: SessionsDeps) {
     return startCodex({
       bin,
       cwd: repo.path,
+      permissionMode: repo.permissionMode,
       env: { ...env, TOKEN_API_SESSION: id },
       onLine(line) {
         const l = live.get(id);
