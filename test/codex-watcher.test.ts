@@ -252,4 +252,17 @@ describe('Codex rollout watcher', () => {
     assert.equal(bad.status, 400);
     assert.equal(bad.body.fields.type, 'is missing; expected text');
   });
+
+  it('notify for a turn that ended before any poll saw its new rollout: the file is read now, the turn ends once, the notify is logged', async () => {
+    // Real Codex (0.171, a quick turn): the whole first turn is written and notify runs within
+    // a poll interval. The notify used to end the turn itself, then the rollout ended it again.
+    write(meta(), msg('task_started', {}), msg('task_complete', { last_agent_message: 'quick done' }));
+    const r = await s.request('POST', '/api/codex/notify', { type: 'agent-turn-complete', 'thread-id': SESSION, 'turn-id': 't1', cwd: '/home/u/shop', 'last-assistant-message': 'quick done' });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.outcome, 'scanned');
+    assert.equal(r.body.instance.state, 'idle');
+    await scan();
+    assert.deepEqual((await intents()).map((i) => i.intent), ['finished'], 'one turn, one notification');
+    assert.deepEqual(await codexEvents(), ['codex.session_meta', 'codex.task_started', 'codex.task_complete', 'codex.notify']);
+  });
 });

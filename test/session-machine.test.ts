@@ -67,6 +67,7 @@ describe('session machine', () => {
     a.send({ type: 'session.ready', at: 1 });
     a.send({ type: 'session.send', at: 2, by: 'loopback' });
     a.send({ type: 'session.rename', name: 'renamed', at: 3 });
+    a.send({ type: 'session.agent_session', sessionId: 'thread-1', at: 3 });
     const json = JSON.stringify(a.getPersistedSnapshot());
     const check = checkSnapshot(sessionMachine, sessionContextSchema, json, sessionMachine.version ?? '0');
     assert.ok(check.ok, check.ok ? '' : check.reason);
@@ -74,6 +75,8 @@ describe('session machine', () => {
     b.start();
     assert.equal(b.getSnapshot().value, 'busy');
     assert.equal(b.getSnapshot().context.name, 'renamed');
+    assert.equal(b.getSnapshot().context.claudeSessionId, 'thread-1', "the agent's own session id, as Codex named it");
+    assert.equal(b.getSnapshot().value, 'busy', 'learning it changes no state');
     b.send({ type: 'session.result', at: 4 });
     assert.equal(b.getSnapshot().value, 'ready');
   });

@@ -1,7 +1,8 @@
 // A managed Codex session through the real server with test/support/fake-codex.mjs: each
 // prompt is one `codex exec --json` process, the second resumes the first's thread, a long
-// turn is cancelled (SIGINT) and the session takes prompts again; stop ends it. Bad input:
-// a terminal Codex session, an account for Codex, a one-shot prompt (claude only), no codex.
+// turn is cancelled (SIGINT) and the session takes prompts again, a command's item is a
+// tool_result; stop ends it. Bad input: a terminal Codex session, an account for Codex, a
+// one-shot prompt (claude only), no codex.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +32,8 @@ describe('managed Codex sessions', () => {
 
     await until(answers, (a) => a.length === 1, 'the first answer');
     const thread = (await output()).find((m) => m.kind === 'init').message.thread_id;
+    // The thread id is the session id of Codex's rollout, by which its instance is found.
+    await until(() => server.request('GET', `/api/sessions/${id}`), (r) => r.body.claude_session_id === thread, 'the thread as the session id');
     await until(() => server.request('GET', `/api/sessions/${id}`), (r) => r.body.state === 'ready', 'ready');
     assert.equal((await server.request('POST', `/api/sessions/${id}/send`, { prompt: 'second' })).status, 202);
     const two = await until(answers, (a) => a.length === 2, 'the second answer');
@@ -44,6 +47,11 @@ describe('managed Codex sessions', () => {
     await until(() => server.request('GET', `/api/sessions/${id}`), (r) => r.body.state === 'ready', 'ready after the cancel');
     assert.equal((await server.request('POST', `/api/sessions/${id}/send`, { prompt: 'third' })).status, 202);
     await until(answers, (a) => a.length === 3, 'an answer after the cancel');
+    await until(() => server.request('GET', `/api/sessions/${id}`), (r) => r.body.state === 'ready', 'ready after the third');
+    assert.equal((await server.request('POST', `/api/sessions/${id}/send`, { prompt: 'RUN echo hi' })).status, 202);
+    await until(answers, (a) => a.length === 4, 'the answer after a command');
+    const tool = (await output()).find((m) => m.kind === 'tool_result');
+    assert.deepEqual([tool.message.item.type, tool.message.item.aggregated_output, tool.message.item.exit_code], ['command_execution', 'hi\n', 0]);
 
     assert.equal((await server.request('POST', `/api/sessions/${id}/oneshot`, { prompt: 'x' })).status, 409);
     const stopped = await server.request('DELETE', `/api/sessions/${id}`);

@@ -76,12 +76,22 @@ export function createCodex(deps: CodexDeps) {
 
     async notify(p: CodexNotifyPayload, pidLocal: boolean): Promise<CodexNotifyOutcome> {
       const sessionId = sessionOf(p);
-      const file = sessionId && watcher ? watcher.fileOfSession(sessionId) : null;
-      if (sessionId && file && watcher) {
-        await watcher.scan([file]);
-        return { outcome: 'scanned', session_id: sessionId, file, instance: deps.instances.view(deps.instances.instanceOfSession(sessionId) ?? '') };
+      let file = sessionId && watcher ? watcher.fileOfSession(sessionId) : null;
+      if (sessionId && watcher && !file) {
+        // A short first turn ends before the next poll has seen its new rollout: look now, so
+        // the file stays the one source of truth rather than this notify ending the turn too.
+        await watcher.scan('recent');
+        file = watcher.fileOfSession(sessionId);
       }
       const at = deps.clock.now();
+      if (sessionId && file && watcher) {
+        await watcher.scan([file]);
+        const id = deps.instances.instanceOfSession(sessionId);
+        // Recorded all the same (it changes no state), so the log shows that notify reaches token-api.
+        const ctx = deps.instances.contextOfSession(sessionId);
+        await deps.hub.record({ events: [{ type: 'codex.notify', at, instanceId: id, deviceId: ctx?.origin.deviceId ?? null, details: { payload: p, outcome: 'scanned', file } }] });
+        return { outcome: 'scanned', session_id: sessionId, file, instance: deps.instances.view(id ?? '') };
+      }
       if (!sessionId) {
         // Nothing to attach it to: kept in the event log only.
         await deps.hub.record({ events: [{ type: 'codex.notify', at, details: { payload: p, note: 'no thread-id, and no single live Codex session in its cwd' } }] });

@@ -26,7 +26,7 @@ export const sessionContextSchema = z.object({
   agent: z.enum(SESSION_AGENTS),
   repo: z.string(),
   cwd: z.string(),
-  /** The agent's own session id, chosen by token-api (`claude --session-id`). */
+  /** The agent's own session id: chosen by token-api for Claude Code (`claude --session-id`); for Codex, its thread id once the first turn reports it. */
   claudeSessionId: z.string(),
   /** The account (config: accounts) whose CLAUDE_CONFIG_DIR the agent runs with; null: the default. */
   account: z.string().nullable(),
@@ -50,4 +50,6 @@ export type SessionEvent =
   | { type: 'session.cancel'; at: number; by: ActionBy }
   | { type: 'session.stop'; at: number; by: ActionBy }
   | { type: 'session.rename'; name: string; at: number }
+  /** The agent named its own session id (Codex's thread.started): its instance is found by it. */
+  | { type: 'session.agent_session'; sessionId: string; at: number }
   | { type: 'session.exited'; at: number; code: number | null; signal: string | null; reason: SessionExit['reason']; lastLines: string[] };

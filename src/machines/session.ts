@@ -27,6 +27,7 @@ export const sessionMachine = setup({
     settleTurns: assign({ turns: ({ context }) => context.prompts }),
     assignPid: assign({ pid: ({ event }) => (event.type === 'session.spawned' ? event.pid : null) }),
     rename: assign({ name: ({ context, event }) => (event.type === 'session.rename' ? event.name : context.name) }),
+    assignAgentSession: assign({ claudeSessionId: ({ context, event }) => (event.type === 'session.agent_session' ? event.sessionId : context.claudeSessionId) }),
     assignExit: assign({
       exit: ({ event }) =>
         event.type === 'session.exited' ? { code: event.code, signal: event.signal, reason: event.reason, lastLines: event.lastLines, at: event.at } : null,
@@ -55,6 +56,7 @@ export const sessionMachine = setup({
   initial: 'starting',
   on: {
     'session.rename': { actions: ['rename', 'touch'] },
+    'session.agent_session': { actions: ['assignAgentSession', 'touch'] },
     'session.exited': { target: '.exited', actions: ['assignExit', 'touch'] },
     'session.spawned': { actions: ['assignPid', 'touch'] },
     'session.stop': { target: '.stopping', actions: 'touch' },

@@ -3,8 +3,10 @@
 // the thread id from its first `thread.started` line carrying the conversation to the next
 // prompt. Prompts sent while a turn runs wait their turn here. Cancel is SIGINT to the running
 // turn (Codex then exits without `turn.completed`; the turn is reported ended all the same).
-// The session itself ends only when stopped.
+// The session itself ends only when stopped. The repository's permission mode becomes Codex's
+// sandbox (codexPermissionArgs).
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { RepoConfig } from '../config/sessions.js';
 import type { DriverExit, SessionDriver } from './driver.js';
 import type { ParsedLine } from './stream-json.js';
 
@@ -37,9 +39,34 @@ export function parseCodexLine(line: string): ParsedLine {
   }
 }
 
+/** Claude Code's permission modes, as a repository names them (repos[].permission_mode). */
+type PermissionMode = RepoConfig['permissionMode'];
+
+/**
+ * The repository's permission mode as Codex's flags (`codex exec` never asks for approval):
+ * default leaves Codex's own configuration alone (its exec default is a read-only sandbox),
+ * plan is read-only, the modes that let Claude Code edit unasked write in the workspace, and
+ * bypassPermissions runs without a sandbox. `-c` is taken by `exec` and `exec resume` alike.
+ */
+export function codexPermissionArgs(mode: PermissionMode): string[] {
+  switch (mode) {
+    case 'default':
+      return [];
+    case 'plan':
+      return ['-c', 'sandbox_mode="read-only"'];
+    case 'acceptEdits':
+    case 'auto':
+    case 'dontAsk':
+      return ['-c', 'sandbox_mode="workspace-write"'];
+    case 'bypassPermissions':
+      return ['--dangerously-bypass-approvals-and-sandbox'];
+  }
+}
+
 export interface CodexDriverOptions {
   bin: string;
   cwd: string;
+  permissionMode: PermissionMode;
   env: NodeJS.ProcessEnv;
   /** Each line Codex prints (its JSON events), and a turn's end (`completed`: turn.completed seen). */
   onLine(line: string): void;
@@ -54,7 +81,7 @@ export function startCodex(o: CodexDriverOptions): SessionDriver {
   let ended = false;
 
   function runTurn(prompt: string): void {
-    const args = ['exec', '--json', '--skip-git-repo-check', ...(thread ? ['resume', thread] : []), '--', prompt];
+    const args = ['exec', '--json', '--skip-git-repo-check', ...codexPermissionArgs(o.permissionMode), ...(thread ? ['resume', thread] : []), '--', prompt];
     const child = spawn(o.bin, args, { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     running = child;
     let completed = false;

@@ -220,12 +220,16 @@ export function createSessions(deps: SessionsDeps) {
     return startCodex({
       bin,
       cwd: repo.path,
+      permissionMode: repo.permissionMode,
       env: { ...env, TOKEN_API_SESSION: id },
       onLine(line) {
         const l = live.get(id);
         if (!l) return;
         const parsed = parseCodexLine(line);
         publish(id, l, parsed.kind, parsed.message);
+        // The thread is the session's id in Codex's rollout: the instance the watcher makes of it is this session's.
+        const thread = parsed.kind === 'init' ? parsed.message.thread_id : null;
+        if (typeof thread === 'string' && thread !== actors.snapshot(id)?.context.claudeSessionId) void fire(id, { type: 'session.agent_session', sessionId: thread, at: clock.now() });
       },
       onTurnEnd(turn) {
         const l = live.get(id);
