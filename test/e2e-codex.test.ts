@@ -4,7 +4,8 @@
 // CODEX_HOME, where `token-api hooks install --codex` also points Codex's notify at token-api.
 // Asserted on token-api's API and feed: the session's output (answers, a shell tool call, results),
 // the thread carried to the next prompt, the `codex` instance the rollout watcher registers, the
-// notify reaching token-api, and usage equal to what the fake billed, counted once.
+// notify reaching token-api, usage equal to what the fake billed, counted once, and a cancel
+// (SIGINT) during a long command, after which the thread goes on.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +31,7 @@ function script(req: FakeOpenAIRequest) {
   const said = lastUserText(req);
   if (said.includes('please run echo')) return shell('echo hi', { input_tokens: 19, output_tokens: 9 });
   if (said.includes('please touch')) return shell('touch made-by-codex', { input_tokens: 17, output_tokens: 7 });
+  if (said.includes('please wait long')) return shell('sleep 60', { input_tokens: 13, output_tokens: 4 });
   if (said.includes('what did I say')) return say(`you said: ${conversationTexts(req).find((t) => t.startsWith('hello codex')) ?? 'nothing'}`, { input_tokens: 31, cached_tokens: 12, output_tokens: 6 });
   return say('Hello from the fake model.', { input_tokens: 11, output_tokens: 3 });
 }
@@ -192,5 +194,22 @@ describe('the real Codex CLI as a managed session, watched through its rollouts 
       { input: billed.input_tokens - billed.cached_tokens, cacheRead: billed.cached_tokens, output: billed.output_tokens },
     );
     assert.equal(t.records, fake.responses().length, 'one record per response');
+  });
+
+  it('cancel interrupts a turn whose command runs long: the session is ready again, and the next prompt resumes the thread', async () => {
+    const asked = fake.responses().length;
+    await send('please wait long');
+    // Codex has the call to run `sleep 60` and runs it.
+    await until(async () => fake.responses().slice(asked).some((r) => lastUserText(r).includes('please wait long')), (got) => got, 'the long call handed to Codex', PATIENCE);
+    await until(() => api(`/api/sessions/${session}`), (s) => s.state === 'busy', 'busy', PATIENCE);
+    const cancelled = await postJson(`${server.url}/api/sessions/${session}/cancel`, {});
+    assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+    await ready();
+    const turns = (await results()).length;
+    await send('what did I say first?');
+    await until(results, (r) => r.length === turns + 1, 'the turn after the cancel completed', PATIENCE);
+    assert.equal((await answers()).at(-1), 'you said: hello codex, remember me');
+    const inits = (await output()).filter((m) => m.kind === 'init').map((m) => m.message.thread_id);
+    assert.ok(inits.every((t) => t === thread), `every turn on thread ${thread}: ${inits.join(', ')}`);
   });
 });
