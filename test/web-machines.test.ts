@@ -66,7 +66,7 @@ describe('the web page on a hub: the machine column', { skip: browserSkip }, () 
     // Every card names its machine: the hub's own agent carries the hub's name.
     await page.locator(`[data-testid=agents] li[data-machine="${hubName}"]`).waitFor();
     assert.equal(await cards.count(), 3);
-    assert.match(await page.locator('[data-testid=agents] li[data-machine=laptop]').first().innerText(), /^[\s\S]*laptop · /);
+    assert.match((await page.locator('[data-testid=agents] li[data-machine=laptop]').first().textContent()) ?? '', /^[\s\S]*laptop · /);
 
     // The filter keeps one machine's agents.
     const laptopId = (await hub.request('GET', '/v1/machines/laptop')).body.machine.id;
@@ -83,7 +83,7 @@ describe('the web page on a hub: the machine column', { skip: browserSkip }, () 
     await page.locator('[data-testid=agents] li[data-machine=laptop] a', { hasText: 'Bash' }).click();
     assert.match(await page.locator('[data-testid=agent-machine]').innerText(), /^laptop$/);
     await page.locator('[data-testid=timeline] li.tl-tool').first().waitFor();
-    assert.match(await page.locator('[data-testid=timeline]').innerText(), /Bash/);
+    assert.match((await page.locator('[data-testid=timeline]').textContent()) ?? '', /Bash/);
     await page.goBack();
 
     // Three heartbeats unheard (hub time): the laptop's agents stay, greyed, with the reason.
