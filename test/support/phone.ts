@@ -1,5 +1,6 @@
 // A real HTTP server standing in for the phone's webhook receiver: it can be down (not
-// listening, so connections are refused) and come back up on the same port, answers with a
+// listening, so connections are refused) and come back up on the same port (one chosen below
+// the ephemeral range, so nothing else takes it meanwhile), answers with a
 // chosen status, and records every POST it received with its Idempotency-Key.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +20,32 @@ export interface Phone {
   down(): Promise<void>;
   /** Resolves once `n` POSTs have been received in all (fails after 15 s, so a missing one is reported rather than hanging). */
   waitFor(n: number): Promise<void>;
+}
+
+/**
+ * Listens on `port`, or first on a free port below the kernel's ephemeral range (32768 and up),
+ * where no port 0 listener nor outgoing connection is given one: a phone that goes down and
+ * comes back finds its port still free, even with other tests running.
+ */
+async function listenSteady(s: Server, port: number): Promise<number> {
+  const listen = (p: number) =>
+    new Promise<boolean>((resolve, reject) => {
+      const failed = (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' ? resolve(false) : reject(err));
+      s.once('error', failed);
+      s.listen(p, '127.0.0.1', () => {
+        s.off('error', failed);
+        resolve(true);
+      });
+    });
+  if (port !== 0) {
+    if (await listen(port)) return port;
+    throw new Error(`the phone's port ${port} was taken while it was down`);
+  }
+  for (let i = 0; i < 100; i++) {
+    const p = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await listen(p)) return (s.address() as AddressInfo).port;
+  }
+  throw new Error('no free port between 20000 and 32000 for the phone');
 }
 
 export async function startPhone(): Promise<Phone> {
@@ -51,8 +78,7 @@ export async function startPhone(): Promise<Phone> {
           }
         });
       });
-      await new Promise<void>((resolve) => s.listen(port, '127.0.0.1', resolve));
-      port = (s.address() as AddressInfo).port;
+      port = await listenSteady(s, port);
       phone.url = `http://127.0.0.1:${port}/notify`;
       server = s;
     },
