@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { lastUserText, startFakeAnthropic, text, type FakeAnthropic } from './support/fake-anthropic.js';
 import { postJson, startServerProcess, type ServerProcess } from './support/process.js';
-import { hasTmux } from './support/sessions.js';
+import { hasTmux, until } from './support/sessions.js';
 import { tempHome } from './support/system.js';
 import { readScreen } from '../src/sessions/terminal-screen.js';
 
@@ -24,15 +24,8 @@ const skip = !existsSync(CLAUDE)
     : false;
 if (skip) process.stdout.write(`# skipped: ${skip}\n`);
 
-async function eventually<T>(probe: () => Promise<T> | T, ok: (v: T) => boolean, what: string, tries = 600): Promise<T> {
-  let v = await probe();
-  for (let i = 0; i < tries && !ok(v); i++) {
-    await delay(50);
-    v = await probe();
-  }
-  assert.ok(ok(v), `never: ${what}; last seen:\n${String(typeof v === 'string' ? v : JSON.stringify(v))}`);
-  return v;
-}
+/** Real Claude Code under load: up to about 30 s of polling before a wait fails. */
+const PATIENCE = 1200;
 
 describe('the real Claude Code CLI as a managed terminal session', { skip }, () => {
   const home = tempHome('token-api-e2e-terminal-');
@@ -94,7 +87,7 @@ describe('the real Claude Code CLI as a managed terminal session', { skip }, () 
     // The person attaches and trusts the folder (moving to Yes, then Enter, as often as the
     // screen still asks: a key pressed while it draws may be lost): Claude Code shows its input box.
     const plain = () => screen().replace(/\x1b\[[0-9;]*m/g, '');
-    await eventually(
+    await until(
       async () => {
         const now = plain();
         if (readScreen(now).kind === 'question') {
@@ -110,8 +103,8 @@ describe('the real Claude Code CLI as a managed terminal session', { skip }, () 
 
     const sent = await postJson(`${server.url}/api/sessions/${id}/send`, { prompt: 'hello from token-api' });
     assert.equal(sent.status, 202, JSON.stringify(sent.body));
-    await eventually(() => fake.messages().map((r) => lastUserText(r)), (said) => said.some((t) => t.includes('hello from token-api')), 'the prompt at the model');
-    await eventually(plain, (s) => s.includes('Hello back from the model'), 'the answer on the screen');
+    await until(async () => fake.messages().map((r) => lastUserText(r)), (said) => said.some((t) => t.includes('hello from token-api')), 'the prompt at the model', PATIENCE);
+    await until(async () => plain(), (s) => s.includes('Hello back from the model'), 'the answer on the screen', PATIENCE);
     assert.ok(!fake.messages().some((r) => lastUserText(r).includes('into the question')), 'the refused prompts never reached it');
 
     const stopped = await fetch(`${server.url}/api/sessions/${id}`, { method: 'DELETE' });
